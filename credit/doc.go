@@ -1,0 +1,4 @@
+// Package credit holds chainrisk's domain vocabulary: unified social credit codes
+// (USCC, GB 32100-2015), enterprises, supply relations, credit events and repairs,
+// and the catalogue of event types with their points, severities and publicity periods.
+package credit

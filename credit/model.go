@@ -1,0 +1,163 @@
+package credit
+
+import (
+	"math"
+	"time"
+)
+
+// Kind names one of the four kinds of input data.
+type Kind string
+
+const (
+	KindEnterprises Kind = "enterprises"
+	KindRelations   Kind = "relations"
+	KindEvents      Kind = "events"
+	KindRepairs     Kind = "repairs"
+)
+
+// Kinds lists the data kinds in the order a mixed batch applies them: a relation may name
+// a firm of the same batch, a repair an event of the same batch.
+var Kinds = []Kind{KindEnterprises, KindRelations, KindEvents, KindRepairs}
+
+// Valid reports whether k is one of the four kinds.
+func (k Kind) Valid() bool {
+	switch k {
+	case KindEnterprises, KindRelations, KindEvents, KindRepairs:
+		return true
+	}
+	return false
+}
+
+// Status is an enterprise's registration status.
+type Status string
+
+const (
+	StatusActive       Status = "active"
+	StatusAbnormal     Status = "abnormal"
+	StatusRevoked      Status = "revoked"
+	StatusDeregistered Status = "deregistered"
+	StatusBankrupt     Status = "bankrupt"
+)
+
+// Valid reports whether s is a known status.
+func (s Status) Valid() bool {
+	switch s {
+	case StatusActive, StatusAbnormal, StatusRevoked, StatusDeregistered, StatusBankrupt:
+		return true
+	}
+	return false
+}
+
+// Defunct reports whether the status forces grade D and p = 1 (SPEC §4 hard rule).
+func (s Status) Defunct() bool {
+	return s == StatusRevoked || s == StatusDeregistered || s == StatusBankrupt
+}
+
+// Well-known enterprise tags; others are free-form.
+const (
+	TagLeading     = "leading"
+	TagSpecialized = "specialized"
+	TagLittleGiant = "little_giant"
+	TagListed      = "listed"
+)
+
+// Enterprise is a firm of the supply graph.
+type Enterprise struct {
+	USCC     string
+	Name     string
+	Region   string // 6-digit administrative division code
+	Industry string // GB/T 4754 code, e.g. C1331
+	Tags     []string
+	Status   Status
+	Revenue  *float64 // CNY per year; nil when unknown
+	// UpdatedAt is when the store last saw this firm's data change.
+	UpdatedAt time.Time
+}
+
+// HasTag reports whether the firm carries tag.
+func (e *Enterprise) HasTag(tag string) bool {
+	for _, t := range e.Tags {
+		if t == tag {
+			return true
+		}
+	}
+	return false
+}
+
+// Relation is a directed supply edge supplier → customer.
+type Relation struct {
+	Supplier string
+	Customer string
+	// PurchaseShare is the share of the customer's purchases that come from the supplier,
+	// in (0,1]; 0 means not reported.
+	PurchaseShare float64
+	// SalesShare is the share of the supplier's sales that go to the customer, in (0,1];
+	// 0 means not reported.
+	SalesShare float64
+	// Substitutability is 0 for an irreplaceable supplier, 1 for a trivially replaced one.
+	Substitutability float64
+	Amount           *float64 // CNY per year
+	Product          string
+	ValidFrom        time.Time // zero: open
+	ValidTo          time.Time // zero: open
+}
+
+// DefaultSubstitutability applies when a relation does not say.
+const DefaultSubstitutability = 0.5
+
+// ShareSumTolerance is how far Σ purchase_share over one customer's suppliers may exceed 1.
+const ShareSumTolerance = 1e-6
+
+// EventState is where a credit event stands in its lifecycle.
+type EventState string
+
+const (
+	EventActive   EventState = "active"
+	EventRepaired EventState = "repaired"
+	EventExpired  EventState = "expired"
+)
+
+// Event is a credit event published about a firm.
+type Event struct {
+	ID         string
+	USCC       string
+	Type       string
+	OccurredAt time.Time
+	// PublishUntil ends the legal publicity period; zero means until repaired.
+	PublishUntil time.Time
+	Source       string
+	Amount       *float64
+	Description  string
+	State        EventState
+	RepairedAt   time.Time
+}
+
+// ActiveAt reports whether the event counts toward scores at time t: not repaired and
+// still within its publicity period.
+func (e *Event) ActiveAt(t time.Time) bool {
+	if e.State == EventRepaired {
+		return false
+	}
+	return e.PublishUntil.IsZero() || t.Before(e.PublishUntil)
+}
+
+// Repair is an approved credit-repair decision that takes an event out of the scores.
+type Repair struct {
+	EventID    string
+	RepairedAt time.Time
+	DecidedBy  string
+	Reason     string
+}
+
+// finite reports whether x is an ordinary number.
+func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
+
+// Shanghai is the zone of dates given without one (SPEC §3). China has kept UTC+8
+// without daylight saving since 1991, so the fixed zone is the fallback when the
+// system has no zone database.
+var Shanghai = func() *time.Location {
+	if loc, err := time.LoadLocation("Asia/Shanghai"); err == nil {
+		return loc
+	}
+	return time.FixedZone("CST", 8*3600)
+}()

@@ -1,0 +1,375 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/chainrisk/chainrisk/credit"
+)
+
+// MaxTouched bounds Applied.Touched; past it a batch reports TouchedAll.
+const MaxTouched = 100_000
+
+// Staging tables mirror the input columns plus the input line. Their DDL is the
+// dialect's (temporary-table syntax differs); the column lists are shared.
+var stageCols = map[credit.Kind][]string{
+	credit.KindEnterprises: {"line", "uscc", "name", "region", "industry", "tags", "status", "revenue"},
+	credit.KindRelations: {"line", "supplier", "customer", "purchase_share", "sales_share",
+		"substitutability", "amount", "product", "valid_from", "valid_to"},
+	credit.KindEvents: {"line", "event_id", "uscc", "type", "occurred_at", "publish_until",
+		"source", "amount", "description"},
+	credit.KindRepairs: {"line", "event_id", "repaired_at", "decided_by", "reason"},
+}
+
+func stageTable(k credit.Kind) string { return "stage_" + string(k) }
+
+// StagingDDL builds CREATE statements for the staging tables with the given prefix
+// ("CREATE TEMP TABLE") and suffix (" ON COMMIT DROP").
+func StagingDDL(prefix, suffix string) []string {
+	types := map[string]string{
+		"line": "BIGINT NOT NULL", "revenue": "DOUBLE PRECISION", "amount": "DOUBLE PRECISION",
+		"purchase_share": "DOUBLE PRECISION NOT NULL", "sales_share": "DOUBLE PRECISION NOT NULL",
+		"substitutability": "DOUBLE PRECISION NOT NULL", "valid_from": "BIGINT", "valid_to": "BIGINT",
+		"occurred_at": "BIGINT NOT NULL", "publish_until": "BIGINT", "repaired_at": "BIGINT NOT NULL",
+	}
+	var out []string
+	for _, k := range credit.Kinds {
+		cols := stageCols[k]
+		defs := make([]string, len(cols))
+		for i, c := range cols {
+			t, ok := types[c]
+			if !ok {
+				t = "TEXT NOT NULL"
+			}
+			defs[i] = c + " " + t
+		}
+		out = append(out, fmt.Sprintf("%s %s (%s)%s", prefix, stageTable(k), strings.Join(defs, ", "), suffix))
+	}
+	return out
+}
+
+type sqlBatch struct {
+	s       *SQL
+	tx      Tx
+	staged  map[credit.Kind]int
+	checked bool
+	done    bool
+}
+
+// BeginBatch implements Store.
+func (s *SQL) BeginBatch(ctx context.Context) (Batch, error) {
+	tx, err := s.d.Begin(ctx, true)
+	if err != nil {
+		return nil, fmt.Errorf("begin ingest batch: %w", err)
+	}
+	for _, q := range s.d.StagingDDL() {
+		if _, err := tx.Exec(ctx, q); err != nil {
+			_ = tx.Rollback(ctx)
+			return nil, fmt.Errorf("create staging tables: %w", err)
+		}
+	}
+	return &sqlBatch{s: s, tx: tx, staged: make(map[credit.Kind]int)}, nil
+}
+
+func (b *sqlBatch) Stage(ctx context.Context, c *Chunk) error {
+	if c.Len() == 0 {
+		return nil
+	}
+	var row func(i int, dst []any)
+	switch c.Kind {
+	case credit.KindEnterprises:
+		row = func(i int, dst []any) {
+			e := &c.Enterprises[i]
+			dst[0], dst[1], dst[2], dst[3], dst[4] = int64(c.Lines[i]), e.USCC, e.Name, e.Region, e.Industry
+			dst[5], dst[6], dst[7] = joinTags(e.Tags), string(e.Status), e.Revenue
+		}
+	case credit.KindRelations:
+		row = func(i int, dst []any) {
+			r := &c.Relations[i]
+			dst[0], dst[1], dst[2] = int64(c.Lines[i]), r.Supplier, r.Customer
+			dst[3], dst[4], dst[5] = r.PurchaseShare, r.SalesShare, r.Substitutability
+			dst[6], dst[7], dst[8], dst[9] = r.Amount, r.Product, ms(r.ValidFrom), ms(r.ValidTo)
+		}
+	case credit.KindEvents:
+		row = func(i int, dst []any) {
+			e := &c.Events[i]
+			dst[0], dst[1], dst[2], dst[3] = int64(c.Lines[i]), e.ID, e.USCC, e.Type
+			dst[4], dst[5], dst[6] = e.OccurredAt.UnixMilli(), ms(e.PublishUntil), e.Source
+			dst[7], dst[8] = e.Amount, e.Description
+		}
+	case credit.KindRepairs:
+		row = func(i int, dst []any) {
+			r := &c.Repairs[i]
+			dst[0], dst[1], dst[2] = int64(c.Lines[i]), r.EventID, r.RepairedAt.UnixMilli()
+			dst[3], dst[4] = r.DecidedBy, r.Reason
+		}
+	default:
+		return fmt.Errorf("stage: unknown kind %q", c.Kind)
+	}
+	if err := b.tx.Stage(ctx, stageTable(c.Kind), stageCols[c.Kind], c.Len(), row); err != nil {
+		return fmt.Errorf("stage %s: %w", c.Kind, err)
+	}
+	b.staged[c.Kind] += c.Len()
+	return nil
+}
+
+// check is one set-based rule over the staged rows: q selects (line, key, x) of the
+// rows it refuses, and msg words the reason from key and x.
+type check struct {
+	kind  credit.Kind
+	field string
+	q     string
+	msg   func(key string, x float64) string
+}
+
+// duplicate refuses every row whose key an earlier line of the same batch already gave.
+func duplicate(k credit.Kind, label string, cols ...string) check {
+	key := func(alias string) string {
+		parts := make([]string, len(cols))
+		for i, c := range cols {
+			parts[i] = alias + c
+		}
+		return strings.Join(parts, " || '→' || ")
+	}
+	t := stageTable(k)
+	return check{k, label, fmt.Sprintf(`SELECT s.line, %s, CAST(f.first AS DOUBLE PRECISION)
+		FROM %s s JOIN (SELECT %s AS k, MIN(line) AS first FROM %s GROUP BY %s HAVING COUNT(*) > 1) f
+		ON f.k = %s WHERE s.line > f.first`, key("s."), t, key(""), t, key(""), key("s.")),
+		func(key string, first float64) string {
+			return fmt.Sprintf("duplicate key %s %s: already given on line %d", label, key, int64(first))
+		}}
+}
+
+// firmExists refuses rows naming a firm that is neither held nor among this batch's
+// surviving enterprise rows.
+func firmExists(k credit.Kind, col string) check {
+	return check{k, col, fmt.Sprintf(`SELECT s.line, s.%s, CAST(0 AS DOUBLE PRECISION) FROM %s s
+		WHERE NOT EXISTS (SELECT 1 FROM enterprises e WHERE e.uscc = s.%s)
+		AND NOT EXISTS (SELECT 1 FROM stage_enterprises n WHERE n.uscc = s.%s)`, col, stageTable(k), col, col),
+		func(key string, _ float64) string {
+			return fmt.Sprintf("unknown firm %s (neither in the store nor in this batch)", key)
+		}}
+}
+
+// checks run in order; each drops what it refuses before the next runs, so a row is
+// reported once, for its first fault.
+var checks = []check{
+	duplicate(credit.KindEnterprises, "uscc", "uscc"),
+	duplicate(credit.KindRelations, "supplier→customer", "supplier", "customer"),
+	firmExists(credit.KindRelations, "supplier"),
+	firmExists(credit.KindRelations, "customer"),
+	// Σ purchase_share over a customer's suppliers: the held relations this batch does
+	// not replace, plus the batch's rows in line order; a row that takes the running
+	// sum past 1 is refused, and so is every later one for that customer.
+	{credit.KindRelations, "purchase_share", fmt.Sprintf(`SELECT line, customer, running
+		FROM (SELECT s.line, s.customer, s.purchase_share +
+				COALESCE((SELECT SUM(r.purchase_share) FROM relations r WHERE r.customer = s.customer
+					AND NOT EXISTS (SELECT 1 FROM stage_relations x WHERE x.supplier = r.supplier AND x.customer = r.customer)), 0) +
+				COALESCE(SUM(s.purchase_share) OVER (PARTITION BY s.customer ORDER BY s.line
+					ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS running
+			FROM stage_relations s) t
+		WHERE running > %v`, 1+credit.ShareSumTolerance),
+		func(customer string, sum float64) string {
+			return fmt.Sprintf("Σ purchase_share over the suppliers of customer %s would reach %.6g (> 1)", customer, sum)
+		}},
+	duplicate(credit.KindEvents, "event_id", "event_id"),
+	firmExists(credit.KindEvents, "uscc"),
+	duplicate(credit.KindRepairs, "event_id", "event_id"),
+	{credit.KindRepairs, "event_id", `SELECT s.line, s.event_id, CAST(0 AS DOUBLE PRECISION) FROM stage_repairs s
+		WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.event_id = s.event_id)
+		AND NOT EXISTS (SELECT 1 FROM stage_events n WHERE n.event_id = s.event_id)`,
+		func(id string, _ float64) string {
+			return fmt.Sprintf("unknown event %s (neither in the store nor in this batch)", id)
+		}},
+	{credit.KindRepairs, "repaired_at", `SELECT s.line, s.event_id, CAST(COALESCE(n.occurred_at, e.occurred_at) AS DOUBLE PRECISION)
+		FROM stage_repairs s LEFT JOIN stage_events n ON n.event_id = s.event_id
+		LEFT JOIN events e ON e.event_id = s.event_id
+		WHERE s.repaired_at < COALESCE(n.occurred_at, e.occurred_at)`,
+		func(id string, occurred float64) string {
+			return fmt.Sprintf("before event %s occurred (%s)", id,
+				time.UnixMilli(int64(occurred)).In(credit.Shanghai).Format(time.RFC3339))
+		}},
+}
+
+func (b *sqlBatch) Check(ctx context.Context) ([]RowError, error) {
+	var out []RowError
+	for _, c := range checks {
+		if b.staged[c.kind] == 0 {
+			continue
+		}
+		var lines []any
+		err := eachRow(ctx, b.tx, c.q, nil, func(r Rows) error {
+			var line int64
+			var key string
+			var x float64
+			if err := r.Scan(&line, &key, &x); err != nil {
+				return err
+			}
+			out = append(out, RowError{Kind: c.kind, Line: int(line), Field: c.field, Reason: c.msg(key, x)})
+			lines = append(lines, line)
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("check %s %s: %w", c.kind, c.field, err)
+		}
+		if err := b.drop(ctx, c.kind, lines); err != nil {
+			return nil, err
+		}
+	}
+	slices.SortFunc(out, func(x, y RowError) int {
+		if c := kindOrder(x.Kind) - kindOrder(y.Kind); c != 0 {
+			return c
+		}
+		return x.Line - y.Line
+	})
+	b.checked = true
+	return out, nil
+}
+
+// drop deletes refused rows from staging, in bounded statements.
+func (b *sqlBatch) drop(ctx context.Context, k credit.Kind, lines []any) error {
+	const step = 500
+	for len(lines) > 0 {
+		n := min(step, len(lines))
+		q := fmt.Sprintf(`DELETE FROM %s WHERE line IN (%s)`, stageTable(k), placeholders(n))
+		if _, err := b.tx.Exec(ctx, q, lines[:n]...); err != nil {
+			return fmt.Errorf("drop refused %s rows: %w", k, err)
+		}
+		b.staged[k] -= n
+		lines = lines[n:]
+	}
+	return nil
+}
+
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
+}
+
+// Merges upsert the staged rows; the WHERE of DO UPDATE skips rows that would not
+// change, so re-importing the same data writes nothing and RETURNING lists only the
+// firms whose data really changed.
+var merges = []struct {
+	kind credit.Kind
+	// touches says the RETURNING columns are firms (for incremental scans).
+	touches bool
+	q       string
+}{
+	{credit.KindEnterprises, true, `INSERT INTO enterprises (uscc, name, region, industry, tags, status, revenue, updated_at)
+		SELECT uscc, name, region, industry, tags, status, revenue, CAST(? AS BIGINT) FROM stage_enterprises WHERE true
+		ON CONFLICT (uscc) DO UPDATE SET name = excluded.name, region = excluded.region,
+			industry = excluded.industry, tags = excluded.tags, status = excluded.status,
+			revenue = excluded.revenue, updated_at = excluded.updated_at
+		WHERE enterprises.name <> excluded.name OR enterprises.region <> excluded.region
+			OR enterprises.industry <> excluded.industry OR enterprises.tags <> excluded.tags
+			OR enterprises.status <> excluded.status OR enterprises.revenue IS DISTINCT FROM excluded.revenue
+		RETURNING uscc, ''`},
+	{credit.KindRelations, true, `INSERT INTO relations (supplier, customer, purchase_share, sales_share, substitutability,
+			amount, product, valid_from, valid_to, updated_at)
+		SELECT supplier, customer, purchase_share, sales_share, substitutability, amount, product,
+			valid_from, valid_to, CAST(? AS BIGINT) FROM stage_relations WHERE true
+		ON CONFLICT (supplier, customer) DO UPDATE SET purchase_share = excluded.purchase_share,
+			sales_share = excluded.sales_share, substitutability = excluded.substitutability,
+			amount = excluded.amount, product = excluded.product, valid_from = excluded.valid_from,
+			valid_to = excluded.valid_to, updated_at = excluded.updated_at
+		WHERE relations.purchase_share <> excluded.purchase_share OR relations.sales_share <> excluded.sales_share
+			OR relations.substitutability <> excluded.substitutability OR relations.amount IS DISTINCT FROM excluded.amount
+			OR relations.product <> excluded.product OR relations.valid_from IS DISTINCT FROM excluded.valid_from
+			OR relations.valid_to IS DISTINCT FROM excluded.valid_to
+		RETURNING supplier, customer`},
+	{credit.KindEvents, true, `INSERT INTO events (event_id, uscc, type, occurred_at, publish_until, source, amount,
+			description, state, updated_at)
+		SELECT event_id, uscc, type, occurred_at, publish_until, source, amount, description, 'active', CAST(? AS BIGINT)
+		FROM stage_events WHERE true
+		ON CONFLICT (event_id) DO UPDATE SET uscc = excluded.uscc, type = excluded.type,
+			occurred_at = excluded.occurred_at, publish_until = excluded.publish_until,
+			source = excluded.source, amount = excluded.amount, description = excluded.description,
+			updated_at = excluded.updated_at
+		WHERE events.uscc <> excluded.uscc OR events.type <> excluded.type
+			OR events.occurred_at <> excluded.occurred_at OR events.publish_until IS DISTINCT FROM excluded.publish_until
+			OR events.source <> excluded.source OR events.amount IS DISTINCT FROM excluded.amount
+			OR events.description <> excluded.description
+		RETURNING uscc, ''`},
+	{credit.KindRepairs, false, `INSERT INTO repairs (event_id, repaired_at, decided_by, reason, updated_at)
+		SELECT event_id, repaired_at, decided_by, reason, CAST(? AS BIGINT) FROM stage_repairs WHERE true
+		ON CONFLICT (event_id) DO UPDATE SET repaired_at = excluded.repaired_at,
+			decided_by = excluded.decided_by, reason = excluded.reason, updated_at = excluded.updated_at
+		WHERE repairs.repaired_at <> excluded.repaired_at OR repairs.decided_by <> excluded.decided_by
+			OR repairs.reason <> excluded.reason
+		RETURNING event_id, ''`},
+	// A repair moves its event to repaired (and an event re-sent after its repair stays
+	// repaired: the event upsert above never touches state).
+	{credit.KindRepairs, true, `UPDATE events SET state = 'repaired', repaired_at = s.repaired_at, updated_at = CAST(? AS BIGINT)
+		FROM stage_repairs s WHERE events.event_id = s.event_id
+			AND (events.state <> 'repaired' OR events.repaired_at IS DISTINCT FROM s.repaired_at)
+		RETURNING events.uscc, ''`},
+}
+
+func (b *sqlBatch) Commit(ctx context.Context) (Applied, error) {
+	switch {
+	case b.done:
+		return Applied{}, fmt.Errorf("commit: batch already finished")
+	case !b.checked:
+		return Applied{}, fmt.Errorf("commit: batch not checked")
+	}
+	var a Applied
+	touched := make(map[string]struct{})
+	now := b.s.now().UnixMilli()
+	for _, m := range merges {
+		if b.staged[m.kind] == 0 {
+			continue
+		}
+		err := eachRow(ctx, b.tx, m.q, []any{now}, func(r Rows) error {
+			var k1, k2 string
+			if err := r.Scan(&k1, &k2); err != nil {
+				return err
+			}
+			if !m.touches {
+				a.Changed++
+				return nil
+			}
+			if m.kind != credit.KindRepairs {
+				a.Changed++
+			}
+			for _, k := range [2]string{k1, k2} {
+				if k == "" || a.TouchedAll {
+					continue
+				}
+				touched[k] = struct{}{}
+				if len(touched) > MaxTouched {
+					a.TouchedAll, touched = true, nil
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			_ = b.Rollback(ctx)
+			return Applied{}, fmt.Errorf("merge %s: %w", m.kind, err)
+		}
+	}
+	for _, k := range credit.Kinds {
+		a.Rows += int64(b.staged[k])
+	}
+	b.done = true
+	if err := b.tx.Commit(ctx); err != nil {
+		return Applied{}, fmt.Errorf("commit ingest batch: %w", err)
+	}
+	a.Touched = make([]string, 0, len(touched))
+	for k := range touched {
+		a.Touched = append(a.Touched, k)
+	}
+	slices.Sort(a.Touched)
+	return a, nil
+}
+
+func (b *sqlBatch) Rollback(ctx context.Context) error {
+	if b.done {
+		return nil
+	}
+	b.done = true
+	return b.tx.Rollback(ctx)
+}
+
+func kindOrder(k credit.Kind) int { return slices.Index(credit.Kinds, k) }

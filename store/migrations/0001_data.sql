@@ -1,0 +1,51 @@
+-- Input data (SPEC §2). Timestamps are BIGINT Unix milliseconds (UTC) in both stores,
+-- so the same queries run on SQLite and PostgreSQL.
+
+CREATE TABLE enterprises (
+    uscc       TEXT PRIMARY KEY,
+    name       TEXT NOT NULL,
+    region     TEXT NOT NULL,
+    industry   TEXT NOT NULL,
+    tags       TEXT NOT NULL,            -- ';'-separated, lower case
+    status     TEXT NOT NULL,
+    revenue    DOUBLE PRECISION,         -- CNY per year, NULL when unknown
+    updated_at BIGINT NOT NULL           -- when this row last changed
+);
+
+CREATE TABLE relations (
+    supplier         TEXT NOT NULL REFERENCES enterprises (uscc),
+    customer         TEXT NOT NULL REFERENCES enterprises (uscc),
+    purchase_share   DOUBLE PRECISION NOT NULL,  -- 0 = not reported
+    sales_share      DOUBLE PRECISION NOT NULL,  -- 0 = not reported
+    substitutability DOUBLE PRECISION NOT NULL,
+    amount           DOUBLE PRECISION,
+    product          TEXT NOT NULL,
+    valid_from       BIGINT,
+    valid_to         BIGINT,
+    updated_at       BIGINT NOT NULL,
+    PRIMARY KEY (supplier, customer)
+);
+CREATE INDEX relations_customer ON relations (customer);
+
+CREATE TABLE events (
+    event_id      TEXT PRIMARY KEY,
+    uscc          TEXT NOT NULL REFERENCES enterprises (uscc),
+    type          TEXT NOT NULL,
+    occurred_at   BIGINT NOT NULL,
+    publish_until BIGINT,                -- NULL: public until repaired
+    source        TEXT NOT NULL,
+    amount        DOUBLE PRECISION,
+    description   TEXT NOT NULL,
+    state         TEXT NOT NULL,         -- active | repaired | expired
+    repaired_at   BIGINT,
+    updated_at    BIGINT NOT NULL
+);
+CREATE INDEX events_uscc ON events (uscc, occurred_at);
+
+CREATE TABLE repairs (
+    event_id    TEXT PRIMARY KEY REFERENCES events (event_id),
+    repaired_at BIGINT NOT NULL,
+    decided_by  TEXT NOT NULL,
+    reason      TEXT NOT NULL,
+    updated_at  BIGINT NOT NULL
+);

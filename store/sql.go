@@ -1,0 +1,221 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/chainrisk/chainrisk/credit"
+)
+
+// Both implementations keep timestamps as BIGINT Unix milliseconds (UTC), so every
+// query below runs unchanged on SQLite and PostgreSQL; only connection handling,
+// staging and locking differ, behind Dialect.
+
+// Rows is the part of *sql.Rows and pgx.Rows that the shared code uses.
+type Rows interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+	Close()
+}
+
+// Querier runs statements written with '?' placeholders.
+type Querier interface {
+	Exec(ctx context.Context, q string, args ...any) (int64, error)
+	Query(ctx context.Context, q string, args ...any) (Rows, error)
+}
+
+// Tx is a transaction of a Dialect.
+type Tx interface {
+	Querier
+	// Stage bulk-loads n rows into a staging table; row fills dst with row i's values
+	// in column order. dst is reused between rows.
+	Stage(ctx context.Context, table string, cols []string, n int, row func(i int, dst []any)) error
+	Commit(ctx context.Context) error
+	Rollback(ctx context.Context) error
+}
+
+// Dialect is what differs between the databases.
+type Dialect interface {
+	Querier
+	// Name is "sqlite" or "postgres".
+	Name() string
+	// Begin opens a transaction. With exclusive set it also serialises against every
+	// other exclusive transaction on the same store (ingest batches, migrations).
+	Begin(ctx context.Context, exclusive bool) (Tx, error)
+	// StagingDDL returns the statements creating one batch's staging tables inside tx.
+	StagingDDL() []string
+	Ping(ctx context.Context) error
+	Close() error
+}
+
+// SQL implements Store over a Dialect.
+type SQL struct {
+	d   Dialect
+	now func() time.Time
+}
+
+// NewSQL returns a Store over d. now stamps updated_at; nil means time.Now.
+func NewSQL(d Dialect, now func() time.Time) *SQL {
+	if now == nil {
+		now = time.Now
+	}
+	return &SQL{d: d, now: now}
+}
+
+// Dialect exposes the underlying dialect to the packages that extend the store.
+func (s *SQL) Dialect() Dialect { return s.d }
+
+// Ping implements Store.
+func (s *SQL) Ping(ctx context.Context) error { return s.d.Ping(ctx) }
+
+// Close implements Store.
+func (s *SQL) Close() error { return s.d.Close() }
+
+// ms converts a time to Unix milliseconds; the zero time becomes NULL.
+func ms(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UnixMilli()
+}
+
+// fromMS converts Unix milliseconds back; NULL becomes the zero time.
+func fromMS(v *int64) time.Time {
+	if v == nil {
+		return time.Time{}
+	}
+	return time.UnixMilli(*v).UTC()
+}
+
+func joinTags(tags []string) string { return strings.Join(tags, ";") }
+
+func splitTags(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, ";")
+}
+
+const enterpriseCols = `uscc, name, region, industry, tags, status, revenue, updated_at`
+
+func scanEnterprise(r Rows, e *credit.Enterprise) error {
+	var tags string
+	var updated int64
+	if err := r.Scan(&e.USCC, &e.Name, &e.Region, &e.Industry, &tags, &e.Status, &e.Revenue, &updated); err != nil {
+		return err
+	}
+	e.Tags = splitTags(tags)
+	e.UpdatedAt = time.UnixMilli(updated).UTC()
+	return nil
+}
+
+// Enterprises implements Store.
+func (s *SQL) Enterprises(ctx context.Context, fn func(*credit.Enterprise) error) error {
+	return s.each(ctx, `SELECT `+enterpriseCols+` FROM enterprises ORDER BY uscc`, nil,
+		func(r Rows) error {
+			var e credit.Enterprise
+			if err := scanEnterprise(r, &e); err != nil {
+				return err
+			}
+			return fn(&e)
+		})
+}
+
+// Enterprise implements Store.
+func (s *SQL) Enterprise(ctx context.Context, uscc string) (*credit.Enterprise, error) {
+	var found *credit.Enterprise
+	err := s.each(ctx, `SELECT `+enterpriseCols+` FROM enterprises WHERE uscc = ?`, []any{uscc},
+		func(r Rows) error {
+			found = new(credit.Enterprise)
+			return scanEnterprise(r, found)
+		})
+	if err != nil {
+		return nil, err
+	}
+	if found == nil {
+		return nil, fmt.Errorf("enterprise %s: %w", uscc, ErrNotFound)
+	}
+	return found, nil
+}
+
+// Relations implements Store.
+func (s *SQL) Relations(ctx context.Context, fn func(*credit.Relation) error) error {
+	return s.each(ctx, `SELECT supplier, customer, purchase_share, sales_share, substitutability,
+		amount, product, valid_from, valid_to FROM relations ORDER BY supplier, customer`, nil,
+		func(r Rows) error {
+			var rel credit.Relation
+			var from, to *int64
+			if err := r.Scan(&rel.Supplier, &rel.Customer, &rel.PurchaseShare, &rel.SalesShare,
+				&rel.Substitutability, &rel.Amount, &rel.Product, &from, &to); err != nil {
+				return err
+			}
+			rel.ValidFrom, rel.ValidTo = fromMS(from), fromMS(to)
+			return fn(&rel)
+		})
+}
+
+// Events implements Store.
+func (s *SQL) Events(ctx context.Context, f EventFilter, fn func(*credit.Event) error) error {
+	q := `SELECT event_id, uscc, type, occurred_at, publish_until, source, amount, description,
+		state, repaired_at FROM events WHERE 1=1`
+	var args []any
+	if f.USCC != "" {
+		q += ` AND uscc = ?`
+		args = append(args, f.USCC)
+	}
+	if !f.ActiveAt.IsZero() {
+		q += ` AND state <> 'repaired' AND (publish_until IS NULL OR publish_until > ?)`
+		args = append(args, f.ActiveAt.UnixMilli())
+	}
+	q += ` ORDER BY uscc, occurred_at, event_id`
+	return s.each(ctx, q, args, func(r Rows) error {
+		var e credit.Event
+		var occurred int64
+		var until, repaired *int64
+		if err := r.Scan(&e.ID, &e.USCC, &e.Type, &occurred, &until, &e.Source, &e.Amount,
+			&e.Description, &e.State, &repaired); err != nil {
+			return err
+		}
+		e.OccurredAt = time.UnixMilli(occurred).UTC()
+		e.PublishUntil, e.RepairedAt = fromMS(until), fromMS(repaired)
+		return fn(&e)
+	})
+}
+
+// Counts implements Store.
+func (s *SQL) Counts(ctx context.Context) (Counts, error) {
+	var c Counts
+	now := s.now().UnixMilli()
+	err := s.each(ctx, `SELECT
+		(SELECT COUNT(*) FROM enterprises),
+		(SELECT COUNT(*) FROM relations),
+		(SELECT COUNT(*) FROM events),
+		(SELECT COUNT(*) FROM events WHERE state <> 'repaired' AND (publish_until IS NULL OR publish_until > ?)),
+		(SELECT COUNT(*) FROM repairs)`, []any{now},
+		func(r Rows) error {
+			return r.Scan(&c.Enterprises, &c.Relations, &c.Events, &c.ActiveEvents, &c.Repairs)
+		})
+	return c, err
+}
+
+// each runs q and calls fn for every row.
+func (s *SQL) each(ctx context.Context, q string, args []any, fn func(Rows) error) error {
+	return eachRow(ctx, s.d, q, args, fn)
+}
+
+func eachRow(ctx context.Context, x Querier, q string, args []any, fn func(Rows) error) error {
+	rows, err := x.Query(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := fn(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}

@@ -1,0 +1,79 @@
+package sqlite_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/chainrisk/chainrisk/store"
+	"github.com/chainrisk/chainrisk/store/sqlite"
+	"github.com/chainrisk/chainrisk/store/storetest"
+)
+
+func TestConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) store.Store {
+		s, err := sqlite.OpenDir(context.Background(), t.TempDir(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = s.Close() })
+		return s
+	})
+}
+
+func TestSecondOpenOfDirRefused(t *testing.T) {
+	dir := t.TempDir()
+	s, err := sqlite.OpenDir(context.Background(), dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = sqlite.OpenDir(context.Background(), dir, nil)
+	if err == nil {
+		t.Fatal("second OpenDir on the same directory succeeded")
+	}
+	for _, want := range []string{dir, "pid " + strconv.Itoa(os.Getpid())} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not name %q", err, want)
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// Released on close: a new owner gets in.
+	s2, err := sqlite.OpenDir(context.Background(), dir, nil)
+	if err != nil {
+		t.Fatalf("reopen after close: %v", err)
+	}
+	_ = s2.Close()
+}
+
+func TestMigrationsRecordedOnce(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "x.db")
+	for range 2 {
+		s, err := sqlite.Open(context.Background(), path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		applied, err := store.Migrate(context.Background(), s.Dialect())
+		if err != nil || len(applied) != 0 {
+			t.Errorf("Migrate on a migrated store applied %v, %v", applied, err)
+		}
+		var n int
+		rows, err := s.Dialect().Query(context.Background(), `SELECT COUNT(*) FROM schema_migrations`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			_ = rows.Scan(&n)
+		}
+		rows.Close()
+		want, _ := store.Migrations("sqlite")
+		if n != len(want) {
+			t.Errorf("schema_migrations has %d rows, want %d", n, len(want))
+		}
+		_ = s.Close()
+	}
+}

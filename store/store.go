@@ -1,0 +1,105 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/chainrisk/chainrisk/credit"
+)
+
+// Store is chainrisk's persistence. Implementations are safe for concurrent use.
+type Store interface {
+	// BeginBatch opens an ingest batch: one transaction that stages rows, checks them
+	// against the data already held, and merges the good ones on Commit. Batches are
+	// serialised, so two batches never both pass the Σ purchase_share check.
+	BeginBatch(ctx context.Context) (Batch, error)
+
+	// Enterprises, Relations and Events stream the held data in key order; fn's error
+	// stops the stream and is returned.
+	Enterprises(ctx context.Context, fn func(*credit.Enterprise) error) error
+	Relations(ctx context.Context, fn func(*credit.Relation) error) error
+	Events(ctx context.Context, filter EventFilter, fn func(*credit.Event) error) error
+
+	// Enterprise returns one firm, or ErrNotFound.
+	Enterprise(ctx context.Context, uscc string) (*credit.Enterprise, error)
+
+	// Counts returns how many rows each table holds.
+	Counts(ctx context.Context) (Counts, error)
+
+	// Ping checks that the store answers.
+	Ping(ctx context.Context) error
+	// Close releases the store; for the embedded store it also releases the data
+	// directory's lock.
+	Close() error
+}
+
+// ErrNotFound is returned when a keyed lookup finds nothing.
+var ErrNotFound = errors.New("not found")
+
+// EventFilter selects events to stream. Zero values select everything.
+type EventFilter struct {
+	USCC string
+	// ActiveAt, when set, keeps only events that count toward scores at that time.
+	ActiveAt time.Time
+}
+
+// Counts is the number of rows per table.
+type Counts struct {
+	Enterprises  int64 `json:"enterprises"`
+	Relations    int64 `json:"relations"`
+	Events       int64 `json:"events"`
+	ActiveEvents int64 `json:"active_events"`
+	Repairs      int64 `json:"repairs"`
+}
+
+// Chunk is a run of rows of one kind that passed the per-record checks, with the input
+// line each came from. Exactly one of the slices is set, matching Kind.
+type Chunk struct {
+	Kind        credit.Kind
+	Lines       []int
+	Enterprises []credit.Enterprise
+	Relations   []credit.Relation
+	Events      []credit.Event
+	Repairs     []credit.Repair
+}
+
+// Len returns the number of rows in the chunk.
+func (c *Chunk) Len() int { return len(c.Lines) }
+
+// RowError is a row the store refused, found by a check that needs the whole batch or
+// the data already held (duplicate key, unknown firm, Σ purchase_share > 1, ...).
+type RowError struct {
+	Kind   credit.Kind
+	Line   int
+	Field  string
+	Reason string
+}
+
+// Batch is an open ingest batch. Stage may be called many times (inputs stream in
+// chunks); then Check once, then Commit or Rollback.
+type Batch interface {
+	// Stage copies rows into the batch's staging area.
+	Stage(ctx context.Context, c *Chunk) error
+	// Check validates the staged rows against each other and the held data and drops
+	// the bad ones from staging. It returns every refused row, in kind and line order.
+	Check(ctx context.Context) ([]RowError, error)
+	// Commit merges the remaining staged rows into the store (idempotent upserts by
+	// key) and commits. After Commit returns nil the rows are durable.
+	Commit(ctx context.Context) (Applied, error)
+	// Rollback discards the batch; it is safe to call after Commit.
+	Rollback(ctx context.Context) error
+}
+
+// Applied says what a committed batch changed. Rows re-sent unchanged are not counted
+// in Changed, so re-importing the same data reports zero changes.
+type Applied struct {
+	// Rows is how many staged rows survived the checks and were merged.
+	Rows int64 `json:"rows"`
+	// Changed is how many rows were inserted or really updated.
+	Changed int64 `json:"changed"`
+	// Touched lists the firms whose data, relations or events changed, for incremental
+	// scans; TouchedAll is set instead when more than MaxTouched changed.
+	Touched    []string `json:"-"`
+	TouchedAll bool     `json:"-"`
+}
