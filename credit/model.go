@@ -3,6 +3,7 @@ package credit
 import (
 	"math"
 	"time"
+	_ "time/tzdata" // Asia/Shanghai without a system zone database
 )
 
 // Kind names one of the four kinds of input data.

@@ -1,5 +1,10 @@
 -- Input data (SPEC §2). Timestamps are BIGINT Unix milliseconds (UTC) in both stores,
 -- so the same queries run on SQLite and PostgreSQL.
+--
+-- References between these tables (a relation's firms, an event's firm, a repair's
+-- event) are enforced by the ingest batch checks, which run under the store's exclusive
+-- batch lock; rows are never deleted. Foreign keys would repeat those checks row by row
+-- and cost a third of the bulk-import time.
 
 CREATE TABLE enterprises (
     uscc       TEXT PRIMARY KEY,
@@ -13,8 +18,8 @@ CREATE TABLE enterprises (
 );
 
 CREATE TABLE relations (
-    supplier         TEXT NOT NULL REFERENCES enterprises (uscc),
-    customer         TEXT NOT NULL REFERENCES enterprises (uscc),
+    supplier         TEXT NOT NULL,
+    customer         TEXT NOT NULL,
     purchase_share   DOUBLE PRECISION NOT NULL,  -- 0 = not reported
     sales_share      DOUBLE PRECISION NOT NULL,  -- 0 = not reported
     substitutability DOUBLE PRECISION NOT NULL,
@@ -29,7 +34,7 @@ CREATE INDEX relations_customer ON relations (customer);
 
 CREATE TABLE events (
     event_id      TEXT PRIMARY KEY,
-    uscc          TEXT NOT NULL REFERENCES enterprises (uscc),
+    uscc          TEXT NOT NULL,
     type          TEXT NOT NULL,
     occurred_at   BIGINT NOT NULL,
     publish_until BIGINT,                -- NULL: public until repaired
@@ -43,7 +48,7 @@ CREATE TABLE events (
 CREATE INDEX events_uscc ON events (uscc, occurred_at);
 
 CREATE TABLE repairs (
-    event_id    TEXT PRIMARY KEY REFERENCES events (event_id),
+    event_id    TEXT PRIMARY KEY,
     repaired_at BIGINT NOT NULL,
     decided_by  TEXT NOT NULL,
     reason      TEXT NOT NULL,

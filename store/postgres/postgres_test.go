@@ -54,4 +54,3 @@ func TestBadURLDoesNotEchoPassword(t *testing.T) {
 		t.Errorf("error leaks the password: %s", got)
 	}
 }
-

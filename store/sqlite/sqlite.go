@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -81,21 +82,26 @@ func Open(ctx context.Context, path string, now func() time.Time) (*Store, error
 func (s *Store) Path() string { return s.d.path }
 
 type dialect struct {
-	db   *sql.DB
-	path string
-	lock *dirLock
+	db        *sql.DB
+	path      string
+	lock      *dirLock
+	closeOnce sync.Once
+	closeErr  error
 }
 
 func (d *dialect) Name() string { return "sqlite" }
 
 func (d *dialect) Ping(ctx context.Context) error { return d.db.PingContext(ctx) }
 
+// Close closes the database and releases the directory lock; later calls are no-ops.
 func (d *dialect) Close() error {
-	err := d.db.Close()
-	if d.lock != nil {
-		err = errors.Join(err, d.lock.release())
-	}
-	return err
+	d.closeOnce.Do(func() {
+		d.closeErr = d.db.Close()
+		if d.lock != nil {
+			d.closeErr = errors.Join(d.closeErr, d.lock.release())
+		}
+	})
+	return d.closeErr
 }
 
 func (d *dialect) Exec(ctx context.Context, q string, args ...any) (int64, error) {

@@ -1,0 +1,562 @@
+package main
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// files writes name → content into a temporary directory and returns a
+// function giving each file's path.
+func files(t *testing.T, contents map[string]string) func(name string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, c := range contents {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(c), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return func(name string) string { return filepath.Join(dir, name) }
+}
+
+func runCmd(cmd func([]string, io.Writer, io.Writer) int, args ...string) (code int, stdout, stderr string) {
+	var out, errb bytes.Buffer
+	code = cmd(args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+const near = 1e-12
+
+type stressJSON struct {
+	R          float64            `json:"R"`
+	Defaults   int                `json:"defaults"`
+	Iterations int                `json:"iterations"`
+	H          map[string]float64 `json:"h"`
+	Top        []struct {
+		Node string  `json:"node"`
+		H    float64 `json:"h"`
+	} `json:"top"`
+}
+
+func TestStressOfflineJSON(t *testing.T) {
+	f := files(t, map[string]string{
+		// Chain A→B→C, W = 0.5 per link, equal values 1/3, ψ_A = 1 (default):
+		// step 1 h_B = 0.5, step 2 h_C = 0.25, step 3 C turns inactive.
+		// R = (0.5 + 0.25)/3 = 0.25, one default (A).
+		"chain.csv": "from,to,impact\nA,B,0.5\nB,C,0.5\n",
+		// Columns in another order, a BOM, spaces around fields.
+		// A→C 3 (capped to 1), B→C 0.8, C→D 0.5; ψ_A = 0.4, ψ_B = 1.
+		// step 1: h_C = min(1, 0.4 + 0.8) = 1; step 2: h_D = 0.5; step 3: D
+		// turns inactive. Values A 1, B 1, C 2, D 0 (sum 4):
+		// R = (2/4)·1 + 0·0.5 = 0.5; defaults B, C. Top: C and B tie at
+		// h = 1, C has the larger value; then D (0.5), A (0.4).
+		"cap.csv":    "\ufeffimpact,to,from\n3,C,A\n0.8, C ,B\n0.5,D,C\n",
+		"values.csv": "value,node\n1,A\n1,B\n2,C\n0,D\n",
+		// An extra node E of value 4 without edges dilutes the values
+		// (sum 8): R = (2/8)·1 = 0.25.
+		"values_e.csv": "node,value\nA,1\nB,1\nC,2\nD,0\nE,4\n",
+	})
+	for _, c := range []struct {
+		name       string
+		args       []string
+		r          float64
+		defaults   int
+		iterations int
+		h          map[string]float64
+		top        []string
+	}{
+		{
+			name: "chain", args: []string{"--network", f("chain.csv"), "--shock", "A", "--output", "json"},
+			r: 0.25, defaults: 1, iterations: 3,
+			h:   map[string]float64{"A": 1, "B": 0.5, "C": 0.25},
+			top: []string{"A", "B", "C"},
+		},
+		{
+			name: "cap, values, top 3",
+			args: []string{"--network", f("cap.csv"), "--values", f("values.csv"), "--shock", "A=0.4", "--shock", "B=1", "--top", "3", "--output", "json"},
+			r:    0.5, defaults: 2, iterations: 3,
+			h:   map[string]float64{"A": 0.4, "B": 1, "C": 1, "D": 0.5},
+			top: []string{"C", "B", "D"},
+		},
+		{
+			name: "isolated node in values",
+			args: []string{"--network", f("cap.csv"), "--values", f("values_e.csv"), "--shock", "A=0.4", "--shock", "B", "--output", "json"},
+			r:    0.25, defaults: 2, iterations: 3,
+			h:   map[string]float64{"A": 0.4, "B": 1, "C": 1, "D": 0.5, "E": 0},
+			top: []string{"C", "B", "D", "A"},
+		},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			code, stdout, stderr := runCmd(runStressOffline, c.args...)
+			if code != 0 {
+				t.Fatalf("exit %d, stderr:\n%s", code, stderr)
+			}
+			var got stressJSON
+			if err := json.Unmarshal([]byte(stdout), &got); err != nil {
+				t.Fatalf("bad JSON %q: %v", stdout, err)
+			}
+			for _, key := range []string{`"R":`, `"defaults":`, `"iterations":`, `"h":`, `"top":`} {
+				if !strings.Contains(stdout, key) {
+					t.Errorf("output lacks %s: %s", key, stdout)
+				}
+			}
+			if math.Abs(got.R-c.r) > near || got.Defaults != c.defaults || got.Iterations != c.iterations {
+				t.Errorf("R, defaults, iterations = %v, %d, %d; want %v, %d, %d", got.R, got.Defaults, got.Iterations, c.r, c.defaults, c.iterations)
+			}
+			if len(got.H) != len(c.h) {
+				t.Errorf("h = %v, want %v", got.H, c.h)
+			}
+			for node, want := range c.h {
+				if h, ok := got.H[node]; !ok || math.Abs(h-want) > near {
+					t.Errorf("h[%s] = %v, want %v", node, h, want)
+				}
+			}
+			var top []string
+			for _, x := range got.Top {
+				top = append(top, x.Node)
+			}
+			if strings.Join(top, " ") != strings.Join(c.top, " ") {
+				t.Errorf("top = %v, want %v", top, c.top)
+			}
+		})
+	}
+}
+
+func TestStressOfflineTable(t *testing.T) {
+	f := files(t, map[string]string{"chain.csv": "from,to,impact\nA,B,0.5\nB,C,0.5\n"})
+	code, stdout, stderr := runCmd(runStressOffline, "--network", f("chain.csv"), "--shock", "A=1", "--top", "2")
+	if code != 0 {
+		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
+	}
+	for _, want := range []string{"R           0.25\n", "defaults    1\n", "iterations  3\n", "nodes       3\n",
+		"NODE  H    VALUE\n", "A     1    0.333333\n", "B     0.5  0.333333\n"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("table lacks %q:\n%s", want, stdout)
+		}
+	}
+	if strings.Contains(stdout, "\nC ") {
+		t.Errorf("--top 2 listed C:\n%s", stdout)
+	}
+}
+
+func TestStressOfflineUsage(t *testing.T) {
+	f := files(t, map[string]string{"n.csv": "from,to,impact\nA,B,1\n"})
+	n := f("n.csv")
+	for _, c := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no network", []string{"--shock", "A"}, "--network is required"},
+		{"no shock", []string{"--network", n}, "at least one --shock"},
+		{"psi above 1", []string{"--network", n, "--shock", "A=2"}, "not a number in [0, 1]"},
+		{"psi not a number", []string{"--network", n, "--shock", "A=x"}, "not a number in [0, 1]"},
+		{"psi NaN", []string{"--network", n, "--shock", "A=NaN"}, "not a number in [0, 1]"},
+		{"empty node", []string{"--network", n, "--shock", "=0.5"}, "empty node id"},
+		{"shocked twice", []string{"--network", n, "--shock", "A", "--shock", "A=0.5"}, "shocked twice"},
+		{"bad output", []string{"--network", n, "--shock", "A", "--output", "xml"}, `--output "xml"`},
+		{"negative top", []string{"--network", n, "--shock", "A", "--top", "-1"}, "--top"},
+		{"unknown flag", []string{"--network", n, "--shock", "A", "--bogus"}, "bogus"},
+		{"stray argument", []string{"--network", n, "--shock", "A", "extra"}, `unexpected argument "extra"`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			code, stdout, stderr := runCmd(runStressOffline, c.args...)
+			if code != 2 {
+				t.Errorf("exit %d, want 2", code)
+			}
+			if stdout != "" {
+				t.Errorf("stdout = %q, want nothing", stdout)
+			}
+			if !strings.Contains(stderr, c.want) {
+				t.Errorf("stderr lacks %q:\n%s", c.want, stderr)
+			}
+		})
+	}
+	if code, _, _ := runCmd(runStressOffline, "-h"); code != 0 {
+		t.Errorf("-h: exit %d, want 0", code)
+	}
+}
+
+func TestStressOfflineBadData(t *testing.T) {
+	f := files(t, map[string]string{
+		"bad.csv": "from,to,impact\n" +
+			"A,B,NaN\n" + // line 2
+			"A,C,-1\n" + // 3
+			"A,D,abc\n" + // 4
+			",E,1\n" + // 5
+			"F,F,1\n" + // 6
+			"A,G,0.5\n" + // 7
+			"A,G,0.2\n" + // 8
+			"A,H,Inf\n" + // 9
+			"A,H\n" + // 10
+			"A,I,\n", // 11
+		"unknown_col.csv": "from,to,impact,weight\nA,B,1,1\n",
+		"missing_col.csv": "from,impact\nA,1\n",
+		"dup_col.csv":     "from,to,to,impact\nA,B,B,1\n",
+		"empty.csv":       "",
+		"good.csv":        "from,to,impact\nA,B,1\nB,C,1\n",
+		"values.csv":      "node,value\nA,1\nB,-2\nB,1\nC,x\n",
+		"values_part.csv": "node,value\nA,1\n",
+	})
+	for _, c := range []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"bad rows", []string{"--network", f("bad.csv"), "--shock", "A"}, []string{
+			"bad.csv:2: impact: \"NaN\" is not a finite number",
+			"bad.csv:3: impact: -1 is negative",
+			"bad.csv:4: impact: \"abc\" is not a number",
+			"bad.csv:5: from: empty",
+			"bad.csv:6: to: self-loop on \"F\"",
+			"bad.csv:8: to: duplicate edge A→G (first at line 7)",
+			"bad.csv:9: impact: \"Inf\" is not a finite number",
+			"bad.csv:10: record: 2 fields, want 3",
+			"bad.csv:11: impact: empty",
+			"stress: 9 problem(s) in the input; nothing computed",
+		}},
+		{"unknown column", []string{"--network", f("unknown_col.csv"), "--shock", "A"}, []string{`unknown_col.csv:1: header: unknown column "weight"`}},
+		{"missing column", []string{"--network", f("missing_col.csv"), "--shock", "A"}, []string{`missing_col.csv:1: header: missing column "to"`}},
+		{"duplicate column", []string{"--network", f("dup_col.csv"), "--shock", "A"}, []string{`dup_col.csv:1: header: column "to" given twice`}},
+		{"empty file", []string{"--network", f("empty.csv"), "--shock", "A"}, []string{"empty.csv:1: header: empty file, want columns from,to,impact"}},
+		{"missing file", []string{"--network", f("nope.csv"), "--shock", "A"}, []string{"nope.csv"}},
+		{"unknown shock node", []string{"--network", f("good.csv"), "--shock", "X"}, []string{"--shock X: no such node"}},
+		{"bad values", []string{"--network", f("good.csv"), "--values", f("values.csv"), "--shock", "A"}, []string{
+			"values.csv:3: value: -2 is negative",
+			`values.csv:5: value: "x" is not a number`,
+		}},
+		{"node without value", []string{"--network", f("good.csv"), "--values", f("values_part.csv"), "--shock", "A"}, []string{
+			`no value for node "B"`, `no value for node "C"`,
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			code, stdout, stderr := runCmd(runStressOffline, c.args...)
+			if code != 1 {
+				t.Errorf("exit %d, want 1", code)
+			}
+			if stdout != "" {
+				t.Errorf("stdout = %q, want nothing", stdout)
+			}
+			for _, w := range c.want {
+				if !strings.Contains(stderr, w) {
+					t.Errorf("stderr lacks %q:\n%s", w, stderr)
+				}
+			}
+		})
+	}
+}
+
+// esriRows parses the CSV output into firm → fields, checking the header and
+// returning the firms in output order.
+func esriRows(t *testing.T, out string) ([]string, map[string][]string) {
+	t.Helper()
+	recs, err := csv.NewReader(strings.NewReader(out)).ReadAll()
+	if err != nil {
+		t.Fatalf("bad CSV %q: %v", out, err)
+	}
+	if len(recs) == 0 || strings.Join(recs[0], ",") != "firm,esri,esri_d,esri_u,iterations" {
+		t.Fatalf("bad header in %q", out)
+	}
+	var order []string
+	rows := map[string][]string{}
+	for _, r := range recs[1:] {
+		order = append(order, r[0])
+		rows[r[0]] = r[1:]
+	}
+	return order, rows
+}
+
+func checkESRIRow(t *testing.T, firm string, got []string, esri, d, u float64, iterations int) {
+	t.Helper()
+	if len(got) != 4 {
+		t.Fatalf("%s: row %v", firm, got)
+	}
+	for k, want := range []float64{esri, d, u} {
+		x, err := strconv.ParseFloat(got[k], 64)
+		if err != nil || math.Abs(x-want) > near {
+			t.Errorf("%s: column %d = %q, want %v", firm, k+1, got[k], want)
+		}
+	}
+	if got[3] != strconv.Itoa(iterations) {
+		t.Errorf("%s: iterations = %s, want %d", firm, got[3], iterations)
+	}
+}
+
+// The four-firm network A→C 10, B→C 30, C→D 40 in sectors a, b, c, d:
+// out-strengths 10, 30, 40, 0, so w = (0.125, 0.375, 0.5, 0); Λu = 1 on
+// every link (each supplier has one customer).
+const fourEdges = "supplier,customer,amount\nA,C,10\nB,C,30\nC,D,40\n"
+const fourSectors = "firm,sector\nA,a\nB,b\nC,c\nD,d\n"
+
+func TestESRICSV(t *testing.T) {
+	f := files(t, map[string]string{
+		"edges.csv":   fourEdges,
+		"sectors.csv": fourSectors,
+		"ess.csv":     "supplier_sector,customer_sector,level\na,c,2\n",
+	})
+	code, stdout, stderr := runCmd(runESRI, "--edges", f("edges.csv"), "--sectors", f("sectors.csv"), "--ess", f("ess.csv"))
+	if code != 0 {
+		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
+	}
+	// A fails, a essential to c: Λd_AC = 10/B_{C,a} = 1 → h^d_C = 0 at
+	//   step 1, h^d_D = 0 at step 2, still at step 3. ESRI = w_A + w_C + w_D
+	//   = 0.625 = ESRI_d; ESRI_u = w_A = 0.125.
+	// B fails, b linear: Λd_BC = 30/40 → h^d_C = 0.25, then h^d_D = 0.25,
+	//   still at step 3. ESRI = 0.375 + 0.5·0.75 = 0.75 = ESRI_d; ESRI_u 0.375.
+	// C fails: h^d_D = 0 and h^u_A = h^u_B = 0 at step 1, still at step 2.
+	//   ESRI = 1, ESRI_d = w_C + w_D = 0.5, ESRI_u = 1.
+	// D fails: h^u_C = 0 (step 1), h^u_A = h^u_B = 0 (step 2), still at
+	//   step 3. ESRI = 1, ESRI_d = 0 (D weighs 0), ESRI_u = 1.
+	// Order: C and D tie at 1 (by id), then B, then A.
+	want := "firm,esri,esri_d,esri_u,iterations\n" +
+		"C,1,0.5,1,2\n" +
+		"D,1,0,1,3\n" +
+		"B,0.75,0.75,0.375,3\n" +
+		"A,0.625,0.625,0.125,3\n"
+	if stdout != want {
+		t.Errorf("output:\n%s\nwant:\n%s", stdout, want)
+	}
+}
+
+func TestESRIOptions(t *testing.T) {
+	f := files(t, map[string]string{
+		"edges.csv":   fourEdges,
+		"sectors.csv": fourSectors,
+		// A and B in one sector a, essential to c, and in one market.
+		"sectors_ab.csv": "firm,sector\nA,a\nB,a\nC,c\nD,d\n",
+		"ess.csv":        "supplier_sector,customer_sector,level\na,c,2\n",
+		"market.csv":     "\ufefffirm,market\nA,m\nB,m\n",
+		// S→F 10, F→G 20: w = (1/3, 2/3, 0).
+		"line.csv":    "supplier,customer,amount\nS,F,10\nF,G,20\n",
+		"line_s.csv":  "firm,sector\nS,s\nF,f\nG,g\n",
+		"revenue.csv": "firm,value\nS,40\n",
+		"costs.csv":   "value,firm\n40,F\n",
+	})
+	type row struct {
+		esri, d, u float64
+		iterations int
+	}
+	for _, c := range []struct {
+		name  string
+		args  []string
+		order []string
+		want  map[string]row
+	}{
+		{
+			// B_{C,a} = 40: Λd_AC = 0.25, Λd_BC = 0.75. A and B in market m.
+			// A fails: A_m = 0·10 + 1·30 = 30, σ_A = 1/3, so h^d_C = 1 −
+			// 0.25/3 = 11/12 (step 1), h^d_D = 11/12 (step 2), still at 3.
+			// ESRI_A = 0.125 + 0.5/12 = 1/6.
+			// B fails: A_m = 10, σ_B = min(1, 30/10) = 1: h^d_C = 0.25,
+			// h^d_D = 0.25: ESRI_B = 0.375 + 0.5·0.75 = 0.75.
+			// C, D: as without replaceability (their suppliers are intact).
+			name:  "replaceability",
+			args:  []string{"--edges", f("edges.csv"), "--sectors", f("sectors_ab.csv"), "--ess", f("ess.csv"), "--market", f("market.csv")},
+			order: []string{"C", "D", "B", "A"},
+			want: map[string]row{
+				"A": {1.0 / 6, 1.0 / 6, 0.125, 3},
+				"B": {0.75, 0.75, 0.375, 3},
+				"C": {1, 0.5, 1, 2},
+				"D": {1, 0, 1, 3},
+			},
+		},
+		{
+			// Every pair irrelevant: no downstream loss at all, upstream
+			// unchanged. A, B: only their own weight, 1 step.
+			name:  "ess default 0",
+			args:  []string{"--edges", f("edges.csv"), "--sectors", f("sectors.csv"), "--ess-default", "0"},
+			order: []string{"C", "D", "B", "A"},
+			want: map[string]row{
+				"A": {0.125, 0.125, 0.125, 1},
+				"B": {0.375, 0.375, 0.375, 1},
+				"C": {1, 0.5, 1, 2},
+				"D": {1, 0, 1, 3},
+			},
+		},
+		{
+			// revenue_S = 40 → Λu_SF = 0.25; costs_F = 40, s_F^in = 10 →
+			// Λd_SF = 10/10 · 10/40 = 0.25; Λd_FG = Λu_FG = 1.
+			// S fails: h^d_F = 0.75, then h^d_G = 0.75, still at step 3:
+			//   ESRI = 1/3 + (2/3)·0.25 = 0.5; ESRI_u = 1/3.
+			// F fails: h^d_G = 0, h^u_S = 0.75 at step 1, still at step 2:
+			//   ESRI = (1/3)·0.25 + 2/3 = 0.75, ESRI_d = 2/3, ESRI_u = 0.75.
+			// G fails: h^u_F = 0 (step 1), h^u_S = 0.75 (step 2), still at
+			//   step 3: ESRI = 0.75, ESRI_d = 0, ESRI_u = 0.75.
+			// F and G tie exactly (same terms in the same order): by id.
+			name:  "revenue and costs",
+			args:  []string{"--edges", f("line.csv"), "--sectors", f("line_s.csv"), "--revenue", f("revenue.csv"), "--costs", f("costs.csv"), "--output", "json"},
+			order: []string{"F", "G", "S"},
+			want: map[string]row{
+				"S": {0.5, 0.5, 1.0 / 3, 3},
+				"F": {0.75, 2.0 / 3, 0.75, 2},
+				"G": {0.75, 0, 0.75, 3},
+			},
+		},
+		{
+			// ε = 0.999: a step converges unless some h drops by a full 1.
+			name:  "eps flag",
+			args:  []string{"--edges", f("edges.csv"), "--sectors", f("sectors.csv"), "--eps", "0.999"},
+			order: []string{"C", "D", "B", "A"},
+			want: map[string]row{
+				// A: step 1 h^d_C drops 0.25 ≤ 0.999: stop at 1 step, D not
+				// reached: ESRI = 0.125 + 0.5·0.25 = 0.25.
+				"A": {0.25, 0.25, 0.125, 1},
+				// B: h^d_C drops 0.75: stop; ESRI = 0.375 + 0.5·0.75 = 0.75.
+				"B": {0.75, 0.75, 0.375, 1},
+				"C": {1, 0.5, 1, 2},
+				// D: step 1 h^u_C drops 1 > 0.999; step 2 h^u_A, h^u_B drop
+				// 1; step 3 nothing: 3 steps.
+				"D": {1, 0, 1, 3},
+			},
+		},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			code, stdout, stderr := runCmd(runESRI, c.args...)
+			if code != 0 {
+				t.Fatalf("exit %d, stderr:\n%s", code, stderr)
+			}
+			var order []string
+			rows := map[string][]string{}
+			if strings.HasPrefix(stdout, "[") {
+				var got []struct {
+					Firm       string  `json:"firm"`
+					ESRI       float64 `json:"esri"`
+					ESRId      float64 `json:"esri_d"`
+					ESRIu      float64 `json:"esri_u"`
+					Iterations int     `json:"iterations"`
+				}
+				if err := json.Unmarshal([]byte(stdout), &got); err != nil {
+					t.Fatalf("bad JSON %q: %v", stdout, err)
+				}
+				for _, g := range got {
+					order = append(order, g.Firm)
+					rows[g.Firm] = []string{strconv.FormatFloat(g.ESRI, 'g', -1, 64), strconv.FormatFloat(g.ESRId, 'g', -1, 64),
+						strconv.FormatFloat(g.ESRIu, 'g', -1, 64), strconv.Itoa(g.Iterations)}
+				}
+			} else {
+				order, rows = esriRows(t, stdout)
+			}
+			if strings.Join(order, " ") != strings.Join(c.order, " ") {
+				t.Errorf("order = %v, want %v", order, c.order)
+			}
+			for firm, w := range c.want {
+				checkESRIRow(t, firm, rows[firm], w.esri, w.d, w.u, w.iterations)
+			}
+		})
+	}
+}
+
+func TestESRIUsage(t *testing.T) {
+	f := files(t, map[string]string{"e.csv": fourEdges, "s.csv": fourSectors})
+	e, s := f("e.csv"), f("s.csv")
+	for _, c := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no edges", []string{"--sectors", s}, "--edges is required"},
+		{"no sectors", []string{"--edges", e}, "--sectors is required"},
+		{"ess default 3", []string{"--edges", e, "--sectors", s, "--ess-default", "3"}, "--ess-default 3"},
+		{"eps 0", []string{"--edges", e, "--sectors", s, "--eps", "0"}, "--eps 0"},
+		{"eps 1", []string{"--edges", e, "--sectors", s, "--eps", "1"}, "--eps 1"},
+		{"eps NaN", []string{"--edges", e, "--sectors", s, "--eps", "NaN"}, "--eps NaN"},
+		{"bad output", []string{"--edges", e, "--sectors", s, "--output", "table"}, `--output "table"`},
+		{"bad flag value", []string{"--edges", e, "--sectors", s, "--eps", "x"}, "invalid value"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			code, stdout, stderr := runCmd(runESRI, c.args...)
+			if code != 2 || stdout != "" || !strings.Contains(stderr, c.want) {
+				t.Errorf("exit %d, stdout %q, stderr:\n%s\nwant exit 2 and %q", code, stdout, stderr, c.want)
+			}
+		})
+	}
+}
+
+func TestESRIBadData(t *testing.T) {
+	f := files(t, map[string]string{
+		"edges.csv":   fourEdges,
+		"sectors.csv": fourSectors,
+		"bad_edges.csv": "supplier,customer,amount\n" +
+			"A,C,10\n" + // 2
+			"A,X,5\n" + // 3: X has no sector
+			"A,C,3\n" + // 4: duplicate
+			"B,B,1\n" + // 5: self-loop
+			"B,C,-3\n" + // 6
+			"B,D,1e400\n", // 7: overflows to +Inf
+		"bad_sectors.csv": "firm,sector\nA,a\nA,b\nB,\n",
+		"bad_ess.csv":     "supplier_sector,customer_sector,level\na,c,3\na,c,2\na,c,1\nb,c,1.0\n",
+		"revenue_low.csv": "firm,value\nA,1\nB,30\n",
+		"costs_low.csv":   "firm,value\nC,39.5\n",
+		"revenue_bad.csv": "firm,value\nZ,10\nA,10\nA,20\n",
+		"market_bad.csv":  "firm,market\nA,\nY,m\n",
+		"zero_edges.csv":  "supplier,customer,amount\nA,B,0\n",
+		"header_only.csv": "supplier,customer,amount\n",
+	})
+	base := []string{"--edges", f("edges.csv"), "--sectors", f("sectors.csv")}
+	for _, c := range []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"bad edges", []string{"--edges", f("bad_edges.csv"), "--sectors", f("sectors.csv")}, []string{
+			`bad_edges.csv:3: customer: firm "X" has no sector in`,
+			"bad_edges.csv:4: customer: duplicate edge A→C (first at line 2)",
+			`bad_edges.csv:5: customer: self-loop on "B"`,
+			"bad_edges.csv:6: amount: -3 is negative",
+			`bad_edges.csv:7: amount: "1e400" is not a finite number`,
+		}},
+		{"bad sectors", []string{"--edges", f("edges.csv"), "--sectors", f("bad_sectors.csv")}, []string{
+			`bad_sectors.csv:3: firm: duplicate firm "A" (first at line 2)`,
+			"bad_sectors.csv:4: sector: empty",
+			// C and D are missing from the sectors file.
+			`edges.csv:2: customer: firm "C" has no sector`,
+		}},
+		{"bad ess", append(base, "--ess", f("bad_ess.csv")), []string{
+			`bad_ess.csv:2: level: "3" is not 0, 1 or 2`,
+			"bad_ess.csv:4: customer_sector: duplicate pair a→c (first at line 3)",
+			`bad_ess.csv:5: level: "1.0" is not 0, 1 or 2`,
+		}},
+		{"revenue below sales", append(base, "--revenue", f("revenue_low.csv")), []string{
+			`revenue_low.csv:2: value: revenue of "A": 1 is below the firm's amount in the network (10)`,
+		}},
+		{"costs below purchases", append(base, "--costs", f("costs_low.csv")), []string{
+			`costs_low.csv:2: value: costs of "C": 39.5 is below the firm's amount in the network (40)`,
+		}},
+		{"bad revenue rows", append(base, "--revenue", f("revenue_bad.csv")), []string{
+			`revenue_bad.csv:2: firm: firm "Z" has no sector`,
+			`revenue_bad.csv:4: firm: duplicate firm "A" (first at line 3)`,
+		}},
+		{"bad market rows", append(base, "--market", f("market_bad.csv")), []string{
+			"market_bad.csv:2: market: empty",
+			`market_bad.csv:3: firm: firm "Y" has no sector`,
+		}},
+		{"zero amounts", []string{"--edges", f("zero_edges.csv"), "--sectors", f("sectors.csv")}, []string{"total amount in the network is 0"}},
+		{"no edges", []string{"--edges", f("header_only.csv"), "--sectors", f("sectors.csv")}, []string{"total amount in the network is 0"}},
+		{"missing file", append(base, "--costs", f("nope.csv")), []string{"nope.csv"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			code, stdout, stderr := runCmd(runESRI, c.args...)
+			if code != 1 {
+				t.Errorf("exit %d, want 1", code)
+			}
+			if stdout != "" {
+				t.Errorf("stdout = %q, want nothing", stdout)
+			}
+			for _, w := range c.want {
+				if !strings.Contains(stderr, w) {
+					t.Errorf("stderr lacks %q:\n%s", w, stderr)
+				}
+			}
+			if strings.Contains(stderr, "esri: esri:") {
+				t.Errorf("doubled prefix:\n%s", stderr)
+			}
+		})
+	}
+}

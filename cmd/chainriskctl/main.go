@@ -1,0 +1,68 @@
+// Command chainriskctl is chainrisk's operator CLI: imports, offline analysis,
+// synthetic data, config checks, and (through the API) queries and rescans.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	_ "time/tzdata" // Asia/Shanghai on minimal images
+
+	"github.com/chainrisk/chainrisk/version"
+)
+
+// Exit codes: 0 ok, 1 error (or rejected rows), 2 usage.
+const (
+	exitOK    = 0
+	exitError = 1
+	exitUsage = 2
+)
+
+const usage = `chainriskctl — operator CLI of chainrisk
+
+Usage:
+  chainriskctl import [--strict] [--output table|json] --store DSN <kind> <file>...
+  chainriskctl config check <file>
+  chainriskctl stress --network FILE [--values FILE] --shock NODE[=psi]... [--output table|json]
+  chainriskctl esri --edges FILE --sectors FILE [--ess FILE] [--ess-default 1] [--revenue FILE]
+                    [--costs FILE] [--market FILE] [--eps 1e-2] [--output csv|json]
+  chainriskctl gen --firms N --edges-per-firm K --events-per-firm E --leaders L --seed S --out DIR
+  chainriskctl version
+
+Kinds: enterprises, relations, events, repairs. DSN: a postgres:// URL or a SQLite file path.
+Run "chainriskctl <command> -h" for a command's flags.
+`
+
+func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return exitUsage
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "import":
+		return runImport(rest, stdout, stderr)
+	case "config":
+		if len(rest) == 0 || rest[0] != "check" {
+			fmt.Fprintln(stderr, "usage: chainriskctl config check <file>")
+			return exitUsage
+		}
+		return runConfigCheck(rest[1:], stdout, stderr)
+	case "stress":
+		return runStressOffline(rest, stdout, stderr)
+	case "esri":
+		return runESRI(rest, stdout, stderr)
+	case "gen":
+		return runGen(rest, stdout, stderr)
+	case "version", "-version", "--version":
+		fmt.Fprintln(stdout, version.String("chainriskctl"))
+		return exitOK
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return exitOK
+	}
+	fmt.Fprintf(stderr, "chainriskctl: unknown command %q\n\n%s", cmd, usage)
+	return exitUsage
+}

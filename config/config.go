@@ -1,0 +1,511 @@
+package config
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/chainrisk/chainrisk/credit"
+)
+
+// Config is chainriskd's whole configuration. Every field has a default (see Default
+// and config.example.yaml); a config file overrides only what it names.
+type Config struct {
+	// Listen is the API address; /healthz, /readyz and /metrics are served there too
+	// unless OpsListen is set.
+	Listen string `yaml:"listen" json:"listen"`
+	// OpsListen, when set, moves /healthz, /readyz and /metrics to their own address.
+	OpsListen string `yaml:"ops_listen" json:"ops_listen"`
+	// ShutdownTimeout bounds a graceful shutdown (SIGINT/SIGTERM).
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout" json:"shutdown_timeout"`
+	// DataDir holds the embedded store (chainrisk.db) and its lock.
+	// CHAINRISK_DATA_DIR overrides it.
+	DataDir string `yaml:"data_dir" json:"data_dir"`
+
+	Log      LogConfig      `yaml:"log" json:"log"`
+	Store    StoreConfig    `yaml:"store" json:"store"`
+	HTTP     HTTPConfig     `yaml:"http" json:"http"`
+	Ingest   IngestConfig   `yaml:"ingest" json:"ingest"`
+	Model    ModelConfig    `yaml:"model" json:"model"`
+	Chain    ChainConfig    `yaml:"chain" json:"chain"`
+	ESRI     ESRIConfig     `yaml:"esri" json:"esri"`
+	Schedule ScheduleConfig `yaml:"schedule" json:"schedule"`
+	Sources  []Source       `yaml:"sources" json:"sources"`
+	Alerts   AlertsConfig   `yaml:"alerts" json:"alerts"`
+	Metrics  MetricsConfig  `yaml:"metrics" json:"metrics"`
+
+	// file names the config file ("" for built-in defaults); pos says where each key
+	// path was written; bad which key paths failed to decode (so that validation does
+	// not add a second message about their leftover value); env which key paths came
+	// from the environment (and from which variable). They let Validate point at the
+	// offending line.
+	file string
+	pos  map[string]position
+	bad  map[string]bool
+	env  map[string]string
+}
+
+// File returns the path the config was loaded from, or "" for the built-in defaults.
+func (c *Config) File() string { return c.file }
+
+// LogConfig selects the log/slog handler.
+type LogConfig struct {
+	Level  string `yaml:"level" json:"level"`   // debug, info, warn, error
+	Format string `yaml:"format" json:"format"` // text, json
+}
+
+// SlogLevel returns Level as a slog.Level (info when Level is unknown).
+func (l LogConfig) SlogLevel() slog.Level {
+	switch l.Level {
+	case "debug":
+		return slog.LevelDebug
+	case "warn":
+		return slog.LevelWarn
+	case "error":
+		return slog.LevelError
+	}
+	return slog.LevelInfo
+}
+
+// StoreConfig selects and tunes the store.
+type StoreConfig struct {
+	// DatabaseURL, when it is a postgres:// (or postgresql://) URL, selects PostgreSQL;
+	// empty means the embedded SQLite store in DataDir. CHAINRISK_DATABASE_URL overrides it.
+	DatabaseURL Secret `yaml:"database_url" json:"database_url"`
+	// MaxConns bounds the PostgreSQL pool (the leadership connection comes on top).
+	MaxConns int `yaml:"max_conns" json:"max_conns"`
+	// LeaderCheckInterval is how often a replica re-checks (or tries to take) the
+	// PostgreSQL advisory lock that makes it the leader.
+	LeaderCheckInterval time.Duration `yaml:"leader_check_interval" json:"leader_check_interval"`
+}
+
+// Postgres reports whether the config selects PostgreSQL.
+func (s StoreConfig) Postgres() bool { return s.DatabaseURL != "" }
+
+// HTTPConfig bounds the HTTP API.
+type HTTPConfig struct {
+	MaxBodyBytes          ByteSize      `yaml:"max_body_bytes" json:"max_body_bytes"`     // every request but ingest
+	MaxIngestBytes        ByteSize      `yaml:"max_ingest_bytes" json:"max_ingest_bytes"` // POST /api/v1/{enterprises,...}
+	ReadHeaderTimeout     time.Duration `yaml:"read_header_timeout" json:"read_header_timeout"`
+	RequestTimeout        time.Duration `yaml:"request_timeout" json:"request_timeout"`
+	MaxConcurrentRequests int           `yaml:"max_concurrent_requests" json:"max_concurrent_requests"`
+	MaxConcurrentIngests  int           `yaml:"max_concurrent_ingests" json:"max_concurrent_ingests"`
+}
+
+// IngestConfig tunes ingest batches (API, CLI and sources).
+type IngestConfig struct {
+	// AcceptBadChecksums accepts USCCs whose only fault is the check character, with a
+	// warning (SPEC §2). It also lets such codes appear in this config.
+	AcceptBadChecksums bool `yaml:"accept_bad_checksums" json:"accept_bad_checksums"`
+	// MaxErrors bounds how many rejected rows a batch summary lists (all are counted).
+	MaxErrors int `yaml:"max_errors" json:"max_errors"`
+}
+
+// ModelConfig parameterises scoring (SPEC §4) and network distress (SPEC §5.1).
+type ModelConfig struct {
+	// Version is stamped on every result; change it when changing the model.
+	Version     string         `yaml:"version" json:"version"`
+	Base        float64        `yaml:"base" json:"base"`
+	PositiveCap float64        `yaml:"positive_cap" json:"positive_cap"`
+	HalfLife    HalfLifeConfig `yaml:"half_life" json:"half_life"`
+	Grades      GradesConfig   `yaml:"grades" json:"grades"`
+	Midpoint    float64        `yaml:"midpoint" json:"midpoint"`
+	Scale       float64        `yaml:"scale" json:"scale"`
+	AlphaUp     float64        `yaml:"alpha_up" json:"alpha_up"`
+	AlphaDown   float64        `yaml:"alpha_down" json:"alpha_down"`
+	// Tolerance and MaxIterations stop the network-distress fixpoint.
+	Tolerance     float64 `yaml:"tolerance" json:"tolerance"`
+	MaxIterations int     `yaml:"max_iterations" json:"max_iterations"`
+	// EventTypes override catalogue entries by name (fields left out keep the
+	// catalogue's values) or declare new types.
+	EventTypes []EventTypeConfig `yaml:"event_types" json:"event_types"`
+}
+
+// HalfLifeConfig is the decay half-life per event severity; 0 means no decay.
+type HalfLifeConfig struct {
+	Critical time.Duration `yaml:"critical" json:"critical"`
+	High     time.Duration `yaml:"high" json:"high"`
+	Medium   time.Duration `yaml:"medium" json:"medium"`
+	Low      time.Duration `yaml:"low" json:"low"`
+	Info     time.Duration `yaml:"info" json:"info"`
+}
+
+// For returns the half-life of a severity (0, no decay, for an unknown one).
+func (h HalfLifeConfig) For(s credit.Severity) time.Duration {
+	switch s {
+	case credit.SeverityCritical:
+		return h.Critical
+	case credit.SeverityHigh:
+		return h.High
+	case credit.SeverityMedium:
+		return h.Medium
+	case credit.SeverityLow:
+		return h.Low
+	case credit.SeverityInfo:
+		return h.Info
+	}
+	return 0
+}
+
+// GradesConfig holds the lowest score of grades A, B and C; lower scores are D.
+type GradesConfig struct {
+	A float64 `yaml:"a" json:"a"`
+	B float64 `yaml:"b" json:"b"`
+	C float64 `yaml:"c" json:"c"`
+}
+
+// EventTypeConfig is one model.event_types entry. Nil/empty fields keep the catalogue
+// entry's values when Name is a known type; a new type must give points, severity and
+// publicity.
+type EventTypeConfig struct {
+	Name      string          `yaml:"name" json:"name"`
+	Meaning   string          `yaml:"meaning" json:"meaning"`
+	Points    *float64        `yaml:"points" json:"points"`
+	Severity  credit.Severity `yaml:"severity" json:"severity"`
+	Publicity *credit.Period  `yaml:"publicity" json:"publicity"` // "3y", "18mo", "90d", "until_repaired"
+}
+
+// ChainConfig parameterises chain exposure (SPEC §5.2).
+type ChainConfig struct {
+	DepthUp         int `yaml:"depth_up" json:"depth_up"`
+	DepthDown       int `yaml:"depth_down" json:"depth_down"`
+	TopContributors int `yaml:"top_contributors" json:"top_contributors"`
+	// A supplier is a single source when its purchase share is at least
+	// SingleSourceShare and its substitutability at most SingleSourceSubstitutability.
+	SingleSourceShare            float64 `yaml:"single_source_share" json:"single_source_share"`
+	SingleSourceSubstitutability float64 `yaml:"single_source_substitutability" json:"single_source_substitutability"`
+}
+
+// MaxDepth bounds chain depths in config, subscriptions and API queries.
+const MaxDepth = 10
+
+// ESRIConfig parameterises the systemic-importance index (SPEC §5.4).
+type ESRIConfig struct {
+	Eps          float64        `yaml:"eps" json:"eps"`
+	EssDefault   int            `yaml:"ess_default" json:"ess_default"`
+	Essentiality []Essentiality `yaml:"essentiality" json:"essentiality"`
+	// SectorDigits is how many leading characters of the GB/T 4754 industry code make
+	// a firm's sector: 3 means the letter and two digits ("C13").
+	SectorDigits       int `yaml:"sector_digits" json:"sector_digits"`
+	WholeGraphMaxFirms int `yaml:"whole_graph_max_firms" json:"whole_graph_max_firms"`
+}
+
+// Essentiality is one entry of the sector essentiality matrix: how much a buying sector
+// needs a supplying one (0 irrelevant, 1 non-essential, 2 essential).
+type Essentiality struct {
+	SupplierSector string `yaml:"supplier_sector" json:"supplier_sector"`
+	CustomerSector string `yaml:"customer_sector" json:"customer_sector"`
+	Level          int    `yaml:"level" json:"level"`
+}
+
+// Sector returns the sector of a firm with the given industry code ("" when unknown).
+func (e ESRIConfig) Sector(industry string) string {
+	if len(industry) <= e.SectorDigits {
+		return industry
+	}
+	return industry[:e.SectorDigits]
+}
+
+// Ess returns the essentiality of supplying sector k to buying sector l.
+func (e ESRIConfig) Ess(k, l string) int {
+	for _, x := range e.Essentiality {
+		if x.SupplierSector == k && x.CustomerSector == l {
+			return x.Level
+		}
+	}
+	return e.EssDefault
+}
+
+// ScheduleConfig holds the cron jobs (SPEC §6). A spec may be empty to disable its job.
+type ScheduleConfig struct {
+	// Timezone applies to every spec without its own CRON_TZ= or TZ= prefix.
+	Timezone     string         `yaml:"timezone" json:"timezone"`
+	FullScan     string         `yaml:"full_scan" json:"full_scan"`
+	ESRI         string         `yaml:"esri" json:"esri"`
+	ExpireEvents string         `yaml:"expire_events" json:"expire_events"`
+	ResendAlerts string         `yaml:"resend_alerts" json:"resend_alerts"`
+	Timeouts     TimeoutsConfig `yaml:"timeouts" json:"timeouts"`
+
+	loc *time.Location
+}
+
+// TimeoutsConfig bounds each run of a cron job.
+type TimeoutsConfig struct {
+	FullScan     time.Duration `yaml:"full_scan" json:"full_scan"`
+	ESRI         time.Duration `yaml:"esri" json:"esri"`
+	ExpireEvents time.Duration `yaml:"expire_events" json:"expire_events"`
+	ResendAlerts time.Duration `yaml:"resend_alerts" json:"resend_alerts"`
+	// Sources bounds one run of a source's import (fetch or directory scan plus ingest).
+	Sources time.Duration `yaml:"sources" json:"sources"`
+}
+
+// Source kinds.
+const (
+	SourceDir  = "dir"
+	SourceHTTP = "http"
+)
+
+// Source is a scheduled import (SPEC §6.1).
+type Source struct {
+	Name     string      `yaml:"name" json:"name"`
+	Kind     string      `yaml:"kind" json:"kind"` // dir or http
+	Data     credit.Kind `yaml:"data" json:"data"` // enterprises, relations, events, repairs
+	Schedule string      `yaml:"schedule" json:"schedule"`
+	// Strict commits nothing from a file or response that has any bad row.
+	Strict bool `yaml:"strict" json:"strict"`
+	// Dir (kind dir) is watched for new *.csv, *.ndjson and *.jsonl files, which are
+	// moved to Dir/done or Dir/failed once imported.
+	Dir string `yaml:"dir" json:"dir"`
+	// URL (kind http) is fetched with GET, with If-None-Match when an ETag was seen.
+	URL   string `yaml:"url" json:"url"`
+	Token Secret `yaml:"token" json:"token"` // bearer token (kind http)
+	// Timeout bounds one HTTP request (kind http).
+	Timeout time.Duration `yaml:"timeout" json:"timeout"`
+	// Format (kind http) forces csv or ndjson; empty means from the Content-Type.
+	Format string `yaml:"format" json:"format"`
+}
+
+func (s *Source) setDefaults() { s.Timeout = 30 * time.Second }
+
+// AlertsConfig drives alert rules, lifecycle, delivery and subscriptions (SPEC §7).
+type AlertsConfig struct {
+	// Language of summaries for subscriptions that do not choose one: zh or en.
+	Language       string        `yaml:"language" json:"language"`
+	RepeatInterval time.Duration `yaml:"repeat_interval" json:"repeat_interval"`
+	// MaxAttempts is how many delivery attempts a notification gets before it is dead.
+	MaxAttempts int           `yaml:"max_attempts" json:"max_attempts"`
+	Backoff     BackoffConfig `yaml:"backoff" json:"backoff"`
+	// ExternalURL is the daemon's address as users reach it, for links in alerts.
+	ExternalURL string `yaml:"external_url" json:"external_url"`
+	// WebhookAllowlist restricts the hosts every channel URL may point at: exact host
+	// names or "*.example.com" (any subdomain). Empty allows any host.
+	WebhookAllowlist []string         `yaml:"webhook_allowlist" json:"webhook_allowlist"`
+	Rules            RulesConfig      `yaml:"rules" json:"rules"`
+	RateLimits       RateLimitsConfig `yaml:"rate_limits" json:"rate_limits"`
+	Subscriptions    []Subscription   `yaml:"subscriptions" json:"subscriptions"`
+}
+
+// BackoffConfig is the exponential backoff (with jitter) between delivery attempts.
+type BackoffConfig struct {
+	Initial time.Duration `yaml:"initial" json:"initial"`
+	Max     time.Duration `yaml:"max" json:"max"`
+}
+
+// Rule names.
+const (
+	RuleGradeDowngrade = "grade_downgrade"
+	RuleSevereEvent    = "severe_event"
+	RuleChainRisk      = "chain_risk"
+	RuleScoreDrop      = "score_drop"
+	RuleSingleSource   = "single_source"
+	RuleRepairDone     = "repair_done"
+	RuleStaleData      = "stale_data"
+)
+
+// RuleNames lists every alert rule.
+var RuleNames = []string{
+	RuleGradeDowngrade, RuleSevereEvent, RuleChainRisk, RuleScoreDrop,
+	RuleSingleSource, RuleRepairDone, RuleStaleData,
+}
+
+// RulesConfig configures each alert rule.
+type RulesConfig struct {
+	GradeDowngrade RuleToggle      `yaml:"grade_downgrade" json:"grade_downgrade"`
+	SevereEvent    SevereEventRule `yaml:"severe_event" json:"severe_event"`
+	ChainRisk      ChainRiskRule   `yaml:"chain_risk" json:"chain_risk"`
+	ScoreDrop      ScoreDropRule   `yaml:"score_drop" json:"score_drop"`
+	SingleSource   RuleToggle      `yaml:"single_source" json:"single_source"`
+	RepairDone     RuleToggle      `yaml:"repair_done" json:"repair_done"`
+	StaleData      StaleDataRule   `yaml:"stale_data" json:"stale_data"`
+}
+
+// Enabled reports whether the rule called name is enabled.
+func (r RulesConfig) Enabled(name string) bool {
+	switch name {
+	case RuleGradeDowngrade:
+		return r.GradeDowngrade.Enabled
+	case RuleSevereEvent:
+		return r.SevereEvent.Enabled
+	case RuleChainRisk:
+		return r.ChainRisk.Enabled
+	case RuleScoreDrop:
+		return r.ScoreDrop.Enabled
+	case RuleSingleSource:
+		return r.SingleSource.Enabled
+	case RuleRepairDone:
+		return r.RepairDone.Enabled
+	case RuleStaleData:
+		return r.StaleData.Enabled
+	}
+	return false
+}
+
+// RuleToggle configures a rule that has no parameters.
+type RuleToggle struct {
+	Enabled bool `yaml:"enabled" json:"enabled"`
+}
+
+// SevereEventRule fires on a new active event of one of Severities on a watched firm.
+type SevereEventRule struct {
+	Enabled    bool              `yaml:"enabled" json:"enabled"`
+	Severities []credit.Severity `yaml:"severities" json:"severities"`
+}
+
+// ChainRiskRule fires when a leader's chain_risk or supply_at_risk reaches Warning or
+// Critical, and resolves below Hysteresis × the threshold.
+type ChainRiskRule struct {
+	Enabled    bool    `yaml:"enabled" json:"enabled"`
+	Warning    float64 `yaml:"warning" json:"warning"`
+	Critical   float64 `yaml:"critical" json:"critical"`
+	Hysteresis float64 `yaml:"hysteresis" json:"hysteresis"`
+}
+
+// ScoreDropRule fires when a score fell by at least Points within Window.
+type ScoreDropRule struct {
+	Enabled bool          `yaml:"enabled" json:"enabled"`
+	Points  float64       `yaml:"points" json:"points"`
+	Window  time.Duration `yaml:"window" json:"window"`
+}
+
+// StaleDataRule fires when a watched firm was not updated for more than MaxAge.
+type StaleDataRule struct {
+	Enabled bool          `yaml:"enabled" json:"enabled"`
+	MaxAge  time.Duration `yaml:"max_age" json:"max_age"`
+}
+
+// RateLimitsConfig holds per-channel-type rate limits, each applying per destination
+// (robot or URL). Every limit of a list applies at once: feishu's ["5/s", "100/min"].
+type RateLimitsConfig struct {
+	Webhook      []Rate `yaml:"webhook" json:"webhook"`
+	Alertmanager []Rate `yaml:"alertmanager" json:"alertmanager"`
+	WeCom        []Rate `yaml:"wecom" json:"wecom"`
+	DingTalk     []Rate `yaml:"dingtalk" json:"dingtalk"`
+	Feishu       []Rate `yaml:"feishu" json:"feishu"`
+}
+
+// For returns the limits of a channel type (none for an unlimited one).
+func (r RateLimitsConfig) For(channelType string) []Rate {
+	switch channelType {
+	case ChannelWebhook:
+		return r.Webhook
+	case ChannelAlertmanager:
+		return r.Alertmanager
+	case ChannelWeCom:
+		return r.WeCom
+	case ChannelDingTalk:
+		return r.DingTalk
+	case ChannelFeishu:
+		return r.Feishu
+	}
+	return nil
+}
+
+// MetricsConfig bounds metric cardinality (SPEC §11).
+type MetricsConfig struct {
+	// MaxLeaderSeries bounds the leaders that get per-leader series.
+	MaxLeaderSeries int `yaml:"max_leader_series" json:"max_leader_series"`
+	// Watchlist names firms that get per-firm series besides the leaders.
+	Watchlist []string `yaml:"watchlist" json:"watchlist"`
+}
+
+// Defaults that other packages need without a Config at hand.
+const (
+	DefaultListen    = "127.0.0.1:8480"
+	DefaultDataDir   = "./data"
+	DefaultTimezone  = "Asia/Shanghai"
+	DefaultDepthUp   = 3
+	DefaultDepthDown = 1
+)
+
+// Default returns the built-in configuration: the daemon runs with it and no file.
+func Default() *Config {
+	const day = 24 * time.Hour
+	return &Config{
+		Listen:          DefaultListen,
+		ShutdownTimeout: 30 * time.Second,
+		DataDir:         DefaultDataDir,
+		Log:             LogConfig{Level: "info", Format: "text"},
+		Store: StoreConfig{
+			MaxConns:            10,
+			LeaderCheckInterval: 5 * time.Second,
+		},
+		HTTP: HTTPConfig{
+			MaxBodyBytes:          1 * MiB,
+			MaxIngestBytes:        64 * MiB,
+			ReadHeaderTimeout:     10 * time.Second,
+			RequestTimeout:        5 * time.Minute,
+			MaxConcurrentRequests: 256,
+			MaxConcurrentIngests:  4,
+		},
+		Ingest: IngestConfig{MaxErrors: 1000},
+		Model: ModelConfig{
+			Version:     "chainrisk-1",
+			Base:        800,
+			PositiveCap: 150,
+			HalfLife: HalfLifeConfig{
+				Critical: 0,
+				High:     730 * day,
+				Medium:   365 * day,
+				Low:      180 * day,
+				Info:     365 * day,
+			},
+			Grades:        GradesConfig{A: 850, B: 700, C: 500},
+			Midpoint:      500,
+			Scale:         80,
+			AlphaUp:       0.6,
+			AlphaDown:     0.3,
+			Tolerance:     1e-9,
+			MaxIterations: 200,
+		},
+		Chain: ChainConfig{
+			DepthUp:                      DefaultDepthUp,
+			DepthDown:                    DefaultDepthDown,
+			TopContributors:              10,
+			SingleSourceShare:            0.5,
+			SingleSourceSubstitutability: 0.2,
+		},
+		ESRI: ESRIConfig{
+			Eps:                1e-2,
+			EssDefault:         1,
+			SectorDigits:       3,
+			WholeGraphMaxFirms: 20000,
+		},
+		Schedule: ScheduleConfig{
+			Timezone:     DefaultTimezone,
+			FullScan:     "0 2 * * *",
+			ESRI:         "0 3 * * 0",
+			ExpireEvents: "@hourly",
+			ResendAlerts: "* * * * *",
+			Timeouts: TimeoutsConfig{
+				FullScan:     30 * time.Minute,
+				ESRI:         2 * time.Hour,
+				ExpireEvents: 5 * time.Minute,
+				ResendAlerts: time.Minute,
+				Sources:      10 * time.Minute,
+			},
+		},
+		Alerts: AlertsConfig{
+			Language:       "zh",
+			RepeatInterval: 24 * time.Hour,
+			MaxAttempts:    12,
+			Backoff:        BackoffConfig{Initial: 10 * time.Second, Max: 30 * time.Minute},
+			Rules: RulesConfig{
+				GradeDowngrade: RuleToggle{Enabled: true},
+				SevereEvent: SevereEventRule{
+					Enabled:    true,
+					Severities: []credit.Severity{credit.SeverityCritical, credit.SeverityHigh},
+				},
+				ChainRisk:    ChainRiskRule{Enabled: true, Warning: 0.2, Critical: 0.4, Hysteresis: 0.9},
+				ScoreDrop:    ScoreDropRule{Enabled: true, Points: 100, Window: 30 * day},
+				SingleSource: RuleToggle{Enabled: true},
+				RepairDone:   RuleToggle{Enabled: true},
+				StaleData:    StaleDataRule{Enabled: true, MaxAge: 180 * day},
+			},
+			RateLimits: RateLimitsConfig{
+				WeCom:    []Rate{{20, time.Minute}},
+				DingTalk: []Rate{{20, time.Minute}},
+				Feishu:   []Rate{{5, time.Second}, {100, time.Minute}},
+			},
+		},
+		Metrics: MetricsConfig{MaxLeaderSeries: 2000},
+	}
+}

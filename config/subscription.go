@@ -1,0 +1,276 @@
+package config
+
+import (
+	"fmt"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+)
+
+// Subscription says who gets which alerts on which channels (SPEC §7). The config file
+// (alerts.subscriptions) and the API use the same fields, in YAML and JSON.
+type Subscription struct {
+	Name string `yaml:"name" json:"name"`
+	// Subscriber is the USCC of the subscribing firm, or a group name.
+	Subscriber string `yaml:"subscriber" json:"subscriber"`
+	Scope      Scope  `yaml:"scope" json:"scope"`
+	// MinSeverity is info, warning or critical; empty means info.
+	MinSeverity string `yaml:"min_severity,omitempty" json:"min_severity,omitempty"`
+	// Rules restricts the subscription to these rules; empty means all.
+	Rules    []string  `yaml:"rules,omitempty" json:"rules,omitempty"`
+	Channels []Channel `yaml:"channels" json:"channels"`
+	// Language is zh or en; empty means alerts.language.
+	Language string `yaml:"language,omitempty" json:"language,omitempty"`
+}
+
+// Scope kinds.
+const (
+	ScopeChain     = "chain"
+	ScopeWatchlist = "watchlist"
+	ScopeAll       = "all"
+)
+
+// Scope selects the firms a subscription hears about: a leader's chain within depths,
+// a watch-list of USCCs, or everything.
+type Scope struct {
+	Kind   string `yaml:"kind" json:"kind"`
+	Leader string `yaml:"leader,omitempty" json:"leader,omitempty"`
+	// DepthUp and DepthDown (kind chain) default to chain.depth_up and chain.depth_down;
+	// NormalizeSubscription fills them in.
+	DepthUp   *int     `yaml:"depth_up,omitempty" json:"depth_up,omitempty"`
+	DepthDown *int     `yaml:"depth_down,omitempty" json:"depth_down,omitempty"`
+	USCCs     []string `yaml:"usccs,omitempty" json:"usccs,omitempty"`
+}
+
+// Depths returns the chain depths, taking the package defaults for unset ones.
+func (s Scope) Depths() (up, down int) {
+	up, down = DefaultDepthUp, DefaultDepthDown
+	if s.DepthUp != nil {
+		up = *s.DepthUp
+	}
+	if s.DepthDown != nil {
+		down = *s.DepthDown
+	}
+	return up, down
+}
+
+// Channel types.
+const (
+	ChannelWebhook      = "webhook"
+	ChannelAlertmanager = "alertmanager"
+	ChannelWeCom        = "wecom"
+	ChannelDingTalk     = "dingtalk"
+	ChannelFeishu       = "feishu"
+	ChannelLog          = "log"
+)
+
+// ChannelTypes lists every channel type.
+var ChannelTypes = []string{ChannelWebhook, ChannelAlertmanager, ChannelWeCom, ChannelDingTalk, ChannelFeishu, ChannelLog}
+
+// Channel is one way of delivering a subscription's alerts. URLs and secrets print
+// redacted: a robot's key is part of its URL.
+type Channel struct {
+	Type   string   `yaml:"type" json:"type"`
+	URL    Secret   `yaml:"url,omitempty" json:"url,omitempty"`   // webhook, wecom, dingtalk, feishu
+	URLs   []Secret `yaml:"urls,omitempty" json:"urls,omitempty"` // alertmanager
+	Secret Secret   `yaml:"secret,omitempty" json:"secret,omitempty"`
+}
+
+// Alert severities, the levels of min_severity.
+const (
+	AlertInfo     = "info"
+	AlertWarning  = "warning"
+	AlertCritical = "critical"
+)
+
+// AlertSeverities lists alert severities from least to most severe.
+var AlertSeverities = []string{AlertInfo, AlertWarning, AlertCritical}
+
+// Languages lists the languages of alert summaries.
+var Languages = []string{"zh", "en"}
+
+var subscriptionNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
+
+// NormalizeSubscription fills a subscription's defaults that depend on the config
+// (chain depths, language, min_severity) and checks it as a config file's subscription
+// is checked: the API calls it on every subscription it accepts. Errors are *Error
+// values whose Path is relative to the subscription ("scope.leader").
+func (c *Config) NormalizeSubscription(s *Subscription) error {
+	ck := &checker{}
+	ck.subscription(c, "", s)
+	return ck.err()
+}
+
+func (ck *checker) subscription(c *Config, path string, s *Subscription) {
+	at := func(key string) string { return join(path, key) }
+	if s.MinSeverity == "" {
+		s.MinSeverity = AlertInfo
+	}
+	if s.Language == "" {
+		s.Language = c.Alerts.Language
+	}
+	if s.Scope.Kind == ScopeChain {
+		if s.Scope.DepthUp == nil {
+			s.Scope.DepthUp = ptr(c.Chain.DepthUp)
+		}
+		if s.Scope.DepthDown == nil {
+			s.Scope.DepthDown = ptr(c.Chain.DepthDown)
+		}
+	}
+
+	switch {
+	case s.Name == "":
+		ck.errf(at("name"), "required")
+	case !subscriptionNameRE.MatchString(s.Name):
+		ck.errf(at("name"), "%q must be 1 to 64 letters, digits, '_', '.' or '-', starting with a letter or digit", s.Name)
+	}
+	switch {
+	case strings.TrimSpace(s.Subscriber) == "":
+		ck.errf(at("subscriber"), "required (the subscriber's USCC or a group name)")
+	case len(s.Subscriber) > 256:
+		ck.errf(at("subscriber"), "longer than 256 bytes")
+	}
+	ck.oneOf(at("min_severity"), s.MinSeverity, AlertSeverities)
+	ck.oneOf(at("language"), s.Language, Languages)
+	for i, r := range s.Rules {
+		p := fmt.Sprintf("%s[%d]", at("rules"), i)
+		if !slices.Contains(RuleNames, r) {
+			ck.errf(p, "unknown rule %q (known: %s)", r, strings.Join(RuleNames, ", "))
+		} else if slices.Index(s.Rules, r) < i {
+			ck.errf(p, "rule %q listed twice", r)
+		}
+	}
+	ck.scope(c, at("scope"), &s.Scope)
+	if len(s.Channels) == 0 {
+		ck.errf(at("channels"), "at least one channel is required")
+	}
+	for i := range s.Channels {
+		ck.channel(c, fmt.Sprintf("%s[%d]", at("channels"), i), &s.Channels[i])
+	}
+}
+
+func (ck *checker) scope(c *Config, path string, s *Scope) {
+	at := func(key string) string { return join(path, key) }
+	notFor := func(key string, set bool) {
+		if set {
+			ck.errf(at(key), "not used with scope kind %q", s.Kind)
+		}
+	}
+	switch s.Kind {
+	case ScopeChain:
+		if s.Leader == "" {
+			ck.errf(at("leader"), "required for scope kind chain")
+		} else {
+			ck.uscc(c, at("leader"), s.Leader)
+		}
+		ck.depth(at("depth_up"), *s.DepthUp)
+		ck.depth(at("depth_down"), *s.DepthDown)
+		notFor("usccs", len(s.USCCs) > 0)
+	case ScopeWatchlist:
+		if len(s.USCCs) == 0 {
+			ck.errf(at("usccs"), "scope kind watchlist needs at least one USCC")
+		}
+		ck.usccList(c, at("usccs"), s.USCCs)
+		notFor("leader", s.Leader != "")
+		notFor("depth_up", s.DepthUp != nil)
+		notFor("depth_down", s.DepthDown != nil)
+	case ScopeAll:
+		notFor("leader", s.Leader != "")
+		notFor("depth_up", s.DepthUp != nil)
+		notFor("depth_down", s.DepthDown != nil)
+		notFor("usccs", len(s.USCCs) > 0)
+	case "":
+		ck.errf(at("kind"), "required (chain, watchlist or all)")
+	default:
+		ck.errf(at("kind"), "%q is not one of chain, watchlist, all", s.Kind)
+	}
+}
+
+func (ck *checker) channel(c *Config, path string, ch *Channel) {
+	at := func(key string) string { return join(path, key) }
+	need := func(key string, set bool) {
+		if !set {
+			ck.errf(at(key), "required for channel type %s", ch.Type)
+		}
+	}
+	notFor := func(key string, set bool) {
+		if set {
+			ck.errf(at(key), "not used by channel type %s", ch.Type)
+		}
+	}
+	switch ch.Type {
+	case ChannelWebhook, ChannelDingTalk, ChannelFeishu:
+		need("url", ch.URL != "")
+		need("secret", ch.Secret != "")
+		notFor("urls", len(ch.URLs) > 0)
+	case ChannelWeCom:
+		need("url", ch.URL != "")
+		notFor("secret", ch.Secret != "")
+		notFor("urls", len(ch.URLs) > 0)
+	case ChannelAlertmanager:
+		if len(ch.URLs) == 0 {
+			ck.errf(at("urls"), "at least one Alertmanager URL is required")
+		}
+		notFor("url", ch.URL != "")
+		notFor("secret", ch.Secret != "")
+	case ChannelLog:
+		notFor("url", ch.URL != "")
+		notFor("urls", len(ch.URLs) > 0)
+		notFor("secret", ch.Secret != "")
+		return
+	case "":
+		ck.errf(at("type"), "required (%s)", strings.Join(ChannelTypes, ", "))
+		return
+	default:
+		ck.errf(at("type"), "%q is not one of %s", ch.Type, strings.Join(ChannelTypes, ", "))
+		return
+	}
+	if ch.URL != "" {
+		ck.channelURL(c, at("url"), ch.URL)
+	}
+	for i, u := range ch.URLs {
+		ck.channelURL(c, fmt.Sprintf("%s[%d]", at("urls"), i), u)
+	}
+}
+
+// channelURL checks a delivery URL without ever echoing more of it than scheme and host,
+// since robot keys live in the path or query.
+func (ck *checker) channelURL(c *Config, path string, s Secret) {
+	u, err := url.Parse(s.Reveal())
+	switch {
+	case err != nil:
+		ck.errf(path, "not a valid URL")
+	case u.Scheme != "http" && u.Scheme != "https":
+		ck.errf(path, "scheme must be http or https, got %q", u.Scheme)
+	case u.Hostname() == "":
+		ck.errf(path, "URL has no host")
+	case !c.Alerts.HostAllowed(u.Hostname()):
+		ck.errf(path, "host %q is not allowed by alerts.webhook_allowlist", u.Hostname())
+	}
+}
+
+// HostAllowed reports whether a channel URL may point at host: always when
+// webhook_allowlist is empty, else when a pattern matches ("hooks.example.com" exactly,
+// "*.example.com" any subdomain of example.com).
+func (a AlertsConfig) HostAllowed(host string) bool {
+	if len(a.WebhookAllowlist) == 0 {
+		return true
+	}
+	host = strings.ToLower(strings.TrimSuffix(host, "."))
+	for _, p := range a.WebhookAllowlist {
+		p = strings.ToLower(p)
+		if suffix, ok := strings.CutPrefix(p, "*."); ok {
+			if strings.HasSuffix(host, "."+suffix) {
+				return true
+			}
+		} else if host == p {
+			return true
+		}
+	}
+	return false
+}
+
+var hostPatternRE = regexp.MustCompile(`^(\*\.)?[A-Za-z0-9_]([A-Za-z0-9_.:-]*[A-Za-z0-9_])?$`)
+
+func ptr[T any](v T) *T { return &v }

@@ -1,0 +1,207 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/chainrisk/chainrisk/api"
+	"github.com/chainrisk/chainrisk/config"
+	"github.com/chainrisk/chainrisk/store"
+	"github.com/chainrisk/chainrisk/store/backend"
+	"github.com/chainrisk/chainrisk/version"
+)
+
+// Options are what cmd/chainriskd passes in; tests set them directly.
+type Options struct {
+	Config *config.Config
+	// ConfigFile is where Config came from ("" for built-in defaults); reloads re-read it.
+	ConfigFile string
+	// Demo loads the demo dataset into an empty store.
+	Demo bool
+	// Listen overrides Config.Listen (the -listen flag).
+	Listen string
+	Logger *slog.Logger
+	// Registry receives every metric; nil means a fresh one (never the global).
+	Registry *prometheus.Registry
+	// Reload delivers reload requests (SIGHUP in cmd/chainriskd).
+	Reload <-chan struct{}
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Stdout receives what an operator must see at start (the demo's admin token).
+	Stdout io.Writer
+}
+
+// Daemon is a running chainriskd.
+type Daemon struct {
+	opts    Options
+	cfg     atomic.Pointer[config.Config]
+	log     *slog.Logger
+	reg     *prometheus.Registry
+	store   store.Store
+	ready   atomic.Bool
+	servers []*http.Server
+	addrs   []string
+	metrics *metrics
+}
+
+// New opens the store (applying migrations), loads the demo data when asked, and binds
+// the listeners. Run then serves.
+func New(ctx context.Context, opts Options) (*Daemon, error) {
+	if opts.Config == nil {
+		opts.Config = config.Default()
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Registry == nil {
+		opts.Registry = prometheus.NewRegistry()
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	cfg := opts.Config
+	d := &Daemon{opts: opts, log: opts.Logger, reg: opts.Registry}
+	d.cfg.Store(cfg)
+	d.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	d.metrics = newMetrics(d.reg)
+
+	st, err := backend.OpenDaemon(ctx, cfg.Store.DatabaseURL.Reveal(), cfg.DataDir,
+		backend.Options{MaxConns: int32(cfg.Store.MaxConns), Now: opts.Now})
+	if err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	d.store = st
+	if cfg.Store.Postgres() {
+		d.log.Info("store opened", "kind", "postgres")
+	} else {
+		d.log.Info("store opened", "kind", "sqlite", "data_dir", cfg.DataDir)
+	}
+	if opts.Demo {
+		if err := d.loadDemo(ctx); err != nil {
+			_ = st.Close()
+			return nil, err
+		}
+	}
+	if err := d.listen(); err != nil {
+		_ = st.Close()
+		return nil, err
+	}
+	return d, nil
+}
+
+// listen binds the API address and, when configured, the separate ops address.
+func (d *Daemon) listen() error {
+	cfg := d.cfg.Load()
+	addr := cfg.Listen
+	if d.opts.Listen != "" {
+		addr = d.opts.Listen
+	}
+	ops := &api.Ops{Ready: d.readyErr, Gatherer: d.reg}
+	main := http.NewServeMux()
+	bind := []struct {
+		addr string
+		mux  *http.ServeMux
+	}{{addr, main}}
+	if cfg.OpsListen != "" {
+		opsMux := http.NewServeMux()
+		ops.Register(opsMux)
+		bind = append(bind, struct {
+			addr string
+			mux  *http.ServeMux
+		}{cfg.OpsListen, opsMux})
+	} else {
+		ops.Register(main)
+	}
+	for _, b := range bind {
+		ln, err := net.Listen("tcp", b.addr)
+		if err != nil {
+			d.closeListeners()
+			return fmt.Errorf("listen on %s: %w", b.addr, err)
+		}
+		srv := &http.Server{
+			Handler:           b.mux,
+			ReadHeaderTimeout: cfg.HTTP.ReadHeaderTimeout,
+			ErrorLog:          slog.NewLogLogger(d.log.Handler(), slog.LevelWarn),
+		}
+		d.servers = append(d.servers, srv)
+		d.addrs = append(d.addrs, ln.Addr().String())
+		go func() {
+			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				d.log.Error("http server stopped", "addr", ln.Addr().String(), "err", err)
+			}
+		}()
+	}
+	return nil
+}
+
+func (d *Daemon) closeListeners() {
+	for _, s := range d.servers {
+		_ = s.Close()
+	}
+}
+
+// Addr is the API's bound address (useful with port 0).
+func (d *Daemon) Addr() string { return d.addrs[0] }
+
+// OpsAddr is the bound ops address (the API's when ops_listen is unset).
+func (d *Daemon) OpsAddr() string { return d.addrs[len(d.addrs)-1] }
+
+// Store exposes the store to in-process tests and the CLI's direct paths.
+func (d *Daemon) Store() store.Store { return d.store }
+
+func (d *Daemon) readyErr(ctx context.Context) error {
+	if !d.ready.Load() {
+		return errors.New("starting")
+	}
+	if err := d.store.Ping(ctx); err != nil {
+		return fmt.Errorf("store unreachable: %w", err)
+	}
+	return nil
+}
+
+// Run serves until ctx ends, then shuts down within shutdown_timeout.
+func (d *Daemon) Run(ctx context.Context) error {
+	d.ready.Store(true)
+	d.log.Info("chainriskd ready", "addr", d.Addr(), "version", version.Get().Version)
+	for {
+		select {
+		case <-ctx.Done():
+			return d.shutdown()
+		case <-d.opts.Reload:
+			d.reload()
+		}
+	}
+}
+
+func (d *Daemon) reload() {
+	d.log.Info("config reload requested")
+}
+
+func (d *Daemon) shutdown() error {
+	d.ready.Store(false)
+	timeout := d.cfg.Load().ShutdownTimeout
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	d.log.Info("shutting down", "timeout", timeout.String())
+	var errs []error
+	for _, s := range d.servers {
+		if err := s.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("http shutdown: %w", err))
+		}
+	}
+	if err := d.store.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("close store: %w", err))
+	}
+	d.log.Info("stopped")
+	return errors.Join(errs...)
+}

@@ -1,0 +1,534 @@
+package monitor
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+)
+
+// Essentiality says how much a buying sector needs the inputs of a supplying
+// sector (SPEC §5.4).
+type Essentiality uint8
+
+const (
+	// EssIrrelevant inputs do not constrain production.
+	EssIrrelevant Essentiality = 0
+	// EssLinear inputs reduce production in proportion to their loss.
+	EssLinear Essentiality = 1
+	// EssEssential inputs limit production Leontief-style: the firm keeps at
+	// most the share of the sector's inputs it still receives.
+	EssEssential Essentiality = 2
+)
+
+// DefaultESRIEps is the convergence threshold used when ESRIInput.Eps is 0.
+const DefaultESRIEps = 1e-2
+
+// defaultESRIMaxSteps bounds a cascade when ESRIInput.MaxSteps is 0. The
+// cascade is monotone, so it always converges; the bound only guards against
+// a tiny Eps turning a cheap run into a very long one.
+const defaultESRIMaxSteps = 10000
+
+// ESRIInput is the production network and the parameters of an ESRI run.
+// Per-firm slices are indexed like Network's nodes.
+type ESRIInput struct {
+	// Network holds the amounts W_ij supplied by firm i to firm j.
+	Network *Network
+	// Sectors gives every firm's sector (required, non-empty).
+	Sectors []string
+	// Ess returns ess[k][l] for supplying sector k and buying sector l;
+	// nil means EssLinear everywhere (the SPEC default).
+	Ess func(supplierSector, customerSector string) Essentiality
+	// Revenue (optional) replaces the out-strength as the denominator of
+	// Λu; NaN marks a firm whose revenue is unknown.
+	Revenue []float64
+	// Costs (optional) scale Λd_ij by s_j^in/costs_j; NaN marks unknown.
+	Costs []float64
+	// Markets (optional) turns replaceability on: firms of one market can
+	// replace each other's supplies. "" puts a firm in no market (σ = 1).
+	Markets []string
+	// Eps is the convergence threshold (0: DefaultESRIEps).
+	Eps float64
+	// MaxSteps bounds the update steps of one cascade (0: 10000); reaching
+	// it is an error.
+	MaxSteps int
+}
+
+// ESRIResult is the systemic importance of one firm.
+type ESRIResult struct {
+	Firm string
+	// ESRI is the share of the network's output lost when Firm fails,
+	// using min(h^d, h^u); ESRId and ESRIu use h^d and h^u alone.
+	ESRI, ESRId, ESRIu float64
+	// Iterations is the number of update steps run, counting the one that
+	// found convergence.
+	Iterations int
+}
+
+// NodeError is a problem with one firm's input data, so that callers reading
+// files can point at the offending row.
+type NodeError struct {
+	Field  string // "revenue", "costs", "sector", ...
+	Node   string
+	Reason string
+}
+
+func (e *NodeError) Error() string {
+	return fmt.Sprintf("%s of %q: %s", e.Field, e.Node, e.Reason)
+}
+
+// NodeErrors is every per-firm problem found in one input.
+type NodeErrors []*NodeError
+
+func (es NodeErrors) Error() string {
+	msgs := make([]string, len(es))
+	for k, e := range es {
+		msgs[k] = e.Error()
+	}
+	return strings.Join(msgs, "; ")
+}
+
+// Unwrap lets errors.As find each *NodeError.
+func (es NodeErrors) Unwrap() []error {
+	out := make([]error, len(es))
+	for k, e := range es {
+		out[k] = e
+	}
+	return out
+}
+
+// esriModel is the precomputed cascade of SPEC §5.4: the flat arrays every
+// run reads, independent of the failing firm.
+//
+// Downstream (h^d) a firm pulls from its in-edges, grouped by the supplier's
+// sector so that Π_jk is one contiguous sum: groups of firm j are
+// grpEnd[grpOff[j]:grpOff[j+1]], group g spans in-edges
+// [start, grpEnd[g]) with start the previous group's end (or inOff[j]).
+// Edges of EssIrrelevant sectors and zero amounts are dropped: Λd = 0.
+// Upstream (h^u) a firm pulls from its out-edges (its customers).
+type esriModel struct {
+	n      int
+	ids    []string
+	inOff  []int
+	inSrc  []int32
+	lamD   []float64
+	grpOff []int
+	grpEnd []int
+	grpEss []Essentiality
+	outOff []int
+	outDst []int32
+	lamU   []float64
+	sOut   []float64
+	w      []float64 // s^out / Σ s^out
+	market []int32   // -1: no market
+	nMkt   int
+	eps    float64
+	max    int
+}
+
+// newESRIModel validates the input and precomputes Λd, Λu and the weights.
+//
+// Decisions beyond the SPEC's equations (also in docs/models.md):
+//   - An essential sector k from which firm j buys nothing (B_jk = 0) puts no
+//     constraint on j: Π_jk is an empty sum, 1.
+//   - A firm with zero in-strength keeps h^d = ψ; one with zero out-strength
+//     keeps h^u = ψ and has weight 0, so its own loss does not count, but its
+//     failure still hurts its suppliers and customers.
+//   - The failing firm's own term w_i·1 is part of ESRI_i: a firm that hurts
+//     nobody else still removes its own output.
+//   - Self-loops are rejected when the Network is built.
+//   - Revenue below the out-strength, or costs below the in-strength, are
+//     errors: they would make Λ sums exceed 1, i.e. a firm losing more than
+//     everything it sells or buys.
+func newESRIModel(in ESRIInput) (*esriModel, error) {
+	net := in.Network
+	if net == nil {
+		return nil, errors.New("esri: no network")
+	}
+	n := net.Len()
+	m := &esriModel{n: n, ids: net.ids, eps: in.Eps, max: in.MaxSteps}
+	if m.eps == 0 {
+		m.eps = DefaultESRIEps
+	}
+	if math.IsNaN(m.eps) || m.eps <= 0 || m.eps >= 1 {
+		return nil, fmt.Errorf("esri: eps %v is outside (0, 1)", in.Eps)
+	}
+	if m.max == 0 {
+		m.max = defaultESRIMaxSteps
+	}
+	if m.max < 0 {
+		return nil, fmt.Errorf("esri: max steps %d is negative", in.MaxSteps)
+	}
+	if len(in.Sectors) != n {
+		return nil, fmt.Errorf("esri: %d sectors for %d firms", len(in.Sectors), n)
+	}
+	for i, s := range in.Sectors {
+		if s == "" {
+			return nil, &NodeError{Field: "sector", Node: net.ids[i], Reason: "missing"}
+		}
+	}
+	for _, opt := range []struct {
+		name string
+		vals []float64
+	}{{"revenue", in.Revenue}, {"costs", in.Costs}} {
+		if opt.vals != nil && len(opt.vals) != n {
+			return nil, fmt.Errorf("esri: %d %s values for %d firms", len(opt.vals), opt.name, n)
+		}
+	}
+	if in.Markets != nil && len(in.Markets) != n {
+		return nil, fmt.Errorf("esri: %d markets for %d firms", len(in.Markets), n)
+	}
+
+	// Sector and market names to dense ids, in order of first appearance.
+	sector := make([]int32, n)
+	sectorID := map[string]int32{}
+	var sectorName []string
+	for i, s := range in.Sectors {
+		k, ok := sectorID[s]
+		if !ok {
+			k = int32(len(sectorName))
+			sectorID[s] = k
+			sectorName = append(sectorName, s)
+		}
+		sector[i] = k
+	}
+	m.market = make([]int32, n)
+	marketID := map[string]int32{}
+	for i := range m.market {
+		m.market[i] = -1
+		if in.Markets == nil || in.Markets[i] == "" {
+			continue
+		}
+		k, ok := marketID[in.Markets[i]]
+		if !ok {
+			k = int32(len(marketID))
+			marketID[in.Markets[i]] = k
+		}
+		m.market[i] = k
+	}
+	m.nMkt = len(marketID)
+
+	// ess is asked once per sector pair that trades.
+	type pair struct{ k, l int32 }
+	ess := map[pair]Essentiality{}
+	essOf := func(k, l int32) (Essentiality, error) {
+		if e, ok := ess[pair{k, l}]; ok {
+			return e, nil
+		}
+		e := EssLinear
+		if in.Ess != nil {
+			e = in.Ess(sectorName[k], sectorName[l])
+		}
+		if e > EssEssential {
+			return 0, fmt.Errorf("esri: essentiality of %q for %q is %d, want 0, 1 or 2", sectorName[k], sectorName[l], e)
+		}
+		ess[pair{k, l}] = e
+		return e, nil
+	}
+
+	// Strengths.
+	m.sOut = make([]float64, n)
+	sIn := make([]float64, n)
+	var total float64
+	for i := range n {
+		_, w := net.Out(i)
+		for e, x := range w {
+			m.sOut[i] += x
+			sIn[net.dst[net.off[i]+e]] += x
+		}
+		total += m.sOut[i]
+	}
+	if !(total > 0) || math.IsInf(total, 0) {
+		return nil, fmt.Errorf("esri: total amount in the network is %v, want a positive finite number", total)
+	}
+	m.w = make([]float64, n)
+	for i, s := range m.sOut {
+		m.w[i] = s / total
+	}
+
+	var bad NodeErrors
+	scale := func(name string, vals []float64, i int, strength float64) float64 {
+		if vals == nil || math.IsNaN(vals[i]) {
+			return strength
+		}
+		x := vals[i]
+		switch {
+		case math.IsInf(x, 0) || x < 0:
+			bad = append(bad, &NodeError{Field: name, Node: net.ids[i], Reason: fmt.Sprintf("%v is not a finite non-negative number", x)})
+		case x < strength*(1-1e-9):
+			bad = append(bad, &NodeError{Field: name, Node: net.ids[i], Reason: fmt.Sprintf("%v is below the firm's amount in the network (%v)", x, strength)})
+		}
+		return x
+	}
+	costs := make([]float64, n)
+	revenue := make([]float64, n)
+	for i := range n {
+		costs[i] = scale("costs", in.Costs, i, sIn[i])
+		revenue[i] = scale("revenue", in.Revenue, i, m.sOut[i])
+	}
+	if len(bad) > 0 {
+		return nil, fmt.Errorf("esri: %w", bad)
+	}
+
+	// Upstream: Λu_ij = W_ij / revenue_i on i's out-edges (revenue > 0
+	// whenever i has a positive amount, by the check above).
+	m.outOff = make([]int, n+1)
+	for i := range n {
+		dst, w := net.Out(i)
+		for e, x := range w {
+			if x > 0 {
+				m.outDst = append(m.outDst, dst[e])
+				m.lamU = append(m.lamU, x/revenue[i])
+			}
+		}
+		m.outOff[i+1] = len(m.outDst)
+	}
+
+	// Downstream: in-edges grouped by supplier sector.
+	tr := net.Transpose()
+	m.inOff = make([]int, n+1)
+	m.grpOff = make([]int, n+1)
+	type inEdge struct {
+		src int32
+		w   float64
+	}
+	var row []inEdge
+	for j := range n {
+		src, w := tr.Out(j)
+		row = row[:0]
+		for e, x := range w {
+			if x > 0 {
+				row = append(row, inEdge{src[e], x})
+			}
+		}
+		slices.SortStableFunc(row, func(a, b inEdge) int { return cmp.Compare(sector[a.src], sector[b.src]) })
+		mult := 1.0
+		if in.Costs != nil && !math.IsNaN(in.Costs[j]) {
+			mult = sIn[j] / costs[j]
+		}
+		for a := 0; a < len(row); {
+			k := sector[row[a].src]
+			b := a
+			var sum float64 // B_jk
+			for b < len(row) && sector[row[b].src] == k {
+				sum += row[b].w
+				b++
+			}
+			e, err := essOf(k, sector[j])
+			if err != nil {
+				return nil, err
+			}
+			if e != EssIrrelevant {
+				denom := sIn[j]
+				if e == EssEssential {
+					denom = sum
+				}
+				for _, r := range row[a:b] {
+					m.inSrc = append(m.inSrc, r.src)
+					m.lamD = append(m.lamD, r.w/denom*mult)
+				}
+				m.grpEnd = append(m.grpEnd, len(m.inSrc))
+				m.grpEss = append(m.grpEss, e)
+			}
+			a = b
+		}
+		m.inOff[j+1] = len(m.inSrc)
+		m.grpOff[j+1] = len(m.grpEnd)
+	}
+	return m, nil
+}
+
+// esriScratch is one worker's state, allocated once and reused per firm.
+type esriScratch struct {
+	hd, hu, hdNext, huNext, sigma, avail []float64
+}
+
+func newESRIScratch(m *esriModel) *esriScratch {
+	s := &esriScratch{
+		hd: make([]float64, m.n), hu: make([]float64, m.n),
+		hdNext: make([]float64, m.n), huNext: make([]float64, m.n),
+		sigma: make([]float64, m.n), avail: make([]float64, m.nMkt),
+	}
+	for i := range s.sigma {
+		s.sigma[i] = 1
+	}
+	return s
+}
+
+// run computes the ESRI of firm f: ψ_f = 0, ψ_j = 1 otherwise, Jacobi
+// updates of h^d and h^u from the previous step until no h drops by more
+// than eps.
+func (m *esriModel) run(f int, s *esriScratch) (ESRIResult, error) {
+	hd, hu, hdNext, huNext := s.hd, s.hu, s.hdNext, s.huNext
+	for j := range m.n {
+		hd[j], hu[j] = 1, 1
+	}
+	hd[f], hu[f] = 0, 0
+	steps := 0
+	for {
+		if steps == m.max {
+			return ESRIResult{}, fmt.Errorf("esri: firm %q: no convergence within %d steps", m.ids[f], m.max)
+		}
+		steps++
+		if m.nMkt > 0 {
+			m.replaceability(hd, s)
+		}
+		var drop float64
+		for j := range m.n {
+			var next float64 // ψ_f = 0 caps the failing firm
+			if j != f {
+				next = m.downstream(j, hd, s.sigma)
+			}
+			hdNext[j] = next
+			drop = max(drop, hd[j]-next)
+		}
+		for i := range m.n {
+			var next float64
+			if i != f {
+				loss := 0.0
+				for e := m.outOff[i]; e < m.outOff[i+1]; e++ {
+					loss += m.lamU[e] * (1 - hu[m.outDst[e]])
+				}
+				next = max(0, min(1, 1-loss))
+			}
+			huNext[i] = next
+			drop = max(drop, hu[i]-next)
+		}
+		hd, hdNext = hdNext, hd
+		hu, huNext = huNext, hu
+		if drop <= m.eps {
+			break
+		}
+	}
+	// Keep the scratch buffers owned by s whichever way they were swapped.
+	s.hd, s.hdNext, s.hu, s.huNext = hd, hdNext, hu, huNext
+
+	res := ESRIResult{Firm: m.ids[f], Iterations: steps}
+	for j := range m.n {
+		if m.w[j] == 0 {
+			continue
+		}
+		res.ESRI += m.w[j] * (1 - min(hd[j], hu[j]))
+		res.ESRId += m.w[j] * (1 - hd[j])
+		res.ESRIu += m.w[j] * (1 - hu[j])
+	}
+	return res, nil
+}
+
+// downstream is h^d_j(t+1) for ψ_j = 1:
+// max(0, min(min_{k: ess=2} Π_jk, 1 − Σ_{k: ess=1} (1 − Π_jk), 1)).
+func (m *esriModel) downstream(j int, hd, sigma []float64) float64 {
+	essential, linearLoss := 1.0, 0.0
+	start := m.inOff[j]
+	for g := m.grpOff[j]; g < m.grpOff[j+1]; g++ {
+		end := m.grpEnd[g]
+		var loss float64 // 1 − Π_jk
+		for e := start; e < end; e++ {
+			i := m.inSrc[e]
+			loss += m.lamD[e] * sigma[i] * (1 - hd[i])
+		}
+		if m.grpEss[g] == EssEssential {
+			essential = min(essential, 1-loss)
+		} else {
+			linearLoss += loss
+		}
+		start = end
+	}
+	return max(0, min(essential, 1-linearLoss, 1))
+}
+
+// replaceability sets σ_i = min(1, s_i^out / A_m) with
+// A_m = Σ_{l∈m} h^d_l s_l^out (taken as 1 when ≤ 1e-10); σ = 1 outside markets.
+func (m *esriModel) replaceability(hd []float64, s *esriScratch) {
+	clear(s.avail)
+	for l, k := range m.market {
+		if k >= 0 {
+			s.avail[k] += hd[l] * m.sOut[l]
+		}
+	}
+	for i, k := range m.market {
+		if k < 0 {
+			continue
+		}
+		a := s.avail[k]
+		if a <= 1e-10 {
+			a = 1
+		}
+		s.sigma[i] = min(1, m.sOut[i]/a)
+	}
+}
+
+// ESRI computes the Economic Systemic Risk Index (Diem et al. 2022, SPEC
+// §5.4) of one firm.
+func ESRI(ctx context.Context, in ESRIInput, firm string) (ESRIResult, error) {
+	m, err := newESRIModel(in)
+	if err != nil {
+		return ESRIResult{}, err
+	}
+	f, ok := in.Network.Index(firm)
+	if !ok {
+		return ESRIResult{}, fmt.Errorf("esri: unknown firm %q", firm)
+	}
+	if err := ctx.Err(); err != nil {
+		return ESRIResult{}, fmt.Errorf("esri: %w", err)
+	}
+	return m.run(f, newESRIScratch(m))
+}
+
+// ESRIAll computes the ESRI of every firm, one cascade per firm, on workers
+// goroutines (≤ 0: GOMAXPROCS), each with scratch allocated once. Results are
+// in node index order.
+func ESRIAll(ctx context.Context, in ESRIInput, workers int) ([]ESRIResult, error) {
+	m, err := newESRIModel(in)
+	if err != nil {
+		return nil, err
+	}
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	workers = max(1, min(workers, m.n))
+	out := make([]ESRIResult, m.n)
+	var (
+		next     atomic.Int64
+		failed   atomic.Bool
+		errOnce  sync.Once
+		firstErr error
+		wg       sync.WaitGroup
+	)
+	fail := func(err error) {
+		errOnce.Do(func() { firstErr = err })
+		failed.Store(true)
+	}
+	for range workers {
+		wg.Go(func() {
+			s := newESRIScratch(m)
+			for !failed.Load() {
+				f := int(next.Add(1) - 1)
+				if f >= m.n {
+					return
+				}
+				if err := ctx.Err(); err != nil {
+					fail(fmt.Errorf("esri: %w", err))
+					return
+				}
+				r, err := m.run(f, s)
+				if err != nil {
+					fail(err)
+					return
+				}
+				out[f] = r
+			}
+		})
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	return out, nil
+}

@@ -1,0 +1,184 @@
+package monitor
+
+import (
+	"math"
+	"time"
+
+	"github.com/chainrisk/chainrisk/config"
+	"github.com/chainrisk/chainrisk/credit"
+)
+
+// Grade is a credit grade: A 优, B 良, C 中, D 差.
+type Grade byte
+
+const (
+	GradeNone Grade = 0
+	GradeA    Grade = 'A'
+	GradeB    Grade = 'B'
+	GradeC    Grade = 'C'
+	GradeD    Grade = 'D'
+)
+
+func (g Grade) String() string {
+	if g == GradeNone {
+		return ""
+	}
+	return string(g)
+}
+
+// Worse reports whether g is a worse grade than h.
+func (g Grade) Worse(h Grade) bool { return g > h }
+
+// Model is the scoring model of SPEC §4.
+type Model struct {
+	Version     string
+	Base        float64
+	PositiveCap float64
+	// HalfLife is in seconds per severity rank (credit.Severity.Rank); 0 means no decay.
+	HalfLife               [5]float64
+	GradeA, GradeB, GradeC float64
+	Midpoint, Scale        float64
+	Catalogue              credit.Catalogue
+}
+
+// NewModel builds the scoring model from config.
+func NewModel(c *config.Config) *Model {
+	mc := c.Model
+	m := &Model{
+		Version: mc.Version, Base: mc.Base, PositiveCap: mc.PositiveCap,
+		GradeA: mc.Grades.A, GradeB: mc.Grades.B, GradeC: mc.Grades.C,
+		Midpoint: mc.Midpoint, Scale: mc.Scale, Catalogue: c.Catalogue(),
+	}
+	for _, s := range credit.Severities {
+		m.HalfLife[s.Rank()] = mc.HalfLife.For(s).Seconds()
+	}
+	return m
+}
+
+// Contribution is one event's part in a score.
+type Contribution struct {
+	EventID  string          `json:"event_id"`
+	Type     string          `json:"type"`
+	Severity credit.Severity `json:"severity"`
+	// Points is the catalogue's value; Decay the factor applied for the event's age;
+	// Effective = Points × Decay (before the positive cap).
+	Points    float64 `json:"points"`
+	Decay     float64 `json:"decay"`
+	Effective float64 `json:"effective"`
+	AgeDays   float64 `json:"age_days"`
+}
+
+// Hard rules that override the score.
+const (
+	RuleCriticalEvent = "critical_event_caps_grade_at_D"
+	RuleDefunct       = "defunct_status_means_D_and_p_1"
+	RulePositiveCap   = "positive_points_capped"
+	RuleClamped       = "score_clamped_to_0_1000"
+)
+
+// Explanation answers "why is this firm C?".
+type Explanation struct {
+	Base          float64        `json:"base"`
+	Contributions []Contribution `json:"contributions"`
+	Negative      float64        `json:"negative"`
+	Positive      float64        `json:"positive"`
+	// PositiveCapped is Positive after the cap.
+	PositiveCapped float64  `json:"positive_capped"`
+	HardRules      []string `json:"hard_rules"`
+}
+
+// Result is a firm's score.
+type Result struct {
+	Score float64
+	Grade Grade
+	P     float64
+}
+
+// ScoredEvent is what scoring needs of an event.
+type ScoredEvent struct {
+	ID         string
+	Type       string
+	OccurredAt time.Time
+}
+
+// Score scores one firm at time now from its active events. When ex is non-nil it is
+// filled with every contribution and rule applied; the scan leaves it nil.
+func (m *Model) Score(status credit.Status, events []ScoredEvent, now time.Time, ex *Explanation) Result {
+	var neg, pos float64
+	critical := false
+	for _, e := range events {
+		t, ok := m.Catalogue.Lookup(e.Type)
+		if !ok {
+			continue // a type dropped from config no longer counts
+		}
+		age := max(now.Sub(e.OccurredAt).Seconds(), 0)
+		decay := m.decay(t.Severity, age)
+		eff := t.Points * decay
+		if eff < 0 {
+			neg += eff
+		} else {
+			pos += eff
+		}
+		if t.Severity == credit.SeverityCritical {
+			critical = true
+		}
+		if ex != nil {
+			ex.Contributions = append(ex.Contributions, Contribution{
+				EventID: e.ID, Type: e.Type, Severity: t.Severity, Points: t.Points,
+				Decay: decay, Effective: eff, AgeDays: age / 86400,
+			})
+		}
+	}
+	capped := min(pos, m.PositiveCap)
+	raw := m.Base + neg + capped
+	score := min(max(raw, 0), 1000)
+	r := Result{Score: score, Grade: m.grade(score), P: m.p(score)}
+	if critical {
+		r.Grade = GradeD
+	}
+	if status.Defunct() {
+		r.Grade, r.P = GradeD, 1
+	}
+	if ex != nil {
+		ex.Base, ex.Negative, ex.Positive, ex.PositiveCapped = m.Base, neg, pos, capped
+		if capped < pos {
+			ex.HardRules = append(ex.HardRules, RulePositiveCap)
+		}
+		if score != raw {
+			ex.HardRules = append(ex.HardRules, RuleClamped)
+		}
+		if critical {
+			ex.HardRules = append(ex.HardRules, RuleCriticalEvent)
+		}
+		if status.Defunct() {
+			ex.HardRules = append(ex.HardRules, RuleDefunct)
+		}
+	}
+	return r
+}
+
+// decay is 0.5^(age/half-life), or 1 for a severity without decay.
+func (m *Model) decay(s credit.Severity, ageSeconds float64) float64 {
+	r := s.Rank()
+	if r < 0 || m.HalfLife[r] <= 0 {
+		return 1
+	}
+	return math.Exp2(-ageSeconds / m.HalfLife[r])
+}
+
+func (m *Model) grade(score float64) Grade {
+	switch {
+	case score >= m.GradeA:
+		return GradeA
+	case score >= m.GradeB:
+		return GradeB
+	case score >= m.GradeC:
+		return GradeC
+	}
+	return GradeD
+}
+
+// p is the logistic probability of distress of SPEC §4.3.
+func (m *Model) p(score float64) float64 {
+	return 1 / (1 + math.Exp((score-m.Midpoint)/m.Scale))
+}

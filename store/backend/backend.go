@@ -1,0 +1,42 @@
+// Package backend opens the store a DSN or a config names: a postgres:// URL selects
+// PostgreSQL, anything else is an embedded SQLite file or data directory.
+package backend
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/chainrisk/chainrisk/store"
+	"github.com/chainrisk/chainrisk/store/postgres"
+	"github.com/chainrisk/chainrisk/store/sqlite"
+)
+
+// IsPostgres reports whether dsn selects PostgreSQL.
+func IsPostgres(dsn string) bool {
+	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
+}
+
+// Options tune the opened store.
+type Options struct {
+	MaxConns int32
+	Now      func() time.Time
+}
+
+// Open opens a store by DSN for the CLI: a PostgreSQL URL, or the path of a SQLite
+// database file (opened without the data-directory lock; see sqlite.Open).
+func Open(ctx context.Context, dsn string, opts Options) (store.Store, error) {
+	if IsPostgres(dsn) {
+		return postgres.Open(ctx, dsn, postgres.Options{MaxConns: opts.MaxConns, Now: opts.Now})
+	}
+	return sqlite.Open(ctx, dsn, opts.Now)
+}
+
+// OpenDaemon opens the daemon's store: PostgreSQL when databaseURL is set, otherwise
+// the embedded store of dataDir, locked against a second daemon.
+func OpenDaemon(ctx context.Context, databaseURL, dataDir string, opts Options) (store.Store, error) {
+	if databaseURL != "" {
+		return postgres.Open(ctx, databaseURL, postgres.Options{MaxConns: opts.MaxConns, Now: opts.Now})
+	}
+	return sqlite.OpenDir(ctx, dataDir, opts.Now)
+}
