@@ -16,6 +16,7 @@ import (
 
 	"github.com/chainrisk/chainrisk/api"
 	"github.com/chainrisk/chainrisk/config"
+	"github.com/chainrisk/chainrisk/ingest"
 	"github.com/chainrisk/chainrisk/store"
 	"github.com/chainrisk/chainrisk/store/backend"
 	"github.com/chainrisk/chainrisk/version"
@@ -52,6 +53,7 @@ type Daemon struct {
 	servers []*http.Server
 	addrs   []string
 	metrics *metrics
+	ingestM *ingest.Metrics
 }
 
 // New opens the store (applying migrations), loads the demo data when asked, and binds
@@ -74,6 +76,7 @@ func New(ctx context.Context, opts Options) (*Daemon, error) {
 	d.cfg.Store(cfg)
 	d.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	d.metrics = newMetrics(d.reg)
+	d.ingestM = ingest.NewMetrics(d.reg)
 
 	st, err := backend.OpenDaemon(ctx, cfg.Store.DatabaseURL.Reveal(), cfg.DataDir,
 		backend.Options{MaxConns: int32(cfg.Store.MaxConns), Now: opts.Now})

@@ -37,11 +37,12 @@ func (d *Daemon) loadDemo(ctx context.Context) error {
 	}
 	cfg := d.cfg.Load()
 	sum, err := ingest.Import(ctx, d.store, inputs, ingest.ImportOptions{
-		Strict:    true,
+		Strict: true,
 		// Rows are checked before they are shifted, against the anchor's clock.
 		Validator: &credit.Validator{Catalogue: cfg.Catalogue(), Now: demo.AnchorTime},
 		Mutate:    func(c *store.Chunk) { shiftChunk(c, shift) },
 	})
+	d.ingestM.Observe(sum, err)
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}

@@ -170,7 +170,7 @@ const (
 // writers of w (kinds without a writer are generated and discarded): heavy-tailed
 // supply relations around opts.Leaders hubs, credit events over three years, and a
 // few repairs. Shares respect Σ purchase_share ≤ 1 per customer and Σ sales_share ≤ 1
-// per supplier; every USCC is valid. Memory stays near 100 bytes per firm and 12 per
+// per supplier; every USCC is valid. Memory stays near 100 bytes per firm and 8 per
 // relation; rows are streamed.
 func GenerateProvince(opts ProvinceOptions, w map[credit.Kind]io.Writer) (ProvinceStats, error) {
 	if err := opts.Validate(); err != nil {
@@ -324,8 +324,10 @@ func (g *province) firms() {
 	g.industry = make([]uint8, g.n)
 	g.coop = make([]bool, g.n)
 	g.baseRev = make([]float32, g.n)
-	const mult = 387_420_489 // 3^18, coprime with 31
-	offset := 1 + g.opts.Seed%(heilongjiang.IndexSpace-1) // firm 0 does not get MA000000
+	// Firm i gets body number (i + offset) × mult mod 31^6: mult = 3^18 is coprime with
+	// 31, so the map is a bijection; offset ≥ 1 keeps firm 0 away from MA000000.
+	const mult = 387_420_489
+	offset := 1 + g.opts.Seed%(heilongjiang.IndexSpace-1)
 	var body [8]byte
 	for i := 0; i < g.n; i++ {
 		r := pickCumulative(g.rng, g.regionPick)

@@ -22,7 +22,7 @@ func runGen(args []string, stdout, stderr io.Writer) int {
 		firms   = fs.Int("firms", 1_000_000, "number of enterprises")
 		edges   = fs.Float64("edges-per-firm", 5, "mean number of suppliers per firm (relations = firms × this)")
 		events  = fs.Float64("events-per-firm", 3, "mean number of credit events per firm")
-		leaders = fs.Int("leaders", -1, "number of leading firms, the big hubs (default: firms/1000, at least 1)")
+		leaders = fs.Int("leaders", 0, "number of leading firms, the big hubs (default firms/1000, at least 1)")
 		seed    = fs.Uint64("seed", 1, "random seed")
 		out     = fs.String("out", "", "`directory` to write the CSV files into (created when missing)")
 		anchor  = fs.String("anchor", demo.Anchor, "the data's \"now\", `YYYY-MM-DD` or today: events occur in the three years before it")
@@ -30,7 +30,7 @@ func runGen(args []string, stdout, stderr io.Writer) int {
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: chainriskctl gen --firms N --edges-per-firm K --events-per-firm E --leaders L --seed S --out DIR [--anchor DATE]")
 		fmt.Fprintln(stderr, "\nWrites a synthetic province with heavy-tailed supply relations, for benchmarks.")
-		fmt.Fprintln(stderr, "The same flags write byte-identical files.")
+		fmt.Fprintln(stderr, "The same flags write byte-identical files (unless --anchor is today).")
 		fmt.Fprintln(stderr)
 		fs.PrintDefaults()
 	}
@@ -41,7 +41,9 @@ func runGen(args []string, stdout, stderr io.Writer) int {
 		return usageError(fs, "--out is required")
 	}
 	opts := demo.ProvinceOptions{Firms: *firms, EdgesPerFirm: *edges, EventsPerFirm: *events, Leaders: *leaders, Seed: *seed}
-	if opts.Leaders < 0 {
+	leadersSet := false
+	fs.Visit(func(f *flag.Flag) { leadersSet = leadersSet || f.Name == "leaders" })
+	if !leadersSet {
 		opts.Leaders = max(1, opts.Firms/1000)
 	}
 	at, err := genAnchor(*anchor)

@@ -1,0 +1,83 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/chainrisk/chainrisk/store/storetest"
+)
+
+func write(t *testing.T, dir, name, text string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestImportCommand(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "x.db")
+	u := storetest.USCC
+	firms := write(t, dir, "firms.csv", "uscc,name\n"+u(1)+",甲\n"+u(2)+",乙\n")
+	rels := write(t, dir, "rels.ndjson", `{"supplier":"`+u(1)+`","customer":"`+u(2)+`","purchase_share":0.5}`+"\n"+
+		`{"supplier":"`+u(2)+`","customer":"`+u(2)+`"}`+"\n")
+
+	var out, errOut bytes.Buffer
+	if code := run([]string{"import", "--store", db, "enterprises", firms}, &out, &errOut); code != 0 {
+		t.Fatalf("import firms: exit %d: %s %s", code, out.String(), errOut.String())
+	}
+	if !strings.Contains(out.String(), "firms.csv: 2 accepted, 0 rejected, 2 changed (committed)") {
+		t.Errorf("table summary: %q", out.String())
+	}
+	out.Reset()
+	code := run([]string{"import", "--output", "json", "--store", db, "relations", rels}, &out, &errOut)
+	var sum struct {
+		Accepted, Rejected int
+		Errors             []string
+	}
+	if err := json.Unmarshal(out.Bytes(), &sum); err != nil {
+		t.Fatalf("json output %q: %v", out.String(), err)
+	}
+	if code != 1 || sum.Accepted != 1 || sum.Rejected != 1 || len(sum.Errors) != 1 ||
+		!strings.HasPrefix(sum.Errors[0], rels+":2: customer: self-loop") {
+		t.Errorf("exit %d, summary %+v", code, sum)
+	}
+	// Strict: the bad row keeps the good one out.
+	out.Reset()
+	rels2 := write(t, dir, "rels2.csv", "supplier,customer,purchase_share\n"+u(2)+","+u(1)+",0.3\n"+u(2)+","+u(1)+",0.3\n")
+	if code := run([]string{"import", "--strict", "--store", db, "relations", rels2}, &out, &errOut); code != 1 ||
+		!strings.Contains(out.String(), "1 accepted") && !strings.Contains(out.String(), "NOT committed") {
+		t.Errorf("strict: exit %d, %q", code, out.String())
+	}
+
+	for _, args := range [][]string{
+		{"import"},
+		{"import", "--store", db, "firms", firms},
+		{"import", "--store", db, "--output", "xml", "enterprises", firms},
+		{"import", "enterprises", firms},
+		{"import", "--store", db, "enterprises", "-"},
+		{"import", "--store", db, "enterprises", filepath.Join(dir, "x.txt")},
+		{"nope"},
+	} {
+		errOut.Reset()
+		if code := run(args, &out, &errOut); code != 2 {
+			t.Errorf("%v: exit %d, want 2 (%s)", args, code, errOut.String())
+		}
+	}
+	if code := run([]string{"import", "--store", db, "enterprises", filepath.Join(dir, "missing.csv")}, &out, &errOut); code != 1 {
+		t.Errorf("missing file: exit %d, want 1", code)
+	}
+}
+
+func TestVersion(t *testing.T) {
+	var out bytes.Buffer
+	if code := run([]string{"version"}, &out, &out); code != 0 || !strings.HasPrefix(out.String(), "chainriskctl ") {
+		t.Errorf("version: %d %q", code, out.String())
+	}
+}
