@@ -30,6 +30,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		}),
 	}
 	m.reloadSuccess.Set(1)
+	m.reloadTime.SetToCurrentTime()
 	reg.MustRegister(info, m.reloadSuccess, m.reloadTime)
 	return m
 }

@@ -26,9 +26,8 @@ var stageCols = map[credit.Kind][]string{
 
 func stageTable(k credit.Kind) string { return "stage_" + string(k) }
 
-// StagingDDL builds CREATE statements for the staging tables with the given prefix
-// ("CREATE TEMP TABLE") and suffix (" ON COMMIT DROP").
-func StagingDDL(prefix, suffix string) []string {
+// stagingDDL creates the staging tables of an ingest batch.
+func stagingDDL(d Dialect) []string {
 	types := map[string]string{
 		"line": "BIGINT NOT NULL", "revenue": "DOUBLE PRECISION", "amount": "DOUBLE PRECISION",
 		"purchase_share": "DOUBLE PRECISION NOT NULL", "sales_share": "DOUBLE PRECISION NOT NULL",
@@ -46,7 +45,7 @@ func StagingDDL(prefix, suffix string) []string {
 			}
 			defs[i] = c + " " + t
 		}
-		out = append(out, fmt.Sprintf("%s %s (%s)%s", prefix, stageTable(k), strings.Join(defs, ", "), suffix))
+		out = append(out, d.TempTable(stageTable(k), strings.Join(defs, ", "))...)
 	}
 	return out
 }
@@ -65,7 +64,7 @@ func (s *SQL) BeginBatch(ctx context.Context) (Batch, error) {
 	if err != nil {
 		return nil, fmt.Errorf("begin ingest batch: %w", err)
 	}
-	for _, q := range s.d.StagingDDL() {
+	for _, q := range stagingDDL(s.d) {
 		if _, err := tx.Exec(ctx, q); err != nil {
 			_ = tx.Rollback(ctx)
 			return nil, fmt.Errorf("create staging tables: %w", err)
@@ -388,6 +387,13 @@ func (b *sqlBatch) Commit(ctx context.Context) (Applied, error) {
 	}
 	for _, k := range credit.Kinds {
 		a.Rows += int64(b.staged[k])
+	}
+	for _, k := range credit.Kinds {
+		// Staging must not outlive the batch on a pooled SQLite connection.
+		if _, err := b.tx.Exec(ctx, "DROP TABLE "+stageTable(k)); err != nil {
+			_ = b.Rollback(ctx)
+			return Applied{}, fmt.Errorf("drop staging: %w", err)
+		}
 	}
 	b.done = true
 	if err := b.tx.Commit(ctx); err != nil {

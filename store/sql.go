@@ -45,8 +45,9 @@ type Dialect interface {
 	// Begin opens a transaction. With exclusive set it also serialises against every
 	// other exclusive transaction on the same store (ingest batches, migrations).
 	Begin(ctx context.Context, exclusive bool) (Tx, error)
-	// StagingDDL returns the statements creating one batch's staging tables inside tx.
-	StagingDDL() []string
+	// TempTable returns the statements creating, inside a transaction, a temporary
+	// table that lives until the transaction ends.
+	TempTable(name, columns string) []string
 	Ping(ctx context.Context) error
 	Close() error
 }

@@ -27,6 +27,24 @@ type Store interface {
 	// Counts returns how many rows each table holds.
 	Counts(ctx context.Context) (Counts, error)
 
+	// CreateScan records a new scan and assigns its ID; UpdateScan writes its progress.
+	CreateScan(ctx context.Context, sc *Scan) error
+	UpdateScan(ctx context.Context, sc *Scan) error
+	// Scan returns one scan (ErrNotFound); Scans the newest first.
+	Scan(ctx context.Context, id int64) (*Scan, error)
+	Scans(ctx context.Context, limit int) ([]Scan, error)
+	// InterruptScans fails the scans a dead process left running or queued and
+	// returns them.
+	InterruptScans(ctx context.Context, reason string) ([]Scan, error)
+
+	// SaveResults writes a scan's changed results in one transaction.
+	SaveResults(ctx context.Context, res *Results) error
+	FirmResults(ctx context.Context, fn func(*FirmResult) error) error
+	FirmResult(ctx context.Context, uscc string) (*FirmResult, error)
+	History(ctx context.Context, uscc string, limit int) ([]FirmResult, error)
+	ChainResult(ctx context.Context, leader string) (*ChainResult, error)
+	ChainResults(ctx context.Context, fn func(*ChainResult) error) error
+
 	// Ping checks that the store answers.
 	Ping(ctx context.Context) error
 	// Close releases the store; for the embedded store it also releases the data

@@ -131,8 +131,8 @@ func (d *dialect) Begin(ctx context.Context, exclusive bool) (store.Tx, error) {
 	return &pgTx{tx: tx, d: d}, nil
 }
 
-func (d *dialect) StagingDDL() []string {
-	return store.StagingDDL("CREATE TEMP TABLE", " ON COMMIT DROP")
+func (d *dialect) TempTable(name, columns string) []string {
+	return []string{"CREATE TEMP TABLE " + name + " (" + columns + ") ON COMMIT DROP"}
 }
 
 type pgTx struct {

@@ -122,13 +122,10 @@ func (d *dialect) Begin(ctx context.Context, exclusive bool) (store.Tx, error) {
 	return &sqliteTx{tx: tx}, nil
 }
 
-func (d *dialect) StagingDDL() []string {
-	var out []string
-	for _, stmt := range store.StagingDDL("CREATE TEMP TABLE", "") {
-		name := strings.Fields(stmt)[3]
-		out = append(out, "DROP TABLE IF EXISTS temp."+name, stmt)
-	}
-	return out
+// TempTable drops a leftover of the same name first: SQLite's temporary tables belong to
+// the pooled connection, not to the transaction. Batches drop theirs before commit.
+func (d *dialect) TempTable(name, columns string) []string {
+	return []string{"DROP TABLE IF EXISTS temp." + name, "CREATE TEMP TABLE " + name + " (" + columns + ")"}
 }
 
 type conn interface {

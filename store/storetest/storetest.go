@@ -35,6 +35,8 @@ func Run(t *testing.T, open Opener) {
 		{"NotFound", testNotFound},
 		{"ConcurrentBatchesSerialise", testConcurrentBatches},
 		{"MixedBatchOrder", testMixedBatch},
+		{"Scans", testScans},
+		{"Results", testResults},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })

@@ -1,0 +1,377 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// Scan statuses (SPEC §8).
+const (
+	ScanQueued    = "queued"
+	ScanRunning   = "running"
+	ScanSucceeded = "succeeded"
+	ScanFailed    = "failed"
+)
+
+// Scan is one run of the risk engine.
+type Scan struct {
+	ID         int64           `json:"id"`
+	Kind       string          `json:"kind"` // full | incremental
+	Scope      string          `json:"scope"`
+	Trigger    string          `json:"trigger"`
+	Status     string          `json:"status"`
+	CreatedAt  time.Time       `json:"created_at"`
+	StartedAt  time.Time       `json:"started_at"`
+	FinishedAt time.Time       `json:"finished_at"`
+	Done       int64           `json:"-"`
+	Total      int64           `json:"-"`
+	Error      string          `json:"error"`
+	Stats      json.RawMessage `json:"stats,omitempty"`
+}
+
+// FirmResult is a firm's latest score and distress.
+type FirmResult struct {
+	USCC         string    `json:"uscc"`
+	Score        float64   `json:"score"`
+	Grade        string    `json:"grade"`
+	P            float64   `json:"p"`
+	D            float64   `json:"d"`
+	ModelVersion string    `json:"model_version"`
+	ScanID       int64     `json:"scan_id"`
+	UpdatedAt    time.Time `json:"updated_at"`
+}
+
+// ChainResult is a leading firm's latest chain exposure; Detail is its JSON document.
+type ChainResult struct {
+	Leader       string    `json:"leader"`
+	ChainRisk    float64   `json:"chain_risk"`
+	SupplyAtRisk float64   `json:"supply_at_risk"`
+	DemandAtRisk float64   `json:"demand_at_risk"`
+	Members      int64     `json:"members"`
+	Detail       []byte    `json:"-"`
+	ModelVersion string    `json:"model_version"`
+	ScanID       int64     `json:"scan_id"`
+	UpdatedAt    time.Time `json:"updated_at"`
+}
+
+// Results is what one scan writes, in one transaction.
+type Results struct {
+	ScanID       int64
+	ModelVersion string
+	At           time.Time
+	// Firms are the firms whose result changed; History the subset whose score or
+	// grade changed, appended to score_history.
+	Firms   []FirmResult
+	History []FirmResult
+	Chains  []ChainResult
+	// DropChains are leaders that lost their leading tag.
+	DropChains []string
+}
+
+const scanCols = `id, kind, scope, trigger_name, status, created_at, started_at, finished_at,
+	progress_done, progress_total, error, stats`
+
+func scanScan(r Rows) (Scan, error) {
+	var s Scan
+	var created int64
+	var started, finished *int64
+	var stats string
+	err := r.Scan(&s.ID, &s.Kind, &s.Scope, &s.Trigger, &s.Status, &created, &started, &finished,
+		&s.Done, &s.Total, &s.Error, &stats)
+	s.CreatedAt = time.UnixMilli(created).UTC()
+	s.StartedAt, s.FinishedAt = fromMS(started), fromMS(finished)
+	if stats != "" {
+		s.Stats = json.RawMessage(stats)
+	}
+	return s, err
+}
+
+// CreateScan records a new scan and assigns its ID (one more than the largest held,
+// under the exclusive lock, so replicas never hand out the same one).
+func (s *SQL) CreateScan(ctx context.Context, sc *Scan) error {
+	tx, err := s.d.Begin(ctx, true)
+	if err != nil {
+		return fmt.Errorf("create scan: %w", err)
+	}
+	defer func() { _ = tx.Rollback(ctx) }()
+	var id int64
+	if err := eachRow(ctx, tx, `SELECT COALESCE(MAX(id), 0) + 1 FROM scans`, nil, func(r Rows) error {
+		return r.Scan(&id)
+	}); err != nil {
+		return fmt.Errorf("create scan: %w", err)
+	}
+	if sc.CreatedAt.IsZero() {
+		sc.CreatedAt = s.now()
+	}
+	if sc.Stats == nil {
+		sc.Stats = json.RawMessage("{}")
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO scans (`+scanCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		id, sc.Kind, sc.Scope, sc.Trigger, sc.Status, sc.CreatedAt.UnixMilli(), ms(sc.StartedAt), ms(sc.FinishedAt),
+		sc.Done, sc.Total, sc.Error, string(sc.Stats)); err != nil {
+		return fmt.Errorf("create scan: %w", err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("create scan: %w", err)
+	}
+	sc.ID = id
+	return nil
+}
+
+// UpdateScan writes a scan's status, times, progress, error and stats.
+func (s *SQL) UpdateScan(ctx context.Context, sc *Scan) error {
+	if sc.Stats == nil {
+		sc.Stats = json.RawMessage("{}")
+	}
+	n, err := s.d.Exec(ctx, `UPDATE scans SET status = ?, started_at = ?, finished_at = ?, progress_done = ?,
+		progress_total = ?, error = ?, stats = ? WHERE id = ?`,
+		sc.Status, ms(sc.StartedAt), ms(sc.FinishedAt), sc.Done, sc.Total, sc.Error, string(sc.Stats), sc.ID)
+	if err != nil {
+		return fmt.Errorf("update scan %d: %w", sc.ID, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("update scan %d: %w", sc.ID, ErrNotFound)
+	}
+	return nil
+}
+
+// Scan returns one scan, or ErrNotFound.
+func (s *SQL) Scan(ctx context.Context, id int64) (*Scan, error) {
+	var found *Scan
+	err := s.each(ctx, `SELECT `+scanCols+` FROM scans WHERE id = ?`, []any{id}, func(r Rows) error {
+		sc, err := scanScan(r)
+		found = &sc
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if found == nil {
+		return nil, fmt.Errorf("scan %d: %w", id, ErrNotFound)
+	}
+	return found, nil
+}
+
+// Scans returns the newest scans first, at most limit.
+func (s *SQL) Scans(ctx context.Context, limit int) ([]Scan, error) {
+	var out []Scan
+	err := s.each(ctx, `SELECT `+scanCols+` FROM scans ORDER BY id DESC LIMIT ?`, []any{limit}, func(r Rows) error {
+		sc, err := scanScan(r)
+		out = append(out, sc)
+		return err
+	})
+	return out, err
+}
+
+// InterruptScans marks every running or queued scan failed with reason — they belong
+// to a process that died — and returns them so that the caller can run them again.
+func (s *SQL) InterruptScans(ctx context.Context, reason string) ([]Scan, error) {
+	var out []Scan
+	err := s.each(ctx, `SELECT `+scanCols+` FROM scans WHERE status IN ('running', 'queued') ORDER BY id`, nil,
+		func(r Rows) error {
+			sc, err := scanScan(r)
+			out = append(out, sc)
+			return err
+		})
+	if err != nil {
+		return nil, err
+	}
+	for i := range out {
+		out[i].Status, out[i].Error, out[i].FinishedAt = ScanFailed, reason, s.now()
+		if err := s.UpdateScan(ctx, &out[i]); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+var (
+	scoreCols = "uscc, score, grade, p, d"
+	chainCols = "leader, chain_risk, supply_at_risk, demand_at_risk, members, detail"
+)
+
+// SaveResults writes a scan's changed results in one transaction: scores and chain
+// results are upserted through staging tables (COPY on PostgreSQL), history appended.
+func (s *SQL) SaveResults(ctx context.Context, res *Results) error {
+	tx, err := s.d.Begin(ctx, false)
+	if err != nil {
+		return fmt.Errorf("save results: %w", err)
+	}
+	defer func() { _ = tx.Rollback(ctx) }()
+	at := res.At.UnixMilli()
+	stmts := append(s.d.TempTable("stage_scores", "uscc TEXT NOT NULL, score DOUBLE PRECISION NOT NULL, "+
+		"grade TEXT NOT NULL, p DOUBLE PRECISION NOT NULL, d DOUBLE PRECISION NOT NULL"),
+		s.d.TempTable("stage_chains", "leader TEXT NOT NULL, chain_risk DOUBLE PRECISION NOT NULL, "+
+			"supply_at_risk DOUBLE PRECISION NOT NULL, demand_at_risk DOUBLE PRECISION NOT NULL, "+
+			"members BIGINT NOT NULL, detail TEXT NOT NULL")...)
+	for _, q := range stmts {
+		if _, err := tx.Exec(ctx, q); err != nil {
+			return fmt.Errorf("save results: %w", err)
+		}
+	}
+	firmRow := func(f []FirmResult) func(int, []any) {
+		return func(i int, dst []any) {
+			r := &f[i]
+			dst[0], dst[1], dst[2], dst[3], dst[4] = r.USCC, r.Score, r.Grade, r.P, r.D
+		}
+	}
+	cols := []string{"uscc", "score", "grade", "p", "d"}
+	base := []any{res.ModelVersion, res.ScanID, at}
+	steps := []struct {
+		n     int
+		stage func() error
+		q     string
+		args  []any
+	}{
+		{len(res.Firms), func() error { return tx.Stage(ctx, "stage_scores", cols, len(res.Firms), firmRow(res.Firms)) },
+			`UPDATE scores SET score = s.score, grade = s.grade, p = s.p, d = s.d, model_version = CAST(? AS TEXT), scan_id = CAST(? AS BIGINT),
+				updated_at = CAST(? AS BIGINT) FROM stage_scores s WHERE scores.uscc = s.uscc`, base},
+		{len(res.Firms), nil, `INSERT INTO scores (` + scoreCols + `, model_version, scan_id, updated_at)
+			SELECT ` + scoreCols + `, CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS BIGINT) FROM stage_scores s
+			WHERE NOT EXISTS (SELECT 1 FROM scores x WHERE x.uscc = s.uscc)`, base},
+		{len(res.History), func() error {
+			if _, err := tx.Exec(ctx, `DELETE FROM stage_scores`); err != nil {
+				return err
+			}
+			return tx.Stage(ctx, "stage_scores", cols, len(res.History), firmRow(res.History))
+		}, `INSERT INTO score_history (` + scoreCols + `, model_version, scan_id, at)
+			SELECT ` + scoreCols + `, CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS BIGINT) FROM stage_scores s
+			WHERE NOT EXISTS (SELECT 1 FROM score_history x WHERE x.uscc = s.uscc AND x.at = CAST(? AS BIGINT))`, append(base, at)},
+		{len(res.Chains), func() error {
+			return tx.Stage(ctx, "stage_chains", []string{"leader", "chain_risk", "supply_at_risk", "demand_at_risk",
+				"members", "detail"}, len(res.Chains), func(i int, dst []any) {
+				c := &res.Chains[i]
+				dst[0], dst[1], dst[2], dst[3], dst[4], dst[5] = c.Leader, c.ChainRisk, c.SupplyAtRisk, c.DemandAtRisk,
+					c.Members, string(c.Detail)
+			})
+		}, `UPDATE chain_results SET chain_risk = s.chain_risk, supply_at_risk = s.supply_at_risk,
+				demand_at_risk = s.demand_at_risk, members = s.members, detail = s.detail, model_version = CAST(? AS TEXT),
+				scan_id = CAST(? AS BIGINT), updated_at = CAST(? AS BIGINT) FROM stage_chains s WHERE chain_results.leader = s.leader`, base},
+		{len(res.Chains), nil, `INSERT INTO chain_results (` + chainCols + `, model_version, scan_id, updated_at)
+			SELECT ` + chainCols + `, CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS BIGINT) FROM stage_chains s
+			WHERE NOT EXISTS (SELECT 1 FROM chain_results x WHERE x.leader = s.leader)`, base},
+	}
+	for _, st := range steps {
+		if st.n == 0 {
+			continue
+		}
+		if st.stage != nil {
+			if err := st.stage(); err != nil {
+				return fmt.Errorf("save results: stage: %w", err)
+			}
+		}
+		if _, err := tx.Exec(ctx, st.q, st.args...); err != nil {
+			return fmt.Errorf("save results: %w", err)
+		}
+	}
+	for _, leader := range res.DropChains {
+		if _, err := tx.Exec(ctx, `DELETE FROM chain_results WHERE leader = ?`, leader); err != nil {
+			return fmt.Errorf("save results: %w", err)
+		}
+	}
+	for _, t := range []string{"stage_scores", "stage_chains"} {
+		if _, err := tx.Exec(ctx, "DROP TABLE "+t); err != nil {
+			return fmt.Errorf("save results: %w", err)
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("save results: %w", err)
+	}
+	return nil
+}
+
+func scanFirmResult(r Rows, f *FirmResult, timeCol *int64) error {
+	err := r.Scan(&f.USCC, &f.Score, &f.Grade, &f.P, &f.D, &f.ModelVersion, &f.ScanID, timeCol)
+	f.UpdatedAt = time.UnixMilli(*timeCol).UTC()
+	return err
+}
+
+// FirmResults streams every firm's latest result in USCC order.
+func (s *SQL) FirmResults(ctx context.Context, fn func(*FirmResult) error) error {
+	return s.each(ctx, `SELECT `+scoreCols+`, model_version, scan_id, updated_at FROM scores ORDER BY uscc`, nil,
+		func(r Rows) error {
+			var f FirmResult
+			var t int64
+			if err := scanFirmResult(r, &f, &t); err != nil {
+				return err
+			}
+			return fn(&f)
+		})
+}
+
+// FirmResult returns one firm's latest result, or ErrNotFound.
+func (s *SQL) FirmResult(ctx context.Context, uscc string) (*FirmResult, error) {
+	var found *FirmResult
+	err := s.each(ctx, `SELECT `+scoreCols+`, model_version, scan_id, updated_at FROM scores WHERE uscc = ?`,
+		[]any{uscc}, func(r Rows) error {
+			found = new(FirmResult)
+			var t int64
+			return scanFirmResult(r, found, &t)
+		})
+	if err != nil {
+		return nil, err
+	}
+	if found == nil {
+		return nil, fmt.Errorf("result of %s: %w", uscc, ErrNotFound)
+	}
+	return found, nil
+}
+
+// History returns a firm's score history, newest first, at most limit entries;
+// UpdatedAt holds the time of each change.
+func (s *SQL) History(ctx context.Context, uscc string, limit int) ([]FirmResult, error) {
+	var out []FirmResult
+	err := s.each(ctx, `SELECT `+scoreCols+`, model_version, scan_id, at FROM score_history WHERE uscc = ?
+		ORDER BY at DESC LIMIT ?`, []any{uscc, limit}, func(r Rows) error {
+		var f FirmResult
+		var t int64
+		err := scanFirmResult(r, &f, &t)
+		out = append(out, f)
+		return err
+	})
+	return out, err
+}
+
+const chainSelect = `SELECT ` + "leader, chain_risk, supply_at_risk, demand_at_risk, members, detail" +
+	`, model_version, scan_id, updated_at FROM chain_results`
+
+func scanChainResult(r Rows) (ChainResult, error) {
+	var c ChainResult
+	var detail string
+	var t int64
+	err := r.Scan(&c.Leader, &c.ChainRisk, &c.SupplyAtRisk, &c.DemandAtRisk, &c.Members, &detail,
+		&c.ModelVersion, &c.ScanID, &t)
+	c.Detail, c.UpdatedAt = []byte(detail), time.UnixMilli(t).UTC()
+	return c, err
+}
+
+// ChainResult returns a leader's latest chain result, or ErrNotFound.
+func (s *SQL) ChainResult(ctx context.Context, leader string) (*ChainResult, error) {
+	var found *ChainResult
+	err := s.each(ctx, chainSelect+` WHERE leader = ?`, []any{leader}, func(r Rows) error {
+		c, err := scanChainResult(r)
+		found = &c
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if found == nil {
+		return nil, fmt.Errorf("chain of %s: %w", leader, ErrNotFound)
+	}
+	return found, nil
+}
+
+// ChainResults streams every leader's latest chain result (Detail omitted) in leader order.
+func (s *SQL) ChainResults(ctx context.Context, fn func(*ChainResult) error) error {
+	return s.each(ctx, `SELECT leader, chain_risk, supply_at_risk, demand_at_risk, members, '', model_version,
+		scan_id, updated_at FROM chain_results ORDER BY leader`, nil, func(r Rows) error {
+		c, err := scanChainResult(r)
+		if err != nil {
+			return err
+		}
+		return fn(&c)
+	})
+}
