@@ -17,6 +17,7 @@ import (
 	"github.com/chainrisk/chainrisk/api"
 	"github.com/chainrisk/chainrisk/config"
 	"github.com/chainrisk/chainrisk/ingest"
+	"github.com/chainrisk/chainrisk/monitor"
 	"github.com/chainrisk/chainrisk/store"
 	"github.com/chainrisk/chainrisk/store/backend"
 	"github.com/chainrisk/chainrisk/version"
@@ -54,6 +55,8 @@ type Daemon struct {
 	addrs   []string
 	metrics *metrics
 	ingestM *ingest.Metrics
+	engine  *monitor.Engine
+	cron    *monitor.Scheduler
 }
 
 // New opens the store (applying migrations), loads the demo data when asked, and binds
@@ -77,6 +80,7 @@ func New(ctx context.Context, opts Options) (*Daemon, error) {
 	d.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	d.metrics = newMetrics(d.reg)
 	d.ingestM = ingest.NewMetrics(d.reg)
+	engineMetrics := monitor.NewMetrics(d.reg, cfg.Metrics.MaxLeaderSeries, cfg.Metrics.Watchlist)
 
 	st, err := backend.OpenDaemon(ctx, cfg.Store.DatabaseURL.Reveal(), cfg.DataDir,
 		backend.Options{MaxConns: int32(cfg.Store.MaxConns), Now: opts.Now})
@@ -88,6 +92,14 @@ func New(ctx context.Context, opts Options) (*Daemon, error) {
 		d.log.Info("store opened", "kind", "postgres")
 	} else {
 		d.log.Info("store opened", "kind", "sqlite", "data_dir", cfg.DataDir)
+	}
+	d.engine = monitor.NewEngine(monitor.EngineOptions{Store: st, Params: monitor.ParamsFromConfig(cfg),
+		Logger: d.log, Now: opts.Now, Metrics: engineMetrics})
+	d.cron = monitor.NewScheduler(monitor.SchedulerOptions{Location: cfg.Schedule.Location(), Registerer: d.reg,
+		Logger: d.log})
+	if err := d.cron.Set(d.cronJobs(cfg)); err != nil {
+		_ = st.Close()
+		return nil, fmt.Errorf("schedule: %w", err)
 	}
 	if opts.Demo {
 		if err := d.loadDemo(ctx); err != nil {
@@ -162,9 +174,15 @@ func (d *Daemon) OpsAddr() string { return d.addrs[len(d.addrs)-1] }
 // Store exposes the store to in-process tests and the CLI's direct paths.
 func (d *Daemon) Store() store.Store { return d.store }
 
+// Engine exposes the risk engine to in-process tests.
+func (d *Daemon) Engine() *monitor.Engine { return d.engine }
+
 func (d *Daemon) readyErr(ctx context.Context) error {
 	if !d.ready.Load() {
 		return errors.New("starting")
+	}
+	if d.engine.State() == nil {
+		return errors.New("first scan not finished")
 	}
 	if err := d.store.Ping(ctx); err != nil {
 		return fmt.Errorf("store unreachable: %w", err)
@@ -172,10 +190,18 @@ func (d *Daemon) readyErr(ctx context.Context) error {
 	return nil
 }
 
-// Run serves until ctx ends, then shuts down within shutdown_timeout.
+// Run scans once, then serves until ctx ends, and shuts down within shutdown_timeout.
 func (d *Daemon) Run(ctx context.Context) error {
 	d.ready.Store(true)
-	d.log.Info("chainriskd ready", "addr", d.Addr(), "version", version.Get().Version)
+	if err := d.startupScan(ctx); err != nil {
+		if ctx.Err() != nil {
+			return d.shutdown()
+		}
+		d.log.Error("startup scan failed; serving without results until a scan succeeds", "err", err)
+	} else {
+		d.log.Info("chainriskd ready", "addr", d.Addr(), "version", version.Get().Version)
+	}
+	d.cron.Start()
 	for {
 		select {
 		case <-ctx.Done():
@@ -184,6 +210,20 @@ func (d *Daemon) Run(ctx context.Context) error {
 			d.reload()
 		}
 	}
+}
+
+// startupScan fails the scans a previous process left unfinished — the full scan
+// that follows redoes their work — and builds the first state.
+func (d *Daemon) startupScan(ctx context.Context) error {
+	interrupted, err := d.store.InterruptScans(ctx, "interrupted: the daemon stopped before the scan finished")
+	if err != nil {
+		return err
+	}
+	for _, sc := range interrupted {
+		d.log.Warn("scan interrupted by a restart; the startup scan redoes it", "id", sc.ID, "trigger", sc.Trigger)
+	}
+	_, err = d.engine.Run(ctx, monitor.Request{Kind: monitor.ScanFull, Trigger: "startup"})
+	return err
 }
 
 func (d *Daemon) reload() {
@@ -197,6 +237,9 @@ func (d *Daemon) shutdown() error {
 	defer cancel()
 	d.log.Info("shutting down", "timeout", timeout.String())
 	var errs []error
+	if err := d.cron.Stop(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("stop scheduler: %w", err))
+	}
 	for _, s := range d.servers {
 		if err := s.Shutdown(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("http shutdown: %w", err))

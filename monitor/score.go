@@ -39,6 +39,50 @@ type Model struct {
 	GradeA, GradeB, GradeC float64
 	Midpoint, Scale        float64
 	Catalogue              credit.Catalogue
+
+	// The catalogue as arrays, for the scan's compact events (EventRef.Type indexes them).
+	typeNames  []string
+	typeIndex  map[string]uint16
+	typePoints []float64
+	typeSev    []credit.Severity
+}
+
+// NoType marks an event whose type the catalogue does not know (any more); it
+// does not count.
+const NoType = ^uint16(0)
+
+// EventRef is an active event as the scan holds it: 10 bytes instead of a
+// credit.Event, since a province holds millions.
+type EventRef struct {
+	Type uint16 // index into the model's catalogue, or NoType
+	At   int64  // occurred_at, Unix seconds
+}
+
+// TypeIndex returns the compact index of an event type, or NoType.
+func (m *Model) TypeIndex(name string) uint16 {
+	if i, ok := m.typeIndex[name]; ok {
+		return i
+	}
+	return NoType
+}
+
+// TypeName is the inverse of TypeIndex.
+func (m *Model) TypeName(i uint16) string {
+	if int(i) < len(m.typeNames) {
+		return m.typeNames[i]
+	}
+	return ""
+}
+
+func (m *Model) indexTypes() {
+	m.typeIndex = make(map[string]uint16)
+	for _, name := range m.Catalogue.Names() {
+		t, _ := m.Catalogue.Lookup(name)
+		m.typeIndex[name] = uint16(len(m.typeNames))
+		m.typeNames = append(m.typeNames, name)
+		m.typePoints = append(m.typePoints, t.Points)
+		m.typeSev = append(m.typeSev, t.Severity)
+	}
 }
 
 // NewModel builds the scoring model from config.
@@ -52,6 +96,7 @@ func NewModel(c *config.Config) *Model {
 	for _, s := range credit.Severities {
 		m.HalfLife[s.Rank()] = mc.HalfLife.For(s).Seconds()
 	}
+	m.indexTypes()
 	return m
 }
 
@@ -102,29 +147,44 @@ type ScoredEvent struct {
 }
 
 // Score scores one firm at time now from its active events. When ex is non-nil it is
-// filled with every contribution and rule applied; the scan leaves it nil.
+// filled with every contribution and rule applied.
 func (m *Model) Score(status credit.Status, events []ScoredEvent, now time.Time, ex *Explanation) Result {
+	refs := make([]EventRef, len(events))
+	ids := make([]string, len(events))
+	for i, e := range events {
+		refs[i] = EventRef{Type: m.TypeIndex(e.Type), At: e.OccurredAt.Unix()}
+		ids[i] = e.ID
+	}
+	return m.score(status, refs, ids, now.Unix(), ex)
+}
+
+// ScoreRefs scores one firm from compact events (the scan's hot path).
+func (m *Model) ScoreRefs(status credit.Status, events []EventRef, now int64) Result {
+	return m.score(status, events, nil, now, nil)
+}
+
+func (m *Model) score(status credit.Status, events []EventRef, ids []string, now int64, ex *Explanation) Result {
 	var neg, pos float64
 	critical := false
-	for _, e := range events {
-		t, ok := m.Catalogue.Lookup(e.Type)
-		if !ok {
+	for i, e := range events {
+		if int(e.Type) >= len(m.typeNames) {
 			continue // a type dropped from config no longer counts
 		}
-		age := max(now.Sub(e.OccurredAt).Seconds(), 0)
-		decay := m.decay(t.Severity, age)
-		eff := t.Points * decay
+		sev := m.typeSev[e.Type]
+		age := float64(max(now-e.At, 0))
+		decay := m.decay(sev, age)
+		eff := m.typePoints[e.Type] * decay
 		if eff < 0 {
 			neg += eff
 		} else {
 			pos += eff
 		}
-		if t.Severity == credit.SeverityCritical {
+		if sev == credit.SeverityCritical {
 			critical = true
 		}
 		if ex != nil {
 			ex.Contributions = append(ex.Contributions, Contribution{
-				EventID: e.ID, Type: e.Type, Severity: t.Severity, Points: t.Points,
+				EventID: ids[i], Type: m.typeNames[e.Type], Severity: sev, Points: m.typePoints[e.Type],
 				Decay: decay, Effective: eff, AgeDays: age / 86400,
 			})
 		}

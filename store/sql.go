@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -168,20 +169,15 @@ func (s *SQL) Events(ctx context.Context, f EventFilter, fn func(*credit.Event) 
 		args = append(args, f.USCC)
 	}
 	if !f.ActiveAt.IsZero() {
-		q += ` AND state <> 'repaired' AND (publish_until IS NULL OR publish_until > ?)`
+		q += ` AND state = 'active' AND (publish_until IS NULL OR publish_until > ?)`
 		args = append(args, f.ActiveAt.UnixMilli())
 	}
 	q += ` ORDER BY uscc, occurred_at, event_id`
 	return s.each(ctx, q, args, func(r Rows) error {
-		var e credit.Event
-		var occurred int64
-		var until, repaired *int64
-		if err := r.Scan(&e.ID, &e.USCC, &e.Type, &occurred, &until, &e.Source, &e.Amount,
-			&e.Description, &e.State, &repaired); err != nil {
+		e, err := scanEvent(r)
+		if err != nil {
 			return err
 		}
-		e.OccurredAt = time.UnixMilli(occurred).UTC()
-		e.PublishUntil, e.RepairedAt = fromMS(until), fromMS(repaired)
 		return fn(&e)
 	})
 }
@@ -194,7 +190,7 @@ func (s *SQL) Counts(ctx context.Context) (Counts, error) {
 		(SELECT COUNT(*) FROM enterprises),
 		(SELECT COUNT(*) FROM relations),
 		(SELECT COUNT(*) FROM events),
-		(SELECT COUNT(*) FROM events WHERE state <> 'repaired' AND (publish_until IS NULL OR publish_until > ?)),
+		(SELECT COUNT(*) FROM events WHERE state = 'active' AND (publish_until IS NULL OR publish_until > ?)),
 		(SELECT COUNT(*) FROM repairs)`, []any{now},
 		func(r Rows) error {
 			return r.Scan(&c.Enterprises, &c.Relations, &c.Events, &c.ActiveEvents, &c.Repairs)
@@ -219,4 +215,98 @@ func eachRow(ctx context.Context, x Querier, q string, args []any, fn func(Rows)
 		}
 	}
 	return rows.Err()
+}
+
+// subsetChunk bounds the IN lists of Subset's queries.
+const subsetChunk = 500
+
+// Subset implements Store.
+func (s *SQL) Subset(ctx context.Context, usccs []string, activeAt time.Time) (*Subset, error) {
+	out := &Subset{}
+	seen := make(map[[2]string]bool)
+	for start := 0; start < len(usccs); start += subsetChunk {
+		part := usccs[start:min(start+subsetChunk, len(usccs))]
+		args := make([]any, len(part))
+		for i, u := range part {
+			args[i] = u
+		}
+		in := "(" + placeholders(len(part)) + ")"
+		err := s.each(ctx, `SELECT `+enterpriseCols+` FROM enterprises WHERE uscc IN `+in+` ORDER BY uscc`, args,
+			func(r Rows) error {
+				var e credit.Enterprise
+				err := scanEnterprise(r, &e)
+				out.Enterprises = append(out.Enterprises, e)
+				return err
+			})
+		if err != nil {
+			return nil, fmt.Errorf("subset: enterprises: %w", err)
+		}
+		err = s.each(ctx, `SELECT supplier, customer, purchase_share, sales_share, substitutability,
+			amount, product, valid_from, valid_to FROM relations WHERE supplier IN `+in+` OR customer IN `+in+`
+			ORDER BY supplier, customer`, append(args, args...), func(r Rows) error {
+			var rel credit.Relation
+			var from, to *int64
+			if err := r.Scan(&rel.Supplier, &rel.Customer, &rel.PurchaseShare, &rel.SalesShare,
+				&rel.Substitutability, &rel.Amount, &rel.Product, &from, &to); err != nil {
+				return err
+			}
+			key := [2]string{rel.Supplier, rel.Customer}
+			if seen[key] { // both firms in the subset, met in two chunks
+				return nil
+			}
+			seen[key] = true
+			rel.ValidFrom, rel.ValidTo = fromMS(from), fromMS(to)
+			out.Relations = append(out.Relations, rel)
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("subset: relations: %w", err)
+		}
+		err = s.each(ctx, `SELECT event_id, uscc, type, occurred_at, publish_until, source, amount, description,
+			state, repaired_at FROM events WHERE uscc IN `+in+` AND state = 'active'
+			AND (publish_until IS NULL OR publish_until > ?) ORDER BY uscc, occurred_at, event_id`,
+			append(args, activeAt.UnixMilli()), func(r Rows) error {
+				e, err := scanEvent(r)
+				out.Events = append(out.Events, e)
+				return err
+			})
+		if err != nil {
+			return nil, fmt.Errorf("subset: events: %w", err)
+		}
+	}
+	return out, nil
+}
+
+func scanEvent(r Rows) (credit.Event, error) {
+	var e credit.Event
+	var occurred int64
+	var until, repaired *int64
+	err := r.Scan(&e.ID, &e.USCC, &e.Type, &occurred, &until, &e.Source, &e.Amount, &e.Description, &e.State, &repaired)
+	e.OccurredAt = time.UnixMilli(occurred).UTC()
+	e.PublishUntil, e.RepairedAt = fromMS(until), fromMS(repaired)
+	return e, err
+}
+
+// ExpireEvents implements Store.
+func (s *SQL) ExpireEvents(ctx context.Context, now time.Time) ([]string, error) {
+	seen := make(map[string]bool)
+	var out []string
+	err := s.each(ctx, `UPDATE events SET state = 'expired', updated_at = ?
+		WHERE state = 'active' AND publish_until IS NOT NULL AND publish_until <= ? RETURNING uscc`,
+		[]any{now.UnixMilli(), now.UnixMilli()}, func(r Rows) error {
+			var u string
+			if err := r.Scan(&u); err != nil {
+				return err
+			}
+			if !seen[u] {
+				seen[u] = true
+				out = append(out, u)
+			}
+			return nil
+		})
+	if err != nil {
+		return nil, fmt.Errorf("expire events: %w", err)
+	}
+	slices.Sort(out)
+	return out, nil
 }

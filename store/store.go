@@ -21,6 +21,13 @@ type Store interface {
 	Relations(ctx context.Context, fn func(*credit.Relation) error) error
 	Events(ctx context.Context, filter EventFilter, fn func(*credit.Event) error) error
 
+	// Subset reads what concerns the given firms (for incremental scans).
+	Subset(ctx context.Context, usccs []string, activeAt time.Time) (*Subset, error)
+
+	// ExpireEvents moves active events whose publicity period ended by now to expired,
+	// and returns the firms they concern.
+	ExpireEvents(ctx context.Context, now time.Time) ([]string, error)
+
 	// Enterprise returns one firm, or ErrNotFound.
 	Enterprise(ctx context.Context, uscc string) (*credit.Enterprise, error)
 
@@ -120,4 +127,12 @@ type Applied struct {
 	// scans; TouchedAll is set instead when more than MaxTouched changed.
 	Touched    []string `json:"-"`
 	TouchedAll bool     `json:"-"`
+}
+
+// Subset is what the store holds about a set of firms: their rows, every relation
+// they are a party to, and their events active at a given time.
+type Subset struct {
+	Enterprises []credit.Enterprise
+	Relations   []credit.Relation
+	Events      []credit.Event
 }

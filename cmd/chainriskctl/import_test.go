@@ -81,3 +81,35 @@ func TestVersion(t *testing.T) {
 		t.Errorf("version: %d %q", code, out.String())
 	}
 }
+
+func TestScanCommand(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "x.db")
+	var out, errOut bytes.Buffer
+	for _, k := range []string{"enterprises", "relations", "events", "repairs"} {
+		if code := run([]string{"import", "--store", db, k, filepath.Join("..", "..", "demo", "data", k+".csv")}, &out, &errOut); code != 0 {
+			t.Fatalf("import %s: %d %s", k, code, out.String())
+		}
+	}
+	out.Reset()
+	if code := run([]string{"scan", "--store", db, "--output", "json"}, &out, &errOut); code != 0 {
+		t.Fatalf("scan: exit %d: %s", code, errOut.String())
+	}
+	var got struct {
+		Status string
+		Stats  struct {
+			Firms, Leaders, Written int
+			Stages                  map[string]float64 `json:"stages_seconds"`
+		}
+	}
+	if err := json.Unmarshal(out.Bytes(), &got); err != nil {
+		t.Fatalf("%q: %v", out.String(), err)
+	}
+	if got.Status != "succeeded" || got.Stats.Firms != 204 || got.Stats.Leaders != 3 || got.Stats.Written != 204 ||
+		len(got.Stats.Stages) < 5 {
+		t.Errorf("scan output %+v", got)
+	}
+	if code := run([]string{"scan"}, &out, &errOut); code != 2 {
+		t.Errorf("scan without --store: exit %d", code)
+	}
+}

@@ -22,6 +22,7 @@ const usage = `chainriskctl — operator CLI of chainrisk
 
 Usage:
   chainriskctl import [--strict] [--output table|json] --store DSN <kind> <file>...
+  chainriskctl scan --store DSN [--output table|json] [--config FILE]
   chainriskctl config check <file>
   chainriskctl stress --network FILE [--values FILE] --shock NODE[=psi]... [--output table|json]
   chainriskctl esri --edges FILE --sectors FILE [--ess FILE] [--ess-default 1] [--revenue FILE]
@@ -44,6 +45,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch cmd {
 	case "import":
 		return runImport(rest, stdout, stderr)
+	case "scan":
+		return runScan(rest, stdout, stderr)
 	case "config":
 		if len(rest) == 0 || rest[0] != "check" {
 			fmt.Fprintln(stderr, "usage: chainriskctl config check <file>")

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chainrisk/chainrisk/credit"
 	"github.com/chainrisk/chainrisk/store"
 )
 
@@ -126,5 +127,61 @@ func testResults(t *testing.T, s store.Store) {
 	_ = s.ChainResults(ctx, func(*store.ChainResult) error { n++; return nil })
 	if n != 0 {
 		t.Errorf("%d chain results after drop", n)
+	}
+}
+
+func testSubset(t *testing.T, s store.Store) {
+	apply(t, s, firms(5), rels(r(2, 1, 2, 0.2), r(3, 2, 3, 0.2), r(4, 4, 5, 0.2)),
+		events(ev(2, "E1", 2, "tax_arrears", day), ev(3, "E2", 4, "honor", day), ev(4, "E3", 2, "penalty_minor", day.AddDate(-1, 0, 0))))
+	sub, err := s.Subset(context.Background(), []string{USCC(2), USCC(9)}, day.AddDate(0, 1, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sub.Enterprises) != 1 || sub.Enterprises[0].USCC != USCC(2) {
+		t.Errorf("enterprises %+v", sub.Enterprises)
+	}
+	if len(sub.Relations) != 2 || sub.Relations[0].Supplier != USCC(1) || sub.Relations[1].Customer != USCC(3) {
+		t.Errorf("relations %+v", sub.Relations)
+	}
+	if len(sub.Events) != 1 || sub.Events[0].ID != "E1" {
+		t.Errorf("active events %+v (E3's publicity ended)", sub.Events)
+	}
+	// A relation between two firms of the subset is listed once.
+	sub, _ = s.Subset(context.Background(), []string{USCC(1), USCC(2), USCC(3)}, day)
+	if len(sub.Relations) != 2 {
+		t.Errorf("relations among 1,2,3: %d, want 2", len(sub.Relations))
+	}
+}
+
+func testExpire(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	apply(t, s, firms(3), events(
+		ev(2, "E1", 1, "tax_arrears", day),                     // publicity ends day+1y
+		ev(3, "E2", 2, "penalty_minor", day.AddDate(-2, 0, 0)), // ended long ago
+		ev(4, "E3", 2, "tax_arrears", day.AddDate(0, -6, 0)),   // ends day+6mo
+	))
+	got, err := s.ExpireEvents(ctx, day.AddDate(0, 7, 0))
+	if err != nil || !slices.Equal(got, []string{USCC(2)}) {
+		t.Fatalf("ExpireEvents = %v, %v; want firm 2", got, err)
+	}
+	var states []string
+	_ = s.Events(ctx, store.EventFilter{}, func(e *credit.Event) error {
+		states = append(states, e.ID+"="+string(e.State))
+		return nil
+	})
+	if !slices.Equal(states, []string{"E1=active", "E2=expired", "E3=expired"}) {
+		t.Errorf("states %v", states)
+	}
+	if again, _ := s.ExpireEvents(ctx, day.AddDate(0, 7, 0)); len(again) != 0 {
+		t.Errorf("second expiry touched %v", again)
+	}
+	// Expired events are history: not active at any time, not counted.
+	if n := len(allEvents(t, s, store.EventFilter{ActiveAt: day})); n != 1 {
+		t.Errorf("%d events active at day, want 1 (E1)", n)
+	}
+	// A re-sent expired event stays expired; its audit row is kept.
+	apply(t, s, events(ev(2, "E2", 2, "penalty_minor", day.AddDate(-2, 0, 0))))
+	if c := counts(t, s); c.Events != 3 || c.ActiveEvents != 1 {
+		t.Errorf("counts %+v", c)
 	}
 }

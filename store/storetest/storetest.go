@@ -37,6 +37,8 @@ func Run(t *testing.T, open Opener) {
 		{"MixedBatchOrder", testMixedBatch},
 		{"Scans", testScans},
 		{"Results", testResults},
+		{"Subset", testSubset},
+		{"Expire", testExpire},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })

@@ -1,0 +1,440 @@
+package monitor
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/chainrisk/chainrisk/credit"
+	"github.com/chainrisk/chainrisk/graph"
+	"github.com/chainrisk/chainrisk/store"
+)
+
+// Scan kinds.
+const (
+	ScanFull        = "full"
+	ScanIncremental = "incremental"
+)
+
+// Engine runs scans over a store and publishes their results as a State.
+type Engine struct {
+	st     store.Store
+	log    *slog.Logger
+	now    func() time.Time
+	params atomic.Pointer[Params]
+	state  atomic.Pointer[State]
+	mu     sync.Mutex // one scan at a time
+	m      *engineMetrics
+	// Observers are called, in order, with each scan's previous and new state
+	// before the new one is published (alert evaluation hooks in here).
+	observers []func(ctx context.Context, prev, next *State, sc *store.Scan) error
+}
+
+// EngineOptions configure an Engine.
+type EngineOptions struct {
+	Store  store.Store
+	Params Params
+	Logger *slog.Logger
+	Now    func() time.Time
+	// Metrics receives the engine's metrics; nil registers none.
+	Metrics *Metrics
+}
+
+// NewEngine returns an engine without state; the first FullScan builds one.
+func NewEngine(o EngineOptions) *Engine {
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	e := &Engine{st: o.Store, log: o.Logger, now: o.Now}
+	e.params.Store(&o.Params)
+	if o.Metrics != nil {
+		e.m = o.Metrics.engine
+		o.Metrics.attach(e)
+	}
+	return e
+}
+
+// State returns the latest published state, or nil before the first scan.
+func (e *Engine) State() *State { return e.state.Load() }
+
+// SetParams replaces the parameters used by the next scans (config reload).
+func (e *Engine) SetParams(p Params) { e.params.Store(&p) }
+
+// Observe adds a hook run after each scan.
+func (e *Engine) Observe(fn func(ctx context.Context, prev, next *State, sc *store.Scan) error) {
+	e.observers = append(e.observers, fn)
+}
+
+// Stage names of a scan, in order; their durations go into the scan's stats.
+const (
+	StageLoad      = "load"
+	StageScore     = "score"
+	StagePropagate = "propagate"
+	StageExposure  = "exposure"
+	StageObserve   = "observe"
+	StagePersist   = "persist"
+)
+
+// ScanStats is what a scan reports besides its status.
+type ScanStats struct {
+	Firms        int                `json:"firms"`
+	Relations    int                `json:"relations"`
+	ActiveEvents int                `json:"active_events"`
+	Leaders      int                `json:"leaders"`
+	Recomputed   int                `json:"recomputed"` // firms rescored (all, for a full scan)
+	Chains       int                `json:"chains"`     // chain exposures computed
+	Written      int                `json:"written"`    // firm results written
+	Iterations   int                `json:"iterations"`
+	Residual     float64            `json:"residual"`
+	DistressMode string             `json:"distress_mode"`
+	Stages       map[string]float64 `json:"stages_seconds"`
+	Seconds      float64            `json:"seconds"`
+}
+
+// Request asks for a scan.
+type Request struct {
+	Kind    string // ScanFull or ScanIncremental
+	Trigger string // cron:<job>, api:<token>, startup, ingest
+	Scope   string // all, chain:<uscc>, enterprise:<uscc>
+	// Touched lists the firms an incremental scan must re-read; TouchedAll turns it
+	// into a full scan.
+	Touched    []string
+	TouchedAll bool
+	// Scan, when set, is an already recorded (queued) scan to run.
+	Scan *store.Scan
+}
+
+// Run runs one scan: it records it, computes, persists, publishes and returns it.
+// An incremental request without a previous state runs as a full scan.
+func (e *Engine) Run(ctx context.Context, req Request) (*store.Scan, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	prev := e.state.Load()
+	kind := req.Kind
+	if kind != ScanIncremental || prev == nil || req.TouchedAll {
+		kind = ScanFull
+	}
+	if req.Scope == "" {
+		req.Scope = "all"
+	}
+	sc := req.Scan
+	if sc == nil {
+		sc = &store.Scan{Kind: kind, Scope: req.Scope, Trigger: req.Trigger, Status: store.ScanQueued}
+		if err := e.st.CreateScan(ctx, sc); err != nil {
+			return nil, fmt.Errorf("scan: %w", err)
+		}
+	}
+	sc.Kind, sc.Status, sc.StartedAt = kind, store.ScanRunning, e.now()
+	if err := e.st.UpdateScan(ctx, sc); err != nil {
+		return sc, fmt.Errorf("scan %d: %w", sc.ID, err)
+	}
+	run := &scanRun{e: e, sc: sc, params: *e.params.Load(), stats: ScanStats{Stages: map[string]float64{}}, start: time.Now()}
+	var next *State
+	var err error
+	if kind == ScanFull {
+		next, err = run.full(ctx, prev)
+	} else {
+		next, err = run.incremental(ctx, prev, req.Touched)
+	}
+	if err == nil {
+		err = run.stage(StageObserve, func() error {
+			for _, fn := range e.observers {
+				if err := fn(ctx, prev, next, sc); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	if err == nil {
+		e.state.Store(next)
+	}
+	run.stats.Seconds = time.Since(run.start).Seconds()
+	stats, _ := json.Marshal(run.stats)
+	sc.Stats, sc.FinishedAt = stats, e.now()
+	sc.Status = store.ScanSucceeded
+	if err != nil {
+		sc.Status, sc.Error = store.ScanFailed, err.Error()
+	}
+	// The scan's record must land even when ctx was cancelled mid-way.
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if uerr := e.st.UpdateScan(wctx, sc); uerr != nil {
+		err = errors.Join(err, uerr)
+	}
+	e.m.observeScan(kind, run.stats, err == nil, sc.FinishedAt)
+	if err != nil {
+		e.log.Error("scan failed", "id", sc.ID, "kind", kind, "trigger", sc.Trigger, "err", err)
+		return sc, err
+	}
+	e.log.Info("scan done", "id", sc.ID, "kind", kind, "trigger", sc.Trigger, "firms", run.stats.Firms,
+		"recomputed", run.stats.Recomputed, "chains", run.stats.Chains, "written", run.stats.Written,
+		"seconds", run.stats.Seconds)
+	return sc, nil
+}
+
+// scanRun is one scan in progress.
+type scanRun struct {
+	e      *Engine
+	sc     *store.Scan
+	params Params
+	stats  ScanStats
+	start  time.Time
+}
+
+func (r *scanRun) stage(name string, fn func() error) error {
+	t := time.Now()
+	err := fn()
+	r.stats.Stages[name] += time.Since(t).Seconds()
+	if err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	return nil
+}
+
+// progress records firms done out of total on the scan row.
+func (r *scanRun) progress(ctx context.Context, done, total int) {
+	r.sc.Done, r.sc.Total = int64(done), int64(total)
+	if err := r.e.st.UpdateScan(ctx, r.sc); err != nil {
+		r.e.log.Warn("scan progress not recorded", "id", r.sc.ID, "err", err)
+	}
+}
+
+// full builds a new state from everything the store holds.
+func (r *scanRun) full(ctx context.Context, prev *State) (*State, error) {
+	s := &State{ScanID: r.sc.ID, At: r.e.now(), Params: r.params}
+	if err := r.stage(StageLoad, func() error { return r.load(ctx, s) }); err != nil {
+		return nil, err
+	}
+	n := s.Len()
+	r.stats.Firms, r.stats.Relations, r.stats.ActiveEvents = n, s.Snap.NumEdges(), len(s.Events)
+	r.progress(ctx, 0, n)
+	all := make([]int32, n)
+	for v := range all {
+		all[v] = int32(v)
+	}
+	s.Score, s.P, s.D, s.Grade = make([]float64, n), make([]float64, n), make([]float64, n), make([]Grade, n)
+	if err := r.stage(StageScore, func() error { return r.score(ctx, s, all) }); err != nil {
+		return nil, err
+	}
+	r.stats.Recomputed = n
+	r.progress(ctx, n, n)
+	err := r.stage(StagePropagate, func() error {
+		pr, err := NewPropagator(s.Snap, r.params.Distress)
+		if err != nil {
+			return err
+		}
+		s.Prop = pr
+		s.D, s.Distress, err = pr.Distress(ctx, s.P)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.Leaders = leadersOf(s.Snap, s.Firms)
+	s.Chains = make(map[int32]*Exposure, len(s.Leaders))
+	if err := r.stage(StageExposure, func() error { return r.exposures(ctx, s, s.Leaders) }); err != nil {
+		return nil, err
+	}
+	if err := r.stage(StagePersist, func() error { return r.persist(ctx, prev, s, nil, s.Leaders) }); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// load reads every firm, every relation valid now and every active event.
+func (r *scanRun) load(ctx context.Context, s *State) error {
+	counts, err := r.e.st.Counts(ctx)
+	if err != nil {
+		return err
+	}
+	b := graph.NewBuilder(int(counts.Enterprises), int(counts.Relations))
+	firms := make([]Firm, 0, counts.Enterprises)
+	err = r.e.st.Enterprises(ctx, func(e *credit.Enterprise) error {
+		b.AddNode(e.USCC)
+		firms = append(firms, firmOf(e))
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("enterprises: %w", err)
+	}
+	err = r.e.st.Relations(ctx, func(rel *credit.Relation) error {
+		if validAt(rel, s.At) {
+			b.AddEdge(rel.Supplier, rel.Customer, edgeAttrs(rel))
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("relations: %w", err)
+	}
+	if len(firms) != len(b.IDs()) {
+		return fmt.Errorf("relations name %d firms the store does not hold", len(b.IDs())-len(firms))
+	}
+	if s.Snap, err = b.Build(); err != nil {
+		return err
+	}
+	s.Firms = firms
+	// Events stream in USCC order, which is node order for a freshly built snapshot.
+	s.EventStart = make([]int32, len(firms)+1)
+	s.Events = make([]EventRef, 0, counts.ActiveEvents)
+	model := r.params.Model
+	var cur int32 = -1
+	err = r.e.st.Events(ctx, store.EventFilter{ActiveAt: s.At}, func(ev *credit.Event) error {
+		v, ok := s.Snap.Index(ev.USCC)
+		if !ok {
+			return fmt.Errorf("event %s names unknown firm %s", ev.ID, ev.USCC)
+		}
+		if v < cur {
+			return fmt.Errorf("events out of firm order at %s", ev.ID)
+		}
+		for ; cur < v; cur++ {
+			s.EventStart[cur+1] = int32(len(s.Events))
+		}
+		s.Events = append(s.Events, EventRef{Type: model.TypeIndex(ev.Type), At: ev.OccurredAt.Unix()})
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("events: %w", err)
+	}
+	for ; int(cur) < len(firms); cur++ {
+		s.EventStart[cur+1] = int32(len(s.Events))
+	}
+	return nil
+}
+
+// score computes score, grade and p of the given nodes, in parallel.
+func (r *scanRun) score(ctx context.Context, s *State, nodes []int32) error {
+	model, now := r.params.Model, s.At.Unix()
+	workers := min(runtime.GOMAXPROCS(0), max(1, len(nodes)/4096))
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < len(nodes); i += workers {
+				v := nodes[i]
+				res := model.ScoreRefs(s.Firms[v].Status, s.FirmEvents(v), now)
+				s.Score[v], s.Grade[v], s.P[v] = res.Score, res.Grade, res.P
+			}
+		})
+	}
+	wg.Wait()
+	return ctx.Err()
+}
+
+// exposures computes the chains of the given leaders into s.Chains.
+func (r *scanRun) exposures(ctx context.Context, s *State, leaders []int32) error {
+	xs, err := s.Prop.Exposures(ctx, leaders, s.P, s.D, s.Grade, r.params.Exposure)
+	if err != nil {
+		return err
+	}
+	for i, v := range leaders {
+		s.Chains[v] = xs[i]
+	}
+	r.stats.Chains, r.stats.Leaders = len(leaders), len(s.Leaders)
+	r.stats.Iterations, r.stats.Residual, r.stats.DistressMode = s.Distress.Iterations, s.Distress.Residual, s.Distress.Mode
+	return nil
+}
+
+// persist writes what changed between prev (nil: what the store holds) and s:
+// results of the given nodes (nil: all) and the chains of the given leaders.
+func (r *scanRun) persist(ctx context.Context, prev, s *State, nodes []int32, leaders []int32) error {
+	before, err := r.e.previous(ctx, prev)
+	if err != nil {
+		return err
+	}
+	res := &store.Results{ScanID: s.ScanID, ModelVersion: r.params.Model.Version, At: s.At}
+	check := func(v int32) {
+		uscc := s.Snap.IDs[v]
+		f := store.FirmResult{USCC: uscc, Score: s.Score[v], Grade: s.Grade[v].String(), P: s.P[v], D: s.D[v]}
+		old, ok := before(uscc)
+		if !ok || changed(old.Score, f.Score, old.P, f.P, old.D, f.D, Grade(gradeByte(old.Grade)), s.Grade[v]) {
+			res.Firms = append(res.Firms, f)
+		}
+		if !ok || historic(old.Score, f.Score, Grade(gradeByte(old.Grade)), s.Grade[v]) {
+			res.History = append(res.History, f)
+		}
+	}
+	if nodes == nil {
+		for v := range s.Len() {
+			check(int32(v))
+		}
+	} else {
+		for _, v := range nodes {
+			check(v)
+		}
+	}
+	s.details()
+	for _, v := range leaders {
+		x := s.Chains[v]
+		detail := s.detail[v]
+		if prev != nil {
+			if pv, ok := prev.Snap.Index(s.Snap.IDs[v]); ok && string(prev.detail[pv]) == string(detail) && prev.detail[pv] != nil {
+				continue
+			}
+		}
+		res.Chains = append(res.Chains, store.ChainResult{Leader: x.Leader, ChainRisk: x.ChainRisk,
+			SupplyAtRisk: x.SupplyAtRisk, DemandAtRisk: x.DemandAtRisk, Members: int64(len(x.Chain.Members)), Detail: detail})
+	}
+	if prev != nil {
+		for _, pv := range prev.Leaders {
+			if v, ok := s.Snap.Index(prev.Snap.IDs[pv]); !ok || !s.Firms[v].Leading {
+				res.DropChains = append(res.DropChains, prev.Snap.IDs[pv])
+			}
+		}
+	}
+	r.stats.Written = len(res.Firms)
+	return r.e.st.SaveResults(ctx, res)
+}
+
+func gradeByte(g string) byte {
+	if g == "" {
+		return 0
+	}
+	return g[0]
+}
+
+// previous returns a lookup of the results as last written: prev's, or — for the
+// first scan of this process — the store's.
+func (e *Engine) previous(ctx context.Context, prev *State) (func(uscc string) (store.FirmResult, bool), error) {
+	if prev != nil {
+		return func(uscc string) (store.FirmResult, bool) {
+			v, ok := prev.Snap.Index(uscc)
+			if !ok || int(v) >= prev.Len() {
+				return store.FirmResult{}, false
+			}
+			return store.FirmResult{Score: prev.Score[v], Grade: prev.Grade[v].String(), P: prev.P[v], D: prev.D[v]}, true
+		}, nil
+	}
+	held := make(map[string]store.FirmResult)
+	err := e.st.FirmResults(ctx, func(f *store.FirmResult) error {
+		held[f.USCC] = *f
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return func(uscc string) (store.FirmResult, bool) {
+		f, ok := held[uscc]
+		return f, ok
+	}, nil
+}
+
+// ExpireEvents ends the publicity of every event whose period is over and rescans
+// the firms they concern (the hourly expire_events job). It returns nil when no event
+// expired.
+func (e *Engine) ExpireEvents(ctx context.Context, trigger string) (*store.Scan, error) {
+	touched, err := e.st.ExpireEvents(ctx, e.now())
+	if err != nil || len(touched) == 0 {
+		return nil, err
+	}
+	e.log.Info("events expired", "firms", len(touched))
+	return e.Run(ctx, Request{Kind: ScanIncremental, Trigger: trigger, Touched: touched})
+}

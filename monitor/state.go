@@ -1,0 +1,168 @@
+package monitor
+
+import (
+	"encoding/json"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/chainrisk/chainrisk/config"
+	"github.com/chainrisk/chainrisk/credit"
+	"github.com/chainrisk/chainrisk/graph"
+)
+
+// Firm is what the engine keeps of a firm besides its graph index.
+type Firm struct {
+	Name        string
+	Status      credit.Status
+	Region      string
+	Industry    string
+	Leading     bool
+	Specialized bool
+	Revenue     float64 // CNY per year; 0 when unknown
+	UpdatedAt   time.Time
+}
+
+func firmOf(e *credit.Enterprise) Firm {
+	f := Firm{Name: e.Name, Status: e.Status, Region: e.Region, Industry: e.Industry, UpdatedAt: e.UpdatedAt,
+		Leading: e.HasTag(credit.TagLeading), Specialized: e.HasTag(credit.TagSpecialized)}
+	if e.Revenue != nil {
+		f.Revenue = *e.Revenue
+	}
+	return f
+}
+
+// Params are what a scan takes from the config.
+type Params struct {
+	Model    *Model
+	Distress DistressParams
+	Exposure ExposureParams
+}
+
+// ParamsFromConfig builds the scan parameters.
+func ParamsFromConfig(c *config.Config) Params {
+	d := DefaultDistressParams()
+	d.AlphaUp, d.AlphaDown = c.Model.AlphaUp, c.Model.AlphaDown
+	d.Tol, d.MaxIter = c.Model.Tolerance, c.Model.MaxIterations
+	x := DefaultExposureParams()
+	x.Chain.DepthUp, x.Chain.DepthDown = c.Chain.DepthUp, c.Chain.DepthDown
+	x.TopN = c.Chain.TopContributors
+	x.SingleSourceShare, x.SingleSourceSubstitutability = c.Chain.SingleSourceShare, c.Chain.SingleSourceSubstitutability
+	return Params{Model: NewModel(c), Distress: d, Exposure: x}
+}
+
+// State is one complete, immutable set of inputs and results. The engine publishes
+// a new State after every scan; readers never see a half-done one.
+type State struct {
+	ScanID int64
+	// At is the clock the scores were computed with; relations are those valid then.
+	At     time.Time
+	Params Params
+	Snap   *graph.Snapshot
+	Prop   *Propagator
+	Firms  []Firm // by node index
+
+	// Active events of node v are Events[EventStart[v]:EventStart[v+1]].
+	EventStart []int32
+	Events     []EventRef
+
+	Score, P, D []float64
+	Grade       []Grade
+
+	// Leaders are the nodes tagged leading, in USCC order; Chains their exposure.
+	Leaders  []int32
+	Chains   map[int32]*Exposure
+	Distress DistressStats
+	// detail holds each chain's JSON document as persisted.
+	detail map[int32][]byte
+}
+
+// Len is the number of firms.
+func (s *State) Len() int { return len(s.Firms) }
+
+// FirmEvents returns node v's active events.
+func (s *State) FirmEvents(v int32) []EventRef {
+	return s.Events[s.EventStart[v]:s.EventStart[v+1]]
+}
+
+// Index returns the node of a USCC.
+func (s *State) Index(uscc string) (int32, bool) { return s.Snap.Index(uscc) }
+
+// Chain returns a leader's exposure.
+func (s *State) Chain(uscc string) (*Exposure, bool) {
+	v, ok := s.Snap.Index(uscc)
+	if !ok {
+		return nil, false
+	}
+	x, ok := s.Chains[v]
+	return x, ok
+}
+
+// GradeCounts counts firms per grade.
+func (s *State) GradeCounts() map[Grade]int {
+	out := map[Grade]int{GradeA: 0, GradeB: 0, GradeC: 0, GradeD: 0}
+	for _, g := range s.Grade {
+		out[g]++
+	}
+	return out
+}
+
+// leadersOf lists the leading firms in USCC order.
+func leadersOf(snap *graph.Snapshot, firms []Firm) []int32 {
+	var out []int32
+	for v, f := range firms {
+		if f.Leading {
+			out = append(out, int32(v))
+		}
+	}
+	slices.SortFunc(out, func(a, b int32) int {
+		if snap.IDs[a] < snap.IDs[b] {
+			return -1
+		}
+		return 1
+	})
+	return out
+}
+
+// validAt reports whether a relation is in force at t.
+func validAt(r *credit.Relation, t time.Time) bool {
+	return (r.ValidFrom.IsZero() || !t.Before(r.ValidFrom)) && (r.ValidTo.IsZero() || t.Before(r.ValidTo))
+}
+
+func edgeAttrs(r *credit.Relation) graph.EdgeAttrs {
+	a := graph.EdgeAttrs{PurchaseShare: r.PurchaseShare, SalesShare: r.SalesShare, Substitutability: r.Substitutability}
+	if r.Amount != nil {
+		a.Amount = *r.Amount
+	}
+	return a
+}
+
+// changed reports whether two results differ enough to be written again: scores by
+// a hundredth of a point, probabilities and distress by 1e-9.
+func changed(score0, score1, p0, p1, d0, d1 float64, g0, g1 Grade) bool {
+	return g0 != g1 || math.Abs(score0-score1) >= 0.01 || math.Abs(p0-p1) > 1e-9 || math.Abs(d0-d1) > 1e-9
+}
+
+// historic reports whether a change enters the score history: a new grade, or a
+// score moved by a whole point.
+func historic(score0, score1 float64, g0, g1 Grade) bool {
+	return g0 != g1 || math.Abs(score0-score1) >= 1
+}
+
+// details renders the JSON document of every chain not carried over from the
+// previous state.
+func (s *State) details() {
+	if s.detail == nil {
+		s.detail = make(map[int32][]byte, len(s.Chains))
+	}
+	for v, x := range s.Chains {
+		if _, ok := s.detail[v]; ok {
+			continue
+		}
+		b, err := json.Marshal(x)
+		if err != nil {
+			b = []byte("{}")
+		}
+		s.detail[v] = b
+	}
+}
