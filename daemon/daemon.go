@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -56,7 +57,11 @@ type Daemon struct {
 	metrics *metrics
 	ingestM *ingest.Metrics
 	engine  *monitor.Engine
+	engineM *monitor.Metrics
+	queue   *monitor.Queue
 	cron    *monitor.Scheduler
+	stop    context.CancelFunc // ends background work (the scan queue)
+	bg      sync.WaitGroup
 }
 
 // New opens the store (applying migrations), loads the demo data when asked, and binds
@@ -80,7 +85,7 @@ func New(ctx context.Context, opts Options) (*Daemon, error) {
 	d.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	d.metrics = newMetrics(d.reg)
 	d.ingestM = ingest.NewMetrics(d.reg)
-	engineMetrics := monitor.NewMetrics(d.reg, cfg.Metrics.MaxLeaderSeries, cfg.Metrics.Watchlist)
+	d.engineM = monitor.NewMetrics(d.reg, cfg.Metrics.MaxLeaderSeries, cfg.Metrics.Watchlist)
 
 	st, err := backend.OpenDaemon(ctx, cfg.Store.DatabaseURL.Reveal(), cfg.DataDir,
 		backend.Options{MaxConns: int32(cfg.Store.MaxConns), Now: opts.Now})
@@ -94,7 +99,8 @@ func New(ctx context.Context, opts Options) (*Daemon, error) {
 		d.log.Info("store opened", "kind", "sqlite", "data_dir", cfg.DataDir)
 	}
 	d.engine = monitor.NewEngine(monitor.EngineOptions{Store: st, Params: monitor.ParamsFromConfig(cfg),
-		Logger: d.log, Now: opts.Now, Metrics: engineMetrics})
+		Logger: d.log, Now: opts.Now, Metrics: d.engineM})
+	d.queue = monitor.NewQueue(d.engine, monitor.QueueOptions{})
 	d.cron = monitor.NewScheduler(monitor.SchedulerOptions{Location: cfg.Schedule.Location(), Registerer: d.reg,
 		Logger: d.log})
 	if err := d.cron.Set(d.cronJobs(cfg)); err != nil {
@@ -202,6 +208,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 		d.log.Info("chainriskd ready", "addr", d.Addr(), "version", version.Get().Version)
 	}
 	d.cron.Start()
+	bgCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	d.stop = stop
+	d.bg.Go(func() { d.queue.Run(bgCtx) })
 	for {
 		select {
 		case <-ctx.Done():
@@ -226,8 +235,29 @@ func (d *Daemon) startupScan(ctx context.Context) error {
 	return err
 }
 
+// reload re-reads the config file. An invalid file changes nothing (the old config
+// stays in force, chainrisk_config_reload_success drops to 0); keys that need a
+// restart (listeners, store, data directory, HTTP limits) are reported and ignored.
 func (d *Daemon) reload() {
-	d.log.Info("config reload requested")
+	old := d.cfg.Load()
+	cfg, err := config.Load(d.opts.ConfigFile)
+	if err == nil {
+		err = d.cron.Set(d.cronJobs(cfg))
+	}
+	if err != nil {
+		d.metrics.reloadSuccess.Set(0)
+		d.log.Error("config reload failed; keeping the running config", "file", d.opts.ConfigFile, "err", err)
+		return
+	}
+	for _, key := range config.RestartRequired(old, cfg) {
+		d.log.Warn("config change needs a restart to apply", "key", key)
+	}
+	d.cfg.Store(cfg)
+	d.engine.SetParams(monitor.ParamsFromConfig(cfg))
+	d.engineM.SetLimits(cfg.Metrics.MaxLeaderSeries, cfg.Metrics.Watchlist)
+	d.metrics.reloadSuccess.Set(1)
+	d.metrics.reloadTime.SetToCurrentTime()
+	d.log.Info("config reloaded", "file", d.opts.ConfigFile)
 }
 
 func (d *Daemon) shutdown() error {
@@ -239,6 +269,10 @@ func (d *Daemon) shutdown() error {
 	var errs []error
 	if err := d.cron.Stop(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("stop scheduler: %w", err))
+	}
+	if d.stop != nil {
+		d.stop() // a scan in progress is cancelled and recorded failed; the next start's full scan redoes it
+		d.bg.Wait()
 	}
 	for _, s := range d.servers {
 		if err := s.Shutdown(ctx); err != nil {

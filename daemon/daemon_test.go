@@ -6,6 +6,8 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -22,12 +24,18 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 // start runs a daemon in-process on a loopback port and waits until it is ready.
 func start(t *testing.T, cfg *config.Config, demo bool) (*daemon.Daemon, func()) {
 	t.Helper()
+	return startWith(t, daemon.Options{Config: cfg, Demo: demo})
+}
+
+func startWith(t *testing.T, opts daemon.Options) (*daemon.Daemon, func()) {
+	t.Helper()
 	var logs bytes.Buffer
 	ctx, cancel := context.WithCancel(context.Background())
-	d, err := daemon.New(ctx, daemon.Options{
-		Config: cfg, Demo: demo, Listen: "127.0.0.1:0",
-		Logger: slog.New(slog.NewTextHandler(&logs, nil)),
-	})
+	opts.Listen = "127.0.0.1:0"
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	}
+	d, err := daemon.New(ctx, opts)
 	if err != nil {
 		cancel()
 		t.Fatalf("daemon.New: %v", err)
@@ -134,5 +142,69 @@ func TestReadyzFollowsTheStore(t *testing.T) {
 	_ = d.Store().Close() // the store goes away under the daemon
 	if code, body := get(t, "http://"+d.Addr()+"/readyz"); code != http.StatusServiceUnavailable || !strings.Contains(body, "store unreachable") {
 		t.Errorf("/readyz with a closed store = %d %q", code, body)
+	}
+}
+
+func TestReloadKeepsOldConfigWhenInvalid(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "chainrisk.yaml")
+	write := func(text string) {
+		if err := os.WriteFile(file, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("data_dir: " + dir + "\nmodel:\n  base: 800\n")
+	cfg, err := config.Load(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reload := make(chan struct{})
+	d, stop := startWith(t, daemon.Options{Config: cfg, ConfigFile: file, Demo: true, Reload: reload})
+	defer stop()
+	metric := func() string {
+		_, body := get(t, "http://"+d.Addr()+"/metrics")
+		for _, line := range strings.Split(body, "\n") {
+			if strings.HasPrefix(line, "chainrisk_config_reload_success ") {
+				return line
+			}
+		}
+		return ""
+	}
+	waitFor := func(want string) {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for metric() != want {
+			if time.Now().After(deadline) {
+				t.Fatalf("metric %q, want %q", metric(), want)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	write("model:\n  bsae: 900\n") // a typo: invalid
+	reload <- struct{}{}
+	waitFor("chainrisk_config_reload_success 0")
+	if got := d.Config().Model.Base; got != 800 {
+		t.Errorf("base after a failed reload = %v", got)
+	}
+	write("data_dir: " + dir + "\nmodel:\n  base: 900\n")
+	reload <- struct{}{}
+	waitFor("chainrisk_config_reload_success 1")
+	if got := d.Config().Model.Base; got != 900 {
+		t.Errorf("base after reload = %v, want 900", got)
+	}
+	// The next scan uses the new model: a firm without events now scores 900.
+	if _, err := d.Rescan(context.Background(), "all", "test"); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		s := d.State()
+		if s.Params.Model.Base == 900 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no scan with the reloaded model")
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

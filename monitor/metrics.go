@@ -71,6 +71,13 @@ func NewMetrics(reg prometheus.Registerer, maxLeaderSeries int, watchlist []stri
 	return m
 }
 
+// SetLimits changes the leader-series cap and the watch-list (config reload).
+func (m *Metrics) SetLimits(maxLeaderSeries int, watchlist []string) {
+	m.mu.Lock()
+	m.maxLeaders, m.watch = maxLeaderSeries, slices.Clone(watchlist)
+	m.mu.Unlock()
+}
+
 func (m *Metrics) attach(e *Engine) {
 	m.mu.Lock()
 	m.src = e
@@ -121,7 +128,7 @@ func (m *Metrics) Describe(ch chan<- *prometheus.Desc) {
 // Collect implements prometheus.Collector over the latest state.
 func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
 	m.mu.Lock()
-	e := m.src
+	e, maxLeaders, watch := m.src, m.maxLeaders, m.watch
 	m.mu.Unlock()
 	if e == nil {
 		return
@@ -143,7 +150,7 @@ func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
 	gauge(descLeaders, float64(len(s.Leaders)))
 	leaders := slices.Clone(s.Leaders)
 	truncated := 0.0
-	if len(leaders) > m.maxLeaders {
+	if len(leaders) > maxLeaders {
 		// Keep the riskiest: they are the ones an operator must see.
 		slices.SortFunc(leaders, func(a, b int32) int {
 			ra, rb := s.D[a], s.D[b]
@@ -155,7 +162,7 @@ func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
 			}
 			return int(a - b)
 		})
-		leaders, truncated = leaders[:m.maxLeaders], 1
+		leaders, truncated = leaders[:maxLeaders], 1
 	}
 	gauge(descTruncated, truncated)
 	for _, v := range leaders {
@@ -178,7 +185,7 @@ func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
 			}
 		}
 	}
-	for _, id := range m.watch {
+	for _, id := range watch {
 		if v, ok := s.Snap.Index(id); ok {
 			gauge(descWatchedD, s.D[v], id)
 			gauge(descWatchedP, s.P[v], id)

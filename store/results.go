@@ -165,6 +165,17 @@ func (s *SQL) Scans(ctx context.Context, limit int) ([]Scan, error) {
 	return out, err
 }
 
+// QueuedScans implements Store.
+func (s *SQL) QueuedScans(ctx context.Context) ([]Scan, error) {
+	var out []Scan
+	err := s.each(ctx, `SELECT `+scanCols+` FROM scans WHERE status = 'queued' ORDER BY id`, nil, func(r Rows) error {
+		sc, err := scanScan(r)
+		out = append(out, sc)
+		return err
+	})
+	return out, err
+}
+
 // InterruptScans marks every running or queued scan failed with reason — they belong
 // to a process that died — and returns them so that the caller can run them again.
 func (s *SQL) InterruptScans(ctx context.Context, reason string) ([]Scan, error) {

@@ -40,6 +40,8 @@ type Store interface {
 	// Scan returns one scan (ErrNotFound); Scans the newest first.
 	Scan(ctx context.Context, id int64) (*Scan, error)
 	Scans(ctx context.Context, limit int) ([]Scan, error)
+	// QueuedScans lists the scans waiting to run, oldest first.
+	QueuedScans(ctx context.Context) ([]Scan, error)
 	// InterruptScans fails the scans a dead process left running or queued and
 	// returns them.
 	InterruptScans(ctx context.Context, reason string) ([]Scan, error)

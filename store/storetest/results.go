@@ -43,6 +43,9 @@ func testScans(t *testing.T, s store.Store) {
 	if err != nil || len(list) != 2 || list[0].ID != ids[2] || list[1].ID != ids[1] {
 		t.Errorf("Scans(2) = %+v, %v", list, err)
 	}
+	if q, err := s.QueuedScans(ctx); err != nil || len(q) != 2 || q[0].ID != ids[1] || q[1].ID != ids[2] {
+		t.Errorf("QueuedScans = %+v, %v; want scans 2 and 3", q, err)
+	}
 	// A dead process left scan 1 running and 2, 3 queued.
 	interrupted, err := s.InterruptScans(ctx, "interrupted by a restart")
 	if err != nil || len(interrupted) != 3 {

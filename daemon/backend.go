@@ -1,0 +1,48 @@
+package daemon
+
+import (
+	"context"
+	"io"
+
+	"github.com/chainrisk/chainrisk/config"
+	"github.com/chainrisk/chainrisk/credit"
+	"github.com/chainrisk/chainrisk/ingest"
+	"github.com/chainrisk/chainrisk/monitor"
+	"github.com/chainrisk/chainrisk/store"
+)
+
+// The daemon is the API's backend: the latest state, the store, the config, ingest
+// followed by an incremental scan, and the rescan queue.
+
+// State returns the latest published results.
+func (d *Daemon) State() *monitor.State { return d.engine.State() }
+
+// Config returns the config in force.
+func (d *Daemon) Config() *config.Config { return d.cfg.Load() }
+
+// Ingest imports one request body as one atomic batch and queues the incremental
+// scan of the firms it changed; the answer does not wait for that scan.
+func (d *Daemon) Ingest(ctx context.Context, kind credit.Kind, format ingest.Format, body io.Reader, strict bool,
+	trigger string) (ingest.Summary, error) {
+	cfg := d.cfg.Load()
+	sum, err := ingest.Import(ctx, d.store, []ingest.Input{{Kind: kind, Format: format, R: body}}, ingest.ImportOptions{
+		Strict:    strict,
+		Validator: &credit.Validator{Catalogue: cfg.Catalogue(), AcceptBadChecksums: cfg.Ingest.AcceptBadChecksums},
+		MaxErrors: cfg.Ingest.MaxErrors,
+	})
+	d.ingestM.Observe(sum, err)
+	if err != nil || !sum.Committed {
+		return sum, err
+	}
+	// The batch is committed whatever happens next: a scan that cannot be queued now
+	// is caught up by the next full scan.
+	if _, qerr := d.queue.SubmitFirms(context.WithoutCancel(ctx), sum.Applied.Touched, sum.Applied.TouchedAll, trigger); qerr != nil {
+		d.log.Warn("incremental scan not queued", "err", qerr)
+	}
+	return sum, nil
+}
+
+// Rescan queues a scan of scope.
+func (d *Daemon) Rescan(ctx context.Context, scope, trigger string) (*store.Scan, error) {
+	return d.queue.Submit(ctx, scope, trigger)
+}
