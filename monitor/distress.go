@@ -216,21 +216,14 @@ func (pr *Propagator) eval(j int32, p, x []float64) float64 {
 	return p[j] + (1-p[j])*(1-prod)
 }
 
-// factors returns Π (1 − coef[k]·x[nbr[k]]). Two interleaved products
-// halve the chain of dependent multiplications, which is what bounds the
-// loop; the rounding order is fixed, so results stay deterministic.
+// factors returns Π (1 − coef[k]·x[nbr[k]]), in order.
 func factors(nbr []int32, coef []float64, x []float64) float64 {
 	coef = coef[:len(nbr)]
-	p0, p1 := 1.0, 1.0
-	k := 0
-	for ; k+1 < len(nbr); k += 2 {
-		p0 *= 1 - coef[k]*x[nbr[k]]
-		p1 *= 1 - coef[k+1]*x[nbr[k+1]]
+	prod := 1.0
+	for k, i := range nbr {
+		prod *= 1 - coef[k]*x[i]
 	}
-	if k < len(nbr) {
-		p0 *= 1 - coef[k]*x[nbr[k]]
-	}
-	return p0 * p1
+	return prod
 }
 
 // jacobi iterates d ← F(d) from x0 over nodes (nil: all firms), holding the

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -283,30 +284,35 @@ func (r *scanRun) load(ctx context.Context, s *State) error {
 		return err
 	}
 	s.Firms = firms
-	// Events stream in USCC order, which is node order for a freshly built snapshot.
-	s.EventStart = make([]int32, len(firms)+1)
-	s.Events = make([]EventRef, 0, counts.ActiveEvents)
+	// Events come in no particular order: collect them, then lay them out by firm
+	// with a counting sort.
 	model := r.params.Model
-	var cur int32 = -1
+	nodes := make([]int32, 0, counts.ActiveEvents)
+	refs := make([]EventRef, 0, counts.ActiveEvents)
 	err = r.e.st.Events(ctx, store.EventFilter{ActiveAt: s.At}, func(ev *credit.Event) error {
 		v, ok := s.Snap.Index(ev.USCC)
 		if !ok {
 			return fmt.Errorf("event %s names unknown firm %s", ev.ID, ev.USCC)
 		}
-		if v < cur {
-			return fmt.Errorf("events out of firm order at %s", ev.ID)
-		}
-		for ; cur < v; cur++ {
-			s.EventStart[cur+1] = int32(len(s.Events))
-		}
-		s.Events = append(s.Events, EventRef{Type: model.TypeIndex(ev.Type), At: ev.OccurredAt.Unix()})
+		nodes = append(nodes, v)
+		refs = append(refs, EventRef{Type: model.TypeIndex(ev.Type), At: ev.OccurredAt.Unix()})
 		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("events: %w", err)
 	}
-	for ; int(cur) < len(firms); cur++ {
-		s.EventStart[cur+1] = int32(len(s.Events))
+	s.EventStart = make([]int32, len(firms)+1)
+	for _, v := range nodes {
+		s.EventStart[v+1]++
+	}
+	for v := range firms {
+		s.EventStart[v+1] += s.EventStart[v]
+	}
+	s.Events = make([]EventRef, len(refs))
+	next := slices.Clone(s.EventStart[:len(firms)])
+	for i, v := range nodes {
+		s.Events[next[v]] = refs[i]
+		next[v]++
 	}
 	return nil
 }
@@ -331,7 +337,11 @@ func (r *scanRun) score(ctx context.Context, s *State, nodes []int32) error {
 
 // exposures computes the chains of the given leaders into s.Chains.
 func (r *scanRun) exposures(ctx context.Context, s *State, leaders []int32) error {
-	xs, err := s.Prop.Exposures(ctx, leaders, s.P, s.D, s.Grade, r.params.Exposure)
+	// Member paths are for the API, which extracts the chain it serves; the scan
+	// needs only the contributors' paths, which the exposure finds itself.
+	params := r.params.Exposure
+	params.Chain.MaxPaths, params.KeepChains = 0, false
+	xs, err := s.Prop.Exposures(ctx, leaders, s.P, s.D, s.Grade, params)
 	if err != nil {
 		return err
 	}
@@ -381,7 +391,7 @@ func (r *scanRun) persist(ctx context.Context, prev, s *State, nodes []int32, le
 			}
 		}
 		res.Chains = append(res.Chains, store.ChainResult{Leader: x.Leader, ChainRisk: x.ChainRisk,
-			SupplyAtRisk: x.SupplyAtRisk, DemandAtRisk: x.DemandAtRisk, Members: int64(len(x.Chain.Members)), Detail: detail})
+			SupplyAtRisk: x.SupplyAtRisk, DemandAtRisk: x.DemandAtRisk, Members: int64(x.Size), Detail: detail})
 	}
 	if prev != nil {
 		for _, pv := range prev.Leaders {

@@ -22,6 +22,10 @@ type ExposureParams struct {
 	// SingleSourceShare and substitutability ≤ SingleSourceSubstitutability.
 	SingleSourceShare            float64 // default 0.5
 	SingleSourceSubstitutability float64 // default 0.2
+	// KeepChains keeps each Exposure's Chain in Exposures. A scan leaves it off: a
+	// province's chains together hold tens of millions of members, and the API
+	// extracts the one it serves on demand.
+	KeepChains bool
 }
 
 // DefaultExposureParams returns SPEC §5.2's defaults.
@@ -55,9 +59,12 @@ type Exposure struct {
 	Tiers           []TierGrades    `json:"tiers"`
 	TopContributors []Contributor   `json:"top_contributors"`
 	Concentration   []Concentration `json:"concentration"`
+	// Size is the number of members, the leader included.
+	Size int `json:"size"`
 	// Chain is the chain the exposure was computed on: members with tiers
-	// and paths, relations, and DOT/JSON export. It refers to its snapshot,
-	// which stays in memory as long as the exposure does.
+	// and paths, relations, and DOT/JSON export (nil from Exposures unless
+	// KeepChains). It refers to its snapshot, which stays in memory as long
+	// as the exposure does.
 	Chain *graph.Chain `json:"-"`
 }
 
@@ -171,6 +178,9 @@ func (pr *Propagator) Exposures(ctx context.Context, leaders []int32, p, d []flo
 					next.Store(int64(len(leaders))) // stop the others
 					return
 				}
+				if !params.KeepChains {
+					x.Chain = nil
+				}
 				out[k] = x
 			}
 		})
@@ -198,7 +208,7 @@ func (pr *Propagator) exposure(leader int32, p, d []float64, grades []Grade, par
 	if err != nil {
 		return nil, fmt.Errorf("monitor: exposure: %w", err)
 	}
-	x := &Exposure{Leader: s.IDs[leader], ChainRisk: d[leader], Chain: ch}
+	x := &Exposure{Leader: s.IDs[leader], ChainRisk: d[leader], Chain: ch, Size: len(ch.Members)}
 	for q := c.InStart[leader]; q < c.InStart[leader+1]; q++ {
 		x.SupplyAtRisk += c.PurchaseShare[c.InEdge[q]] * d[c.InFrom[q]]
 	}

@@ -171,7 +171,7 @@ func TestExposureEdgeCases(t *testing.T) {
 	t.Run("isolated leader", func(t *testing.T) {
 		x := exposureOf(t, pr, "Z", p, d, g)
 		want := &Exposure{
-			Leader: "Z", ChainRisk: 0.05,
+			Leader: "Z", ChainRisk: 0.05, Size: 1,
 			Tiers:           []TierGrades{{Tier: 0, Members: 1, A: 1}},
 			TopContributors: []Contributor{},
 			Concentration:   []Concentration{{USCC: "Z", SingleSource: []SingleSource{}}},
@@ -389,7 +389,13 @@ func TestExposuresParallel(t *testing.T) {
 		t.Fatal(err)
 	}
 	leaders := []int32{0, 5, 17, 42, 99, 100, 399}
-	all, err := pr.Exposures(context.Background(), leaders, p, d, nil, DefaultExposureParams())
+	keep := DefaultExposureParams()
+	keep.KeepChains = true
+	all, err := pr.Exposures(context.Background(), leaders, p, d, nil, keep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lean, err := pr.Exposures(context.Background(), leaders, p, d, nil, DefaultExposureParams())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -400,6 +406,14 @@ func TestExposuresParallel(t *testing.T) {
 		}
 		if !reflect.DeepEqual(one, all[i]) {
 			t.Fatalf("leader %d: batch result differs", l)
+		}
+		// Without KeepChains only the chain itself is dropped.
+		if lean[i].Chain != nil {
+			t.Fatalf("leader %d: chain kept", l)
+		}
+		lean[i].Chain = one.Chain
+		if !reflect.DeepEqual(one, lean[i]) {
+			t.Fatalf("leader %d: lean batch result differs", l)
 		}
 	}
 	ctx, cancel := context.WithCancel(context.Background())

@@ -138,9 +138,11 @@ func edgeAttrs(r *credit.Relation) graph.EdgeAttrs {
 }
 
 // changed reports whether two results differ enough to be written again: scores by
-// a hundredth of a point, probabilities and distress by 1e-9.
+// a hundredth of a point, probabilities and distress by 1e-6. (Decay moves every
+// score a little all the time; finer thresholds would rewrite every firm with an
+// event at every scan for changes no reader can see.)
 func changed(score0, score1, p0, p1, d0, d1 float64, g0, g1 Grade) bool {
-	return g0 != g1 || math.Abs(score0-score1) >= 0.01 || math.Abs(p0-p1) > 1e-9 || math.Abs(d0-d1) > 1e-9
+	return g0 != g1 || math.Abs(score0-score1) >= 0.01 || math.Abs(p0-p1) >= 1e-6 || math.Abs(d0-d1) >= 1e-6
 }
 
 // historic reports whether a change enters the score history: a new grade, or a

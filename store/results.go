@@ -301,7 +301,7 @@ func scanFirmResult(r Rows, f *FirmResult, timeCol *int64) error {
 
 // FirmResults streams every firm's latest result in USCC order.
 func (s *SQL) FirmResults(ctx context.Context, fn func(*FirmResult) error) error {
-	return s.each(ctx, `SELECT `+scoreCols+`, model_version, scan_id, updated_at FROM scores ORDER BY uscc`, nil,
+	return s.each(ctx, `SELECT `+scoreCols+`, model_version, scan_id, updated_at FROM scores`, nil,
 		func(r Rows) error {
 			var f FirmResult
 			var t int64

@@ -116,7 +116,7 @@ func scanEnterprise(r Rows, e *credit.Enterprise) error {
 
 // Enterprises implements Store.
 func (s *SQL) Enterprises(ctx context.Context, fn func(*credit.Enterprise) error) error {
-	return s.each(ctx, `SELECT `+enterpriseCols+` FROM enterprises ORDER BY uscc`, nil,
+	return s.each(ctx, `SELECT `+enterpriseCols+` FROM enterprises`, nil,
 		func(r Rows) error {
 			var e credit.Enterprise
 			if err := scanEnterprise(r, &e); err != nil {
@@ -146,7 +146,7 @@ func (s *SQL) Enterprise(ctx context.Context, uscc string) (*credit.Enterprise, 
 // Relations implements Store.
 func (s *SQL) Relations(ctx context.Context, fn func(*credit.Relation) error) error {
 	return s.each(ctx, `SELECT supplier, customer, purchase_share, sales_share, substitutability,
-		amount, product, valid_from, valid_to FROM relations ORDER BY supplier, customer`, nil,
+		amount, product, valid_from, valid_to FROM relations`, nil,
 		func(r Rows) error {
 			var rel credit.Relation
 			var from, to *int64
@@ -172,7 +172,11 @@ func (s *SQL) Events(ctx context.Context, f EventFilter, fn func(*credit.Event) 
 		q += ` AND state = 'active' AND (publish_until IS NULL OR publish_until > ?)`
 		args = append(args, f.ActiveAt.UnixMilli())
 	}
-	q += ` ORDER BY uscc, occurred_at, event_id`
+	if f.USCC != "" {
+		// A firm's list reads best in time order; whole-table scans (the engine's
+		// load) skip the sort.
+		q += ` ORDER BY occurred_at, event_id`
+	}
 	return s.each(ctx, q, args, func(r Rows) error {
 		e, err := scanEvent(r)
 		if err != nil {

@@ -15,8 +15,9 @@ type Store interface {
 	// serialised, so two batches never both pass the Σ purchase_share check.
 	BeginBatch(ctx context.Context) (Batch, error)
 
-	// Enterprises, Relations and Events stream the held data in key order; fn's error
-	// stops the stream and is returned.
+	// Enterprises, Relations and Events stream the held data in no particular order
+	// (whole-table scans skip sorting; a firm's events come in time order); fn's
+	// error stops the stream and is returned.
 	Enterprises(ctx context.Context, fn func(*credit.Enterprise) error) error
 	Relations(ctx context.Context, fn func(*credit.Relation) error) error
 	Events(ctx context.Context, filter EventFilter, fn func(*credit.Event) error) error
@@ -48,7 +49,7 @@ type Store interface {
 
 	// SaveResults writes a scan's changed results in one transaction.
 	SaveResults(ctx context.Context, res *Results) error
-	FirmResults(ctx context.Context, fn func(*FirmResult) error) error
+	FirmResults(ctx context.Context, fn func(*FirmResult) error) error // in no particular order
 	FirmResult(ctx context.Context, uscc string) (*FirmResult, error)
 	History(ctx context.Context, uscc string, limit int) ([]FirmResult, error)
 	ChainResult(ctx context.Context, leader string) (*ChainResult, error)
@@ -59,6 +60,15 @@ type Store interface {
 	// Close releases the store; for the embedded store it also releases the data
 	// directory's lock.
 	Close() error
+
+	// API tokens (store/tokens.go): only their SHA-256 is kept. CreateToken assigns
+	// the ID (ErrTokenExists for a taken name); Tokens lists all by name; RevokeToken
+	// and TokenByHash return ErrNotFound for unknown ones; TouchToken records use.
+	CreateToken(ctx context.Context, t *Token) error
+	Tokens(ctx context.Context) ([]Token, error)
+	RevokeToken(ctx context.Context, name string) error
+	TokenByHash(ctx context.Context, hash string) (*Token, error)
+	TouchToken(ctx context.Context, id int64, at time.Time) error
 }
 
 // ErrNotFound is returned when a keyed lookup finds nothing.

@@ -108,6 +108,7 @@ func testResults(t *testing.T, s store.Store) {
 	if err := s.FirmResults(ctx, func(f *store.FirmResult) error { all = append(all, f.Grade); return nil }); err != nil {
 		t.Fatal(err)
 	}
+	slices.Sort(all)
 	if !slices.Equal(all, []string{"C", "D"}) {
 		t.Errorf("FirmResults grades %v", all)
 	}
@@ -172,6 +173,7 @@ func testExpire(t *testing.T, s store.Store) {
 		states = append(states, e.ID+"="+string(e.State))
 		return nil
 	})
+	slices.Sort(states)
 	if !slices.Equal(states, []string{"E1=active", "E2=expired", "E3=expired"}) {
 		t.Errorf("states %v", states)
 	}

@@ -39,6 +39,8 @@ func Run(t *testing.T, open Opener) {
 		{"Results", testResults},
 		{"Subset", testSubset},
 		{"Expire", testExpire},
+		{"Tokens", testTokens},
+		{"ConcurrentTokens", testConcurrentTokens},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
@@ -158,6 +160,7 @@ func allEnterprises(t *testing.T, s store.Store) []credit.Enterprise {
 	}); err != nil {
 		t.Fatalf("Enterprises: %v", err)
 	}
+	slices.SortFunc(out, func(a, b credit.Enterprise) int { return strings.Compare(a.USCC, b.USCC) })
 	return out
 }
 
@@ -170,6 +173,9 @@ func allRelations(t *testing.T, s store.Store) []credit.Relation {
 	}); err != nil {
 		t.Fatalf("Relations: %v", err)
 	}
+	slices.SortFunc(out, func(a, b credit.Relation) int {
+		return strings.Compare(a.Supplier+a.Customer, b.Supplier+b.Customer)
+	})
 	return out
 }
 
@@ -182,6 +188,7 @@ func allEvents(t *testing.T, s store.Store, f store.EventFilter) []credit.Event 
 	}); err != nil {
 		t.Fatalf("Events: %v", err)
 	}
+	slices.SortFunc(out, func(a, b credit.Event) int { return strings.Compare(a.ID, b.ID) })
 	return out
 }
 
