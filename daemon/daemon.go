@@ -60,6 +60,7 @@ type Daemon struct {
 	engineM *monitor.Metrics
 	queue   *monitor.Queue
 	cron    *monitor.Scheduler
+	elect   election
 	stop    context.CancelFunc // ends background work (the scan queue)
 	bg      sync.WaitGroup
 }
@@ -100,9 +101,11 @@ func New(ctx context.Context, opts Options) (*Daemon, error) {
 	}
 	d.engine = monitor.NewEngine(monitor.EngineOptions{Store: st, Params: monitor.ParamsFromConfig(cfg),
 		Logger: d.log, Now: opts.Now, Metrics: d.engineM})
-	d.queue = monitor.NewQueue(d.engine, monitor.QueueOptions{})
+	d.elect = d.newElection(st)
+	leaderGauge(d.reg, d.elect)
+	d.queue = monitor.NewQueue(d.engine, monitor.QueueOptions{Active: d.elect.IsLeader})
 	d.cron = monitor.NewScheduler(monitor.SchedulerOptions{Location: cfg.Schedule.Location(), Registerer: d.reg,
-		Logger: d.log})
+		Logger: d.log, Active: d.elect.IsLeader})
 	if err := d.cron.Set(d.cronJobs(cfg)); err != nil {
 		_ = st.Close()
 		return nil, fmt.Errorf("schedule: %w", err)
@@ -196,21 +199,33 @@ func (d *Daemon) readyErr(ctx context.Context) error {
 	return nil
 }
 
-// Run scans once, then serves until ctx ends, and shuts down within shutdown_timeout.
+// Run scans once (as leader) or builds a read-only state (as follower), then serves
+// until ctx ends, and shuts down within shutdown_timeout.
 func (d *Daemon) Run(ctx context.Context) error {
 	d.ready.Store(true)
-	if err := d.startupScan(ctx); err != nil {
+	bgCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	d.stop = stop
+	d.bg.Go(func() { d.elect.Run(bgCtx) })
+	d.waitElected(ctx)
+	leading := d.elect.IsLeader()
+	var err error
+	if leading {
+		err = d.startupScan(ctx)
+	} else {
+		d.log.Info("starting as a follower: reading the leader's data")
+		_, err = d.engine.Run(ctx, monitor.Request{Shadow: true})
+	}
+	if err != nil {
 		if ctx.Err() != nil {
 			return d.shutdown()
 		}
 		d.log.Error("startup scan failed; serving without results until a scan succeeds", "err", err)
 	} else {
-		d.log.Info("chainriskd ready", "addr", d.Addr(), "version", version.Get().Version)
+		d.log.Info("chainriskd ready", "addr", d.Addr(), "version", version.Get().Version, "leader", leading)
 	}
 	d.cron.Start()
-	bgCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
-	d.stop = stop
 	d.bg.Go(func() { d.queue.Run(bgCtx) })
+	d.bg.Go(func() { d.follow(bgCtx, leading) })
 	for {
 		select {
 		case <-ctx.Done():

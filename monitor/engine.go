@@ -112,6 +112,10 @@ type Request struct {
 	TouchedAll bool
 	// Scan, when set, is an already recorded (queued) scan to run.
 	Scan *store.Scan
+	// Shadow computes a full state for reading only: nothing is recorded, written
+	// or observed. Follower replicas build their state this way; only the leader
+	// runs scans (SPEC §6).
+	Shadow bool
 }
 
 // Run runs one scan: it records it, computes, persists, publishes and returns it.
@@ -120,6 +124,16 @@ func (e *Engine) Run(ctx context.Context, req Request) (*store.Scan, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	prev := e.state.Load()
+	if req.Shadow {
+		run := &scanRun{e: e, sc: &store.Scan{}, params: *e.params.Load(), stats: ScanStats{Stages: map[string]float64{}},
+			start: time.Now(), shadow: true}
+		next, err := run.full(ctx, prev)
+		if err != nil {
+			return nil, err
+		}
+		e.state.Store(next)
+		return nil, nil
+	}
 	kind := req.Kind
 	if kind != ScanIncremental || prev == nil || req.TouchedAll {
 		kind = ScanFull
@@ -190,6 +204,7 @@ type scanRun struct {
 	params Params
 	stats  ScanStats
 	start  time.Time
+	shadow bool // compute only: no progress, no results written
 }
 
 func (r *scanRun) stage(name string, fn func() error) error {
@@ -205,6 +220,9 @@ func (r *scanRun) stage(name string, fn func() error) error {
 // progress records firms done out of total on the scan row.
 func (r *scanRun) progress(ctx context.Context, done, total int) {
 	r.sc.Done, r.sc.Total = int64(done), int64(total)
+	if r.shadow {
+		return
+	}
 	if err := r.e.st.UpdateScan(ctx, r.sc); err != nil {
 		r.e.log.Warn("scan progress not recorded", "id", r.sc.ID, "err", err)
 	}
@@ -356,6 +374,9 @@ func (r *scanRun) exposures(ctx context.Context, s *State, leaders []int32) erro
 // persist writes what changed between prev (nil: what the store holds) and s:
 // results of the given nodes (nil: all) and the chains of the given leaders.
 func (r *scanRun) persist(ctx context.Context, prev, s *State, nodes []int32, leaders []int32) error {
+	if r.shadow {
+		return nil
+	}
 	before, err := r.e.previous(ctx, prev)
 	if err != nil {
 		return err

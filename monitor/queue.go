@@ -113,10 +113,15 @@ func (q *Queue) submit(ctx context.Context, scope, trigger string, firms []strin
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if sc, ok := q.waiting[scope]; ok {
-		for _, f := range firms {
-			q.touched[sc.ID][f] = true
+		// Another replica (the leader) may have run it since.
+		if held, err := q.e.st.Scan(ctx, sc.ID); err == nil && held.Status == store.ScanQueued {
+			for _, f := range firms {
+				q.touched[sc.ID][f] = true
+			}
+			return sc, nil
 		}
-		return sc, nil
+		delete(q.waiting, scope)
+		delete(q.touched, sc.ID)
 	}
 	kind := ScanIncremental
 	if scope == ScopeAll {

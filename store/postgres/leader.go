@@ -1,0 +1,106 @@
+package postgres
+
+import (
+	"context"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Leadership elects one leader among the replicas sharing a database: the replica
+// holding a session advisory lock on its own dedicated connection. The pool is not
+// used for it: pooled connections are retired after a while, which would silently
+// drop a session lock.
+type Leadership struct {
+	cfg      *pgx.ConnConfig
+	interval time.Duration
+	log      *slog.Logger
+	held     atomic.Bool
+	conn     *pgx.Conn
+	onChange func(leader bool)
+}
+
+// leaderLock names the lock per schema, so test schemas elect their own leaders.
+const leaderLock = `SELECT pg_try_advisory_lock(hashtext('chainrisk-leader:' || current_schema()))`
+
+// Leadership returns an election for this store's database and schema; Run takes part.
+func (s *Store) Leadership(interval time.Duration, log *slog.Logger, onChange func(leader bool)) *Leadership {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Leadership{cfg: s.d.cfg.ConnConfig.Copy(), interval: interval, log: log, onChange: onChange}
+}
+
+// IsLeader reports whether this replica holds the lock (as of the last check).
+func (l *Leadership) IsLeader() bool { return l.held.Load() }
+
+// Run tries to take the lock, then re-checks that its connection (and so the lock)
+// is alive, every interval, until ctx ends; then it lets the lock go.
+func (l *Leadership) Run(ctx context.Context) {
+	t := time.NewTicker(l.interval)
+	defer t.Stop()
+	for {
+		l.check(ctx)
+		select {
+		case <-ctx.Done():
+			l.drop()
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (l *Leadership) check(ctx context.Context) {
+	cctx, cancel := context.WithTimeout(ctx, max(l.interval, time.Second))
+	defer cancel()
+	if l.conn == nil {
+		conn, err := pgx.ConnectConfig(cctx, l.cfg)
+		if err != nil {
+			l.log.Warn("leader election: cannot connect", "err", err)
+			l.set(false)
+			return
+		}
+		l.conn = conn
+	}
+	if l.held.Load() {
+		// The lock lives as long as the session: a live connection still holds it.
+		if err := l.conn.Ping(cctx); err != nil {
+			l.log.Warn("leader election: lost the leadership connection", "err", err)
+			l.drop()
+		}
+		return
+	}
+	var got bool
+	if err := l.conn.QueryRow(cctx, leaderLock).Scan(&got); err != nil {
+		l.log.Warn("leader election: lock query failed", "err", err)
+		l.drop()
+		return
+	}
+	l.set(got)
+}
+
+// drop closes the connection, which releases the lock at once.
+func (l *Leadership) drop() {
+	if l.conn != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_ = l.conn.Close(ctx)
+		cancel()
+		l.conn = nil
+	}
+	l.set(false)
+}
+
+func (l *Leadership) set(leader bool) {
+	if l.held.Swap(leader) != leader {
+		if leader {
+			l.log.Info("this replica is now the leader")
+		} else {
+			l.log.Warn("this replica is no longer the leader")
+		}
+		if l.onChange != nil {
+			l.onChange(leader)
+		}
+	}
+}
