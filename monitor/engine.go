@@ -160,6 +160,9 @@ func (e *Engine) Run(ctx context.Context, req Request) (*store.Scan, error) {
 	} else {
 		next, err = run.incremental(ctx, prev, req.Touched)
 	}
+	// Observers (alert rules) run before the results are written, so that they can
+	// compare with what the store held; a crash between the two re-evaluates the
+	// same change, which alert fingerprints make harmless.
 	if err == nil {
 		err = run.stage(StageObserve, func() error {
 			for _, fn := range e.observers {
@@ -169,6 +172,9 @@ func (e *Engine) Run(ctx context.Context, req Request) (*store.Scan, error) {
 			}
 			return nil
 		})
+	}
+	if err == nil {
+		err = run.stage(StagePersist, func() error { return run.persist(ctx, prev, next, run.written.nodes, run.written.leaders) })
 	}
 	if err == nil {
 		e.state.Store(next)
@@ -205,7 +211,12 @@ type scanRun struct {
 	stats  ScanStats
 	start  time.Time
 	shadow bool // compute only: no progress, no results written
+	// written says which results persist considers: nodes (nil: all) and the
+	// leaders whose chains were recomputed.
+	written written
 }
+
+type written struct{ nodes, leaders []int32 }
 
 func (r *scanRun) stage(name string, fn func() error) error {
 	t := time.Now()
@@ -264,9 +275,7 @@ func (r *scanRun) full(ctx context.Context, prev *State) (*State, error) {
 	if err := r.stage(StageExposure, func() error { return r.exposures(ctx, s, s.Leaders) }); err != nil {
 		return nil, err
 	}
-	if err := r.stage(StagePersist, func() error { return r.persist(ctx, prev, s, nil, s.Leaders) }); err != nil {
-		return nil, err
-	}
+	r.written = written{nodes: nil, leaders: s.Leaders}
 	return s, nil
 }
 

@@ -185,9 +185,7 @@ func (r *scanRun) incremental(ctx context.Context, prev *State, touched []string
 		return nil, err
 	}
 	r.stats.Leaders = len(s.Leaders)
-	if err := r.stage(StagePersist, func() error { return r.persist(ctx, prev, s, moved, recomputeLeaders) }); err != nil {
-		return nil, err
-	}
+	r.written = written{nodes: moved, leaders: recomputeLeaders}
 	return s, nil
 }
 
