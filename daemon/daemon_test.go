@@ -15,7 +15,9 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/chainrisk/chainrisk/config"
+	"github.com/chainrisk/chainrisk/credit"
 	"github.com/chainrisk/chainrisk/daemon"
+	"github.com/chainrisk/chainrisk/store"
 	"github.com/chainrisk/chainrisk/store/postgres/pgtest"
 )
 
@@ -206,5 +208,42 @@ func TestReloadKeepsOldConfigWhenInvalid(t *testing.T) {
 			t.Fatal("no scan with the reloaded model")
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestDirSourceOnSchedule(t *testing.T) {
+	cfg := config.Default()
+	cfg.DataDir = t.TempDir()
+	drop := t.TempDir()
+	cfg.Sources = []config.Source{{Name: "drop", Kind: config.SourceDir, Data: "events", Dir: drop, Schedule: "@every 1s"}}
+	d, stop := start(t, cfg, true)
+	defer stop()
+	// A new event for a demo firm, dropped as a file.
+	var firm string
+	for _, f := range d.State().Snap.IDs {
+		firm = f
+		break
+	}
+	text := "event_id,uscc,type,occurred_at\nDROP-1," + firm + ",tax_arrears," + time.Now().Format("2006-01-02") + "\n"
+	if err := os.WriteFile(filepath.Join(drop, "e.csv"), []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if _, err := os.Stat(filepath.Join(drop, "done", "e.csv")); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the dropped file was not imported")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	var found bool
+	_ = d.Store().Events(context.Background(), store.EventFilter{USCC: firm}, func(e *credit.Event) error {
+		found = found || e.ID == "DROP-1"
+		return nil
+	})
+	if !found {
+		t.Error("event DROP-1 not in the store")
 	}
 }

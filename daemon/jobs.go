@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/chainrisk/chainrisk/config"
+	"github.com/chainrisk/chainrisk/ingest"
 	"github.com/chainrisk/chainrisk/monitor"
 )
 
@@ -25,8 +26,12 @@ func (d *Daemon) cronJobs(cfg *config.Config) []monitor.CronJob {
 				return err
 			}
 		default:
-			d.log.Debug("cron job not scheduled by this build", "job", j.Name)
-			continue
+			if j.Source == nil {
+				d.log.Debug("cron job not scheduled by this build", "job", j.Name)
+				continue
+			}
+			src := ingest.NewSource(*j.Source, d.Ingest, d.log, int64(cfg.HTTP.MaxIngestBytes))
+			run = src.Run
 		}
 		jobs = append(jobs, monitor.CronJob{Name: j.Name, Spec: j.Spec, Timeout: j.Timeout, Run: run})
 	}
