@@ -60,7 +60,6 @@ func TestImportCommand(t *testing.T) {
 		{"import"},
 		{"import", "--store", db, "firms", firms},
 		{"import", "--store", db, "--output", "xml", "enterprises", firms},
-		{"import", "enterprises", firms},
 		{"import", "--store", db, "enterprises", "-"},
 		{"import", "--store", db, "enterprises", filepath.Join(dir, "x.txt")},
 		{"nope"},
@@ -72,6 +71,12 @@ func TestImportCommand(t *testing.T) {
 	}
 	if code := run([]string{"import", "--store", db, "enterprises", filepath.Join(dir, "missing.csv")}, &out, &errOut); code != 1 {
 		t.Errorf("missing file: exit %d, want 1", code)
+	}
+	// Without --store the rows go to the API; no daemon listens on this port.
+	errOut.Reset()
+	if code := run([]string{"import", "--server", "http://127.0.0.1:1", "enterprises", firms}, &out, &errOut); code != 1 ||
+		!strings.Contains(errOut.String(), "cannot reach chainriskd at http://127.0.0.1:1") {
+		t.Errorf("no daemon: exit %d, %q", code, errOut.String())
 	}
 }
 

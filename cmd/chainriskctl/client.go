@@ -1,0 +1,138 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+)
+
+// client talks to chainriskd's API (SPEC §9: --server, --token or CHAINRISK_SERVER,
+// CHAINRISK_TOKEN).
+type client struct {
+	server string
+	token  string
+	http   *http.Client
+}
+
+// defaultServer is the daemon's default listen address.
+const defaultServer = "http://127.0.0.1:8480"
+
+// clientFlags adds the flags every API command shares.
+func clientFlags(fs *flag.FlagSet) (server, token, output *string) {
+	server = fs.String("server", envOr("CHAINRISK_SERVER", defaultServer), "chainriskd `URL` (env CHAINRISK_SERVER)")
+	token = fs.String("token", os.Getenv("CHAINRISK_TOKEN"), "API `token` (env CHAINRISK_TOKEN)")
+	output = fs.String("output", "table", "table or json")
+	return
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+func newClient(server, token string) *client {
+	return &client{server: strings.TrimRight(server, "/"), token: token, http: &http.Client{Timeout: 5 * time.Minute}}
+}
+
+// apiError is the API's error envelope.
+type apiError struct {
+	Status  int
+	Code    string   `json:"code"`
+	Message string   `json:"message"`
+	Details []string `json:"details"`
+}
+
+func (e *apiError) Error() string {
+	s := fmt.Sprintf("%s (HTTP %d): %s", e.Code, e.Status, e.Message)
+	for _, d := range e.Details {
+		s += "\n  " + d
+	}
+	return s
+}
+
+// do sends a request and decodes a JSON answer into out (when non-nil). Answers
+// listed in accept besides 2xx are decoded too (ingest's 422).
+func (c *client) do(ctx context.Context, method, path string, body io.Reader, contentType string, out any, accept ...int) (int, error) {
+	req, err := http.NewRequestWithContext(ctx, method, c.server+path, body)
+	if err != nil {
+		return 0, err
+	}
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	req.Header.Set("Accept", "application/json")
+	resp, err := c.http.Do(req)
+	if err != nil {
+		var uerr *url.Error
+		if errors.As(err, &uerr) {
+			err = uerr.Err
+		}
+		return 0, fmt.Errorf("cannot reach chainriskd at %s: %w", c.server, err)
+	}
+	defer resp.Body.Close()
+	ok := resp.StatusCode/100 == 2
+	for _, s := range accept {
+		ok = ok || resp.StatusCode == s
+	}
+	if !ok {
+		var env struct {
+			Error apiError `json:"error"`
+		}
+		raw, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+		if json.Unmarshal(raw, &env) != nil || env.Error.Code == "" {
+			return resp.StatusCode, fmt.Errorf("HTTP %d: %s", resp.StatusCode, strings.TrimSpace(string(raw)))
+		}
+		env.Error.Status = resp.StatusCode
+		return resp.StatusCode, &env.Error
+	}
+	if out == nil {
+		_, _ = io.Copy(io.Discard, resp.Body)
+		return resp.StatusCode, nil
+	}
+	if w, isWriter := out.(io.Writer); isWriter {
+		_, err = io.Copy(w, resp.Body)
+		return resp.StatusCode, err
+	}
+	return resp.StatusCode, json.NewDecoder(resp.Body).Decode(out)
+}
+
+func (c *client) getJSON(ctx context.Context, path string, out any) error {
+	_, err := c.do(ctx, http.MethodGet, path, nil, "", out)
+	return err
+}
+
+func (c *client) postJSON(ctx context.Context, path string, in, out any) error {
+	b, err := json.Marshal(in)
+	if err != nil {
+		return err
+	}
+	_, err = c.do(ctx, http.MethodPost, path, bytes.NewReader(b), "application/json", out)
+	return err
+}
+
+// printJSON writes v indented, for --output json.
+func printJSON(w io.Writer, v any) {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}
+
+// fail prints an error and returns the error exit code.
+func fail(stderr io.Writer, cmd string, err error) int {
+	fmt.Fprintf(stderr, "chainriskctl %s: %v\n", cmd, err)
+	return exitError
+}
