@@ -61,8 +61,11 @@ type Daemon struct {
 	queue   *monitor.Queue
 	cron    *monitor.Scheduler
 	elect   election
-	stop    context.CancelFunc // ends background work (the scan queue)
-	bg      sync.WaitGroup
+	// loopbackOnly is set by -demo without tokens of its own: an admin token is
+	// printed, so the API must not be reachable from elsewhere.
+	loopbackOnly bool
+	stop         context.CancelFunc // ends background work (the scan queue)
+	bg           sync.WaitGroup
 }
 
 // New opens the store (applying migrations), loads the demo data when asked, and binds
@@ -115,6 +118,10 @@ func New(ctx context.Context, opts Options) (*Daemon, error) {
 			_ = st.Close()
 			return nil, err
 		}
+		if err := d.demoToken(ctx); err != nil {
+			_ = st.Close()
+			return nil, err
+		}
 	}
 	if err := d.listen(); err != nil {
 		_ = st.Close()
@@ -130,8 +137,12 @@ func (d *Daemon) listen() error {
 	if d.opts.Listen != "" {
 		addr = d.opts.Listen
 	}
+	if d.loopbackOnly {
+		addr = loopback(addr, d.log)
+	}
 	ops := &api.Ops{Ready: d.readyErr, Gatherer: d.reg}
 	main := http.NewServeMux()
+	api.NewServer(d, api.Options{Logger: d.log, HTTP: cfg.HTTP, Registerer: d.reg, Now: d.opts.Now}).Register(main)
 	bind := []struct {
 		addr string
 		mux  *http.ServeMux

@@ -4,8 +4,12 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
+	"net"
+	"strings"
 	"time"
 
+	"github.com/chainrisk/chainrisk/api"
 	"github.com/chainrisk/chainrisk/credit"
 	"github.com/chainrisk/chainrisk/demo"
 	"github.com/chainrisk/chainrisk/ingest"
@@ -76,4 +80,52 @@ func shiftChunk(c *store.Chunk, by time.Duration) {
 	for i := range c.Repairs {
 		move(&c.Repairs[i].RepairedAt)
 	}
+}
+
+// demoToken gives the demo an admin token: when the store holds no tokens but the
+// demo's own, those are revoked and a fresh one is printed — the previous run's token
+// was shown once and may be gone. The API then listens on loopback only.
+func (d *Daemon) demoToken(ctx context.Context) error {
+	tokens, err := d.store.Tokens(ctx)
+	if err != nil {
+		return fmt.Errorf("demo token: %w", err)
+	}
+	for _, t := range tokens {
+		if !t.Revoked() && !strings.HasPrefix(t.Name, api.DemoTokenName) {
+			return nil // an operator made tokens: leave access to them
+		}
+	}
+	for _, t := range tokens {
+		if !t.Revoked() {
+			if err := d.store.RevokeToken(ctx, t.Name); err != nil {
+				return fmt.Errorf("demo token: %w", err)
+			}
+		}
+	}
+	plain, _, err := api.EnsureDemoToken(ctx, d.store)
+	if err != nil {
+		return fmt.Errorf("demo token: %w", err)
+	}
+	d.loopbackOnly = true
+	w := d.opts.Stdout
+	if w == nil {
+		w = io.Discard
+	}
+	fmt.Fprintf(w, "chainrisk demo: admin token (shown once): %s\n"+
+		"  export CHAINRISK_TOKEN=%s\n", plain, plain)
+	return nil
+}
+
+// loopback keeps an address's port but moves it to 127.0.0.1 unless it already is a
+// loopback address.
+func loopback(addr string, log *slog.Logger) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
+	}
+	if ip := net.ParseIP(host); host == "localhost" || (ip != nil && ip.IsLoopback()) {
+		return addr
+	}
+	log.Warn("demo with its own admin token: listening on loopback only", "requested", addr)
+	return net.JoinHostPort("127.0.0.1", port)
 }

@@ -2,6 +2,8 @@ package graph_test
 
 import (
 	"errors"
+	"fmt"
+	"math/rand/v2"
 	"reflect"
 	"slices"
 	"strconv"
@@ -9,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/chainrisk/chainrisk/graph"
+	"github.com/chainrisk/chainrisk/graph/graphtest"
 )
 
 // chainFixture is a small chain with every case of the tier rule:
@@ -121,9 +124,9 @@ func TestChainOptions(t *testing.T) {
 		want string // members with tier
 	}{
 		{"leader only", graph.ChainOptions{}, "L:0"},
-		{"customers only", graph.ChainOptions{DepthDown: 2}, "L:0 K1:-1 S1a:-1 S2:-1 K2:-2 S1b:-2"},
+		{"customers only", graph.ChainOptions{DepthDown: 2}, "L:0 S1a:-1 S2:-1 K1:-1 S1b:-2 K2:-2"},
 		{"deep", graph.ChainOptions{DepthUp: 10, DepthDown: 10}, "L:0 S1a:1 S1b:1 S2:2 S3:3 S4:4 K1:-1 K2:-2"},
-		{"one hop", graph.ChainOptions{DepthUp: 1, DepthDown: 1, MaxPaths: 1}, "L:0 S1a:1 S1b:1 K1:-1 S2:-1"},
+		{"one hop", graph.ChainOptions{DepthUp: 1, DepthDown: 1, MaxPaths: 1}, "L:0 S1a:1 S1b:1 S2:-1 K1:-1"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c, err := s.Chain(L, tc.o)
@@ -198,6 +201,116 @@ func TestChainConcurrent(t *testing.T) {
 	for range 8 {
 		if err := <-done; err != nil {
 			t.Fatal(err)
+		}
+	}
+}
+
+// TestChainPathsRandom checks every member's recorded paths on random
+// cyclic graphs: right length, real relations in the right direction,
+// distinct, and as many as exist up to MaxPaths (counted by a DP over the
+// BFS layers).
+func TestChainPathsRandom(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	for range 100 {
+		n := 2 + r.IntN(30)
+		ids, rels := graphtest.Random(r, n, r.IntN(5*n))
+		s := mustBuild(t, ids, rels)
+		o := graph.ChainOptions{DepthUp: r.IntN(5), DepthDown: r.IntN(3), MaxPaths: 1 + r.IntN(4)}
+		c, err := s.Chain(int32(r.IntN(n)), o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Number of shortest paths per member, by distance.
+		count := func(upstream bool) map[int32]int {
+			cnt := map[int32]int{c.Leader: 1}
+			for d := 1; d <= max(o.DepthUp, o.DepthDown); d++ {
+				for _, m := range c.Members {
+					dist := m.Down
+					if upstream {
+						dist = m.Up
+					}
+					if dist != d {
+						continue
+					}
+					for _, l := range c.Links {
+						switch {
+						case upstream && l.Supplier == m.Node && c.Members[l.To].Up == d-1:
+							cnt[m.Node] += cnt[l.Customer]
+						case !upstream && l.Customer == m.Node && c.Members[l.From].Down == d-1:
+							cnt[m.Node] += cnt[l.Supplier]
+						}
+					}
+				}
+			}
+			return cnt
+		}
+		upCount, downCount := count(true), count(false)
+		for _, m := range c.Members {
+			want := downCount[m.Node]
+			if m.Tier >= 0 {
+				want = upCount[m.Node]
+			}
+			if len(m.Paths) != min(want, o.MaxPaths) {
+				t.Fatalf("%s (tier %d): %d paths, want min(%d, %d)", m.ID, m.Tier, len(m.Paths), want, o.MaxPaths)
+			}
+			seen := map[string]bool{}
+			for _, p := range m.Paths {
+				key := fmt.Sprint(p)
+				if seen[key] {
+					t.Fatalf("%s: path %v twice", m.ID, p)
+				}
+				seen[key] = true
+				tier := max(m.Tier, -m.Tier)
+				if len(p) != tier+1 || p[0] != m.Node || p[len(p)-1] != c.Leader {
+					t.Fatalf("%s (tier %d): bad path %v", m.ID, m.Tier, p)
+				}
+				for k := 1; k < len(p); k++ {
+					u, v := p[k-1], p[k]
+					if m.Tier < 0 {
+						u, v = v, u
+					}
+					if _, ok := s.FindEdge(u, v); !ok {
+						t.Fatalf("%s: path %v uses a missing relation %d → %d", m.ID, p, u, v)
+					}
+				}
+			}
+			if k, ok := c.Position(m.Node); !ok || c.Members[k].Node != m.Node {
+				t.Fatalf("Position(%d) = %d, %v", m.Node, k, ok)
+			}
+		}
+		// Reach finds the same members, distances and tiers.
+		reach, err := s.Reach(c.Leader, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(reach.Nodes) != len(c.Members) || reach.Nodes[0] != c.Leader {
+			t.Fatalf("Reach has %d members (first %d), Chain %d", len(reach.Nodes), reach.Nodes[0], len(c.Members))
+		}
+		for _, m := range c.Members {
+			tier, ok := reach.Tier(m.Node)
+			if p := reach.Pos(m.Node); !ok || tier != m.Tier || reach.Up(m.Node) != m.Up || reach.Down(m.Node) != m.Down ||
+				p < 0 || reach.Nodes[p] != m.Node {
+				t.Fatalf("Reach of %s: tier %d %v up %d down %d pos %d; chain %+v", m.ID, tier, ok, reach.Up(m.Node), reach.Down(m.Node), p, m)
+			}
+		}
+		for v := range int32(n) {
+			if _, in := c.Member(v); !in {
+				if _, ok := reach.Tier(v); ok || reach.Pos(v) != -1 {
+					t.Fatalf("Reach counts non-member %d", v)
+				}
+			}
+		}
+		reach.Release()
+		reach.Release() // idempotent
+		for v := range int32(n) {
+			_, in := c.Member(v)
+			member := false
+			for _, m := range c.Members {
+				member = member || m.Node == v
+			}
+			if in != member {
+				t.Fatalf("Member(%d) = %v, want %v", v, in, member)
+			}
 		}
 	}
 }

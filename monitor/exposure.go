@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -112,7 +111,8 @@ type SingleSource struct {
 
 // Exposure computes the chain exposure of leader from p and the network
 // distress d (both by node) and the members' grades (by node; nil or
-// GradeNone entries count as unknown).
+// GradeNone entries count as unknown), with its Chain (members, relations,
+// paths) for presentation.
 //
 // Top contributors. A member m contributes p_m × Σ over walks m ⇝ L of the
 // product of coefficients along the walk: suppliers travel along supply
@@ -132,7 +132,7 @@ func (pr *Propagator) Exposure(leader int32, p, d []float64, grades []Grade, par
 	if err := pr.checkExposureInputs(p, d, grades, params); err != nil {
 		return nil, err
 	}
-	return pr.exposure(leader, p, d, grades, params)
+	return pr.exposure(leader, p, d, grades, params, true, new(walkScratch))
 }
 
 func (pr *Propagator) checkExposureInputs(p, d []float64, grades []Grade, params ExposureParams) error {
@@ -149,6 +149,8 @@ func (pr *Propagator) checkExposureInputs(p, d []float64, grades []Grade, params
 
 // Exposures computes the exposures of many leaders in parallel (Workers of
 // the distress parameters, 0 = GOMAXPROCS), results in leaders' order.
+// Without KeepChains no Chain is built: a scan needs the scores, and a
+// province's chains together hold tens of millions of members.
 func (pr *Propagator) Exposures(ctx context.Context, leaders []int32, p, d []float64, grades []Grade, params ExposureParams) ([]*Exposure, error) {
 	if err := pr.checkExposureInputs(p, d, grades, params); err != nil {
 		return nil, err
@@ -163,6 +165,7 @@ func (pr *Propagator) Exposures(ctx context.Context, leaders []int32, p, d []flo
 	errs := make([]error, max(1, min(workers, len(leaders))))
 	for w := range errs {
 		wg.Go(func() {
+			var sc walkScratch // reused across this worker's leaders
 			for {
 				k := int(next.Add(1) - 1)
 				if k >= len(leaders) {
@@ -172,14 +175,11 @@ func (pr *Propagator) Exposures(ctx context.Context, leaders []int32, p, d []flo
 					errs[w] = fmt.Errorf("monitor: exposure: %w", err)
 					return
 				}
-				x, err := pr.exposure(leaders[k], p, d, grades, params)
+				x, err := pr.exposure(leaders[k], p, d, grades, params, params.KeepChains, &sc)
 				if err != nil {
 					errs[w] = err
 					next.Store(int64(len(leaders))) // stop the others
 					return
-				}
-				if !params.KeepChains {
-					x.Chain = nil
 				}
 				out[k] = x
 			}
@@ -201,14 +201,18 @@ func gradeOf(grades []Grade, v int32) Grade {
 	return grades[v]
 }
 
-func (pr *Propagator) exposure(leader int32, p, d []float64, grades []Grade, params ExposureParams) (*Exposure, error) {
+// exposure scores leader's chain from its membership (graph.Reach) and the
+// CSR; it materialises the graph.Chain only when keepChain.
+func (pr *Propagator) exposure(leader int32, p, d []float64, grades []Grade, params ExposureParams, keepChain bool, sc *walkScratch) (*Exposure, error) {
 	s := pr.snap
 	c := &pr.csr
-	ch, err := s.Chain(leader, params.Chain)
+	o := params.Chain
+	r, err := s.Reach(leader, o)
 	if err != nil {
 		return nil, fmt.Errorf("monitor: exposure: %w", err)
 	}
-	x := &Exposure{Leader: s.IDs[leader], ChainRisk: d[leader], Chain: ch, Size: len(ch.Members)}
+	defer r.Release()
+	x := &Exposure{Leader: s.IDs[leader], ChainRisk: d[leader], Size: len(r.Nodes)}
 	for q := c.InStart[leader]; q < c.InStart[leader+1]; q++ {
 		x.SupplyAtRisk += c.PurchaseShare[c.InEdge[q]] * d[c.InFrom[q]]
 	}
@@ -216,14 +220,28 @@ func (pr *Propagator) exposure(leader int32, p, d []float64, grades []Grade, par
 		x.DemandAtRisk += c.SalesShare[e] * d[c.OutTo[e]]
 	}
 
-	// Grade counts per tier; Members are ordered by tier already.
-	for _, m := range ch.Members {
-		if len(x.Tiers) == 0 || x.Tiers[len(x.Tiers)-1].Tier != m.Tier {
-			x.Tiers = append(x.Tiers, TierGrades{Tier: m.Tier})
+	// Grade counts per tier, in the order of Chain.Members: 0, 1, …,
+	// DepthUp, then −1, −2, …
+	tiers := make([]TierGrades, o.DepthUp+o.DepthDown+1)
+	for i := range tiers {
+		tiers[i].Tier = i
+		if i > o.DepthUp {
+			tiers[i].Tier = o.DepthUp - i
 		}
-		t := &x.Tiers[len(x.Tiers)-1]
+	}
+	var tier1 []int32
+	for _, v := range r.Nodes {
+		tier, _ := r.Tier(v)
+		i := tier
+		if tier < 0 {
+			i = o.DepthUp - tier
+		}
+		if tier == 1 {
+			tier1 = append(tier1, v)
+		}
+		t := &tiers[i]
 		t.Members++
-		switch gradeOf(grades, m.Node) {
+		switch gradeOf(grades, v) {
 		case GradeA:
 			t.A++
 		case GradeB:
@@ -236,19 +254,22 @@ func (pr *Propagator) exposure(leader int32, p, d []float64, grades []Grade, par
 			t.Unknown++
 		}
 	}
-
-	x.TopContributors = pr.contributors(ch, p, params.TopN)
-
-	// Concentration of the leader and of each tier-1 supplier.
-	for _, m := range ch.Members {
-		if m.Tier > 1 {
-			break
+	for _, t := range tiers {
+		if t.Members > 0 {
+			x.Tiers = append(x.Tiers, t)
 		}
-		if m.Tier < 0 {
-			continue
+	}
+
+	x.TopContributors = pr.contributors(r, p, params.TopN, sc)
+
+	// Concentration of the leader and of each tier-1 supplier (by index).
+	slices.Sort(tier1)
+	for _, v := range slices.Concat([]int32{leader}, tier1) {
+		con := Concentration{USCC: s.IDs[v], SingleSource: []SingleSource{}}
+		if v != leader {
+			con.Tier = 1
 		}
-		con := Concentration{USCC: m.ID, Tier: m.Tier, SingleSource: []SingleSource{}}
-		for q := c.InStart[m.Node]; q < c.InStart[m.Node+1]; q++ {
+		for q := c.InStart[v]; q < c.InStart[v+1]; q++ {
 			e := c.InEdge[q]
 			ps, sub := c.PurchaseShare[e], c.Substitutability[e]
 			con.Suppliers++
@@ -265,120 +286,178 @@ func (pr *Propagator) exposure(leader int32, p, d []float64, grades []Grade, par
 		})
 		x.Concentration = append(x.Concentration, con)
 	}
+
+	if keepChain {
+		if x.Chain, err = s.Chain(leader, o); err != nil {
+			return nil, fmt.Errorf("monitor: exposure: %w", err)
+		}
+	}
 	return x, nil
 }
 
-// walkDP holds, per hop count h, the sum and the best product over walks of
-// h hops from each chain member to the leader, and the next hop of the best
-// one. Indices are positions in the chain's Members.
-type walkDP struct {
-	sum      []float64 // Σ_h sum of products
-	best     []float64 // best product over all h
-	bestHops []int     // hop count of the best walk
-	next     [][]int32 // next[h][m]: next member on the best h-hop walk
+// walkScratch holds the walk DP's arrays, indexed by position in
+// Reach.Nodes and reused from leader to leader. Values a relaxation touches
+// together sit together: the DP is bound by random memory access.
+type walkScratch struct {
+	up, down           walkDP
+	cur, nxt           []walkLevel
+	active, nextActive []int32
 }
 
-// walks runs the DP over depth hops along the chain's links (every walk of
-// at most depth hops to the leader stays among the members); upstream walks
-// follow supply relations towards the leader with coefficients a,
-// downstream ones demand relations with coefficients b.
-func (pr *Propagator) walks(ch *graph.Chain, depth int, upstream bool) walkDP {
-	k := len(ch.Members)
-	w := walkDP{sum: make([]float64, k), best: make([]float64, k), bestHops: make([]int, k), next: make([][]int32, depth+1)}
-	cur, curBest := make([]float64, k), make([]float64, k)
-	nxt, nxtBest := make([]float64, k), make([]float64, k)
-	lead, _ := ch.Position(ch.Leader)
-	cur[lead], curBest[lead] = 1, 1
-	active := []int32{int32(lead)}
-	var nextActive []int32
-	touched := make([]int, k) // the level that last reached a member
-	for h := 1; h <= depth && len(active) > 0; h++ {
-		hop := make([]int32, k)
+// walkLevel is one member's state at one hop count.
+type walkLevel struct {
+	sum, best float64 // sum and best product over walks of this many hops
+	mark      int32   // the hop count that last reached the member
+}
+
+// walkTotal is one member's result over all hop counts.
+type walkTotal struct {
+	sum, best float64 // over walks of 1 … depth hops
+	hops      int32   // hop count of the best walk (the shortest on ties)
+}
+
+// walkDP holds a DP's totals per member and, per hop count h, the next
+// member of each member's best h-hop walk.
+type walkDP struct {
+	total []walkTotal
+	next  [][]int32 // next[h][pos]
+}
+
+// zeroed returns s resized to k zero values, reusing its array.
+func zeroed[T any](s []T, k int) []T {
+	if cap(s) < k {
+		return make([]T, k)
+	}
+	s = s[:k]
+	clear(s)
+	return s
+}
+
+// walks runs the DP over depth hops on the CSR, from the leader outwards:
+// every walk of at most depth hops to the leader stays among the members.
+// Upstream walks follow supply relations towards the leader (coefficients
+// a, by in-edge position), downstream ones demand relations (b, by edge).
+func (pr *Propagator) walks(r *graph.Reach, depth int, upstream bool, sc *walkScratch, w *walkDP) {
+	c := &pr.csr
+	k := len(r.Nodes)
+	w.total = zeroed(w.total, k)
+	for len(w.next) <= depth {
+		w.next = append(w.next, nil)
+	}
+	cur, nxt := zeroed(sc.cur, k), zeroed(sc.nxt, k)
+	cur[0] = walkLevel{sum: 1, best: 1} // the leader is Nodes[0]
+	active, nextActive := append(sc.active[:0], 0), sc.nextActive[:0]
+	for h := int32(1); int(h) <= depth && len(active) > 0; h++ {
+		if cap(w.next[h]) < k {
+			w.next[h] = make([]int32, k)
+		}
+		hop := w.next[h][:k] // read only where written at this level
 		for _, x := range active {
-			links := ch.LinksFrom(int(x)) // x supplies y: b = α_down·Λu
+			from := cur[x]
+			node := r.Nodes[x]
+			lo, hi := c.OutStart[node], c.OutStart[node+1]
+			nbr, coef := c.OutTo[lo:hi], pr.down[lo:hi] // node's customers, b by edge id
 			if upstream {
-				links = ch.LinksTo(int(x)) // y supplies x: a = α_up·Λd
+				lo, hi = c.InStart[node], c.InStart[node+1]
+				nbr, coef = c.InFrom[lo:hi], pr.up[lo:hi] // node's suppliers, a by in-edge position
 			}
-			for _, li := range links {
-				l := &ch.Links[li]
-				y, coef := l.To, pr.down[l.Edge]
-				if upstream {
-					y, coef = l.From, pr.upCoef(l.Edge)
-				}
-				if coef == 0 {
+			coef = coef[:len(nbr)]
+			for i, v := range nbr {
+				y := r.Pos(v)
+				if coef[i] == 0 || y < 0 {
 					continue
 				}
-				if touched[y] != h {
-					touched[y] = h
+				to := &nxt[y]
+				if to.mark != h {
+					to.mark = h
 					nextActive = append(nextActive, y)
 				}
-				nxt[y] += coef * cur[x]
-				if b := coef * curBest[x]; b > nxtBest[y] {
-					nxtBest[y], hop[y] = b, x
+				to.sum += coef[i] * from.sum
+				if b := coef[i] * from.best; b > to.best {
+					to.best, hop[y] = b, x
 				}
 			}
 		}
-		w.next[h] = hop
 		for _, x := range active {
-			cur[x], curBest[x] = 0, 0
+			cur[x].sum, cur[x].best = 0, 0
 		}
 		for _, y := range nextActive {
-			w.sum[y] += nxt[y]
-			if nxtBest[y] > w.best[y] {
-				w.best[y], w.bestHops[y] = nxtBest[y], h
+			t, l := &w.total[y], &nxt[y]
+			t.sum += l.sum
+			if l.best > t.best {
+				t.best, t.hops = l.best, h
 			}
 		}
 		cur, nxt = nxt, cur
-		curBest, nxtBest = nxtBest, curBest
 		active, nextActive = nextActive, active[:0]
 	}
-	return w
+	sc.cur, sc.nxt = cur, nxt
+	sc.active, sc.nextActive = active, nextActive
 }
 
-// path returns the best walk of member m as firm ids, member first.
-func (w *walkDP) path(ch *graph.Chain, m int) []string {
-	ids := []string{ch.Members[m].ID}
-	for h := w.bestHops[m]; h > 0; h-- {
-		m = int(w.next[h][m])
-		ids = append(ids, ch.Members[m].ID)
+// path returns the best walk of the member at position m as firm ids,
+// member first.
+func (w *walkDP) path(r *graph.Reach, ids []string, m int32) []string {
+	path := []string{ids[r.Nodes[m]]}
+	for h := w.total[m].hops; h > 0; h-- {
+		m = w.next[h][m]
+		path = append(path, ids[r.Nodes[m]])
 	}
-	return ids
+	return path
 }
 
 // contributors ranks the members (the leader aside) by contribution.
-func (pr *Propagator) contributors(ch *graph.Chain, p []float64, topN int) []Contributor {
-	up := pr.walks(ch, ch.Options.DepthUp, true)
-	down := pr.walks(ch, ch.Options.DepthDown, false)
+func (pr *Propagator) contributors(r *graph.Reach, p []float64, topN int, sc *walkScratch) []Contributor {
+	ids := pr.snap.IDs
+	up, down := &sc.up, &sc.down
+	pr.walks(r, r.Options.DepthUp, true, sc, up)
+	pr.walks(r, r.Options.DepthDown, false, sc, down)
 	type ranked struct {
-		k            int
+		k            int32
 		contribution float64
 	}
-	var rank []ranked
-	for k, m := range ch.Members {
-		if c := p[m.Node] * (up.sum[k] + down.sum[k]); m.Node != ch.Leader && c > 0 {
-			rank = append(rank, ranked{k, c})
+	// before orders by contribution, descending, then USCC.
+	before := func(a, b ranked) bool {
+		if a.contribution != b.contribution {
+			return a.contribution > b.contribution
 		}
+		return ids[r.Nodes[a.k]] < ids[r.Nodes[b.k]]
 	}
-	slices.SortFunc(rank, func(a, b ranked) int { // contributions are finite
-		switch {
-		case a.contribution > b.contribution:
-			return -1
-		case a.contribution < b.contribution:
-			return 1
+	// Keep the best topN in a sorted slice: O(members × topN) at worst,
+	// O(members) in practice, where sorting a 100,000-firm chain is not.
+	var rank []ranked
+	for k := 1; k < len(r.Nodes) && topN > 0; k++ { // Nodes[0] is the leader
+		c := p[r.Nodes[k]] * (up.total[k].sum + down.total[k].sum)
+		if c <= 0 {
+			continue
 		}
-		return strings.Compare(ch.Members[a.k].ID, ch.Members[b.k].ID)
-	})
-	out := make([]Contributor, min(topN, len(rank)))
-	for i := range out { // paths only for the few listed
-		k := rank[i].k
-		m := &ch.Members[k]
-		best := &up
-		if down.best[k] > up.best[k] {
-			best = &down
+		x := ranked{int32(k), c}
+		if len(rank) == topN && !before(x, rank[topN-1]) {
+			continue
+		}
+		i, _ := slices.BinarySearchFunc(rank, x, func(a, b ranked) int {
+			if before(a, b) {
+				return -1
+			}
+			return 1
+		})
+		if len(rank) == topN {
+			rank = rank[:topN-1]
+		}
+		rank = slices.Insert(rank, i, x)
+	}
+	out := make([]Contributor, len(rank))
+	for i, rk := range rank { // paths only for the few listed
+		k := rk.k
+		v := r.Nodes[k]
+		tier, _ := r.Tier(v)
+		best := up
+		if down.total[k].best > up.total[k].best {
+			best = down
 		}
 		out[i] = Contributor{
-			USCC: m.ID, Tier: m.Tier, P: p[m.Node], Weight: up.sum[k] + down.sum[k], Contribution: rank[i].contribution,
-			Path: best.path(ch, k), PathWeight: best.best[k],
+			USCC: ids[v], Tier: tier, P: p[v], Weight: up.total[k].sum + down.total[k].sum, Contribution: rk.contribution,
+			Path: best.path(r, ids, k), PathWeight: best.total[k].best,
 		}
 	}
 	return out

@@ -279,6 +279,16 @@ func TestExposureWalksBruteForce(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// A shorter list is the head of the full ranking.
+		short := params
+		short.TopN = 1 + r.IntN(3)
+		y, err := pr.Exposure(leader, p, p, nil, short)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if head := x.TopContributors[:min(short.TopN, len(x.TopContributors))]; !reflect.DeepEqual(y.TopContributors, head) {
+			t.Fatalf("top %d = %+v, want %+v", short.TopN, y.TopContributors, head)
+		}
 		// sum and best over walks v ⇝ leader of ≤ h hops; next(v) lists the
 		// firms one hop closer (customers upstream, suppliers downstream).
 		type result struct {
@@ -388,7 +398,13 @@ func TestExposuresParallel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	leaders := []int32{0, 5, 17, 42, 99, 100, 399}
+	// Every firm as a leader, in shuffled order: workers reuse their DP
+	// buffers from chain to chain of every size.
+	leaders := make([]int32, s.Len())
+	for i := range leaders {
+		leaders[i] = int32(i)
+	}
+	r.Shuffle(len(leaders), func(i, j int) { leaders[i], leaders[j] = leaders[j], leaders[i] })
 	keep := DefaultExposureParams()
 	keep.KeepChains = true
 	all, err := pr.Exposures(context.Background(), leaders, p, d, nil, keep)

@@ -176,11 +176,12 @@ func (s *SQL) QueuedScans(ctx context.Context) ([]Scan, error) {
 	return out, err
 }
 
-// InterruptScans marks every running or queued scan failed with reason — they belong
-// to a process that died — and returns them so that the caller can run them again.
+// InterruptScans marks every running scan failed with reason — it belongs to a
+// process that died — and returns them so that the caller can run them again. Queued
+// scans stay queued: they are requests the next leader's queue serves.
 func (s *SQL) InterruptScans(ctx context.Context, reason string) ([]Scan, error) {
 	var out []Scan
-	err := s.each(ctx, `SELECT `+scanCols+` FROM scans WHERE status IN ('running', 'queued') ORDER BY id`, nil,
+	err := s.each(ctx, `SELECT `+scanCols+` FROM scans WHERE status = 'running' ORDER BY id`, nil,
 		func(r Rows) error {
 			sc, err := scanScan(r)
 			out = append(out, sc)

@@ -43,8 +43,7 @@ type Store interface {
 	Scans(ctx context.Context, limit int) ([]Scan, error)
 	// QueuedScans lists the scans waiting to run, oldest first.
 	QueuedScans(ctx context.Context) ([]Scan, error)
-	// InterruptScans fails the scans a dead process left running or queued and
-	// returns them.
+	// InterruptScans fails the scans a dead process left running and returns them.
 	InterruptScans(ctx context.Context, reason string) ([]Scan, error)
 
 	// SaveResults writes a scan's changed results in one transaction.

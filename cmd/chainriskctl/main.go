@@ -21,16 +21,26 @@ const (
 const usage = `chainriskctl — operator CLI of chainrisk
 
 Usage:
-  chainriskctl import [--strict] [--output table|json] --store DSN <kind> <file>...
+  chainriskctl import [--strict] [--output table|json] [--store DSN | --server URL] <kind> <file>...
+  chainriskctl rescan [--scope all|chain:USCC|enterprise:USCC] [--wait]
+  chainriskctl scans [--limit N]
+  chainriskctl enterprise <uscc>
+  chainriskctl chain <leader> [--format table|json|dot] [--depth-up N] [--depth-down N]
+  chainriskctl stress --shock USCC[=psi]... [--top N]
   chainriskctl scan --store DSN [--output table|json] [--config FILE]
   chainriskctl config check <file>
   chainriskctl stress --network FILE [--values FILE] --shock NODE[=psi]... [--output table|json]
   chainriskctl esri --edges FILE --sectors FILE [--ess FILE] [--ess-default 1] [--revenue FILE]
                     [--costs FILE] [--market FILE] [--eps 1e-2] [--output csv|json]
+  chainriskctl token create --role admin|ingest|analyst|tenant [--leader USCC] --name NAME --store DSN
+  chainriskctl token list --store DSN [--output table|json]
+  chainriskctl token revoke --store DSN NAME
   chainriskctl gen --firms N --edges-per-firm K --events-per-firm E --leaders L --seed S --out DIR
   chainriskctl version
 
 Kinds: enterprises, relations, events, repairs. DSN: a postgres:// URL or a SQLite file path.
+API commands take --server URL (env CHAINRISK_SERVER, default http://127.0.0.1:8480),
+--token T (env CHAINRISK_TOKEN) and --output table|json.
 Run "chainriskctl <command> -h" for a command's flags.
 `
 
@@ -54,11 +64,24 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		return runConfigCheck(rest[1:], stdout, stderr)
 	case "stress":
-		return runStressOffline(rest, stdout, stderr)
+		if isOffline(rest) {
+			return runStressOffline(rest, stdout, stderr)
+		}
+		return runStressOnline(rest, stdout, stderr)
+	case "rescan":
+		return runRescan(rest, stdout, stderr)
+	case "scans":
+		return runScans(rest, stdout, stderr)
+	case "enterprise":
+		return runEnterprise(rest, stdout, stderr)
+	case "chain":
+		return runChain(rest, stdout, stderr)
 	case "esri":
 		return runESRI(rest, stdout, stderr)
 	case "gen":
 		return runGen(rest, stdout, stderr)
+	case "token":
+		return runToken(rest, stdout, stderr)
 	case "version", "-version", "--version":
 		fmt.Fprintln(stdout, version.String("chainriskctl"))
 		return exitOK

@@ -199,19 +199,17 @@ func runEnterprise(args []string, stdout, stderr io.Writer) int {
 				}
 			}
 			_ = tw.Flush()
-			if ex, ok := e["explanation"].(map[string]any); ok {
-				fmt.Fprintln(stdout, "\nexplanation:")
+			if ex, ok := e["explanation"].([]any); ok && len(ex) > 0 {
+				fmt.Fprintln(stdout, "\nwhy (worst first):")
 				tw = tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
-				fmt.Fprintf(tw, "  base\t%v\n", fmtValue(ex["base"]))
-				if cs, ok := ex["contributions"].([]any); ok {
-					for _, c := range cs {
-						m, _ := c.(map[string]any)
-						fmt.Fprintf(tw, "  %v\t%v\t%v points × %v = %v\n", m["event_id"], m["type"], fmtValue(m["points"]),
-							fmtValue(m["decay"]), fmtValue(m["effective"]))
+				for _, x := range ex {
+					m, _ := x.(map[string]any)
+					if m["kind"] == "rule" {
+						fmt.Fprintf(tw, "  rule\t%v\t%v\n", m["rule"], m["effect"])
+						continue
 					}
-				}
-				if rules, ok := ex["hard_rules"].([]any); ok && len(rules) > 0 {
-					fmt.Fprintf(tw, "  hard rules\t%v\n", rules)
+					fmt.Fprintf(tw, "  %v\t%v\t%v points × %v = %v\n", m["event_id"], m["type"], fmtValue(m["points"]),
+						fmtValue(m["decay"]), fmtValue(m["effective"]))
 				}
 				_ = tw.Flush()
 			}

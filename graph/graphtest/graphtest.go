@@ -164,21 +164,19 @@ func HeavyTailed(seed uint64, n, m int) (*graph.Snapshot, error) {
 	return b.Build()
 }
 
-// Leaders returns k leading firms for benchmarks: a seeded sample of the
-// firms with at least 10 suppliers (large buyers, as leading enterprises
-// are), in index order.
+// Leaders returns the k firms with the most suppliers (ties by index), in
+// index order: leading enterprises are the big buyers, and their 3-tier
+// chains are the large ones (a tenth of the graph and more).
 func Leaders(s *graph.Snapshot, k int) []int32 {
-	var big []int32
-	for v := range int32(s.Len()) {
-		if lo, hi := s.InEdges(v); hi-lo >= 10 {
-			big = append(big, v)
-		}
+	idx := make([]int32, s.Len())
+	for i := range idx {
+		idx[i] = int32(i)
 	}
-	r := rand.New(rand.NewPCG(7, 7))
-	r.Shuffle(len(big), func(i, j int) { big[i], big[j] = big[j], big[i] })
-	big = big[:min(k, len(big))]
-	slices.Sort(big)
-	return big
+	deg := func(v int32) int32 { lo, hi := s.InEdges(v); return hi - lo }
+	slices.SortStableFunc(idx, func(a, b int32) int { return int(deg(b) - deg(a)) })
+	idx = idx[:min(k, len(idx))]
+	slices.Sort(idx)
+	return idx
 }
 
 // BenchFirms returns the number of firms benchmarks generate: 100,000 by

@@ -1,0 +1,284 @@
+package api
+
+import (
+	"bytes"
+	"cmp"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/chainrisk/chainrisk/config"
+	"github.com/chainrisk/chainrisk/graph"
+	"github.com/chainrisk/chainrisk/monitor"
+)
+
+const mediaDOT = "text/vnd.graphviz"
+
+// chainJSON answers GET /api/v1/chains/{leader} (SPEC §8 field names).
+type chainJSON struct {
+	Leader  string `json:"leader"`
+	Name    string `json:"name"`
+	Leading bool   `json:"leading"` // tagged leading; any firm's chain can be asked for
+	Grade   string `json:"grade"`
+	// The depths the chain was taken with.
+	DepthUp         int                     `json:"depth_up"`
+	DepthDown       int                     `json:"depth_down"`
+	ChainRisk       float64                 `json:"chain_risk"`
+	SupplyAtRisk    float64                 `json:"supply_at_risk"`
+	DemandAtRisk    float64                 `json:"demand_at_risk"`
+	Members         []memberJSON            `json:"members"` // the leader, then tiers 1, 2, … then −1, …
+	Tiers           []monitor.TierGrades    `json:"tiers"`
+	TopContributors []contributorJSON       `json:"top_contributors"`
+	Concentration   []monitor.Concentration `json:"concentration"`
+	ScanID          int64                   `json:"scan_id"`
+	ModelVersion    string                  `json:"model_version"`
+	ComputedAt      time.Time               `json:"computed_at"`
+	// OnDemand is set when the depths differ from the scan's and the exposure was
+	// computed for this request from the scan's p and d.
+	OnDemand bool `json:"on_demand"`
+}
+
+type memberJSON struct {
+	USCC  string     `json:"uscc"`
+	Name  string     `json:"name"`
+	Tier  int        `json:"tier"`
+	Grade string     `json:"grade"`
+	Score float64    `json:"score"`
+	P     float64    `json:"p"`
+	D     float64    `json:"d"`
+	Paths [][]string `json:"paths"` // shortest paths to the leader, member first
+}
+
+type contributorJSON struct {
+	monitor.Contributor
+	Name  string `json:"name"`
+	Grade string `json:"grade"`
+}
+
+// depths reads depth_up and depth_down (0..config.MaxDepth, default the config's).
+func (rq *request) depths() (up, down int, err error) {
+	c := rq.cfg.Chain
+	if up, err = intParam(rq.r, "depth_up", c.DepthUp, 0, config.MaxDepth); err != nil {
+		return 0, 0, err
+	}
+	if down, err = intParam(rq.r, "depth_down", c.DepthDown, 0, config.MaxDepth); err != nil {
+		return 0, 0, err
+	}
+	return up, down, nil
+}
+
+// chainRoot resolves the {leader} of a chain route: a firm the caller may ask the
+// chain of. Tenants may ask for their own chain only, within their depths.
+func (rq *request) chainRoot(uscc string, up, down int) (*monitor.State, int32, error) {
+	st, err := rq.ready()
+	if err != nil {
+		return nil, 0, err
+	}
+	v, err := rq.firm(st, uscc)
+	if err != nil {
+		return nil, 0, err
+	}
+	if rq.who.Role == RoleTenant {
+		if uscc != rq.who.Leader {
+			return nil, 0, errFirmNotFound
+		}
+		if c := rq.cfg.Chain; up > c.DepthUp || down > c.DepthDown {
+			return nil, 0, errorf(http.StatusForbidden, codeForbidden,
+				"a tenant token sees its chain up to depth_up %d and depth_down %d", c.DepthUp, c.DepthDown)
+		}
+	}
+	return st, v, nil
+}
+
+// exposure returns v's chain exposure and the chain itself: the scan's exposure
+// when the depths are the scan's (the chain, which scans do not keep, is extracted
+// now), else one computed now from the scan's p and d.
+func exposure(st *monitor.State, v int32, up, down int) (*monitor.Exposure, *graph.Chain, bool, error) {
+	p := st.Params.Exposure
+	same := p.Chain.DepthUp == up && p.Chain.DepthDown == down
+	p.Chain.DepthUp, p.Chain.DepthDown = up, down
+	if x, ok := st.Chains[v]; ok && same {
+		ch := x.Chain
+		if ch == nil {
+			var err error
+			if ch, err = st.Snap.Chain(v, p.Chain); err != nil {
+				return nil, nil, false, err
+			}
+		}
+		return x, ch, false, nil
+	}
+	x, err := st.Prop.Exposure(v, st.P, st.D, st.Grade, p)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	return x, x.Chain, true, nil
+}
+
+func (s *Server) getChain(rq *request) error {
+	uscc, err := rq.pathUSCC("leader")
+	if err != nil {
+		return err
+	}
+	up, down, err := rq.depths()
+	if err != nil {
+		return err
+	}
+	st, v, err := rq.chainRoot(uscc, up, down)
+	if err != nil {
+		return err
+	}
+	x, ch, onDemand, err := exposure(st, v, up, down)
+	if err != nil {
+		return err
+	}
+	out := chainJSON{Leader: uscc, Name: st.Firms[v].Name, Leading: st.Firms[v].Leading, Grade: st.Grade[v].String(),
+		DepthUp: up, DepthDown: down, ChainRisk: x.ChainRisk, SupplyAtRisk: x.SupplyAtRisk, DemandAtRisk: x.DemandAtRisk,
+		Members: make([]memberJSON, len(ch.Members)), Tiers: x.Tiers, TopContributors: []contributorJSON{},
+		Concentration: []monitor.Concentration{}, ScanID: st.ScanID, ModelVersion: st.Params.Model.Version,
+		ComputedAt: st.At, OnDemand: onDemand}
+	for k, m := range ch.Members {
+		paths := make([][]string, len(m.Paths))
+		for i, p := range m.Paths {
+			paths[i] = ch.PathIDs(p)
+		}
+		out.Members[k] = memberJSON{USCC: m.ID, Name: st.Firms[m.Node].Name, Tier: m.Tier, Grade: st.Grade[m.Node].String(),
+			Score: st.Score[m.Node], P: st.P[m.Node], D: st.D[m.Node], Paths: paths}
+	}
+	for _, c := range x.TopContributors {
+		n, _ := st.Index(c.USCC)
+		out.TopContributors = append(out.TopContributors, contributorJSON{Contributor: c, Name: st.Firms[n].Name,
+			Grade: st.Grade[n].String()})
+	}
+	// A single-source supplier of a tier-1 firm lies one tier further up; a tenant
+	// whose config depth stops before it must not learn of it.
+	for _, c := range x.Concentration {
+		c.SingleSource = slices.DeleteFunc(slices.Clone(c.SingleSource), func(ss monitor.SingleSource) bool {
+			return !rq.who.Sees(ss.Supplier)
+		})
+		out.Concentration = append(out.Concentration, c)
+	}
+	return rq.json(http.StatusOK, out)
+}
+
+func (s *Server) getChainGraph(rq *request) error {
+	uscc, err := rq.pathUSCC("leader")
+	if err != nil {
+		return err
+	}
+	format, err := enumParam(rq.r, "format", "json", "json", "dot")
+	if err != nil {
+		return err
+	}
+	up, down, err := rq.depths()
+	if err != nil {
+		return err
+	}
+	st, v, err := rq.chainRoot(uscc, up, down)
+	if err != nil {
+		return err
+	}
+	o := st.Params.Exposure.Chain
+	o.DepthUp, o.DepthDown = up, down
+	ch, err := st.Snap.Chain(v, o)
+	if err != nil {
+		return err
+	}
+	describe := func(n int32) graph.NodeInfo {
+		return graph.NodeInfo{Name: st.Firms[n].Name, Grade: st.Grade[n].String()}
+	}
+	if format == "json" {
+		return rq.json(http.StatusOK, ch.Document(describe))
+	}
+	var buf bytes.Buffer
+	if err := ch.WriteDOT(&buf, describe); err != nil {
+		return err
+	}
+	rq.w.Header().Set("Content-Type", mediaDOT+"; charset=utf-8")
+	rq.w.WriteHeader(http.StatusOK)
+	_, _ = rq.w.Write(buf.Bytes())
+	return nil
+}
+
+// leaderJSON is one entry of GET /api/v1/leaders.
+type leaderJSON struct {
+	USCC          string  `json:"uscc"`
+	Name          string  `json:"name"`
+	Grade         string  `json:"grade"`
+	Score         float64 `json:"score"`
+	P             float64 `json:"p"`
+	D             float64 `json:"d"`
+	ChainRisk     float64 `json:"chain_risk"`
+	SupplyAtRisk  float64 `json:"supply_at_risk"`
+	DemandAtRisk  float64 `json:"demand_at_risk"`
+	Members       int     `json:"members"`
+	SingleSources int     `json:"single_sources"` // single-source dependencies of the leader and its tier-1 firms
+}
+
+type leadersJSON struct {
+	Total   int          `json:"total"` // leaders the caller may see, before limit
+	Leaders []leaderJSON `json:"leaders"`
+	ScanID  int64        `json:"scan_id"`
+}
+
+// maxLeaders bounds GET /api/v1/leaders?limit= (the province has about 1,000).
+const maxLeaders = 10000
+
+func (s *Server) getLeaders(rq *request) error {
+	by, err := enumParam(rq.r, "sort", "chain_risk", "chain_risk", "supply_at_risk", "demand_at_risk", "uscc")
+	if err != nil {
+		return err
+	}
+	def := "desc"
+	if by == "uscc" {
+		def = "asc"
+	}
+	order, err := enumParam(rq.r, "order", def, "asc", "desc")
+	if err != nil {
+		return err
+	}
+	limit, err := intParam(rq.r, "limit", 1000, 1, maxLeaders)
+	if err != nil {
+		return err
+	}
+	st, err := rq.ready()
+	if err != nil {
+		return err
+	}
+	out := leadersJSON{Leaders: []leaderJSON{}, ScanID: st.ScanID}
+	for _, v := range st.Leaders {
+		x, ok := st.Chains[v]
+		if !ok || !rq.who.Sees(x.Leader) || (rq.who.Role == RoleTenant && x.Leader != rq.who.Leader) {
+			continue
+		}
+		l := leaderJSON{USCC: x.Leader, Name: st.Firms[v].Name, Grade: st.Grade[v].String(), Score: st.Score[v],
+			P: st.P[v], D: st.D[v], ChainRisk: x.ChainRisk, SupplyAtRisk: x.SupplyAtRisk, DemandAtRisk: x.DemandAtRisk,
+			Members: x.Size}
+		for _, c := range x.Concentration {
+			l.SingleSources += len(c.SingleSource)
+		}
+		out.Leaders = append(out.Leaders, l)
+	}
+	key := func(l *leaderJSON) float64 {
+		switch by {
+		case "supply_at_risk":
+			return l.SupplyAtRisk
+		case "demand_at_risk":
+			return l.DemandAtRisk
+		}
+		return l.ChainRisk
+	}
+	slices.SortFunc(out.Leaders, func(a, b leaderJSON) int {
+		c := strings.Compare(a.USCC, b.USCC)
+		if by != "uscc" {
+			c = cmp.Or(cmp.Compare(key(&a), key(&b)), c)
+		}
+		if order == "desc" {
+			return -c
+		}
+		return c
+	})
+	out.Total = len(out.Leaders)
+	out.Leaders = out.Leaders[:min(limit, len(out.Leaders))]
+	return rq.json(http.StatusOK, out)
+}

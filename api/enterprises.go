@@ -1,0 +1,326 @@
+package api
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/chainrisk/chainrisk/credit"
+	"github.com/chainrisk/chainrisk/monitor"
+	"github.com/chainrisk/chainrisk/store"
+)
+
+// historyLimit bounds the score history an enterprise answer lists.
+const historyLimit = 100
+
+// enterpriseJSON answers GET /api/v1/enterprises/{uscc} (SPEC §8 field names).
+type enterpriseJSON struct {
+	USCC      string        `json:"uscc"`
+	Name      string        `json:"name"`
+	Region    string        `json:"region"`
+	Industry  string        `json:"industry"`
+	Tags      []string      `json:"tags"`
+	Status    credit.Status `json:"status"`
+	Revenue   *float64      `json:"revenue"`
+	UpdatedAt time.Time     `json:"updated_at"`
+	// The latest scan's result; null until a scan has scored the firm.
+	Score     *float64 `json:"score"`
+	Grade     *string  `json:"grade"`
+	P         *float64 `json:"p"`
+	D         *float64 `json:"d"`
+	Contagion *float64 `json:"contagion"` // d − p
+	// ModelVersion and ScanID stamp the result; ScoredAt is the clock it was
+	// computed with.
+	ModelVersion string     `json:"model_version"`
+	ScanID       int64      `json:"scan_id"`
+	ScoredAt     *time.Time `json:"scored_at"`
+	// Explanation answers "why is this grade?": every active event's contribution,
+	// most negative first, then the hard rules applied; ScoreBreakdown sums them.
+	Explanation    []any          `json:"explanation"`
+	ScoreBreakdown scoreBreakdown `json:"score_breakdown"`
+	Events         []eventJSON    `json:"events"` // active ones
+	History        []historyJSON  `json:"history"`
+	// Chains lists the leaders' chains holding the firm; null when the firm trades
+	// with so many that listing them is refused (see membershipBudget).
+	Chains []membership `json:"chains"`
+}
+
+type scoreBreakdown struct {
+	Base           float64 `json:"base"`
+	Negative       float64 `json:"negative"`
+	Positive       float64 `json:"positive"`
+	PositiveCapped float64 `json:"positive_capped"`
+	Score          float64 `json:"score"`
+}
+
+type eventContribution struct {
+	Kind string `json:"kind"` // "event"
+	monitor.Contribution
+}
+
+type ruleContribution struct {
+	Kind   string `json:"kind"` // "rule"
+	Rule   string `json:"rule"`
+	Effect string `json:"effect"`
+}
+
+type eventJSON struct {
+	EventID      string            `json:"event_id"`
+	Type         string            `json:"type"`
+	Meaning      string            `json:"meaning,omitempty"`
+	Severity     credit.Severity   `json:"severity"`
+	Points       float64           `json:"points"`
+	OccurredAt   time.Time         `json:"occurred_at"`
+	PublishUntil *time.Time        `json:"publish_until"` // null: until repaired
+	Source       string            `json:"source"`
+	Amount       *float64          `json:"amount"`
+	Description  string            `json:"description"`
+	State        credit.EventState `json:"state"`
+	RepairedAt   *time.Time        `json:"repaired_at"`
+}
+
+type historyJSON struct {
+	At           time.Time `json:"at"`
+	Score        float64   `json:"score"`
+	Grade        string    `json:"grade"`
+	P            float64   `json:"p"`
+	D            float64   `json:"d"`
+	ModelVersion string    `json:"model_version"`
+	ScanID       int64     `json:"scan_id"`
+}
+
+// membership is a firm's place in a leader's chain.
+type membership struct {
+	Leader     string `json:"leader"`
+	LeaderName string `json:"leader_name"`
+	Tier       int    `json:"tier"`
+}
+
+func timePtr(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// enterprise reads a firm the caller may see from the store.
+func (rq *request) enterprise(uscc string) (*monitor.State, *credit.Enterprise, error) {
+	st, err := rq.ready()
+	if err != nil {
+		return nil, nil, err
+	}
+	if !rq.who.Sees(uscc) {
+		return nil, nil, errFirmNotFound
+	}
+	e, err := rq.s.b.Store().Enterprise(rq.r.Context(), uscc)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil, errFirmNotFound
+	}
+	if err != nil {
+		return nil, nil, storeError(err)
+	}
+	return st, e, nil
+}
+
+// events reads a firm's events: active at the state's clock, or all.
+func (rq *request) events(st *monitor.State, uscc string, activeOnly bool) ([]credit.Event, error) {
+	f := store.EventFilter{USCC: uscc}
+	if activeOnly {
+		f.ActiveAt = st.At
+	}
+	var out []credit.Event
+	err := rq.s.b.Store().Events(rq.r.Context(), f, func(e *credit.Event) error {
+		out = append(out, *e)
+		return nil
+	})
+	if err != nil {
+		return nil, storeError(err)
+	}
+	return out, nil
+}
+
+func eventOf(st *monitor.State, e *credit.Event) eventJSON {
+	out := eventJSON{EventID: e.ID, Type: e.Type, OccurredAt: e.OccurredAt, PublishUntil: timePtr(e.PublishUntil),
+		Source: e.Source, Amount: e.Amount, Description: e.Description, State: e.State, RepairedAt: timePtr(e.RepairedAt)}
+	if t, ok := st.Params.Model.Catalogue.Lookup(e.Type); ok {
+		out.Meaning, out.Severity, out.Points = t.Meaning, t.Severity, t.Points
+	}
+	// An event whose publicity ended waits for the hourly expiry job to be marked;
+	// it stopped counting already.
+	if e.State == credit.EventActive && !e.ActiveAt(st.At) {
+		out.State = credit.EventExpired
+	}
+	return out
+}
+
+func (s *Server) getEnterprise(rq *request) error {
+	uscc, err := rq.pathUSCC("uscc")
+	if err != nil {
+		return err
+	}
+	st, e, err := rq.enterprise(uscc)
+	if err != nil {
+		return err
+	}
+	events, err := rq.events(st, uscc, true)
+	if err != nil {
+		return err
+	}
+	out := enterpriseJSON{USCC: e.USCC, Name: e.Name, Region: e.Region, Industry: e.Industry, Tags: e.Tags,
+		Status: e.Status, Revenue: e.Revenue, UpdatedAt: e.UpdatedAt, Events: []eventJSON{},
+		History: []historyJSON{}, Chains: []membership{}, ModelVersion: st.Params.Model.Version}
+	if out.Tags == nil {
+		out.Tags = []string{}
+	}
+	if v, ok := st.Index(uscc); ok {
+		out.Score, out.Grade, out.P, out.D = ptr(st.Score[v]), ptr(st.Grade[v].String()), ptr(st.P[v]), ptr(st.D[v])
+		out.Contagion, out.ScanID, out.ScoredAt = ptr(st.D[v]-st.P[v]), st.ScanID, ptr(st.At)
+		out.Chains = rq.memberships(st, v)
+	} else if r, err := s.b.Store().FirmResult(rq.r.Context(), uscc); err == nil { // ingested after the last scan
+		out.Score, out.Grade, out.P, out.D = ptr(r.Score), ptr(r.Grade), ptr(r.P), ptr(r.D)
+		out.Contagion, out.ScanID, out.ScoredAt, out.ModelVersion = ptr(r.D-r.P), r.ScanID, ptr(r.UpdatedAt), r.ModelVersion
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return storeError(err)
+	}
+
+	// The explanation is recomputed from the events active at the scan's clock, with
+	// the scan's model: the same inputs give the same score.
+	model := st.Params.Model
+	scored := make([]monitor.ScoredEvent, len(events))
+	for i, ev := range events {
+		scored[i] = monitor.ScoredEvent{ID: ev.ID, Type: ev.Type, OccurredAt: ev.OccurredAt}
+		out.Events = append(out.Events, eventOf(st, &ev))
+	}
+	var ex monitor.Explanation
+	res := model.Score(e.Status, scored, st.At, &ex)
+	out.ScoreBreakdown = scoreBreakdown{Base: ex.Base, Negative: ex.Negative, Positive: ex.Positive,
+		PositiveCapped: ex.PositiveCapped, Score: res.Score}
+	contributions := slices.Clone(ex.Contributions)
+	slices.SortStableFunc(contributions, func(a, b monitor.Contribution) int {
+		return cmp.Or(cmp.Compare(a.Effective, b.Effective), cmp.Compare(a.EventID, b.EventID))
+	})
+	out.Explanation = []any{}
+	for _, c := range contributions {
+		out.Explanation = append(out.Explanation, eventContribution{Kind: "event", Contribution: c})
+	}
+	for _, r := range ex.HardRules {
+		out.Explanation = append(out.Explanation, ruleContribution{Kind: "rule", Rule: r, Effect: ruleEffect(r, model)})
+	}
+
+	hist, err := s.b.Store().History(rq.r.Context(), uscc, historyLimit)
+	if err != nil {
+		return storeError(err)
+	}
+	for _, h := range hist {
+		out.History = append(out.History, historyJSON{At: h.UpdatedAt, Score: h.Score, Grade: h.Grade, P: h.P, D: h.D,
+			ModelVersion: h.ModelVersion, ScanID: h.ScanID})
+	}
+	return rq.json(200, out)
+}
+
+// membershipBudget bounds the firms visited to list a firm's chains: from a hub
+// supplier (a utility, a freight firm) three hops downstream reach much of the
+// province, and the enterprise endpoint must stay fast.
+const membershipBudget = 20000
+
+// memberships lists the leaders' chains v belongs to, searching from v outwards: L's
+// chain holds v at tier t > 0 when L lies t hops downstream of v (within the scan's
+// depth_up), else at tier −t when L lies t hops upstream (within depth_down). Tenants
+// see only the chains whose leader they see. It returns nil (JSON null: not listed)
+// when the search would visit more than membershipBudget firms.
+func (rq *request) memberships(st *monitor.State, v int32) []membership {
+	o := st.Params.Exposure.Chain
+	c := st.Snap.CSR()
+	down, ok := hops(v, o.DepthUp, c.OutStart, c.OutTo) // v supplies …, which supplies L
+	if !ok {
+		return nil
+	}
+	up, ok := hops(v, o.DepthDown, c.InStart, c.InFrom) // L supplies …, which supplies v
+	if !ok {
+		return nil
+	}
+	tiers := make(map[int32]int)
+	for x, d := range up {
+		tiers[x] = -d
+	}
+	for x, d := range down {
+		tiers[x] = d // an upstream place wins (graph.Member's tier rule)
+	}
+	out := []membership{}
+	for x, tier := range tiers {
+		id := st.Snap.IDs[x]
+		if st.Firms[x].Leading && rq.who.Sees(id) {
+			out = append(out, membership{Leader: id, LeaderName: st.Firms[x].Name, Tier: tier})
+		}
+	}
+	slices.SortFunc(out, func(a, b membership) int { return cmp.Compare(a.Leader, b.Leader) })
+	return out
+}
+
+// hops is a breadth-first search from v along one direction of the CSR (start, to)
+// for at most depth hops; it returns each firm's distance, or false once more than
+// membershipBudget firms are reached.
+func hops(v int32, depth int, start, to []int32) (map[int32]int, bool) {
+	dist := map[int32]int{v: 0}
+	frontier := []int32{v}
+	for h := 1; h <= depth && len(frontier) > 0; h++ {
+		var next []int32
+		for _, x := range frontier {
+			for _, y := range to[start[x]:start[x+1]] {
+				if _, seen := dist[y]; !seen {
+					dist[y] = h
+					next = append(next, y)
+					if len(dist) > membershipBudget {
+						return nil, false
+					}
+				}
+			}
+		}
+		frontier = next
+	}
+	return dist, true
+}
+
+func ruleEffect(rule string, m *monitor.Model) string {
+	switch rule {
+	case monitor.RuleCriticalEvent:
+		return "an active critical event caps the grade at D"
+	case monitor.RuleDefunct:
+		return "status revoked, deregistered or bankrupt: grade D and p = 1"
+	case monitor.RulePositiveCap:
+		return fmt.Sprintf("positive points capped at +%g", m.PositiveCap)
+	case monitor.RuleClamped:
+		return "score clamped to [0, 1000]"
+	}
+	return rule
+}
+
+// eventsJSON answers GET /api/v1/enterprises/{uscc}/events.
+type eventsJSON struct {
+	USCC   string      `json:"uscc"`
+	Events []eventJSON `json:"events"`
+}
+
+func (s *Server) getEvents(rq *request) error {
+	uscc, err := rq.pathUSCC("uscc")
+	if err != nil {
+		return err
+	}
+	st, _, err := rq.enterprise(uscc)
+	if err != nil {
+		return err
+	}
+	events, err := rq.events(st, uscc, false)
+	if err != nil {
+		return err
+	}
+	out := eventsJSON{USCC: uscc, Events: make([]eventJSON, len(events))}
+	for i := range events {
+		out.Events[i] = eventOf(st, &events[i])
+	}
+	return rq.json(200, out)
+}

@@ -1,0 +1,122 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/chainrisk/chainrisk/store"
+)
+
+// Bounds of GET /api/v1/scans?limit=.
+const (
+	defaultScans = 20
+	maxScans     = 500
+)
+
+// scanJSON is a scan as the API shows it (SPEC §8).
+type scanJSON struct {
+	ID         int64           `json:"id"`
+	Kind       string          `json:"kind"`
+	Scope      string          `json:"scope"`
+	Trigger    string          `json:"trigger"`
+	Status     string          `json:"status"`
+	Progress   progressJSON    `json:"progress"`
+	CreatedAt  time.Time       `json:"created_at"`
+	StartedAt  *time.Time      `json:"started_at"`
+	FinishedAt *time.Time      `json:"finished_at"`
+	Error      string          `json:"error"`
+	Stats      json.RawMessage `json:"stats,omitempty"`
+}
+
+type progressJSON struct {
+	Done  int64 `json:"done"`
+	Total int64 `json:"total"`
+}
+
+func scanOf(sc *store.Scan) scanJSON {
+	out := scanJSON{ID: sc.ID, Kind: sc.Kind, Scope: sc.Scope, Trigger: sc.Trigger, Status: sc.Status,
+		Progress: progressJSON{sc.Done, sc.Total}, CreatedAt: sc.CreatedAt, StartedAt: timePtr(sc.StartedAt),
+		FinishedAt: timePtr(sc.FinishedAt), Error: sc.Error}
+	if len(sc.Stats) > 0 && json.Valid(sc.Stats) {
+		out.Stats = sc.Stats
+	}
+	return out
+}
+
+type rescanRequest struct {
+	Scope string `json:"scope"`
+}
+
+// rescanJSON answers POST /api/v1/rescans with 202.
+type rescanJSON struct {
+	ID      int64  `json:"id"`
+	Status  string `json:"status"`
+	Scope   string `json:"scope"`
+	Trigger string `json:"trigger"`
+}
+
+func (s *Server) postRescan(rq *request) error {
+	var req rescanRequest
+	if err := rq.decodeJSON(&req); err != nil {
+		return err
+	}
+	scope := req.Scope
+	if kind, uscc, ok := strings.Cut(scope, ":"); ok && (kind == "chain" || kind == "enterprise") {
+		if err := rq.checkUSCC("scope", uscc); err != nil {
+			return err
+		}
+		if _, err := s.b.Store().Enterprise(rq.r.Context(), uscc); errors.Is(err, store.ErrNotFound) {
+			return errFirmNotFound
+		} else if err != nil {
+			return storeError(err)
+		}
+	} else if scope != "all" {
+		return errorf(http.StatusBadRequest, codeBadRequest, `scope must be "all", "chain:<uscc>" or "enterprise:<uscc>", got %q`, scope)
+	}
+	sc, err := s.b.Rescan(rq.r.Context(), scope, "api:"+rq.who.Name)
+	if err != nil {
+		return storeError(err)
+	}
+	rq.w.Header().Set("Location", "/api/v1/rescans/"+strconv.FormatInt(sc.ID, 10))
+	return rq.json(http.StatusAccepted, rescanJSON{ID: sc.ID, Status: sc.Status, Scope: sc.Scope, Trigger: sc.Trigger})
+}
+
+func (s *Server) getRescan(rq *request) error {
+	id, err := strconv.ParseInt(rq.r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return errorf(http.StatusBadRequest, codeBadRequest, "scan id must be a positive integer, got %q", rq.r.PathValue("id"))
+	}
+	sc, err := s.b.Store().Scan(rq.r.Context(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		return errorf(http.StatusNotFound, codeNotFound, "no scan %d", id)
+	}
+	if err != nil {
+		return storeError(err)
+	}
+	return rq.json(http.StatusOK, scanOf(sc))
+}
+
+// scansJSON answers GET /api/v1/scans, newest first.
+type scansJSON struct {
+	Scans []scanJSON `json:"scans"`
+}
+
+func (s *Server) getScans(rq *request) error {
+	limit, err := intParam(rq.r, "limit", defaultScans, 1, maxScans)
+	if err != nil {
+		return err
+	}
+	list, err := s.b.Store().Scans(rq.r.Context(), limit)
+	if err != nil {
+		return storeError(err)
+	}
+	out := scansJSON{Scans: make([]scanJSON, len(list))}
+	for i := range list {
+		out.Scans[i] = scanOf(&list[i])
+	}
+	return rq.json(http.StatusOK, out)
+}

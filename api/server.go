@@ -1,0 +1,405 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/chainrisk/chainrisk/config"
+	"github.com/chainrisk/chainrisk/credit"
+	"github.com/chainrisk/chainrisk/ingest"
+	"github.com/chainrisk/chainrisk/monitor"
+	"github.com/chainrisk/chainrisk/store"
+)
+
+// Backend is what the API needs of the daemon.
+type Backend interface {
+	// State is the latest published state; nil before the first scan, when the data
+	// endpoints answer 503 not_ready.
+	State() *monitor.State
+	Store() store.Store
+	// Config is the current config (chain depths, ingest settings).
+	Config() *config.Config
+	// Ingest imports one body as one atomic batch, counts metrics, and triggers the
+	// incremental scan. The input's File must be empty, so that rejected rows read
+	// "line: field: reason". An error means nothing was committed: the store failed
+	// or the body could not be read (an *http.MaxBytesError when it was too large).
+	Ingest(ctx context.Context, kind credit.Kind, format ingest.Format, body io.Reader, strict bool, trigger string) (ingest.Summary, error)
+	// Rescan queues a scan of scope ("all", "chain:<uscc>", "enterprise:<uscc>");
+	// concurrent triggers for a scope coalesce into one follow-up scan. It returns the
+	// scan record (status queued or running).
+	Rescan(ctx context.Context, scope, trigger string) (*store.Scan, error)
+}
+
+// Options configure a Server.
+type Options struct {
+	Logger *slog.Logger
+	// HTTP bounds request bodies, time and concurrency; zero fields take the defaults
+	// of config.Default(). The semaphores are sized once, at NewServer.
+	HTTP config.HTTPConfig
+	// Registerer receives the API's metrics; nil registers none.
+	Registerer prometheus.Registerer
+	// TokenCacheTTL is how long a token lookup is trusted (0: DefaultTokenCacheTTL).
+	// A revoked token stops working within this time.
+	TokenCacheTTL time.Duration
+	// Now is the clock of token use times; nil means time.Now.
+	Now func() time.Time
+}
+
+// Server serves /api/v1. Build it with NewServer, mount it with Register.
+type Server struct {
+	b       Backend
+	log     *slog.Logger
+	http    config.HTTPConfig
+	mux     *http.ServeMux // the routes below, and nothing else
+	routes  []*route
+	byPat   map[string]*route
+	sem     chan struct{} // requests in progress
+	ingests chan struct{} // ingests in progress
+	auth    *authenticator
+	scopes  scopeCache
+	stress  monitor.StressCache
+	esri    monitor.ChainESRICache
+	m       *metrics
+}
+
+// access says who may call a route; admin tokens may call every route.
+type access uint8
+
+const (
+	allowIngest access = 1 << iota
+	allowAnalyst
+	// allowTenant lets tenants in; the handler then limits them to their chain.
+	allowTenant
+	// open routes need no token.
+	open
+)
+
+func (a access) allows(r Role) bool {
+	switch r {
+	case RoleAdmin:
+		return true
+	case RoleIngest:
+		return a&allowIngest != 0
+	case RoleAnalyst:
+		return a&allowAnalyst != 0
+	case RoleTenant:
+		return a&allowTenant != 0
+	}
+	return false
+}
+
+// route is one endpoint.
+type route struct {
+	pattern string // "METHOD /path", as given to the ServeMux
+	access  access
+	query   []string // the query parameters it takes; any other is a 400
+	// anyQuery leaves the query to the handler (routes mounted with Handle).
+	anyQuery bool
+	ingest   bool // takes the ingest body limit and an ingest slot
+	// produces lists the media types the route answers with (default JSON).
+	produces []string
+	h        func(rq *request) error
+}
+
+// request is one call being served.
+type request struct {
+	s     *Server
+	w     http.ResponseWriter
+	r     *http.Request
+	route *route
+	who   *Principal // nil on open routes
+	cfg   *config.Config
+	state *monitor.State // taken once, so that one answer never mixes two scans
+}
+
+const mediaJSON = "application/json"
+
+// NewServer builds the API over b.
+func NewServer(b Backend, opts Options) *Server {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	def := config.Default().HTTP
+	h := opts.HTTP
+	if h.MaxBodyBytes <= 0 {
+		h.MaxBodyBytes = def.MaxBodyBytes
+	}
+	if h.MaxIngestBytes <= 0 {
+		h.MaxIngestBytes = def.MaxIngestBytes
+	}
+	if h.RequestTimeout <= 0 {
+		h.RequestTimeout = def.RequestTimeout
+	}
+	if h.MaxConcurrentRequests <= 0 {
+		h.MaxConcurrentRequests = def.MaxConcurrentRequests
+	}
+	if h.MaxConcurrentIngests <= 0 {
+		h.MaxConcurrentIngests = def.MaxConcurrentIngests
+	}
+	s := &Server{
+		b: b, log: opts.Logger, http: h, mux: http.NewServeMux(), byPat: make(map[string]*route),
+		sem: make(chan struct{}, h.MaxConcurrentRequests), ingests: make(chan struct{}, h.MaxConcurrentIngests),
+		m: newMetrics(opts.Registerer),
+	}
+	s.auth = newAuthenticator(func() store.Store { return b.Store() }, opts.TokenCacheTTL, opts.Now, opts.Logger, s.m)
+	for _, rt := range s.table() {
+		s.add(rt)
+	}
+	return s
+}
+
+// table lists the API's routes (SPEC §8); api/openapi.json documents each of them,
+// which TestOpenAPIMatchesRoutes checks.
+func (s *Server) table() []*route {
+	const (
+		readers = allowAnalyst | allowTenant
+		control = allowIngest
+	)
+	rs := []*route{
+		{pattern: "GET /api/v1/openapi.json", access: open, h: s.openAPI},
+
+		{pattern: "GET /api/v1/enterprises/{uscc}", access: readers, h: s.getEnterprise},
+		{pattern: "GET /api/v1/enterprises/{uscc}/events", access: readers, h: s.getEvents},
+		{pattern: "GET /api/v1/chains/{leader}", access: readers, query: []string{"depth_up", "depth_down"}, h: s.getChain},
+		{pattern: "GET /api/v1/chains/{leader}/graph", access: readers, query: []string{"format", "depth_up", "depth_down"},
+			produces: []string{mediaJSON, mediaDOT}, h: s.getChainGraph},
+		{pattern: "GET /api/v1/leaders", access: readers, query: []string{"sort", "order", "limit"}, h: s.getLeaders},
+		{pattern: "POST /api/v1/checks", access: allowAnalyst, h: s.postCheck},
+
+		{pattern: "POST /api/v1/stress", access: readers, h: s.postStress},
+		{pattern: "GET /api/v1/esri", access: readers, query: []string{"leader"}, h: s.getESRI},
+
+		{pattern: "POST /api/v1/rescans", access: control, h: s.postRescan},
+		{pattern: "GET /api/v1/rescans/{id}", access: control | allowAnalyst, h: s.getRescan},
+		{pattern: "GET /api/v1/scans", access: control | allowAnalyst, query: []string{"limit"}, h: s.getScans},
+	}
+	for _, k := range credit.Kinds {
+		rs = append(rs, &route{pattern: "POST /api/v1/" + string(k), access: control, query: []string{"strict"},
+			ingest: true, h: s.ingest(k)})
+	}
+	return rs
+}
+
+func (s *Server) add(rt *route) {
+	if len(rt.produces) == 0 {
+		rt.produces = []string{mediaJSON}
+	}
+	s.routes = append(s.routes, rt)
+	s.byPat[rt.pattern] = rt
+	s.mux.Handle(rt.pattern, http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		rq := r.Context().Value(requestKey{}).(*request)
+		rq.r = r // with its path values
+		if err := s.serve(rq); err != nil {
+			s.fail(rq, err)
+		}
+	}))
+}
+
+// requestKey carries the *request from ServeHTTP to the route's handler, which the
+// ServeMux calls with the path values set.
+type requestKey struct{}
+
+// Handle mounts another route under /api/v1 (the alert endpoints) behind the same
+// auth, limits and metrics. Tokens of the given roles and admin tokens may call it;
+// the handler finds the caller with PrincipalFrom and answers errors with WriteError.
+// Tenant handlers must limit themselves to Principal.Sees. Call it before serving.
+func (s *Server) Handle(pattern string, roles []Role, h http.Handler) {
+	var a access
+	for _, r := range roles {
+		switch r {
+		case RoleIngest:
+			a |= allowIngest
+		case RoleAnalyst:
+			a |= allowAnalyst
+		case RoleTenant:
+			a |= allowTenant
+		}
+	}
+	s.add(&route{pattern: pattern, access: a, anyQuery: true, produces: []string{"*/*"}, h: func(rq *request) error {
+		rq.r = rq.r.WithContext(context.WithValue(rq.r.Context(), principalKey{}, rq.who))
+		h.ServeHTTP(rq.w, rq.r)
+		return nil
+	}})
+}
+
+// Register mounts the API on mux under /api/v1/.
+func (s *Server) Register(mux *http.ServeMux) {
+	mux.Handle("/api/v1/", s)
+}
+
+// ServeHTTP routes, counts and bounds one request.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	sw := &statusWriter{ResponseWriter: w}
+	h, pattern := s.mux.Handler(r)
+	rt := s.byPat[pattern]
+	label := "unmatched"
+	if rt != nil {
+		label = rt.pattern
+	}
+	s.m.inFlight.Inc()
+	rq := &request{s: s, w: sw, r: r, route: rt}
+	defer func() {
+		s.m.inFlight.Dec()
+		code := sw.status()
+		elapsed := time.Since(start)
+		s.m.requests.WithLabelValues(label, strconv.Itoa(code)).Inc()
+		s.m.duration.WithLabelValues(label).Observe(elapsed.Seconds())
+		level := slog.LevelDebug
+		if rt != nil && (rt.ingest || r.Method != http.MethodGet) {
+			level = slog.LevelInfo
+		}
+		attrs := []any{"method", r.Method, "route", label, "status", code, "seconds", elapsed.Seconds()}
+		if rq.who != nil {
+			attrs = append(attrs, "token", rq.who.Name) // the name only, never the token
+		}
+		s.log.Log(context.WithoutCancel(r.Context()), level, "api request", attrs...)
+	}()
+	if rt == nil {
+		s.unmatched(sw, r, h)
+		return
+	}
+	select {
+	case s.sem <- struct{}{}:
+		defer func() { <-s.sem }()
+	default:
+		s.m.rejected.WithLabelValues("overload").Inc()
+		writeError(sw, errOverloaded)
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), s.http.RequestTimeout)
+	defer cancel()
+	s.mux.ServeHTTP(sw, r.WithContext(context.WithValue(ctx, requestKey{}, rq)))
+}
+
+// serve runs the checks every route shares, in the order of their status codes'
+// precedence: 401, 403, 400 (parameters), 406, 413, 429; then the handler.
+func (s *Server) serve(rq *request) error {
+	r, rt := rq.r, rq.route
+	if rt.access&open == 0 {
+		who, err := s.auth.authenticate(r.Context(), r)
+		if err != nil {
+			return err
+		}
+		rq.who = who
+		if !rt.access.allows(who.Role) {
+			return errorf(http.StatusForbidden, codeForbidden, "a %s token may not call %s", who.Role, rt.pattern)
+		}
+	}
+	if !rt.anyQuery {
+		if err := checkQuery(r, rt.query); err != nil {
+			return err
+		}
+	}
+	if !acceptable(r.Header.Get("Accept"), rt.produces) {
+		return errorf(http.StatusNotAcceptable, codeNotAcceptable, "this endpoint answers with %v", rt.produces)
+	}
+	limit := int64(s.http.MaxBodyBytes)
+	if rt.ingest {
+		limit = int64(s.http.MaxIngestBytes)
+	}
+	if r.ContentLength > limit {
+		return errTooLarge(limit)
+	}
+	if r.Body != nil {
+		r.Body = http.MaxBytesReader(rq.w, r.Body, limit)
+	}
+	if rt.ingest {
+		select {
+		case s.ingests <- struct{}{}:
+			defer func() { <-s.ingests }()
+		default:
+			s.m.rejected.WithLabelValues("ingest_limit").Inc()
+			return errTooManyIngests
+		}
+	}
+	if rt.access&open != 0 {
+		return rt.h(rq) // the document; no data
+	}
+	rq.cfg = s.b.Config()
+	rq.state = s.b.State()
+	if rq.who != nil && rq.who.Role == RoleTenant {
+		rq.who.scope = s.scopes.get(rq.state, rq.who.Leader, rq.cfg.Chain.DepthUp, rq.cfg.Chain.DepthDown)
+	}
+	return rt.h(rq)
+}
+
+// unmatched answers a request no route takes: 404 or 405 in the error envelope.
+func (s *Server) unmatched(w http.ResponseWriter, r *http.Request, h http.Handler) {
+	rec := &recorder{header: http.Header{}}
+	h.ServeHTTP(rec, r)
+	switch rec.code {
+	case http.StatusMethodNotAllowed:
+		w.Header().Set("Allow", rec.header.Get("Allow"))
+		writeError(w, errorf(http.StatusMethodNotAllowed, codeMethodNotAllowed, "%s is not allowed here (allowed: %s)",
+			r.Method, rec.header.Get("Allow")))
+	case http.StatusNotFound, 0:
+		writeError(w, errorf(http.StatusNotFound, codeNotFound, "no endpoint %s", r.URL.Path))
+	default: // a redirect to the clean path
+		for k, v := range rec.header {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(rec.code)
+		_, _ = w.Write(rec.body.Bytes())
+	}
+}
+
+// statusWriter remembers the status written.
+type statusWriter struct {
+	http.ResponseWriter
+	code int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.code == 0 {
+		w.code = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.code == 0 {
+		w.code = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) status() int {
+	if w.code == 0 {
+		return http.StatusOK
+	}
+	return w.code
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// recorder captures what the ServeMux answers for an unmatched request.
+type recorder struct {
+	header http.Header
+	code   int
+	body   bytes.Buffer
+}
+
+func (r *recorder) Header() http.Header { return r.header }
+func (r *recorder) WriteHeader(code int) {
+	if r.code == 0 {
+		r.code = code
+	}
+}
+func (r *recorder) Write(b []byte) (int, error) {
+	if r.code == 0 {
+		r.code = http.StatusOK
+	}
+	return r.body.Write(b)
+}

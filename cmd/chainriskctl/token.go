@@ -1,0 +1,200 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/chainrisk/chainrisk/api"
+	"github.com/chainrisk/chainrisk/credit"
+	"github.com/chainrisk/chainrisk/store"
+	"github.com/chainrisk/chainrisk/store/backend"
+)
+
+const tokenUsage = `usage:
+  chainriskctl token create --role admin|ingest|analyst|tenant [--leader USCC] --name NAME --store DSN [--output table|json]
+  chainriskctl token list --store DSN [--output table|json]
+  chainriskctl token revoke --store DSN NAME
+
+Tokens live in the store (hashed); these commands write to it directly. The plain
+token is printed once, by create. A revoked token stops working within 5 seconds.
+`
+
+// runToken manages API tokens (SPEC §8, §9).
+func runToken(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, tokenUsage)
+		return exitUsage
+	}
+	sub, rest := args[0], args[1:]
+	fs := flag.NewFlagSet("token "+sub, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, tokenUsage); fs.PrintDefaults() }
+	dsn := fs.String("store", os.Getenv("CHAINRISK_STORE"), "store `DSN`: a postgres:// URL or a SQLite database file (env CHAINRISK_STORE)")
+	output := fs.String("output", "table", "table or json")
+	var role, leader, name *string
+	switch sub {
+	case "create":
+		role = fs.String("role", "", "admin, ingest, analyst or tenant")
+		leader = fs.String("leader", "", "the `USCC` a tenant token is bound to (tenant only)")
+		name = fs.String("name", "", "a unique `name` for the token; logs and scan triggers show it")
+	case "list", "revoke":
+	case "-h", "--help", "help":
+		fmt.Fprint(stdout, tokenUsage)
+		return exitOK
+	default:
+		fmt.Fprintf(stderr, "chainriskctl token: unknown subcommand %q\n\n%s", sub, tokenUsage)
+		return exitUsage
+	}
+	// Flags may come before or after revoke's NAME.
+	if err := fs.Parse(rest); err != nil {
+		return exitUsage
+	}
+	positional := fs.Args()
+	if sub == "revoke" && len(positional) > 0 {
+		if err := fs.Parse(positional[1:]); err != nil {
+			return exitUsage
+		}
+		positional = append(positional[:1], fs.Args()...)
+	}
+	usage := func(format string, a ...any) int {
+		fmt.Fprintf(stderr, "chainriskctl token %s: %s\n", sub, fmt.Sprintf(format, a...))
+		return exitUsage
+	}
+	switch {
+	case *dsn == "":
+		return usage("--store is required (a postgres:// URL or a SQLite database file)")
+	case *output != "table" && *output != "json":
+		return usage("--output must be table or json, not %q", *output)
+	case sub == "revoke" && len(positional) != 1:
+		return usage("give the name of the token to revoke")
+	case sub != "revoke" && len(positional) > 0:
+		return usage("unexpected argument %q", positional[0])
+	}
+	var r api.Role
+	if sub == "create" {
+		var err error
+		if r, err = api.ParseRole(*role); err != nil {
+			return usage("--role: %v", err)
+		}
+		switch {
+		case *name == "":
+			return usage("--name is required")
+		case api.CheckTokenName(*name) != nil:
+			return usage("--name: %v", api.CheckTokenName(*name))
+		case r == api.RoleTenant && *leader == "":
+			return usage("a tenant token needs --leader USCC (the leading firm or SME it is bound to)")
+		case r != api.RoleTenant && *leader != "":
+			return usage("--leader applies to tenant tokens only")
+		}
+		if *leader != "" {
+			if err := credit.CheckUSCC(*leader); err != nil {
+				return usage("--leader %q: invalid USCC: %v", *leader, err)
+			}
+		}
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	st, err := backend.Open(ctx, *dsn, backend.Options{})
+	if err != nil {
+		fmt.Fprintf(stderr, "chainriskctl token: %v\n", err)
+		return exitError
+	}
+	defer st.Close()
+	switch sub {
+	case "create":
+		return tokenCreate(ctx, st, *name, r, *leader, *output, stdout, stderr)
+	case "list":
+		return tokenList(ctx, st, *output, stdout, stderr)
+	}
+	return tokenRevoke(ctx, st, positional[0], stdout, stderr)
+}
+
+func tokenCreate(ctx context.Context, st store.Store, name string, role api.Role, leader, output string, stdout, stderr io.Writer) int {
+	if leader != "" {
+		if _, err := st.Enterprise(ctx, leader); errors.Is(err, store.ErrNotFound) {
+			fmt.Fprintf(stderr, "chainriskctl token create: warning: the store holds no firm %s yet; the token sees nothing until it does\n", leader)
+		}
+	}
+	plain, tok, err := api.CreateToken(ctx, st, name, role, leader)
+	if errors.Is(err, store.ErrTokenExists) {
+		fmt.Fprintf(stderr, "chainriskctl token create: a token named %q exists already (revoked names stay taken)\n", name)
+		return exitError
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "chainriskctl token create: %v\n", err)
+		return exitError
+	}
+	if output == "json" {
+		_ = json.NewEncoder(stdout).Encode(struct {
+			Name   string `json:"name"`
+			Role   string `json:"role"`
+			Leader string `json:"leader,omitempty"`
+			Token  string `json:"token"`
+		}{tok.Name, tok.Role, tok.Leader, plain})
+		return exitOK
+	}
+	// The token alone on stdout, for scripts; the note on stderr.
+	fmt.Fprintln(stdout, plain)
+	fmt.Fprintf(stderr, "token %q (%s) created; it is shown only now — store it safely\n", tok.Name, tok.Role)
+	return exitOK
+}
+
+func tokenList(ctx context.Context, st store.Store, output string, stdout, stderr io.Writer) int {
+	tokens, err := st.Tokens(ctx)
+	if err != nil {
+		fmt.Fprintf(stderr, "chainriskctl token list: %v\n", err)
+		return exitError
+	}
+	if output == "json" {
+		if tokens == nil {
+			tokens = []store.Token{}
+		}
+		_ = json.NewEncoder(stdout).Encode(tokens) // Token.Hash is never marshalled
+		return exitOK
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tROLE\tLEADER\tCREATED\tLAST USED\tSTATE")
+	stamp := func(t time.Time) string {
+		if t.IsZero() {
+			return "-"
+		}
+		return t.In(credit.Shanghai).Format("2006-01-02 15:04")
+	}
+	for _, t := range tokens {
+		state := "active"
+		if t.Revoked() {
+			state = "revoked " + stamp(t.RevokedAt)
+		}
+		lead := t.Leader
+		if lead == "" {
+			lead = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", t.Name, t.Role, lead, stamp(t.CreatedAt), stamp(t.LastUsedAt), state)
+	}
+	_ = tw.Flush()
+	return exitOK
+}
+
+func tokenRevoke(ctx context.Context, st store.Store, name string, stdout, stderr io.Writer) int {
+	err := st.RevokeToken(ctx, name)
+	if errors.Is(err, store.ErrNotFound) {
+		fmt.Fprintf(stderr, "chainriskctl token revoke: no token named %q\n", name)
+		return exitError
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "chainriskctl token revoke: %v\n", err)
+		return exitError
+	}
+	fmt.Fprintf(stdout, "token %q revoked; it stops working within %s\n", name, api.DefaultTokenCacheTTL)
+	return exitOK
+}
