@@ -66,7 +66,7 @@ func (p DistressParams) validate() error {
 // Distress modes reported in DistressStats.Mode.
 const (
 	DistressFull   = "full"   // Jacobi over the whole graph from d = p
-	DistressLocal  = "local"  // worklist from the previous fixpoint (contraction case)
+	DistressLocal  = "local"  // frontier rounds from the previous fixpoint (contraction case)
 	DistressRegion = "region" // Jacobi over the affected region only
 )
 
