@@ -129,16 +129,11 @@ func runImport(args []string, stdout, stderr io.Writer) int {
 
 func importFile(ctx context.Context, st store.Store, file string, kind credit.Kind, format ingest.Format,
 	opts ingest.ImportOptions, stderr io.Writer) (ingest.Summary, error) {
-	var in io.Reader = os.Stdin
-	name := "stdin"
-	if file != "-" {
-		f, err := os.Open(file)
-		if err != nil {
-			return ingest.Summary{}, err
-		}
-		defer f.Close()
-		in, name = f, file
+	in, name, err := openInput(file)
+	if err != nil {
+		return ingest.Summary{}, err
 	}
+	defer in.Close()
 	p := newProgress(stderr, name)
 	opts.Progress = p.update
 	sum, err := ingest.Import(ctx, st, []ingest.Input{{File: name, Kind: kind, Format: format, R: in}}, opts)
@@ -216,16 +211,11 @@ func groupDigits(n int) string {
 // importRemote posts one file to the API (one batch) and names the file in the
 // summary's error lines, as a direct import does.
 func importRemote(ctx context.Context, c *client, file string, kind credit.Kind, format ingest.Format, strict bool) (ingest.Summary, error) {
-	var in io.Reader = os.Stdin
-	name := "stdin"
-	if file != "-" {
-		f, err := os.Open(file)
-		if err != nil {
-			return ingest.Summary{}, err
-		}
-		defer f.Close()
-		in, name = f, file
+	in, name, err := openInput(file)
+	if err != nil {
+		return ingest.Summary{}, err
 	}
+	defer in.Close()
 	ct := "text/csv"
 	if format == ingest.NDJSON {
 		ct = "application/x-ndjson"
@@ -244,4 +234,13 @@ func importRemote(ctx context.Context, c *client, file string, kind credit.Kind,
 		}
 	}
 	return sum, nil
+}
+
+// openInput opens a file to import, or standard input for "-".
+func openInput(file string) (io.ReadCloser, string, error) {
+	if file == "-" {
+		return io.NopCloser(os.Stdin), "stdin", nil
+	}
+	f, err := os.Open(file)
+	return f, file, err
 }
