@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/chainrisk/chainrisk/alerts"
 	"github.com/chainrisk/chainrisk/api"
 	"github.com/chainrisk/chainrisk/config"
 	"github.com/chainrisk/chainrisk/ingest"
@@ -61,6 +62,8 @@ type Daemon struct {
 	queue   *monitor.Queue
 	cron    *monitor.Scheduler
 	elect   election
+	alerts  *alerts.Manager // rules, lifecycle, silences, subscriptions (daemon/alerts.go)
+	outbox  *alerts.Worker  // delivers the outbox on the leader
 	// loopbackOnly is set by -demo without tokens of its own: an admin token is
 	// printed, so the API must not be reachable from elsewhere.
 	loopbackOnly bool
@@ -106,6 +109,7 @@ func New(ctx context.Context, opts Options) (*Daemon, error) {
 		Logger: d.log, Now: opts.Now, Metrics: d.engineM})
 	d.elect = d.newElection(st)
 	leaderGauge(d.reg, d.elect)
+	d.newAlerts()
 	d.queue = monitor.NewQueue(d.engine, monitor.QueueOptions{Active: d.elect.IsLeader})
 	d.cron = monitor.NewScheduler(monitor.SchedulerOptions{Location: cfg.Schedule.Location(), Registerer: d.reg,
 		Logger: d.log, Active: d.elect.IsLeader})
@@ -236,6 +240,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	}
 	d.cron.Start()
 	d.bg.Go(func() { d.queue.Run(bgCtx) })
+	d.bg.Go(func() { d.outbox.Run(bgCtx) })
 	d.bg.Go(func() { d.follow(bgCtx, leading) })
 	for {
 		select {

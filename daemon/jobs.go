@@ -20,6 +20,8 @@ func (d *Daemon) cronJobs(cfg *config.Config) []monitor.CronJob {
 				_, err := d.engine.Run(ctx, monitor.Request{Kind: monitor.ScanFull, Trigger: "cron:" + config.JobFullScan})
 				return err
 			}
+		case config.JobResendAlerts:
+			run = d.resendAlerts
 		case config.JobExpireEvents:
 			run = func(ctx context.Context) error {
 				_, err := d.engine.ExpireEvents(ctx, "cron:"+config.JobExpireEvents)

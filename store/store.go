@@ -68,6 +68,42 @@ type Store interface {
 	RevokeToken(ctx context.Context, name string) error
 	TokenByHash(ctx context.Context, hash string) (*Token, error)
 	TouchToken(ctx context.Context, id int64, at time.Time) error
+
+	// Alerts and their outbox (store/alerts.go). ApplyAlerts writes alert changes and
+	// the notifications they cause in one transaction. Alerts lists (newest change
+	// first), Alert returns one (ErrNotFound); AckAlert acknowledges a firing one
+	// (ErrNotFound, ErrAlertResolved); AlertCounts counts the firing ones.
+	ApplyAlerts(ctx context.Context, ch *AlertChanges) error
+	Alerts(ctx context.Context, f AlertFilter) ([]Alert, error)
+	Alert(ctx context.Context, id string) (*Alert, error)
+	AckAlert(ctx context.Context, id, by string, at time.Time) error
+	AlertCounts(ctx context.Context) ([]AlertCount, error)
+	// DueNotifications returns the pending notifications due at now, oldest first, per
+	// channel in order; NotificationDelivered and NotificationFailed record an attempt
+	// (ErrNotFound when the notification is not pending); Deliveries lists entries
+	// for the API, newest first; OutboxCounts counts pending and dead ones;
+	// PruneNotifications deletes old delivered and dead ones.
+	DueNotifications(ctx context.Context, now time.Time, perChannel, limit int) ([]OutboxEntry, error)
+	NotificationDelivered(ctx context.Context, id string, attempts int, at time.Time) error
+	NotificationFailed(ctx context.Context, id string, attempts int, next time.Time, lastError string, dead bool, at time.Time) error
+	Deliveries(ctx context.Context, f DeliveryFilter) ([]OutboxEntry, error)
+	OutboxCounts(ctx context.Context) (OutboxCounts, error)
+	PruneNotifications(ctx context.Context, delivered, dead time.Time) (int64, error)
+	// Silences: CreateSilence assigns the ID; Silences lists all; Silence and
+	// ExpireSilence return ErrNotFound for unknown ones.
+	CreateSilence(ctx context.Context, s *Silence) error
+	Silences(ctx context.Context) ([]Silence, error)
+	Silence(ctx context.Context, id string) (*Silence, error)
+	ExpireSilence(ctx context.Context, id string, at time.Time) error
+	// Subscriptions made through the API, keyed by name (ErrSubscriptionExists,
+	// ErrNotFound).
+	CreateSubscription(ctx context.Context, s *SubscriptionRecord) error
+	UpdateSubscription(ctx context.Context, s *SubscriptionRecord) error
+	DeleteSubscription(ctx context.Context, name string) error
+	Subscription(ctx context.Context, name string) (*SubscriptionRecord, error)
+	Subscriptions(ctx context.Context) ([]SubscriptionRecord, error)
+	// RepairsSince returns the repairs recorded after t, with their events' firms.
+	RepairsSince(ctx context.Context, t time.Time) ([]RepairedEvent, error)
 }
 
 // ErrNotFound is returned when a keyed lookup finds nothing.

@@ -41,6 +41,12 @@ func Run(t *testing.T, open Opener) {
 		{"Expire", testExpire},
 		{"Tokens", testTokens},
 		{"ConcurrentTokens", testConcurrentTokens},
+		{"Alerts", testAlerts},
+		{"AlertsAtomic", testAlertsAtomic},
+		{"Outbox", testOutbox},
+		{"Silences", testSilences},
+		{"Subscriptions", testSubscriptions},
+		{"RepairsSince", testRepairsSince},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })

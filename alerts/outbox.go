@@ -1,0 +1,190 @@
+package alerts
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/chainrisk/chainrisk/config"
+	"github.com/chainrisk/chainrisk/store"
+)
+
+// The outbox is the store's alert_notifications table: every notification is written
+// there in the transaction that changed its alert, then delivered by the Worker.
+// A row carries everything its delivery needs — the notification as JSON and the
+// channel's config, secrets included — so that a subscription edited or deleted
+// afterwards does not change or lose what was already decided; the store is trusted
+// with channel secrets as it is with subscriptions. Only Deliveries reads rows for
+// people, and it serves neither the channel nor the payload.
+
+// channelSpec is a channel's config with its secrets in clear, for the store only.
+type channelSpec struct {
+	Type   string   `json:"type"`
+	URL    string   `json:"url,omitempty"`
+	URLs   []string `json:"urls,omitempty"`
+	Secret string   `json:"secret,omitempty"`
+}
+
+func specOf(ch config.Channel) channelSpec {
+	s := channelSpec{Type: ch.Type, URL: ch.URL.Reveal(), Secret: ch.Secret.Reveal()}
+	for _, u := range ch.URLs {
+		s.URLs = append(s.URLs, u.Reveal())
+	}
+	return s
+}
+
+func (s channelSpec) channel() config.Channel {
+	ch := config.Channel{Type: s.Type, URL: config.Secret(s.URL), Secret: config.Secret(s.Secret)}
+	for _, u := range s.URLs {
+		ch.URLs = append(ch.URLs, config.Secret(u))
+	}
+	return ch
+}
+
+// key identifies a destination: notifications with the same key are sent in order,
+// and bots batch them. It is a hash, so it can be shown and logged.
+func (s channelSpec) key() string {
+	h := sha256.New()
+	for _, part := range append([]string{s.Type, s.URL, s.Secret}, s.URLs...) {
+		h.Write([]byte(part))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+// notificationJSON is a Notification as the outbox stores it.
+type notificationJSON struct {
+	ID           string             `json:"id"`
+	Fingerprint  string             `json:"fingerprint"`
+	Rule         string             `json:"rule"`
+	Severity     string             `json:"severity"`
+	Status       string             `json:"status"`
+	Subject      Firm               `json:"subject"`
+	Leader       *FirmRef           `json:"leader,omitempty"`
+	Tier         int                `json:"tier"`
+	Path         []string           `json:"path,omitempty"`
+	PathNames    []string           `json:"path_names,omitempty"`
+	PathShares   []float64          `json:"path_shares,omitempty"`
+	Reasons      []string           `json:"reasons,omitempty"`
+	Values       map[string]float64 `json:"values,omitempty"`
+	StartedAt    time.Time          `json:"started_at"`
+	EndedAt      time.Time          `json:"ended_at,omitzero"`
+	Subscription string             `json:"subscription"`
+	Language     string             `json:"language,omitempty"`
+	URL          string             `json:"url,omitempty"`
+}
+
+func encodeNotification(n *Notification) ([]byte, error) {
+	return json.Marshal(notificationJSON{
+		ID: n.ID, Fingerprint: n.Fingerprint, Rule: n.Rule, Severity: n.Severity, Status: n.Status,
+		Subject: n.Subject, Leader: n.Leader, Tier: n.Tier, Path: n.Path, PathNames: n.PathNames,
+		PathShares: n.PathShares, Reasons: n.Reasons, Values: n.Values, StartedAt: n.StartedAt, EndedAt: n.EndedAt,
+		Subscription: n.Subscription, Language: n.Language, URL: n.URL,
+	})
+}
+
+func decodeNotification(b []byte) (*Notification, error) {
+	var j notificationJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return nil, err
+	}
+	return &Notification{
+		ID: j.ID, Fingerprint: j.Fingerprint, Rule: j.Rule, Severity: j.Severity, Status: j.Status,
+		Subject: j.Subject, Leader: j.Leader, Tier: j.Tier, Path: j.Path, PathNames: j.PathNames,
+		PathShares: j.PathShares, Reasons: j.Reasons, Values: j.Values, StartedAt: j.StartedAt, EndedAt: j.EndedAt,
+		Subscription: j.Subscription, Language: j.Language, URL: j.URL,
+	}, nil
+}
+
+// outboxEntry turns a notification to one channel of a subscription into an outbox row.
+func outboxEntry(n *Notification, a *store.Alert, owner string, index int, ch config.Channel) (store.OutboxEntry, error) {
+	payload, err := encodeNotification(n)
+	if err != nil {
+		return store.OutboxEntry{}, err
+	}
+	spec := specOf(ch)
+	chJSON, err := json.Marshal(spec)
+	if err != nil {
+		return store.OutboxEntry{}, err
+	}
+	return store.OutboxEntry{
+		ID: n.ID, AlertID: a.ID, Fingerprint: a.Fingerprint, Rule: a.Rule, Severity: n.Severity, Status: n.Status,
+		USCC: a.USCC, Subscription: n.Subscription, Owner: owner, ChannelIndex: index, ChannelType: ch.Type,
+		ChannelKey: spec.key(), Channel: chJSON, Payload: payload,
+	}, nil
+}
+
+// Delivery is an outbox entry as the API lists it: never the channel's config (its
+// URL and secret) nor the payload.
+type Delivery struct {
+	ID           string          `json:"id"` // the Idempotency-Key
+	AlertID      string          `json:"alert_id"`
+	Fingerprint  string          `json:"fingerprint"`
+	Rule         string          `json:"rule"`
+	Severity     string          `json:"severity"`
+	Status       string          `json:"status"` // firing | resolved
+	USCC         string          `json:"uscc"`
+	Subscription string          `json:"subscription"`
+	Owner        string          `json:"owner,omitempty"`
+	Channel      DeliveryChannel `json:"channel"`
+	State        string          `json:"state"` // pending | delivered | dead
+	Attempts     int             `json:"attempts"`
+	// NextAttemptAt is set while pending.
+	NextAttemptAt time.Time `json:"next_attempt_at,omitzero"`
+	LastError     string    `json:"last_error,omitempty"`
+	CreatedAt     time.Time `json:"created_at"`
+	DeliveredAt   time.Time `json:"delivered_at,omitzero"`
+}
+
+// DeliveryChannel names a subscription's channel: its position and type, and the
+// hash that groups notifications to one destination.
+type DeliveryChannel struct {
+	Index int    `json:"index"`
+	Type  string `json:"type"`
+	Key   string `json:"key"`
+}
+
+// DeliveryQuery selects deliveries; zero fields select everything.
+type DeliveryQuery struct {
+	State        string // pending | delivered | dead
+	Subscription string
+	// Owner keeps the deliveries of a tenant's subscriptions.
+	Owner   string
+	AlertID string
+	// Limit bounds the list; 0 means 100.
+	Limit int
+}
+
+// Deliveries lists outbox entries, newest first (GET /api/v1/deliveries).
+func (m *Manager) Deliveries(ctx context.Context, q DeliveryQuery) ([]Delivery, error) {
+	switch q.State {
+	case "", store.DeliveryPending, store.DeliveryDelivered, store.DeliveryDead:
+	default:
+		return nil, inputErrorf("state", "%q is not one of pending, delivered, dead", q.State)
+	}
+	if q.Limit <= 0 {
+		q.Limit = 100
+	}
+	list, err := m.st.Deliveries(ctx, store.DeliveryFilter{State: q.State, Subscription: q.Subscription,
+		Owner: q.Owner, AlertID: q.AlertID, Limit: q.Limit})
+	if err != nil {
+		return nil, fmt.Errorf("alerts: %w", err)
+	}
+	out := make([]Delivery, len(list))
+	for i, o := range list {
+		out[i] = Delivery{
+			ID: o.ID, AlertID: o.AlertID, Fingerprint: o.Fingerprint, Rule: o.Rule, Severity: o.Severity,
+			Status: o.Status, USCC: o.USCC, Subscription: o.Subscription, Owner: o.Owner,
+			Channel: DeliveryChannel{Index: o.ChannelIndex, Type: o.ChannelType, Key: o.ChannelKey},
+			State:   o.State, Attempts: o.Attempts, LastError: o.LastError, CreatedAt: o.CreatedAt,
+			DeliveredAt: o.DeliveredAt,
+		}
+		if o.State == store.DeliveryPending {
+			out[i].NextAttemptAt = o.NextAttemptAt
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,75 @@
+package alerts
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/chainrisk/chainrisk/credit"
+)
+
+// words renders an alert's reasons in a summary language (zh unless "en").
+func (r *router) words(rs []reason, lang string) []string {
+	if len(rs) == 0 {
+		return nil
+	}
+	if r.cat == nil {
+		cat := r.cfg.Catalogue()
+		r.cat = &cat
+	}
+	out := make([]string, len(rs))
+	for i, x := range rs {
+		out[i] = x.text(lang, *r.cat)
+	}
+	return out
+}
+
+func day(x reason) string { return x.At.In(credit.Shanghai).Format("2006-01-02") }
+
+func firmText(name, uscc string) string {
+	if name == "" {
+		return uscc
+	}
+	return name + " (" + uscc + ")"
+}
+
+// text words one reason: events as "type points (date)", as the other channels'
+// fixtures do; Chinese uses the catalogue's meaning of the type.
+func (x reason) text(lang string, cat credit.Catalogue) string {
+	en := lang == "en"
+	meaning := x.Type
+	if t, ok := cat.Lookup(x.Type); ok && t.Meaning != "" && !en {
+		meaning = t.Meaning
+	}
+	switch x.Kind {
+	case reasonEvent:
+		if en {
+			return fmt.Sprintf("%s %s (%s)", x.Type, formatSigned(x.Points), day(x))
+		}
+		return fmt.Sprintf("%s %s（%s）", meaning, formatSigned(x.Points), day(x))
+	case reasonContributor:
+		if en {
+			return fmt.Sprintf("%s, tier %d: contribution %s, p %s", firmText(x.Name, x.USCC), x.Tier,
+				formatNumber(x.Value), formatNumber(x.P))
+		}
+		return fmt.Sprintf("%s，第 %s 层：风险贡献 %s，违约概率 %s", firmText(x.Name, x.USCC), strconv.Itoa(x.Tier),
+			formatNumber(x.Value), formatNumber(x.P))
+	case reasonSoleSource:
+		if en {
+			return fmt.Sprintf("sole source of %s: purchase share %s%%, substitutability %s", firmText(x.Name, x.USCC),
+				formatNumber(x.Value*100), formatNumber(x.P))
+		}
+		return fmt.Sprintf("%s 的单一来源供应商：采购占比 %s%%，可替代性 %s", firmText(x.Name, x.USCC),
+			formatNumber(x.Value*100), formatNumber(x.P))
+	case reasonRepair:
+		if en {
+			return fmt.Sprintf("%s repaired on %s (decided by %s)", x.Type, day(x), x.By)
+		}
+		return fmt.Sprintf("%s 已于 %s 完成信用修复（%s）", meaning, day(x), x.By)
+	case reasonStale:
+		if en {
+			return "record last updated on " + day(x)
+		}
+		return "企业信息最后更新于 " + day(x)
+	}
+	return x.Kind
+}

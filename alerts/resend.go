@@ -1,0 +1,209 @@
+package alerts
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/chainrisk/chainrisk/config"
+	"github.com/chainrisk/chainrisk/monitor"
+	"github.com/chainrisk/chainrisk/store"
+)
+
+const (
+	// resolvedRefresh is how long resolved alerts keep being re-posted to
+	// Alertmanager, as Prometheus does.
+	resolvedRefresh = 15 * time.Minute
+	// refreshBatch bounds the alerts of one POST to Alertmanager.
+	refreshBatch = 500
+	// Outbox retention: delivered notifications are pruned after a week, dead ones
+	// after a month.
+	keepDelivered = 7 * 24 * time.Hour
+	keepDead      = 30 * 24 * time.Hour
+	pruneEvery    = time.Hour
+)
+
+// Resend is the resend_alerts job (every minute by default), run on the leader with
+// the latest state:
+//   - repeats: firing alerts neither acknowledged nor quiet whose last notification
+//     is older than alerts.repeat_interval are notified again (through the outbox;
+//     Alertmanager channels excepted, see below); alerts not yet announced because
+//     every subscriber was silenced are announced once a silence no longer holds them;
+//   - Alertmanager: every announced firing alert is re-posted to the Alertmanager
+//     channels that take it, with endsAt = now + 4 × the resend interval, and
+//     resolved ones for 15 minutes, as Prometheus does — directly, not through the
+//     outbox: a lost refresh is made good by the next one;
+//   - the outbox's old delivered and dead notifications are pruned.
+func (m *Manager) Resend(ctx context.Context, state *monitor.State) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if state == nil {
+		return nil // no scan yet: nothing to place alerts in
+	}
+	cfg := m.cfg()
+	now := m.clock.Now()
+	subs, err := m.subscribers(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	sil, err := m.activeSilences(ctx, now)
+	if err != nil {
+		return fmt.Errorf("alerts: silences: %w", err)
+	}
+	r := &router{m: m, cfg: cfg, subs: subs, sil: sil, states: []*monitor.State{state}}
+	if err := m.repeat(ctx, cfg, r, now); err != nil {
+		return err
+	}
+	refreshErr := m.refreshAlertmanagers(ctx, r, now)
+	if now.Sub(m.pruned) >= pruneEvery {
+		if n, err := m.st.PruneNotifications(ctx, now.Add(-keepDelivered), now.Add(-keepDead)); err != nil {
+			m.log.Warn("outbox: pruning failed", "err", err)
+		} else {
+			m.pruned = now
+			if n > 0 {
+				m.log.Info("outbox pruned", "notifications", n)
+			}
+		}
+	}
+	return refreshErr
+}
+
+// repeat enqueues the repeats due.
+func (m *Manager) repeat(ctx context.Context, cfg *config.Config, r *router, now time.Time) error {
+	every := cfg.Alerts.RepeatInterval
+	if every <= 0 {
+		return nil
+	}
+	due, err := m.st.Alerts(ctx, store.AlertFilter{RepeatDue: now.Add(-every)})
+	if err != nil {
+		return fmt.Errorf("alerts: repeats: %w", err)
+	}
+	ch := &store.AlertChanges{At: now}
+	var notified []*store.Alert
+	for i := range due {
+		a := &due[i]
+		if a.Rule == config.RuleRepairDone {
+			continue // a one-off
+		}
+		c, err := decodeAlert(*a)
+		if err != nil {
+			return err
+		}
+		res, err := r.route(notice{a: a, det: c.det, status: StatusFiring, repeat: !a.NotifiedAt.IsZero()})
+		if err != nil {
+			return err
+		}
+		ch.Notifications = append(ch.Notifications, res.entries...)
+		if len(res.entries) > 0 || res.silenced == 0 {
+			ch.Notified = append(ch.Notified, a.ID)
+			notified = append(notified, a)
+		}
+	}
+	if err := m.st.ApplyAlerts(ctx, ch); err != nil {
+		return fmt.Errorf("alerts: repeats: %w", err)
+	}
+	for _, a := range notified {
+		if cur := m.firing.get(a.Rule, a.Fingerprint); cur != nil {
+			cp := *cur
+			cp.NotifiedAt = now
+			m.firing.put(&cp)
+		}
+	}
+	if len(ch.Notifications) > 0 {
+		m.log.Info("alerts repeated", "alerts", len(notified), "notifications", len(ch.Notifications))
+		if m.worker != nil {
+			m.worker.Wake()
+		}
+	}
+	return nil
+}
+
+// refreshAlertmanagers re-posts the announced alerts to the Alertmanager channels.
+func (m *Manager) refreshAlertmanagers(ctx context.Context, r *router, now time.Time) error {
+	if m.worker == nil {
+		return nil
+	}
+	var subs []*subscriber
+	for _, s := range r.subs {
+		for _, ch := range s.Channels {
+			if ch.Type == config.ChannelAlertmanager {
+				subs = append(subs, s)
+				break
+			}
+		}
+	}
+	if len(subs) == 0 {
+		return nil
+	}
+	firing, err := m.st.Alerts(ctx, store.AlertFilter{State: store.AlertFiring, Announced: true})
+	if err != nil {
+		return fmt.Errorf("alerts: refresh: %w", err)
+	}
+	resolved, err := m.st.Alerts(ctx, store.AlertFilter{ResolvedSince: now.Add(-resolvedRefresh), Announced: true})
+	if err != nil {
+		return fmt.Errorf("alerts: refresh: %w", err)
+	}
+	type batch struct {
+		ch config.Channel
+		ns []*Notification
+	}
+	batches := make(map[string]*batch)
+	var keys []string
+	for _, a := range append(firing, resolved...) {
+		c, err := decodeAlert(a)
+		if err != nil {
+			return err
+		}
+		status := StatusFiring
+		if a.State == store.AlertResolved {
+			status = StatusResolved
+		}
+		for _, s := range subs {
+			n, _ := r.notification(s, &c.Alert, &c.det, status)
+			if n == nil {
+				continue
+			}
+			n.ID = "refresh-" + a.ID
+			for _, ch := range s.Channels {
+				if ch.Type != config.ChannelAlertmanager {
+					continue
+				}
+				k := specOf(ch).key()
+				if batches[k] == nil {
+					batches[k] = &batch{ch: ch}
+					keys = append(keys, k)
+				}
+				batches[k].ns = append(batches[k].ns, n)
+			}
+		}
+	}
+	var failed int
+	for _, k := range keys {
+		b := batches[k]
+		nt, err := m.worker.notifier(k, b.ch)
+		if err != nil {
+			failed += len(b.ns)
+			m.log.Warn("alertmanager refresh: channel refused", "err", err)
+			continue
+		}
+		for start := 0; start < len(b.ns); start += refreshBatch {
+			part := b.ns[start:min(start+refreshBatch, len(b.ns))]
+			ok := true
+			for _, res := range nt.Send(ctx, part) {
+				if !res.OK() {
+					ok = false
+					m.log.Warn("alertmanager refresh failed", "err", res.Err)
+					break
+				}
+			}
+			m.worker.o.Metrics.refreshed(ok, len(part))
+			if !ok {
+				failed += len(part)
+			}
+		}
+	}
+	if failed > 0 {
+		return fmt.Errorf("alerts: %d alerts not re-posted to Alertmanager", failed)
+	}
+	return nil
+}

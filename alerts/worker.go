@@ -1,0 +1,344 @@
+package alerts
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/chainrisk/chainrisk/config"
+	"github.com/chainrisk/chainrisk/store"
+)
+
+// Delivery (SPEC §7, §15). The Worker polls the outbox for due notifications, oldest
+// first, and sends each destination's (channel key's) batch on a goroutine of its
+// own, at most Concurrency at once, so a slow or dead receiver holds up nobody else.
+// A notification is marked delivered only after its send returned ok: a worker
+// stopped mid-flight leaves it pending and the next one sends it again (receivers
+// de-duplicate on the Idempotency-Key). A failed attempt waits an exponential
+// backoff with full jitter (at least the receiver's Retry-After) and the
+// destination's later notifications wait behind it, so a receiver that comes back
+// gets them in order; a notification dies after max_attempts attempts or at the
+// first permanent refusal. Sends the notifiers did not make (rate limited by us,
+// not sent after an earlier failure of the batch) are not attempts.
+
+// WorkerOptions configure a Worker.
+type WorkerOptions struct {
+	Store store.Store
+	// Config returns the config in force: backoff, max_attempts, rate limits, host
+	// allow-list; required.
+	Config func() *config.Config
+	// Active gates delivery: only the leader replica delivers. nil means always.
+	Active func() bool
+	Logger *slog.Logger
+	// Clock is the time source for scheduling, signatures and rate limits; nil means
+	// the system clock.
+	Clock Clock
+	// HTTPClient sends the notifiers' requests (nil: their own); Timeout bounds one
+	// request (0: 10 s).
+	HTTPClient *http.Client
+	Timeout    time.Duration
+	// ResendInterval is the resend_alerts job's period (the endsAt of firing alerts
+	// posted to Alertmanager); 0 means 1 m.
+	ResendInterval time.Duration
+	// Limiter is shared by every notifier; nil gives the worker one of its own.
+	Limiter *Limiter
+	Metrics *Metrics
+	// PollInterval is how often the outbox is polled besides wake-ups; 0 means 1 s.
+	PollInterval time.Duration
+	// Concurrency bounds the destinations sent to at once; 0 means 16.
+	Concurrency int
+	// BatchSize bounds the notifications sent to one destination in one go (bots
+	// merge them into few messages); 0 means 20.
+	BatchSize int
+	// SendTimeout bounds one batch, rate-limit waits included; 0 means 30 s.
+	SendTimeout time.Duration
+	// Jitter returns a random duration in [0, n] nanoseconds; nil uses math/rand/v2.
+	Jitter func(n int64) int64
+}
+
+// Worker delivers the outbox.
+type Worker struct {
+	o    WorkerOptions
+	lim  *Limiter
+	wake chan struct{}
+	wg   sync.WaitGroup
+
+	mu   sync.Mutex
+	busy map[string]bool // channel keys being sent to
+	// A dispatch must not start a send from rows read before a send to the same
+	// destination finished (they may be delivered by now): each dispatch takes an
+	// epoch before it reads, and each finished send stamps its key with the epoch.
+	epoch     uint64
+	finished  map[string]uint64
+	notifiers map[string]Notifier
+	nfCfg     *config.Config // the config the notifiers were built with
+}
+
+// NewWorker returns a worker; Run starts it.
+func NewWorker(o WorkerOptions) *Worker {
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Clock == nil {
+		o.Clock = systemClock{}
+	}
+	if o.PollInterval <= 0 {
+		o.PollInterval = time.Second
+	}
+	if o.Concurrency <= 0 {
+		o.Concurrency = 16
+	}
+	if o.BatchSize <= 0 {
+		o.BatchSize = 20
+	}
+	if o.SendTimeout <= 0 {
+		o.SendTimeout = 30 * time.Second
+	}
+	if o.Jitter == nil {
+		o.Jitter = func(n int64) int64 { return rand.Int64N(n + 1) }
+	}
+	lim := o.Limiter
+	if lim == nil {
+		lim = NewLimiter(o.Clock)
+	}
+	return &Worker{o: o, lim: lim, wake: make(chan struct{}, 1), busy: map[string]bool{}, finished: map[string]uint64{}}
+}
+
+// Wake makes the worker poll now (new notifications were enqueued).
+func (w *Worker) Wake() {
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run delivers until ctx ends, then waits for the sends in flight to return. Those
+// cut short stay pending.
+func (w *Worker) Run(ctx context.Context) {
+	t := time.NewTimer(0)
+	defer t.Stop()
+	defer w.wg.Wait()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-w.wake:
+		case <-t.C:
+		}
+		if w.o.Active == nil || w.o.Active() {
+			w.dispatch(ctx)
+		}
+		t.Reset(w.o.PollInterval)
+	}
+}
+
+// dispatch reads the due notifications and starts a send for each destination that
+// is not busy, within the concurrency bound.
+func (w *Worker) dispatch(ctx context.Context) {
+	w.mu.Lock()
+	if len(w.finished) > 4096 {
+		w.finished = map[string]uint64{} // no dispatch is reading now: nothing stale to guard
+	}
+	w.epoch++
+	epoch := w.epoch
+	w.mu.Unlock()
+	rows, err := w.o.Store.DueNotifications(ctx, w.o.Clock.Now(), w.o.BatchSize, 4*w.o.Concurrency*w.o.BatchSize)
+	if err != nil {
+		if ctx.Err() == nil {
+			w.o.Logger.Warn("outbox: reading due notifications failed", "err", err)
+		}
+		return
+	}
+	var keys []string
+	groups := make(map[string][]store.OutboxEntry)
+	for _, r := range rows {
+		if groups[r.ChannelKey] == nil {
+			keys = append(keys, r.ChannelKey)
+		}
+		groups[r.ChannelKey] = append(groups[r.ChannelKey], r)
+	}
+	for _, key := range keys {
+		w.mu.Lock()
+		if w.busy[key] || w.finished[key] >= epoch || len(w.busy) >= w.o.Concurrency {
+			w.mu.Unlock()
+			continue
+		}
+		w.busy[key] = true
+		w.mu.Unlock()
+		w.wg.Go(func() {
+			w.send(ctx, groups[key])
+			w.mu.Lock()
+			delete(w.busy, key)
+			w.finished[key] = w.epoch
+			w.mu.Unlock()
+			w.Wake() // the destination may have more
+		})
+	}
+}
+
+// notifier returns the notifier of a destination, built once per config.
+func (w *Worker) notifier(key string, ch config.Channel) (Notifier, error) {
+	cfg := w.o.Config()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.nfCfg != cfg || len(w.notifiers) > 4096 {
+		w.notifiers, w.nfCfg = map[string]Notifier{}, cfg
+	}
+	if n := w.notifiers[key]; n != nil {
+		return n, nil
+	}
+	n, err := NewNotifier(ch, Options{
+		HTTPClient:     w.o.HTTPClient,
+		Timeout:        w.o.Timeout,
+		Logger:         w.o.Logger,
+		RateLimits:     cfg.Alerts.RateLimits,
+		Limiter:        w.lim,
+		HostAllowed:    cfg.Alerts.HostAllowed,
+		Clock:          w.o.Clock,
+		ResendInterval: w.o.ResendInterval,
+	})
+	if err != nil {
+		return nil, err
+	}
+	w.notifiers[key] = n
+	return n, nil
+}
+
+// send makes one attempt at a destination's batch and records the outcome of each
+// notification.
+func (w *Worker) send(ctx context.Context, rows []store.OutboxEntry) {
+	cfg := w.o.Config()
+	// Outcomes are recorded even when ctx ends now: a notification that went out must
+	// not go out again for want of its mark.
+	rec, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	kind := rows[0].ChannelType
+	fail := func(rows []store.OutboxEntry, why string) {
+		for _, r := range rows {
+			w.record(rec, r, Result{Err: errors.New(why)}, cfg, kind)
+		}
+	}
+	var spec channelSpec
+	if err := json.Unmarshal(rows[0].Channel, &spec); err != nil {
+		fail(rows, "unreadable channel config in the outbox")
+		return
+	}
+	nt, err := w.notifier(rows[0].ChannelKey, spec.channel())
+	if err != nil {
+		fail(rows, err.Error()) // NewNotifier shows URLs as scheme and host only
+		return
+	}
+	var batch []*Notification
+	var sent []store.OutboxEntry
+	for _, r := range rows {
+		n, err := decodeNotification(r.Payload)
+		if err != nil {
+			fail([]store.OutboxEntry{r}, "unreadable notification in the outbox")
+			continue
+		}
+		n.ID = r.ID
+		batch, sent = append(batch, n), append(sent, r)
+	}
+	if len(batch) == 0 {
+		return
+	}
+	sctx, scancel := context.WithTimeout(ctx, w.o.SendTimeout)
+	start := time.Now()
+	results := nt.Send(sctx, batch)
+	elapsed := time.Since(start)
+	scancel()
+	stopping := ctx.Err() != nil
+	var first error // the first failed attempt of the batch
+	for i, r := range results {
+		row := sent[i]
+		switch {
+		case r.OK():
+			w.o.Metrics.observeDelivery(kind, elapsed)
+			w.record(rec, row, r, cfg, kind)
+		case stopping:
+			// Cut short by shutdown: not the receiver's fault, not an attempt.
+		case first != nil && r.Err != first && errors.Is(r.Err, first):
+			// Not sent: an earlier notification of the batch failed first. It waits
+			// behind that one.
+		default:
+			var rl *RateLimitedError
+			if errors.As(r.Err, &rl) {
+				w.postpone(rec, row, r.RetryAfter)
+				continue
+			}
+			if first == nil {
+				first = r.Err
+			}
+			w.record(rec, row, r, cfg, kind)
+		}
+	}
+}
+
+// postpone moves a notification our own rate limiter held back, without counting an
+// attempt.
+func (w *Worker) postpone(ctx context.Context, r store.OutboxEntry, wait time.Duration) {
+	now := w.o.Clock.Now()
+	if err := w.o.Store.NotificationFailed(ctx, r.ID, r.Attempts, now.Add(max(wait, time.Second)), r.LastError, false, now); err != nil {
+		w.o.Logger.Warn("outbox: postponing a notification failed", "id", r.ID, "err", err)
+	}
+}
+
+// record writes the outcome of one attempt.
+func (w *Worker) record(ctx context.Context, r store.OutboxEntry, res Result, cfg *config.Config, kind string) {
+	now := w.o.Clock.Now()
+	attempts := r.Attempts + 1
+	log := w.o.Logger.With("id", r.ID, "alert", r.AlertID, "subscription", r.Subscription, "channel", kind,
+		"channel_index", r.ChannelIndex, "attempts", attempts)
+	if res.OK() {
+		if err := w.o.Store.NotificationDelivered(ctx, r.ID, attempts, now); err != nil {
+			log.Warn("outbox: a delivered notification could not be marked; it will be sent again", "err", err)
+		}
+		w.o.Metrics.count(kind, resultDelivered)
+		log.Debug("notification delivered")
+		return
+	}
+	maxAttempts := cfg.Alerts.MaxAttempts
+	if maxAttempts <= 0 {
+		maxAttempts = 12
+	}
+	dead := !res.Retryable || attempts >= maxAttempts
+	next := now
+	if !dead {
+		next = now.Add(max(w.backoff(cfg.Alerts.Backoff, attempts), res.RetryAfter))
+	}
+	msg := res.Err.Error()
+	if err := w.o.Store.NotificationFailed(ctx, r.ID, attempts, next, msg, dead, now); err != nil {
+		log.Warn("outbox: a failed attempt could not be recorded", "err", err)
+	}
+	if dead {
+		w.o.Metrics.count(kind, resultDead)
+		log.Error("notification dead-lettered", "err", msg, "retryable", res.Retryable)
+		return
+	}
+	w.o.Metrics.count(kind, resultFailed)
+	log.Warn("notification delivery failed; will retry", "err", msg, "next_attempt_at", next)
+}
+
+// backoff is the wait after the attempts-th failed attempt: full jitter over
+// initial × 2^(attempts−1), capped at max.
+func (w *Worker) backoff(b config.BackoffConfig, attempts int) time.Duration {
+	initial, ceiling := b.Initial, b.Max
+	if initial <= 0 {
+		initial = 10 * time.Second
+	}
+	if ceiling < initial {
+		ceiling = max(initial, 30*time.Minute)
+	}
+	d := ceiling
+	if attempts <= 40 {
+		if x := initial << (attempts - 1); x > 0 && x < ceiling {
+			d = x
+		}
+	}
+	return time.Duration(w.o.Jitter(int64(d)))
+}

@@ -1,0 +1,532 @@
+package alerts
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/chainrisk/chainrisk/config"
+	"github.com/chainrisk/chainrisk/store"
+)
+
+// hookReceiver is a webhook receiver that checks every signature with its own HMAC
+// code and keeps both the raw deliveries and the de-duplicated view (by
+// Idempotency-Key) a careful receiver would.
+type hookReceiver struct {
+	*httptest.Server
+	secret string
+	status func(n int) int // the answer to the n-th request (1-based)
+
+	mu      sync.Mutex
+	n       int
+	raw     []string          // Idempotency-Key of every request, in arrival order
+	ok      []string          // keys of the requests answered 2xx, in order
+	bodies  map[string][]byte // first accepted body per key
+	badSigs int
+}
+
+func newHookReceiver(t *testing.T, secret string, status func(n int) int) *hookReceiver {
+	t.Helper()
+	rv := &hookReceiver{secret: secret, status: status, bodies: map[string][]byte{}}
+	rv.Server = httptest.NewUnstartedServer(rv)
+	rv.Start()
+	t.Cleanup(rv.Close)
+	return rv
+}
+
+// verify recomputes the signature independently of the notifier's code.
+func verifySignature(secret string, h http.Header, body []byte) bool {
+	ts, sig := h.Get("X-Chainrisk-Timestamp"), h.Get("X-Chainrisk-Signature")
+	mac := hmac.New(sha256.New, []byte(secret))
+	io.WriteString(mac, ts+"."+string(body))
+	want := "sha256=" + hex.EncodeToString(mac.Sum(nil))
+	return ts != "" && hmac.Equal([]byte(sig), []byte(want))
+}
+
+func (rv *hookReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	key := r.Header.Get("Idempotency-Key")
+	rv.mu.Lock()
+	rv.n++
+	status := 200
+	if rv.status != nil {
+		status = rv.status(rv.n)
+	}
+	rv.raw = append(rv.raw, key)
+	good := verifySignature(rv.secret, r.Header, body)
+	if !good {
+		rv.badSigs++
+		status = http.StatusUnauthorized
+	}
+	if status/100 == 2 {
+		rv.ok = append(rv.ok, key)
+		if _, seen := rv.bodies[key]; !seen {
+			rv.bodies[key] = body
+		}
+	}
+	rv.mu.Unlock()
+	w.WriteHeader(status)
+}
+
+// unique returns the keys accepted, first acceptance order, without repeats.
+func (rv *hookReceiver) unique() []string {
+	rv.mu.Lock()
+	defer rv.mu.Unlock()
+	var out []string
+	for _, k := range rv.ok {
+		if !slices.Contains(out, k) {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// body returns the first accepted body of a key.
+func (rv *hookReceiver) body(key string) []byte {
+	rv.mu.Lock()
+	defer rv.mu.Unlock()
+	return rv.bodies[key]
+}
+
+// bad returns how many requests carried a bad signature.
+func (rv *hookReceiver) bad() int {
+	rv.mu.Lock()
+	defer rv.mu.Unlock()
+	return rv.badSigs
+}
+
+func (rv *hookReceiver) rawCount(key string) int {
+	rv.mu.Lock()
+	defer rv.mu.Unlock()
+	n := 0
+	for _, k := range rv.raw {
+		if k == key {
+			n++
+		}
+	}
+	return n
+}
+
+const hookSecret = "whsec-worker-test-0123"
+
+func hookChannel(base string) config.Channel {
+	return config.Channel{Type: config.ChannelWebhook, URL: config.Secret(base + "/hook?token=" + webhookToken), Secret: hookSecret}
+}
+
+// enqueue writes n notifications to ch into the outbox and returns their ids.
+func enqueue(t *testing.T, st store.Store, ch config.Channel, n int, prefix string, at time.Time) []string {
+	t.Helper()
+	a := &store.Alert{ID: "alert-" + prefix, Fingerprint: "grade_downgrade:" + castings.USCC + ":", Rule: "grade_downgrade",
+		USCC: castings.USCC}
+	changes := &store.AlertChanges{At: at}
+	var ids []string
+	for i := range n {
+		nt := firingDowngrade("en")
+		nt.ID = fmt.Sprintf("%s-%03d", prefix, i)
+		e, err := outboxEntry(nt, a, "", 0, ch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		changes.Notifications = append(changes.Notifications, e)
+		ids = append(ids, nt.ID)
+	}
+	if err := st.ApplyAlerts(context.Background(), changes); err != nil {
+		t.Fatal(err)
+	}
+	return ids
+}
+
+type workerSetup struct {
+	cfg     *config.Config
+	clock   Clock
+	metrics *Metrics
+	active  func() bool
+	timeout time.Duration
+}
+
+func newTestWorker(t *testing.T, st store.Store, ws workerSetup) *Worker {
+	t.Helper()
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	t.Cleanup(tr.CloseIdleConnections)
+	if ws.cfg == nil {
+		ws.cfg = config.Default()
+		ws.cfg.Alerts.Backoff = config.BackoffConfig{Initial: 5 * time.Millisecond, Max: 20 * time.Millisecond}
+	}
+	return NewWorker(WorkerOptions{Store: st, Config: func() *config.Config { return ws.cfg }, Logger: discardLogger(),
+		Clock: ws.clock, HTTPClient: &http.Client{Transport: tr}, Timeout: ws.timeout, Metrics: ws.metrics,
+		Active: ws.active, PollInterval: 10 * time.Millisecond, SendTimeout: time.Second})
+}
+
+// start runs the worker until the returned stop is called (or the test ends).
+func start(t *testing.T, w *Worker) (stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		w.Run(ctx)
+		close(done)
+	}()
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			<-done
+		})
+	}
+	t.Cleanup(stop)
+	return stop
+}
+
+func eventually(t *testing.T, within time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within %s", what, within)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func states(t *testing.T, st store.Store) map[string]store.OutboxEntry {
+	t.Helper()
+	list, err := st.Deliveries(context.Background(), store.DeliveryFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make(map[string]store.OutboxEntry)
+	for _, o := range list {
+		out[o.ID] = o
+	}
+	return out
+}
+
+func countState(t *testing.T, st store.Store, state string) int {
+	n := 0
+	for _, o := range states(t, st) {
+		if o.State == state {
+			n++
+		}
+	}
+	return n
+}
+
+// TestWorkerOutage: a receiver that answers 503, then refuses connections, then
+// comes back gets every notification, in order, exactly once in its de-duplicated
+// view and at least once in raw; nothing dies.
+func TestWorkerOutage(t *testing.T) {
+	eachStore(t, func(t *testing.T, st store.Store) {
+		reg := prometheus.NewRegistry()
+		mt := NewMetrics(reg, st)
+		rv := newHookReceiver(t, hookSecret, func(n int) int {
+			if n <= 4 {
+				return http.StatusServiceUnavailable
+			}
+			return http.StatusOK
+		})
+		// A second destination that is down (connection refused) at first.
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		downAddr := ln.Addr().String()
+		ln.Close()
+		ids := enqueue(t, st, hookChannel(rv.URL), 8, "a", time.Now())
+		downIDs := enqueue(t, st, hookChannel("http://"+downAddr), 3, "b", time.Now())
+		cfg := config.Default()
+		cfg.Alerts.Backoff = config.BackoffConfig{Initial: 5 * time.Millisecond, Max: 20 * time.Millisecond}
+		cfg.Alerts.MaxAttempts = 10000 // tiny backoffs: the outage must not outlast the attempts
+		w := newTestWorker(t, st, workerSetup{cfg: cfg, metrics: mt})
+		start(t, w)
+
+		eventually(t, 10*time.Second, "all delivered to the 503 receiver", func() bool { return len(rv.unique()) == len(ids) })
+		if got := rv.unique(); !slices.Equal(got, ids) {
+			t.Errorf("first deliveries in order %v, want %v", got, ids)
+		}
+		if n := rv.bad(); n > 0 {
+			t.Errorf("%d bad signatures", n)
+		}
+		for _, id := range ids {
+			if rv.rawCount(id) < 1 {
+				t.Errorf("%s never arrived", id)
+			}
+		}
+		if rv.rawCount(ids[0]) != 5 {
+			t.Errorf("the first notification arrived %d times, want 5 (4 × 503, then 200)", rv.rawCount(ids[0]))
+		}
+		var body webhookBody
+		if err := json.Unmarshal(rv.body(ids[3]), &body); err != nil || body.ID != ids[3] || body.Subject.USCC != castings.USCC || body.Tier != 2 {
+			t.Errorf("body of %s: %+v, %v", ids[3], body, err)
+		}
+
+		// The refused destination is retried meanwhile; bring it up.
+		time.Sleep(50 * time.Millisecond)
+		for _, o := range states(t, st) {
+			if strings.HasPrefix(o.ID, "b-") && o.State != store.DeliveryPending {
+				t.Errorf("%s is %s while its receiver is down", o.ID, o.State)
+			}
+		}
+		l2, err := net.Listen("tcp", downAddr)
+		if err != nil {
+			t.Skipf("cannot listen on %s again: %v", downAddr, err)
+		}
+		back := &hookReceiver{secret: hookSecret, bodies: map[string][]byte{}}
+		back.Server = &httptest.Server{Listener: l2, Config: &http.Server{Handler: back}}
+		back.Start()
+		t.Cleanup(back.Close)
+		eventually(t, 10*time.Second, "the refused destination drains", func() bool { return len(back.unique()) == len(downIDs) })
+		if got := back.unique(); !slices.Equal(got, downIDs) {
+			t.Errorf("after coming back: %v, want %v", got, downIDs)
+		}
+		eventually(t, 5*time.Second, "all marked delivered", func() bool {
+			return countState(t, st, store.DeliveryDelivered) == len(ids)+len(downIDs)
+		})
+		if n := countState(t, st, store.DeliveryDead); n != 0 {
+			t.Errorf("%d dead", n)
+		}
+		if v := testutil.ToFloat64(mt.notifications.WithLabelValues("webhook", "delivered")); v != float64(len(ids)+len(downIDs)) {
+			t.Errorf("delivered counter %v", v)
+		}
+		if v := testutil.ToFloat64(mt.notifications.WithLabelValues("webhook", "failed")); v < 5 {
+			t.Errorf("failed counter %v, want ≥ 5", v)
+		}
+	})
+}
+
+// TestWorkerDeadLetters: a notification dies after max_attempts retryable failures
+// or at once on a permanent refusal; the destination's next ones go on.
+func TestWorkerDeadLetters(t *testing.T) {
+	eachStore(t, func(t *testing.T, st store.Store) {
+		reg := prometheus.NewRegistry()
+		mt := NewMetrics(reg, st)
+		cfg := config.Default()
+		cfg.Alerts.MaxAttempts = 3
+		cfg.Alerts.Backoff = config.BackoffConfig{Initial: time.Millisecond, Max: 5 * time.Millisecond}
+		down := newHookReceiver(t, hookSecret, func(int) int { return http.StatusServiceUnavailable })
+		refuses := newHookReceiver(t, hookSecret, func(n int) int {
+			if n == 1 {
+				return http.StatusBadRequest
+			}
+			return http.StatusOK
+		})
+		downIDs := enqueue(t, st, hookChannel(down.URL), 2, "down", time.Now())
+		refIDs := enqueue(t, st, hookChannel(refuses.URL), 2, "ref", time.Now())
+		w := newTestWorker(t, st, workerSetup{cfg: cfg, metrics: mt})
+		stop := start(t, w)
+		eventually(t, 10*time.Second, "both of the down receiver's notifications dead", func() bool {
+			return countState(t, st, store.DeliveryDead) == 3
+		})
+		stop()
+		all := states(t, st)
+		for _, id := range downIDs {
+			if o := all[id]; o.State != store.DeliveryDead || o.Attempts != 3 || !strings.Contains(o.LastError, "HTTP 503") ||
+				strings.Contains(o.LastError, webhookToken) || down.rawCount(id) != 3 {
+				t.Errorf("%s: %+v, %d requests", id, o, down.rawCount(id))
+			}
+		}
+		if o := all[refIDs[0]]; o.State != store.DeliveryDead || o.Attempts != 1 || !strings.Contains(o.LastError, "HTTP 400") {
+			t.Errorf("refused: %+v", o)
+		}
+		if o := all[refIDs[1]]; o.State != store.DeliveryDelivered {
+			t.Errorf("the one after the refused one: %+v", o)
+		}
+		if v := testutil.ToFloat64(mt.notifications.WithLabelValues("webhook", "dead")); v != 3 {
+			t.Errorf("dead counter %v", v)
+		}
+		if err := testutil.GatherAndCompare(reg, strings.NewReader(`
+# HELP chainrisk_outbox_dead Notifications dead-lettered after max_attempts or a permanent refusal.
+# TYPE chainrisk_outbox_dead gauge
+chainrisk_outbox_dead 3
+`), "chainrisk_outbox_dead"); err != nil {
+			t.Error(err)
+		}
+	})
+}
+
+// TestWorkerKilledMidFlight: the worker stopped while a receiver holds a request
+// leaves the notification pending; the next worker sends it again, so nothing is
+// lost (the receiver sees the same Idempotency-Key twice).
+func TestWorkerKilledMidFlight(t *testing.T) {
+	eachStore(t, func(t *testing.T, st store.Store) {
+		arrived := make(chan struct{}, 10)
+		release := make(chan struct{})
+		var mu sync.Mutex
+		var keys []string
+		first := true
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			io.Copy(io.Discard, r.Body)
+			mu.Lock()
+			keys = append(keys, r.Header.Get("Idempotency-Key"))
+			hold := first
+			first = false
+			mu.Unlock()
+			arrived <- struct{}{}
+			if hold {
+				<-release
+			}
+		}))
+		t.Cleanup(srv.Close)
+		t.Cleanup(func() {
+			select {
+			case <-release:
+			default:
+				close(release)
+			}
+		})
+		ids := enqueue(t, st, hookChannel(srv.URL), 2, "k", time.Now())
+		w := newTestWorker(t, st, workerSetup{timeout: time.Minute})
+		stop := start(t, w)
+		<-arrived
+		stop() // killed mid-flight
+		all := states(t, st)
+		for _, id := range ids {
+			if o := all[id]; o.State != store.DeliveryPending || o.Attempts != 0 {
+				t.Errorf("after the kill %s: %+v", id, o)
+			}
+		}
+		close(release)
+		w2 := newTestWorker(t, st, workerSetup{})
+		start(t, w2)
+		eventually(t, 10*time.Second, "delivered after the restart", func() bool {
+			return countState(t, st, store.DeliveryDelivered) == 2
+		})
+		mu.Lock()
+		defer mu.Unlock()
+		if keys[0] != ids[0] || slices.Index(keys[1:], ids[0]) < 0 || !slices.Contains(keys, ids[1]) {
+			t.Errorf("requests %v", keys)
+		}
+	})
+}
+
+// TestWorkerSlowChannelBlocksNobody: a receiver that holds its request does not delay
+// another destination.
+func TestWorkerSlowChannelBlocksNobody(t *testing.T) {
+	st := openSQLite(t)
+	release := make(chan struct{})
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		<-release
+	}))
+	t.Cleanup(slow.Close)
+	t.Cleanup(func() { close(release) })
+	fast := newHookReceiver(t, hookSecret, nil)
+	enqueue(t, st, hookChannel(slow.URL), 3, "slow", time.Now())
+	fastIDs := enqueue(t, st, hookChannel(fast.URL), 3, "fast", time.Now())
+	w := newTestWorker(t, st, workerSetup{timeout: time.Minute})
+	stop := start(t, w)
+	eventually(t, 5*time.Second, "the fast destination served", func() bool { return len(fast.unique()) == len(fastIDs) })
+	release <- struct{}{}
+	stop()
+}
+
+// TestWorkerBatchesRateLimitedBot: notifications held back by a robot's rate limit
+// are not attempts, and go out together in one message when the limit allows.
+func TestWorkerBatchesRateLimitedBot(t *testing.T) {
+	st := openSQLite(t)
+	clock := &fakeClock{now: time.Now()}
+	var mu sync.Mutex
+	var msgs []string
+	bot := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		msgs = append(msgs, string(b))
+		mu.Unlock()
+		io.WriteString(w, `{"errcode":0,"errmsg":"ok"}`)
+	}))
+	t.Cleanup(bot.Close)
+	cfg := config.Default()
+	cfg.Alerts.RateLimits.WeCom = []config.Rate{{Count: 1, Per: time.Minute}}
+	ch := config.Channel{Type: config.ChannelWeCom, URL: config.Secret(bot.URL + "/cgi-bin/webhook/send?key=" + wecomKey)}
+	enqueue(t, st, ch, 1, "first", clock.Now())
+	w := newTestWorker(t, st, workerSetup{cfg: cfg, clock: clock})
+	start(t, w)
+	eventually(t, 5*time.Second, "the first message", func() bool { return countState(t, st, store.DeliveryDelivered) == 1 })
+	ids := enqueue(t, st, ch, 3, "more", clock.Now())
+	w.Wake()
+	eventually(t, 5*time.Second, "the rest postponed by the limiter", func() bool {
+		all := states(t, st)
+		for _, id := range ids {
+			if o := all[id]; !o.NextAttemptAt.After(clock.Now()) || o.Attempts != 0 {
+				return false
+			}
+		}
+		return true
+	})
+	clock.Advance(61 * time.Second)
+	w.Wake()
+	eventually(t, 5*time.Second, "the rest delivered", func() bool { return countState(t, st, store.DeliveryDelivered) == 4 })
+	mu.Lock()
+	defer mu.Unlock()
+	if len(msgs) != 2 || !strings.Contains(msgs[1], "（3 条）") && !strings.Contains(msgs[1], "(3)") {
+		t.Errorf("messages: %d, the second: %.300s", len(msgs), msgs[len(msgs)-1])
+	}
+}
+
+// TestWorkerOnlyOnTheLeader: a follower delivers nothing.
+func TestWorkerOnlyOnTheLeader(t *testing.T) {
+	st := openSQLite(t)
+	rv := newHookReceiver(t, hookSecret, nil)
+	var leader sync.Map
+	enqueue(t, st, hookChannel(rv.URL), 1, "l", time.Now())
+	w := newTestWorker(t, st, workerSetup{active: func() bool { _, ok := leader.Load("me"); return ok }})
+	start(t, w)
+	time.Sleep(100 * time.Millisecond)
+	if n := len(rv.unique()); n != 0 {
+		t.Fatalf("a follower delivered %d", n)
+	}
+	leader.Store("me", true)
+	eventually(t, 5*time.Second, "delivered once leading", func() bool { return len(rv.unique()) == 1 })
+}
+
+// TestBackoff: full jitter over initial × 2^(attempts−1), capped at max.
+func TestBackoff(t *testing.T) {
+	w := NewWorker(WorkerOptions{Jitter: func(n int64) int64 { return n }}) // the ceiling itself
+	b := config.BackoffConfig{Initial: 10 * time.Second, Max: 30 * time.Minute}
+	for attempts, want := range map[int]time.Duration{1: 10 * time.Second, 2: 20 * time.Second, 4: 80 * time.Second,
+		8: 1280 * time.Second, 9: 30 * time.Minute, 12: 30 * time.Minute, 200: 30 * time.Minute} {
+		if got := w.backoff(b, attempts); got != want {
+			t.Errorf("backoff after %d attempts = %s, want %s", attempts, got, want)
+		}
+	}
+	w = NewWorker(WorkerOptions{})
+	for range 100 {
+		if d := w.backoff(b, 3); d < 0 || d > 40*time.Second {
+			t.Fatalf("jittered backoff %s outside [0, 40s]", d)
+		}
+	}
+}
+
+// TestWorkerHonoursRetryAfter: a receiver's Retry-After pushes the next attempt back
+// beyond the backoff.
+func TestWorkerHonoursRetryAfter(t *testing.T) {
+	st := openSQLite(t)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Retry-After", "120")
+		w.WriteHeader(http.StatusTooManyRequests)
+	}))
+	t.Cleanup(srv.Close)
+	ids := enqueue(t, st, hookChannel(srv.URL), 1, "ra", time.Now())
+	w := newTestWorker(t, st, workerSetup{})
+	stop := start(t, w)
+	eventually(t, 5*time.Second, "one attempt", func() bool { return states(t, st)[ids[0]].Attempts == 1 })
+	stop()
+	o := states(t, st)[ids[0]]
+	if wait := time.Until(o.NextAttemptAt); o.State != store.DeliveryPending || wait < 110*time.Second || wait > 121*time.Second {
+		t.Errorf("after a 429 with Retry-After 120: %+v (next in %s)", o, wait)
+	}
+}

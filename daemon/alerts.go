@@ -1,0 +1,73 @@
+package daemon
+
+import (
+	"context"
+	"time"
+
+	"github.com/chainrisk/chainrisk/alerts"
+	"github.com/chainrisk/chainrisk/config"
+)
+
+// The alert pipeline (SPEC §7): the manager evaluates the rules after every scan (as
+// the engine's observer, on the leader only, since only the leader scans) and writes
+// alert changes with their notifications to the outbox; the worker delivers the
+// outbox on the leader; the resend_alerts job repeats and refreshes.
+
+// newAlerts builds the pipeline and hooks the rules into the engine. New calls it
+// once the engine and the election exist.
+func (d *Daemon) newAlerts() {
+	cfg := d.cfg.Load()
+	clock := daemonClock{now: d.opts.Now}
+	log := d.log.With("component", "alerts")
+	d.outbox = alerts.NewWorker(alerts.WorkerOptions{
+		Store:          d.store,
+		Config:         d.cfg.Load,
+		Active:         d.elect.IsLeader,
+		Logger:         log,
+		Clock:          clock,
+		ResendInterval: resendInterval(cfg),
+		Metrics:        alerts.NewMetrics(d.reg, d.store),
+	})
+	d.alerts = alerts.NewManager(alerts.ManagerOptions{Store: d.store, Config: d.cfg.Load, Logger: log,
+		Clock: clock, Worker: d.outbox})
+	d.engine.Observe(d.alerts.Observe)
+}
+
+// Alerts is the alert pipeline: the API lists and acknowledges alerts, manages
+// silences and subscriptions, and lists deliveries through it.
+func (d *Daemon) Alerts() *alerts.Manager { return d.alerts }
+
+// resendAlerts is the resend_alerts cron job.
+func (d *Daemon) resendAlerts(ctx context.Context) error {
+	return d.alerts.Resend(ctx, d.engine.State())
+}
+
+// resendInterval is the period of the resend_alerts job: the gap between its next
+// two runs (1 m when it is not scheduled).
+func resendInterval(cfg *config.Config) time.Duration {
+	sched, err := config.ParseSchedule(cfg.Schedule.ResendAlerts, cfg.Schedule.Location())
+	if cfg.Schedule.ResendAlerts == "" || err != nil {
+		return time.Minute
+	}
+	first := sched.Next(time.Now())
+	if gap := sched.Next(first).Sub(first); gap > 0 {
+		return gap
+	}
+	return time.Minute
+}
+
+// daemonClock is the daemon's clock (Options.Now) as the alerts package wants it.
+type daemonClock struct{ now func() time.Time }
+
+func (c daemonClock) Now() time.Time { return c.now() }
+
+func (daemonClock) Sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
