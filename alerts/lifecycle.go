@@ -38,6 +38,10 @@ type ManagerOptions struct {
 	// Worker, when set, is woken when notifications were enqueued, and its notifiers
 	// post the Alertmanager refreshes of Resend.
 	Worker *Worker
+	// AnnounceFirst announces what the first scan on an empty store finds instead of
+	// recording it as a quiet baseline. chainriskd -demo sets it: its data was just
+	// loaded to be shown.
+	AnnounceFirst bool
 }
 
 // Manager evaluates the alert rules after each scan and runs the alert lifecycle:
@@ -50,6 +54,8 @@ type Manager struct {
 	log    *slog.Logger
 	clock  Clock
 	worker *Worker
+	// announceFirst: see ManagerOptions.AnnounceFirst.
+	announceFirst bool
 
 	mu sync.Mutex // one evaluation or resend at a time
 	// firing caches the firing alerts; nil means "read the store", which every full
@@ -68,7 +74,8 @@ func NewManager(o ManagerOptions) *Manager {
 	if o.Clock == nil {
 		o.Clock = systemClock{}
 	}
-	return &Manager{st: o.Store, cfg: o.Config, log: o.Logger, clock: o.Clock, worker: o.Worker}
+	return &Manager{st: o.Store, cfg: o.Config, log: o.Logger, clock: o.Clock, worker: o.Worker,
+		announceFirst: o.AnnounceFirst}
 }
 
 // AlertID is the id of the alert with a fingerprint: 16 hex characters of its
@@ -190,7 +197,7 @@ func (m *Manager) Observe(ctx context.Context, prev, next *monitor.State, sc *st
 			if err != nil {
 				return fmt.Errorf("alerts: %w", err)
 			}
-			e.baseline = len(any) == 0
+			e.baseline = len(any) == 0 && !m.announceFirst
 		}
 	} else {
 		e.sameIDs = next.Snap == prev.Snap || next.Snap.Extends(prev.Snap)

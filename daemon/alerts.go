@@ -17,6 +17,10 @@ import (
 // once the engine and the election exist.
 func (d *Daemon) newAlerts() {
 	cfg := d.cfg.Load()
+	if d.opts.Demo {
+		cfg = withDemoSubscription(cfg)
+		d.cfg.Store(cfg)
+	}
 	clock := daemonClock{now: d.opts.Now}
 	log := d.log.With("component", "alerts")
 	d.outbox = alerts.NewWorker(alerts.WorkerOptions{
@@ -29,7 +33,7 @@ func (d *Daemon) newAlerts() {
 		Metrics:        alerts.NewMetrics(d.reg, d.store),
 	})
 	d.alerts = alerts.NewManager(alerts.ManagerOptions{Store: d.store, Config: d.cfg.Load, Logger: log,
-		Clock: clock, Worker: d.outbox})
+		Clock: clock, Worker: d.outbox, AnnounceFirst: d.opts.Demo})
 	d.engine.Observe(d.alerts.Observe)
 }
 
@@ -70,4 +74,20 @@ func (daemonClock) Sleep(ctx context.Context, d time.Duration) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// withDemoSubscription gives -demo a subscriber when the config names none: every
+// alert, to the log channel, so the demo's warnings show in the daemon's output.
+func withDemoSubscription(cfg *config.Config) *config.Config {
+	if len(cfg.Alerts.Subscriptions) > 0 {
+		return cfg
+	}
+	c := *cfg
+	sub := config.Subscription{Name: "demo", Subscriber: "demo", Scope: config.Scope{Kind: config.ScopeAll},
+		MinSeverity: "info", Channels: []config.Channel{{Type: config.ChannelLog}}}
+	if err := c.NormalizeSubscription(&sub); err != nil {
+		return cfg
+	}
+	c.Alerts.Subscriptions = []config.Subscription{sub}
+	return &c
 }

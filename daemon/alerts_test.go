@@ -104,3 +104,31 @@ func TestAlertPipelineWired(t *testing.T) {
 func alertsQuery(uscc string) alerts.AlertQuery {
 	return alerts.AlertQuery{USCC: uscc, State: "firing"}
 }
+
+// The demo announces what its first scan finds to the log channel: its alerts are
+// visible at once, and delivered.
+func TestDemoAnnouncesAlerts(t *testing.T) {
+	cfg := config.Default()
+	cfg.DataDir = t.TempDir()
+	d, stop := start(t, cfg, true)
+	defer stop()
+	ctx := context.Background()
+	firing, err := d.Alerts().Alerts(ctx, alerts.AlertQuery{State: "firing"})
+	if err != nil || len(firing) == 0 {
+		t.Fatalf("firing alerts after the demo's first scan: %d, %v", len(firing), err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		done, err := d.Alerts().Deliveries(ctx, alerts.DeliveryQuery{State: "delivered", Subscription: "demo", Limit: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(done) >= len(firing) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d demo notifications delivered to the log", len(done), len(firing))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
