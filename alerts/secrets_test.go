@@ -45,7 +45,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 		},
 		"redirect": func(kind string) func(http.ResponseWriter, *http.Request, []byte) {
 			return func(w http.ResponseWriter, r *http.Request, _ []byte) {
-				http.Redirect(w, r, "http://127.0.0.1:1/x?"+url.QueryEscape(echo(kind, r)), 302)
+				http.Redirect(w, r, "http://127.0.0.1:1/x?"+url.QueryEscape(echo(kind, r)), http.StatusFound)
 			}
 		},
 		"hang": func(string) func(http.ResponseWriter, *http.Request, []byte) {
