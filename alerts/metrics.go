@@ -45,6 +45,7 @@ func NewMetrics(reg prometheus.Registerer, st store.Store) *Metrics {
 		}, []string{"result"}),
 	}
 	for _, ch := range config.ChannelTypes {
+		m.duration.WithLabelValues(ch) // present from the first scrape, for dashboards
 		for _, r := range []string{resultDelivered, resultFailed, resultDead} {
 			m.notifications.WithLabelValues(ch, r)
 		}
