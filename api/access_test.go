@@ -35,8 +35,11 @@ func TestAccessMatrix(t *testing.T) {
 		if h.scopeA[h.leaderB] || !h.scopeB[h.leaderA] {
 			t.Fatal("the demo changed: the soybean leader should be in the dairy chain, not the reverse")
 		}
+		fx := h.alertFixtures()
 		const (
 			ok   = http.StatusOK
+			cre  = http.StatusCreated
+			del  = http.StatusNoContent
 			acc  = http.StatusAccepted
 			unau = http.StatusUnauthorized
 			forb = http.StatusForbidden
@@ -44,6 +47,7 @@ func TestAccessMatrix(t *testing.T) {
 		)
 		// want gives the status of admin, ingest, analyst, tenantA, tenantB; none,
 		// bad and revoked tokens always get 401 (but on the open document).
+		// "{role}" in a call's path or body names the caller.
 		type call struct {
 			name string
 			r    req
@@ -79,6 +83,36 @@ func TestAccessMatrix(t *testing.T) {
 				[5]int{acc, acc, forb, forb, forb}},
 			{"rescan status", req{method: "GET", path: "/api/v1/rescans/1"}, [5]int{ok, ok, ok, forb, forb}},
 			{"scans", req{method: "GET", path: "/api/v1/scans"}, [5]int{ok, ok, ok, forb, forb}},
+
+			{"alerts", req{method: "GET", path: "/api/v1/alerts"}, [5]int{ok, forb, ok, ok, ok}},
+			{"alerts of chain A", req{method: "GET", path: "/api/v1/alerts?leader=" + h.leaderA}, [5]int{ok, forb, ok, ok, nf}},
+			{"alerts of a firm in B", req{method: "GET", path: "/api/v1/alerts?uscc=" + inB}, [5]int{ok, forb, ok, nf, ok}},
+			{"alert in A", req{method: "GET", path: "/api/v1/alerts/" + fx.alertA}, [5]int{ok, forb, ok, ok, nf}},
+			{"alert in B", req{method: "GET", path: "/api/v1/alerts/" + fx.alertB}, [5]int{ok, forb, ok, nf, ok}},
+			// The chain_risk alert of leader A, which lies in B's chain, is A's to read.
+			{"chain alert of A", req{method: "GET", path: "/api/v1/alerts/" + fx.chainA}, [5]int{ok, forb, ok, ok, nf}},
+			{"ack in A", req{method: "POST", path: "/api/v1/alerts/" + fx.alertA + "/ack", ctype: "application/json",
+				body: `{"comment":"seen by {role}"}`}, [5]int{ok, forb, ok, ok, nf}},
+			{"ack in B", req{method: "POST", path: "/api/v1/alerts/" + fx.alertB + "/ack"}, [5]int{ok, forb, ok, nf, ok}},
+			{"silences", req{method: "GET", path: "/api/v1/silences"}, [5]int{ok, forb, ok, forb, forb}},
+			{"silence", req{method: "POST", path: "/api/v1/silences", ctype: "application/json",
+				body: `{"matchers":[{"name":"uscc","op":"=","value":"` + inA + `"}],"duration":"1h"}`}, [5]int{cre, forb, cre, forb, forb}},
+			{"one silence", req{method: "GET", path: "/api/v1/silences/" + fx.silence}, [5]int{ok, forb, ok, forb, forb}},
+			{"expire silence", req{method: "DELETE", path: "/api/v1/silences/" + fx.silence}, [5]int{ok, forb, ok, forb, forb}},
+			{"subscriptions", req{method: "GET", path: "/api/v1/subscriptions"}, [5]int{ok, forb, ok, ok, ok}},
+			{"subscribe to chain A", req{method: "POST", path: "/api/v1/subscriptions", ctype: "application/json",
+				body: subscriptionBody("m-{role}", h.leaderA)}, [5]int{cre, forb, forb, cre, forb}},
+			{"subscription of A", req{method: "GET", path: "/api/v1/subscriptions/" + fx.subA}, [5]int{ok, forb, ok, ok, nf}},
+			{"config subscription", req{method: "GET", path: "/api/v1/subscriptions/" + configSubscription}, [5]int{ok, forb, ok, nf, nf}},
+			{"replace subscription of A", req{method: "PUT", path: "/api/v1/subscriptions/" + fx.subA, ctype: "application/json",
+				body: subscriptionBody("", h.leaderA)}, [5]int{ok, forb, forb, ok, nf}},
+			{"delete subscription of A", req{method: "DELETE", path: "/api/v1/subscriptions/doomed"}, [5]int{del, forb, forb, del, nf}},
+			{"deliveries", req{method: "GET", path: "/api/v1/deliveries?limit=1000"}, [5]int{ok, forb, ok, ok, ok}},
+		}
+		// before runs before each caller's request of a call: it recreates what the
+		// previous caller deleted.
+		before := map[string]func(){
+			"delete subscription of A": func() { h.subscribe(h.leaderA, "doomed", h.leaderA) },
 		}
 		for _, k := range credit.Kinds {
 			calls = append(calls, call{"ingest " + string(k),
@@ -114,6 +148,11 @@ func TestAccessMatrix(t *testing.T) {
 				}
 				r := c.r
 				r.token = role
+				r.path = strings.ReplaceAll(r.path, "{role}", role)
+				r.body = strings.ReplaceAll(r.body, "{role}", role)
+				if f := before[c.name]; f != nil {
+					f()
+				}
 				w := h.do(r)
 				if w.Code != want {
 					t.Errorf("%s as %s: status %d, want %d: %.300s", c.name, role, w.Code, want, w.Body.String())

@@ -15,6 +15,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/chainrisk/chainrisk/alerts"
 	"github.com/chainrisk/chainrisk/config"
 	"github.com/chainrisk/chainrisk/credit"
 	"github.com/chainrisk/chainrisk/demo"
@@ -30,22 +31,37 @@ import (
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 // testBackend is the daemon's part for the API tests: a real store holding the demo
-// dataset, a real engine, ingest with an incremental scan, and synchronous rescans.
+// dataset, a real engine with the alert rules, ingest with an incremental scan, and
+// synchronous rescans. Notifications stay in the outbox (no worker delivers them).
 type testBackend struct {
-	st    store.Store
-	eng   *monitor.Engine
-	cfg   *config.Config
-	clock time.Time
+	st     store.Store
+	eng    *monitor.Engine
+	alerts *alerts.Manager
+	cfg    *config.Config
+	clock  time.Time
 	// ingestHook, when set, runs inside Ingest before the import (to hold a slot).
 	ingestHook func()
 }
 
-func (b *testBackend) State() *monitor.State  { return b.eng.State() }
-func (b *testBackend) Store() store.Store     { return b.st }
-func (b *testBackend) Config() *config.Config { return b.cfg }
-func (b *testBackend) now() time.Time         { return b.clock }
+func (b *testBackend) State() *monitor.State   { return b.eng.State() }
+func (b *testBackend) Store() store.Store      { return b.st }
+func (b *testBackend) Config() *config.Config  { return b.cfg }
+func (b *testBackend) Alerts() *alerts.Manager { return b.alerts }
+
+// Now is the clock of everything in the tests; with Sleep the backend is the alert
+// pipeline's clock too.
+func (b *testBackend) Now() time.Time { return b.clock }
+func (b *testBackend) Sleep(ctx context.Context, d time.Duration) error {
+	select {
+	case <-time.After(d):
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
 func (b *testBackend) validator() *credit.Validator {
-	return &credit.Validator{Catalogue: b.cfg.Catalogue(), AcceptBadChecksums: b.cfg.Ingest.AcceptBadChecksums, Now: b.now}
+	return &credit.Validator{Catalogue: b.cfg.Catalogue(), AcceptBadChecksums: b.cfg.Ingest.AcceptBadChecksums, Now: b.Now}
 }
 
 func (b *testBackend) Ingest(ctx context.Context, kind credit.Kind, format ingest.Format, body io.Reader, strict bool, trigger string) (ingest.Summary, error) {
@@ -88,7 +104,20 @@ type harness struct {
 	all     []string          // every demo USCC
 	scopeA  map[string]bool   // tenant A's chain
 	scopeB  map[string]bool
+	// secrets must never appear in an answer: do checks every one.
+	secrets []string
 }
+
+// The config file's subscription of the harness: every alert to a webhook whose URL
+// carries a key and which signs with a secret; neither may ever be served.
+const (
+	configSubscription = "ops-webhook"
+	webhookURLKey      = "ROBOTKEY-7f3a9c"
+	webhookSecret      = "WEBHOOK-SECRET-d41e8b"
+	// The channel of the tenants' subscriptions (subscriptionBody).
+	tenantHookKey    = "TENANTKEY-0c72e5"
+	tenantHookSecret = "TENANT-SECRET-9b18fa"
+)
 
 const (
 	soybeanLeader = "黑龙江松花江大豆产业集团股份有限公司"
@@ -124,6 +153,13 @@ func newHarness(t *testing.T, kind string, opts Options) *harness {
 	ctx := context.Background()
 	st := openStore(t, kind)
 	cfg := config.Default()
+	sub := config.Subscription{Name: configSubscription, Subscriber: "risk-office", Scope: config.Scope{Kind: config.ScopeAll},
+		Channels: []config.Channel{{Type: config.ChannelWebhook, URL: config.Secret("https://hooks.example.com/notify?key=" + webhookURLKey),
+			Secret: webhookSecret}}}
+	if err := cfg.NormalizeSubscription(&sub); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Alerts.Subscriptions = []config.Subscription{sub}
 	b := &testBackend{st: st, cfg: cfg, clock: demo.AnchorTime()}
 	var inputs []ingest.Input
 	for _, k := range credit.Kinds {
@@ -139,14 +175,23 @@ func newHarness(t *testing.T, kind string, opts Options) *harness {
 		t.Fatalf("demo: %v %v", err, sum.Errors)
 	}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	b.eng = monitor.NewEngine(monitor.EngineOptions{Store: st, Params: monitor.ParamsFromConfig(cfg), Logger: quiet, Now: b.now})
+	b.eng = monitor.NewEngine(monitor.EngineOptions{Store: st, Params: monitor.ParamsFromConfig(cfg), Logger: quiet, Now: b.Now})
+	// As with chainriskd -demo, the first scan announces its alerts: the outbox has
+	// deliveries to list.
+	b.alerts = alerts.NewManager(alerts.ManagerOptions{Store: st, Config: func() *config.Config { return b.cfg },
+		Logger: quiet, Clock: b, AnnounceFirst: true})
+	b.eng.Observe(b.alerts.Observe)
 	if _, err := b.eng.Run(ctx, monitor.Request{Kind: monitor.ScanFull, Trigger: "startup"}); err != nil {
 		t.Fatal(err)
 	}
 	if opts.Logger == nil {
 		opts.Logger = quiet
 	}
-	h := &harness{t: t, b: b, s: NewServer(b, opts), mux: http.NewServeMux(), tokens: map[string]string{}}
+	if opts.Now == nil {
+		opts.Now = b.Now // the alert pipeline's clock, as in the daemon
+	}
+	h := &harness{t: t, b: b, s: NewServer(b, opts), mux: http.NewServeMux(), tokens: map[string]string{},
+		secrets: []string{webhookURLKey, webhookSecret, tenantHookKey, tenantHookSecret}}
 	h.s.Register(h.mux)
 
 	state := b.State()
@@ -237,6 +282,11 @@ func (h *harness) do(r req) *httptest.ResponseRecorder {
 	}
 	w := httptest.NewRecorder()
 	h.mux.ServeHTTP(w, hr)
+	for _, secret := range h.secrets {
+		if strings.Contains(w.Body.String(), secret) {
+			h.t.Errorf("%s %s as %s: the answer holds the secret %q", r.method, r.path, r.token, secret)
+		}
+	}
 	return w
 }
 

@@ -358,7 +358,7 @@ func TestControlEndpoints(t *testing.T) {
 			t.Errorf("rescan: %+v, Location %q", r, w.Header().Get("Location"))
 		}
 		var raw json.RawMessage
-		w = h.call(req{method: "GET", path: fmt.Sprintf("/api/v1/rescans/%d", r.ID), token: "analyst"}, 200, &raw)
+		h.call(req{method: "GET", path: fmt.Sprintf("/api/v1/rescans/%d", r.ID), token: "analyst"}, 200, &raw)
 		h.conforms("GET /api/v1/rescans/{id}", 200, raw)
 		hasKeys(t, "rescan", raw, "id", "scope", "trigger", "status", "progress", "started_at", "finished_at", "error")
 		var sc struct {
@@ -439,7 +439,7 @@ func TestIngestEndpoints(t *testing.T) {
 			t.Error("no incremental scan after the ingest")
 		}
 		// Strict: nothing is committed.
-		w = h.call(req{method: "POST", path: "/api/v1/events?strict=true", token: "admin", ctype: "text/csv",
+		h.call(req{method: "POST", path: "/api/v1/events?strict=true", token: "admin", ctype: "text/csv",
 			body: badEvents(h, "STRICT")}, http.StatusUnprocessableEntity, &sum)
 		if sum.Accepted != 0 || sum.Rejected != 3 || sum.Committed || hasEvent(h.leaderA, "STRICT-1") {
 			t.Errorf("strict: %+v", sum)

@@ -235,7 +235,7 @@ func TestEnsureDemoToken(t *testing.T) {
 // Routes mounted with Handle get the same auth and roles, and the caller.
 func TestHandleExtension(t *testing.T) {
 	h := newHarness(t, "sqlite", Options{})
-	h.s.Handle("GET /api/v1/alerts", []Role{RoleAnalyst, RoleTenant}, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h.s.Handle("GET /api/v1/extension", []Role{RoleAnalyst, RoleTenant}, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, ok := PrincipalFrom(r.Context())
 		if !ok {
 			WriteError(w, 500, "internal", "no principal")
@@ -247,15 +247,15 @@ func TestHandleExtension(t *testing.T) {
 		"analyst": "analyst analyst true,true", "tenantB": "tenantB tenant true,true", "tenantA": "tenantA tenant true,false",
 		"admin": "admin admin true,true",
 	} {
-		w := h.do(req{method: "GET", path: "/api/v1/alerts?state=firing", token: role})
+		w := h.do(req{method: "GET", path: "/api/v1/extension?state=firing", token: role})
 		if w.Code != 200 || w.Body.String() != want {
 			t.Errorf("%s: %d %q, want %q", role, w.Code, w.Body, want)
 		}
 	}
-	if w := h.do(req{method: "GET", path: "/api/v1/alerts", token: "ingest"}); w.Code != 403 {
+	if w := h.do(req{method: "GET", path: "/api/v1/extension", token: "ingest"}); w.Code != 403 {
 		t.Errorf("ingest: %d", w.Code)
 	}
-	if w := h.do(req{method: "GET", path: "/api/v1/alerts"}); w.Code != 401 {
+	if w := h.do(req{method: "GET", path: "/api/v1/extension"}); w.Code != 401 {
 		t.Errorf("no token: %d", w.Code)
 	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/chainrisk/chainrisk/alerts"
 	"github.com/chainrisk/chainrisk/config"
 	"github.com/chainrisk/chainrisk/credit"
 	"github.com/chainrisk/chainrisk/ingest"
@@ -35,6 +36,9 @@ type Backend interface {
 	// concurrent triggers for a scope coalesce into one follow-up scan. It returns the
 	// scan record (status queued or running).
 	Rescan(ctx context.Context, scope, trigger string) (*store.Scan, error)
+	// Alerts is the alert pipeline behind the alert, silence, subscription and
+	// delivery endpoints; nil makes them answer 503.
+	Alerts() *alerts.Manager
 }
 
 // Options configure a Server.
@@ -48,7 +52,8 @@ type Options struct {
 	// TokenCacheTTL is how long a token lookup is trusted (0: DefaultTokenCacheTTL).
 	// A revoked token stops working within this time.
 	TokenCacheTTL time.Duration
-	// Now is the clock of token use times; nil means time.Now.
+	// Now is the clock of token use times and of silences given as a duration; nil
+	// means time.Now. The daemon passes the clock of its alert pipeline.
 	Now func() time.Time
 }
 
@@ -63,6 +68,7 @@ type Server struct {
 	sem     chan struct{} // requests in progress
 	ingests chan struct{} // ingests in progress
 	auth    *authenticator
+	now     func() time.Time
 	scopes  scopeCache
 	stress  monitor.StressCache
 	esri    monitor.ChainESRICache
@@ -149,7 +155,7 @@ func NewServer(b Backend, opts Options) *Server {
 	s := &Server{
 		b: b, log: opts.Logger, http: h, mux: http.NewServeMux(), byPat: make(map[string]*route),
 		sem: make(chan struct{}, h.MaxConcurrentRequests), ingests: make(chan struct{}, h.MaxConcurrentIngests),
-		m: newMetrics(opts.Registerer),
+		m: newMetrics(opts.Registerer), now: opts.Now,
 	}
 	s.auth = newAuthenticator(func() store.Store { return b.Store() }, opts.TokenCacheTTL, opts.Now, opts.Logger, s.m)
 	for _, rt := range s.table() {
@@ -182,6 +188,23 @@ func (s *Server) table() []*route {
 		{pattern: "POST /api/v1/rescans", access: control, h: s.postRescan},
 		{pattern: "GET /api/v1/rescans/{id}", access: control | allowAnalyst, h: s.getRescan},
 		{pattern: "GET /api/v1/scans", access: control | allowAnalyst, query: []string{"limit"}, h: s.getScans},
+
+		{pattern: "GET /api/v1/alerts", access: readers, query: []string{"state", "severity", "rule", "leader", "uscc", "limit", "language"},
+			h: s.getAlerts},
+		{pattern: "GET /api/v1/alerts/{id}", access: readers, query: []string{"language"}, h: s.getAlert},
+		{pattern: "POST /api/v1/alerts/{id}/ack", access: readers, h: s.postAck},
+		{pattern: "GET /api/v1/silences", access: allowAnalyst, query: []string{"state"}, h: s.getSilences},
+		{pattern: "POST /api/v1/silences", access: allowAnalyst, h: s.postSilence},
+		{pattern: "GET /api/v1/silences/{id}", access: allowAnalyst, h: s.getSilence},
+		{pattern: "DELETE /api/v1/silences/{id}", access: allowAnalyst, h: s.deleteSilence},
+		// Analysts read subscriptions; tenants manage their own.
+		{pattern: "GET /api/v1/subscriptions", access: readers, h: s.getSubscriptions},
+		{pattern: "POST /api/v1/subscriptions", access: allowTenant, h: s.postSubscription},
+		{pattern: "GET /api/v1/subscriptions/{name}", access: readers, h: s.getSubscription},
+		{pattern: "PUT /api/v1/subscriptions/{name}", access: allowTenant, h: s.putSubscription},
+		{pattern: "DELETE /api/v1/subscriptions/{name}", access: allowTenant, h: s.deleteSubscription},
+		{pattern: "GET /api/v1/deliveries", access: readers, query: []string{"state", "subscription", "alert", "limit"},
+			h: s.getDeliveries},
 	}
 	for _, k := range credit.Kinds {
 		rs = append(rs, &route{pattern: "POST /api/v1/" + string(k), access: control, query: []string{"strict"},
@@ -209,8 +232,8 @@ func (s *Server) add(rt *route) {
 // ServeMux calls with the path values set.
 type requestKey struct{}
 
-// Handle mounts another route under /api/v1 (the alert endpoints) behind the same
-// auth, limits and metrics. Tokens of the given roles and admin tokens may call it;
+// Handle mounts another route under /api/v1 (an extension of the API) behind the
+// same auth, limits and metrics. Tokens of the given roles and admin tokens may call it;
 // the handler finds the caller with PrincipalFrom and answers errors with WriteError.
 // Tenant handlers must limit themselves to Principal.Sees. Call it before serving.
 func (s *Server) Handle(pattern string, roles []Role, h http.Handler) {

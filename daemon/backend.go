@@ -12,7 +12,8 @@ import (
 )
 
 // The daemon is the API's backend: the latest state, the store, the config, ingest
-// followed by an incremental scan, and the rescan queue.
+// followed by an incremental scan, the rescan queue, and the alert pipeline (Alerts,
+// in daemon/alerts.go).
 
 // State returns the latest published results.
 func (d *Daemon) State() *monitor.State { return d.engine.State() }

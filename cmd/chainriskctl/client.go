@@ -29,7 +29,8 @@ const defaultServer = "http://127.0.0.1:8480"
 // clientFlags adds the flags every API command shares.
 func clientFlags(fs *flag.FlagSet) (server, token, output *string) {
 	server = fs.String("server", envOr("CHAINRISK_SERVER", defaultServer), "chainriskd `URL` (env CHAINRISK_SERVER)")
-	token = fs.String("token", os.Getenv("CHAINRISK_TOKEN"), "API `token` (env CHAINRISK_TOKEN)")
+	// The token's default stays out of the flag, so that usage messages never print it.
+	token = fs.String("token", "", "API `token` (default: env CHAINRISK_TOKEN)")
 	output = fs.String("output", "table", "table or json")
 	return
 }
@@ -42,6 +43,9 @@ func envOr(name, def string) string {
 }
 
 func newClient(server, token string) *client {
+	if token == "" {
+		token = os.Getenv("CHAINRISK_TOKEN")
+	}
 	return &client{server: strings.TrimRight(server, "/"), token: token, http: &http.Client{Timeout: 5 * time.Minute}}
 }
 

@@ -30,7 +30,7 @@ func runImport(args []string, stdout, stderr io.Writer) int {
 	output := fs.String("output", "table", "summary format: table or json")
 	dsn := fs.String("store", os.Getenv("CHAINRISK_STORE"), "write directly to the store `DSN`: a postgres:// URL or a SQLite database file (env CHAINRISK_STORE); without it the rows go through the API")
 	server := fs.String("server", envOr("CHAINRISK_SERVER", defaultServer), "chainriskd `URL` (env CHAINRISK_SERVER)")
-	token := fs.String("token", os.Getenv("CHAINRISK_TOKEN"), "API `token` (env CHAINRISK_TOKEN)")
+	token := fs.String("token", "", "API `token` (default: env CHAINRISK_TOKEN)")
 	format := fs.String("format", "", "input format csv or ndjson (default: from each file's extension; required for -)")
 	configFile := fs.String("config", "", "daemon config `file` whose model.event_types and ingest settings apply")
 	fs.Usage = func() {

@@ -118,3 +118,14 @@ func TestScanCommand(t *testing.T) {
 		t.Errorf("scan without --store: exit %d", code)
 	}
 }
+
+func TestUsageNeverPrintsTheToken(t *testing.T) {
+	t.Setenv("CHAINRISK_TOKEN", "crk_secret_in_env")
+	for _, args := range [][]string{{"scans", "-h"}, {"import", "-h"}, {"chain"}, {"rescan", "--bogus"}} {
+		var out, errOut bytes.Buffer
+		run(args, &out, &errOut)
+		if strings.Contains(out.String()+errOut.String(), "crk_secret_in_env") {
+			t.Errorf("%v printed the token", args)
+		}
+	}
+}

@@ -27,6 +27,11 @@ Usage:
   chainriskctl enterprise <uscc>
   chainriskctl chain <leader> [--format table|json|dot] [--depth-up N] [--depth-down N]
   chainriskctl stress --shock USCC[=psi]... [--top N]
+  chainriskctl alerts [--state firing|resolved] [--severity S] [--rule R] [--leader USCC] [--uscc USCC]
+  chainriskctl ack <alert id> [--comment C]
+  chainriskctl silence add --matcher NAME=VALUE... (--duration 2h | --until RFC3339) [--comment C]
+  chainriskctl silence list [--state active|pending|expired]
+  chainriskctl silence expire <id>
   chainriskctl scan --store DSN [--output table|json] [--config FILE]
   chainriskctl config check <file>
   chainriskctl stress --network FILE [--values FILE] --shock NODE[=psi]... [--output table|json]
@@ -76,6 +81,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runEnterprise(rest, stdout, stderr)
 	case "chain":
 		return runChain(rest, stdout, stderr)
+	case "alerts":
+		return runAlerts(rest, stdout, stderr)
+	case "ack":
+		return runAck(rest, stdout, stderr)
+	case "silence":
+		return runSilence(rest, stdout, stderr)
 	case "esri":
 		return runESRI(rest, stdout, stderr)
 	case "gen":

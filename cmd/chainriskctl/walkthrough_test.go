@@ -2,52 +2,18 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/chainrisk/chainrisk/config"
-	"github.com/chainrisk/chainrisk/daemon"
 )
 
 // TestReadmeWalkthrough follows the README: start the demo, import a new event with
 // chainriskctl, trigger a rescan and see the changed chain.
 func TestReadmeWalkthrough(t *testing.T) {
-	cfg := config.Default()
-	cfg.DataDir = t.TempDir()
-	var banner bytes.Buffer
-	ctx, cancel := context.WithCancel(context.Background())
-	d, err := daemon.New(ctx, daemon.Options{Config: cfg, Demo: true, Listen: "127.0.0.1:0", Stdout: &banner,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- d.Run(ctx) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-	}()
-	m := regexp.MustCompile(`export CHAINRISK_TOKEN=(\S+)`).FindStringSubmatch(banner.String())
-	if m == nil {
-		t.Fatalf("no admin token printed: %q", banner.String())
-	}
-	t.Setenv("CHAINRISK_TOKEN", m[1])
-	t.Setenv("CHAINRISK_SERVER", "http://"+d.Addr())
-	for deadline := time.Now().Add(10 * time.Second); d.State() == nil; time.Sleep(20 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("not ready")
-		}
-	}
+	d := startDemo(t)
 
 	// The soybean leader and a healthy tier-1 supplier of it.
 	st := d.State()

@@ -1,0 +1,279 @@
+package api
+
+import (
+	"errors"
+	"math"
+	"net/http"
+	"regexp"
+	"slices"
+
+	"github.com/chainrisk/chainrisk/alerts"
+	"github.com/chainrisk/chainrisk/config"
+	"github.com/chainrisk/chainrisk/store"
+)
+
+// The alert endpoints (SPEC §7, §8) serve the daemon's alerts.Manager: alerts and
+// their acknowledgement here, silences and subscriptions in their own files. A
+// tenant sees the alerts about its own chain, its own subscriptions and their
+// deliveries; anything else answers 404 exactly as a missing one does.
+
+// Bounds of the lists' limit parameter.
+const (
+	defaultAlerts     = 100
+	maxAlerts         = 1000
+	defaultDeliveries = 100
+	maxDeliveries     = 1000
+)
+
+// Codes of the alert endpoints' conflicts.
+const (
+	codeAlreadyExists = "already_exists"
+	codeReadOnly      = "read_only"
+	codeAlertResolved = "alert_resolved"
+)
+
+var (
+	errAlertNotFound     = &apiError{status: http.StatusNotFound, code: codeNotFound, message: "no such alert"}
+	errAlertsUnavailable = &apiError{status: http.StatusServiceUnavailable, code: codeNotReady, retryAfter: 5,
+		message: "the alert pipeline is not running"}
+)
+
+// alerts returns the alert pipeline.
+func (rq *request) alerts() (*alerts.Manager, error) {
+	if m := rq.s.b.Alerts(); m != nil {
+		return m, nil
+	}
+	return nil, errAlertsUnavailable
+}
+
+// alertsError answers an error of the alerts package: bad input 400 with one detail
+// per problem, conflicts 409, a missing thing notFound; anything else is the store's.
+func alertsError(err error, notFound *apiError) error {
+	var in *alerts.InputError
+	var ce *config.Error
+	switch {
+	case errors.As(err, &in) && in.Field == "":
+		return errorf(http.StatusBadRequest, codeBadRequest, "%s", in.Message)
+	case errors.As(err, &in):
+		return &apiError{status: http.StatusBadRequest, code: codeBadRequest, message: "invalid " + in.Field, details: []string{in.Error()}}
+	case errors.As(err, &ce):
+		e := &apiError{status: http.StatusBadRequest, code: codeBadRequest, message: "the subscription is invalid"}
+		for _, x := range flatten(err) {
+			if errors.As(x, &ce) {
+				e.details = append(e.details, ce.Error())
+			}
+		}
+		return e
+	case errors.Is(err, store.ErrSubscriptionExists):
+		return errorf(http.StatusConflict, codeAlreadyExists, "a subscription of that name exists; choose another name")
+	case errors.Is(err, alerts.ErrReadOnly):
+		return errReadOnly
+	case errors.Is(err, store.ErrAlertResolved):
+		return errorf(http.StatusConflict, codeAlertResolved, "the alert is resolved; only firing alerts can be acknowledged")
+	case errors.Is(err, store.ErrNotFound):
+		return notFound
+	}
+	return storeError(err)
+}
+
+var errReadOnly = errorf(http.StatusConflict, codeReadOnly,
+	"the subscription is defined in the config file (alerts.subscriptions): change it there and reload")
+
+// flatten lists the errors joined in err (errors.Join), or err itself.
+func flatten(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var out []error
+		for _, e := range j.Unwrap() {
+			out = append(out, flatten(e)...)
+		}
+		return out
+	}
+	return []error{err}
+}
+
+// alertsJSON answers GET /api/v1/alerts, the most recently changed first.
+type alertsJSON struct {
+	Alerts []alerts.Alert `json:"alerts"`
+}
+
+func (s *Server) getAlerts(rq *request) error {
+	m, err := rq.alerts()
+	if err != nil {
+		return err
+	}
+	limit, err := intParam(rq.r, "limit", defaultAlerts, 1, maxAlerts)
+	if err != nil {
+		return err
+	}
+	lang, err := enumParam(rq.r, "language", "", config.Languages...)
+	if err != nil {
+		return err
+	}
+	q := rq.r.URL.Query()
+	aq := alerts.AlertQuery{State: q.Get("state"), Severity: q.Get("severity"), Rule: q.Get("rule"), Limit: limit,
+		Language: lang}
+	tenant := rq.who.Role == RoleTenant
+	if u := q.Get("uscc"); u != "" {
+		if err := rq.checkUSCC("uscc", u); err != nil {
+			return err
+		}
+		if !rq.who.Sees(u) {
+			return errFirmNotFound
+		}
+		aq.USCC = u
+	}
+	leader := q.Get("leader")
+	if leader != "" {
+		if err := rq.checkUSCC("leader", leader); err != nil {
+			return err
+		}
+		// A tenant's alerts are those of its own chain already; another chain is
+		// not its to ask about, as on GET /api/v1/chains/{leader}.
+		if tenant && leader != rq.who.Leader {
+			return errFirmNotFound
+		}
+	}
+	switch {
+	case tenant:
+		// Its own leader's alerts whose subject lies outside its chain are dropped by
+		// tenantAlert anyway: filter on the subject only, then trim.
+		aq.InScope, aq.Limit = rq.who.scope.has, math.MaxInt
+	case leader != "":
+		aq.Leader = leader
+		aq.InScope = s.scopes.get(rq.state, leader, rq.cfg.Chain.DepthUp, rq.cfg.Chain.DepthDown).has
+	}
+	list, err := m.Alerts(rq.r.Context(), aq)
+	if err != nil {
+		return alertsError(err, errAlertNotFound)
+	}
+	if tenant {
+		kept := list[:0]
+		for i := range list {
+			if len(kept) < limit && rq.tenantAlert(&list[i]) {
+				kept = append(kept, list[i])
+			}
+		}
+		list = kept
+	}
+	return rq.json(http.StatusOK, alertsJSON{Alerts: list})
+}
+
+// usccLike finds what may be a USCC in an alert's worded reasons.
+var usccLike = regexp.MustCompile(`[0-9A-HJ-NP-RTUW-Y]{18}`)
+
+// tenantAlert limits an alert in place to what a tenant may see, and reports whether
+// it may see it at all: only when its subject lies in the tenant's chain and its
+// leader, when it has one, is the tenant itself (a chain's figures are its leader's
+// to read). A path or reason naming a firm outside the chain (the scan's depths may
+// exceed a reloaded config's) is left out.
+func (rq *request) tenantAlert(a *alerts.Alert) bool {
+	who := rq.who
+	if who.Role != RoleTenant {
+		return true
+	}
+	if !who.Sees(a.Subject.USCC) || a.Leader != nil && a.Leader.USCC != who.Leader {
+		return false
+	}
+	if slices.ContainsFunc(a.Path, func(u string) bool { return !who.Sees(u) }) {
+		a.Path = nil
+	}
+	a.Reasons = slices.DeleteFunc(a.Reasons, func(r string) bool {
+		return slices.ContainsFunc(usccLike.FindAllString(r, -1), func(u string) bool { return !who.Sees(u) })
+	})
+	return true
+}
+
+// alert reads one alert the caller may see.
+func (rq *request) alert(m *alerts.Manager, id, lang string) (*alerts.Alert, error) {
+	a, err := m.GetAlert(rq.r.Context(), id, lang)
+	if err != nil {
+		return nil, alertsError(err, errAlertNotFound)
+	}
+	if !rq.tenantAlert(a) {
+		return nil, errAlertNotFound
+	}
+	return a, nil
+}
+
+func (s *Server) getAlert(rq *request) error {
+	m, err := rq.alerts()
+	if err != nil {
+		return err
+	}
+	lang, err := enumParam(rq.r, "language", "", config.Languages...)
+	if err != nil {
+		return err
+	}
+	a, err := rq.alert(m, rq.r.PathValue("id"), lang)
+	if err != nil {
+		return err
+	}
+	return rq.json(http.StatusOK, a)
+}
+
+// ackRequest is the optional body of POST /api/v1/alerts/{id}/ack.
+type ackRequest struct {
+	Comment string `json:"comment"`
+}
+
+// maxComment bounds the comments of acknowledgements and silences.
+const maxComment = 4096
+
+// postAck acknowledges a firing alert in the name of the token: no more repeats until
+// it resolves. The comment goes to the daemon's log with the acknowledgement.
+func (s *Server) postAck(rq *request) error {
+	m, err := rq.alerts()
+	if err != nil {
+		return err
+	}
+	var in ackRequest
+	if rq.r.ContentLength != 0 {
+		if err := rq.decodeJSON(&in); err != nil {
+			return err
+		}
+	}
+	if len(in.Comment) > maxComment {
+		return errorf(http.StatusBadRequest, codeBadRequest, "comment: longer than %d bytes", maxComment)
+	}
+	id := rq.r.PathValue("id")
+	if _, err := rq.alert(m, id, ""); err != nil {
+		return err
+	}
+	if err := m.Ack(rq.r.Context(), id, rq.who.Name); err != nil {
+		return alertsError(err, errAlertNotFound)
+	}
+	s.log.Info("alert acknowledged", "alert", id, "token", rq.who.Name, "comment", in.Comment)
+	a, err := rq.alert(m, id, "")
+	if err != nil {
+		return err
+	}
+	return rq.json(http.StatusOK, a)
+}
+
+// deliveriesJSON answers GET /api/v1/deliveries, newest first.
+type deliveriesJSON struct {
+	Deliveries []alerts.Delivery `json:"deliveries"`
+}
+
+// getDeliveries lists the outbox: never a channel's URL or secret, nor the payload.
+// A tenant sees the deliveries of its own subscriptions.
+func (s *Server) getDeliveries(rq *request) error {
+	m, err := rq.alerts()
+	if err != nil {
+		return err
+	}
+	limit, err := intParam(rq.r, "limit", defaultDeliveries, 1, maxDeliveries)
+	if err != nil {
+		return err
+	}
+	q := rq.r.URL.Query()
+	dq := alerts.DeliveryQuery{State: q.Get("state"), Subscription: q.Get("subscription"), AlertID: q.Get("alert"), Limit: limit}
+	if rq.who.Role == RoleTenant {
+		dq.Owner = rq.who.Leader
+	}
+	list, err := m.Deliveries(rq.r.Context(), dq)
+	if err != nil {
+		return alertsError(err, errAlertNotFound)
+	}
+	return rq.json(http.StatusOK, deliveriesJSON{Deliveries: list})
+}
