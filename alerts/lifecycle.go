@@ -185,13 +185,7 @@ func (m *Manager) Observe(ctx context.Context, prev, next *monitor.State, sc *st
 	}
 	e.firing = m.firing
 	if prev == nil {
-		e.held = make(map[string]store.FirmResult)
-		if err := m.st.FirmResults(ctx, func(f *store.FirmResult) error {
-			e.held[f.USCC] = *f
-			return nil
-		}); err != nil {
-			return fmt.Errorf("alerts: previous results: %w", err)
-		}
+		e.held = next.Held // the store's results, read once by the engine
 		if len(e.held) == 0 && e.firing.count() == 0 {
 			any, err := m.st.Alerts(ctx, store.AlertFilter{Limit: 1})
 			if err != nil {

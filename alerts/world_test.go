@@ -166,6 +166,16 @@ func (w *world) state() *monitor.State {
 func (w *world) observe(t *testing.T, m *Manager, prev *monitor.State, kind string) *monitor.State {
 	t.Helper()
 	next := w.state()
+	if prev == nil {
+		// The first scan of a process: the engine hands over what the store held.
+		next.Held = map[string]store.FirmResult{}
+		if err := m.st.FirmResults(context.Background(), func(f *store.FirmResult) error {
+			next.Held[f.USCC] = *f
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if err := m.Observe(context.Background(), prev, next, &store.Scan{ID: next.ScanID, Kind: kind}); err != nil {
 		t.Fatalf("Observe: %v", err)
 	}

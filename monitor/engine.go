@@ -160,6 +160,11 @@ func (e *Engine) Run(ctx context.Context, req Request) (*store.Scan, error) {
 	} else {
 		next, err = run.incremental(ctx, prev, req.Touched)
 	}
+	// The first scan of a process compares with the results the store holds: read
+	// them once for the observers and for persist.
+	if err == nil && prev == nil {
+		err = run.stage(StageLoad, func() error { return e.loadHeld(ctx, next) })
+	}
 	// Observers (alert rules) run before the results are written, so that they can
 	// compare with what the store held; a crash between the two re-evaluates the
 	// same change, which alert fingerprints make harmless.
@@ -177,6 +182,7 @@ func (e *Engine) Run(ctx context.Context, req Request) (*store.Scan, error) {
 		err = run.stage(StagePersist, func() error { return run.persist(ctx, prev, next, run.written.nodes, run.written.leaders) })
 	}
 	if err == nil {
+		next.Held = nil // served its scan; the state need not carry it
 		e.state.Store(next)
 	}
 	run.stats.Seconds = time.Since(run.start).Seconds()
@@ -386,10 +392,7 @@ func (r *scanRun) persist(ctx context.Context, prev, s *State, nodes []int32, le
 	if r.shadow {
 		return nil
 	}
-	before, err := r.e.previous(ctx, prev)
-	if err != nil {
-		return err
-	}
+	before := previous(prev, s)
 	res := &store.Results{ScanID: s.ScanID, ModelVersion: r.params.Model.Version, At: s.At}
 	check := func(v int32) {
 		uscc := s.Snap.IDs[v]
@@ -442,29 +445,30 @@ func gradeByte(g string) byte {
 }
 
 // previous returns a lookup of the results as last written: prev's, or — for the
-// first scan of this process — the store's.
-func (e *Engine) previous(ctx context.Context, prev *State) (func(uscc string) (store.FirmResult, bool), error) {
-	if prev != nil {
+// first scan of this process — the store's (s.Held).
+func previous(prev, s *State) func(uscc string) (store.FirmResult, bool) {
+	if prev == nil {
 		return func(uscc string) (store.FirmResult, bool) {
-			v, ok := prev.Snap.Index(uscc)
-			if !ok || int(v) >= prev.Len() {
-				return store.FirmResult{}, false
-			}
-			return store.FirmResult{Score: prev.Score[v], Grade: prev.Grade[v].String(), P: prev.P[v], D: prev.D[v]}, true
-		}, nil
-	}
-	held := make(map[string]store.FirmResult)
-	err := e.st.FirmResults(ctx, func(f *store.FirmResult) error {
-		held[f.USCC] = *f
-		return nil
-	})
-	if err != nil {
-		return nil, err
+			f, ok := s.Held[uscc]
+			return f, ok
+		}
 	}
 	return func(uscc string) (store.FirmResult, bool) {
-		f, ok := held[uscc]
-		return f, ok
-	}, nil
+		v, ok := prev.Snap.Index(uscc)
+		if !ok || int(v) >= prev.Len() {
+			return store.FirmResult{}, false
+		}
+		return store.FirmResult{Score: prev.Score[v], Grade: prev.Grade[v].String(), P: prev.P[v], D: prev.D[v]}, true
+	}
+}
+
+// loadHeld reads the results the store holds into s.Held.
+func (e *Engine) loadHeld(ctx context.Context, s *State) error {
+	s.Held = make(map[string]store.FirmResult, s.Len())
+	return e.st.FirmResults(ctx, func(f *store.FirmResult) error {
+		s.Held[f.USCC] = *f
+		return nil
+	})
 }
 
 // ExpireEvents ends the publicity of every event whose period is over and rescans

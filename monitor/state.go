@@ -9,6 +9,7 @@ import (
 	"github.com/chainrisk/chainrisk/config"
 	"github.com/chainrisk/chainrisk/credit"
 	"github.com/chainrisk/chainrisk/graph"
+	"github.com/chainrisk/chainrisk/store"
 )
 
 // Firm is what the engine keeps of a firm besides its graph index.
@@ -73,6 +74,10 @@ type State struct {
 	Leaders  []int32
 	Chains   map[int32]*Exposure
 	Distress DistressStats
+	// Held is, during the first scan of a process only, what the store held before
+	// it (firm results by USCC), for observers and for writing what changed. Nil in
+	// published states.
+	Held map[string]store.FirmResult
 	// detail holds each chain's JSON document as persisted.
 	detail map[int32][]byte
 }
