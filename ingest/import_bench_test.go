@@ -50,3 +50,87 @@ func BenchmarkImportEvents(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkImportRelations measures a batch of 100,000 relations among 20,000 held
+// firms (five suppliers per customer, Σ purchase_share 0.75), the batch whose checks
+// (firms exist, running share sums) cost most.
+func BenchmarkImportRelations(b *testing.B) {
+	const firms, perCustomer = 20_000, 5
+	const n = firms * perCustomer
+	for name, open := range stores() {
+		b.Run(name, func(b *testing.B) {
+			s := open(b)
+			f, _ := ingest.FormatFor("f.csv", "")
+			inputs := make([]string, b.N)
+			for i := range inputs {
+				base := i * firms
+				var fb strings.Builder
+				fb.WriteString("uscc,name,region,industry,tags,status,revenue\n")
+				for j := 1; j <= firms; j++ {
+					fmt.Fprintf(&fb, "%s,企业%d,230100,C1331,,active,1000000\n", u(base+j), base+j)
+				}
+				if _, err := ingest.Import(context.Background(), s, []ingest.Input{{File: "f.csv", Kind: credit.KindEnterprises,
+					Format: f, R: strings.NewReader(fb.String())}}, ingest.ImportOptions{Validator: clock}); err != nil {
+					b.Fatal(err)
+				}
+				var rb strings.Builder
+				rb.WriteString("supplier,customer,purchase_share,sales_share,substitutability,amount,product,valid_from,valid_to\n")
+				for c := 1; c <= firms; c++ {
+					for k := 1; k <= perCustomer; k++ {
+						sup := 1 + (c+k-1)%firms
+						fmt.Fprintf(&rb, "%s,%s,0.15,0.05,0.5,1000000,零件,2024-01-01,\n", u(base+sup), u(base+c))
+					}
+				}
+				inputs[i] = rb.String()
+			}
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				sum, err := ingest.Import(context.Background(), s, []ingest.Input{{File: "r.csv", Kind: credit.KindRelations,
+					Format: f, R: strings.NewReader(inputs[i])}}, ingest.ImportOptions{Validator: clock})
+				if err != nil || !sum.OK() || sum.Accepted != n {
+					b.Fatalf("import: %v %d %+v", err, sum.Accepted, sum.Errors[:min(3, len(sum.Errors))])
+				}
+			}
+			b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "rows/s")
+		})
+	}
+}
+
+// BenchmarkImportRepairs measures a batch of 100,000 repairs of held events (each
+// repair also moves its event to repaired).
+func BenchmarkImportRepairs(b *testing.B) {
+	const n, firms = 100_000, 1000
+	for name, open := range stores() {
+		b.Run(name, func(b *testing.B) {
+			s := open(b)
+			f, _ := ingest.FormatFor("f.csv", "")
+			if _, err := ingest.Import(context.Background(), s, []ingest.Input{{File: "f.csv", Kind: credit.KindEnterprises,
+				Format: f, R: strings.NewReader(firmsCSV(firms))}}, ingest.ImportOptions{Validator: clock}); err != nil {
+				b.Fatal(err)
+			}
+			inputs := make([]string, b.N)
+			for i := range inputs {
+				prefix := fmt.Sprintf("R%d", i)
+				if _, err := ingest.Import(context.Background(), s, []ingest.Input{{File: "e.csv", Kind: credit.KindEvents,
+					Format: f, R: strings.NewReader(benchEvents(n, firms, prefix))}}, ingest.ImportOptions{Validator: clock}); err != nil {
+					b.Fatal(err)
+				}
+				var rb strings.Builder
+				rb.WriteString("event_id,repaired_at,decided_by,reason\n")
+				for j := 0; j < n; j++ {
+					fmt.Fprintf(&rb, "%s-%d,2026-11-01,信用黑龙江,已履行\n", prefix, j)
+				}
+				inputs[i] = rb.String()
+			}
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				sum, err := ingest.Import(context.Background(), s, []ingest.Input{{File: "p.csv", Kind: credit.KindRepairs,
+					Format: f, R: strings.NewReader(inputs[i])}}, ingest.ImportOptions{Validator: clock})
+				if err != nil || !sum.OK() || sum.Accepted != n {
+					b.Fatalf("import: %v %d %+v", err, sum.Accepted, sum.Errors[:min(3, len(sum.Errors))])
+				}
+			}
+			b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "rows/s")
+		})
+	}
+}

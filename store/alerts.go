@@ -479,12 +479,15 @@ func (s *SQL) AlertCounts(ctx context.Context) ([]AlertCount, error) {
 func (s *SQL) DueNotifications(ctx context.Context, now time.Time, perChannel, limit int) ([]OutboxEntry, error) {
 	t := now.UnixMilli()
 	var out []OutboxEntry
+	// Each channel's first waiting notification is looked up once, not once per due row:
+	// a correlated NOT EXISTS made a poll quadratic in the backlog on SQLite (seconds per
+	// poll with a few thousand queued behind a receiver that was down).
 	err := s.each(ctx, `SELECT `+outboxCols+` FROM (
 			SELECT n.*, ROW_NUMBER() OVER (PARTITION BY n.channel_key ORDER BY n.seq) AS rn
 			FROM alert_notifications n
-			WHERE n.state = 'pending' AND n.next_attempt_at <= ?
-				AND NOT EXISTS (SELECT 1 FROM alert_notifications o WHERE o.channel_key = n.channel_key
-					AND o.state = 'pending' AND o.seq < n.seq AND o.next_attempt_at > ?)
+			LEFT JOIN (SELECT channel_key, MIN(seq) AS seq FROM alert_notifications
+				WHERE state = 'pending' AND next_attempt_at > ? GROUP BY channel_key) w ON w.channel_key = n.channel_key
+			WHERE n.state = 'pending' AND n.next_attempt_at <= ? AND (w.seq IS NULL OR n.seq < w.seq)
 		) due WHERE rn <= ? ORDER BY seq LIMIT ?`, []any{t, t, perChannel, limit}, func(r Rows) error {
 		o, err := scanOutbox(r)
 		out = append(out, o)

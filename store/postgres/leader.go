@@ -30,7 +30,25 @@ func (s *Store) Leadership(interval time.Duration, log *slog.Logger, onChange fu
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Leadership{cfg: s.d.cfg.ConnConfig.Copy(), interval: interval, log: log, onChange: onChange}
+	cfg := s.d.cfg.ConnConfig.Copy()
+	// A replica whose host vanishes never closes its connection, and the server keeps
+	// the lock until it notices: TCP keepalives from the server's side end that
+	// session about 20 s after the replica's last sign of life (it pings every
+	// interval), so leadership moves within the promised 30 s. Settings given in the
+	// database URL win.
+	for k, v := range leaderKeepalives {
+		if _, set := cfg.RuntimeParams[k]; !set {
+			cfg.RuntimeParams[k] = v
+		}
+	}
+	return &Leadership{cfg: cfg, interval: interval, log: log, onChange: onChange}
+}
+
+// leaderKeepalives are the server-side keepalive settings of the leadership session.
+var leaderKeepalives = map[string]string{
+	"tcp_keepalives_idle":     "5",
+	"tcp_keepalives_interval": "5",
+	"tcp_keepalives_count":    "3",
 }
 
 // IsLeader reports whether this replica holds the lock (as of the last check).
