@@ -192,10 +192,12 @@ func (e *Engine) Run(ctx context.Context, req Request) (*store.Scan, error) {
 	if err != nil {
 		sc.Status, sc.Error = store.ScanFailed, err.Error()
 	}
-	// The scan's record must land even when ctx was cancelled mid-way.
+	// The scan's record must land even when ctx was cancelled mid-way, and through a
+	// blip of the store (the pooled connection killed under it): a record left
+	// "running" is never finished, unless a takeover fails it.
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	if uerr := e.st.UpdateScan(wctx, sc); uerr != nil {
+	if uerr := retryStore(wctx, func() error { return e.st.UpdateScan(wctx, sc) }); uerr != nil {
 		err = errors.Join(err, uerr)
 	}
 	e.m.observeScan(kind, run.stats, err == nil, sc.FinishedAt)
@@ -207,6 +209,26 @@ func (e *Engine) Run(ctx context.Context, req Request) (*store.Scan, error) {
 		"recomputed", run.stats.Recomputed, "chains", run.stats.Chains, "written", run.stats.Written,
 		"seconds", run.stats.Seconds)
 	return sc, nil
+}
+
+// retryStore calls write until it succeeds or ctx ends, backing off from 50 ms to
+// 2 s between attempts; a missing row is final.
+func retryStore(ctx context.Context, write func() error) error {
+	wait := 50 * time.Millisecond
+	for {
+		err := write()
+		if err == nil || errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		case <-t.C:
+		}
+		wait = min(2*wait, 2*time.Second)
+	}
 }
 
 // scanRun is one scan in progress.

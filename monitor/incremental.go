@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/chainrisk/chainrisk/graph"
+	"github.com/chainrisk/chainrisk/store"
 )
 
 // dChanged is how far a firm's distress must move for the chains around it to be
@@ -14,6 +15,29 @@ import (
 // this they cannot move any reported figure by more than the 1e-9 that incremental
 // and full scans agree to.
 const dChanged = 1e-10
+
+// maxPatched is the most firms with a new p or grade whose chains an incremental
+// scan patches (see Propagator.patch); with more, recomputing the chains is cheaper.
+const maxPatched = 256
+
+// newEnds lists the firms that sub's relations name and that neither prev's snapshot
+// nor touched holds.
+func newEnds(prev *State, sub *store.Subset, touched []string) []string {
+	held := make(map[string]bool, len(touched))
+	for _, u := range touched {
+		held[u] = true
+	}
+	var out []string
+	for i := range sub.Relations {
+		for _, u := range []string{sub.Relations[i].Supplier, sub.Relations[i].Customer} {
+			if _, ok := prev.Snap.Index(u); !ok && !held[u] {
+				held[u] = true
+				out = append(out, u)
+			}
+		}
+	}
+	return out
+}
 
 // incremental re-reads the touched firms and recomputes what depends on them: their
 // scores, the distress of the region their changes reach, and the chains of the
@@ -29,6 +53,15 @@ func (r *scanRun) incremental(ctx context.Context, prev *State, touched []string
 		sub, err := r.e.st.Subset(ctx, touched, s.At)
 		if err != nil {
 			return err
+		}
+		// A relation may name a firm that came after the previous scan and that
+		// touched does not list (a rescan's scope lists the previous state's firms):
+		// it is read too, as the scan of its own ingest would read it.
+		for extra := newEnds(prev, sub, touched); len(extra) > 0; extra = newEnds(prev, sub, touched) {
+			touched = append(slices.Clip(touched), extra...)
+			if sub, err = r.e.st.Subset(ctx, touched, s.At); err != nil {
+				return err
+			}
 		}
 		// Firms: new ones are appended, known ones replaced.
 		s.Firms = slices.Clone(prev.Firms)
@@ -158,34 +191,98 @@ func (r *scanRun) incremental(ctx context.Context, prev *State, touched []string
 		return nil, err
 	}
 
-	// Firms whose figures moved, and the leaders whose chains hold one of them.
-	var moved []int32
+	// Firms whose figures moved; among them those whose p or grade moved.
+	var moved, rescored []int32
 	for v := range n {
-		if v >= prev.Len() || s.P[v] != prev.P[v] || s.Grade[v] != prev.Grade[v] || math.Abs(s.D[v]-prev.D[v]) > dChanged {
+		switch {
+		case v >= prev.Len() || s.P[v] != prev.P[v] || s.Grade[v] != prev.Grade[v]:
+			moved, rescored = append(moved, int32(v)), append(rescored, int32(v))
+		case math.Abs(s.D[v]-prev.D[v]) > dChanged:
 			moved = append(moved, int32(v))
 		}
 	}
 	s.Leaders = leadersOf(s.Snap, s.Firms)
-	affected := chainsHolding(s.Snap, r.params.Exposure.Chain, append(moved, ends...))
-	for v := range chainsHolding(prev.Snap, r.params.Exposure.Chain, removedEnds) {
-		affected[v] = true
+	// A chain's members, grade counts, contributors (p × walk weights) and
+	// concentration depend on the graph, p and grades; only its distress figures
+	// depend on d. Contagion moves nearly every firm's d a little at every change,
+	// so a chain is recomputed when its graph changed; when a firm whose p or grade
+	// moved is a member, it is patched from that firm's walks (or recomputed, for
+	// many such firms); every other chain only gets its distress figures refreshed.
+	o := r.params.Exposure.Chain
+	sameParams := prev.Params.Exposure == r.params.Exposure && prev.Prop.Params() == s.Prop.Params()
+	structural := chainsHolding(s.Snap, o, ends)
+	for v := range chainsHolding(prev.Snap, o, removedEnds) {
+		structural[v] = true
 	}
-	var recomputeLeaders []int32
+	var old, fresh []int32 // rescored firms the previous state held, new firms
+	for _, v := range rescored {
+		if int(v) < prev.Len() {
+			old = append(old, v)
+		} else {
+			fresh = append(fresh, v)
+		}
+	}
+	for v := range chainsHolding(s.Snap, o, fresh) {
+		structural[v] = true
+	}
+	// Concentration names the grades of tier-1 suppliers' suppliers: patches need
+	// them in the chain.
+	patching := sameParams && o.DepthUp >= 2 && len(old) <= maxPatched
+	var recomputeLeaders, refreshed []int32
 	s.Chains = make(map[int32]*Exposure, len(s.Leaders))
 	s.detail = make(map[int32][]byte, len(s.Leaders))
-	for _, v := range s.Leaders {
-		x, had := prev.Chains[v]
-		if had && !affected[v] && !slices.Contains(recompute, v) {
-			s.Chains[v], s.detail[v] = x, prev.detail[v]
-			continue
+	err = r.stage(StageExposure, func() error {
+		var affected map[int32]bool
+		var walks []*memberWalks
+		if patching {
+			affected = make(map[int32]bool)
+			for _, m := range old {
+				mw := s.Prop.memberWalks(m, o, func(v int32) bool { return s.Firms[v].Leading })
+				walks = append(walks, mw)
+				for l := range mw.at {
+					affected[l] = true
+				}
+			}
+		} else {
+			reach := o
+			reach.DepthUp = max(o.DepthUp, 2)
+			affected = chainsHolding(s.Snap, reach, old)
 		}
-		recomputeLeaders = append(recomputeLeaders, v)
-	}
-	if err := r.stage(StageExposure, func() error { return r.exposures(ctx, s, recomputeLeaders) }); err != nil {
+		for _, v := range s.Leaders {
+			x, had := prev.Chains[v]
+			if !had || !sameParams || structural[v] || slices.Contains(recompute, v) || (affected[v] && !patching) {
+				recomputeLeaders = append(recomputeLeaders, v)
+				continue
+			}
+			if affected[v] {
+				y, ok := s.Prop.patch(x, v, walks, s.P, prev.Grade, s.Grade, r.params.Exposure.TopN)
+				if !ok {
+					recomputeLeaders = append(recomputeLeaders, v)
+					continue
+				}
+				if y != x {
+					s.Chains[v] = s.Prop.withDistress(y, v, s.D)
+					refreshed = append(refreshed, v)
+					continue
+				}
+			}
+			y := s.Prop.withDistress(x, v, s.D)
+			s.Chains[v], s.detail[v] = y, prev.detail[v]
+			// Like firm results (see changed), a chain is written again when a figure
+			// moved by 1e-6: the documents run to hundreds of kilobytes.
+			if y != x && (prev.detail[v] == nil || math.Abs(y.ChainRisk-x.ChainRisk) >= 1e-6 ||
+				math.Abs(y.SupplyAtRisk-x.SupplyAtRisk) >= 1e-6 || math.Abs(y.DemandAtRisk-x.DemandAtRisk) >= 1e-6) {
+				delete(s.detail, v)
+				refreshed = append(refreshed, v)
+			}
+		}
+		return r.exposures(ctx, s, recomputeLeaders)
+	})
+	if err != nil {
 		return nil, err
 	}
 	r.stats.Leaders = len(s.Leaders)
-	r.written = written{nodes: moved, leaders: recomputeLeaders}
+	r.written = written{nodes: moved, leaders: slices.Concat(recomputeLeaders, refreshed)}
 	return s, nil
 }
 

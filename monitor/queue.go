@@ -56,7 +56,12 @@ type Queue struct {
 	mu      sync.Mutex
 	waiting map[string]*store.Scan    // scope → queued scan, for coalescing
 	touched map[int64]map[string]bool // queued firm scans → their firms
-	wake    chan struct{}
+
+	// Owned by the goroutine of Run: scans that failed, to be queued again, and the
+	// attempt number of the retries queued so far.
+	retries  []retry
+	attempts map[int64]int
+	wake     chan struct{}
 }
 
 // QueueOptions configure a Queue.
@@ -76,7 +81,7 @@ func NewQueue(e *Engine, o QueueOptions) *Queue {
 		o.Poll = 2 * time.Second
 	}
 	return &Queue{e: e, log: e.log, active: o.Active, poll: o.Poll, waiting: make(map[string]*store.Scan),
-		touched: make(map[int64]map[string]bool), wake: make(chan struct{}, 1)}
+		touched: make(map[int64]map[string]bool), wake: make(chan struct{}, 1), attempts: make(map[int64]int)}
 }
 
 // Submit queues a scan of scope (see ParseScope) and returns its record; a scan of
@@ -163,8 +168,12 @@ func (q *Queue) Run(ctx context.Context) {
 	}
 }
 
-// drain runs every queued scan, oldest first.
+// drain runs every queued scan, oldest first. A scan that fails (the store went
+// away under it, say) is queued again with backoff, so the firms an acknowledged
+// ingest touched are not left stale until the next full scan; draining stops until
+// the next tick, so that an outage does not spin.
 func (q *Queue) drain(ctx context.Context) {
+	q.resubmit(ctx, time.Now())
 	for ctx.Err() == nil {
 		queued, err := q.e.st.QueuedScans(ctx)
 		if err != nil {
@@ -176,10 +185,68 @@ func (q *Queue) drain(ctx context.Context) {
 		}
 		sc := queued[0]
 		req := q.take(&sc)
+		attempt := q.attempts[sc.ID]
+		delete(q.attempts, sc.ID)
 		if _, err := q.e.Run(ctx, req); err != nil && ctx.Err() == nil {
-			q.log.Warn("queued scan failed", "id", sc.ID, "scope", sc.Scope, "err", err)
+			if attempt+1 >= maxScanAttempts {
+				q.log.Error("queued scan failed; giving up, the next full scan covers its firms",
+					"id", sc.ID, "scope", sc.Scope, "attempts", attempt+1, "err", err)
+				continue
+			}
+			r := retry{scope: sc.Scope, firms: req.Touched, attempt: attempt + 1,
+				at: time.Now().Add(retryBackoff(attempt + 1))}
+			if req.Kind == ScanFull {
+				r.firms = nil
+			}
+			q.retries = append(q.retries, r)
+			q.log.Warn("queued scan failed; it will be queued again", "id", sc.ID, "scope", sc.Scope,
+				"attempt", r.attempt, "retry_in", time.Until(r.at).Round(time.Millisecond), "err", err)
+			return
 		}
 	}
+}
+
+// retry is a failed scan waiting to be queued again.
+type retry struct {
+	scope   string
+	firms   []string // the firms of a firms scan, nil for a full one
+	attempt int
+	at      time.Time
+}
+
+// maxScanAttempts bounds the runs of one failing scan (the first and its retries).
+const maxScanAttempts = 12
+
+// retryBackoff is the wait before a scan's attempt-th retry: 2 s doubling, at most 5 min.
+func retryBackoff(attempt int) time.Duration {
+	return min(2*time.Second<<min(attempt-1, 20), 5*time.Minute)
+}
+
+// resubmit queues the retries that are due; one that cannot be queued yet waits on.
+func (q *Queue) resubmit(ctx context.Context, now time.Time) {
+	kept := q.retries[:0]
+	for _, r := range q.retries {
+		if now.Before(r.at) {
+			kept = append(kept, r)
+			continue
+		}
+		var sc *store.Scan
+		var err error
+		if r.scope == ScopeFirms {
+			sc, err = q.SubmitFirms(ctx, r.firms, r.firms == nil, "retry")
+		} else {
+			sc, err = q.submit(ctx, r.scope, "retry", nil)
+		}
+		if err != nil {
+			r.at = now.Add(retryBackoff(r.attempt))
+			kept = append(kept, r)
+			continue
+		}
+		if sc != nil {
+			q.attempts[sc.ID] = max(q.attempts[sc.ID], r.attempt)
+		}
+	}
+	q.retries = kept
 }
 
 // take turns a queued scan into a request and stops it from absorbing triggers:

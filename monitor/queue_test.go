@@ -4,12 +4,15 @@ import (
 	"context"
 	"errors"
 	"maps"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/chainrisk/chainrisk/credit"
 	"github.com/chainrisk/chainrisk/demo"
+	"github.com/chainrisk/chainrisk/ingest"
 	"github.com/chainrisk/chainrisk/monitor"
 	"github.com/chainrisk/chainrisk/store"
 )
@@ -124,5 +127,93 @@ func TestQueueRejectsBadScopes(t *testing.T) {
 		if err == nil || (want != nil && !errors.Is(err, want)) {
 			t.Errorf("Submit(%q) = %v", scope, err)
 		}
+	}
+}
+
+// flakyStore fails SaveResults while down is set.
+type flakyStore struct {
+	store.Store
+	down  atomic.Bool
+	fails atomic.Int32
+}
+
+func (f *flakyStore) SaveResults(ctx context.Context, res *store.Results) error {
+	if f.down.Load() {
+		f.fails.Add(1)
+		return errors.New("connection refused")
+	}
+	return f.Store.SaveResults(ctx, res)
+}
+
+// TestQueueRetriesFailedScan: a scan of the firms an ingest touched that fails (the
+// store went away while it ran) is queued again with backoff and runs once the
+// store is back, so the ingest's effect is not left waiting for the next full scan.
+func TestQueueRetriesFailedScan(t *testing.T) {
+	base := openStore(t)
+	loadDemo(t, base)
+	s := &flakyStore{Store: base}
+	e := newEngine(s, demo.AnchorTime())
+	ctx := context.Background()
+	if _, err := e.Run(ctx, monitor.Request{Kind: monitor.ScanFull, Trigger: "startup"}); err != nil {
+		t.Fatal(err)
+	}
+	v := e.State().Leaders[0]
+	firm := e.State().Snap.IDs[v]
+	before := e.State().Score[v]
+	event := `{"event_id":"RETRY-1","uscc":"` + firm + `","type":"bankruptcy","occurred_at":"2026-11-01","source":"test"}`
+	sum, err := ingest.Import(ctx, base, []ingest.Input{{File: "e.ndjson", Kind: credit.KindEvents, Format: ingest.NDJSON,
+		R: strings.NewReader(event)}}, ingest.ImportOptions{Validator: &credit.Validator{Catalogue: credit.NewCatalogue(), Now: demo.AnchorTime}})
+	if err != nil || !sum.OK() {
+		t.Fatalf("import: %v %v", err, sum.Errors)
+	}
+
+	q := monitor.NewQueue(e, monitor.QueueOptions{Poll: 20 * time.Millisecond})
+	s.down.Store(true)
+	first, err := q.SubmitFirms(ctx, []string{firm}, false, "ingest")
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { q.Run(runCtx); close(done) }()
+	defer func() { cancel(); <-done }()
+
+	waitFor := func(what string, d time.Duration, ok func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(d)
+		for !ok() {
+			if time.Now().After(deadline) {
+				t.Fatalf("timed out waiting for %s", what)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	waitFor("the scan to fail", 5*time.Second, func() bool {
+		sc, err := base.Scan(ctx, first.ID)
+		return err == nil && sc.Status == store.ScanFailed
+	})
+	if got := e.State().Score[v]; got != before {
+		t.Fatalf("score moved to %v although the scan failed", got)
+	}
+	// The retry waits its backoff; while the store stays down it fails again.
+	time.Sleep(200 * time.Millisecond)
+	if n := s.fails.Load(); n != 1 {
+		t.Errorf("%d failed saves within 200 ms of the failure, want 1 (no retry before the backoff)", n)
+	}
+	s.down.Store(false)
+	waitFor("the retried scan to succeed", 10*time.Second, func() bool {
+		scans, err := base.Scans(ctx, 10)
+		if err != nil {
+			return false
+		}
+		for _, sc := range scans {
+			if sc.ID != first.ID && sc.Trigger == "retry" && sc.Status == store.ScanSucceeded && sc.Kind == "incremental" {
+				return true
+			}
+		}
+		return false
+	})
+	if got := e.State().Score[v]; got >= before-400 {
+		t.Errorf("score of %s after the retried scan = %v, want the bankruptcy's effect below %v", firm, got, before-400)
 	}
 }
