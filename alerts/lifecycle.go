@@ -163,6 +163,9 @@ type evaluation struct {
 	watch   []bool // nil until needed
 	// repairsSeen is repair_done's cursor after this evaluation.
 	repairsSeen time.Time
+	// announced is, per firm, when the latest repair announced by a repair_done alert
+	// was recorded; read by the first evaluation of a process.
+	announced map[string]time.Time
 }
 
 // Observe evaluates the rules on a scan's previous and new state (prev is nil on the
@@ -192,6 +195,14 @@ func (m *Manager) Observe(ctx context.Context, prev, next *monitor.State, sc *st
 				return fmt.Errorf("alerts: %w", err)
 			}
 			e.baseline = len(any) == 0 && !m.announceFirst
+			// A scan that succeeded before saw the store empty (it left no results):
+			// what came since — acknowledged ingests a kill kept from being scanned —
+			// is news, as it would have been to the incremental scans.
+			if e.baseline {
+				if e.baseline, err = m.noScanBefore(ctx, next.ScanID); err != nil {
+					return fmt.Errorf("alerts: %w", err)
+				}
+			}
 		}
 	} else {
 		e.sameIDs = next.Snap == prev.Snap || next.Snap.Extends(prev.Snap)
@@ -273,6 +284,20 @@ func (m *Manager) Observe(ctx context.Context, prev, next *monitor.State, sc *st
 			"changed", st.changed, "resolved", st.resolved, "firing", m.firing.count(), "notifications", len(changes.Notifications))
 	}
 	return nil
+}
+
+// noScanBefore reports whether no scan but id (among the latest) ever succeeded.
+func (m *Manager) noScanBefore(ctx context.Context, id int64) (bool, error) {
+	scans, err := m.st.Scans(ctx, 100)
+	if err != nil {
+		return false, err
+	}
+	for _, sc := range scans {
+		if sc.Status == store.ScanSucceeded && sc.ID != id {
+			return false, nil
+		}
+	}
+	return true, nil
 }
 
 type transitionStats struct{ fired, changed, resolved int }
@@ -506,7 +531,11 @@ func (e *evaluation) watched(v int32) bool {
 
 // repairCursor is the time after which repairs are new to repair_done. The first
 // evaluation of a process starts from the last successful scan (its evaluation saw
-// the repairs recorded before it); a baseline skips the repairs already held.
+// the repairs recorded before it); a baseline skips the repairs already held. That
+// start may lie behind what was announced — the scan's evaluation also saw repairs
+// recorded while it ran, and a process killed after writing its alerts left no
+// successful scan — so the first evaluation also skips, per firm, the repairs its
+// repair_done alert announced already.
 func (e *evaluation) repairCursor(ctx context.Context) (time.Time, error) {
 	if !e.repairsSeen.IsZero() {
 		return e.repairsSeen, nil
@@ -518,6 +547,18 @@ func (e *evaluation) repairCursor(ctx context.Context) (time.Time, error) {
 	scans, err := e.m.st.Scans(ctx, 100)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("repair_done: %w", err)
+	}
+	done, err := e.m.st.Alerts(ctx, store.AlertFilter{Rule: config.RuleRepairDone})
+	if err != nil {
+		return time.Time{}, fmt.Errorf("repair_done: %w", err)
+	}
+	e.announced = make(map[string]time.Time, len(done))
+	for _, a := range done {
+		c, err := decodeAlert(a)
+		if err != nil {
+			return time.Time{}, err
+		}
+		e.announced[a.USCC] = c.det.Announced
 	}
 	for _, sc := range scans {
 		if sc.Status == store.ScanSucceeded && sc.ID != e.next.ScanID && !sc.StartedAt.IsZero() {

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/chainrisk/chainrisk/config"
@@ -52,6 +54,15 @@ type details struct {
 	// Shares the purchase share of each hop.
 	Path   []string  `json:"path,omitempty"`
 	Shares []float64 `json:"shares,omitempty"`
+	// Announced is, for repair_done, when the latest repair it announced was
+	// recorded: the first evaluation of a process skips the firm's repairs recorded
+	// up to then (see repairCursor).
+	Announced time.Time `json:"announced,omitzero"`
+	// Events are, for severe_event, the firm's active severe events as of the alert's
+	// last evaluation ("type@unix seconds"): the first evaluation of a process
+	// announces those added since, which the stopped process took in but never
+	// announced.
+	Events []string `json:"events,omitempty"`
 }
 
 // Reason kinds.
@@ -213,7 +224,11 @@ func (e *evaluation) ruleSevereEvent(emit func(*candidate)) {
 		switch {
 		case e.prev != nil:
 			fresh = newEvents(active, prevEvs, translate)
-		case firing == nil && e.scoreFell(v):
+		case firing != nil:
+			if firing.det.Events != nil { // nil: recorded before alerts kept their events
+				fresh = newEvents(active, e.eventRefs(firing.det.Events), nil)
+			}
+		case e.scoreFell(v):
 			fresh = active
 		}
 		if firing == nil && (len(fresh) == 0 || !e.watched(v)) {
@@ -233,6 +248,7 @@ func (e *evaluation) ruleSevereEvent(emit func(*candidate)) {
 		c := e.firmCandidate(rule, v, severity, prevGrade)
 		c.sticky(firing)
 		c.det.Reasons = e.eventReasons(v, fresh)
+		c.det.Events = e.eventKeys(active)
 		c.renotify = firing != nil && len(fresh) > 0
 		emit(c)
 	}
@@ -279,6 +295,34 @@ func newEvents(next, prev []monitor.EventRef, translate []uint16) []monitor.Even
 			continue
 		}
 		out = append(out, ev)
+	}
+	return out
+}
+
+// eventKeys names events as details.Events keeps them, sorted.
+func (e *evaluation) eventKeys(evs []monitor.EventRef) []string {
+	model := e.next.Params.Model
+	out := make([]string, len(evs))
+	for i, ev := range evs {
+		out[i] = model.TypeName(ev.Type) + "@" + strconv.FormatInt(ev.At, 10)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// eventRefs reads details.Events back; a type the catalogue no longer has, or a
+// malformed key, reads as NoType and so matches no event.
+func (e *evaluation) eventRefs(keys []string) []monitor.EventRef {
+	model := e.next.Params.Model
+	out := make([]monitor.EventRef, 0, len(keys))
+	for _, k := range keys {
+		name, at, _ := strings.Cut(k, "@")
+		sec, err := strconv.ParseInt(at, 10, 64)
+		if err != nil {
+			out = append(out, monitor.EventRef{Type: monitor.NoType})
+			continue
+		}
+		out = append(out, monitor.EventRef{Type: model.TypeIndex(name), At: sec})
 	}
 	return out
 }
@@ -493,7 +537,7 @@ func (e *evaluation) ruleRepairDone(ctx context.Context, emit func(*candidate)) 
 	for _, r := range repairs {
 		e.repairsSeen = maxTime(e.repairsSeen, r.RecordedAt)
 		v, ok := e.next.Index(r.USCC)
-		if !ok || !e.next.Firms[v].Specialized {
+		if !ok || !e.next.Firms[v].Specialized || !r.RecordedAt.After(e.announced[r.USCC]) {
 			continue
 		}
 		if byFirm[v] == nil {
@@ -512,6 +556,7 @@ func (e *evaluation) ruleRepairDone(ctx context.Context, emit func(*candidate)) 
 			c.det.Reasons = append(c.det.Reasons, reason{Kind: reasonRepair, Type: r.Type, At: r.RepairedAt, By: r.DecidedBy})
 		}
 		c.det.Reasons = c.det.Reasons[:min(maxReasons, len(c.det.Reasons))]
+		c.det.Announced = byFirm[v][len(byFirm[v])-1].RecordedAt // RepairsSince's order
 		c.renotify = true
 		emit(c)
 	}

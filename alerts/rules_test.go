@@ -399,6 +399,45 @@ func TestRestartComparesWithTheStore(t *testing.T) {
 	})
 }
 
+// TestSevereEventAfterRestart: a severe event taken in by a process that stopped
+// before announcing it (killed between the ingest and its scan) is announced by the
+// first evaluation of the next process, though the firm's alert fires already; the
+// events announced before are not announced again.
+func TestSevereEventAfterRestart(t *testing.T) {
+	eachStore(t, func(t *testing.T, st store.Store) {
+		sub := subAll("all")
+		sub.Language = "en"
+		cfg := testConfig(t, sub)
+		cfg.Alerts.Rules.GradeDowngrade.Enabled = false
+		cfg.Alerts.Rules.ScoreDrop.Enabled = false
+		w := newWorld(cfg, t0)
+		w.firm(1, tfirm{})
+		w.firm(2, tfirm{})
+		m := newTestManager(t, st, cfg, newFakeClock())
+		ob := &outboxWatch{t: t, st: st}
+		s := w.observe(t, m, nil, full)
+		djd := w.event("dishonest_judgment_debtor", t0.AddDate(0, 0, -1))
+		w.firms[2].events = []monitor.EventRef{djd}
+		s = w.observe(t, m, s, incr)
+		ob.expect("a critical event", "severe_event firing critical "+code(2)+" all")
+		persist(t, st, s)
+
+		// The process stops; the next one finds a new event the old one never announced.
+		tax := w.event("tax_arrears", t0)
+		w.firms[2].events = []monitor.EventRef{djd, tax}
+		m2 := newTestManager(t, st, cfg, newFakeClock())
+		s = w.observe(t, m2, nil, full)
+		ns := ob.expect("restart with an unannounced event", "severe_event firing critical "+code(2)+" all")
+		if len(ns) == 1 && (len(ns[0].Reasons) == 0 || !strings.HasPrefix(ns[0].Reasons[0], "tax_arrears")) {
+			t.Errorf("the unannounced event comes first: %q", ns[0].Reasons)
+		}
+		persist(t, st, s)
+		m3 := newTestManager(t, st, cfg, newFakeClock())
+		w.observe(t, m3, nil, full)
+		ob.expect("another restart: nothing new")
+	})
+}
+
 // TestSevereEventCatalogueReload: a reload that adds an event type shifts the type
 // indexes; the same events are not new, a new one is.
 func TestSevereEventCatalogueReload(t *testing.T) {

@@ -197,10 +197,12 @@ func (m *Manager) CreateSilence(ctx context.Context, in SilenceInput) (*Silence,
 	if _, err := compileMatchers(in.Matchers); err != nil {
 		return nil, err
 	}
-	now := m.clock.Now()
+	// The store keeps milliseconds: check, and answer, the times it will hold.
+	now := m.clock.Now().Truncate(time.Millisecond)
 	if in.StartsAt.IsZero() {
 		in.StartsAt = now
 	}
+	in.StartsAt, in.EndsAt = in.StartsAt.Truncate(time.Millisecond), in.EndsAt.Truncate(time.Millisecond)
 	switch {
 	case in.EndsAt.IsZero():
 		return nil, inputErrorf("ends_at", "required")
@@ -208,6 +210,11 @@ func (m *Manager) CreateSilence(ctx context.Context, in SilenceInput) (*Silence,
 		return nil, inputErrorf("ends_at", "must come after starts_at")
 	case !in.EndsAt.After(now):
 		return nil, inputErrorf("ends_at", "lies in the past")
+	// Beyond these years a time has no RFC 3339 form: the silence could not be shown.
+	case in.StartsAt.UTC().Year() < 0:
+		return nil, inputErrorf("starts_at", "lies before the year 0000 (UTC)")
+	case in.EndsAt.UTC().Year() > 9999:
+		return nil, inputErrorf("ends_at", "lies after the year 9999 (UTC)")
 	case strings.TrimSpace(in.CreatedBy) == "":
 		return nil, inputErrorf("created_by", "required")
 	case len(in.Comment) > 4096:

@@ -128,7 +128,9 @@ func (m *Manager) CreateSubscription(ctx context.Context, owner string, s config
 	if err != nil {
 		return nil, err
 	}
-	rec := &store.SubscriptionRecord{Name: s.Name, Owner: owner, Spec: spec, CreatedAt: m.clock.Now()}
+	// The store keeps milliseconds in UTC: answer what it holds.
+	created := m.clock.Now().UTC().Truncate(time.Millisecond)
+	rec := &store.SubscriptionRecord{Name: s.Name, Owner: owner, Spec: spec, CreatedAt: created}
 	if err := m.st.CreateSubscription(ctx, rec); err != nil {
 		return nil, err
 	}
