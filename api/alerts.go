@@ -1,7 +1,9 @@
 package api
 
 import (
+	"bufio"
 	"errors"
+	"io"
 	"math"
 	"net/http"
 	"regexp"
@@ -228,8 +230,16 @@ func (s *Server) postAck(rq *request) error {
 	}
 	var in ackRequest
 	if rq.r.ContentLength != 0 {
-		if err := rq.decodeJSON(&in); err != nil {
-			return err
+		// A body of unannounced length (chunked) may be empty: no body either.
+		body := bufio.NewReader(rq.r.Body)
+		if _, err := body.Peek(1); err != io.EOF {
+			rq.r.Body = struct {
+				io.Reader
+				io.Closer
+			}{body, rq.r.Body}
+			if err := rq.decodeJSON(&in); err != nil {
+				return err
+			}
 		}
 	}
 	if len(in.Comment) > maxComment {

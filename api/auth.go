@@ -194,21 +194,26 @@ func newAuthenticator(st func() store.Store, ttl time.Duration, now func() time.
 	return &authenticator{store: st, ttl: ttl, now: now, log: log, m: m, cache: make(map[string]cachedToken)}
 }
 
-func unauthorized(reason, message string, m *metrics) *apiError {
+// badCredentials is the one answer to a refused credential, whatever the reason
+// (missing, malformed, unknown, revoked): the answer must not tell a caller probing
+// tokens how close it came. The reason goes to the metrics and the log.
+const badCredentials = "missing, malformed, unknown or revoked token: send Authorization: Bearer <chainrisk token>"
+
+func unauthorized(reason string, m *metrics) *apiError {
 	m.authFailures.WithLabelValues(reason).Inc()
-	return errorf(http.StatusUnauthorized, codeUnauthorized, "%s", message)
+	return errorf(http.StatusUnauthorized, codeUnauthorized, "%s", badCredentials)
 }
 
 // authenticate returns the caller of r, or a 401 (503 when the store cannot say).
 func (a *authenticator) authenticate(ctx context.Context, r *http.Request) (*Principal, error) {
 	h := r.Header.Get("Authorization")
 	if h == "" {
-		return nil, unauthorized("missing", "this endpoint needs an Authorization: Bearer <token> header", a.m)
+		return nil, unauthorized("missing", a.m)
 	}
 	scheme, plain, ok := strings.Cut(h, " ")
 	plain = strings.TrimSpace(plain)
 	if !ok || !strings.EqualFold(scheme, "Bearer") || !tokenRE.MatchString(plain) {
-		return nil, unauthorized("malformed", "the Authorization header must be Bearer <token> with a chainrisk token", a.m)
+		return nil, unauthorized("malformed", a.m)
 	}
 	hash := HashToken(plain)
 	tok, err := a.lookup(ctx, hash)
@@ -218,16 +223,16 @@ func (a *authenticator) authenticate(ctx context.Context, r *http.Request) (*Pri
 	// The store found the row by hash; comparing again in constant time keeps a
 	// timing side channel of the lookup's comparison from mattering.
 	if tok == nil || subtle.ConstantTimeCompare([]byte(tok.Hash), []byte(hash)) != 1 {
-		return nil, unauthorized("unknown", "invalid or revoked token", a.m)
+		return nil, unauthorized("unknown", a.m)
 	}
 	if tok.Revoked() {
 		a.log.Info("revoked token used", "token", tok.Name)
-		return nil, unauthorized("revoked", "invalid or revoked token", a.m)
+		return nil, unauthorized("revoked", a.m)
 	}
 	role, err := ParseRole(tok.Role)
 	if err != nil || (role == RoleTenant) != (tok.Leader != "") {
 		a.log.Warn("token with an invalid role or binding refused", "token", tok.Name, "role", tok.Role)
-		return nil, unauthorized("invalid", "invalid or revoked token", a.m)
+		return nil, unauthorized("invalid", a.m)
 	}
 	return &Principal{Name: tok.Name, Role: role, Leader: tok.Leader}, nil
 }

@@ -235,25 +235,32 @@ const membershipBudget = 20000
 func (rq *request) memberships(st *monitor.State, v int32) []membership {
 	o := st.Params.Exposure.Chain
 	c := st.Snap.CSR()
-	down, ok := hops(v, o.DepthUp, c.OutStart, c.OutTo) // v supplies …, which supplies L
-	if !ok {
+	sc := rq.s.hops.get(len(st.Snap.IDs))
+	defer rq.s.hops.put(sc)
+	tiers := make(map[int32]int) // leading firm → v's tier in its chain
+	// L supplies …, which supplies v: v at tier −t.
+	if !sc.search(v, o.DepthDown, c.InStart, c.InFrom) {
 		return nil
 	}
-	up, ok := hops(v, o.DepthDown, c.InStart, c.InFrom) // L supplies …, which supplies v
-	if !ok {
+	for _, x := range sc.reached {
+		if st.Firms[x].Leading {
+			tiers[x] = -int(sc.dist[x])
+		}
+	}
+	// v supplies …, which supplies L: v at tier t; an upstream place wins
+	// (graph.Member's tier rule).
+	if !sc.search(v, o.DepthUp, c.OutStart, c.OutTo) {
 		return nil
 	}
-	tiers := make(map[int32]int)
-	for x, d := range up {
-		tiers[x] = -d
-	}
-	for x, d := range down {
-		tiers[x] = d // an upstream place wins (graph.Member's tier rule)
+	for _, x := range sc.reached {
+		if st.Firms[x].Leading {
+			tiers[x] = int(sc.dist[x])
+		}
 	}
 	out := []membership{}
 	for x, tier := range tiers {
 		id := st.Snap.IDs[x]
-		if st.Firms[x].Leading && rq.who.Sees(id) {
+		if rq.who.Sees(id) {
 			out = append(out, membership{Leader: id, LeaderName: st.Firms[x].Name, Tier: tier})
 		}
 	}
@@ -261,28 +268,67 @@ func (rq *request) memberships(st *monitor.State, v int32) []membership {
 	return out
 }
 
-// hops is a breadth-first search from v along one direction of the CSR (start, to)
-// for at most depth hops; it returns each firm's distance, or false once more than
-// membershipBudget firms are reached.
-func hops(v int32, depth int, start, to []int32) (map[int32]int, bool) {
-	dist := map[int32]int{v: 0}
-	frontier := []int32{v}
-	for h := 1; h <= depth && len(frontier) > 0; h++ {
-		var next []int32
-		for _, x := range frontier {
+// hopScratch is the working memory of a breadth-first search over the whole graph:
+// flat arrays indexed by firm, reset by bumping an epoch, so that a search costs what
+// it visits (at most membershipBudget firms), not what the province holds.
+type hopScratch struct {
+	stamp   []uint32 // stamp[x] == epoch: x reached by the current search
+	dist    []int8   // its distance, valid when stamped
+	epoch   uint32
+	reached []int32
+}
+
+// search runs a breadth-first search from v along one direction of the CSR (start,
+// to) for at most depth hops, leaving the firms reached (v first) in reached and
+// their distances in dist; it reports false once more than membershipBudget firms
+// are reached.
+func (sc *hopScratch) search(v int32, depth int, start, to []int32) bool {
+	sc.epoch++
+	if sc.epoch == 0 { // wrapped: old stamps could read as current
+		clear(sc.stamp)
+		sc.epoch = 1
+	}
+	sc.stamp[v], sc.dist[v] = sc.epoch, 0
+	sc.reached = append(sc.reached[:0], v)
+	frontier := 0 // reached[frontier:] is the current hop's frontier
+	for h := 1; h <= depth && frontier < len(sc.reached); h++ {
+		end := len(sc.reached)
+		for _, x := range sc.reached[frontier:end] {
 			for _, y := range to[start[x]:start[x+1]] {
-				if _, seen := dist[y]; !seen {
-					dist[y] = h
-					next = append(next, y)
-					if len(dist) > membershipBudget {
-						return nil, false
+				if sc.stamp[y] != sc.epoch {
+					sc.stamp[y], sc.dist[y] = sc.epoch, int8(h)
+					sc.reached = append(sc.reached, y)
+					if len(sc.reached) > membershipBudget {
+						return false
 					}
 				}
 			}
 		}
-		frontier = next
+		frontier = end
 	}
-	return dist, true
+	return true
+}
+
+// hopPool keeps a few scratches between requests; more are made under load and
+// dropped after.
+type hopPool chan *hopScratch
+
+func (p hopPool) get(n int) *hopScratch {
+	select {
+	case sc := <-p:
+		if len(sc.stamp) == n {
+			return sc
+		}
+	default:
+	}
+	return &hopScratch{stamp: make([]uint32, n), dist: make([]int8, n)}
+}
+
+func (p hopPool) put(sc *hopScratch) {
+	select {
+	case p <- sc:
+	default:
+	}
 }
 
 func ruleEffect(rule string, m *monitor.Model) string {

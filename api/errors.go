@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"sync"
+	"time"
 )
 
 // Error codes of the envelope {"error": {"code", "message", "details"}}.
@@ -113,9 +115,40 @@ func (s *Server) fail(rq *request, err error) {
 		ae = &apiError{status: http.StatusInternalServerError, code: codeInternal, message: "internal error", cause: err}
 	}
 	if ae.cause != nil && ae.status >= 500 {
-		s.log.Error("api request failed", "route", rq.route.pattern, "status", ae.status, "err", ae.cause)
+		// A store outage fails every request at once: one line per storeErrorEvery
+		// says so, with the count of those it stands for, instead of a flood.
+		if ae.code != codeStoreUnavailable {
+			s.log.Error("api request failed", "route", rq.route.pattern, "status", ae.status, "err", ae.cause)
+		} else if n, ok := s.storeErrs.allow(time.Now(), storeErrorEvery); ok {
+			s.log.Error("api request failed", "route", rq.route.pattern, "status", ae.status, "err", ae.cause,
+				"similar_failures_not_logged", n)
+		}
 	}
 	writeError(rq.w, ae)
+}
+
+// storeErrorEvery is how often a store outage's failed requests are logged.
+const storeErrorEvery = 10 * time.Second
+
+// logThrottle lets one log line through per period and counts the rest.
+type logThrottle struct {
+	mu         sync.Mutex
+	next       time.Time
+	suppressed int
+}
+
+// allow reports whether a line may be logged at now, and how many were held back
+// since the last one that was.
+func (t *logThrottle) allow(now time.Time, every time.Duration) (suppressed int, ok bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if now.Before(t.next) {
+		t.suppressed++
+		return 0, false
+	}
+	n := t.suppressed
+	t.next, t.suppressed = now.Add(every), 0
+	return n, true
 }
 
 // storeError is a failure of the store behind a read: 503 so that clients retry.

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"log/slog"
@@ -136,6 +137,38 @@ func TestStoreDown(t *testing.T) {
 	if rec.Code != http.StatusServiceUnavailable || errorOf(t, rec.Body.Bytes()).Code != codeStoreUnavailable ||
 		strings.Contains(rec.Body.String(), "EOF") {
 		t.Errorf("store down: %d %s", rec.Code, rec.Body)
+	}
+}
+
+// TestStoreDownLogsOnce: a store outage fails every request, but the log gets one
+// line per period, counting the ones it stands for.
+func TestStoreDownLogsOnce(t *testing.T) {
+	h := newHarness(t, "sqlite", Options{})
+	var logs bytes.Buffer
+	s := NewServer(downBackend{h.b}, Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	for range 50 {
+		rec := httptest.NewRecorder()
+		hr := httptest.NewRequest("GET", "/api/v1/enterprises/"+h.leaderA, nil)
+		hr.Header.Set("Authorization", "Bearer "+h.tokens["admin"])
+		s.ServeHTTP(rec, hr)
+		if rec.Code != http.StatusServiceUnavailable {
+			t.Fatalf("store down: %d", rec.Code)
+		}
+	}
+	if n := strings.Count(logs.String(), "api request failed"); n != 1 {
+		t.Errorf("%d failure lines for 50 failed requests within %v, want 1:\n%s", n, storeErrorEvery, logs.String())
+	}
+	var th logThrottle
+	t0 := time.Date(2026, 11, 20, 9, 0, 0, 0, credit.Shanghai)
+	for i, c := range []struct {
+		at         time.Duration
+		ok         bool
+		suppressed int
+	}{{0, true, 0}, {time.Second, false, 0}, {9 * time.Second, false, 0}, {10 * time.Second, true, 2}, {11 * time.Second, false, 0}, {time.Minute, true, 1}} {
+		n, ok := th.allow(t0.Add(c.at), 10*time.Second)
+		if ok != c.ok || n != c.suppressed {
+			t.Errorf("step %d at +%v: allow = %d, %v; want %d, %v", i, c.at, n, ok, c.suppressed, c.ok)
+		}
 	}
 }
 

@@ -73,6 +73,9 @@ type Server struct {
 	stress  monitor.StressCache
 	esri    monitor.ChainESRICache
 	m       *metrics
+	// storeErrs thins out the log of a store outage's failed requests.
+	storeErrs logThrottle
+	hops      hopPool // scratch of the enterprise endpoint's chain search
 }
 
 // access says who may call a route; admin tokens may call every route.
@@ -155,7 +158,8 @@ func NewServer(b Backend, opts Options) *Server {
 	s := &Server{
 		b: b, log: opts.Logger, http: h, mux: http.NewServeMux(), byPat: make(map[string]*route),
 		sem: make(chan struct{}, h.MaxConcurrentRequests), ingests: make(chan struct{}, h.MaxConcurrentIngests),
-		m: newMetrics(opts.Registerer), now: opts.Now,
+		hops: make(hopPool, 4),
+		m:    newMetrics(opts.Registerer), now: opts.Now,
 	}
 	s.auth = newAuthenticator(func() store.Store { return b.Store() }, opts.TokenCacheTTL, opts.Now, opts.Logger, s.m)
 	for _, rt := range s.table() {

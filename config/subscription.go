@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"net"
 	"net/url"
 	"regexp"
 	"slices"
@@ -252,16 +253,18 @@ func (ck *checker) channelURL(c *Config, path string, s Secret) {
 
 // HostAllowed reports whether a channel URL may point at host: always when
 // webhook_allowlist is empty, else when a pattern matches ("hooks.example.com" exactly,
-// "*.example.com" any subdomain of example.com).
+// "*.example.com" any subdomain of example.com). An IP address matches exact patterns
+// only: "*.0.1" names no domain, and must not let in every address ending in .0.1.
 func (a AlertsConfig) HostAllowed(host string) bool {
 	if len(a.WebhookAllowlist) == 0 {
 		return true
 	}
 	host = strings.ToLower(strings.TrimSuffix(host, "."))
+	ip := net.ParseIP(host) != nil
 	for _, p := range a.WebhookAllowlist {
 		p = strings.ToLower(p)
 		if suffix, ok := strings.CutPrefix(p, "*."); ok {
-			if strings.HasSuffix(host, "."+suffix) {
+			if !ip && strings.HasSuffix(host, "."+suffix) {
 				return true
 			}
 		} else if host == p {

@@ -372,7 +372,11 @@ func keyName(key string) string {
 	case plain:
 		return key
 	case len(key) > 64:
-		return fmt.Sprintf("%q...", key[:64])
+		cut := 64 // at a character's start, so as not to show half of one as a bad byte
+		for cut > 0 && !utf8.RuneStart(key[cut]) {
+			cut--
+		}
+		return fmt.Sprintf("%q...", key[:cut])
 	}
 	return fmt.Sprintf("%q", key)
 }

@@ -231,7 +231,10 @@ func redactURL(raw string) string {
 	if !ok {
 		return "<redacted>"
 	}
-	host, _, _ := strings.Cut(rest, "/")
+	host := rest
+	if i := strings.IndexAny(rest, "/?#"); i >= 0 { // a URL without a path may still have a query
+		host = rest[:i]
+	}
 	if i := strings.LastIndexByte(host, '@'); i >= 0 {
 		host = host[i+1:]
 	}

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"net/url"
 	"os/signal"
 	"strconv"
@@ -331,7 +332,7 @@ func (s *shockList) Set(v string) error {
 	id, psi := v, 1.0
 	if i := strings.LastIndexByte(v, '='); i >= 0 {
 		var err error
-		if psi, err = strconv.ParseFloat(v[i+1:], 64); err != nil || psi < 0 || psi > 1 {
+		if psi, err = strconv.ParseFloat(v[i+1:], 64); err != nil || math.IsNaN(psi) || psi < 0 || psi > 1 {
 			return fmt.Errorf("psi in %q must be a number in [0,1]", v)
 		}
 		id = v[:i]

@@ -1,0 +1,252 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/chainrisk/chainrisk/alerts"
+	"github.com/chainrisk/chainrisk/credit"
+	"github.com/chainrisk/chainrisk/ingest"
+	"github.com/chainrisk/chainrisk/monitor"
+)
+
+// secTenant is one tenant of TestTenantIsolationDisjointChains and what it owns.
+type secTenant struct {
+	token  string // key of harness.tokens
+	root   string // the USCC it is bound to
+	scope  map[string]bool
+	firm   string // a firm of its chain other than its root
+	sub    string // its subscription
+	alerts []string
+	// forbidden is what the other tenant must never be shown: the USCCs and names of
+	// this tenant's chain, its alerts' ids and its subscription's name.
+	forbidden []string
+}
+
+// TestTenantIsolationDisjointChains extends TestAccessMatrix (which watches tenant A's
+// answers on overlapping chains) to two tenants whose chains share no firm — the
+// soybean leader and the specialized SME with the largest chain outside it — each
+// with its own subscription, alerts and deliveries. Every route a tenant may call is
+// called by both, on its own objects and on the other's: no answer names a firm of the
+// other chain, the other's alerts or its subscription, and every answer about the
+// other's objects is byte for byte the answer about objects that do not exist.
+func TestTenantIsolationDisjointChains(t *testing.T) {
+	eachStore(t, Options{}, func(t *testing.T, h *harness) {
+		ctx := context.Background()
+		st := h.b.State()
+		x := &secTenant{token: "tenantA", root: h.leaderA, scope: h.scopeA, sub: "x-chain"}
+		// The specialized firm with the largest chain disjoint from A's.
+		y := &secTenant{token: "tenantY", sub: "y-chain"}
+		for v, f := range st.Firms {
+			if !f.Specialized {
+				continue
+			}
+			sc := h.chainSet(st.Snap.IDs[v])
+			disjoint := true
+			for u := range sc {
+				disjoint = disjoint && !x.scope[u]
+			}
+			if disjoint && len(sc) > len(y.scope) {
+				y.root, y.scope = st.Snap.IDs[v], sc
+			}
+		}
+		if len(y.scope) < 3 {
+			t.Fatalf("the demo has no specialized firm whose chain (3 firms or more) is disjoint from the soybean chain")
+		}
+		plain, _, err := CreateToken(ctx, h.b.st, "tenantY", RoleTenant, y.root)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.tokens["tenantY"] = plain
+
+		// Each subscribes to its chain, then a firm of each chain goes bankrupt: alerts
+		// fire and are queued for both subscriptions.
+		for _, tn := range []*secTenant{x, y} {
+			h.call(req{method: "POST", path: "/api/v1/subscriptions", token: tn.token, ctype: "application/json",
+				body: subscriptionBody(tn.sub, tn.root)}, http.StatusCreated, nil)
+			for u := range tn.scope {
+				if v, _ := st.Index(u); u != tn.root && st.Grade[v] < monitor.GradeD && (tn.firm == "" || u < tn.firm) {
+					tn.firm = u
+				}
+			}
+			if tn.firm == "" {
+				t.Fatalf("no firm to shock in the chain of %s", tn.root)
+			}
+			csv := fmt.Sprintf("event_id,uscc,type,occurred_at\nSEC-%s,%s,bankruptcy,%s\n", tn.firm, tn.firm,
+				h.b.clock.AddDate(0, 0, -1).Format("2006-01-02"))
+			if sum, err := h.b.Ingest(ctx, credit.KindEvents, ingest.CSV, strings.NewReader(csv), true, "test"); err != nil || !sum.OK() {
+				t.Fatalf("ingest: %v %v", err, sum.Errors)
+			}
+		}
+		st = h.b.State()
+		for _, a := range h.alerts(alerts.AlertQuery{}) {
+			for _, tn := range []*secTenant{x, y} {
+				if tn.scope[a.Subject.USCC] && (a.Leader == nil || a.Leader.USCC == tn.root) {
+					tn.alerts = append(tn.alerts, a.ID)
+				}
+			}
+		}
+		for _, tn := range []*secTenant{x, y} {
+			if len(tn.alerts) == 0 {
+				t.Fatalf("no alert in the chain of %s", tn.root)
+			}
+			tn.forbidden = append(append([]string{tn.sub}, tn.alerts...), slices.Sorted(func(yield func(string) bool) {
+				for u := range tn.scope {
+					v, _ := st.Index(u)
+					if !yield(u) || !yield(st.Firms[v].Name) {
+						return
+					}
+				}
+			})...)
+		}
+		for _, tn := range []*secTenant{x, y} {
+			var ds struct{ Deliveries []alerts.Delivery }
+			h.call(req{method: "GET", path: "/api/v1/deliveries?subscription=" + tn.sub, token: "admin"}, 200, &ds)
+			if len(ds.Deliveries) == 0 {
+				t.Fatalf("no delivery queued for %s", tn.sub)
+			}
+		}
+
+		const missingAlert, missingSub = "0123456789abcdef", "no-such-subscription"
+		missingFirm := validUnknown()
+		stress := func(u string) string { return `{"shocks":[{"uscc":"` + u + `","psi":1}],"top":1000}` }
+		for _, pair := range [][2]*secTenant{{x, y}, {y, x}} {
+			me, other := pair[0], pair[1]
+			// own, other's and missing: the other's must answer as the missing does.
+			type probe struct {
+				own, other, missing req
+				// object: the probes name an object: its own answers 200, the other's
+				// answers as the missing one does.
+				object bool
+			}
+			get := func(f func(string) string, own, other, missing string) probe {
+				return probe{req{method: "GET", path: f(own)}, req{method: "GET", path: f(other)}, req{method: "GET", path: f(missing)}, true}
+			}
+			post := func(path func(string) string, body func(string) string, own, other, missing string) probe {
+				mk := func(v string) req {
+					r := req{method: "POST", path: path(v)}
+					if body != nil {
+						r.ctype, r.body = "application/json", body(v)
+					}
+					return r
+				}
+				return probe{mk(own), mk(other), mk(missing), true}
+			}
+			prefix := func(p string) func(string) string { return func(v string) string { return p + v } }
+			around := func(p, s string) func(string) string { return func(v string) string { return p + v + s } }
+			probes := []probe{
+				get(prefix("/api/v1/enterprises/"), me.firm, other.firm, missingFirm),
+				get(prefix("/api/v1/enterprises/"), me.root, other.root, missingFirm),
+				get(around("/api/v1/enterprises/", "/events"), me.firm, other.firm, missingFirm),
+				get(prefix("/api/v1/chains/"), me.root, other.root, missingFirm),
+				get(around("/api/v1/chains/", "/graph?format=dot"), me.root, other.root, missingFirm),
+				get(around("/api/v1/chains/", "/graph?format=json"), me.root, other.root, missingFirm),
+				get(prefix("/api/v1/esri?leader="), me.root, other.root, missingFirm),
+				post(func(string) string { return "/api/v1/stress" }, stress, me.firm, other.firm, missingFirm),
+				get(prefix("/api/v1/alerts?leader="), me.root, other.root, missingFirm),
+				get(prefix("/api/v1/alerts?uscc="), me.firm, other.firm, missingFirm),
+				get(prefix("/api/v1/alerts/"), me.alerts[0], other.alerts[0], missingAlert),
+				post(around("/api/v1/alerts/", "/ack"), nil, me.alerts[0], other.alerts[0], missingAlert),
+				get(prefix("/api/v1/subscriptions/"), me.sub, other.sub, missingSub),
+				get(prefix("/api/v1/deliveries?subscription="), me.sub, other.sub, missingSub),
+				get(prefix("/api/v1/deliveries?alert="), me.alerts[0], other.alerts[0], missingAlert),
+				{own: req{method: "PUT", path: "/api/v1/subscriptions/" + me.sub, ctype: "application/json", body: subscriptionBody("", me.root)},
+					other:   req{method: "PUT", path: "/api/v1/subscriptions/" + other.sub, ctype: "application/json", body: subscriptionBody("", me.root)},
+					missing: req{method: "PUT", path: "/api/v1/subscriptions/" + missingSub, ctype: "application/json", body: subscriptionBody("", me.root)},
+					object:  true},
+				{own: req{method: "GET", path: "/api/v1/leaders"}, other: req{method: "GET", path: "/api/v1/alerts"},
+					missing: req{method: "GET", path: "/api/v1/subscriptions"}},
+				{own: req{method: "GET", path: "/api/v1/deliveries?limit=1000"}, other: req{method: "GET", path: "/api/v1/alerts?limit=1000"},
+					missing: req{method: "GET", path: "/api/v1/leaders?limit=500"}},
+				// Routes closed to tenants answer 403 and say nothing either.
+				{own: req{method: "POST", path: "/api/v1/checks", ctype: "application/json", body: `{"uscc":"` + me.firm + `"}`},
+					other:   req{method: "POST", path: "/api/v1/checks", ctype: "application/json", body: `{"uscc":"` + other.firm + `"}`},
+					missing: req{method: "GET", path: "/api/v1/silences"}},
+				{own: req{method: "POST", path: "/api/v1/rescans", ctype: "application/json", body: `{"scope":"enterprise:` + me.firm + `"}`},
+					other:   req{method: "POST", path: "/api/v1/rescans", ctype: "application/json", body: `{"scope":"enterprise:` + other.firm + `"}`},
+					missing: req{method: "GET", path: "/api/v1/scans"}},
+				// Creating: in its own chain; in the other's (refused); under the other's
+				// subscription's name (names are unique across owners: 409, see the report).
+				{own: req{method: "POST", path: "/api/v1/subscriptions", ctype: "application/json", body: subscriptionBody(me.sub+"-2", me.root)},
+					other: req{method: "POST", path: "/api/v1/subscriptions", ctype: "application/json",
+						body: subscriptionBody(me.sub+"-3", other.root)},
+					missing: req{method: "POST", path: "/api/v1/subscriptions", ctype: "application/json", body: subscriptionBody(other.sub, me.root)}},
+				{own: req{method: "GET", path: "/api/v1/rescans/1"}, other: req{method: "POST", path: "/api/v1/silences",
+					ctype: "application/json", body: `{"matchers":[{"name":"uscc","op":"=","value":"` + other.firm + `"}],"duration":"1h"}`},
+					missing: req{method: "DELETE", path: "/api/v1/subscriptions/" + other.sub}},
+			}
+			walked := map[string]bool{}
+			for _, p := range probes {
+				var answers [3]string
+				for j, r := range []req{p.own, p.other, p.missing} {
+					r.token = me.token
+					hr, _ := http.NewRequest(r.method, r.path, nil)
+					_, pattern := h.s.mux.Handler(hr)
+					walked[pattern] = true
+					w := h.do(r)
+					if w.Code >= 500 {
+						t.Errorf("%s %s as %s: %d %s", r.method, r.path, me.token, w.Code, w.Body)
+					}
+					answers[j] = fmt.Sprint(w.Code, " ", w.Header().Get("Content-Type"), " ", w.Body.String())
+					for _, f := range other.forbidden {
+						if strings.Contains(w.Body.String(), f) || strings.Contains(fmt.Sprint(w.Header()), f) {
+							t.Errorf("%s %s as %s: the answer names %q of the other tenant: %.300s", r.method, r.path, me.token, f, w.Body)
+						}
+					}
+				}
+				if p.object && answers[1] != answers[2] {
+					t.Errorf("%s %s as %s answers\n%.300s\nbut for a missing object\n%.300s", p.other.method, p.other.path,
+						me.token, answers[1], answers[2])
+				}
+				if p.object && !strings.HasPrefix(answers[0], "200") {
+					t.Errorf("%s %s as %s: its own object answers %.200s", p.own.method, p.own.path, me.token, answers[0])
+				}
+			}
+			// Every route a tenant may call was called.
+			for _, rt := range h.s.routes {
+				if rt.access.allows(RoleTenant) && !walked[rt.pattern] {
+					t.Errorf("%s is open to tenants but not probed", rt.pattern)
+				}
+			}
+		}
+
+		// The forbidden strings are there to be found: an admin's answers hold them.
+		var seen strings.Builder
+		for _, path := range []string{"/api/v1/alerts?limit=1000", "/api/v1/subscriptions", "/api/v1/chains/" + h.leaderA,
+			"/api/v1/enterprises/" + y.root, "/api/v1/enterprises/" + y.firm} {
+			seen.WriteString(h.do(req{method: "GET", path: path, token: "admin"}).Body.String())
+		}
+		for _, tn := range []*secTenant{x, y} {
+			for _, f := range []string{tn.sub, tn.alerts[0], tn.firm, tn.root} {
+				if !strings.Contains(seen.String(), f) {
+					t.Errorf("an admin is not shown %q: the isolation check would not see it either", f)
+				}
+			}
+		}
+		// What was acknowledged stayed the owner's: the other tenant's ack changed nothing.
+		for _, tn := range []*secTenant{x, y} {
+			a, err := h.b.st.Alert(ctx, tn.alerts[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if a.AckedBy != "" && a.AckedBy != tn.token {
+				t.Errorf("alert %s of %s acknowledged by %s", a.ID, tn.token, a.AckedBy)
+			}
+		}
+		// The other's subscription is untouched by the PUT and DELETE the tenant tried.
+		for _, tn := range []*secTenant{x, y} {
+			rec, err := h.b.st.Subscription(ctx, tn.sub)
+			if err != nil {
+				t.Errorf("subscription %s: %v", tn.sub, err)
+				continue
+			}
+			if rec.Owner != tn.root {
+				t.Errorf("subscription %s owned by %s", tn.sub, rec.Owner)
+			}
+		}
+	})
+}
