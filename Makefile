@@ -1,11 +1,12 @@
 # chainrisk — build, test, benchmark and fuzz.
+SHELL     := /bin/bash
 GO        ?= go
 PKGS      ?= ./...
 FUZZTIME  ?= 60s
 BENCH_DIR ?= bench
 LDFLAGS   ?= -s -w
 
-.PHONY: all build test test-short lint bench bench-quick fuzz soak clean
+.PHONY: all build test test-short lint bench bench-quick fuzz soak province clean
 
 all: build
 
@@ -38,6 +39,27 @@ bench-quick:
 # Every fuzz target for FUZZTIME each; crashers land in testdata/fuzz as seeds.
 fuzz:
 	./scripts/fuzz.sh $(FUZZTIME)
+
+# The long reliability runs of docs/reliability.md: SIGKILLs at random moments
+# (SOAK_KILLS per store), overload for SOAK_OVERLOAD, the receiver outage, then a
+# real PostgreSQL restart — run last and alone, since it interrupts every session
+# of the server. CI runs it at reduced size.
+SOAK_KILLS    ?= 100
+SOAK_OVERLOAD ?= 2m
+soak:
+	@mkdir -p $(BENCH_DIR)
+	set -o pipefail; CHAINRISK_SOAK=1 CHAINRISK_CRASH_KILLS=$(SOAK_KILLS) CHAINRISK_OVERLOAD_FOR=$(SOAK_OVERLOAD) \
+		$(GO) test -count=1 -timeout 60m -v -run '^(TestCrashSafety|TestKillBeforeFirstScan|TestOverload|TestReceiverOutage.*)$$' \
+		./reliability ./loadgen ./alerts | tee $(BENCH_DIR)/soak.log | grep -E '^\s*(--- |ok|FAIL|PASS|panic)'
+	set -o pipefail; CHAINRISK_SOAK_PG_RESTART=1 $(GO) test -count=1 -timeout 10m -v -run '^TestPostgresRestart$$' ./daemon \
+		| tee -a $(BENCH_DIR)/soak.log | grep -E '^\s*(--- |ok|FAIL|PASS|panic)'
+	@echo "soak: every figure is in $(BENCH_DIR)/soak.log"
+
+# Event → webhook and GET latency at province scale (SPEC §14); PROVINCE_FIRMS
+# scales it (default 1,000,000). The report lands in $(BENCH_DIR)/province/province.md.
+PROVINCE_FIRMS ?= 1000000
+province:
+	./scripts/province.sh $(BENCH_DIR)/province $(PROVINCE_FIRMS)
 
 clean:
 	rm -rf bin $(BENCH_DIR)

@@ -342,6 +342,9 @@ func provinceProfile(t *testing.T, phase string) (stop func()) {
 	if dir == "" {
 		return func() {}
 	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
 	f, err := os.Create(filepath.Join(dir, phase+"-cpu.prof"))
 	if err != nil {
 		t.Fatal(err)

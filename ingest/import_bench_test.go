@@ -8,6 +8,7 @@ import (
 
 	"github.com/chainrisk/chainrisk/credit"
 	"github.com/chainrisk/chainrisk/ingest"
+	"github.com/chainrisk/chainrisk/store"
 )
 
 // benchEvents builds n events over firms firms as CSV.
@@ -22,31 +23,43 @@ func benchEvents(n, firms int, prefix string) string {
 	return b.String()
 }
 
+// benchImport imports one CSV text of kind as one batch, outside the timed part.
+func benchImport(b *testing.B, s store.Store, kind credit.Kind, text string) {
+	b.Helper()
+	sum, err := ingest.Import(context.Background(), s, []ingest.Input{{File: "f.csv", Kind: kind, Format: ingest.CSV,
+		R: strings.NewReader(text)}}, ingest.ImportOptions{Validator: clock})
+	if err != nil || !sum.OK() {
+		b.Fatalf("import %s: %v %v", kind, err, sum.Errors[:min(3, len(sum.Errors))])
+	}
+}
+
+// timeImports resets the timer, imports inputs[i] (n rows of kind each) in turn and
+// reports rows/s, the figure SPEC §14 targets.
+func timeImports(b *testing.B, s store.Store, kind credit.Kind, inputs []string, n int) {
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		sum, err := ingest.Import(context.Background(), s, []ingest.Input{{File: "f.csv", Kind: kind, Format: ingest.CSV,
+			R: strings.NewReader(inputs[i])}}, ingest.ImportOptions{Validator: clock})
+		if err != nil || !sum.OK() || sum.Accepted != n {
+			b.Fatalf("import %s: %v, %d accepted, %v", kind, err, sum.Accepted, sum.Errors[:min(3, len(sum.Errors))])
+		}
+	}
+	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "rows/s")
+}
+
 // BenchmarkImportEvents measures a whole batch of 100,000 events — decode, stage,
-// check, merge, commit — into each store; rows/s is the figure SPEC §14 targets.
+// check, merge, commit — into each store.
 func BenchmarkImportEvents(b *testing.B) {
 	const n, firms = 100_000, 1000
 	for name, open := range stores() {
 		b.Run(name, func(b *testing.B) {
 			s := open(b)
-			f, _ := ingest.FormatFor("f.csv", "")
-			if _, err := ingest.Import(context.Background(), s, []ingest.Input{{File: "f.csv", Kind: credit.KindEnterprises,
-				Format: f, R: strings.NewReader(firmsCSV(firms))}}, ingest.ImportOptions{Validator: clock}); err != nil {
-				b.Fatal(err)
-			}
+			benchImport(b, s, credit.KindEnterprises, firmsCSV(firms))
 			inputs := make([]string, b.N)
 			for i := range inputs {
 				inputs[i] = benchEvents(n, firms, fmt.Sprintf("B%d", i))
 			}
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				sum, err := ingest.Import(context.Background(), s, []ingest.Input{{File: "e.csv", Kind: credit.KindEvents,
-					Format: f, R: strings.NewReader(inputs[i])}}, ingest.ImportOptions{Validator: clock})
-				if err != nil || !sum.OK() || sum.Accepted != n {
-					b.Fatalf("import: %v %+v", err, sum.Errors)
-				}
-			}
-			b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "rows/s")
+			timeImports(b, s, credit.KindEvents, inputs, n)
 		})
 	}
 }
@@ -60,7 +73,6 @@ func BenchmarkImportRelations(b *testing.B) {
 	for name, open := range stores() {
 		b.Run(name, func(b *testing.B) {
 			s := open(b)
-			f, _ := ingest.FormatFor("f.csv", "")
 			inputs := make([]string, b.N)
 			for i := range inputs {
 				base := i * firms
@@ -69,10 +81,7 @@ func BenchmarkImportRelations(b *testing.B) {
 				for j := 1; j <= firms; j++ {
 					fmt.Fprintf(&fb, "%s,企业%d,230100,C1331,,active,1000000\n", u(base+j), base+j)
 				}
-				if _, err := ingest.Import(context.Background(), s, []ingest.Input{{File: "f.csv", Kind: credit.KindEnterprises,
-					Format: f, R: strings.NewReader(fb.String())}}, ingest.ImportOptions{Validator: clock}); err != nil {
-					b.Fatal(err)
-				}
+				benchImport(b, s, credit.KindEnterprises, fb.String())
 				var rb strings.Builder
 				rb.WriteString("supplier,customer,purchase_share,sales_share,substitutability,amount,product,valid_from,valid_to\n")
 				for c := 1; c <= firms; c++ {
@@ -83,15 +92,7 @@ func BenchmarkImportRelations(b *testing.B) {
 				}
 				inputs[i] = rb.String()
 			}
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				sum, err := ingest.Import(context.Background(), s, []ingest.Input{{File: "r.csv", Kind: credit.KindRelations,
-					Format: f, R: strings.NewReader(inputs[i])}}, ingest.ImportOptions{Validator: clock})
-				if err != nil || !sum.OK() || sum.Accepted != n {
-					b.Fatalf("import: %v %d %+v", err, sum.Accepted, sum.Errors[:min(3, len(sum.Errors))])
-				}
-			}
-			b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "rows/s")
+			timeImports(b, s, credit.KindRelations, inputs, n)
 		})
 	}
 }
@@ -103,18 +104,11 @@ func BenchmarkImportRepairs(b *testing.B) {
 	for name, open := range stores() {
 		b.Run(name, func(b *testing.B) {
 			s := open(b)
-			f, _ := ingest.FormatFor("f.csv", "")
-			if _, err := ingest.Import(context.Background(), s, []ingest.Input{{File: "f.csv", Kind: credit.KindEnterprises,
-				Format: f, R: strings.NewReader(firmsCSV(firms))}}, ingest.ImportOptions{Validator: clock}); err != nil {
-				b.Fatal(err)
-			}
+			benchImport(b, s, credit.KindEnterprises, firmsCSV(firms))
 			inputs := make([]string, b.N)
 			for i := range inputs {
 				prefix := fmt.Sprintf("R%d", i)
-				if _, err := ingest.Import(context.Background(), s, []ingest.Input{{File: "e.csv", Kind: credit.KindEvents,
-					Format: f, R: strings.NewReader(benchEvents(n, firms, prefix))}}, ingest.ImportOptions{Validator: clock}); err != nil {
-					b.Fatal(err)
-				}
+				benchImport(b, s, credit.KindEvents, benchEvents(n, firms, prefix))
 				var rb strings.Builder
 				rb.WriteString("event_id,repaired_at,decided_by,reason\n")
 				for j := 0; j < n; j++ {
@@ -122,15 +116,7 @@ func BenchmarkImportRepairs(b *testing.B) {
 				}
 				inputs[i] = rb.String()
 			}
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				sum, err := ingest.Import(context.Background(), s, []ingest.Input{{File: "p.csv", Kind: credit.KindRepairs,
-					Format: f, R: strings.NewReader(inputs[i])}}, ingest.ImportOptions{Validator: clock})
-				if err != nil || !sum.OK() || sum.Accepted != n {
-					b.Fatalf("import: %v %d %+v", err, sum.Accepted, sum.Errors[:min(3, len(sum.Errors))])
-				}
-			}
-			b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "rows/s")
+			timeImports(b, s, credit.KindRepairs, inputs, n)
 		})
 	}
 }
