@@ -195,16 +195,7 @@ func newHarness(t *testing.T, kind string, opts Options) *harness {
 	h.s.Register(h.mux)
 
 	state := b.State()
-	for v, f := range state.Firms {
-		id := state.Snap.IDs[v]
-		h.all = append(h.all, id)
-		switch f.Name {
-		case soybeanLeader:
-			h.leaderA = id
-		case dairyLeader:
-			h.leaderB = id
-		}
-	}
+	h.indexDemo(state)
 	if h.leaderA == "" || h.leaderB == "" {
 		t.Fatal("demo leaders not found")
 	}
@@ -327,4 +318,18 @@ func demoRow(t *testing.T, k credit.Kind) string {
 	w := csv.NewWriter(&buf)
 	_ = w.WriteAll(rows[:2])
 	return buf.String()
+}
+
+// indexDemo lists every firm of state in h.all and finds the two demo leaders.
+func (h *harness) indexDemo(state *monitor.State) {
+	for v, f := range state.Firms {
+		id := state.Snap.IDs[v]
+		h.all = append(h.all, id)
+		switch f.Name {
+		case soybeanLeader:
+			h.leaderA = id
+		case dairyLeader:
+			h.leaderB = id
+		}
+	}
 }

@@ -84,16 +84,7 @@ func newFuzzHarness(f *testing.F) *harness {
 		tokens: map[string]string{}, secrets: []string{webhookURLKey, webhookSecret}}
 	h.s.Register(h.mux)
 	state := b.State()
-	for v, firm := range state.Firms {
-		id := state.Snap.IDs[v]
-		h.all = append(h.all, id)
-		switch firm.Name {
-		case soybeanLeader:
-			h.leaderA = id
-		case dairyLeader:
-			h.leaderB = id
-		}
-	}
+	h.indexDemo(state)
 	for _, tc := range []struct{ name, role, leader string }{
 		{"admin", "admin", ""}, {"ingest", "ingest", ""}, {"analyst", "analyst", ""}, {"tenantA", "tenant", h.leaderA},
 	} {
