@@ -194,17 +194,6 @@ var checks = []check{
 }
 
 func (b *sqlBatch) Check(ctx context.Context) ([]RowError, error) {
-	if b.s.d.Name() == "postgres" {
-		// Temporary tables are never auto-analyzed: without statistics the planner
-		// takes staging for a few rows and plans the checks and merges for that.
-		for _, k := range credit.Kinds {
-			if b.staged[k] > 0 {
-				if _, err := b.tx.Exec(ctx, "ANALYZE "+stageTable(k)); err != nil {
-					return nil, fmt.Errorf("analyze staged %s: %w", k, err)
-				}
-			}
-		}
-	}
 	var out []RowError
 	for _, c := range checks {
 		if b.staged[c.kind] == 0 {
