@@ -15,6 +15,8 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/chainrisk/chainrisk/config"
+	"github.com/chainrisk/chainrisk/monitor"
+	"github.com/chainrisk/chainrisk/visibility"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -269,4 +271,9 @@ func okAnswer(kind string) func(http.ResponseWriter, *http.Request, []byte) {
 		return answer(200, `{"code":0,"msg":"success","data":{}}`)
 	}
 	return answer(200, ``)
+}
+
+// tenantView is a tenant's view of a state under the config's chain depths.
+func tenantView(cfg *config.Config, s *monitor.State, uscc string) *visibility.View {
+	return new(visibility.Views).Of(s, visibility.Tenant(uscc), cfg.Chain.DepthUp, cfg.Chain.DepthDown)
 }

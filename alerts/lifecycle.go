@@ -16,6 +16,7 @@ import (
 	"github.com/chainrisk/chainrisk/config"
 	"github.com/chainrisk/chainrisk/monitor"
 	"github.com/chainrisk/chainrisk/store"
+	"github.com/chainrisk/chainrisk/visibility"
 )
 
 // Lifecycle (SPEC §7). After every scan the rules name the alerts that should fire;
@@ -63,7 +64,8 @@ type Manager struct {
 	firing      firingSet
 	repairsSeen time.Time // repair_done's cursor: repairs recorded up to here are done
 	scopes      scopeCache
-	pruned      time.Time // when the outbox was last pruned
+	views       visibility.Views // subscription owners' views (visibility.go)
+	pruned      time.Time        // when the outbox was last pruned
 }
 
 // NewManager returns a manager.
@@ -588,8 +590,10 @@ type Alert struct {
 	UpdatedAt  time.Time `json:"updated_at"`
 	ResolvedAt time.Time `json:"resolved_at,omitzero"`
 	NotifiedAt time.Time `json:"notified_at,omitzero"`
-	AckedAt    time.Time `json:"acked_at,omitzero"`
-	AckedBy    string    `json:"acked_by,omitempty"`
+	// AckedAt and AckedBy are the reader's own acknowledgement (its audience's: staff,
+	// or its tenant); another principal's is never shown.
+	AckedAt time.Time `json:"acked_at,omitzero"`
+	AckedBy string    `json:"acked_by,omitempty"`
 	// Silenced is set while a silence matches the alert's labels (a silence that
 	// names a subscription mutes that subscription only and is not counted here).
 	Silenced   bool     `json:"silenced"`
@@ -614,12 +618,14 @@ type AlertQuery struct {
 	Severity string // info | warning | critical
 	Rule     string
 	// Leader keeps the alerts about a leader's chain: those whose own leader it is
-	// (chain_risk, single_source), and — with InScope — those about its members.
+	// (chain_risk, single_source), and — with Chain, that leader's chain — those
+	// about one firm of it.
 	Leader string
+	Chain  *visibility.View
 	USCC   string
-	// InScope, when set, keeps only the alerts whose subject it accepts (a tenant's
-	// chain); applied after Leader, as an alternative to it.
-	InScope func(uscc string) bool
+	// View is the reader's: it lists only the alerts the reader may see, cut to its
+	// view, with its own acknowledgement. Nil means staff.
+	View *visibility.View
 	// Limit bounds the list (0 means 500).
 	Limit int
 	// Language words the reasons: zh or en (empty: the config's).
@@ -644,7 +650,12 @@ func (m *Manager) Alerts(ctx context.Context, q AlertQuery) ([]Alert, error) {
 		q.Language = cfg.Alerts.Language
 	}
 	f := store.AlertFilter{State: q.State, Severity: q.Severity, Rule: q.Rule, USCC: q.USCC}
-	if q.InScope == nil {
+	if q.View == nil {
+		q.View = staffView
+	}
+	// Alerts kept or dropped here are read in full; the store bounds the rest.
+	filtered := !q.View.IsStaff() || q.Chain != nil
+	if !filtered {
 		f.Leader, f.Limit = q.Leader, q.Limit
 	}
 	list, err := m.st.Alerts(ctx, f)
@@ -658,7 +669,10 @@ func (m *Manager) Alerts(ctx context.Context, q AlertQuery) ([]Alert, error) {
 	r := &router{m: m, cfg: cfg}
 	out := []Alert{}
 	for _, a := range list {
-		if q.InScope != nil && !(q.InScope(a.USCC) || q.Leader != "" && a.Leader == q.Leader) {
+		if !q.View.SeesAlert(a.USCC, a.Leader) {
+			continue
+		}
+		if q.Chain != nil && a.Leader != q.Leader && (a.Leader != "" || !q.Chain.Sees(a.USCC)) {
 			continue
 		}
 		if len(out) == q.Limit {
@@ -668,16 +682,26 @@ func (m *Manager) Alerts(ctx context.Context, q AlertQuery) ([]Alert, error) {
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, m.view(c, sil, r, q.Language))
+		out = append(out, m.present(c, sil, r, q.Language, q.View))
 	}
 	return out, nil
 }
 
-// GetAlert returns one alert (store.ErrNotFound).
-func (m *Manager) GetAlert(ctx context.Context, id, lang string) (*Alert, error) {
+// staffView is the view of the platform's staff, who see everything.
+var staffView = new(visibility.Views).Of(nil, visibility.Staff(), 0, 0)
+
+// GetAlert returns one alert as view (nil: staff) sees it; store.ErrNotFound also
+// for one it may not see.
+func (m *Manager) GetAlert(ctx context.Context, id, lang string, view *visibility.View) (*Alert, error) {
+	if view == nil {
+		view = staffView
+	}
 	a, err := m.st.Alert(ctx, id)
 	if err != nil {
 		return nil, err
+	}
+	if !view.SeesAlert(a.USCC, a.Leader) {
+		return nil, fmt.Errorf("alert %s: %w", id, store.ErrNotFound)
 	}
 	c, err := decodeAlert(*a)
 	if err != nil {
@@ -691,18 +715,23 @@ func (m *Manager) GetAlert(ctx context.Context, id, lang string) (*Alert, error)
 	if lang == "" {
 		lang = cfg.Alerts.Language
 	}
-	v := m.view(c, sil, &router{m: m, cfg: cfg}, lang)
+	v := m.present(c, sil, &router{m: m, cfg: cfg}, lang, view)
 	return &v, nil
 }
 
-func (m *Manager) view(c *current, sil silences, r *router, lang string) Alert {
+// present is an alert as view sees it.
+func (m *Manager) present(c *current, sil silences, r *router, lang string, view *visibility.View) Alert {
 	a := &c.Alert
+	det := c.det.cut(view)
 	v := Alert{
 		ID: a.ID, Fingerprint: a.Fingerprint, Rule: a.Rule, Severity: a.Severity, State: a.State,
 		Subject: AlertFirm{USCC: a.USCC, Name: a.Name, Grade: a.Grade, PreviousGrade: a.PreviousGrade},
-		Labels:  alertLabels(a), Values: c.det.Values, Reasons: r.words(c.det.Reasons, lang), Path: c.det.Path,
+		Labels:  alertLabels(a), Values: det.Values, Reasons: r.words(det.Reasons, lang), Path: det.Path,
 		StartedAt: a.StartedAt, UpdatedAt: a.UpdatedAt, ResolvedAt: a.ResolvedAt, NotifiedAt: a.NotifiedAt,
-		AckedAt: a.AckedAt, AckedBy: a.AckedBy, Baseline: a.Quiet, ScanID: a.ScanID,
+		Baseline: a.Quiet, ScanID: a.ScanID,
+	}
+	if k, ok := a.Ack(view.Audience()); ok {
+		v.AckedAt, v.AckedBy = k.At, k.By
 	}
 	if a.Leader != "" {
 		v.Leader = &AlertFirm{USCC: a.Leader, Name: a.LeaderName}
@@ -722,8 +751,20 @@ func (m *Manager) view(c *current, sil silences, r *router, lang string) Alert {
 	return v
 }
 
-// Ack acknowledges a firing alert for by: no more repeats until it resolves (its
-// resolve is still notified). Errors: store.ErrNotFound, store.ErrAlertResolved.
-func (m *Manager) Ack(ctx context.Context, id, by string) error {
-	return m.st.AckAlert(ctx, id, by, m.clock.Now())
+// Ack acknowledges a firing alert in the name of by, for view's audience (staff, or
+// the tenant): no more repeats to that audience's subscriptions until it resolves
+// (its resolve is still notified); nobody else's notifications change. Errors:
+// store.ErrNotFound (also for an alert view may not see), store.ErrAlertResolved.
+func (m *Manager) Ack(ctx context.Context, id string, view *visibility.View, by string) error {
+	if view == nil {
+		view = staffView
+	}
+	a, err := m.st.Alert(ctx, id)
+	if err != nil {
+		return err
+	}
+	if !view.SeesAlert(a.USCC, a.Leader) {
+		return fmt.Errorf("alert %s: %w", id, store.ErrNotFound)
+	}
+	return m.st.AckAlert(ctx, id, view.Audience(), by, m.clock.Now())
 }

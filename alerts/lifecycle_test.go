@@ -108,7 +108,7 @@ func TestSilencesAndAck(t *testing.T) {
 		}
 		ob.expect("repeat", "grade_downgrade firing warning "+code(2)+" a", "grade_downgrade firing warning "+code(2)+" b")
 		id1 := AlertID(Fingerprint(config.RuleGradeDowngrade, code(1), ""))
-		if err := m.Ack(ctx, id1, "analyst"); err != nil {
+		if err := m.Ack(ctx, id1, nil, "analyst"); err != nil {
 			t.Fatal(err)
 		}
 		clock.Advance(20 * time.Minute)
@@ -116,7 +116,7 @@ func TestSilencesAndAck(t *testing.T) {
 			t.Fatal(err)
 		}
 		ob.expect("acknowledged: no repeat")
-		a, err := m.GetAlert(ctx, id1, "en")
+		a, err := m.GetAlert(ctx, id1, "en", nil)
 		if err != nil || a.AckedBy != "analyst" || a.AckedAt.IsZero() || a.State != store.AlertFiring {
 			t.Errorf("acked alert: %+v, %v", a, err)
 		}
@@ -124,10 +124,10 @@ func TestSilencesAndAck(t *testing.T) {
 		w.observe(t, m, s, incr)
 		ob.expect("an acknowledged alert still resolves", "grade_downgrade resolved warning "+code(1)+" a",
 			"grade_downgrade resolved warning "+code(1)+" b")
-		if err := m.Ack(ctx, id1, "x"); !errors.Is(err, store.ErrAlertResolved) {
+		if err := m.Ack(ctx, id1, nil, "x"); !errors.Is(err, store.ErrAlertResolved) {
 			t.Errorf("ack of a resolved alert: %v", err)
 		}
-		if err := m.Ack(ctx, "nope", "x"); !errors.Is(err, store.ErrNotFound) {
+		if err := m.Ack(ctx, "nope", nil, "x"); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("ack of an unknown alert: %v", err)
 		}
 	})
@@ -185,8 +185,7 @@ func TestRouting(t *testing.T) {
 		}
 
 		// The API's queries: a tenant's scope, a rule, a state; reasons in English.
-		inChain := func(u string) bool { return u == code(1) || u == code(2) || u == code(3) }
-		list, err := m.Alerts(context.Background(), AlertQuery{InScope: inChain, Language: "en"})
+		list, err := m.Alerts(context.Background(), AlertQuery{View: tenantView(cfg, s, code(1)), Language: "en"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -198,7 +197,8 @@ func TestRouting(t *testing.T) {
 			}
 		}
 		slices.Sort(got)
-		if want := []string{"grade_downgrade " + code(3), "severe_event " + code(3)}; !slices.Equal(got, want) {
+		// The leader's chain: its suppliers 2 and 3, and its customer 4.
+		if want := []string{"grade_downgrade " + code(3), "grade_downgrade " + code(4), "severe_event " + code(3)}; !slices.Equal(got, want) {
 			t.Errorf("alerts in scope %v, want %v", got, want)
 		}
 		if list, _ := m.Alerts(context.Background(), AlertQuery{Severity: config.AlertCritical, Rule: config.RuleGradeDowngrade}); len(list) != 2 {
@@ -372,7 +372,7 @@ func TestStoredSubscriptionRoutesAndDeliveriesHideSecrets(t *testing.T) {
 		s := w.observe(t, m, nil, full)
 		w.firms[2].grade = monitor.GradeC
 		w.observe(t, m, s, incr)
-		list, err := m.Deliveries(ctx, DeliveryQuery{Owner: code(1)})
+		list, err := m.Deliveries(ctx, DeliveryQuery{View: tenantView(cfg, s, code(1))})
 		if err != nil || len(list) != 1 {
 			t.Fatalf("Deliveries = %+v, %v", list, err)
 		}
@@ -388,7 +388,7 @@ func TestStoredSubscriptionRoutesAndDeliveriesHideSecrets(t *testing.T) {
 		if _, err := m.Deliveries(ctx, DeliveryQuery{State: "lost"}); err == nil {
 			t.Error("an unknown state was accepted")
 		}
-		if list, _ := m.Deliveries(ctx, DeliveryQuery{Owner: code(2)}); len(list) != 0 {
+		if list, _ := m.Deliveries(ctx, DeliveryQuery{View: tenantView(cfg, s, code(2))}); len(list) != 0 {
 			t.Errorf("another tenant's deliveries: %+v", list)
 		}
 	})

@@ -6,10 +6,12 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/chainrisk/chainrisk/config"
 	"github.com/chainrisk/chainrisk/store"
+	"github.com/chainrisk/chainrisk/visibility"
 )
 
 // The outbox is the store's alert_notifications table: every notification is written
@@ -151,8 +153,9 @@ type DeliveryChannel struct {
 type DeliveryQuery struct {
 	State        string // pending | delivered | dead
 	Subscription string
-	// Owner keeps the deliveries of a tenant's subscriptions.
-	Owner   string
+	// View is the reader's (nil: staff). A tenant lists the deliveries of its own
+	// subscriptions, of the alerts it may see.
+	View    *visibility.View
 	AlertID string
 	// Limit bounds the list; 0 means 100.
 	Limit int
@@ -168,11 +171,23 @@ func (m *Manager) Deliveries(ctx context.Context, q DeliveryQuery) ([]Delivery, 
 	if q.Limit <= 0 {
 		q.Limit = 100
 	}
+	if q.View == nil {
+		q.View = staffView
+	}
+	var owner string
+	if !q.View.IsStaff() {
+		owner = q.View.Tenant
+	}
 	list, err := m.st.Deliveries(ctx, store.DeliveryFilter{State: q.State, Subscription: q.Subscription,
-		Owner: q.Owner, AlertID: q.AlertID, Limit: q.Limit})
+		Owner: owner, AlertID: q.AlertID, Limit: q.Limit})
 	if err != nil {
 		return nil, fmt.Errorf("alerts: %w", err)
 	}
+	// Routing sends a tenant only what it sees; the check again here keeps records
+	// written under an older rule (or before the firm left its chain) from showing.
+	list = slices.DeleteFunc(list, func(o store.OutboxEntry) bool {
+		return !q.View.SeesAlert(o.USCC, fingerprintLeader(o.Fingerprint))
+	})
 	out := make([]Delivery, len(list))
 	for i, o := range list {
 		out[i] = Delivery{

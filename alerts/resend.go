@@ -89,7 +89,7 @@ func (m *Manager) repeat(ctx context.Context, cfg *config.Config, r *router, now
 		if err != nil {
 			return err
 		}
-		res, err := r.route(notice{a: a, det: c.det, status: StatusFiring, repeat: !a.NotifiedAt.IsZero()})
+		res, err := r.route(notice{a: a, det: c.det, status: StatusFiring, repeat: !a.NotifiedAt.IsZero(), skipAcked: true})
 		if err != nil {
 			return err
 		}
@@ -159,7 +159,7 @@ func (m *Manager) refreshAlertmanagers(ctx context.Context, r *router, now time.
 			status = StatusResolved
 		}
 		for _, s := range subs {
-			n, _ := r.notification(s, &c.Alert, &c.det, status)
+			n, _ := r.notification(s, &c.Alert, &c.det, status, false)
 			if n == nil {
 				continue
 			}

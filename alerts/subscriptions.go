@@ -305,6 +305,9 @@ type notice struct {
 	status string
 	// repeat skips Alertmanager channels: the resend job keeps those alive itself.
 	repeat bool
+	// skipAcked leaves out the subscriptions whose owner acknowledged the alert: a
+	// repeat is not for them.
+	skipAcked bool
 }
 
 // routed is what routing one notice gave.
@@ -316,7 +319,7 @@ type routed struct {
 func (r *router) route(n notice) (routed, error) {
 	var out routed
 	for _, sub := range r.subs {
-		nt, silenced := r.notification(sub, n.a, &n.det, n.status)
+		nt, silenced := r.notification(sub, n.a, &n.det, n.status, n.skipAcked)
 		if silenced {
 			out.silenced++
 		}
@@ -345,12 +348,22 @@ func alertLabels(a *store.Alert) map[string]string {
 }
 
 // notification is the notification of alert a to sub (ID unset), or nil when sub
-// does not take it: another rule, a lower severity, a scope without the subject, or
-// a silence (then silenced is true).
-func (r *router) notification(sub *subscriber, a *store.Alert, det *details, status string) (n *Notification, silenced bool) {
+// does not take it: another rule, a lower severity, an alert its owner may not see,
+// a scope without the subject, an acknowledgement by its owner (with skipAcked), or a
+// silence (then silenced is true). What it carries is cut to its owner's view.
+func (r *router) notification(sub *subscriber, a *store.Alert, full *details, status string, skipAcked bool) (n *Notification, silenced bool) {
 	if sub.rules != nil && !sub.rules[a.Rule] || severityRank(a.Severity) < sub.minRank {
 		return nil, false
 	}
+	view, ok := r.sees(sub, a)
+	if !ok {
+		return nil, false
+	}
+	if _, acked := a.Ack(view.Audience()); acked && skipAcked {
+		return nil, false
+	}
+	cut := full.cut(view)
+	det := &cut
 	n = &Notification{
 		Fingerprint: a.Fingerprint, Rule: a.Rule, Severity: a.Severity, Status: status,
 		Subject:      Firm{USCC: a.USCC, Name: a.Name, Grade: a.Grade, PreviousGrade: a.PreviousGrade},
@@ -400,6 +413,11 @@ func (r *router) place(sub *subscriber, a *store.Alert, det *details, n *Notific
 		ownPath()
 		return sub.watch[a.USCC]
 	case config.ScopeChain:
+		// Another leader's chain-level alert is that chain's news, even when its
+		// subject lies in this chain too.
+		if a.Leader != "" && a.Leader != sub.Scope.Leader {
+			return false
+		}
 	default:
 		return false
 	}

@@ -4,14 +4,12 @@ import (
 	"bufio"
 	"errors"
 	"io"
-	"math"
 	"net/http"
-	"regexp"
-	"slices"
 
 	"github.com/chainrisk/chainrisk/alerts"
 	"github.com/chainrisk/chainrisk/config"
 	"github.com/chainrisk/chainrisk/store"
+	"github.com/chainrisk/chainrisk/visibility"
 )
 
 // The alert endpoints (SPEC §7, §8) serve the daemon's alerts.Manager: alerts and
@@ -113,8 +111,7 @@ func (s *Server) getAlerts(rq *request) error {
 	}
 	q := rq.r.URL.Query()
 	aq := alerts.AlertQuery{State: q.Get("state"), Severity: q.Get("severity"), Rule: q.Get("rule"), Limit: limit,
-		Language: lang}
-	tenant := rq.who.Role == RoleTenant
+		Language: lang, View: rq.who.View()}
 	if u := q.Get("uscc"); u != "" {
 		if err := rq.checkUSCC("uscc", u); err != nil {
 			return err
@@ -124,75 +121,28 @@ func (s *Server) getAlerts(rq *request) error {
 		}
 		aq.USCC = u
 	}
-	leader := q.Get("leader")
-	if leader != "" {
+	if leader := q.Get("leader"); leader != "" {
 		if err := rq.checkUSCC("leader", leader); err != nil {
 			return err
 		}
-		// A tenant's alerts are those of its own chain already; another chain is
-		// not its to ask about, as on GET /api/v1/chains/{leader}.
-		if tenant && leader != rq.who.Leader {
+		// Another chain is not a tenant's to ask about, as on GET /api/v1/chains/{leader}.
+		if !rq.who.View().SeesChain(leader) {
 			return errFirmNotFound
 		}
-	}
-	switch {
-	case tenant:
-		// Its own leader's alerts whose subject lies outside its chain are dropped by
-		// tenantAlert anyway: filter on the subject only, then trim.
-		aq.InScope, aq.Limit = rq.who.scope.has, math.MaxInt
-	case leader != "":
-		aq.Leader = leader
-		aq.InScope = s.scopes.get(rq.state, leader, rq.cfg.Chain.DepthUp, rq.cfg.Chain.DepthDown).has
+		aq.Leader, aq.Chain = leader, rq.viewOf(visibility.Tenant(leader))
 	}
 	list, err := m.Alerts(rq.r.Context(), aq)
 	if err != nil {
 		return alertsError(err, errAlertNotFound)
 	}
-	if tenant {
-		kept := list[:0]
-		for i := range list {
-			if len(kept) < limit && rq.tenantAlert(&list[i]) {
-				kept = append(kept, list[i])
-			}
-		}
-		list = kept
-	}
 	return rq.json(http.StatusOK, alertsJSON{Alerts: list})
-}
-
-// usccLike finds what may be a USCC in an alert's worded reasons.
-var usccLike = regexp.MustCompile(`[0-9A-HJ-NP-RTUW-Y]{18}`)
-
-// tenantAlert limits an alert in place to what a tenant may see, and reports whether
-// it may see it at all: only when its subject lies in the tenant's chain and its
-// leader, when it has one, is the tenant itself (a chain's figures are its leader's
-// to read). A path or reason naming a firm outside the chain (the scan's depths may
-// exceed a reloaded config's) is left out.
-func (rq *request) tenantAlert(a *alerts.Alert) bool {
-	who := rq.who
-	if who.Role != RoleTenant {
-		return true
-	}
-	if !who.Sees(a.Subject.USCC) || a.Leader != nil && a.Leader.USCC != who.Leader {
-		return false
-	}
-	if slices.ContainsFunc(a.Path, func(u string) bool { return !who.Sees(u) }) {
-		a.Path = nil
-	}
-	a.Reasons = slices.DeleteFunc(a.Reasons, func(r string) bool {
-		return slices.ContainsFunc(usccLike.FindAllString(r, -1), func(u string) bool { return !who.Sees(u) })
-	})
-	return true
 }
 
 // alert reads one alert the caller may see.
 func (rq *request) alert(m *alerts.Manager, id, lang string) (*alerts.Alert, error) {
-	a, err := m.GetAlert(rq.r.Context(), id, lang)
+	a, err := m.GetAlert(rq.r.Context(), id, lang, rq.who.View())
 	if err != nil {
 		return nil, alertsError(err, errAlertNotFound)
-	}
-	if !rq.tenantAlert(a) {
-		return nil, errAlertNotFound
 	}
 	return a, nil
 }
@@ -221,8 +171,9 @@ type ackRequest struct {
 // maxComment bounds the comments of acknowledgements and silences.
 const maxComment = 4096
 
-// postAck acknowledges a firing alert in the name of the token: no more repeats until
-// it resolves. The comment goes to the daemon's log with the acknowledgement.
+// postAck acknowledges a firing alert in the name of the token, for the caller's
+// audience (its tenant, or staff): no more repeats to that audience until it
+// resolves. The comment goes to the daemon's log with the acknowledgement.
 func (s *Server) postAck(rq *request) error {
 	m, err := rq.alerts()
 	if err != nil {
@@ -246,10 +197,7 @@ func (s *Server) postAck(rq *request) error {
 		return errorf(http.StatusBadRequest, codeBadRequest, "comment: longer than %d bytes", maxComment)
 	}
 	id := rq.r.PathValue("id")
-	if _, err := rq.alert(m, id, ""); err != nil {
-		return err
-	}
-	if err := m.Ack(rq.r.Context(), id, rq.who.Name); err != nil {
+	if err := m.Ack(rq.r.Context(), id, rq.who.View(), rq.who.Name); err != nil {
 		return alertsError(err, errAlertNotFound)
 	}
 	s.log.Info("alert acknowledged", "alert", id, "token", rq.who.Name, "comment", in.Comment)
@@ -266,7 +214,7 @@ type deliveriesJSON struct {
 }
 
 // getDeliveries lists the outbox: never a channel's URL or secret, nor the payload.
-// A tenant sees the deliveries of its own subscriptions.
+// A tenant sees the deliveries of its own subscriptions, of alerts it may see.
 func (s *Server) getDeliveries(rq *request) error {
 	m, err := rq.alerts()
 	if err != nil {
@@ -277,10 +225,8 @@ func (s *Server) getDeliveries(rq *request) error {
 		return err
 	}
 	q := rq.r.URL.Query()
-	dq := alerts.DeliveryQuery{State: q.Get("state"), Subscription: q.Get("subscription"), AlertID: q.Get("alert"), Limit: limit}
-	if rq.who.Role == RoleTenant {
-		dq.Owner = rq.who.Leader
-	}
+	dq := alerts.DeliveryQuery{State: q.Get("state"), Subscription: q.Get("subscription"), AlertID: q.Get("alert"),
+		Limit: limit, View: rq.who.View()}
 	list, err := m.Deliveries(rq.r.Context(), dq)
 	if err != nil {
 		return alertsError(err, errAlertNotFound)

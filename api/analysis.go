@@ -117,9 +117,9 @@ func (s *Server) postStress(rq *request) error {
 	out := stressJSON{Scope: "all", Firms: st.Len(), Iterations: res.Iterations, Shocks: req.Shocks,
 		Top: []impactJSON{}, ScanID: st.ScanID, ComputedAt: st.At}
 	var keep func(int) bool
-	if rq.who.Role == RoleTenant {
-		out.Scope, out.Firms = "chain", len(rq.who.scope.nodes)
-		keep = func(i int) bool { return rq.who.scope.hasNode(int32(i)) }
+	if view := rq.who.View(); !view.IsStaff() {
+		out.Scope, out.Firms = "chain", view.Firms()
+		keep = func(i int) bool { return view.SeesNode(int32(i)) }
 	}
 	sum := net.Summarise(res, shocks, keep, top)
 	out.R, out.Defaults = sum.R, sum.Defaults
@@ -179,7 +179,7 @@ func (s *Server) getESRI(rq *request) error {
 	if err != nil {
 		return err
 	}
-	if rq.who.Role == RoleTenant && uscc != rq.who.Leader {
+	if !rq.who.View().SeesChain(uscc) {
 		return errFirmNotFound
 	}
 	res, err := s.esri.Get(rq.r.Context(), st, v, rq.cfg.ESRI)

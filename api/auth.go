@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/chainrisk/chainrisk/store"
+	"github.com/chainrisk/chainrisk/visibility"
 )
 
 // Role is what a token may do (SPEC §8).
@@ -54,14 +55,28 @@ type Principal struct {
 	Role Role
 	// Leader is the USCC a tenant is bound to.
 	Leader string
-	scope  *tenantScope
+	view   *visibility.View
 }
 
-// Sees reports whether the caller may see data about the firm: always, except for
-// tenants, who see the firms of their own chain only.
-func (p *Principal) Sees(uscc string) bool {
-	return p.Role != RoleTenant || p.scope.has(uscc)
+// Viewer is who the caller is to the visibility rule: a tenant, or staff.
+func (p *Principal) Viewer() visibility.Viewer {
+	if p.Role == RoleTenant {
+		return visibility.Tenant(p.Leader)
+	}
+	return visibility.Staff()
 }
+
+// View is what the caller sees of the state its request was served from
+// (package visibility decides).
+func (p *Principal) View() *visibility.View {
+	if p.view == nil {
+		return new(visibility.Views).Of(nil, p.Viewer(), 0, 0)
+	}
+	return p.view
+}
+
+// Sees reports whether the caller may see data about the firm (View().Sees).
+func (p *Principal) Sees(uscc string) bool { return p.View().Sees(uscc) }
 
 type principalKey struct{}
 

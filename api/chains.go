@@ -79,10 +79,10 @@ func (rq *request) chainRoot(uscc string, up, down int) (*monitor.State, int32, 
 	if err != nil {
 		return nil, 0, err
 	}
+	if !rq.who.View().SeesChain(uscc) {
+		return nil, 0, errFirmNotFound
+	}
 	if rq.who.Role == RoleTenant {
-		if uscc != rq.who.Leader {
-			return nil, 0, errFirmNotFound
-		}
 		if c := rq.cfg.Chain; up > c.DepthUp || down > c.DepthDown {
 			return nil, 0, errorf(http.StatusForbidden, codeForbidden,
 				"a tenant token sees its chain up to depth_up %d and depth_down %d", c.DepthUp, c.DepthDown)
@@ -248,7 +248,7 @@ func (s *Server) getLeaders(rq *request) error {
 	out := leadersJSON{Leaders: []leaderJSON{}, ScanID: st.ScanID}
 	for _, v := range st.Leaders {
 		x, ok := st.Chains[v]
-		if !ok || !rq.who.Sees(x.Leader) || (rq.who.Role == RoleTenant && x.Leader != rq.who.Leader) {
+		if !ok || !rq.who.View().SeesChain(x.Leader) {
 			continue
 		}
 		l := leaderJSON{USCC: x.Leader, Name: st.Firms[v].Name, Grade: st.Grade[v].String(), Score: st.Score[v],

@@ -229,8 +229,8 @@ const membershipBudget = 20000
 
 // memberships lists the leaders' chains v belongs to, searching from v outwards: L's
 // chain holds v at tier t > 0 when L lies t hops downstream of v (within the scan's
-// depth_up), else at tier −t when L lies t hops upstream (within depth_down). Tenants
-// see only the chains whose leader they see. It returns nil (JSON null: not listed)
+// depth_up), else at tier −t when L lies t hops upstream (within depth_down). A
+// tenant sees its own chain's membership only, never a rival's. It returns nil (JSON null: not listed)
 // when the search would visit more than membershipBudget firms.
 func (rq *request) memberships(st *monitor.State, v int32) []membership {
 	o := st.Params.Exposure.Chain
@@ -260,7 +260,7 @@ func (rq *request) memberships(st *monitor.State, v int32) []membership {
 	out := []membership{}
 	for x, tier := range tiers {
 		id := st.Snap.IDs[x]
-		if rq.who.Sees(id) {
+		if rq.who.View().SeesChain(id) {
 			out = append(out, membership{Leader: id, LeaderName: st.Firms[x].Name, Tier: tier})
 		}
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/chainrisk/chainrisk/ingest"
 	"github.com/chainrisk/chainrisk/monitor"
 	"github.com/chainrisk/chainrisk/store"
+	"github.com/chainrisk/chainrisk/visibility"
 )
 
 // Backend is what the API needs of the daemon.
@@ -69,7 +70,7 @@ type Server struct {
 	ingests chan struct{} // ingests in progress
 	auth    *authenticator
 	now     func() time.Time
-	scopes  scopeCache
+	views   visibility.Views
 	stress  monitor.StressCache
 	esri    monitor.ChainESRICache
 	m       *metrics
@@ -355,8 +356,8 @@ func (s *Server) serve(rq *request) error {
 	}
 	rq.cfg = s.b.Config()
 	rq.state = s.b.State()
-	if rq.who != nil && rq.who.Role == RoleTenant {
-		rq.who.scope = s.scopes.get(rq.state, rq.who.Leader, rq.cfg.Chain.DepthUp, rq.cfg.Chain.DepthDown)
+	if rq.who != nil {
+		rq.who.view = rq.viewOf(rq.who.Viewer())
 	}
 	return rt.h(rq)
 }

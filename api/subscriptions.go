@@ -8,6 +8,7 @@ import (
 
 	"github.com/chainrisk/chainrisk/alerts"
 	"github.com/chainrisk/chainrisk/config"
+	"github.com/chainrisk/chainrisk/visibility"
 )
 
 // Subscriptions (SPEC §7): admins manage every stored subscription, analysts read
@@ -183,9 +184,9 @@ func (rq *request) checkSubscription(sub *config.Subscription, owner string) err
 			problems = append(problems, fmt.Sprintf("scope.depth_down: a tenant's chain reaches depth_down %d at most", depths.DepthDown))
 		}
 	case config.ScopeWatchlist:
-		chain := rq.s.scopes.get(rq.state, owner, depths.DepthUp, depths.DepthDown)
+		chain := rq.viewOf(visibility.Tenant(owner))
 		for i, u := range sc.USCCs {
-			if !chain.has(u) {
+			if !chain.Sees(u) {
 				problems = append(problems, fmt.Sprintf("scope.usccs[%d]: not a firm of the tenant's chain", i))
 			}
 		}

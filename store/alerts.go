@@ -48,13 +48,32 @@ type Alert struct {
 	ResolvedAt time.Time
 	// NotifiedAt is when notifications were last enqueued for it (zero: never).
 	NotifiedAt time.Time
-	AckedAt    time.Time
-	AckedBy    string
+	// Acks are the episode's acknowledgements, one per audience at most, in audience
+	// order. The store fills them on reads; upserts ignore them.
+	Acks []AlertAck
+}
+
+// AlertAck is one audience's acknowledgement of an alert's episode.
+type AlertAck struct {
+	// Audience is "" for staff, else the tenant's USCC (visibility.Viewer.Audience).
+	Audience string
+	By       string
+	At       time.Time
+}
+
+// Ack returns the acknowledgement of an audience, if it gave one.
+func (a *Alert) Ack(audience string) (AlertAck, bool) {
+	for _, k := range a.Acks {
+		if k.Audience == audience {
+			return k, true
+		}
+	}
+	return AlertAck{}, false
 }
 
 // AlertUpsert is one alert change of AlertChanges. A new episode (a first firing, or
-// a resolved alert firing again) replaces the whole row, acknowledgement included;
-// any other change keeps the acknowledgement and, when NotifiedAt is zero, the
+// a resolved alert firing again) replaces the whole row and drops its
+// acknowledgements; any other change keeps them and, when NotifiedAt is zero, the
 // previous NotifiedAt.
 type AlertUpsert struct {
 	Alert
@@ -111,8 +130,9 @@ type AlertFilter struct {
 	Rule     string
 	Leader   string
 	USCC     string
-	// RepeatDue keeps the firing, unacknowledged, announced-or-pending (not quiet)
-	// alerts last notified before it, or never.
+	// RepeatDue keeps the firing, announced-or-pending (not quiet) alerts last
+	// notified before it, or never; whose audiences acknowledged them is the
+	// router's business.
 	RepeatDue time.Time
 	// Announced keeps alerts that were notified at least once.
 	Announced bool
@@ -208,7 +228,7 @@ func flag(b bool) int64 {
 }
 
 const alertCols = `id, fingerprint, rule, severity, state, uscc, name, leader, leader_name, grade,
-	previous_grade, details, quiet, scan_id, started_at, updated_at, resolved_at, notified_at, acked_at, acked_by`
+	previous_grade, details, quiet, scan_id, started_at, updated_at, resolved_at, notified_at`
 
 var alertColList = strings.Fields(strings.NewReplacer(",", " ").Replace(alertCols))
 
@@ -217,19 +237,18 @@ func alertRow(a *Alert, dst []any) {
 	dst[5], dst[6], dst[7], dst[8], dst[9] = a.USCC, a.Name, a.Leader, a.LeaderName, a.Grade
 	dst[10], dst[11], dst[12], dst[13] = a.PreviousGrade, string(a.Details), flag(a.Quiet), a.ScanID
 	dst[14], dst[15], dst[16], dst[17] = a.StartedAt.UnixMilli(), a.UpdatedAt.UnixMilli(), ms(a.ResolvedAt), ms(a.NotifiedAt)
-	dst[18], dst[19] = ms(a.AckedAt), a.AckedBy
 }
 
 func scanAlert(r Rows) (Alert, error) {
 	var a Alert
 	var details string
 	var quiet, started, updated int64
-	var resolved, notified, acked *int64
+	var resolved, notified *int64
 	err := r.Scan(&a.ID, &a.Fingerprint, &a.Rule, &a.Severity, &a.State, &a.USCC, &a.Name, &a.Leader, &a.LeaderName,
-		&a.Grade, &a.PreviousGrade, &details, &quiet, &a.ScanID, &started, &updated, &resolved, &notified, &acked, &a.AckedBy)
+		&a.Grade, &a.PreviousGrade, &details, &quiet, &a.ScanID, &started, &updated, &resolved, &notified)
 	a.Details, a.Quiet = []byte(details), quiet != 0
 	a.StartedAt, a.UpdatedAt = time.UnixMilli(started).UTC(), time.UnixMilli(updated).UTC()
-	a.ResolvedAt, a.NotifiedAt, a.AckedAt = fromMS(resolved), fromMS(notified), fromMS(acked)
+	a.ResolvedAt, a.NotifiedAt = fromMS(resolved), fromMS(notified)
 	return a, err
 }
 
@@ -281,7 +300,7 @@ func (s *SQL) applyAlerts(ctx context.Context, tx Tx, ch *AlertChanges) error {
 			switch c {
 			case "quiet", "scan_id", "started_at", "updated_at":
 				defs[i] = c + " BIGINT NOT NULL"
-			case "resolved_at", "notified_at", "acked_at":
+			case "resolved_at", "notified_at":
 				defs[i] = c + " BIGINT"
 			default:
 				defs[i] = c + " TEXT NOT NULL"
@@ -302,13 +321,14 @@ func (s *SQL) applyAlerts(ctx context.Context, tx Tx, ch *AlertChanges) error {
 		if err != nil {
 			return fmt.Errorf("stage: %w", err)
 		}
-		// A new episode replaces the row (or inserts it); other changes update it, keeping
-		// the acknowledgement and the last notification time unless a new one is given.
+		// A new episode replaces the row (or inserts it) and drops the previous
+		// episode's acknowledgements; other changes update it, keeping them and the last
+		// notification time unless a new one is given.
 		var set, upd []string
 		for _, c := range alertColList[1:] {
 			set = append(set, c+" = excluded."+c)
 			switch c {
-			case "acked_at", "acked_by", "started_at":
+			case "started_at":
 			case "notified_at":
 				upd = append(upd, "notified_at = COALESCE(s.notified_at, alerts.notified_at)")
 			default:
@@ -316,6 +336,7 @@ func (s *SQL) applyAlerts(ctx context.Context, tx Tx, ch *AlertChanges) error {
 			}
 		}
 		stmts := []string{
+			`DELETE FROM alert_acks WHERE alert_id IN (SELECT id FROM stage_alerts WHERE episode = 1)`,
 			`INSERT INTO alerts (` + alertCols + `) SELECT ` + alertCols + ` FROM stage_alerts WHERE episode = 1
 				ON CONFLICT (fingerprint) DO UPDATE SET ` + strings.Join(set, ", "),
 			`UPDATE alerts SET ` + strings.Join(upd, ", ") + ` FROM stage_alerts s
@@ -397,7 +418,7 @@ func (s *SQL) Alerts(ctx context.Context, f AlertFilter) ([]Alert, error) {
 		add(`uscc = ?`, f.USCC)
 	}
 	if !f.RepeatDue.IsZero() {
-		add(`state = 'firing' AND acked_at IS NULL AND quiet = 0 AND (notified_at IS NULL OR notified_at < ?)`,
+		add(`state = 'firing' AND quiet = 0 AND (notified_at IS NULL OR notified_at < ?)`,
 			f.RepeatDue.UnixMilli())
 	}
 	if f.Announced {
@@ -420,7 +441,42 @@ func (s *SQL) Alerts(ctx context.Context, f AlertFilter) ([]Alert, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list alerts: %w", err)
 	}
+	if err := s.fillAcks(ctx, out); err != nil {
+		return nil, fmt.Errorf("list alerts: %w", err)
+	}
 	return out, nil
+}
+
+// fillAcks reads the acknowledgements of the listed alerts.
+func (s *SQL) fillAcks(ctx context.Context, list []Alert) error {
+	at := make(map[string]int, len(list))
+	for i := range list {
+		at[list[i].ID] = i
+	}
+	ids := make([]any, 0, subsetChunk)
+	for start := 0; start < len(list); start += subsetChunk {
+		ids = ids[:0]
+		for _, a := range list[start:min(start+subsetChunk, len(list))] {
+			ids = append(ids, a.ID)
+		}
+		err := s.each(ctx, `SELECT alert_id, audience, acked_by, acked_at FROM alert_acks
+			WHERE alert_id IN (`+placeholders(len(ids))+`) ORDER BY alert_id, audience`, ids, func(r Rows) error {
+			var id string
+			var k AlertAck
+			var ms int64
+			if err := r.Scan(&id, &k.Audience, &k.By, &ms); err != nil {
+				return err
+			}
+			k.At = time.UnixMilli(ms).UTC()
+			a := &list[at[id]]
+			a.Acks = append(a.Acks, k)
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("acknowledgements: %w", err)
+		}
+	}
+	return nil
 }
 
 // Alert returns one alert, or ErrNotFound.
@@ -435,12 +491,14 @@ func (s *SQL) Alert(ctx context.Context, id string) (*Alert, error) {
 	return &list[0], nil
 }
 
-// AckAlert acknowledges a firing alert: no more repeats until it resolves. It returns
-// ErrNotFound for an unknown id and ErrAlertResolved for a resolved alert; acking an
-// acknowledged alert keeps the first acknowledgement.
-func (s *SQL) AckAlert(ctx context.Context, id, by string, at time.Time) error {
-	n, err := s.d.Exec(ctx, `UPDATE alerts SET acked_at = ?, acked_by = ? WHERE id = ? AND state = 'firing'
-		AND acked_at IS NULL`, at.UnixMilli(), by, id)
+// AckAlert acknowledges a firing alert for one audience: no more repeats to that
+// audience until it resolves. It returns ErrNotFound for an unknown id and
+// ErrAlertResolved for a resolved alert; acking again keeps the audience's first
+// acknowledgement.
+func (s *SQL) AckAlert(ctx context.Context, id, audience, by string, at time.Time) error {
+	n, err := s.d.Exec(ctx, `INSERT INTO alert_acks (alert_id, audience, acked_by, acked_at)
+		SELECT id, ?, ?, ? FROM alerts WHERE id = ? AND state = 'firing'
+		ON CONFLICT (alert_id, audience) DO NOTHING`, audience, by, at.UnixMilli(), id)
 	if err != nil {
 		return fmt.Errorf("ack alert %s: %w", id, err)
 	}

@@ -218,13 +218,13 @@ func secRoundTrip(t *testing.T, s store.Store, d store.Dialect) {
 		if list, err := s.Alerts(ctx, store.AlertFilter{USCC: h}); err != nil || len(list) != 0 {
 			t.Errorf("alerts about %q: %d, %v; want none", h, len(list), err)
 		}
-		if err := s.AckAlert(ctx, "A"+h, h, at); err != nil {
+		if err := s.AckAlert(ctx, "A"+h, h, h, at); err != nil {
 			t.Errorf("ack %q: %v", h, err)
 		}
 		if err := s.NotificationFailed(ctx, "N"+h, 1, at.Add(time.Minute), "HTTP 500: "+h, i%2 == 0, at); err != nil {
 			t.Errorf("delivery failure %q: %v", h, err)
 		}
-		if got, _ := s.Alert(ctx, "A"+h); got == nil || got.AckedBy != h {
+		if got, _ := s.Alert(ctx, "A"+h); got == nil || len(got.Acks) != 1 || got.Acks[0].By != h || got.Acks[0].Audience != h {
 			t.Errorf("acked by %+v, want %q", got, h)
 		}
 		ds, err := s.Deliveries(ctx, store.DeliveryFilter{Subscription: h})

@@ -71,12 +71,13 @@ type Store interface {
 
 	// Alerts and their outbox (store/alerts.go). ApplyAlerts writes alert changes and
 	// the notifications they cause in one transaction. Alerts lists (newest change
-	// first), Alert returns one (ErrNotFound); AckAlert acknowledges a firing one
-	// (ErrNotFound, ErrAlertResolved); AlertCounts counts the firing ones.
+	// first), Alert returns one (ErrNotFound), both with their acknowledgements;
+	// AckAlert acknowledges a firing one for an audience (ErrNotFound,
+	// ErrAlertResolved); AlertCounts counts the firing ones.
 	ApplyAlerts(ctx context.Context, ch *AlertChanges) error
 	Alerts(ctx context.Context, f AlertFilter) ([]Alert, error)
 	Alert(ctx context.Context, id string) (*Alert, error)
-	AckAlert(ctx context.Context, id, by string, at time.Time) error
+	AckAlert(ctx context.Context, id, audience, by string, at time.Time) error
 	AlertCounts(ctx context.Context) ([]AlertCount, error)
 	// DueNotifications returns the pending notifications due at now, oldest first, per
 	// channel in order; NotificationDelivered and NotificationFailed record an attempt

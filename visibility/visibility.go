@@ -1,0 +1,157 @@
+// Package visibility is the one rule of what a principal may see. Staff (admin,
+// analyst and ingest tokens; subscriptions of the config file and of admins) see
+// everything; a tenant, bound to one firm, sees the firms of that firm's chain and the
+// chain-level figures of that firm alone. Every outward path asks it: API answers,
+// notifications on every channel, delivery records.
+package visibility
+
+import (
+	"sync"
+
+	"github.com/chainrisk/chainrisk/graph"
+	"github.com/chainrisk/chainrisk/monitor"
+)
+
+// Viewer is who receives data.
+type Viewer struct {
+	// Tenant is the USCC a tenant is bound to (a leading firm or an SME); "" for staff.
+	Tenant string
+}
+
+// Staff is the platform's own viewer: it sees everything.
+func Staff() Viewer { return Viewer{} }
+
+// Tenant is the viewer of a tenant bound to uscc.
+func Tenant(uscc string) Viewer { return Viewer{Tenant: uscc} }
+
+// IsStaff reports whether the viewer sees everything.
+func (w Viewer) IsStaff() bool { return w.Tenant == "" }
+
+// Audience keys what is kept per principal (acknowledgements): "" for staff, the
+// tenant's USCC for a tenant, so that every token and subscription of one tenant
+// shares it and no tenant's state touches another's.
+func (w Viewer) Audience() string { return w.Tenant }
+
+// View is what one viewer sees of one state.
+type View struct {
+	Viewer
+	state *monitor.State
+	// nodes are the firms of the tenant's chain (nil for staff).
+	nodes map[int32]bool
+}
+
+// Sees reports whether the viewer may see data about a firm: staff always, a tenant
+// when the firm lies in its chain.
+func (v *View) Sees(uscc string) bool {
+	if v.IsStaff() {
+		return true
+	}
+	if v.state == nil {
+		return false
+	}
+	n, ok := v.state.Index(uscc)
+	return ok && v.nodes[n]
+}
+
+// SeesNode is Sees for a node of the view's state.
+func (v *View) SeesNode(n int32) bool { return v.IsStaff() || v.nodes[n] }
+
+// SeesAll reports whether the viewer sees every firm listed.
+func (v *View) SeesAll(usccs []string) bool {
+	for _, u := range usccs {
+		if !v.Sees(u) {
+			return false
+		}
+	}
+	return true
+}
+
+// SeesChain reports whether the viewer may see a chain's own figures (chain risk,
+// exposures, concentration, members, ESRI, chain-level alerts): staff any chain, a
+// tenant only the chain of the firm it is bound to — a rival leader inside its chain
+// is a firm it sees, but that leader's chain is not its to read.
+func (v *View) SeesChain(leader string) bool {
+	return v.IsStaff() || leader == v.Tenant
+}
+
+// SeesAlert reports whether the viewer may receive an alert about subject, raised for
+// leader's chain ("" for the rules about one firm).
+func (v *View) SeesAlert(subject, leader string) bool {
+	return v.Sees(subject) && (leader == "" || v.SeesChain(leader))
+}
+
+// Firms is how many firms a tenant sees (its chain, itself included); -1 for staff.
+func (v *View) Firms() int {
+	if v.IsStaff() {
+		return -1
+	}
+	return len(v.nodes)
+}
+
+// Views hands out views, computing each tenant's chain once per state: a chain is
+// cheap to extract, but not on every request of a busy tenant or every notification
+// of a scan. It keeps the views of the last two states (a scan's previous and new
+// one).
+type Views struct {
+	mu     sync.Mutex
+	states []*monitor.State
+	byKey  map[*monitor.State]map[viewKey]*View
+}
+
+type viewKey struct {
+	tenant   string
+	up, down int
+}
+
+var staffView = &View{}
+
+// Of returns who's view of st, a tenant's chain taken within the depths (the
+// config's chain depths). A tenant bound to a firm st does not hold sees nothing;
+// so does every tenant before the first state.
+func (c *Views) Of(st *monitor.State, who Viewer, up, down int) *View {
+	if who.IsStaff() {
+		return staffView
+	}
+	if st == nil {
+		return &View{Viewer: who}
+	}
+	key := viewKey{who.Tenant, up, down}
+	c.mu.Lock()
+	v, ok := c.entries(st)[key]
+	c.mu.Unlock()
+	if ok {
+		return v
+	}
+	v = &View{Viewer: who, state: st, nodes: map[int32]bool{}}
+	if n, ok := st.Index(who.Tenant); ok {
+		v.nodes[n] = true
+		if r, err := st.Snap.Reach(n, graph.ChainOptions{DepthUp: up, DepthDown: down}); err == nil {
+			for _, m := range r.Nodes {
+				v.nodes[m] = true
+			}
+			r.Release()
+		}
+	}
+	c.mu.Lock()
+	c.entries(st)[key] = v
+	c.mu.Unlock()
+	return v
+}
+
+// entries returns the views of st, forgetting the oldest state's past two. c.mu is held.
+func (c *Views) entries(st *monitor.State) map[viewKey]*View {
+	if m, ok := c.byKey[st]; ok {
+		return m
+	}
+	if c.byKey == nil {
+		c.byKey = make(map[*monitor.State]map[viewKey]*View)
+	}
+	m := make(map[viewKey]*View)
+	c.byKey[st] = m
+	c.states = append(c.states, st)
+	if len(c.states) > 2 {
+		delete(c.byKey, c.states[0])
+		c.states = c.states[1:]
+	}
+	return m
+}

@@ -1,0 +1,90 @@
+package visibility
+
+import (
+	"testing"
+
+	"github.com/chainrisk/chainrisk/graph"
+	"github.com/chainrisk/chainrisk/monitor"
+)
+
+// state is a small graph: leader A ← S1 ← S2 ← S3 (a supply line three tiers deep),
+// A → C (its customer), and leader B ← S1 (B shares A's tier-1 supplier) with B → A
+// (B supplies A, so B is a member of A's chain).
+func state(t *testing.T) *monitor.State {
+	t.Helper()
+	b := graph.NewBuilder(8, 8)
+	for _, id := range []string{"A", "B", "C", "S1", "S2", "S3", "X"} {
+		b.AddNode(id)
+	}
+	e := graph.EdgeAttrs{PurchaseShare: 0.1, SalesShare: 0.1, Substitutability: 0.5}
+	for _, r := range [][2]string{{"S1", "A"}, {"S2", "S1"}, {"S3", "S2"}, {"A", "C"}, {"S1", "B"}, {"B", "A"}} {
+		b.AddEdge(r[0], r[1], e)
+	}
+	snap, err := b.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &monitor.State{Snap: snap, Firms: make([]monitor.Firm, snap.Len())}
+}
+
+func TestViews(t *testing.T) {
+	st := state(t)
+	var views Views
+	a := views.Of(st, Tenant("A"), 2, 1)
+	staff := views.Of(st, Staff(), 2, 1)
+	for _, tc := range []struct {
+		firm       string
+		tenant, by bool
+	}{
+		{"A", true, true}, {"S1", true, true}, {"S2", true, true}, {"B", true, true}, {"C", true, true},
+		{"S3", false, true}, // tier 3: beyond depth_up 2
+		{"X", false, true},  // not connected
+		{"nobody", false, true},
+	} {
+		if got := a.Sees(tc.firm); got != tc.tenant {
+			t.Errorf("A's tenant sees %s: %v, want %v", tc.firm, got, tc.tenant)
+		}
+		if got := staff.Sees(tc.firm); got != tc.by {
+			t.Errorf("staff sees %s: %v", tc.firm, got)
+		}
+	}
+	if a.Firms() != 5 || staff.Firms() != -1 {
+		t.Errorf("Firms: tenant %d, staff %d", a.Firms(), staff.Firms())
+	}
+	for _, tc := range []struct {
+		subject, leader string
+		want            bool
+	}{
+		{"S1", "", true},   // a firm-level alert about a firm of the chain
+		{"S1", "A", true},  // A's own chain-level alert
+		{"B", "B", false},  // B's chain alert: B is in A's chain, its chain is not A's to read
+		{"S1", "B", false}, // B's single-source alert about a shared supplier
+		{"S3", "", false},  // a firm outside the chain
+		{"S3", "A", false}, // even under A's own leader
+	} {
+		if got := a.SeesAlert(tc.subject, tc.leader); got != tc.want {
+			t.Errorf("A's tenant sees the alert on %s for leader %q: %v, want %v", tc.subject, tc.leader, got, tc.want)
+		}
+		if !staff.SeesAlert(tc.subject, tc.leader) {
+			t.Errorf("staff does not see the alert on %s for %q", tc.subject, tc.leader)
+		}
+	}
+	if !a.SeesChain("A") || a.SeesChain("B") || !staff.SeesChain("B") {
+		t.Error("SeesChain: a tenant reads its own chain only, staff any")
+	}
+	if a.Audience() != "A" || staff.Audience() != "" {
+		t.Errorf("audiences %q and %q", a.Audience(), staff.Audience())
+	}
+	// Views are kept per state: the same view twice, a fresh one for a new state,
+	// and a tenant bound to an unknown firm, or without a state, sees nothing.
+	if views.Of(st, Tenant("A"), 2, 1) != a {
+		t.Error("the view of the same state was computed again")
+	}
+	st2 := state(t)
+	if a2 := views.Of(st2, Tenant("A"), 2, 1); a2 == a || !a2.Sees("S2") {
+		t.Error("a new state's view")
+	}
+	if views.Of(st, Tenant("Q"), 2, 1).Sees("A") || views.Of(nil, Tenant("A"), 2, 1).Sees("A") {
+		t.Error("a tenant without a firm or a state sees something")
+	}
+}
