@@ -252,17 +252,13 @@ func (d *Daemon) Run(ctx context.Context) error {
 	}
 }
 
-// startupScan fails the scans a previous process left unfinished — the full scan
-// that follows redoes their work — and builds the first state.
+// startupScan fails the scans a previous process (or a previous leader) left
+// running — the full scan that follows redoes their work — and builds the first
+// state of this leadership, compared with what the store holds. Both happen under the
+// engine's lock, so a scan this process's queue has just started is never failed.
 func (d *Daemon) startupScan(ctx context.Context) error {
-	interrupted, err := d.store.InterruptScans(ctx, "interrupted: the daemon stopped before the scan finished")
-	if err != nil {
-		return err
-	}
-	for _, sc := range interrupted {
-		d.log.Warn("scan interrupted by a restart; the startup scan redoes it", "id", sc.ID, "trigger", sc.Trigger)
-	}
-	_, err = d.engine.Run(ctx, monitor.Request{Kind: monitor.ScanFull, Trigger: "startup"})
+	_, err := d.engine.Run(ctx, monitor.Request{Kind: monitor.ScanFull, Trigger: "startup",
+		Interrupt: "interrupted: the process running the scan stopped, or stopped leading, before it finished"})
 	return err
 }
 

@@ -57,7 +57,10 @@ func (d *Daemon) waitElected(ctx context.Context) {
 
 // follow keeps a follower's state fresh and makes a replica that becomes leader take
 // over: the scans its predecessor left running are failed and one full scan redoes
-// them; queued scans stay queued and run next.
+// them, compared with what the store holds (what the predecessor persisted and
+// announced), not with the follower's own view; queued scans stay queued and run
+// next. A leader that stops leading is demoted, so that if it leads again it compares
+// with the store too.
 func (d *Daemon) follow(ctx context.Context, leading bool) {
 	t := time.NewTicker(d.cfg.Load().Store.LeaderCheckInterval)
 	defer t.Stop()
@@ -78,7 +81,10 @@ func (d *Daemon) follow(ctx context.Context, leading bool) {
 			}
 			continue
 		}
-		leading = false
+		if leading {
+			d.engine.Demote()
+			leading = false
+		}
 		latest := d.latestScan(ctx)
 		if latest > seen || d.engine.State() == nil {
 			if _, err := d.engine.Run(ctx, monitor.Request{Shadow: true}); err != nil {

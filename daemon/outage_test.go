@@ -118,9 +118,10 @@ func TestPostgresSessionsKilled(t *testing.T) {
 func outageKillPooled(t *testing.T, conn *pgx.Conn, schema string) int {
 	t.Helper()
 	// The lock's bigint key shows in pg_locks as classid (high half) and objid (low).
-	// The daemon's application_name is the schema's name: $1 is both.
+	// The daemon's application_name is the schema's name (and its replica's suffix):
+	// $1 is both.
 	rows, err := conn.Query(context.Background(), `SELECT pg_terminate_backend(a.pid) FROM pg_stat_activity a
-		WHERE a.application_name = $1 AND a.pid <> pg_backend_pid() AND NOT EXISTS (
+		WHERE a.application_name LIKE $1 || '/%' AND a.pid <> pg_backend_pid() AND NOT EXISTS (
 			SELECT 1 FROM pg_locks l WHERE l.pid = a.pid AND l.locktype = 'advisory' AND l.objsubid = 1
 			AND l.classid = ((hashtext('chainrisk-leader:' || $1) :: int8 >> 32) & 4294967295) :: oid
 			AND l.objid = (hashtext('chainrisk-leader:' || $1) :: int8 & 4294967295) :: oid)`, schema)
@@ -207,7 +208,7 @@ func (m *outageByProxy) outage(t *testing.T, direct string) outageWindow {
 	// pg_terminate_backend in the select list runs only on the rows WHERE kept; in
 	// WHERE, the planner could call it before the other conditions.
 	rows, err := conn.Query(ctx, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-		WHERE application_name = $1 AND pid <> pg_backend_pid()`, m.app)
+		WHERE application_name LIKE $1 || '/%' AND pid <> pg_backend_pid()`, m.app)
 	if err != nil {
 		t.Fatalf("terminate the daemon's backends: %v", err)
 	}
@@ -229,7 +230,7 @@ func (m *outageByProxy) outage(t *testing.T, direct string) outageWindow {
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		var n int
-		if err := conn.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity WHERE application_name = $1`, m.app).Scan(&n); err != nil {
+		if err := conn.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE $1 || '/%'`, m.app).Scan(&n); err != nil {
 			t.Fatal(err)
 		}
 		if n == 0 {

@@ -30,8 +30,14 @@ type Engine struct {
 	now    func() time.Time
 	params atomic.Pointer[Params]
 	state  atomic.Pointer[State]
-	mu     sync.Mutex // one scan at a time
-	m      *engineMetrics
+	// The state is stale — not what this process last persisted and announced — when
+	// a demotion came after the last recorded scan began: a follower's state (built
+	// from the store, which may hold events the leader had not scanned yet), or a
+	// demoted leader's (another leader may have written since). The next scan that
+	// records then compares with the store instead.
+	demotions, synced atomic.Uint64
+	mu                sync.Mutex // one scan at a time
+	m                 *engineMetrics
 	// Observers are called, in order, with each scan's previous and new state
 	// before the new one is published (alert evaluation hooks in here).
 	observers []func(ctx context.Context, prev, next *State, sc *store.Scan) error
@@ -116,7 +122,15 @@ type Request struct {
 	// or observed. Follower replicas build their state this way; only the leader
 	// runs scans (SPEC §6).
 	Shadow bool
+	// Interrupt, when set, first fails the scans recorded as running, with this
+	// reason: those a dead process (or a predecessor as leader) left. It is done
+	// under the engine's lock, so a scan of this engine is never among them.
+	Interrupt string
 }
+
+// Demote says this process stopped leading: what it holds may no longer be what the
+// store holds, so the next recorded scan is a full one compared with the store.
+func (e *Engine) Demote() { e.demotions.Add(1) }
 
 // Run runs one scan: it records it, computes, persists, publishes and returns it.
 // An incremental request without a previous state runs as a full scan.
@@ -131,8 +145,25 @@ func (e *Engine) Run(ctx context.Context, req Request) (*store.Scan, error) {
 		if err != nil {
 			return nil, err
 		}
+		e.Demote()
 		e.state.Store(next)
 		return nil, nil
+	}
+	if req.Interrupt != "" {
+		interrupted, err := e.st.InterruptScans(ctx, req.Interrupt)
+		if err != nil {
+			return nil, fmt.Errorf("interrupt scans: %w", err)
+		}
+		for _, sc := range interrupted {
+			e.log.Warn("scan interrupted: the process running it stopped, or stopped leading; this scan redoes it",
+				"id", sc.ID, "trigger", sc.Trigger)
+		}
+	}
+	// What a leader announces and writes is measured against what was last
+	// persisted and announced, never against a view it did not write itself.
+	gen := e.demotions.Load()
+	if gen != e.synced.Load() {
+		prev = nil
 	}
 	kind := req.Kind
 	if kind != ScanIncremental || prev == nil || req.TouchedAll {
@@ -184,6 +215,7 @@ func (e *Engine) Run(ctx context.Context, req Request) (*store.Scan, error) {
 	if err == nil {
 		next.Held = nil // served its scan; the state need not carry it
 		e.state.Store(next)
+		e.synced.Store(gen)
 	}
 	run.stats.Seconds = time.Since(run.start).Seconds()
 	stats, _ := json.Marshal(run.stats)
@@ -217,7 +249,7 @@ func retryStore(ctx context.Context, write func() error) error {
 	wait := 50 * time.Millisecond
 	for {
 		err := write()
-		if err == nil || errors.Is(err, store.ErrNotFound) {
+		if err == nil || errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrFenced) {
 			return err
 		}
 		t := time.NewTimer(wait)

@@ -279,7 +279,7 @@ func (s *SQL) ApplyAlerts(ctx context.Context, ch *AlertChanges) error {
 	if len(ch.Upserts)+len(ch.Notified)+len(ch.Notifications) == 0 {
 		return nil
 	}
-	tx, err := s.d.Begin(ctx, false)
+	tx, err := s.leaderTx(ctx)
 	if err != nil {
 		return fmt.Errorf("apply alerts: %w", err)
 	}

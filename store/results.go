@@ -125,7 +125,22 @@ func (s *SQL) UpdateScan(ctx context.Context, sc *Scan) error {
 	if sc.Stats == nil {
 		sc.Stats = json.RawMessage("{}")
 	}
-	n, err := s.d.Exec(ctx, `UPDATE scans SET status = ?, started_at = ?, finished_at = ?, progress_done = ?,
+	tx, err := s.leaderTx(ctx)
+	if err != nil {
+		return fmt.Errorf("update scan %d: %w", sc.ID, err)
+	}
+	defer func() { _ = tx.Rollback(ctx) }()
+	if err := updateScan(ctx, tx, sc); err != nil {
+		return err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("update scan %d: %w", sc.ID, err)
+	}
+	return nil
+}
+
+func updateScan(ctx context.Context, q Querier, sc *Scan) error {
+	n, err := q.Exec(ctx, `UPDATE scans SET status = ?, started_at = ?, finished_at = ?, progress_done = ?,
 		progress_total = ?, error = ?, stats = ? WHERE id = ?`,
 		sc.Status, ms(sc.StartedAt), ms(sc.FinishedAt), sc.Done, sc.Total, sc.Error, string(sc.Stats), sc.ID)
 	if err != nil {
@@ -180,21 +195,29 @@ func (s *SQL) QueuedScans(ctx context.Context) ([]Scan, error) {
 // process that died — and returns them so that the caller can run them again. Queued
 // scans stay queued: they are requests the next leader's queue serves.
 func (s *SQL) InterruptScans(ctx context.Context, reason string) ([]Scan, error) {
+	tx, err := s.leaderTx(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("interrupt scans: %w", err)
+	}
+	defer func() { _ = tx.Rollback(ctx) }()
 	var out []Scan
-	err := s.each(ctx, `SELECT `+scanCols+` FROM scans WHERE status = 'running' ORDER BY id`, nil,
+	err = eachRow(ctx, tx, `SELECT `+scanCols+` FROM scans WHERE status = 'running' ORDER BY id`, nil,
 		func(r Rows) error {
 			sc, err := scanScan(r)
 			out = append(out, sc)
 			return err
 		})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("interrupt scans: %w", err)
 	}
 	for i := range out {
 		out[i].Status, out[i].Error, out[i].FinishedAt = ScanFailed, reason, s.now()
-		if err := s.UpdateScan(ctx, &out[i]); err != nil {
+		if err := updateScan(ctx, tx, &out[i]); err != nil {
 			return nil, err
 		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return nil, fmt.Errorf("interrupt scans: %w", err)
 	}
 	return out, nil
 }
@@ -207,7 +230,7 @@ var (
 // SaveResults writes a scan's changed results in one transaction: scores and chain
 // results are upserted through staging tables (COPY on PostgreSQL), history appended.
 func (s *SQL) SaveResults(ctx context.Context, res *Results) error {
-	tx, err := s.d.Begin(ctx, false)
+	tx, err := s.leaderTx(ctx)
 	if err != nil {
 		return fmt.Errorf("save results: %w", err)
 	}

@@ -49,6 +49,11 @@ type Dialect interface {
 	// TempTable returns the statements creating, inside a transaction, a temporary
 	// table that lives until the transaction ends.
 	TempTable(name, columns string) []string
+	// Fence checks, inside tx, that this process still holds the leadership under
+	// which it makes the writes only a leader makes, and holds it until tx ends: a
+	// replica that lost the leadership (or never had it) gets ErrFenced. Where one
+	// process owns the store there is no one to fence off, and it checks nothing.
+	Fence(ctx context.Context, tx Tx) error
 	Ping(ctx context.Context) error
 	Close() error
 }
@@ -65,6 +70,21 @@ func NewSQL(d Dialect, now func() time.Time) *SQL {
 		now = time.Now
 	}
 	return &SQL{d: d, now: now}
+}
+
+// leaderTx opens a transaction for the writes only the leader makes (results, alert
+// changes, scan records), fenced: a replica that is no longer the leader cannot
+// make them (ErrFenced).
+func (s *SQL) leaderTx(ctx context.Context) (Tx, error) {
+	tx, err := s.d.Begin(ctx, false)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.d.Fence(ctx, tx); err != nil {
+		_ = tx.Rollback(ctx)
+		return nil, err
+	}
+	return tx, nil
 }
 
 // Dialect exposes the underlying dialect to the packages that extend the store.

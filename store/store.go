@@ -110,6 +110,11 @@ type Store interface {
 // ErrNotFound is returned when a keyed lookup finds nothing.
 var ErrNotFound = errors.New("not found")
 
+// ErrFenced is returned for a write only the leader makes (results, alert changes,
+// scan records) by a replica that is not, or no longer, the leader: another replica
+// took over while this one was cut off or frozen, and its view is stale.
+var ErrFenced = errors.New("fenced: this replica is not the leader (another replica took over)")
+
 // EventFilter selects events to stream. Zero values select everything.
 type EventFilter struct {
 	USCC string

@@ -5,10 +5,13 @@ package postgres
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -41,11 +44,15 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	if opts.MaxConns > 0 {
 		cfg.MaxConns = opts.MaxConns
 	}
+	// Every session of this process carries its replica name, so that a replica taking
+	// over from a frozen leader can end that leader's sessions (leader.go).
+	replica := replicaName(cfg.ConnConfig.RuntimeParams["application_name"])
+	cfg.ConnConfig.RuntimeParams["application_name"] = replica
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
-	d := &dialect{pool: pool, cfg: cfg}
+	d := &dialect{pool: pool, cfg: cfg, replica: replica}
 	if err := d.Ping(ctx); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("postgres %s: %w", d.Target(), err)
@@ -67,6 +74,46 @@ type dialect struct {
 	pool  *pgxpool.Pool
 	cfg   *pgxpool.Config
 	binds sync.Map // query with '?' → query with $n
+	// replica names this process's sessions (application_name).
+	replica string
+	// elected is set once the store takes part in an election; term is then the
+	// leadership term this replica holds, 0 when it holds none (leader.go).
+	elected atomic.Bool
+	term    atomic.Int64
+}
+
+// replicaName is the application_name of this process's sessions: the configured
+// one (default chainriskd) and a random suffix, unique per process.
+func replicaName(configured string) string {
+	if configured == "" {
+		configured = "chainriskd"
+	}
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	name := configured + "/" + hex.EncodeToString(b[:])
+	return name[max(0, len(name)-63):] // PostgreSQL keeps 63 bytes
+}
+
+// Fence implements store.Dialect: with an election, the writes only a leader makes
+// need this replica's term to be the current one, locked (FOR KEY SHARE) until the
+// transaction ends. A new leader's term bump updates the key, so it waits for such a
+// transaction, and one that starts after it finds no row.
+func (d *dialect) Fence(ctx context.Context, tx store.Tx) error {
+	if !d.elected.Load() {
+		return nil
+	}
+	term := d.term.Load()
+	if term == 0 {
+		return store.ErrFenced
+	}
+	n, err := tx.Exec(ctx, `SELECT term FROM leader_lease WHERE term = ? FOR KEY SHARE`, term)
+	if err != nil {
+		return fmt.Errorf("leadership fence: %w", err)
+	}
+	if n == 0 {
+		return store.ErrFenced
+	}
+	return nil
 }
 
 func (d *dialect) Target() string {

@@ -122,6 +122,10 @@ func (d *dialect) Begin(ctx context.Context, exclusive bool) (store.Tx, error) {
 	return &sqliteTx{tx: tx}, nil
 }
 
+// Fence checks nothing: one process owns the embedded store (its lock file), and it
+// always leads.
+func (d *dialect) Fence(context.Context, store.Tx) error { return nil }
+
 // TempTable drops a leftover of the same name first: SQLite's temporary tables belong to
 // the pooled connection, not to the transaction. Batches drop theirs before commit.
 func (d *dialect) TempTable(name, columns string) []string {
