@@ -18,8 +18,8 @@ import (
 	"github.com/chainrisk/chainrisk/store/storetest"
 )
 
-// eachStore runs fn against a fresh embedded store and a fresh PostgreSQL schema.
-func eachStore(t *testing.T, fn func(t *testing.T, s store.Store)) {
+// onBothStores runs fn against a fresh embedded store and a fresh PostgreSQL schema.
+func onBothStores(t *testing.T, fn func(t *testing.T, s store.Store)) {
 	t.Run("sqlite", func(t *testing.T) { fn(t, openStore(t)) })
 	t.Run("postgres", func(t *testing.T) {
 		s, err := postgres.Open(context.Background(), pgtest.URL(t), postgres.Options{})
@@ -36,7 +36,7 @@ func eachStore(t *testing.T, fn func(t *testing.T, s store.Store)) {
 // time and id, although incremental scans score with the clock of the full scan they
 // extend.
 func TestHistoryKeepsEveryScan(t *testing.T) {
-	eachStore(t, func(t *testing.T, s store.Store) {
+	onBothStores(t, func(t *testing.T, s store.Store) {
 		ctx := context.Background()
 		t0 := demo.AnchorTime()
 		firm, leader := storetest.USCC(1), storetest.USCC(2)
@@ -45,7 +45,7 @@ func TestHistoryKeepsEveryScan(t *testing.T) {
 			{USCC: leader, Name: "龙头", Region: "230100", Tags: []string{credit.TagLeading}, Status: credit.StatusActive},
 		}}, &store.Chunk{Kind: credit.KindRelations, Lines: []int{2}, Relations: []credit.Relation{
 			{Supplier: firm, Customer: leader, PurchaseShare: 0.5, SalesShare: 0.4, Substitutability: 0.5},
-		}}, eventsChunk(
+		}}, eventRows(
 			credit.Event{ID: "H1", USCC: firm, Type: "honor", OccurredAt: t0},
 			credit.Event{ID: "H2", USCC: firm, Type: "a_level_taxpayer", OccurredAt: t0}))
 
@@ -79,7 +79,7 @@ func TestHistoryKeepsEveryScan(t *testing.T) {
 		// C. Then −350 (dishonest_judgment_debtor, critical): 330, D.
 		for i, typ := range []string{"penalty_serious", "dishonest_judgment_debtor"} {
 			clock = t0.Add(time.Duration(i+1) * time.Hour)
-			a := apply(t, s, eventsChunk(credit.Event{ID: typ, USCC: firm, Type: typ, OccurredAt: t0}))
+			a := apply(t, s, eventRows(credit.Event{ID: typ, USCC: firm, Type: typ, OccurredAt: t0}))
 			sc, err := e.Run(ctx, monitor.Request{Kind: monitor.ScanIncremental, Trigger: "ingest", Touched: a.Touched})
 			if err != nil {
 				t.Fatal(err)
@@ -146,6 +146,10 @@ func TestHistoryKeepsEveryScan(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		for _, h := range ch {
+			t.Logf("chain entry: scan %d at %s by %s: chain_risk %.6f supply_at_risk %.6f", h.ScanID,
+				h.At.In(credit.Shanghai).Format(time.DateTime), h.Trigger, h.ChainRisk, h.SupplyAtRisk)
+		}
 		if len(ch) != len(wantChain) {
 			t.Fatalf("chain history %+v, want %d entries", ch, len(wantChain))
 		}
@@ -164,7 +168,7 @@ func TestHistoryKeepsEveryScan(t *testing.T) {
 	})
 }
 
-func eventsChunk(evs ...credit.Event) *store.Chunk {
+func eventRows(evs ...credit.Event) *store.Chunk {
 	c := &store.Chunk{Kind: credit.KindEvents}
 	for i := range evs {
 		ev := &evs[i]
