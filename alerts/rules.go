@@ -436,13 +436,13 @@ func (e *evaluation) ruleScoreDrop(ctx context.Context, emit func(*candidate)) e
 	start := e.next.At.Add(-rc.Window)
 	for _, v := range nodes {
 		uscc := e.next.Snap.IDs[v]
-		hist, err := e.m.st.History(ctx, uscc, 1000)
+		hist, err := e.m.st.History(ctx, uscc, store.HistoryFilter{Limit: 1000})
 		if err != nil {
 			return fmt.Errorf("score_drop: history of %s: %w", uscc, err)
 		}
 		peak, ok := e.prevScore(v)
 		for _, h := range hist { // newest first
-			if !h.UpdatedAt.Before(start) {
+			if !h.At.Before(start) {
 				peak, ok = math.Max(peak, h.Score), true
 				continue
 			}

@@ -78,6 +78,15 @@ func (p *Principal) View() *visibility.View {
 // Sees reports whether the caller may see data about the firm (View().Sees).
 func (p *Principal) Sees(uscc string) bool { return p.View().Sees(uscc) }
 
+// ScanTrigger returns a scan's trigger as the caller may read it: a tenant is not
+// told the names of other callers' tokens ("api:<name>" reads "api").
+func (p *Principal) ScanTrigger(trigger string) string {
+	if kind, name, ok := strings.Cut(trigger, ":"); ok && kind == "api" && p.Role == RoleTenant && name != p.Name {
+		return kind
+	}
+	return trigger
+}
+
 type principalKey struct{}
 
 // PrincipalFrom returns the caller of a request served through Server.Handle.

@@ -31,8 +31,8 @@ type enterpriseJSON struct {
 	P         *float64 `json:"p"`
 	D         *float64 `json:"d"`
 	Contagion *float64 `json:"contagion"` // d − p
-	// ModelVersion and ScanID stamp the result; ScoredAt is the clock it was
-	// computed with.
+	// ModelVersion is the model of the figures; ScanID the scan that last changed
+	// the firm's result and ScoredAt that scan's own time.
 	ModelVersion string     `json:"model_version"`
 	ScanID       int64      `json:"scan_id"`
 	ScoredAt     *time.Time `json:"scored_at"`
@@ -79,16 +79,6 @@ type eventJSON struct {
 	Description  string            `json:"description"`
 	State        credit.EventState `json:"state"`
 	RepairedAt   *time.Time        `json:"repaired_at"`
-}
-
-type historyJSON struct {
-	At           time.Time `json:"at"`
-	Score        float64   `json:"score"`
-	Grade        string    `json:"grade"`
-	P            float64   `json:"p"`
-	D            float64   `json:"d"`
-	ModelVersion string    `json:"model_version"`
-	ScanID       int64     `json:"scan_id"`
 }
 
 // membership is a firm's place in a leader's chain.
@@ -176,15 +166,23 @@ func (s *Server) getEnterprise(rq *request) error {
 	if out.Tags == nil {
 		out.Tags = []string{}
 	}
+	// The figures are the state's; the stamp is the result's as written, by the scan
+	// that last changed it (an incremental scan leaves the firms it did not change
+	// alone, and scores with an older clock than its own).
+	r, err := s.b.Store().FirmResult(rq.r.Context(), uscc)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return storeError(err)
+	}
 	if v, ok := st.Index(uscc); ok {
 		out.Score, out.Grade, out.P, out.D = ptr(st.Score[v]), ptr(st.Grade[v].String()), ptr(st.P[v]), ptr(st.D[v])
-		out.Contagion, out.ScanID, out.ScoredAt = ptr(st.D[v]-st.P[v]), st.ScanID, ptr(st.At)
+		out.Contagion, out.ScanID = ptr(st.D[v]-st.P[v]), st.ScanID
+		if r != nil {
+			out.ScanID, out.ScoredAt = r.ScanID, ptr(r.UpdatedAt)
+		}
 		out.Chains = rq.memberships(st, v)
-	} else if r, err := s.b.Store().FirmResult(rq.r.Context(), uscc); err == nil { // ingested after the last scan
+	} else if r != nil { // ingested after the last scan
 		out.Score, out.Grade, out.P, out.D = ptr(r.Score), ptr(r.Grade), ptr(r.P), ptr(r.D)
 		out.Contagion, out.ScanID, out.ScoredAt, out.ModelVersion = ptr(r.D-r.P), r.ScanID, ptr(r.UpdatedAt), r.ModelVersion
-	} else if !errors.Is(err, store.ErrNotFound) {
-		return storeError(err)
 	}
 
 	// The explanation is recomputed from the events active at the scan's clock, with
@@ -211,13 +209,12 @@ func (s *Server) getEnterprise(rq *request) error {
 		out.Explanation = append(out.Explanation, ruleContribution{Kind: "rule", Rule: r, Effect: ruleEffect(r, model)})
 	}
 
-	hist, err := s.b.Store().History(rq.r.Context(), uscc, historyLimit)
+	hist, err := s.b.Store().History(rq.r.Context(), uscc, store.HistoryFilter{Limit: historyLimit})
 	if err != nil {
 		return storeError(err)
 	}
-	for _, h := range hist {
-		out.History = append(out.History, historyJSON{At: h.UpdatedAt, Score: h.Score, Grade: h.Grade, P: h.P, D: h.D,
-			ModelVersion: h.ModelVersion, ScanID: h.ScanID})
+	for i := range hist {
+		out.History = append(out.History, rq.historyPoint(&hist[i]))
 	}
 	return rq.json(200, out)
 }

@@ -573,6 +573,8 @@ var fuzzQueryRoutes = []struct{ method, path string }{
 	{"GET", "/api/v1/deliveries"},
 	// Without a body or its type: the strict parameter is read, nothing imported.
 	{"POST", "/api/v1/events"},
+	{"GET", "/api/v1/enterprises/{}/history"},
+	{"GET", "/api/v1/chains/{}/history"},
 }
 
 // FuzzQuery sends a route's path parameter and query string as they come, as any of
@@ -626,6 +628,9 @@ func FuzzQuery(f *testing.F) {
 		{"/api/v1/subscriptions/{}", configSubscription, ""}, {"/api/v1/subscriptions/{}", "a/../b", ""},
 		{"/api/v1/deliveries", "", "state=dead"}, {"/api/v1/deliveries", "", "subscription=" + configSubscription + "&limit=2"},
 		{"/api/v1/events", "", "strict=true"}, {"/api/v1/events", "", "strict=yes"}, {"/api/v1/events", "", "strict=true&dry=1"},
+		{"/api/v1/enterprises/{}/history", farm, "from=2026-01-01&to=2026-12-31&limit=2"},
+		{"/api/v1/enterprises/{}/history", farm, "from=2026-02-30"}, {"/api/v1/chains/{}/history", h.leaderA, "limit=1"},
+		{"/api/v1/chains/{}/history", h.leaderB, "to=2026-11-20T08:00:00Z"}, {"/api/v1/chains/{}/history", farm, "from=x"},
 	} {
 		for _, who := range []uint8{0, 2} {
 			f.Add(route(s.path), who, s.param, s.query)
@@ -650,13 +655,14 @@ func FuzzQuery(f *testing.F) {
 			Scans        []json.RawMessage
 			Alerts       []alerts.Alert
 			Deliveries   []json.RawMessage
+			History      []json.RawMessage
 			Members      []struct{ USCC string }
 			Nodes        []struct{ USCC string }
 		}
 		if err := json.Unmarshal(w.Body.Bytes(), &out); err != nil {
 			t.Fatal(err)
 		}
-		n := len(out.Leaders) + len(out.Scans) + len(out.Alerts) + len(out.Deliveries)
+		n := len(out.Leaders) + len(out.Scans) + len(out.Alerts) + len(out.Deliveries) + len(out.History)
 		if u, err := url.ParseRequestURI(target); err == nil {
 			if v, err := url.ParseQuery(u.RawQuery); err == nil {
 				if limit, err := strconv.Atoi(v.Get("limit")); err == nil && n > limit {

@@ -10,8 +10,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/chainrisk/chainrisk/credit"
+	"github.com/chainrisk/chainrisk/ingest"
 	"github.com/chainrisk/chainrisk/monitor"
 )
 
@@ -56,6 +58,25 @@ func intParam(r *http.Request, name string, def, lo, hi int) (int, error) {
 		return 0, errorf(http.StatusBadRequest, codeBadRequest, "%s must be an integer from %d to %d, got %q", name, lo, hi, s)
 	}
 	return n, nil
+}
+
+// timeParam reads a time query parameter written as input timestamps are (RFC 3339,
+// or YYYY-MM-DD; Asia/Shanghai unless a zone is given); zero when absent. A date
+// that ends a span (endOfDay) stands for its whole day: it reads as the last
+// millisecond of it, the precision of stored times.
+func timeParam(r *http.Request, name string, endOfDay bool) (time.Time, error) {
+	s := r.URL.Query().Get(name)
+	if s == "" {
+		return time.Time{}, nil
+	}
+	t, err := ingest.ParseTime(s)
+	if err != nil {
+		return time.Time{}, errorf(http.StatusBadRequest, codeBadRequest, "%s: %v", name, err)
+	}
+	if endOfDay && len(s) == len(time.DateOnly) {
+		t = t.AddDate(0, 0, 1).Add(-time.Millisecond)
+	}
+	return t, nil
 }
 
 // enumParam reads a query parameter that takes one of values, def when absent.

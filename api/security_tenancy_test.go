@@ -142,6 +142,8 @@ func TestTenantIsolationDisjointChains(t *testing.T) {
 				get(prefix("/api/v1/enterprises/"), me.firm, other.firm, missingFirm),
 				get(prefix("/api/v1/enterprises/"), me.root, other.root, missingFirm),
 				get(around("/api/v1/enterprises/", "/events"), me.firm, other.firm, missingFirm),
+				get(around("/api/v1/enterprises/", "/history"), me.firm, other.firm, missingFirm),
+				get(around("/api/v1/chains/", "/history?from=2020-01-01"), me.root, other.root, missingFirm),
 				get(prefix("/api/v1/chains/"), me.root, other.root, missingFirm),
 				get(around("/api/v1/chains/", "/graph?format=dot"), me.root, other.root, missingFirm),
 				get(around("/api/v1/chains/", "/graph?format=json"), me.root, other.root, missingFirm),

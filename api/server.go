@@ -181,9 +181,13 @@ func (s *Server) table() []*route {
 
 		{pattern: "GET /api/v1/enterprises/{uscc}", access: readers, h: s.getEnterprise},
 		{pattern: "GET /api/v1/enterprises/{uscc}/events", access: readers, h: s.getEvents},
+		{pattern: "GET /api/v1/enterprises/{uscc}/history", access: readers, query: []string{"from", "to", "limit"},
+			h: s.getEnterpriseHistory},
 		{pattern: "GET /api/v1/chains/{leader}", access: readers, query: []string{"depth_up", "depth_down"}, h: s.getChain},
 		{pattern: "GET /api/v1/chains/{leader}/graph", access: readers, query: []string{"format", "depth_up", "depth_down"},
 			produces: []string{mediaJSON, mediaDOT}, h: s.getChainGraph},
+		{pattern: "GET /api/v1/chains/{leader}/history", access: readers, query: []string{"from", "to", "limit"},
+			h: s.getChainHistory},
 		{pattern: "GET /api/v1/leaders", access: readers, query: []string{"sort", "order", "limit"}, h: s.getLeaders},
 		{pattern: "POST /api/v1/checks", access: allowAnalyst, h: s.postCheck},
 

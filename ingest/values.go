@@ -180,6 +180,11 @@ var utc8 = time.FixedZone("", 8*60*60)
 
 const dateForms = "want YYYY-MM-DD or RFC 3339, e.g. 2026-01-31 or 2026-01-31T09:30:00+08:00"
 
+// ParseTime reads a timestamp as input files give them: RFC 3339, or YYYY-MM-DD
+// (midnight); without a zone the time is credit.Shanghai's. The API reads its time
+// parameters with it, so that one rule holds everywhere.
+func ParseTime(s string) (time.Time, error) { return parseTime(s) }
+
 // parseTime reads YYYY-MM-DD or an RFC 3339 date-time ("T", "t" or a space between
 // date and time). Without a zone the time is credit.Shanghai's. It is written by hand
 // because it runs for nearly every row and because time.Parse's errors do not say what

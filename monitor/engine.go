@@ -299,9 +299,14 @@ func (r *scanRun) progress(ctx context.Context, done, total int) {
 	}
 }
 
-// full builds a new state from everything the store holds.
+// full builds a new state from everything the store holds, with the scan's start
+// as its clock.
 func (r *scanRun) full(ctx context.Context, prev *State) (*State, error) {
-	s := &State{ScanID: r.sc.ID, At: r.e.now(), Params: r.params}
+	at := r.sc.StartedAt
+	if at.IsZero() { // a shadow scan, which has no record
+		at = r.e.now()
+	}
+	s := &State{ScanID: r.sc.ID, At: at, Params: r.params}
 	if err := r.stage(StageLoad, func() error { return r.load(ctx, s) }); err != nil {
 		return nil, err
 	}
@@ -447,7 +452,9 @@ func (r *scanRun) persist(ctx context.Context, prev, s *State, nodes []int32, le
 		return nil
 	}
 	before := previous(prev, s)
-	res := &store.Results{ScanID: s.ScanID, ModelVersion: r.params.Model.Version, At: s.At}
+	// Rows are stamped with the scan's own time, which an incremental scan's clock
+	// (that of the state it extends) is not: two changes are two history entries.
+	res := &store.Results{ScanID: s.ScanID, ModelVersion: r.params.Model.Version, At: r.sc.StartedAt}
 	check := func(v int32) {
 		uscc := s.Snap.IDs[v]
 		f := store.FirmResult{USCC: uscc, Score: s.Score[v], Grade: s.Grade[v].String(), P: s.P[v], D: s.D[v]}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"time"
 )
 
@@ -60,14 +61,58 @@ type ChainResult struct {
 type Results struct {
 	ScanID       int64
 	ModelVersion string
-	At           time.Time
+	// At stamps every row written: the scan's own time (when it started), which is
+	// not the clock an incremental scan scores with.
+	At time.Time
 	// Firms are the firms whose result changed; History the subset whose score or
-	// grade changed, appended to score_history.
+	// grade changed, appended to score_history once per firm and scan.
 	Firms   []FirmResult
 	History []FirmResult
-	Chains  []ChainResult
+	// Chains are the chains whose result changed; those whose chain_risk,
+	// supply_at_risk or demand_at_risk moved by ChainHistoryMin or more from the
+	// result held (or that had none) are also appended to chain_history, once per
+	// leader and scan.
+	Chains []ChainResult
 	// DropChains are leaders that lost their leading tag.
 	DropChains []string
+}
+
+// ChainHistoryMin is how far a chain figure must move for a chain history entry: the
+// threshold at which the engine writes a chain's figures again.
+const ChainHistoryMin = 1e-6
+
+// HistoryFilter selects history entries: those stamped in [From, To] (a zero bound
+// is open), newest first, at most Limit.
+type HistoryFilter struct {
+	From, To time.Time
+	Limit    int
+}
+
+// HistoryEntry is one scan's change of a firm's result.
+type HistoryEntry struct {
+	USCC   string    `json:"uscc"`
+	ScanID int64     `json:"scan_id"`
+	At     time.Time `json:"at"` // the scan's own time
+	// Trigger is the scan's trigger; empty when its record is gone.
+	Trigger      string  `json:"trigger"`
+	Score        float64 `json:"score"`
+	Grade        string  `json:"grade"`
+	P            float64 `json:"p"`
+	D            float64 `json:"d"`
+	ModelVersion string  `json:"model_version"`
+}
+
+// ChainHistoryEntry is one scan's change of a leader's chain figures.
+type ChainHistoryEntry struct {
+	Leader       string    `json:"leader"`
+	ScanID       int64     `json:"scan_id"`
+	At           time.Time `json:"at"`
+	Trigger      string    `json:"trigger"`
+	ChainRisk    float64   `json:"chain_risk"`
+	SupplyAtRisk float64   `json:"supply_at_risk"`
+	DemandAtRisk float64   `json:"demand_at_risk"`
+	Members      int64     `json:"members"`
+	ModelVersion string    `json:"model_version"`
 }
 
 const scanCols = `id, kind, scope, trigger_name, status, created_at, started_at, finished_at,
@@ -266,6 +311,7 @@ func (s *SQL) SaveResults(ctx context.Context, res *Results) error {
 		{len(res.Firms), nil, `INSERT INTO scores (` + scoreCols + `, model_version, scan_id, updated_at)
 			SELECT ` + scoreCols + `, CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS BIGINT) FROM stage_scores s
 			WHERE NOT EXISTS (SELECT 1 FROM scores x WHERE x.uscc = s.uscc)`, base},
+		// History is keyed by scan: a save run again for the same scan adds nothing.
 		{len(res.History), func() error {
 			if _, err := tx.Exec(ctx, `DELETE FROM stage_scores`); err != nil {
 				return err
@@ -273,7 +319,10 @@ func (s *SQL) SaveResults(ctx context.Context, res *Results) error {
 			return tx.Stage(ctx, "stage_scores", cols, len(res.History), firmRow(res.History))
 		}, `INSERT INTO score_history (` + scoreCols + `, model_version, scan_id, at)
 			SELECT ` + scoreCols + `, CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS BIGINT) FROM stage_scores s
-			WHERE NOT EXISTS (SELECT 1 FROM score_history x WHERE x.uscc = s.uscc AND x.at = CAST(? AS BIGINT))`, append(base, at)},
+			WHERE NOT EXISTS (SELECT 1 FROM score_history x WHERE x.uscc = s.uscc AND x.scan_id = CAST(? AS BIGINT))`,
+			append(base, res.ScanID)},
+		// Chain history compares with the results held, so it runs before they are
+		// replaced.
 		{len(res.Chains), func() error {
 			return tx.Stage(ctx, "stage_chains", []string{"leader", "chain_risk", "supply_at_risk", "demand_at_risk",
 				"members", "detail"}, len(res.Chains), func(i int, dst []any) {
@@ -281,7 +330,16 @@ func (s *SQL) SaveResults(ctx context.Context, res *Results) error {
 				dst[0], dst[1], dst[2], dst[3], dst[4], dst[5] = c.Leader, c.ChainRisk, c.SupplyAtRisk, c.DemandAtRisk,
 					c.Members, string(c.Detail)
 			})
-		}, `UPDATE chain_results SET chain_risk = s.chain_risk, supply_at_risk = s.supply_at_risk,
+		}, `INSERT INTO chain_history (leader, chain_risk, supply_at_risk, demand_at_risk, members, model_version, scan_id, at)
+			SELECT s.leader, s.chain_risk, s.supply_at_risk, s.demand_at_risk, s.members, CAST(? AS TEXT),
+				CAST(? AS BIGINT), CAST(? AS BIGINT)
+			FROM stage_chains s LEFT JOIN chain_results c ON c.leader = s.leader
+			WHERE (c.leader IS NULL OR ABS(s.chain_risk - c.chain_risk) >= CAST(? AS DOUBLE PRECISION)
+				OR ABS(s.supply_at_risk - c.supply_at_risk) >= CAST(? AS DOUBLE PRECISION)
+				OR ABS(s.demand_at_risk - c.demand_at_risk) >= CAST(? AS DOUBLE PRECISION))
+			AND NOT EXISTS (SELECT 1 FROM chain_history x WHERE x.leader = s.leader AND x.scan_id = CAST(? AS BIGINT))`,
+			append(base, ChainHistoryMin, ChainHistoryMin, ChainHistoryMin, res.ScanID)},
+		{len(res.Chains), nil, `UPDATE chain_results SET chain_risk = s.chain_risk, supply_at_risk = s.supply_at_risk,
 				demand_at_risk = s.demand_at_risk, members = s.members, detail = s.detail, model_version = CAST(? AS TEXT),
 				scan_id = CAST(? AS BIGINT), updated_at = CAST(? AS BIGINT) FROM stage_chains s WHERE chain_results.leader = s.leader`, base},
 		{len(res.Chains), nil, `INSERT INTO chain_results (` + chainCols + `, model_version, scan_id, updated_at)
@@ -354,19 +412,61 @@ func (s *SQL) FirmResult(ctx context.Context, uscc string) (*FirmResult, error) 
 	return found, nil
 }
 
-// History returns a firm's score history, newest first, at most limit entries;
-// UpdatedAt holds the time of each change.
-func (s *SQL) History(ctx context.Context, uscc string, limit int) ([]FirmResult, error) {
-	var out []FirmResult
-	err := s.each(ctx, `SELECT `+scoreCols+`, model_version, scan_id, at FROM score_history WHERE uscc = ?
-		ORDER BY at DESC LIMIT ?`, []any{uscc, limit}, func(r Rows) error {
-		var f FirmResult
-		var t int64
-		err := scanFirmResult(r, &f, &t)
-		out = append(out, f)
-		return err
-	})
-	return out, err
+// historyArgs are the arguments of a history query after its key: the bounds of the
+// entries' times (open ones as the extremes, so that the statement is one) and the
+// limit.
+func historyArgs(key string, f HistoryFilter) []any {
+	from, to := int64(math.MinInt64), int64(math.MaxInt64)
+	if !f.From.IsZero() {
+		from = f.From.UnixMilli()
+	}
+	if !f.To.IsZero() {
+		to = f.To.UnixMilli()
+	}
+	return []any{key, from, to, f.Limit}
+}
+
+// historyOrder ends a history query: newest first, scans of one millisecond by id.
+const historyOrder = ` AND h.at >= ? AND h.at <= ? ORDER BY h.at DESC, h.scan_id DESC LIMIT ?`
+
+// History implements Store; the trigger comes from the scan's record.
+func (s *SQL) History(ctx context.Context, uscc string, f HistoryFilter) ([]HistoryEntry, error) {
+	var out []HistoryEntry
+	err := s.each(ctx, `SELECT h.uscc, h.scan_id, h.at, COALESCE(sc.trigger_name, ''), h.score, h.grade, h.p, h.d,
+		h.model_version FROM score_history h LEFT JOIN scans sc ON sc.id = h.scan_id WHERE h.uscc = ?`+historyOrder,
+		historyArgs(uscc, f), func(r Rows) error {
+			var e HistoryEntry
+			var at int64
+			err := r.Scan(&e.USCC, &e.ScanID, &at, &e.Trigger, &e.Score, &e.Grade, &e.P, &e.D, &e.ModelVersion)
+			e.At = time.UnixMilli(at).UTC()
+			out = append(out, e)
+			return err
+		})
+	if err != nil {
+		return nil, fmt.Errorf("history of %s: %w", uscc, err)
+	}
+	return out, nil
+}
+
+// ChainHistory implements Store.
+func (s *SQL) ChainHistory(ctx context.Context, leader string, f HistoryFilter) ([]ChainHistoryEntry, error) {
+	var out []ChainHistoryEntry
+	err := s.each(ctx, `SELECT h.leader, h.scan_id, h.at, COALESCE(sc.trigger_name, ''), h.chain_risk,
+		h.supply_at_risk, h.demand_at_risk, h.members, h.model_version FROM chain_history h
+		LEFT JOIN scans sc ON sc.id = h.scan_id WHERE h.leader = ?`+historyOrder,
+		historyArgs(leader, f), func(r Rows) error {
+			var e ChainHistoryEntry
+			var at int64
+			err := r.Scan(&e.Leader, &e.ScanID, &at, &e.Trigger, &e.ChainRisk, &e.SupplyAtRisk, &e.DemandAtRisk,
+				&e.Members, &e.ModelVersion)
+			e.At = time.UnixMilli(at).UTC()
+			out = append(out, e)
+			return err
+		})
+	if err != nil {
+		return nil, fmt.Errorf("chain history of %s: %w", leader, err)
+	}
+	return out, nil
 }
 
 const chainSelect = `SELECT ` + "leader, chain_risk, supply_at_risk, demand_at_risk, members, detail" +

@@ -50,7 +50,10 @@ type Store interface {
 	SaveResults(ctx context.Context, res *Results) error
 	FirmResults(ctx context.Context, fn func(*FirmResult) error) error // in no particular order
 	FirmResult(ctx context.Context, uscc string) (*FirmResult, error)
-	History(ctx context.Context, uscc string, limit int) ([]FirmResult, error)
+	// History lists a firm's score history and ChainHistory a leader's chain
+	// history: one entry per scan that changed them, newest first.
+	History(ctx context.Context, uscc string, f HistoryFilter) ([]HistoryEntry, error)
+	ChainHistory(ctx context.Context, leader string, f HistoryFilter) ([]ChainHistoryEntry, error)
 	ChainResult(ctx context.Context, leader string) (*ChainResult, error)
 	ChainResults(ctx context.Context, fn func(*ChainResult) error) error
 

@@ -194,8 +194,12 @@ func runEnterprise(args []string, stdout, stderr io.Writer) int {
 				return exitOK
 			}
 			tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
-			for _, k := range []string{"uscc", "name", "status", "region", "industry", "score", "grade", "p", "d", "model_version"} {
+			for _, k := range []string{"uscc", "name", "status", "region", "industry", "score", "grade", "p", "d", "model_version",
+				"scan_id", "scored_at"} {
 				if v, ok := e[k]; ok {
+					if k == "scored_at" {
+						v = localTime(v)
+					}
 					fmt.Fprintf(tw, "%s\t%v\n", k, fmtValue(v))
 				}
 			}
@@ -213,6 +217,19 @@ func runEnterprise(args []string, stdout, stderr io.Writer) int {
 						fmtValue(m["decay"]), fmtValue(m["effective"]))
 				}
 				_ = tw.Flush()
+			}
+			if hist, ok := e["history"].([]any); ok && len(hist) > 0 {
+				fmt.Fprintln(stdout, "\nhistory (newest first):")
+				tw = tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+				for _, x := range hist[:min(len(hist), enterpriseHistoryRows)] {
+					m, _ := x.(map[string]any)
+					fmt.Fprintf(tw, "  %v\tscan %v\t%v\t%v\t%s\n", localTime(m["at"]), fmtValue(m["scan_id"]), m["trigger"],
+						m["grade"], strconv.FormatFloat(toFloat(m["score"]), 'f', 1, 64))
+				}
+				_ = tw.Flush()
+				if len(hist) > enterpriseHistoryRows {
+					fmt.Fprintf(stdout, "  … %d more (--output json lists them)\n", len(hist)-enterpriseHistoryRows)
+				}
 			}
 			return exitOK
 		})
@@ -342,6 +359,25 @@ func (s *shockList) Set(v string) error {
 }
 
 // fmtValue prints JSON numbers without float noise.
+// enterpriseHistoryRows is how many history entries the enterprise table shows.
+const enterpriseHistoryRows = 10
+
+// localTime shows an RFC 3339 time of an answer in the local zone, as the scans
+// table does; anything else as it is.
+func localTime(v any) any {
+	if s, ok := v.(string); ok {
+		if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+			return t.Local().Format(time.DateTime)
+		}
+	}
+	return v
+}
+
+func toFloat(v any) float64 {
+	f, _ := v.(float64)
+	return f
+}
+
 func fmtValue(v any) string {
 	switch x := v.(type) {
 	case float64:

@@ -79,4 +79,15 @@ func TestReadmeWalkthrough(t *testing.T) {
 	if !strings.Contains(out.String(), "digraph") {
 		t.Errorf("dot output: %.80q", out.String())
 	}
+	// The supplier's history: the startup scan's entry and the import's scan's,
+	// which made it D.
+	out.Reset()
+	if code := run([]string{"enterprise", supplier}, &out, &errOut); code != 0 {
+		t.Fatalf("enterprise: exit %d: %s", code, errOut.String())
+	}
+	_, hist, _ := strings.Cut(out.String(), "history (newest first):\n")
+	if lines := strings.Split(strings.TrimSpace(hist), "\n"); len(lines) < 2 || !strings.Contains(lines[0], "api:") ||
+		!strings.Contains(lines[0], " D ") || !strings.Contains(lines[len(lines)-1], "startup") {
+		t.Errorf("enterprise table without the history of the downgrade:\n%s", out.String())
+	}
 }

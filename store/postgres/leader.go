@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -207,7 +208,8 @@ func (l *Leadership) bump(ctx context.Context) (int64, error) {
 		return 0, err
 	}
 	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
-	if _, err := tx.Exec(ctx, fmt.Sprintf("SET LOCAL lock_timeout = %d", max(l.interval, time.Second).Milliseconds()/2)); err != nil {
+	wait := strconv.FormatInt(max(l.interval, time.Second).Milliseconds()/2, 10)
+	if _, err := tx.Exec(ctx, `SELECT set_config('lock_timeout', $1, true)`, wait); err != nil {
 		return 0, err
 	}
 	var term int64

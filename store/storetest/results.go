@@ -101,11 +101,11 @@ func testResults(t *testing.T, s store.Store) {
 	if err != nil || f.D != 0.72 || f.ScanID != 2 || f.ModelVersion != "m1" || !f.UpdatedAt.Equal(day.Add(time.Hour)) {
 		t.Errorf("FirmResult(2) = %+v, %v", f, err)
 	}
-	h, err := s.History(ctx, USCC(1), 10)
-	if err != nil || len(h) != 2 || h[0].Grade != "C" || h[1].Grade != "B" || !h[0].UpdatedAt.Equal(day.Add(time.Hour)) {
+	h, err := s.History(ctx, USCC(1), store.HistoryFilter{Limit: 10})
+	if err != nil || len(h) != 2 || h[0].Grade != "C" || h[1].Grade != "B" || !h[0].At.Equal(day.Add(time.Hour)) {
 		t.Errorf("History(1) = %+v, %v", h, err)
 	}
-	if h, _ := s.History(ctx, USCC(2), 10); len(h) != 1 {
+	if h, _ := s.History(ctx, USCC(2), store.HistoryFilter{Limit: 10}); len(h) != 1 {
 		t.Errorf("History(2) has %d entries, want 1", len(h))
 	}
 	var all []string
