@@ -128,6 +128,7 @@ type daemonProc struct {
 	addr    string
 	logPath string
 	starts  int
+	args    []string // more flags (-demo)
 
 	cmd    *exec.Cmd
 	exited chan struct{}
@@ -170,7 +171,7 @@ func (d *daemonProc) start() {
 		d.t.Fatal(err)
 	}
 	fmt.Fprintf(logf, "===== start %d on %s at %s =====\n", d.starts, d.addr, time.Now().Format(time.RFC3339Nano))
-	cmd := exec.Command(d.bin, "-config", d.config, "-listen", d.addr)
+	cmd := exec.Command(d.bin, append([]string{"-config", d.config, "-listen", d.addr}, d.args...)...)
 	cmd.Env = childEnv()
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
