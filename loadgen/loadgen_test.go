@@ -3,6 +3,7 @@ package loadgen
 import (
 	"context"
 	"errors"
+	"math"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -10,6 +11,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"go.uber.org/goleak"
@@ -107,36 +109,45 @@ func okServer(t *testing.T, h http.HandlerFunc) *Target {
 	return tg
 }
 
+// TestPacedHonoursTheRate runs the generator on synctest's clock, where time moves
+// only when every goroutine waits: request i must start exactly when due, at i/rate,
+// whatever else the machine is doing.
 func TestPacedHonoursTheRate(t *testing.T) {
-	tg := okServer(t, nil)
-	const rate, n = 200.0, 200
-	var mu sync.Mutex
-	starts := make([]time.Duration, n)
-	get := tg.GetEnterprise([]string{"912301099436075960"})
-	t0 := time.Now()
-	r := Paced(context.Background(), rate, n, 16, func(ctx context.Context, i int) (int, http.Header, error) {
-		mu.Lock()
-		starts[i] = time.Since(t0)
-		mu.Unlock()
-		return get(ctx, i)
-	})
-	if r.Requests != n || r.ByStatus[200] != n || r.Errors != 0 || r.Unsent != 0 {
-		t.Fatalf("result: %+v", r)
-	}
-	// Never early: request i is due at i/rate.
-	for i, s := range starts {
-		if due := time.Duration(float64(i) / rate * float64(time.Second)); s < due {
-			t.Errorf("request %d started at %v, before it was due at %v", i, s, due)
+	synctest.Test(t, func(t *testing.T) {
+		const rate, n = 200.0, 200
+		const service = 2 * time.Millisecond // each request's own time
+		var mu sync.Mutex
+		starts := make([]time.Duration, n)
+		t0 := time.Now()
+		r := Paced(context.Background(), rate, n, 16, func(ctx context.Context, i int) (int, http.Header, error) {
+			mu.Lock()
+			starts[i] = time.Since(t0)
+			mu.Unlock()
+			time.Sleep(service)
+			return 200, nil, nil
+		})
+		if r.Requests != n || r.ByStatus[200] != n || r.Errors != 0 || r.Unsent != 0 {
+			t.Fatalf("result: %+v", r)
 		}
-	}
-	// Not late either, on the whole: the last start and the throughput stay within 10%.
-	want := time.Duration(float64(n-1) / rate * float64(time.Second))
-	if last := starts[n-1]; last > want+want/10 {
-		t.Errorf("last request started at %v, due at %v", last, want)
-	}
-	if got := r.Throughput(); got < rate*0.9 || got > rate*1.1 {
-		t.Errorf("throughput %.1f/s, want %v/s ± 10%%", got, rate)
-	}
+		for i, s := range starts {
+			if due := time.Duration(float64(i) / rate * float64(time.Second)); s != due {
+				t.Errorf("request %d started at %v, due at %v", i, s, due)
+			}
+		}
+		// The last is due at 995 ms and takes 2 ms: 200 requests in 997 ms.
+		if r.Elapsed != 997*time.Millisecond {
+			t.Errorf("elapsed %v, want 997ms", r.Elapsed)
+		}
+		if got, want := r.Throughput(), float64(n)/0.997; math.Abs(got-want) > 1e-9 {
+			t.Errorf("throughput %.3f/s, want %.3f/s", got, want)
+		}
+		for _, l := range r.Latencies {
+			if l != service {
+				t.Errorf("latency %v, want %v (nothing started late)", l, service)
+				break
+			}
+		}
+	})
 }
 
 // concurrency counts calls in progress and remembers the most at once.
