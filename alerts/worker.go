@@ -14,17 +14,21 @@ import (
 	"github.com/chainrisk/chainrisk/store"
 )
 
-// Delivery (SPEC §7, §15). The Worker polls the outbox for due notifications, oldest
-// first, and sends each destination's (channel key's) batch on a goroutine of its
-// own, at most Concurrency at once, so a slow or dead receiver holds up nobody else.
-// A notification is marked delivered only after its send returned ok: a worker
+// Delivery (SPEC §7, §15). The Worker polls the outbox for due notifications — owners
+// (tenants; admins and the config file counting as one) taking turns, oldest first
+// within a turn — and sends each destination's (channel key's) batch on a goroutine
+// of its own. HTTP sends are bounded twice: Concurrency at once in all, and
+// OwnerConcurrency at once per owner, so that one owner's slow or hanging receivers
+// hold a few slots and leave the rest to everyone else; the log channel takes no slot
+// at all. A notification is marked delivered only after its send returned ok: a worker
 // stopped mid-flight leaves it pending and the next one sends it again (receivers
-// de-duplicate on the Idempotency-Key). A failed attempt waits an exponential
-// backoff with full jitter (at least the receiver's Retry-After) and the
-// destination's later notifications wait behind it, so a receiver that comes back
-// gets them in order; a notification dies after max_attempts attempts or at the
-// first permanent refusal. Sends the notifiers did not make (rate limited by us,
-// not sent after an earlier failure of the batch) are not attempts.
+// de-duplicate on the Idempotency-Key). A failed attempt — an error answer, a refused
+// connection or a receiver that never answers, which costs one request timeout — waits
+// an exponential backoff with full jitter (at least the receiver's Retry-After), and
+// the destination's later notifications wait behind it, so a receiver that comes back
+// gets them in order; a notification dies after max_attempts attempts or at the first
+// permanent refusal. Sends the notifiers did not make (rate limited by us, not sent
+// after an earlier failure of the batch) are not attempts.
 
 // WorkerOptions configure a Worker.
 type WorkerOptions struct {
@@ -50,8 +54,12 @@ type WorkerOptions struct {
 	Metrics *Metrics
 	// PollInterval is how often the outbox is polled besides wake-ups; 0 means 1 s.
 	PollInterval time.Duration
-	// Concurrency bounds the destinations sent to at once; 0 means 16.
+	// Concurrency bounds the HTTP sends (one destination's batch each) at once; 0
+	// means 32.
 	Concurrency int
+	// OwnerConcurrency bounds the HTTP sends at once to one owner's destinations; 0
+	// means Concurrency/8, at least 1.
+	OwnerConcurrency int
 	// BatchSize bounds the notifications sent to one destination in one go (bots
 	// merge them into few messages); 0 means 20.
 	BatchSize int
@@ -68,8 +76,10 @@ type Worker struct {
 	wake chan struct{}
 	wg   sync.WaitGroup
 
-	mu   sync.Mutex
-	busy map[string]bool // channel keys being sent to
+	mu      sync.Mutex
+	busy    map[string]bool // channel keys being sent to
+	sending int             // HTTP sends in flight
+	owners  map[string]int  // HTTP sends in flight by owner
 	// A dispatch must not start a send from rows read before a send to the same
 	// destination finished (they may be delivered by now): each dispatch takes an
 	// epoch before it reads, and each finished send stamps its key with the epoch.
@@ -91,7 +101,10 @@ func NewWorker(o WorkerOptions) *Worker {
 		o.PollInterval = time.Second
 	}
 	if o.Concurrency <= 0 {
-		o.Concurrency = 16
+		o.Concurrency = 32
+	}
+	if o.OwnerConcurrency <= 0 {
+		o.OwnerConcurrency = max(1, o.Concurrency/8)
 	}
 	if o.BatchSize <= 0 {
 		o.BatchSize = 20
@@ -106,7 +119,8 @@ func NewWorker(o WorkerOptions) *Worker {
 	if lim == nil {
 		lim = NewLimiter(o.Clock)
 	}
-	return &Worker{o: o, lim: lim, wake: make(chan struct{}, 1), busy: map[string]bool{}, finished: map[string]uint64{}}
+	return &Worker{o: o, lim: lim, wake: make(chan struct{}, 1), busy: map[string]bool{}, owners: map[string]int{},
+		finished: map[string]uint64{}}
 }
 
 // Wake makes the worker poll now (new notifications were enqueued).
@@ -138,7 +152,8 @@ func (w *Worker) Run(ctx context.Context) {
 }
 
 // dispatch reads the due notifications and starts a send for each destination that
-// is not busy, within the concurrency bound.
+// is not busy, within the bounds on HTTP sends. The store's list takes turns between
+// owners, and so do the destinations here, in its order.
 func (w *Worker) dispatch(ctx context.Context) {
 	w.mu.Lock()
 	if len(w.finished) > 4096 {
@@ -163,20 +178,35 @@ func (w *Worker) dispatch(ctx context.Context) {
 		groups[r.ChannelKey] = append(groups[r.ChannelKey], r)
 	}
 	for _, key := range keys {
+		rows := groups[key]
+		owner := rows[0].Owner
+		// The log channel writes a line: it needs no slot, and waits for nobody's.
+		slot := rows[0].ChannelType != config.ChannelLog
 		w.mu.Lock()
-		if w.busy[key] || w.finished[key] >= epoch || len(w.busy) >= w.o.Concurrency {
+		if w.busy[key] || w.finished[key] >= epoch ||
+			slot && (w.sending >= w.o.Concurrency || w.owners[owner] >= w.o.OwnerConcurrency) {
 			w.mu.Unlock()
 			continue
 		}
 		w.busy[key] = true
+		if slot {
+			w.sending++
+			w.owners[owner]++
+		}
 		w.mu.Unlock()
 		w.wg.Go(func() {
-			w.send(ctx, groups[key])
+			w.send(ctx, rows)
 			w.mu.Lock()
 			delete(w.busy, key)
+			if slot {
+				w.sending--
+				if w.owners[owner]--; w.owners[owner] == 0 {
+					delete(w.owners, owner)
+				}
+			}
 			w.finished[key] = w.epoch
 			w.mu.Unlock()
-			w.Wake() // the destination may have more
+			w.Wake() // the destination may have more, and the slot is free
 		})
 	}
 }
@@ -209,16 +239,25 @@ func (w *Worker) notifier(key string, ch config.Channel) (Notifier, error) {
 	return n, nil
 }
 
+// recordTimeout bounds the store writes that record a batch's outcomes.
+const recordTimeout = 10 * time.Second
+
+// recording returns the context outcomes are recorded with: made when they are known,
+// after the send — a receiver that held the send until its timeout must not leave
+// nothing but an expired context to record that with — and kept when ctx ends, since
+// a notification that went out must not go out again for want of its mark.
+func recording(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+}
+
 // send makes one attempt at a destination's batch and records the outcome of each
 // notification.
 func (w *Worker) send(ctx context.Context, rows []store.OutboxEntry) {
 	cfg := w.o.Config()
-	// Outcomes are recorded even when ctx ends now: a notification that went out must
-	// not go out again for want of its mark.
-	rec, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
 	kind := rows[0].ChannelType
 	fail := func(rows []store.OutboxEntry, why string) {
+		rec, cancel := recording(ctx)
+		defer cancel()
 		for _, r := range rows {
 			w.record(rec, r, Result{Err: errors.New(why)}, cfg, kind)
 		}
@@ -252,6 +291,8 @@ func (w *Worker) send(ctx context.Context, rows []store.OutboxEntry) {
 	results := nt.Send(sctx, batch)
 	elapsed := time.Since(start)
 	scancel()
+	rec, cancel := recording(ctx)
+	defer cancel()
 	stopping := ctx.Err() != nil
 	var first error // the first failed attempt of the batch
 	for i, r := range results {
