@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/chainrisk/chainrisk/config"
@@ -134,9 +135,11 @@ type Delivery struct {
 	Attempts     int             `json:"attempts"`
 	// NextAttemptAt is set while pending.
 	NextAttemptAt time.Time `json:"next_attempt_at,omitzero"`
-	LastError     string    `json:"last_error,omitempty"`
-	CreatedAt     time.Time `json:"created_at"`
-	DeliveredAt   time.Time `json:"delivered_at,omitzero"`
+	// LastError says why the last attempt failed; a tenant sees our words only
+	// (tenantError).
+	LastError   string    `json:"last_error,omitempty"`
+	CreatedAt   time.Time `json:"created_at"`
+	DeliveredAt time.Time `json:"delivered_at,omitzero"`
 }
 
 // DeliveryChannel names a subscription's channel: its position and type, and the
@@ -151,7 +154,8 @@ type DeliveryChannel struct {
 type DeliveryQuery struct {
 	State        string // pending | delivered | dead
 	Subscription string
-	// Owner keeps the deliveries of a tenant's subscriptions.
+	// Owner keeps the deliveries of a tenant's subscriptions, as that tenant sees
+	// them: last_error without what receivers answered.
 	Owner   string
 	AlertID string
 	// Limit bounds the list; 0 means 100.
@@ -185,6 +189,22 @@ func (m *Manager) Deliveries(ctx context.Context, q DeliveryQuery) ([]Delivery, 
 		if o.State == store.DeliveryPending {
 			out[i].NextAttemptAt = o.NextAttemptAt
 		}
+		if q.Owner != "" {
+			out[i].LastError = tenantError(o.LastError)
+		}
 	}
 	return out, nil
+}
+
+// tenantError is a failed delivery's error as a tenant sees it: on each line (one per
+// Alertmanager of a channel) what chainrisk said — the status, "no answer within 10s",
+// "refused: loopback address" — without the detail that came from the receiver or the
+// network (detailSep), which would let a tenant's URL read internal services out.
+// Details are cleaned onto one line, so no detail reaches a next line.
+func tenantError(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i], _, _ = strings.Cut(l, detailSep)
+	}
+	return strings.Join(lines, "\n")
 }

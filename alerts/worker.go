@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"sync"
 	"time"
@@ -28,7 +29,8 @@ import (
 // the destination's later notifications wait behind it, so a receiver that comes back
 // gets them in order; a notification dies after max_attempts attempts or at the first
 // permanent refusal. Sends the notifiers did not make (rate limited by us, not sent
-// after an earlier failure of the batch) are not attempts.
+// after an earlier failure of the batch) are not attempts. Tenants' notifications go
+// through an HTTP client whose dialer enforces the outbound policy (outbound.go).
 
 // WorkerOptions configure a Worker.
 type WorkerOptions struct {
@@ -43,9 +45,13 @@ type WorkerOptions struct {
 	// the system clock.
 	Clock Clock
 	// HTTPClient sends the notifiers' requests (nil: their own); Timeout bounds one
-	// request (0: 10 s).
+	// request (0: 10 s). Tenants' notifications go through a copy of it whose dialer
+	// enforces the outbound policy: its Transport must be nil or an *http.Transport.
 	HTTPClient *http.Client
 	Timeout    time.Duration
+	// Resolver resolves receivers' host names for tenants' notifications; nil means
+	// the system's.
+	Resolver *net.Resolver
 	// ResendInterval is the resend_alerts job's period (the endsAt of firing alerts
 	// posted to Alertmanager); 0 means 1 m.
 	ResendInterval time.Duration
@@ -75,6 +81,11 @@ type Worker struct {
 	lim  *Limiter
 	wake chan struct{}
 	wg   sync.WaitGroup
+	// guarded sends tenants' notifications (guardTr is its transport, closed when Run
+	// returns); guardErr says why there is none.
+	guarded  *http.Client
+	guardTr  *http.Transport
+	guardErr error
 
 	mu      sync.Mutex
 	busy    map[string]bool // channel keys being sent to
@@ -119,8 +130,12 @@ func NewWorker(o WorkerOptions) *Worker {
 	if lim == nil {
 		lim = NewLimiter(o.Clock)
 	}
-	return &Worker{o: o, lim: lim, wake: make(chan struct{}, 1), busy: map[string]bool{}, owners: map[string]int{},
+	w := &Worker{o: o, lim: lim, wake: make(chan struct{}, 1), busy: map[string]bool{}, owners: map[string]int{},
 		finished: map[string]uint64{}}
+	// The dialer's settings are http.DefaultTransport's.
+	g := &guard{config: o.Config, resolver: o.Resolver, dialer: net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}}
+	w.guarded, w.guardTr, w.guardErr = guardedClient(o.HTTPClient, g)
+	return w
 }
 
 // Wake makes the worker poll now (new notifications were enqueued).
@@ -136,6 +151,9 @@ func (w *Worker) Wake() {
 func (w *Worker) Run(ctx context.Context) {
 	t := time.NewTimer(0)
 	defer t.Stop()
+	if w.guardTr != nil {
+		defer w.guardTr.CloseIdleConnections()
+	}
 	defer w.wg.Wait()
 	for {
 		select {
@@ -211,8 +229,17 @@ func (w *Worker) dispatch(ctx context.Context) {
 	}
 }
 
-// notifier returns the notifier of a destination, built once per config.
-func (w *Worker) notifier(key string, ch config.Channel) (Notifier, error) {
+// notifier returns the notifier of a destination, built once per config. A tenant's
+// (owner set) sends through the guarded client.
+func (w *Worker) notifier(key string, ch config.Channel, owner string) (Notifier, error) {
+	client := w.o.HTTPClient
+	if owner != "" && ch.Type != config.ChannelLog {
+		if w.guardErr != nil {
+			return nil, w.guardErr
+		}
+		client = w.guarded
+		key += "\x00tenant"
+	}
 	cfg := w.o.Config()
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -223,7 +250,7 @@ func (w *Worker) notifier(key string, ch config.Channel) (Notifier, error) {
 		return n, nil
 	}
 	n, err := NewNotifier(ch, Options{
-		HTTPClient:     w.o.HTTPClient,
+		HTTPClient:     client,
 		Timeout:        w.o.Timeout,
 		Logger:         w.o.Logger,
 		RateLimits:     cfg.Alerts.RateLimits,
@@ -262,12 +289,21 @@ func (w *Worker) send(ctx context.Context, rows []store.OutboxEntry) {
 			w.record(rec, r, Result{Err: errors.New(why)}, cfg, kind)
 		}
 	}
+	// A destination shared by a tenant's subscription and an admin's is sent to under
+	// the policy of its oldest notification's owner; the others wait their turn.
+	tenant := rows[0].Owner != ""
+	for i, r := range rows {
+		if (r.Owner != "") != tenant && kind != config.ChannelLog {
+			rows = rows[:i]
+			break
+		}
+	}
 	var spec channelSpec
 	if err := json.Unmarshal(rows[0].Channel, &spec); err != nil {
 		fail(rows, "unreadable channel config in the outbox")
 		return
 	}
-	nt, err := w.notifier(rows[0].ChannelKey, spec.channel())
+	nt, err := w.notifier(rows[0].ChannelKey, spec.channel(), rows[0].Owner)
 	if err != nil {
 		fail(rows, err.Error()) // NewNotifier shows URLs as scheme and host only
 		return

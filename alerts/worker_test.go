@@ -169,6 +169,7 @@ type workerSetup struct {
 	concurrency int
 	jitter      func(n int64) int64
 	logger      *slog.Logger
+	resolver    *net.Resolver
 }
 
 func newTestWorker(t *testing.T, st store.Store, ws workerSetup) *Worker {
@@ -188,7 +189,7 @@ func newTestWorker(t *testing.T, st store.Store, ws workerSetup) *Worker {
 	return NewWorker(WorkerOptions{Store: st, Config: func() *config.Config { return ws.cfg }, Logger: ws.logger,
 		Clock: ws.clock, HTTPClient: &http.Client{Transport: tr}, Timeout: ws.timeout, Metrics: ws.metrics,
 		Active: ws.active, PollInterval: 10 * time.Millisecond, SendTimeout: ws.sendTimeout,
-		Concurrency: ws.concurrency, Jitter: ws.jitter})
+		Concurrency: ws.concurrency, Jitter: ws.jitter, Resolver: ws.resolver})
 }
 
 // hangingServer accepts requests and never answers them: it holds each until the
