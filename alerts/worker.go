@@ -16,9 +16,9 @@ import (
 )
 
 // Delivery (SPEC §7, §15). The Worker polls the outbox for due notifications — owners
-// (tenants; admins and the config file counting as one) taking turns, oldest first
-// within a turn — and sends each destination's (channel key's) batch on a goroutine
-// of its own. HTTP sends are bounded twice: Concurrency at once in all, and
+// (tenants; admins and the config file counting as one) and their channel types
+// taking turns, oldest first within a turn — and sends each destination's (channel
+// key's) batch on a goroutine of its own. HTTP sends are bounded twice: Concurrency at once in all, and
 // OwnerConcurrency at once per owner, so that one owner's slow or hanging receivers
 // hold a few slots and leave the rest to everyone else; the log channel takes no slot
 // at all. A notification is marked delivered only after its send returned ok: a worker
@@ -171,7 +171,7 @@ func (w *Worker) Run(ctx context.Context) {
 
 // dispatch reads the due notifications and starts a send for each destination that
 // is not busy, within the bounds on HTTP sends. The store's list takes turns between
-// owners, and so do the destinations here, in its order.
+// owners and channel types, and so do the destinations here, in its order.
 func (w *Worker) dispatch(ctx context.Context) {
 	w.mu.Lock()
 	if len(w.finished) > 4096 {

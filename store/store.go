@@ -79,7 +79,7 @@ type Store interface {
 	AckAlert(ctx context.Context, id, by string, at time.Time) error
 	AlertCounts(ctx context.Context) ([]AlertCount, error)
 	// DueNotifications returns the pending notifications due at now, per channel in
-	// order, taking turns between owners; NotificationDelivered and NotificationFailed record an attempt
+	// order, taking turns between owners and their channel types; NotificationDelivered and NotificationFailed record an attempt
 	// (ErrNotFound when the notification is not pending); Deliveries lists entries
 	// for the API, newest first; OutboxCounts counts pending and dead ones;
 	// PruneNotifications deletes old delivered and dead ones.

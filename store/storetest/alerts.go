@@ -285,10 +285,10 @@ func testOutbox(t *testing.T, s store.Store) {
 	}
 }
 
-// testOutboxOwnersTakeTurns: one owner's backlog over many channels, older than
-// everything else, does not keep another owner's notification (nor the admins', owner
-// "") out of a read whose limit the backlog alone would fill; each channel still
-// comes in order.
+// testOutboxOwnersTakeTurns: one owner's webhook backlog over many channels, older
+// than everything else, does not keep another owner's notification (nor the admins',
+// owner "", nor its own on another channel type) out of a read whose limit the backlog
+// alone would fill; each channel still comes in order.
 func testOutboxOwnersTakeTurns(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	var rows []store.OutboxEntry
@@ -302,9 +302,10 @@ func testOutboxOwnersTakeTurns(t *testing.T, s store.Store) {
 	if err := s.ApplyAlerts(ctx, &store.AlertChanges{At: day, Notifications: rows}); err != nil {
 		t.Fatal(err)
 	}
-	other, admin := outboxRow("u0", "y", "U"), outboxRow("adm", "y", "ADM")
+	other, admin, logged := outboxRow("u0", "y", "U"), outboxRow("adm", "y", "ADM"), outboxRow("log", "y", "LOG")
 	admin.Owner = ""
-	if err := s.ApplyAlerts(ctx, &store.AlertChanges{At: day.Add(time.Second), Notifications: []store.OutboxEntry{other, admin}}); err != nil {
+	logged.Owner, logged.ChannelType = "tenant-T", "log"
+	if err := s.ApplyAlerts(ctx, &store.AlertChanges{At: day.Add(time.Second), Notifications: []store.OutboxEntry{other, admin, logged}}); err != nil {
 		t.Fatal(err)
 	}
 	list, err := s.DueNotifications(ctx, day.Add(time.Minute), 10, 20)
@@ -312,9 +313,10 @@ func testOutboxOwnersTakeTurns(t *testing.T, s store.Store) {
 		t.Fatal(err)
 	}
 	got := outboxIDs(list)
-	// Turn 1: the oldest head of each owner, oldest first (tenant-T's t00-0 at seq 1,
-	// then u0 and adm, written last); then tenant-T's other heads, t01-0 … t17-0.
-	want := []string{"t00-0", "u0", "adm"}
+	// Turn 1: the oldest head of each lane (owner and channel type), oldest first
+	// (tenant-T's webhook t00-0 at seq 1, then u0, adm and tenant-T's log, written last);
+	// then tenant-T's other webhook heads, t01-0 … t16-0.
+	want := []string{"t00-0", "u0", "adm", "log"}
 	for c := 1; len(want) < 20; c++ {
 		want = append(want, fmt.Sprintf("t%02d-0", c))
 	}
@@ -330,8 +332,8 @@ func testOutboxOwnersTakeTurns(t *testing.T, s store.Store) {
 	for i, o := range list {
 		pos[o.ID] = i
 	}
-	if len(list) != 92 {
-		t.Errorf("%d due, want 92", len(list))
+	if len(list) != 93 {
+		t.Errorf("%d due, want 93", len(list))
 	}
 	for c := range 30 {
 		for i := 1; i < 3; i++ {
