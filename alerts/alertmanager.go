@@ -40,8 +40,10 @@ func alertmanagerAPI(s config.Secret) (config.Secret, error) {
 		return "", fmt.Errorf("not a valid URL")
 	}
 	if !strings.HasSuffix(strings.TrimSuffix(u.Path, "/"), alertmanagerPath) {
+		// Escapes kept: a proxy's key in the path may hold a %2F.
+		raw := strings.TrimSuffix(u.EscapedPath(), "/") + alertmanagerPath
 		u.Path = strings.TrimSuffix(u.Path, "/") + alertmanagerPath
-		u.RawPath = ""
+		u.RawPath = raw
 	}
 	return config.Secret(u.String()), nil
 }

@@ -90,7 +90,7 @@ func (b *bot) Send(ctx context.Context, batch []*Notification) []Result {
 	for i, n := range batch {
 		s, err := Summary(n)
 		if err != nil {
-			results[i] = Result{Err: b.dest.wrap("notification "+n.ID, err)}
+			results[i] = Result{Err: b.dest.explain("notification "+n.ID, err)}
 			continue
 		}
 		if lang == "" {
@@ -114,7 +114,7 @@ func (b *bot) Send(ctx context.Context, batch []*Notification) []Result {
 func (b *bot) post(ctx context.Context, m *message) Result {
 	target, body, err := b.v.encode(m, b.dest.url.reveal(), b.p.clock.Now())
 	if err != nil {
-		return Result{Err: b.dest.wrap("encode message", err)}
+		return Result{Err: b.dest.explain("encode message", err)}
 	}
 	r, err := b.p.post(ctx, b.dest, target, nil, body)
 	if err != nil {
@@ -128,7 +128,7 @@ func (b *bot) post(ctx context.Context, m *message) Result {
 			info.what = "refused"
 		}
 		res := Result{
-			Err:        b.dest.errorf("%s %d: %s%s", b.v.codeName(), code, info.what, b.dest.snippet([]byte(msg))),
+			Err:        b.dest.failf([]byte(msg), "%s %d: %s", b.v.codeName(), code, info.what),
 			Retryable:  info.retryable,
 			RetryAfter: max(info.retryAfter, retryAfter(r.header, b.p.clock.Now())),
 			Code:       strconv.Itoa(code),
@@ -141,7 +141,7 @@ func (b *bot) post(ctx context.Context, m *message) Result {
 		return b.p.httpResult(b.dest, r, nil)
 	case !ok:
 		// Delivered or not, we cannot tell: at-least-once says try again.
-		return Result{Err: b.dest.errorf("HTTP %d with an unreadable answer%s", r.status, b.dest.snippet(r.body)), Retryable: true}
+		return Result{Err: b.dest.failf(r.body, "HTTP %d with an unreadable answer", r.status), Retryable: true}
 	}
 	return Result{}
 }

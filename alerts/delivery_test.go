@@ -34,7 +34,7 @@ func TestWebhook500Then200(t *testing.T) {
 	})
 	nt := mustNotifier(t, testChannel(config.ChannelWebhook, rv.URL), testOptions(t, newFakeClock(), nil))
 	r := send1(t, nt)
-	if r.Err == nil || !r.Retryable || !strings.Contains(r.Err.Error(), "HTTP 500: database is down") {
+	if r.Err == nil || !r.Retryable || !strings.Contains(r.Err.Error(), "HTTP 500; detail: database is down") {
 		t.Fatalf("first attempt: %+v", r)
 	}
 	if r := send1(t, nt); r.Err != nil {

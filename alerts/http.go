@@ -3,14 +3,17 @@ package alerts
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 	"unicode/utf8"
 
@@ -66,7 +69,7 @@ func (p *poster) post(ctx context.Context, d *destination, target string, header
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
 	if err != nil {
-		return reply{}, d.errorf("build request: %v", d.scrubErr(err))
+		return reply{}, d.wrap("build request", err)
 	}
 	req.Header = header.Clone()
 	if req.Header == nil {
@@ -87,7 +90,7 @@ func (p *poster) post(ctx context.Context, d *destination, target string, header
 		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
 			return reply{}, d.wrap(fmt.Sprintf("no answer within %s", p.timeout), err)
 		}
-		return reply{}, d.wrap("post", err)
+		return reply{}, d.wrap(transportProblem(err), err)
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, maxReplyBody))
@@ -101,9 +104,13 @@ func (p *poster) post(ctx context.Context, d *destination, target string, header
 }
 
 // httpResult judges a plain HTTP answer: 2xx delivered; 408, 429, 5xx and transport
-// errors retryable (honouring Retry-After); redirects and other 4xx permanent.
+// errors retryable (honouring Retry-After); redirects, other 4xx and the outbound
+// policy's refusals permanent.
 func (p *poster) httpResult(d *destination, r reply, err error) Result {
+	var refused *refusedTarget
 	switch {
+	case errors.As(err, &refused):
+		return Result{Err: err}
 	case err != nil:
 		return Result{Err: err, Retryable: true}
 	case r.status >= 200 && r.status < 300:
@@ -112,12 +119,12 @@ func (p *poster) httpResult(d *destination, r reply, err error) Result {
 		return Result{Err: d.errorf("HTTP %d: redirects are not followed (point the channel at the final URL)", r.status)}
 	case r.status == http.StatusRequestTimeout || r.status == http.StatusTooManyRequests || r.status >= 500:
 		return Result{
-			Err:        d.errorf("HTTP %d%s", r.status, d.snippet(r.body)),
+			Err:        d.failf(r.body, "HTTP %d", r.status),
 			Retryable:  true,
 			RetryAfter: retryAfter(r.header, p.clock.Now()),
 		}
 	}
-	return Result{Err: d.errorf("HTTP %d%s", r.status, d.snippet(r.body))}
+	return Result{Err: d.failf(r.body, "HTTP %d", r.status)}
 }
 
 // retryAfter reads a Retry-After header (seconds or an HTTP date), capped.
@@ -136,41 +143,111 @@ func retryAfter(h http.Header, now time.Time) time.Duration {
 	return min(max(d, 0), maxRetryAfter)
 }
 
-// deliveryError is an error about one destination, its text scrubbed of secrets; it
-// unwraps to the cause, so callers can still test for context.DeadlineExceeded.
+// detailSep joins, in a failed delivery's error, what chainrisk says about it — the
+// channel, the destination's scheme and host, what went wrong — and the detail that
+// came from elsewhere: a receiver's answer, a transport error (which may quote what
+// the receiver sent). Admins and logs get both; tenants only what comes before it
+// (tenantError), so a tenant's URL cannot make the daemon read internal services out.
+const detailSep = "; detail: "
+
+// detailLimit bounds the detail of an error, in bytes.
+const detailLimit = 200
+
+// deliveryError is an error about one destination, in the two parts detailSep joins;
+// it unwraps to the cause, so callers can still test for context.DeadlineExceeded.
 type deliveryError struct {
-	msg   string
-	cause error
+	msg    string // ours, and free of secrets by construction
+	detail string // from elsewhere: scrubbed of the destination's secrets, on one line
+	cause  error
 }
 
-func (e *deliveryError) Error() string { return e.msg }
+func (e *deliveryError) Error() string {
+	if e.detail == "" {
+		return e.msg
+	}
+	return e.msg + detailSep + e.detail
+}
+
 func (e *deliveryError) Unwrap() error { return e.cause }
 
+// errorf says in our words what went wrong with the destination; the arguments must
+// be ours too (codes, counts, ids), never text that came from the receiver.
 func (d *destination) errorf(format string, args ...any) error {
-	return &deliveryError{msg: d.kind + " " + d.shown + ": " + d.scrub.Replace(fmt.Sprintf(format, args...))}
+	return &deliveryError{msg: d.kind + " " + d.shown + ": " + fmt.Sprintf(format, args...)}
 }
 
+// failf is errorf with the start of the receiver's answer as the detail.
+func (d *destination) failf(answer []byte, format string, args ...any) error {
+	return &deliveryError{msg: d.kind + " " + d.shown + ": " + fmt.Sprintf(format, args...), detail: d.clean(string(answer))}
+}
+
+// explain says what went wrong when the cause is ours too (a template, the rate
+// limiter, a cancelled context): its text joins the message.
+func (d *destination) explain(what string, cause error) error {
+	return &deliveryError{msg: d.kind + " " + d.shown + ": " + what + ": " + cause.Error(), cause: cause}
+}
+
+// wrap says what went wrong in our words, with the cause's text as the detail.
 func (d *destination) wrap(what string, cause error) error {
-	return &deliveryError{msg: d.kind + " " + d.shown + ": " + what + ": " + d.scrub.Replace(cause.Error()), cause: cause}
+	return &deliveryError{msg: d.kind + " " + d.shown + ": " + what, detail: d.clean(cause.Error()), cause: cause}
 }
 
-func (d *destination) scrubErr(err error) string { return d.scrub.Replace(err.Error()) }
-
-// snippet quotes the start of an answer's body on one line, scrubbed, for an error.
-func (d *destination) snippet(b []byte) string {
-	const limit = 200
-	s := strings.Join(strings.Fields(d.scrub.Replace(strings.ToValidUTF8(string(b), ""))), " ")
-	if len(s) > limit {
-		s = s[:limit]
+// clean makes text from elsewhere fit for an error's detail: the destination's
+// secrets replaced, on one line, at most detailLimit bytes.
+func (d *destination) clean(s string) string {
+	s = strings.Join(strings.Fields(d.scrub.Replace(strings.ToValidUTF8(s, ""))), " ")
+	if len(s) > detailLimit {
+		s = s[:detailLimit]
 		for !utf8.ValidString(s) {
 			s = s[:len(s)-1]
 		}
 		s += "…"
 	}
-	if s == "" {
-		return ""
+	return s
+}
+
+// transportProblem says in our words what went wrong on the way to a receiver; the
+// error's own text, which may quote the receiver (a banner in a "malformed HTTP
+// response"), goes to the detail.
+func transportProblem(err error) string {
+	var refused *refusedTarget
+	var dnsErr *net.DNSError
+	var certErr *tls.CertificateVerificationError
+	var recErr tls.RecordHeaderError
+	var alertErr tls.AlertError
+	var netErr net.Error
+	switch {
+	case errors.As(err, &refused):
+		return "refused: " + refused.class + " address"
+	case errors.As(err, &dnsErr) && dnsErr.IsNotFound:
+		return "no such host"
+	case errors.As(err, &dnsErr):
+		return "host name lookup failed"
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection refused"
+	case errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
+		return "host unreachable"
+	case errors.As(err, &certErr):
+		return "TLS certificate not accepted"
+	case errors.As(err, &recErr), errors.As(err, &alertErr):
+		return "TLS handshake failed"
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return "connection closed without an answer"
+	case errors.As(err, &netErr) && netErr.Timeout():
+		return "timed out"
+	case strings.Contains(err.Error(), "malformed HTTP"):
+		return "the answer is not HTTP"
 	}
-	return ": " + s
+	return "request failed"
+}
+
+// splitError returns an error's two parts: ours and the detail. An error not made by
+// a destination is ours whole.
+func splitError(err error) (msg, detail string) {
+	if e, ok := err.(*deliveryError); ok {
+		return e.msg, e.detail
+	}
+	return err.Error(), ""
 }
 
 // request is one request of a batch and the notifications it carries.
@@ -184,12 +261,12 @@ type request struct {
 // every notifier that shares it.
 func (p *poster) attempt(ctx context.Context, d *destination, send func(context.Context) Result) Result {
 	if err := ctx.Err(); err != nil {
-		return Result{Err: d.wrap("not sent", err), Retryable: true}
+		return Result{Err: d.explain("not sent", err), Retryable: true}
 	}
 	if err := d.lim.Wait(ctx, d.key, d.rates); err != nil {
 		var rl *RateLimitedError
 		errors.As(err, &rl)
-		r := Result{Err: d.wrap("not sent", err), Retryable: true}
+		r := Result{Err: d.explain("not sent", err), Retryable: true}
 		if rl != nil {
 			r.RetryAfter = rl.Wait
 		}
@@ -213,7 +290,8 @@ func (p *poster) sendAll(ctx context.Context, d *destination, reqs []request, n 
 		var r Result
 		if stop != nil {
 			r = *stop
-			r.Err = &deliveryError{msg: "not sent after an earlier failure: " + stop.Err.Error(), cause: stop.Err}
+			msg, detail := splitError(stop.Err)
+			r.Err = &deliveryError{msg: "not sent after an earlier failure: " + msg, detail: detail, cause: stop.Err}
 		} else if r = p.attempt(ctx, d, rq.send); r.Err != nil && r.Retryable {
 			stop = &r
 		}

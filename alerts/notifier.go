@@ -184,8 +184,8 @@ func newDestination(kind, field string, u, secret config.Secret, opts Options) (
 	}, nil
 }
 
-// checkURL accepts http(s) URLs with a host the allow-list accepts. Its errors never
-// quote the URL.
+// checkURL accepts http(s) URLs without user info, with a host the allow-list
+// accepts. Its errors never quote the URL.
 func checkURL(s config.Secret, hostAllowed func(string) bool) error {
 	if s == "" {
 		return fmt.Errorf("required")
@@ -200,14 +200,19 @@ func checkURL(s config.Secret, hostAllowed func(string) bool) error {
 		return fmt.Errorf("URL has no host")
 	case hostAllowed != nil && !hostAllowed(u.Hostname()):
 		return fmt.Errorf("host %q is not allowed by alerts.webhook_allowlist", u.Hostname())
+	case u.User != nil:
+		return config.ErrUserInfo
 	}
 	return nil
 }
 
-// newScrubber replaces every secret part of a destination — the whole URL, its user
-// info, query values, long path segments (Feishu's hook token) and the signing secret —
-// with "<redacted>" in text that came from elsewhere (a vendor's error message, a
-// transport error).
+// newScrubber replaces every secret part of a destination with "<redacted>" in text
+// that came from elsewhere (a receiver's answer, a vendor's error message, a transport
+// error): the whole URL, its user info, query and query values, the signing secret,
+// and the path — whole, escaped or not, every tail of it from a slash on (a receiver's
+// "Cannot POST /hooks/T01/B02/x7Yz" quotes it) and each segment that may be a key
+// (8 bytes or more, or 4 or more with a digit). Webhook paths carry keys as often as
+// queries do.
 func newScrubber(u, secret config.Secret) *strings.Replacer {
 	parts := []string{u.Reveal(), secret.Reveal()}
 	if p, err := url.Parse(u.Reveal()); err == nil {
@@ -218,9 +223,19 @@ func newScrubber(u, secret config.Secret) *strings.Replacer {
 		for _, vs := range p.Query() {
 			parts = append(parts, vs...)
 		}
-		for seg := range strings.SplitSeq(p.Path, "/") {
-			if len(seg) >= 16 {
-				parts = append(parts, seg, url.PathEscape(seg))
+		for _, path := range []string{p.Path, p.EscapedPath()} {
+			if p.RawQuery != "" {
+				parts = append(parts, path+"?"+p.RawQuery)
+			}
+			for i := range len(path) {
+				if path[i] == '/' {
+					parts = append(parts, path[i:])
+				}
+			}
+			for seg := range strings.SplitSeq(path, "/") {
+				if len(seg) >= 8 || len(seg) >= 4 && strings.ContainsAny(seg, "0123456789") {
+					parts = append(parts, seg, url.PathEscape(seg))
+				}
 			}
 		}
 	}

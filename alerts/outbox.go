@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/chainrisk/chainrisk/config"
@@ -136,9 +137,11 @@ type Delivery struct {
 	Attempts     int             `json:"attempts"`
 	// NextAttemptAt is set while pending.
 	NextAttemptAt time.Time `json:"next_attempt_at,omitzero"`
-	LastError     string    `json:"last_error,omitempty"`
-	CreatedAt     time.Time `json:"created_at"`
-	DeliveredAt   time.Time `json:"delivered_at,omitzero"`
+	// LastError says why the last attempt failed; a tenant sees our words only
+	// (tenantError).
+	LastError   string    `json:"last_error,omitempty"`
+	CreatedAt   time.Time `json:"created_at"`
+	DeliveredAt time.Time `json:"delivered_at,omitzero"`
 }
 
 // DeliveryChannel names a subscription's channel: its position and type, and the
@@ -154,7 +157,8 @@ type DeliveryQuery struct {
 	State        string // pending | delivered | dead
 	Subscription string
 	// View is the reader's (nil: staff). A tenant lists the deliveries of its own
-	// subscriptions, of the alerts it may see.
+	// subscriptions, of the alerts it may see, as it may see them: last_error without
+	// what receivers answered.
 	View    *visibility.View
 	AlertID string
 	// Limit bounds the list; 0 means 100.
@@ -200,6 +204,22 @@ func (m *Manager) Deliveries(ctx context.Context, q DeliveryQuery) ([]Delivery, 
 		if o.State == store.DeliveryPending {
 			out[i].NextAttemptAt = o.NextAttemptAt
 		}
+		if !q.View.IsStaff() {
+			out[i].LastError = tenantError(o.LastError)
+		}
 	}
 	return out, nil
+}
+
+// tenantError is a failed delivery's error as a tenant sees it: on each line (one per
+// Alertmanager of a channel) what chainrisk said — the status, "no answer within 10s",
+// "refused: loopback address" — without the detail that came from the receiver or the
+// network (detailSep), which would let a tenant's URL read internal services out.
+// Details are cleaned onto one line, so no detail reaches a next line.
+func tenantError(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i], _, _ = strings.Cut(l, detailSep)
+	}
+	return strings.Join(lines, "\n")
 }

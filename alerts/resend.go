@@ -144,8 +144,9 @@ func (m *Manager) refreshAlertmanagers(ctx context.Context, r *router, now time.
 		return fmt.Errorf("alerts: refresh: %w", err)
 	}
 	type batch struct {
-		ch config.Channel
-		ns []*Notification
+		ch    config.Channel
+		owner string // a tenant's batch goes through the guarded client
+		ns    []*Notification
 	}
 	batches := make(map[string]*batch)
 	var keys []string
@@ -169,8 +170,11 @@ func (m *Manager) refreshAlertmanagers(ctx context.Context, r *router, now time.
 					continue
 				}
 				k := specOf(ch).key()
+				if s.Owner != "" {
+					k += "\x00" + s.Owner
+				}
 				if batches[k] == nil {
-					batches[k] = &batch{ch: ch}
+					batches[k] = &batch{ch: ch, owner: s.Owner}
 					keys = append(keys, k)
 				}
 				batches[k].ns = append(batches[k].ns, n)
@@ -180,7 +184,7 @@ func (m *Manager) refreshAlertmanagers(ctx context.Context, r *router, now time.
 	var failed int
 	for _, k := range keys {
 		b := batches[k]
-		nt, err := m.worker.notifier(k, b.ch)
+		nt, err := m.worker.notifier(k, b.ch, b.owner)
 		if err != nil {
 			failed += len(b.ns)
 			m.log.Warn("alertmanager refresh: channel refused", "err", err)

@@ -169,11 +169,13 @@ func TestNewNotifierValidation(t *testing.T) {
 
 func TestAlertmanagerAPIURL(t *testing.T) {
 	for in, want := range map[string]string{
-		"http://am:9093":                    "http://am:9093/api/v2/alerts",
-		"http://am:9093/":                   "http://am:9093/api/v2/alerts",
-		"https://h/alertmanager":            "https://h/alertmanager/api/v2/alerts",
-		"https://h/am/api/v2/alerts":        "https://h/am/api/v2/alerts",
-		"http://u:p@am:9093/api/v2/alerts/": "http://u:p@am:9093/api/v2/alerts/",
+		"http://am:9093":                     "http://am:9093/api/v2/alerts",
+		"http://am:9093/":                    "http://am:9093/api/v2/alerts",
+		"https://h/alertmanager":             "https://h/alertmanager/api/v2/alerts",
+		"https://h/am/api/v2/alerts":         "https://h/am/api/v2/alerts",
+		"http://am:9093/api/v2/alerts/":      "http://am:9093/api/v2/alerts/",
+		"https://proxy/k%2Fey+1/":            "https://proxy/k%2Fey+1/api/v2/alerts",
+		"https://proxy/k%2Fey/api/v2/alerts": "https://proxy/k%2Fey/api/v2/alerts",
 	} {
 		got, err := alertmanagerAPI(config.Secret(in))
 		if err != nil || got.Reveal() != want {

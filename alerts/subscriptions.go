@@ -113,12 +113,12 @@ func (m *Manager) Subscription(ctx context.Context, as, name string) (*Subscript
 }
 
 // CreateSubscription checks a subscription as the config file's are checked
-// (defaults filled in; errors are *config.Error with paths relative to it) and stores
-// it for owner. A name taken, by the config file or the store, is
-// store.ErrSubscriptionExists.
+// (defaults filled in; errors are *config.Error with paths relative to it), a tenant's
+// against the outbound policy too, and stores it for owner. A name taken, by the
+// config file or the store, is store.ErrSubscriptionExists.
 func (m *Manager) CreateSubscription(ctx context.Context, owner string, s config.Subscription) (*Subscription, error) {
 	cfg := m.cfg()
-	if err := cfg.NormalizeSubscription(&s); err != nil {
+	if err := checkSubscription(cfg, owner, &s); err != nil {
 		return nil, err
 	}
 	if slices.ContainsFunc(cfg.Alerts.Subscriptions, func(c config.Subscription) bool { return c.Name == s.Name }) {
@@ -137,6 +137,19 @@ func (m *Manager) CreateSubscription(ctx context.Context, owner string, s config
 	return &Subscription{Subscription: s, Owner: owner, Source: SourceAPI, CreatedAt: rec.CreatedAt, UpdatedAt: rec.UpdatedAt}, nil
 }
 
+// checkSubscription normalizes and checks a stored subscription of owner: as the
+// config file's are checked, and a tenant's (owner set, whoever edits it) against the
+// outbound policy too.
+func checkSubscription(cfg *config.Config, owner string, s *config.Subscription) error {
+	if err := cfg.NormalizeSubscription(s); err != nil {
+		return err
+	}
+	if owner != "" {
+		return checkTenantTargets(cfg.Alerts, s)
+	}
+	return nil
+}
+
 // UpdateSubscription replaces a stored subscription (found by s.Name) that the caller
 // (tenant as, or "" for an admin) sees; its owner stays. Config subscriptions are
 // ErrReadOnly; unknown or invisible ones store.ErrNotFound.
@@ -149,7 +162,7 @@ func (m *Manager) UpdateSubscription(ctx context.Context, as string, s config.Su
 	if err != nil {
 		return nil, err
 	}
-	if err := cfg.NormalizeSubscription(&s); err != nil {
+	if err := checkSubscription(cfg, old.Owner, &s); err != nil {
 		return nil, err
 	}
 	spec, err := encodeSubscription(&s)

@@ -64,7 +64,7 @@ func (w *webhook) Send(ctx context.Context, batch []*Notification) []Result {
 func (w *webhook) post(ctx context.Context, n *Notification) Result {
 	body, err := encodeWebhookBody(n)
 	if err != nil {
-		return Result{Err: w.dest.wrap("encode notification "+n.ID, err)}
+		return Result{Err: w.dest.explain("encode notification "+n.ID, err)}
 	}
 	ts := strconv.FormatInt(w.p.clock.Now().Unix(), 10)
 	h := http.Header{}

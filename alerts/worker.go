@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"sync"
 	"time"
@@ -14,17 +15,22 @@ import (
 	"github.com/chainrisk/chainrisk/store"
 )
 
-// Delivery (SPEC §7, §15). The Worker polls the outbox for due notifications, oldest
-// first, and sends each destination's (channel key's) batch on a goroutine of its
-// own, at most Concurrency at once, so a slow or dead receiver holds up nobody else.
-// A notification is marked delivered only after its send returned ok: a worker
+// Delivery (SPEC §7, §15). The Worker polls the outbox for due notifications — owners
+// (tenants; admins and the config file counting as one) and their channel types
+// taking turns, oldest first within a turn — and sends each destination's (channel
+// key's) batch on a goroutine of its own. HTTP sends are bounded twice: Concurrency at once in all, and
+// OwnerConcurrency at once per owner, so that one owner's slow or hanging receivers
+// hold a few slots and leave the rest to everyone else; the log channel takes no slot
+// at all. A notification is marked delivered only after its send returned ok: a worker
 // stopped mid-flight leaves it pending and the next one sends it again (receivers
-// de-duplicate on the Idempotency-Key). A failed attempt waits an exponential
-// backoff with full jitter (at least the receiver's Retry-After) and the
-// destination's later notifications wait behind it, so a receiver that comes back
-// gets them in order; a notification dies after max_attempts attempts or at the
-// first permanent refusal. Sends the notifiers did not make (rate limited by us,
-// not sent after an earlier failure of the batch) are not attempts.
+// de-duplicate on the Idempotency-Key). A failed attempt — an error answer, a refused
+// connection or a receiver that never answers, which costs one request timeout — waits
+// an exponential backoff with full jitter (at least the receiver's Retry-After), and
+// the destination's later notifications wait behind it, so a receiver that comes back
+// gets them in order; a notification dies after max_attempts attempts or at the first
+// permanent refusal. Sends the notifiers did not make (rate limited by us, not sent
+// after an earlier failure of the batch) are not attempts. Tenants' notifications go
+// through an HTTP client whose dialer enforces the outbound policy (outbound.go).
 
 // WorkerOptions configure a Worker.
 type WorkerOptions struct {
@@ -39,9 +45,13 @@ type WorkerOptions struct {
 	// the system clock.
 	Clock Clock
 	// HTTPClient sends the notifiers' requests (nil: their own); Timeout bounds one
-	// request (0: 10 s).
+	// request (0: 10 s). Tenants' notifications go through a copy of it whose dialer
+	// enforces the outbound policy: its Transport must be nil or an *http.Transport.
 	HTTPClient *http.Client
 	Timeout    time.Duration
+	// Resolver resolves receivers' host names for tenants' notifications; nil means
+	// the system's.
+	Resolver *net.Resolver
 	// ResendInterval is the resend_alerts job's period (the endsAt of firing alerts
 	// posted to Alertmanager); 0 means 1 m.
 	ResendInterval time.Duration
@@ -50,8 +60,12 @@ type WorkerOptions struct {
 	Metrics *Metrics
 	// PollInterval is how often the outbox is polled besides wake-ups; 0 means 1 s.
 	PollInterval time.Duration
-	// Concurrency bounds the destinations sent to at once; 0 means 16.
+	// Concurrency bounds the HTTP sends (one destination's batch each) at once; 0
+	// means 32.
 	Concurrency int
+	// OwnerConcurrency bounds the HTTP sends at once to one owner's destinations; 0
+	// means Concurrency/8, at least 1.
+	OwnerConcurrency int
 	// BatchSize bounds the notifications sent to one destination in one go (bots
 	// merge them into few messages); 0 means 20.
 	BatchSize int
@@ -67,9 +81,16 @@ type Worker struct {
 	lim  *Limiter
 	wake chan struct{}
 	wg   sync.WaitGroup
+	// guarded sends tenants' notifications (guardTr is its transport, closed when Run
+	// returns); guardErr says why there is none.
+	guarded  *http.Client
+	guardTr  *http.Transport
+	guardErr error
 
-	mu   sync.Mutex
-	busy map[string]bool // channel keys being sent to
+	mu      sync.Mutex
+	busy    map[string]bool // channel keys being sent to
+	sending int             // HTTP sends in flight
+	owners  map[string]int  // HTTP sends in flight by owner
 	// A dispatch must not start a send from rows read before a send to the same
 	// destination finished (they may be delivered by now): each dispatch takes an
 	// epoch before it reads, and each finished send stamps its key with the epoch.
@@ -91,7 +112,10 @@ func NewWorker(o WorkerOptions) *Worker {
 		o.PollInterval = time.Second
 	}
 	if o.Concurrency <= 0 {
-		o.Concurrency = 16
+		o.Concurrency = 32
+	}
+	if o.OwnerConcurrency <= 0 {
+		o.OwnerConcurrency = max(1, o.Concurrency/8)
 	}
 	if o.BatchSize <= 0 {
 		o.BatchSize = 20
@@ -106,7 +130,12 @@ func NewWorker(o WorkerOptions) *Worker {
 	if lim == nil {
 		lim = NewLimiter(o.Clock)
 	}
-	return &Worker{o: o, lim: lim, wake: make(chan struct{}, 1), busy: map[string]bool{}, finished: map[string]uint64{}}
+	w := &Worker{o: o, lim: lim, wake: make(chan struct{}, 1), busy: map[string]bool{}, owners: map[string]int{},
+		finished: map[string]uint64{}}
+	// The dialer's settings are http.DefaultTransport's.
+	g := &guard{config: o.Config, resolver: o.Resolver, dialer: net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}}
+	w.guarded, w.guardTr, w.guardErr = guardedClient(o.HTTPClient, g)
+	return w
 }
 
 // Wake makes the worker poll now (new notifications were enqueued).
@@ -122,6 +151,9 @@ func (w *Worker) Wake() {
 func (w *Worker) Run(ctx context.Context) {
 	t := time.NewTimer(0)
 	defer t.Stop()
+	if w.guardTr != nil {
+		defer w.guardTr.CloseIdleConnections()
+	}
 	defer w.wg.Wait()
 	for {
 		select {
@@ -138,7 +170,8 @@ func (w *Worker) Run(ctx context.Context) {
 }
 
 // dispatch reads the due notifications and starts a send for each destination that
-// is not busy, within the concurrency bound.
+// is not busy, within the bounds on HTTP sends. The store's list takes turns between
+// owners and channel types, and so do the destinations here, in its order.
 func (w *Worker) dispatch(ctx context.Context) {
 	w.mu.Lock()
 	if len(w.finished) > 4096 {
@@ -163,26 +196,50 @@ func (w *Worker) dispatch(ctx context.Context) {
 		groups[r.ChannelKey] = append(groups[r.ChannelKey], r)
 	}
 	for _, key := range keys {
+		rows := groups[key]
+		owner := rows[0].Owner
+		// The log channel writes a line: it needs no slot, and waits for nobody's.
+		slot := rows[0].ChannelType != config.ChannelLog
 		w.mu.Lock()
-		if w.busy[key] || w.finished[key] >= epoch || len(w.busy) >= w.o.Concurrency {
+		if w.busy[key] || w.finished[key] >= epoch ||
+			slot && (w.sending >= w.o.Concurrency || w.owners[owner] >= w.o.OwnerConcurrency) {
 			w.mu.Unlock()
 			continue
 		}
 		w.busy[key] = true
+		if slot {
+			w.sending++
+			w.owners[owner]++
+		}
 		w.mu.Unlock()
 		w.wg.Go(func() {
-			w.send(ctx, groups[key])
+			w.send(ctx, rows)
 			w.mu.Lock()
 			delete(w.busy, key)
+			if slot {
+				w.sending--
+				if w.owners[owner]--; w.owners[owner] == 0 {
+					delete(w.owners, owner)
+				}
+			}
 			w.finished[key] = w.epoch
 			w.mu.Unlock()
-			w.Wake() // the destination may have more
+			w.Wake() // the destination may have more, and the slot is free
 		})
 	}
 }
 
-// notifier returns the notifier of a destination, built once per config.
-func (w *Worker) notifier(key string, ch config.Channel) (Notifier, error) {
+// notifier returns the notifier of a destination, built once per config. A tenant's
+// (owner set) sends through the guarded client.
+func (w *Worker) notifier(key string, ch config.Channel, owner string) (Notifier, error) {
+	client := w.o.HTTPClient
+	if owner != "" && ch.Type != config.ChannelLog {
+		if w.guardErr != nil {
+			return nil, w.guardErr
+		}
+		client = w.guarded
+		key += "\x00tenant"
+	}
 	cfg := w.o.Config()
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -193,7 +250,7 @@ func (w *Worker) notifier(key string, ch config.Channel) (Notifier, error) {
 		return n, nil
 	}
 	n, err := NewNotifier(ch, Options{
-		HTTPClient:     w.o.HTTPClient,
+		HTTPClient:     client,
 		Timeout:        w.o.Timeout,
 		Logger:         w.o.Logger,
 		RateLimits:     cfg.Alerts.RateLimits,
@@ -209,18 +266,36 @@ func (w *Worker) notifier(key string, ch config.Channel) (Notifier, error) {
 	return n, nil
 }
 
+// recordTimeout bounds the store writes that record a batch's outcomes.
+const recordTimeout = 10 * time.Second
+
+// recording returns the context outcomes are recorded with: made when they are known,
+// after the send — a receiver that held the send until its timeout must not leave
+// nothing but an expired context to record that with — and kept when ctx ends, since
+// a notification that went out must not go out again for want of its mark.
+func recording(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+}
+
 // send makes one attempt at a destination's batch and records the outcome of each
 // notification.
 func (w *Worker) send(ctx context.Context, rows []store.OutboxEntry) {
 	cfg := w.o.Config()
-	// Outcomes are recorded even when ctx ends now: a notification that went out must
-	// not go out again for want of its mark.
-	rec, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
 	kind := rows[0].ChannelType
 	fail := func(rows []store.OutboxEntry, why string) {
+		rec, cancel := recording(ctx)
+		defer cancel()
 		for _, r := range rows {
 			w.record(rec, r, Result{Err: errors.New(why)}, cfg, kind)
+		}
+	}
+	// A destination shared by a tenant's subscription and an admin's is sent to under
+	// the policy of its oldest notification's owner; the others wait their turn.
+	tenant := rows[0].Owner != ""
+	for i, r := range rows {
+		if (r.Owner != "") != tenant && kind != config.ChannelLog {
+			rows = rows[:i]
+			break
 		}
 	}
 	var spec channelSpec
@@ -228,7 +303,7 @@ func (w *Worker) send(ctx context.Context, rows []store.OutboxEntry) {
 		fail(rows, "unreadable channel config in the outbox")
 		return
 	}
-	nt, err := w.notifier(rows[0].ChannelKey, spec.channel())
+	nt, err := w.notifier(rows[0].ChannelKey, spec.channel(), rows[0].Owner)
 	if err != nil {
 		fail(rows, err.Error()) // NewNotifier shows URLs as scheme and host only
 		return
@@ -252,6 +327,8 @@ func (w *Worker) send(ctx context.Context, rows []store.OutboxEntry) {
 	results := nt.Send(sctx, batch)
 	elapsed := time.Since(start)
 	scancel()
+	rec, cancel := recording(ctx)
+	defer cancel()
 	stopping := ctx.Err() != nil
 	var first error // the first failed attempt of the batch
 	for i, r := range results {

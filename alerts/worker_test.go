@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -128,8 +129,15 @@ func hookChannel(base string) config.Channel {
 	return config.Channel{Type: config.ChannelWebhook, URL: config.Secret(base + "/hook?token=" + webhookToken), Secret: hookSecret}
 }
 
-// enqueue writes n notifications to ch into the outbox and returns their ids.
+// enqueue writes n notifications to ch into the outbox, for an admin's subscription,
+// and returns their ids.
 func enqueue(t *testing.T, st store.Store, ch config.Channel, n int, prefix string, at time.Time) []string {
+	t.Helper()
+	return enqueueFor(t, st, "", ch, n, prefix, at)
+}
+
+// enqueueFor is enqueue for a subscription of owner (a tenant's USCC; "" for an admin).
+func enqueueFor(t *testing.T, st store.Store, owner string, ch config.Channel, n int, prefix string, at time.Time) []string {
 	t.Helper()
 	a := &store.Alert{ID: "alert-" + prefix, Fingerprint: "grade_downgrade:" + castings.USCC + ":", Rule: "grade_downgrade",
 		USCC: castings.USCC}
@@ -138,7 +146,7 @@ func enqueue(t *testing.T, st store.Store, ch config.Channel, n int, prefix stri
 	for i := range n {
 		nt := firingDowngrade("en")
 		nt.ID = fmt.Sprintf("%s-%03d", prefix, i)
-		e, err := outboxEntry(nt, a, "", 0, ch)
+		e, err := outboxEntry(nt, a, owner, 0, ch)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -152,11 +160,17 @@ func enqueue(t *testing.T, st store.Store, ch config.Channel, n int, prefix stri
 }
 
 type workerSetup struct {
-	cfg     *config.Config
-	clock   Clock
-	metrics *Metrics
-	active  func() bool
-	timeout time.Duration
+	cfg         *config.Config
+	clock       Clock
+	metrics     *Metrics
+	active      func() bool
+	timeout     time.Duration // one request's; 0: 10 s
+	sendTimeout time.Duration // one batch's; 0: 1 s
+	concurrency int
+	batchSize   int
+	jitter      func(n int64) int64
+	logger      *slog.Logger
+	resolver    *net.Resolver
 }
 
 func newTestWorker(t *testing.T, st store.Store, ws workerSetup) *Worker {
@@ -167,9 +181,57 @@ func newTestWorker(t *testing.T, st store.Store, ws workerSetup) *Worker {
 		ws.cfg = config.Default()
 		ws.cfg.Alerts.Backoff = config.BackoffConfig{Initial: 5 * time.Millisecond, Max: 20 * time.Millisecond}
 	}
-	return NewWorker(WorkerOptions{Store: st, Config: func() *config.Config { return ws.cfg }, Logger: discardLogger(),
+	if ws.sendTimeout == 0 {
+		ws.sendTimeout = time.Second
+	}
+	if ws.logger == nil {
+		ws.logger = discardLogger()
+	}
+	return NewWorker(WorkerOptions{Store: st, Config: func() *config.Config { return ws.cfg }, Logger: ws.logger,
 		Clock: ws.clock, HTTPClient: &http.Client{Transport: tr}, Timeout: ws.timeout, Metrics: ws.metrics,
-		Active: ws.active, PollInterval: 10 * time.Millisecond, SendTimeout: time.Second})
+		Active: ws.active, PollInterval: 10 * time.Millisecond, SendTimeout: ws.sendTimeout,
+		Concurrency: ws.concurrency, BatchSize: ws.batchSize, Jitter: ws.jitter, Resolver: ws.resolver})
+}
+
+// hangingServer accepts requests and never answers them: it holds each until the
+// client gives up. It counts the requests by path.
+type hangingServer struct {
+	*httptest.Server
+	mu       sync.Mutex
+	paths    []string
+	inflight int
+	peak     int // the most requests held at once
+}
+
+func newHangingServer(t *testing.T) *hangingServer {
+	t.Helper()
+	h := &hangingServer{}
+	h.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		h.mu.Lock()
+		h.paths = append(h.paths, r.URL.Path)
+		h.inflight++
+		h.peak = max(h.peak, h.inflight)
+		h.mu.Unlock()
+		<-r.Context().Done()
+		h.mu.Lock()
+		h.inflight--
+		h.mu.Unlock()
+	}))
+	t.Cleanup(h.Close)
+	return h
+}
+
+func (h *hangingServer) peakHeld() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.peak
+}
+
+func (h *hangingServer) requests() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.paths)
 }
 
 // start runs the worker until the returned stop is called (or the test ends).
@@ -529,4 +591,157 @@ func TestWorkerHonoursRetryAfter(t *testing.T) {
 	if wait := time.Until(o.NextAttemptAt); o.State != store.DeliveryPending || wait < 110*time.Second || wait > 121*time.Second {
 		t.Errorf("after a 429 with Retry-After 120: %+v (next in %s)", o, wait)
 	}
+}
+
+// entry returns the outbox row of the notification enqueued as prefix's first.
+func entry(t *testing.T, st store.Store, prefix string) store.OutboxEntry {
+	t.Helper()
+	list, err := st.Deliveries(context.Background(), store.DeliveryFilter{AlertID: "alert-" + prefix})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range list {
+		if o.ID == prefix+"-000" {
+			return o
+		}
+	}
+	t.Fatalf("no notification %s-000", prefix)
+	return store.OutboxEntry{}
+}
+
+// TestWorkerRecordsAHang: a receiver that holds the request until the request timeout,
+// longer than recording an outcome may take. The attempt is recorded all the same —
+// one attempt, "no answer within …", the next a backoff away — and the notification
+// is not sent again at once: the context it is recorded with is made after the send.
+func TestWorkerRecordsAHang(t *testing.T) {
+	t.Parallel()
+	st := openSQLite(t)
+	hang := newHangingServer(t)
+	clock := &fakeClock{now: time.Now().Truncate(time.Millisecond)}
+	cfg := config.Default()
+	cfg.Alerts.Backoff = config.BackoffConfig{Initial: time.Hour, Max: 2 * time.Hour}
+	hold := recordTimeout + time.Second
+	ids := enqueue(t, st, hookChannel(hang.URL), 1, "hang", clock.Now())
+	w := newTestWorker(t, st, workerSetup{cfg: cfg, clock: clock, timeout: hold, sendTimeout: hold + time.Second,
+		jitter: func(n int64) int64 { return n }})
+	began := time.Now()
+	stop := start(t, w)
+	eventually(t, hold+20*time.Second, "the hang recorded", func() bool { return states(t, st)[ids[0]].Attempts > 0 })
+	t.Logf("the attempt was recorded %s after the worker started", time.Since(began).Round(time.Millisecond))
+	time.Sleep(300 * time.Millisecond) // a notification sent again at once would be on its way by now
+	stop()
+	o := states(t, st)[ids[0]]
+	if want := "no answer within " + hold.String(); o.State != store.DeliveryPending || o.Attempts != 1 ||
+		!o.NextAttemptAt.Equal(clock.Now().Add(time.Hour)) || !strings.Contains(o.LastError, want) {
+		t.Errorf("after the hang: %+v; want one attempt, the next at %s, %q", o, clock.Now().Add(time.Hour), want)
+	}
+	if n := hang.requests(); n != 1 {
+		t.Errorf("the receiver got %d requests, want 1", n)
+	}
+}
+
+// TestWorkerHangBacksOffAndDies: a receiver that never answers costs one request
+// timeout per attempt, and takes the path of any failure: attempts counted, the next
+// one after 1 min, then 2 min (full jitter taken at its ceiling), dead after
+// max_attempts = 3. The notification behind it waits without attempts, then goes.
+func TestWorkerHangBacksOffAndDies(t *testing.T) {
+	eachStore(t, func(t *testing.T, st store.Store) {
+		hang := newHangingServer(t)
+		clock := &fakeClock{now: time.Now().Truncate(time.Millisecond)}
+		mt := NewMetrics(prometheus.NewRegistry(), st)
+		cfg := config.Default()
+		cfg.Alerts.MaxAttempts = 3
+		cfg.Alerts.Backoff = config.BackoffConfig{Initial: time.Minute, Max: 10 * time.Minute}
+		ids := enqueue(t, st, hookChannel(hang.URL), 2, "h", clock.Now())
+		w := newTestWorker(t, st, workerSetup{cfg: cfg, clock: clock, metrics: mt, timeout: 100 * time.Millisecond,
+			jitter: func(n int64) int64 { return n }})
+		start(t, w)
+		at := clock.Now()
+		for k, wait := range []time.Duration{time.Minute, 2 * time.Minute} {
+			attempts := k + 1
+			eventually(t, 10*time.Second, fmt.Sprintf("attempt %d recorded", attempts), func() bool {
+				return states(t, st)[ids[0]].Attempts == attempts
+			})
+			time.Sleep(100 * time.Millisecond) // ten polls: time for a wrong retry to show
+			all := states(t, st)
+			if o := all[ids[0]]; o.State != store.DeliveryPending || !o.NextAttemptAt.Equal(at.Add(wait)) ||
+				!strings.Contains(o.LastError, "no answer within 100ms") {
+				t.Errorf("after attempt %d: %+v; want pending until %s", attempts, o, at.Add(wait))
+			}
+			if o := all[ids[1]]; o.Attempts != 0 || o.State != store.DeliveryPending {
+				t.Errorf("the notification behind it: %+v", o)
+			}
+			if n := hang.requests(); n != attempts {
+				t.Errorf("after attempt %d the receiver got %d requests", attempts, n)
+			}
+			at = at.Add(wait)
+			clock.Advance(wait)
+			w.Wake()
+		}
+		eventually(t, 10*time.Second, "the head dead and the next one tried", func() bool {
+			all := states(t, st)
+			return all[ids[0]].State == store.DeliveryDead && all[ids[1]].Attempts == 1
+		})
+		if o := states(t, st)[ids[0]]; o.Attempts != 3 || !strings.Contains(o.LastError, "no answer within 100ms") {
+			t.Errorf("dead: %+v", o)
+		}
+		if n := hang.requests(); n != 4 {
+			t.Errorf("the receiver got %d requests, want 3 + 1", n)
+		}
+		if f, d := testutil.ToFloat64(mt.notifications.WithLabelValues("webhook", "failed")),
+			testutil.ToFloat64(mt.notifications.WithLabelValues("webhook", "dead")); f != 3 || d != 1 {
+			t.Errorf("failed %v, dead %v; want 3 and 1", f, d)
+		}
+	})
+}
+
+// TestHangingDestinationsDelayNobody: one tenant's 100 destinations that never answer,
+// with a backlog of 2 notifications each, older than anything else and more than one
+// read of the outbox takes (4 × 8 slots × 1 per destination = 32; a small read keeps
+// the test's polls cheap under the race detector). Another tenant's destination, an
+// admin's and the tenant's own log channel are each served within 2 s (the bound
+// asked for; the delay measured is logged), and the tenant holds no more than its
+// share of the send slots (8 / 8 = 1).
+func TestHangingDestinationsDelayNobody(t *testing.T) {
+	eachStore(t, func(t *testing.T, st store.Store) {
+		hang := newHangingServer(t)
+		other := newHookReceiver(t, hookSecret, nil)
+		admin := newHookReceiver(t, hookSecret, nil)
+		cfg := config.Default()
+		cfg.Alerts.AllowPrivateTargets = []string{"127.0.0.1"} // the receivers listen on loopback
+		cfg.Alerts.Backoff = config.BackoffConfig{Initial: time.Hour, Max: time.Hour}
+		const tenant = "91330000MA27U8T41B"
+		now := time.Now()
+		for i := range 100 {
+			enqueueFor(t, st, tenant, hookChannel(fmt.Sprintf("%s/d%03d", hang.URL, i)), 2, fmt.Sprintf("hang%03d", i), now)
+		}
+		w := newTestWorker(t, st, workerSetup{cfg: cfg, timeout: 5 * time.Second, sendTimeout: 6 * time.Second, concurrency: 8,
+			batchSize: 1})
+		start(t, w)
+		eventually(t, 10*time.Second, "hanging sends in flight", func() bool { return hang.requests() > 0 })
+		time.Sleep(200 * time.Millisecond) // the tenant takes every slot it may
+		since := time.Now()
+		enqueueFor(t, st, "91330100MA28XY7L29", hookChannel(other.URL), 1, "other", time.Now())
+		enqueueFor(t, st, "", hookChannel(admin.URL), 1, "admin", time.Now())
+		enqueueFor(t, st, tenant, config.Channel{Type: config.ChannelLog}, 1, "log", time.Now())
+		w.Wake()
+		delay := map[string]time.Duration{}
+		eventually(t, 30*time.Second, "the others delivered", func() bool {
+			for _, name := range []string{"other", "admin", "log"} {
+				if _, done := delay[name]; !done && entry(t, st, name).State == store.DeliveryDelivered {
+					delay[name] = time.Since(since)
+				}
+			}
+			return len(delay) == 3
+		})
+		for name, d := range delay {
+			t.Logf("%s delivered %s after it was enqueued", name, d.Round(time.Millisecond))
+			if d >= 2*time.Second {
+				t.Errorf("%s waited %s behind the hanging destinations", name, d)
+			}
+		}
+		if n := hang.peakHeld(); n != 1 {
+			t.Errorf("the tenant held %d send slots at once, want 1", n)
+		}
+	})
 }

@@ -591,6 +591,25 @@ func TestDeliveryEndpoints(t *testing.T) {
 		if len(list.Deliveries) != 0 {
 			t.Errorf("tenant B sees tenant A's deliveries: %+v", list.Deliveries)
 		}
+
+		// A failed attempt whose receiver answered with its internals: tenant A sees what
+		// chainrisk says of it, an admin the receiver's words too.
+		h.call(req{method: "GET", path: "/api/v1/deliveries?subscription=soy-chain", token: "admin"}, 200, &list)
+		id, alert := list.Deliveries[0].ID, list.Deliveries[0].AlertID
+		const ours = "webhook https://hooks.example.com/<redacted>: HTTP 500"
+		const answer = "ERROR: relation tenants_secret does not exist at 10.0.3.7:5432"
+		if err := h.b.st.NotificationFailed(context.Background(), id, 1, h.b.clock.Add(time.Minute), ours+"; detail: "+answer,
+			false, h.b.clock); err != nil {
+			t.Fatal(err)
+		}
+		w = h.call(req{method: "GET", path: "/api/v1/deliveries?subscription=soy-chain&alert=" + alert, token: "tenantA"}, 200, &list)
+		if len(list.Deliveries) != 1 || list.Deliveries[0].LastError != ours || strings.Contains(w.Body.String(), "tenants_secret") {
+			t.Errorf("tenant A sees %s", w.Body)
+		}
+		h.call(req{method: "GET", path: "/api/v1/deliveries?subscription=soy-chain&alert=" + alert, token: "admin"}, 200, &list)
+		if len(list.Deliveries) != 1 || list.Deliveries[0].LastError != ours+"; detail: "+answer {
+			t.Errorf("an admin sees %+v", list.Deliveries)
+		}
 	})
 }
 

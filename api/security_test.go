@@ -571,3 +571,54 @@ func TestSubscriptionURLsRefused(t *testing.T) {
 		t.Errorf("PUT with a gopher URL: %d %s", w.Code, w.Body)
 	}
 }
+
+// A tenant's subscription may not target the daemon's own machine or network: literal
+// loopback, private, link-local and unspecified addresses and localhost are refused
+// on POST and PUT with 400 naming the field, the host and the way out
+// (alerts.allow_private_targets), which lets them through; an admin's may target them.
+// User info is refused for everyone.
+func TestSubscriptionPrivateTargets(t *testing.T) {
+	h := newHarness(t, "sqlite", Options{})
+	const key = "PRIVKEY-41c9"
+	h.secrets = append(h.secrets, key)
+	body := func(name, u string) string {
+		b, _ := json.Marshal(map[string]any{"name": name, "subscriber": "x",
+			"scope":    map[string]any{"kind": "chain", "leader": h.leaderA},
+			"channels": []any{map[string]any{"type": "webhook", "url": u + "/x?key=" + key, "secret": "s-" + key}}})
+		return string(b)
+	}
+	for i, tc := range []struct{ host, class string }{
+		{"127.0.0.1:8480", "a loopback"}, {"[::1]", "a loopback"}, {"[::ffff:127.0.0.1]:5432", "a loopback"},
+		{"localhost", "a loopback"}, {"169.254.169.254", "a link-local"}, {"10.0.0.8:9093", "a private"},
+		{"192.168.1.20", "a private"}, {"0.0.0.0", "an unspecified"}, {"[fe80::1]", "a link-local"},
+	} {
+		u := "http://" + tc.host
+		w := h.do(req{method: "POST", path: "/api/v1/subscriptions", token: "tenantA", ctype: "application/json", body: body(fmt.Sprintf("p%d", i), u)})
+		e := errorOf(t, w.Body.Bytes())
+		if w.Code != http.StatusBadRequest || e.Code != codeBadRequest || !slices.ContainsFunc(e.Details, func(d string) bool {
+			return strings.HasPrefix(d, "channels[0].url: host ") && strings.Contains(d, "is "+tc.class+" address") &&
+				strings.Contains(d, "alerts.allow_private_targets")
+		}) {
+			t.Errorf("tenant, %s: %d %s", u, w.Code, w.Body)
+		}
+		h.call(req{method: "POST", path: "/api/v1/subscriptions", token: "admin", ctype: "application/json",
+			body: body(fmt.Sprintf("admin-p%d", i), u)}, http.StatusCreated, nil)
+	}
+	// PUT checks the same way, and the allow-list lets a target through.
+	h.call(req{method: "POST", path: "/api/v1/subscriptions", token: "tenantA", ctype: "application/json",
+		body: body("kept", "https://hooks.example.com")}, http.StatusCreated, nil)
+	if w := h.do(req{method: "PUT", path: "/api/v1/subscriptions/kept", token: "tenantA", ctype: "application/json",
+		body: body("kept", "http://10.0.0.8:9093")}); w.Code != http.StatusBadRequest || !strings.Contains(w.Body.String(), "is a private address") {
+		t.Errorf("PUT to a private address: %d %s", w.Code, w.Body)
+	}
+	h.b.cfg.Alerts.AllowPrivateTargets = []string{"10.0.0.0/24"}
+	h.call(req{method: "PUT", path: "/api/v1/subscriptions/kept", token: "tenantA", ctype: "application/json",
+		body: body("kept", "http://10.0.0.8:9093")}, http.StatusOK, nil)
+	for _, token := range []string{"tenantA", "admin"} {
+		w := h.do(req{method: "POST", path: "/api/v1/subscriptions", token: token, ctype: "application/json",
+			body: body("ui-"+token, "https://chainrisk:"+key+"@hooks.example.com")})
+		if w.Code != http.StatusBadRequest || !strings.Contains(w.Body.String(), "channels[0].url: user info (name:password@) is not allowed") {
+			t.Errorf("%s, user info: %d %s", token, w.Code, w.Body)
+		}
+	}
+}

@@ -278,10 +278,15 @@ type AlertsConfig struct {
 	ExternalURL string `yaml:"external_url" json:"external_url"`
 	// WebhookAllowlist restricts the hosts every channel URL may point at: exact host
 	// names or "*.example.com" (any subdomain). Empty allows any host.
-	WebhookAllowlist []string         `yaml:"webhook_allowlist" json:"webhook_allowlist"`
-	Rules            RulesConfig      `yaml:"rules" json:"rules"`
-	RateLimits       RateLimitsConfig `yaml:"rate_limits" json:"rate_limits"`
-	Subscriptions    []Subscription   `yaml:"subscriptions" json:"subscriptions"`
+	WebhookAllowlist []string `yaml:"webhook_allowlist" json:"webhook_allowlist"`
+	// AllowPrivateTargets lets tenants' subscriptions reach loopback, private,
+	// link-local and other internal addresses they are otherwise refused: address
+	// ranges ("10.20.0.0/16"), addresses, host names or "*.example.com" patterns
+	// (names are trusted as the admin's own: their addresses are not checked).
+	AllowPrivateTargets []string         `yaml:"allow_private_targets" json:"allow_private_targets"`
+	Rules               RulesConfig      `yaml:"rules" json:"rules"`
+	RateLimits          RateLimitsConfig `yaml:"rate_limits" json:"rate_limits"`
+	Subscriptions       []Subscription   `yaml:"subscriptions" json:"subscriptions"`
 }
 
 // BackoffConfig is the exponential backoff (with jitter) between delivery attempts.

@@ -131,6 +131,15 @@ func TestBadFiles(t *testing.T) {
 			`:9:11: alerts.subscriptions[0].channels[0].url: host "evil.example.net" is not allowed by alerts.webhook_allowlist`,
 			`alerts.subscriptions[0].channels[1].urls[1]: host "corp.example.com" is not allowed`,
 		},
+		"private-targets.bad.yaml": {
+			`:2:41: alerts.allow_private_targets[1]: "10.20.0.1/16" has bits set beyond its prefix length: write 10.20.0.0/16`,
+			`alerts.allow_private_targets[2]: "10.0.0.0/33" is not an address range (CIDR, e.g. 10.20.0.0/16)`,
+			`alerts.allow_private_targets[3]: "http://10.0.0.1" is not an address range (CIDR, e.g. 10.20.0.0/16)`,
+			`alerts.allow_private_targets[4]: "*" is not an address range, an address, a host name or a *.domain pattern`,
+			`alerts.allow_private_targets[5]: "" is not an address range, an address, a host name or a *.domain pattern`,
+			`:9:11: alerts.subscriptions[0].channels[0].url: user info (name:password@) is not allowed in a channel URL`,
+			`alerts.subscriptions[0].channels[1].urls[1]: user info (name:password@) is not allowed in a channel URL`,
+		},
 		"event-type-severity.bad.yaml": {
 			`:4:7: model.event_types[0].severity: "severe" is not one of info, low, medium, high, critical`,
 			`model.event_types[1].severity: required for new event type "brand_new"`,

@@ -3,6 +3,7 @@ package config_test
 import (
 	"encoding/json"
 	"fmt"
+	"net/netip"
 	"strings"
 	"testing"
 
@@ -37,6 +38,10 @@ var secChannelURLs = []struct{ url, why string }{
 	{"https://127.0.0.1/x?key=" + secKey, `host "127.0.0.1" is not allowed`},
 	{"https://10.0.0.1:8443/x?key=" + secKey, `host "10.0.0.1" is not allowed`},
 	{"http://[::1]:8080/x?key=" + secKey, `host "::1" is not allowed`},
+	// User info is refused whatever the host: it would go out as Basic auth.
+	{"https://chainrisk:" + secKey + "@hooks.example.com/x", "user info (name:password@) is not allowed in a channel URL"},
+	{"https://" + secKey + "@hooks.example.com/x", "user info (name:password@) is not allowed in a channel URL"},
+	{"https://@hooks.example.com/x?key=" + secKey, "user info (name:password@) is not allowed in a channel URL"},
 	{"https://203.0.113.7/x?key=" + secKey, ""},
 	{"https://hooks.example.com/x?key=" + secKey, ""},
 	{"HTTPS://HOOKS.Example.COM/x?key=" + secKey, ""},
@@ -93,6 +98,50 @@ func TestChannelURLsInConfigFiles(t *testing.T) {
 	}
 	if _, err := config.Parse(secConfig(nil, map[string]any{"type": "webhook", "url": "file:///etc/passwd", "secret": "s"}), "sec.yaml"); err == nil {
 		t.Error("no allow-list: a file: URL was accepted")
+	}
+	if _, err := config.Parse(secConfig(nil, map[string]any{"type": "webhook", "url": "https://u:p@evil.test/x", "secret": "s"}), "sec.yaml"); err == nil ||
+		!strings.Contains(err.Error(), "user info") {
+		t.Errorf("no allow-list: user info: %v", err)
+	}
+}
+
+// PrivateTargetAllowed matches the URL's host against the names and addresses of
+// alerts.allow_private_targets, and the dialled address against its ranges and
+// addresses (IPv4-mapped ones as IPv4).
+func TestPrivateTargetAllowed(t *testing.T) {
+	a := config.AlertsConfig{AllowPrivateTargets: []string{"10.20.0.0/16", "192.0.2.10", "fd00:1::/64", "alertmanager.internal",
+		"*.svc.cluster.local"}}
+	for _, tc := range []struct {
+		host, ip string // ip "": not dialled yet
+		want     bool
+	}{
+		{"alertmanager.internal", "", true},
+		{"ALERTMANAGER.internal.", "", true},
+		{"am.monitoring.svc.cluster.local", "", true},
+		{"svc.cluster.local", "", false},
+		{"evil.test", "10.20.5.6", true}, // a name resolving into an allowed range
+		{"evil.test", "10.21.0.1", false},
+		{"evil.test", "::ffff:10.20.0.1", true},
+		{"10.20.0.1", "", false}, // as a host name: ranges apply to addresses
+		{"10.20.0.1", "10.20.0.1", true},
+		{"192.0.2.10", "", true},
+		{"evil.test", "192.0.2.10", true},
+		{"evil.test", "192.0.2.11", false},
+		{"evil.test", "fd00:1::5", true},
+		{"evil.test", "fd00:2::5", false},
+		{"evil.test", "127.0.0.1", false},
+		{"localhost", "127.0.0.1", false},
+	} {
+		var ip netip.Addr
+		if tc.ip != "" {
+			ip = netip.MustParseAddr(tc.ip)
+		}
+		if got := a.PrivateTargetAllowed(tc.host, ip); got != tc.want {
+			t.Errorf("PrivateTargetAllowed(%q, %q) = %v, want %v", tc.host, tc.ip, got, tc.want)
+		}
+	}
+	if (config.AlertsConfig{}).PrivateTargetAllowed("localhost", netip.MustParseAddr("127.0.0.1")) {
+		t.Error("an empty list allows something")
 	}
 }
 

@@ -1,8 +1,10 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"regexp"
 	"slices"
@@ -248,21 +250,54 @@ func (ck *checker) channelURL(c *Config, path string, s Secret) {
 		ck.errf(path, "URL has no host")
 	case !c.Alerts.HostAllowed(u.Hostname()):
 		ck.errf(path, "host %q is not allowed by alerts.webhook_allowlist", u.Hostname())
+	case u.User != nil:
+		ck.errf(path, "%s", ErrUserInfo)
 	}
 }
 
+// ErrUserInfo refuses channel URLs with user info ("name:password@host"): the
+// credentials would be sent with every request in clear Basic auth and shown wherever
+// the URL is, so no channel URL may carry them.
+var ErrUserInfo = errors.New("user info (name:password@) is not allowed in a channel URL")
+
 // HostAllowed reports whether a channel URL may point at host: always when
-// webhook_allowlist is empty, else when a pattern matches ("hooks.example.com" exactly,
-// "*.example.com" any subdomain of example.com). An IP address matches exact patterns
-// only: "*.0.1" names no domain, and must not let in every address ending in .0.1.
+// webhook_allowlist is empty, else when a pattern matches.
 func (a AlertsConfig) HostAllowed(host string) bool {
-	if len(a.WebhookAllowlist) == 0 {
+	return len(a.WebhookAllowlist) == 0 || matchHost(a.WebhookAllowlist, host)
+}
+
+// PrivateTargetAllowed reports whether allow_private_targets lets a tenant's
+// subscription reach a restricted target: host, the URL's host as written, matches a
+// host pattern or address of the list, or ip (the address dialled; the zero Addr when
+// not known yet) lies in one of its ranges or is one of its addresses.
+func (a AlertsConfig) PrivateTargetAllowed(host string, ip netip.Addr) bool {
+	if matchHost(a.AllowPrivateTargets, host) {
 		return true
 	}
+	if !ip.IsValid() {
+		return false
+	}
+	ip = ip.WithZone("").Unmap()
+	for _, p := range a.AllowPrivateTargets {
+		if r, err := netip.ParsePrefix(p); err == nil && r.Contains(ip) {
+			return true
+		}
+		if addr, err := netip.ParseAddr(p); err == nil && addr.Unmap() == ip {
+			return true
+		}
+	}
+	return false
+}
+
+// matchHost reports whether host matches one of patterns: "hooks.example.com" exactly,
+// "*.example.com" any subdomain of example.com, case-insensitively and ignoring a
+// trailing dot. An IP address matches exact patterns only: "*.0.1" names no domain,
+// and must not let in every address ending in .0.1.
+func matchHost(patterns []string, host string) bool {
 	host = strings.ToLower(strings.TrimSuffix(host, "."))
 	ip := net.ParseIP(host) != nil
-	for _, p := range a.WebhookAllowlist {
-		p = strings.ToLower(p)
+	for _, p := range patterns {
+		p = strings.ToLower(strings.TrimSuffix(p, "."))
 		if suffix, ok := strings.CutPrefix(p, "*."); ok {
 			if !ip && strings.HasSuffix(host, "."+suffix) {
 				return true

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"regexp"
 	"slices"
@@ -450,6 +451,21 @@ func (c *Config) checkAlerts(ck *checker) {
 		if !hostPatternRE.MatchString(p) {
 			ck.errf(fmt.Sprintf("alerts.webhook_allowlist[%d]", i),
 				"%q is not a host name or a *.domain pattern", p)
+		}
+	}
+	for i, p := range a.AllowPrivateTargets {
+		at := fmt.Sprintf("alerts.allow_private_targets[%d]", i)
+		if !strings.Contains(p, "/") {
+			if _, err := netip.ParseAddr(p); err != nil && !hostPatternRE.MatchString(p) {
+				ck.errf(at, "%q is not an address range, an address, a host name or a *.domain pattern", p)
+			}
+			continue
+		}
+		switch r, err := netip.ParsePrefix(p); {
+		case err != nil:
+			ck.errf(at, "%q is not an address range (CIDR, e.g. 10.20.0.0/16)", p)
+		case r != r.Masked():
+			ck.errf(at, "%q has bits set beyond its prefix length: write %s", p, r.Masked())
 		}
 	}
 

@@ -82,8 +82,8 @@ type Store interface {
 	Alert(ctx context.Context, id string) (*Alert, error)
 	AckAlert(ctx context.Context, id, audience, by string, at time.Time) error
 	AlertCounts(ctx context.Context) ([]AlertCount, error)
-	// DueNotifications returns the pending notifications due at now, oldest first, per
-	// channel in order; NotificationDelivered and NotificationFailed record an attempt
+	// DueNotifications returns the pending notifications due at now, per channel in
+	// order, taking turns between owners and their channel types; NotificationDelivered and NotificationFailed record an attempt
 	// (ErrNotFound when the notification is not pending); Deliveries lists entries
 	// for the API, newest first; OutboxCounts counts pending and dead ones;
 	// PruneNotifications deletes old delivered and dead ones.

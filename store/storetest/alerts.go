@@ -222,10 +222,12 @@ func testOutbox(t *testing.T, s store.Store) {
 	if got := due(day, 10, 10); !slices.Equal(got, []string{"a1", "b1", "a2"}) {
 		t.Errorf("due at day: %v", got)
 	}
-	if got := due(day.Add(time.Second), 2, 10); !slices.Equal(got, []string{"a1", "b1", "a2", "c1"}) {
+	// Owners take turns (each channel here has an owner of its own): every owner's
+	// first, then every owner's second, oldest first within a turn.
+	if got := due(day.Add(time.Second), 2, 10); !slices.Equal(got, []string{"a1", "b1", "c1", "a2"}) {
 		t.Errorf("due, two per channel: %v", got)
 	}
-	if got := due(day.Add(time.Second), 10, 3); !slices.Equal(got, []string{"a1", "b1", "a2"}) {
+	if got := due(day.Add(time.Second), 10, 3); !slices.Equal(got, []string{"a1", "b1", "c1"}) {
 		t.Errorf("due, limit 3: %v", got)
 	}
 	list, _ := s.DueNotifications(ctx, day, 10, 10)
@@ -246,7 +248,7 @@ func testOutbox(t *testing.T, s store.Store) {
 	if got := due(t1, 10, 10); !slices.Equal(got, []string{"c1"}) {
 		t.Errorf("due while a1 waits: %v", got)
 	}
-	if got := due(t1.Add(time.Minute), 10, 10); !slices.Equal(got, []string{"a1", "a2", "a3", "c1"}) {
+	if got := due(t1.Add(time.Minute), 10, 10); !slices.Equal(got, []string{"a1", "c1", "a2", "a3"}) {
 		t.Errorf("due once a1 is due again: %v", got)
 	}
 	if err := s.NotificationDelivered(ctx, "b1", 1, t1); !errors.Is(err, store.ErrNotFound) {
@@ -256,7 +258,7 @@ func testOutbox(t *testing.T, s store.Store) {
 	if err := s.NotificationFailed(ctx, "a1", 2, t1, "HTTP 400", true, t1); err != nil {
 		t.Fatal(err)
 	}
-	if got := due(t1, 10, 10); !slices.Equal(got, []string{"a2", "a3", "c1"}) {
+	if got := due(t1, 10, 10); !slices.Equal(got, []string{"a2", "c1", "a3"}) {
 		t.Errorf("due after a1 died: %v", got)
 	}
 	if err := s.NotificationFailed(ctx, "a1", 3, t1, "x", false, t1); !errors.Is(err, store.ErrNotFound) {
@@ -300,6 +302,65 @@ func testOutbox(t *testing.T, s store.Store) {
 	}
 	if list, _ := s.Deliveries(ctx, store.DeliveryFilter{}); !slices.Equal(outboxIDs(list), []string{"c1", "a3", "a2"}) {
 		t.Errorf("after pruning: %v", outboxIDs(list))
+	}
+}
+
+// testOutboxOwnersTakeTurns: one owner's webhook backlog over many channels, older
+// than everything else, does not keep another owner's notification (nor the admins',
+// owner "", nor its own on another channel type) out of a read whose limit the backlog
+// alone would fill; each channel still comes in order.
+func testOutboxOwnersTakeTurns(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	var rows []store.OutboxEntry
+	for c := range 30 {
+		for i := range 3 {
+			r := outboxRow(fmt.Sprintf("t%02d-%d", c, i), "x", fmt.Sprintf("T%02d", c))
+			r.Owner = "tenant-T"
+			rows = append(rows, r)
+		}
+	}
+	if err := s.ApplyAlerts(ctx, &store.AlertChanges{At: day, Notifications: rows}); err != nil {
+		t.Fatal(err)
+	}
+	other, admin, logged := outboxRow("u0", "y", "U"), outboxRow("adm", "y", "ADM"), outboxRow("log", "y", "LOG")
+	admin.Owner = ""
+	logged.Owner, logged.ChannelType = "tenant-T", "log"
+	if err := s.ApplyAlerts(ctx, &store.AlertChanges{At: day.Add(time.Second), Notifications: []store.OutboxEntry{other, admin, logged}}); err != nil {
+		t.Fatal(err)
+	}
+	list, err := s.DueNotifications(ctx, day.Add(time.Minute), 10, 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := outboxIDs(list)
+	// Turn 1: the oldest head of each lane (owner and channel type), oldest first
+	// (tenant-T's webhook t00-0 at seq 1, then u0, adm and tenant-T's log, written last);
+	// then tenant-T's other webhook heads, t01-0 … t16-0.
+	want := []string{"t00-0", "u0", "adm", "log"}
+	for c := 1; len(want) < 20; c++ {
+		want = append(want, fmt.Sprintf("t%02d-0", c))
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("due with limit 20: %v\nwant %v", got, want)
+	}
+	// With room for everything, a channel's notifications keep their order.
+	list, err = s.DueNotifications(ctx, day.Add(time.Minute), 10, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pos := map[string]int{}
+	for i, o := range list {
+		pos[o.ID] = i
+	}
+	if len(list) != 93 {
+		t.Errorf("%d due, want 93", len(list))
+	}
+	for c := range 30 {
+		for i := 1; i < 3; i++ {
+			if a, b := pos[fmt.Sprintf("t%02d-%d", c, i-1)], pos[fmt.Sprintf("t%02d-%d", c, i)]; a >= b {
+				t.Errorf("channel T%02d out of order: #%d at %d, #%d at %d", c, i-1, a, i, b)
+			}
+		}
 	}
 }
 

@@ -47,6 +47,7 @@ func Run(t *testing.T, open Opener) {
 		{"Alerts", testAlerts},
 		{"AlertsAtomic", testAlertsAtomic},
 		{"Outbox", testOutbox},
+		{"OutboxOwnersTakeTurns", testOutboxOwnersTakeTurns},
 		{"Silences", testSilences},
 		{"Subscriptions", testSubscriptions},
 		{"RepairsSince", testRepairsSince},
