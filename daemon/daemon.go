@@ -258,7 +258,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 // engine's lock, so a scan this process's queue has just started is never failed.
 func (d *Daemon) startupScan(ctx context.Context) error {
 	_, err := d.engine.Run(ctx, monitor.Request{Kind: monitor.ScanFull, Trigger: "startup",
-		Interrupt: "interrupted: the process running the scan stopped, or stopped leading, before it finished"})
+		Interrupt: monitor.ReasonInterrupted})
 	return err
 }
 

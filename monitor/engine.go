@@ -128,6 +128,10 @@ type Request struct {
 	Interrupt string
 }
 
+// ReasonInterrupted is the error of a scan a takeover failed (Request.Interrupt):
+// the process running it died, or stopped leading, before it finished.
+const ReasonInterrupted = "interrupted: the process running the scan stopped, or stopped leading, before it finished"
+
 // Demote says this process stopped leading: what it holds may no longer be what the
 // store holds, so the next recorded scan is a full one compared with the store.
 func (e *Engine) Demote() { e.demotions.Add(1) }

@@ -20,6 +20,7 @@ import (
 	"github.com/chainrisk/chainrisk/alerts"
 	"github.com/chainrisk/chainrisk/config"
 	"github.com/chainrisk/chainrisk/credit"
+	"github.com/chainrisk/chainrisk/monitor"
 	"github.com/chainrisk/chainrisk/store"
 	"github.com/chainrisk/chainrisk/store/backend"
 	"github.com/chainrisk/chainrisk/store/postgres/pgtest"
@@ -34,7 +35,7 @@ const (
 	soakKills    = 100
 )
 
-const interruptedReason = "interrupted: the daemon stopped before the scan finished"
+const interruptedReason = monitor.ReasonInterrupted
 
 func crashKills(t *testing.T) int {
 	if v := os.Getenv("CHAINRISK_CRASH_KILLS"); v != "" {
