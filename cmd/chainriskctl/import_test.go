@@ -25,8 +25,8 @@ func TestImportCommand(t *testing.T) {
 	db := filepath.Join(dir, "x.db")
 	u := storetest.USCC
 	firms := write(t, dir, "firms.csv", "uscc,name\n"+u(1)+",甲\n"+u(2)+",乙\n")
-	rels := write(t, dir, "rels.ndjson", `{"supplier":"`+u(1)+`","customer":"`+u(2)+`","purchase_share":0.5}`+"\n"+
-		`{"supplier":"`+u(2)+`","customer":"`+u(2)+`"}`+"\n")
+	rels := write(t, dir, "rels.ndjson", `{"supplier":"`+u(1)+`","customer":"`+u(2)+`","purchase_share":0.5,"sales_share":0.5}`+"\n"+
+		`{"supplier":"`+u(2)+`","customer":"`+u(2)+`","purchase_share":0.5,"sales_share":0.5}`+"\n")
 
 	var out, errOut bytes.Buffer
 	if code := run([]string{"import", "--store", db, "enterprises", firms}, &out, &errOut); code != 0 {
@@ -50,7 +50,7 @@ func TestImportCommand(t *testing.T) {
 	}
 	// Strict: the bad row keeps the good one out.
 	out.Reset()
-	rels2 := write(t, dir, "rels2.csv", "supplier,customer,purchase_share\n"+u(2)+","+u(1)+",0.3\n"+u(2)+","+u(1)+",0.3\n")
+	rels2 := write(t, dir, "rels2.csv", "supplier,customer,purchase_share,sales_share\n"+u(2)+","+u(1)+",0.3,0.1\n"+u(2)+","+u(1)+",0.3,0.1\n")
 	if code := run([]string{"import", "--strict", "--store", db, "relations", rels2}, &out, &errOut); code != 1 ||
 		!strings.Contains(out.String(), "1 accepted") && !strings.Contains(out.String(), "NOT committed") {
 		t.Errorf("strict: exit %d, %q", code, out.String())
