@@ -134,9 +134,20 @@ func importFile(ctx context.Context, st store.Store, file string, kind credit.Ki
 		return ingest.Summary{}, err
 	}
 	defer in.Close()
+	r := io.Reader(in)
+	if file == "-" {
+		// A pipe may deliver slowly; the batch holds the store's write lock while it
+		// reads, so it reads the whole input first.
+		sp, err := ingest.Spool(ctx, in, ingest.SpoolMemory)
+		if err != nil {
+			return ingest.Summary{}, err
+		}
+		defer sp.Close()
+		r = sp
+	}
 	p := newProgress(stderr, name)
 	opts.Progress = p.update
-	sum, err := ingest.Import(ctx, st, []ingest.Input{{File: name, Kind: kind, Format: format, R: in}}, opts)
+	sum, err := ingest.Import(ctx, st, []ingest.Input{{File: name, Kind: kind, Format: format, R: r}}, opts)
 	p.done()
 	return sum, err
 }
