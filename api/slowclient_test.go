@@ -144,6 +144,18 @@ func TestStalledBodiesHoldNothing(t *testing.T) {
 		if code, body := call(t, srv.URL, "GET", "/api/v1/leaders", h.tokens["admin"], "", ""); code != 200 {
 			t.Errorf("admin read beside 257 stalled bodies: %d %s", code, body)
 		}
+		// Refusals that need no body go out at once, however little of it came.
+		refused := []*stalled{
+			stall(t, addr, "POST", "/api/v1/subscriptions", h.tokens["bad"], "application/json", 1000, "{"),
+			stall(t, addr, "POST", "/api/v1/no-such-thing", h.tokens["admin"], "application/json", 1000, "{"),
+			stall(t, addr, "GET", "/api/v1/openapi.json", "", "application/json", 1000, "{"),
+		}
+		waitFor(t, "the refusals of stalled bodies", func() bool { return answered(refused) == len(refused) })
+		for i, want := range []int{http.StatusUnauthorized, http.StatusNotFound, http.StatusBadRequest} {
+			if got := int(refused[i].status.Load()); got != want {
+				t.Errorf("refusal %d of a stalled body: %d, want %d", i, got, want)
+			}
+		}
 		if code, body := call(t, srv.URL, "GET", "/api/v1/enterprises/"+h.leaderB, h.tokens["tenantB"], "", ""); code != 200 {
 			t.Errorf("tenant read: %d %s", code, body)
 		}
