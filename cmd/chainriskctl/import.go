@@ -29,7 +29,7 @@ func runImport(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	strict := fs.Bool("strict", false, "commit nothing from a file with any bad row")
 	output := fs.String("output", "table", "summary format: table or json")
-	dsn := fs.String("store", os.Getenv("CHAINRISK_STORE"), "write directly to the store `DSN`: a postgres:// URL or a SQLite database file (env CHAINRISK_STORE); without it the rows go through the API")
+	dsn := fs.String("store", os.Getenv("CHAINRISK_STORE"), "write directly to the store `DSN`: a postgres:// URL, or a SQLite database file or data directory (env CHAINRISK_STORE), then queue a full scan there for the daemon; without it the rows go through the API")
 	server := fs.String("server", envOr("CHAINRISK_SERVER", defaultServer), "chainriskd `URL` (env CHAINRISK_SERVER)")
 	token := fs.String("token", "", "API `token` (default: env CHAINRISK_TOKEN)")
 	format := fs.String("format", "", "input format csv or ndjson (default: from each file's extension; required for -)")
