@@ -204,6 +204,13 @@ type authenticator struct {
 	m     *metrics
 	mu    sync.Mutex
 	cache map[string]cachedToken // by hash
+
+	// Token use is recorded off the request path: the write would wait behind any
+	// write transaction (SQLite has one writer at a time), and a request must not.
+	// touched holds the latest use of each token not yet written; one goroutine at
+	// a time (touching) writes them, best effort.
+	touched  map[int64]time.Time
+	touching bool
 }
 
 type cachedToken struct {
@@ -215,7 +222,49 @@ func newAuthenticator(st func() store.Store, ttl time.Duration, now func() time.
 	if ttl <= 0 {
 		ttl = DefaultTokenCacheTTL
 	}
-	return &authenticator{store: st, ttl: ttl, now: now, log: log, m: m, cache: make(map[string]cachedToken)}
+	return &authenticator{store: st, ttl: ttl, now: now, log: log, m: m, cache: make(map[string]cachedToken),
+		touched: make(map[int64]time.Time)}
+}
+
+// touchTimeout bounds one write of token use times.
+const touchTimeout = 30 * time.Second
+
+// touch records that token id was used at, without waiting for the store.
+func (a *authenticator) touch(id int64, at time.Time) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if prev, ok := a.touched[id]; !ok || at.After(prev) {
+		a.touched[id] = at
+	}
+	if !a.touching {
+		a.touching = true
+		go a.writeTouches()
+	}
+}
+
+// writeTouches writes the recorded uses until none is left. A failed write is
+// logged and dropped: the use time is informational, and the next lookup of the
+// token records it again.
+func (a *authenticator) writeTouches() {
+	for {
+		a.mu.Lock()
+		batch := a.touched
+		if len(batch) == 0 {
+			a.touching = false
+			a.mu.Unlock()
+			return
+		}
+		a.touched = make(map[int64]time.Time)
+		a.mu.Unlock()
+		ctx, cancel := context.WithTimeout(context.Background(), touchTimeout)
+		st := a.store()
+		for id, at := range batch {
+			if err := st.TouchToken(ctx, id, at); err != nil {
+				a.log.Debug("token use not recorded", "token_id", id, "err", err)
+			}
+		}
+		cancel()
+	}
 }
 
 // badCredentials is the one answer to a refused credential, whatever the reason
@@ -262,7 +311,7 @@ func (a *authenticator) authenticate(ctx context.Context, r *http.Request) (*Pri
 }
 
 // lookup returns the token with hash (nil when there is none), from the cache when
-// fresh; a store lookup also records the token's use.
+// fresh; a store lookup also records the token's use, in the background.
 func (a *authenticator) lookup(ctx context.Context, hash string) (*store.Token, error) {
 	now := a.now()
 	a.mu.Lock()
@@ -279,9 +328,7 @@ func (a *authenticator) lookup(ctx context.Context, hash string) (*store.Token, 
 	case err != nil:
 		return nil, err
 	case !tok.Revoked():
-		if err := st.TouchToken(ctx, tok.ID, now); err != nil {
-			a.log.Debug("token use not recorded", "token", tok.Name, "err", err)
-		}
+		a.touch(tok.ID, now)
 	}
 	a.mu.Lock()
 	if len(a.cache) >= maxCachedTokens {

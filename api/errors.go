@@ -25,6 +25,8 @@ const (
 	codeUnsupportedMedia = "unsupported_media_type"
 	codeTooLarge         = "payload_too_large"
 	codeTooManyIngests   = "too_many_ingests"
+	codeTooManyBodies    = "too_many_bodies"
+	codeBodyTimeout      = "body_timeout"
 	codeOverloaded       = "overloaded"
 	codeNotReady         = "not_ready"
 	codeTimeout          = "timeout"
@@ -62,6 +64,11 @@ var (
 	// tenant's chain, with the same body, so that a tenant cannot tell them apart.
 	errFirmNotFound = &apiError{status: http.StatusNotFound, code: codeNotFound, message: "no such enterprise"}
 )
+
+func errTooManyBodies(max int) *apiError {
+	return &apiError{status: http.StatusTooManyRequests, code: codeTooManyBodies, retryAfter: 1,
+		message: fmt.Sprintf("this token is already sending %d request bodies; wait until one has arrived", max)}
+}
 
 func errTooLarge(limit int64) *apiError {
 	return errorf(http.StatusRequestEntityTooLarge, codeTooLarge, "request body larger than %d bytes", limit)
@@ -114,6 +121,7 @@ func (s *Server) fail(rq *request, err error) {
 	default:
 		ae = &apiError{status: http.StatusInternalServerError, code: codeInternal, message: "internal error", cause: err}
 	}
+	closeUnread(rq.w, rq.r, rq.body != nil)
 	if ae.cause != nil && ae.status >= 500 {
 		// A store outage fails every request at once: one line per storeErrorEvery
 		// says so, with the count of those it stands for, instead of a flood.

@@ -1012,7 +1012,7 @@ func fuzzIngestSeeds(tb testing.TB) []fuzzIngestSeed {
 	add(credit.KindRepairs, append(repairs[:3:3], []string{"NO-SUCH-EVENT", "2026-03-05", "x", "y"},
 		[]string{events[1][0], "1999-01-01", "x", "y"}))
 	first := map[credit.Kind][][]string{credit.KindEnterprises: ents[:2], credit.KindEvents: events[:2], credit.KindRepairs: repairs[:2],
-		credit.KindRelations: {{"supplier", "customer", "purchase_share"}, {firm, leaderB, "0.1"}}}
+		credit.KindRelations: {{"supplier", "customer", "purchase_share", "sales_share"}, {firm, leaderB, "0.1", "0.1"}}}
 	for _, k := range credit.Kinds {
 		seeds = append(seeds,
 			fuzzIngestSeed{k, true, false, "uscc,nmae\n" + leaderA + ",x\n"},

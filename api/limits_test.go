@@ -182,11 +182,9 @@ func TestTokenCacheAndRevocation(t *testing.T) {
 	if c := get(); c != 200 {
 		t.Fatalf("fresh token: %d", c)
 	}
-	toks, _ := h.b.st.Tokens(ctx)
-	for _, tok := range toks {
-		if tok.Name == "analyst" && !tok.LastUsedAt.Equal(now) {
-			t.Errorf("last used %v, want %v", tok.LastUsedAt, now)
-		}
+	// The use is recorded in the background.
+	if used := lastUsed(t, h, "analyst"); !used.Equal(now) {
+		t.Errorf("last used %v, want %v", used, now)
 	}
 	if err := h.b.st.RevokeToken(ctx, "analyst"); err != nil {
 		t.Fatal(err)
@@ -200,6 +198,24 @@ func TestTokenCacheAndRevocation(t *testing.T) {
 	if c := get(); c != 401 {
 		t.Errorf("after the cache's lifetime: %d, want 401", c)
 	}
+}
+
+// lastUsed waits until the store records a use of token name, and returns it.
+func lastUsed(t *testing.T, h *harness, name string) time.Time {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		toks, err := h.b.st.Tokens(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tok := range toks {
+			if tok.Name == name && !tok.LastUsedAt.IsZero() {
+				return tok.LastUsedAt
+			}
+		}
+	}
+	t.Fatalf("no use of token %s recorded after 30 s", name)
+	return time.Time{}
 }
 
 func TestMetrics(t *testing.T) {

@@ -5,11 +5,13 @@ import "github.com/prometheus/client_golang/prometheus"
 // metrics are the API's. Routes are the registered patterns ("GET
 // /api/v1/enterprises/{uscc}"), never raw paths, so the label stays bounded.
 type metrics struct {
-	requests     *prometheus.CounterVec
-	duration     *prometheus.HistogramVec
-	inFlight     prometheus.Gauge
-	rejected     *prometheus.CounterVec
-	authFailures *prometheus.CounterVec
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+	inFlight prometheus.Gauge
+	// bodiesReading counts requests whose body is still arriving; they hold no slot.
+	bodiesReading prometheus.Gauge
+	rejected      *prometheus.CounterVec
+	authFailures  *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -27,23 +29,27 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "chainrisk_api_requests_in_flight",
 			Help: "API requests being served.",
 		}),
+		bodiesReading: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "chainrisk_api_request_bodies_reading",
+			Help: "API requests whose body is still arriving (they hold no slot of max_concurrent_requests).",
+		}),
 		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "chainrisk_api_requests_rejected_total",
-			Help: "API requests turned away by a concurrency limit: overload (503) or ingest_limit (429).",
+			Help: "API requests turned away: overload (503), ingest_limit (429), body_reads_per_token (429) or body_timeout (408).",
 		}, []string{"reason"}),
 		authFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "chainrisk_api_auth_failures_total",
 			Help: "Requests refused with 401 by reason: missing, malformed, unknown, revoked or invalid token.",
 		}, []string{"reason"}),
 	}
-	for _, r := range []string{"overload", "ingest_limit"} {
+	for _, r := range []string{"overload", "ingest_limit", "body_reads_per_token", "body_timeout"} {
 		m.rejected.WithLabelValues(r)
 	}
 	for _, r := range []string{"missing", "malformed", "unknown", "revoked", "invalid"} {
 		m.authFailures.WithLabelValues(r)
 	}
 	if reg != nil {
-		reg.MustRegister(m.requests, m.duration, m.inFlight, m.rejected, m.authFailures)
+		reg.MustRegister(m.requests, m.duration, m.inFlight, m.bodiesReading, m.rejected, m.authFailures)
 	}
 	return m
 }

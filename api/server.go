@@ -30,8 +30,9 @@ type Backend interface {
 	Config() *config.Config
 	// Ingest imports one body as one atomic batch, counts metrics, and triggers the
 	// incremental scan. The input's File must be empty, so that rejected rows read
-	// "line: field: reason". An error means nothing was committed: the store failed
-	// or the body could not be read (an *http.MaxBytesError when it was too large).
+	// "line: field: reason". The body has been read in full (from memory or a
+	// temporary file), so the batch never waits on the client. An error means
+	// nothing was committed.
 	Ingest(ctx context.Context, kind credit.Kind, format ingest.Format, body io.Reader, strict bool, trigger string) (ingest.Summary, error)
 	// Rescan queues a scan of scope ("all", "chain:<uscc>", "enterprise:<uscc>");
 	// concurrent triggers for a scope coalesce into one follow-up scan. It returns the
@@ -66,8 +67,9 @@ type Server struct {
 	mux     *http.ServeMux // the routes below, and nothing else
 	routes  []*route
 	byPat   map[string]*route
-	sem     chan struct{} // requests in progress
-	ingests chan struct{} // ingests in progress
+	sem     chan struct{} // requests being worked on (their bodies read)
+	ingests chan struct{} // ingests being worked on
+	bodies  bodyReads     // bodies being received, per token
 	auth    *authenticator
 	now     func() time.Time
 	views   visibility.Views
@@ -124,7 +126,8 @@ type request struct {
 	w     http.ResponseWriter
 	r     *http.Request
 	route *route
-	who   *Principal // nil on open routes
+	who   *Principal      // nil on open routes
+	body  *ingest.Spooled // the request body, once read in full
 	cfg   *config.Config
 	state *monitor.State // taken once, so that one answer never mixes two scans
 }
@@ -156,11 +159,18 @@ func NewServer(b Backend, opts Options) *Server {
 	if h.MaxConcurrentIngests <= 0 {
 		h.MaxConcurrentIngests = def.MaxConcurrentIngests
 	}
+	if h.BodyReadTimeout <= 0 {
+		h.BodyReadTimeout = def.BodyReadTimeout
+	}
+	if h.MaxBodyReadsPerToken <= 0 {
+		h.MaxBodyReadsPerToken = def.MaxBodyReadsPerToken
+	}
 	s := &Server{
 		b: b, log: opts.Logger, http: h, mux: http.NewServeMux(), byPat: make(map[string]*route),
 		sem: make(chan struct{}, h.MaxConcurrentRequests), ingests: make(chan struct{}, h.MaxConcurrentIngests),
-		hops: make(hopPool, 4),
-		m:    newMetrics(opts.Registerer), now: opts.Now,
+		bodies: bodyReads{max: h.MaxBodyReadsPerToken, count: make(map[string]int)},
+		hops:   make(hopPool, 4),
+		m:      newMetrics(opts.Registerer), now: opts.Now,
 	}
 	s.auth = newAuthenticator(func() store.Store { return b.Store() }, opts.TokenCacheTTL, opts.Now, opts.Logger, s.m)
 	for _, rt := range s.table() {
@@ -298,24 +308,27 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.log.Log(context.WithoutCancel(r.Context()), level, "api request", attrs...)
 	}()
 	if rt == nil {
+		closeUnread(sw, r, false)
 		s.unmatched(sw, r, h)
 		return
 	}
-	select {
-	case s.sem <- struct{}{}:
-		defer func() { <-s.sem }()
-	default:
-		s.m.rejected.WithLabelValues("overload").Inc()
-		writeError(sw, errOverloaded)
-		return
-	}
+	// The request timeout runs from the first byte of the body, not from when a slot
+	// was free.
 	ctx, cancel := context.WithTimeout(r.Context(), s.http.RequestTimeout)
 	defer cancel()
+	defer func() {
+		if rq.body != nil {
+			_ = rq.body.Close()
+		}
+	}()
 	s.mux.ServeHTTP(sw, r.WithContext(context.WithValue(ctx, requestKey{}, rq)))
 }
 
 // serve runs the checks every route shares, in the order of their status codes'
-// precedence: 401, 403, 400 (parameters), 406, 413, 429; then the handler.
+// precedence: 401, 403, 400 (parameters), 406, 413; then it reads the body (408,
+// 429 for a token already sending too many), takes a slot (503, 429 for ingest)
+// and calls the handler. Authentication and reading the body hold no slot: a
+// caller sending slowly must not take a place that others need.
 func (s *Server) serve(rq *request) error {
 	r, rt := rq.r, rq.route
 	if rt.access&open == 0 {
@@ -343,8 +356,15 @@ func (s *Server) serve(rq *request) error {
 	if r.ContentLength > limit {
 		return errTooLarge(limit)
 	}
-	if r.Body != nil {
-		r.Body = http.MaxBytesReader(rq.w, r.Body, limit)
+	if err := s.readBody(rq, limit); err != nil {
+		return err
+	}
+	select {
+	case s.sem <- struct{}{}:
+		defer func() { <-s.sem }()
+	default:
+		s.m.rejected.WithLabelValues("overload").Inc()
+		return errOverloaded
 	}
 	if rt.ingest {
 		select {

@@ -89,6 +89,11 @@ type HTTPConfig struct {
 	RequestTimeout        time.Duration `yaml:"request_timeout" json:"request_timeout"`
 	MaxConcurrentRequests int           `yaml:"max_concurrent_requests" json:"max_concurrent_requests"`
 	MaxConcurrentIngests  int           `yaml:"max_concurrent_ingests" json:"max_concurrent_ingests"`
+	// BodyReadTimeout is the longest wait for the next bytes of a request body; the
+	// whole body must also arrive within RequestTimeout.
+	BodyReadTimeout time.Duration `yaml:"body_read_timeout" json:"body_read_timeout"`
+	// MaxBodyReadsPerToken bounds the request bodies one token may be sending at once.
+	MaxBodyReadsPerToken int `yaml:"max_body_reads_per_token" json:"max_body_reads_per_token"`
 }
 
 // IngestConfig tunes ingest batches (API, CLI and sources).
@@ -440,6 +445,8 @@ func Default() *Config {
 			RequestTimeout:        5 * time.Minute,
 			MaxConcurrentRequests: 256,
 			MaxConcurrentIngests:  4,
+			BodyReadTimeout:       30 * time.Second,
+			MaxBodyReadsPerToken:  8,
 		},
 		Ingest: IngestConfig{MaxErrors: 1000},
 		Model: ModelConfig{

@@ -156,6 +156,10 @@ func TestBadFiles(t *testing.T) {
 			`:3:20: alerts.repeat_interval: invalid duration "1x"`,
 			`alerts.backoff.max: 10s is less than alerts.backoff.initial 1m`,
 		},
+		"body-reads.bad.yaml": {
+			`:2:3: http.body_read_timeout: must be positive, got 0s`,
+			`:3:3: http.max_body_reads_per_token: must be between 1 and 1024, got 0`,
+		},
 		"bad-bytes.bad.yaml": {
 			`:2:19: http.max_body_bytes: invalid byte size "1.5 potatoes"`,
 			`:3:21: http.max_ingest_bytes: invalid byte size "-1"`,
@@ -375,6 +379,9 @@ func TestFullFile(t *testing.T) {
 	}
 	if c.HTTP.MaxBodyBytes != 2*MiB || c.HTTP.MaxIngestBytes != 100_000_000 {
 		t.Errorf("byte sizes: %d %d", c.HTTP.MaxBodyBytes, c.HTTP.MaxIngestBytes)
+	}
+	if c.HTTP.BodyReadTimeout != 20*time.Second || c.HTTP.MaxBodyReadsPerToken != 4 {
+		t.Errorf("body reads: %v, %d per token", c.HTTP.BodyReadTimeout, c.HTTP.MaxBodyReadsPerToken)
 	}
 	if c.Model.HalfLife.Info != 36*time.Hour {
 		t.Errorf("half_life.info = %v", c.Model.HalfLife.Info)

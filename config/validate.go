@@ -202,6 +202,8 @@ func (c *Config) checkHTTP(ck *checker) {
 	if h.MaxConcurrentIngests > h.MaxConcurrentRequests {
 		ck.errf("http.max_concurrent_ingests", "%d exceeds http.max_concurrent_requests %d", h.MaxConcurrentIngests, h.MaxConcurrentRequests)
 	}
+	ck.positive("http.body_read_timeout", h.BodyReadTimeout)
+	ck.intRange("http.max_body_reads_per_token", h.MaxBodyReadsPerToken, 1, 1024)
 }
 
 var (

@@ -90,10 +90,10 @@ type Relation struct {
 	Supplier string
 	Customer string
 	// PurchaseShare is the share of the customer's purchases that come from the supplier,
-	// in (0,1]; 0 means not reported.
+	// in (0,1]; required (0 is a relation not validated yet, or one without it: refused).
 	PurchaseShare float64
 	// SalesShare is the share of the supplier's sales that go to the customer, in (0,1];
-	// 0 means not reported.
+	// required like PurchaseShare.
 	SalesShare float64
 	// Substitutability is 0 for an irreplaceable supplier, 1 for a trivially replaced one.
 	Substitutability float64

@@ -87,9 +87,15 @@ func text(p *Problems, field, s string, required bool) {
 	}
 }
 
+// share checks a relation's share. A share is required (SPEC §3): a row that does
+// not give one would otherwise be stored as 0, and a re-sent relation would zero the
+// share it held. 0 therefore means "not given"; the decoder refuses an explicit 0
+// itself, with its own reason.
 func share(p *Problems, field string, x float64) {
-	// 0 means "not reported"; the decoder turns an explicit 0 into an error itself.
-	if !finite(x) || x < 0 || x > 1 {
+	switch {
+	case x == 0:
+		p.add(field, "required")
+	case !finite(x) || x < 0 || x > 1:
 		p.add(field, "%v is outside (0,1]", x)
 	}
 }

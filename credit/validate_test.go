@@ -74,7 +74,9 @@ func TestValidateRelation(t *testing.T) {
 		want string
 	}{
 		{"ok", func(*Relation) {}, ""},
-		{"shares not reported", func(r *Relation) { r.PurchaseShare, r.SalesShare = 0, 0 }, ""},
+		// A share not given decodes as 0; the row is refused, never stored as a silent 0.
+		{"shares missing", func(r *Relation) { r.PurchaseShare, r.SalesShare = 0, 0 }, "purchase_share: required"},
+		{"sales share missing", func(r *Relation) { r.SalesShare = 0 }, "sales_share: required"},
 		{"self-loop", func(r *Relation) { r.Customer = goodA }, "customer: self-loop: supplier and customer are both " + goodA},
 		{"share 1.5", func(r *Relation) { r.PurchaseShare = 1.5 }, "purchase_share: 1.5 is outside (0,1]"},
 		{"negative sales share", func(r *Relation) { r.SalesShare = -0.1 }, "sales_share: -0.1 is outside (0,1]"},

@@ -170,7 +170,10 @@ func (d *Daemon) listen() error {
 		srv := &http.Server{
 			Handler:           b.mux,
 			ReadHeaderTimeout: cfg.HTTP.ReadHeaderTimeout,
-			ErrorLog:          slog.NewLogLogger(d.log.Handler(), slog.LevelWarn),
+			// A backstop for bodies nothing reads (ops routes, unknown paths): the API
+			// reads its own under tighter deadlines (http.body_read_timeout).
+			ReadTimeout: cfg.HTTP.RequestTimeout,
+			ErrorLog:    slog.NewLogLogger(d.log.Handler(), slog.LevelWarn),
 		}
 		d.servers = append(d.servers, srv)
 		d.addrs = append(d.addrs, ln.Addr().String())

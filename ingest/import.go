@@ -75,20 +75,16 @@ type problem struct {
 // committed and the bad ones listed, or — Strict — nothing is committed if any row is
 // bad. The error is for failures of the store or of reading an input (the batch is
 // then rolled back); bad data is reported in the Summary.
+//
+// The batch holds the store's write lock while it reads the inputs: give it inputs
+// that read at their own pace (files, a Spooled body), never a client's connection.
 func Import(ctx context.Context, st store.Store, inputs []Input, opts ImportOptions) (Summary, error) {
 	if opts.MaxErrors <= 0 {
 		opts.MaxErrors = DefaultMaxProblems
 	}
 	sum := Summary{PerKind: make(map[credit.Kind]Counts)}
-	b, err := st.BeginBatch(ctx)
-	if err != nil {
-		return sum, err
-	}
-	defer func() { _ = b.Rollback(context.WithoutCancel(ctx)) }()
-
-	var errs, warns []problem
-	staged := make(map[credit.Kind]int)
-	rowsBefore := 0
+	// Every header is checked before the batch opens: a bad one commits nothing.
+	readers := make([]*Reader, len(inputs))
 	for idx, in := range inputs {
 		r, err := NewReader(in.R, Options{File: in.File, Kind: in.Kind, Format: in.Format,
 			Validator: opts.Validator, ChunkSize: opts.ChunkSize, MaxProblems: opts.MaxErrors})
@@ -102,6 +98,19 @@ func Import(ctx context.Context, st store.Store, inputs []Input, opts ImportOpti
 		if err != nil {
 			return sum, err
 		}
+		readers[idx] = r
+	}
+	b, err := st.BeginBatch(ctx)
+	if err != nil {
+		return sum, err
+	}
+	defer func() { _ = b.Rollback(context.WithoutCancel(ctx)) }()
+
+	var errs, warns []problem
+	staged := make(map[credit.Kind]int)
+	rowsBefore := 0
+	for idx, in := range inputs {
+		r := readers[idx]
 		for {
 			c, err := r.Next()
 			if err == io.EOF {

@@ -3,6 +3,7 @@ package ingest_test
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -71,17 +72,17 @@ func firmsCSV(n int) string {
 func badRelations() string {
 	badCheck := u(1)[:17] + string(map[bool]byte{true: '0', false: '1'}[u(1)[17] != '0'])
 	rows := []string{
-		fmt.Sprintf(`{"supplier":"%s","customer":"%s","purchase_share":0.2,"sales_share":0.1}`, u(1), u(2)),         // 1 good
-		fmt.Sprintf(`{"supplier":"%s","customer":"%s","purchase_share":0.2}`, badCheck, u(3)),                       // 2 bad check character
-		fmt.Sprintf(`{"supplier":"%s","customer":"%s","purchase_share":1.5}`, u(2), u(3)),                           // 3 share 1.5
-		fmt.Sprintf(`{"supplier":"%s","customer":"%s","purchase_share":0.1,"colour":"red"}`, u(2), u(4)),            // 4 unknown field
-		fmt.Sprintf(`{"supplier":"%s","customer":"%s","purchase_share":0.1}`, u(4), u(4)),                           // 5 self-loop
-		fmt.Sprintf(`{"supplier":"%s","customer":"%s","purchase_share":0.1}`, u(4), u(99)),                          // 6 unknown firm
-		fmt.Sprintf(`{"supplier":"%s","customer":"%s","purchase_share":0.1,"valid_from":"2026-02-30"}`, u(3), u(1)), // 7 impossible date
-		fmt.Sprintf(`{"supplier":"%s","customer":"%s","purchase_share":0.3}`, u(3), u(2)),                           // 8 good
-		fmt.Sprintf(`{"supplier":"%s","customer":"%s","purchase_share":0.3}`, u(3), u(2)),                           // 9 same key twice
-		fmt.Sprintf(`{"supplier":"%s","customer":"%s","product":"大豆`, u(4), u(1)) + "\xff" + `"}`,                   // 10 non-UTF-8
-		fmt.Sprintf(`{"supplier":"%s","customer":"%s","purchase_share":0.`, u(4), u(3)),                             // 11 truncated
+		fmt.Sprintf(`{"supplier":"%s","customer":"%s","purchase_share":0.2,"sales_share":0.1}`, u(1), u(2)),                              // 1 good
+		fmt.Sprintf(`{"supplier":"%s","customer":"%s","purchase_share":0.2,"sales_share":0.1}`, badCheck, u(3)),                          // 2 bad check character
+		fmt.Sprintf(`{"supplier":"%s","customer":"%s","purchase_share":1.5,"sales_share":0.1}`, u(2), u(3)),                              // 3 share 1.5
+		fmt.Sprintf(`{"supplier":"%s","customer":"%s","purchase_share":0.1,"sales_share":0.1,"colour":"red"}`, u(2), u(4)),               // 4 unknown field
+		fmt.Sprintf(`{"supplier":"%s","customer":"%s","purchase_share":0.1,"sales_share":0.1}`, u(4), u(4)),                              // 5 self-loop
+		fmt.Sprintf(`{"supplier":"%s","customer":"%s","purchase_share":0.1,"sales_share":0.1}`, u(4), u(99)),                             // 6 unknown firm
+		fmt.Sprintf(`{"supplier":"%s","customer":"%s","purchase_share":0.1,"sales_share":0.1,"valid_from":"2026-02-30"}`, u(3), u(1)),    // 7 impossible date
+		fmt.Sprintf(`{"supplier":"%s","customer":"%s","purchase_share":0.3,"sales_share":0.1}`, u(3), u(2)),                              // 8 good
+		fmt.Sprintf(`{"supplier":"%s","customer":"%s","purchase_share":0.3,"sales_share":0.1}`, u(3), u(2)),                              // 9 same key twice
+		fmt.Sprintf(`{"supplier":"%s","customer":"%s","purchase_share":0.1,"sales_share":0.1,"product":"大豆`, u(4), u(1)) + "\xff" + `"}`, // 10 non-UTF-8
+		fmt.Sprintf(`{"supplier":"%s","customer":"%s","purchase_share":0.`, u(4), u(3)),                                                  // 11 truncated
 	}
 	return strings.Join(rows, "\n")
 }
@@ -158,6 +159,61 @@ func TestHeaderErrors(t *testing.T) {
 	}
 	if sum := importText(t, s, "e.ndjson", credit.KindEnterprises, false, ""); !sum.OK() || sum.Accepted != 0 {
 		t.Errorf("empty NDJSON: %+v", sum)
+	}
+}
+
+// TestSharesRequired: a relation row without purchase_share or sales_share — left
+// out, empty or null, in CSV or NDJSON — is a rejected row, and re-sending a held
+// relation without them leaves its stored shares as they were.
+func TestSharesRequired(t *testing.T) {
+	for name, open := range stores() {
+		t.Run(name, func(t *testing.T) {
+			s := open(t)
+			importText(t, s, "f.csv", credit.KindEnterprises, true, firmsCSV(4))
+			held := "supplier,customer,purchase_share,sales_share\n" + u(1) + "," + u(2) + ",0.5,0.25\n" + u(3) + "," + u(2) + ",0.125,0.75\n"
+			if sum := importText(t, s, "held.csv", credit.KindRelations, true, held); !sum.OK() || sum.Accepted != 2 {
+				t.Fatalf("held relations: %+v", sum)
+			}
+			resend := []string{
+				fmt.Sprintf(`{"supplier":"%s","customer":"%s"}`, u(1), u(2)),                                         // 1 both left out
+				fmt.Sprintf(`{"supplier":"%s","customer":"%s","purchase_share":null,"sales_share":0.5}`, u(3), u(2)), // 2 null
+				fmt.Sprintf(`{"supplier":"%s","customer":"%s","purchase_share":0.5,"sales_share":""}`, u(1), u(4)),   // 3 empty
+				fmt.Sprintf(`{"supplier":"%s","customer":"%s","purchase_share":0.25,"sales_share":0.5}`, u(4), u(3)), // 4 good
+			}
+			sum := importText(t, s, "r.ndjson", credit.KindRelations, false, strings.Join(resend, "\n"))
+			want := []string{
+				"r.ndjson:1: purchase_share: required; sales_share: required",
+				"r.ndjson:2: purchase_share: required",
+				"r.ndjson:3: sales_share: required",
+			}
+			if !sum.Committed || sum.Accepted != 1 || sum.Rejected != 3 || !slices.Equal(sum.Errors, want) {
+				t.Errorf("NDJSON: accepted %d rejected %d committed %v errors %q, want 1, 3, true, %q",
+					sum.Accepted, sum.Rejected, sum.Committed, sum.Errors, want)
+			}
+			csvText := "supplier,customer,purchase_share,sales_share\n" + u(3) + "," + u(2) + ",,\n" + u(1) + "," + u(2) + ",0.5,\n"
+			sum = importText(t, s, "r.csv", credit.KindRelations, false, csvText)
+			want = []string{"r.csv:2: purchase_share: required; sales_share: required", "r.csv:3: sales_share: required"}
+			if sum.Accepted != 0 || sum.Rejected != 2 || !slices.Equal(sum.Errors, want) {
+				t.Errorf("CSV: accepted %d rejected %d errors %q, want 0, 2, %q", sum.Accepted, sum.Rejected, sum.Errors, want)
+			}
+			// A CSV without a share column cannot give any row its shares.
+			sum = importText(t, s, "r.csv", credit.KindRelations, false, "supplier,customer,purchase_share\n"+u(3)+","+u(2)+",0.5\n")
+			if sum.Committed || len(sum.Errors) != 1 || sum.Errors[0] != `r.csv:1: header: missing required column "sales_share"` {
+				t.Errorf("CSV without sales_share: %+v", sum)
+			}
+			got := map[string][2]float64{}
+			_ = s.Relations(context.Background(), func(r *credit.Relation) error {
+				got[r.Supplier[16:]+"→"+r.Customer[16:]] = [2]float64{r.PurchaseShare, r.SalesShare}
+				return nil
+			})
+			wantHeld := map[string][2]float64{
+				u(1)[16:] + "→" + u(2)[16:]: {0.5, 0.25}, u(3)[16:] + "→" + u(2)[16:]: {0.125, 0.75},
+				u(4)[16:] + "→" + u(3)[16:]: {0.25, 0.5},
+			}
+			if !maps.Equal(got, wantHeld) {
+				t.Errorf("held shares %v, want %v", got, wantHeld)
+			}
+		})
 	}
 }
 

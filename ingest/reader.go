@@ -116,8 +116,9 @@ func (p RowProblem) Error() string { return p.String() }
 //
 // The same rules hold in both formats:
 //   - Values lose surrounding white space. An empty value, null or [] is "not given":
-//     a share is then 0 ("not reported"), substitutability its default, an amount or
-//     revenue nil. An explicit share of 0 is an error.
+//     substitutability then takes its default, an amount or revenue is nil, and a
+//     required field (a share, a code) rejects the row. An explicit share of 0 is an
+//     error too.
 //   - Numbers are plain decimals (sign, digits, fraction, exponent); NDJSON may give
 //     them as numbers or as strings. Dates are YYYY-MM-DD or RFC 3339, in Shanghai
 //     time unless a zone is given. tags are ';'-separated or a JSON array of strings.

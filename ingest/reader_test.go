@@ -179,7 +179,7 @@ func TestCSVHeader(t *testing.T) {
 		{"missing required column", credit.KindEvents, "event_id,uscc,occurred_at\n",
 			`events.csv:1: header: missing required column "type"`},
 		{"missing required columns", credit.KindRelations, "purchase_share\n",
-			`events.csv:1: header: missing required columns "supplier", "customer"`},
+			`events.csv:1: header: missing required columns "supplier", "customer", "sales_share"`},
 		{"duplicate column", credit.KindRepairs, "event_id,repaired_at,event_id\n",
 			`events.csv:1: header: duplicate column "event_id"`},
 		{"empty column name", credit.KindRepairs, "event_id,,repaired_at\n",
@@ -259,12 +259,12 @@ func TestRecords(t *testing.T) {
 			name: "relation csv", kind: credit.KindRelations, format: CSV,
 			input: "customer,supplier,purchase_share,sales_share,substitutability,amount,product,valid_from,valid_to\n" +
 				firmA + "," + firmB + ",0.4,1,0,2500000,\"soybeans, non-GMO\",2025-01-01,2026-12-31T23:59:59+08:00\n" +
-				firmA + "," + firmC + ",,,,,,,\n",
+				firmA + "," + firmC + ",0.5,0.125,,,,,\n",
 			want: store.Chunk{Lines: []int{2, 3}, Relations: []credit.Relation{
 				{Supplier: firmB, Customer: firmA, PurchaseShare: 0.4, SalesShare: 1, Substitutability: 0,
 					Amount: ptr(2500000), Product: "soybeans, non-GMO", ValidFrom: shanghaiDate(2025, 1, 1),
 					ValidTo: time.Date(2026, 12, 31, 23, 59, 59, 0, time.FixedZone("", 8*3600))},
-				{Supplier: firmC, Customer: firmA, Substitutability: credit.DefaultSubstitutability},
+				{Supplier: firmC, Customer: firmA, PurchaseShare: 0.5, SalesShare: 0.125, Substitutability: credit.DefaultSubstitutability},
 			}},
 		},
 		{
@@ -328,6 +328,8 @@ func TestRecords(t *testing.T) {
 // among good rows: each bad row must give exactly one problem, with its exact text,
 // and every good row must come through.
 func TestMistakes(t *testing.T) {
+	// shares ends an NDJSON relation with both shares, so that a row shows its one fault.
+	const shares = `"purchase_share":0.5,"sales_share":0.5}`
 	tests := []struct {
 		name     string
 		kind     credit.Kind
@@ -340,20 +342,21 @@ func TestMistakes(t *testing.T) {
 			name: "relations.csv", kind: credit.KindRelations, format: CSV,
 			input: "supplier,customer,purchase_share,sales_share,substitutability,amount,product,valid_from,valid_to\n" + // 1
 				firmB + "," + firmA + ",0.5,0.2,0.1,1000,soybeans,2025-01-01,\n" + // 2 good
-				firmC + "," + firmA + ",1.5,,,,,,\n" + // 3 share 1.5
-				firmD + "," + firmD + ",0.3,,,,,,\n" + // 4 self-loop
-				"91230100MA1B2C3D4," + firmA + ",,,,,,,\n" + // 5 bad USCC
-				firmC + "," + firmB + ",0,,,,,,\n" + // 6 explicit 0
-				firmC + "," + firmB + ",,,,\"1,000\"x,,,\n" + // 7 bad quote
-				firmD + "," + firmB + ",,,,,\"a \"\"quoted\"\"\nproduct\",,\n" + // 8-9 good, two lines
-				firmC + "," + firmD + ",,,,,caf\xe9,,\n" + // 10 not UTF-8
-				firmB + "," + firmC + ",,,,,,2026-02-30,\n" + // 11 impossible date
-				firmB + "," + firmD + ",,,,1.2.3,,,\n" + // 12 bad number
-				firmC + "," + firmA + ",,,,12 000,dairy \"raw\" milk,,\n" + // 13 bare quote
+				firmC + "," + firmA + ",1.5,0.1,,,,,\n" + // 3 share 1.5
+				firmD + "," + firmD + ",0.3,0.1,,,,,\n" + // 4 self-loop
+				"91230100MA1B2C3D4," + firmA + ",0.1,0.1,,,,,\n" + // 5 bad USCC
+				firmC + "," + firmB + ",0,0.1,,,,,\n" + // 6 explicit 0
+				firmC + "," + firmB + ",0.1,0.1,,\"1,000\"x,,,\n" + // 7 bad quote
+				firmD + "," + firmB + ",0.1,0.1,,,\"a \"\"quoted\"\"\nproduct\",,\n" + // 8-9 good, two lines
+				firmC + "," + firmD + ",0.1,0.1,,,caf\xe9,,\n" + // 10 not UTF-8
+				firmB + "," + firmC + ",0.1,0.1,,,,2026-02-30,\n" + // 11 impossible date
+				firmB + "," + firmD + ",0.1,0.1,,1.2.3,,,\n" + // 12 bad number
+				firmC + "," + firmA + ",0.1,0.1,,12 000,dairy \"raw\" milk,,\n" + // 13 bare quote
 				firmA + "," + firmB + ",0.1,0.2,0.3,,,2026-01-01,2025-01-01\n" + // 14 valid_to before valid_from
 				"\n" + // 15 blank
-				firmD + "," + firmA + ",,,NaN,0x10,,,\n" + // 16 two faults in one row
-				firmA + "," + firmC + ",0.2,,", // 17 truncated last line
+				firmD + "," + firmA + ",0.1,0.1,NaN,0x10,,,\n" + // 16 two faults in one row
+				firmB + "," + firmA + ",,,,,,,\n" + // 17 shares missing
+				firmA + "," + firmC + ",0.2,,", // 18 truncated last line
 			lines: []int{2, 8},
 			problems: []string{
 				"relations.csv:3: purchase_share: 1.5 is outside (0,1]",
@@ -367,7 +370,8 @@ func TestMistakes(t *testing.T) {
 				`relations.csv:13: product: bare " in a field that is not quoted (quote the field and write "" for a quote inside it)`,
 				"relations.csv:14: valid_to: 2025-01-01 is not after valid_from 2026-01-01",
 				`relations.csv:16: substitutability: "NaN" is not a finite number; amount: "0x10" is hexadecimal (write the number in decimal)`,
-				"relations.csv:17: record: has 5 fields, the header has 9",
+				"relations.csv:17: purchase_share: required; sales_share: required",
+				"relations.csv:18: record: has 5 fields, the header has 9",
 			},
 		},
 		{
@@ -399,21 +403,22 @@ func TestMistakes(t *testing.T) {
 		},
 		{
 			name: "relations.ndjson", kind: credit.KindRelations, format: NDJSON,
-			input: `{"supplier":"` + firmB + `","customer":"` + firmA + `","purchase_share":0.5}` + "\n" + // 1 good
-				`{"supplier":"` + firmC + `","customer":"` + firmA + `","purchase_share":1.5}` + "\n" + // 2 share 1.5
-				`{"supplier":"` + firmD + `","customer":"` + firmD + `"}` + "\n" + // 3 self-loop
-				`{"supplier":"` + firmC + `","customer":"` + firmA + `","purchase_shares":0.5}` + "\n" + // 4 unknown key
-				`{"supplier":"` + firmC + `","customer":"` + firmA + `","supplier":"` + firmB + `"}` + "\n" + // 5 duplicate key
-				`{"supplier":"` + firmC + `","customer":"` + firmB + `","product":"caf` + "\xe9" + `"}` + "\n" + // 6 not UTF-8
-				`{"supplier":"` + firmC + `","customer":"` + firmB + `","valid_from":"2026-02-30"}` + "\n" + // 7 impossible date
-				`{"supplier":"` + firmC + `","customer":"` + firmB + `","amount":"1,000,000"}` + "\n" + // 8 thousands separators
-				`{"supplier":"` + firmC + `","customer":"` + firmB + `","amount":1e999}` + "\n" + // 9 out of range
+			input: `{"supplier":"` + firmB + `","customer":"` + firmA + `","purchase_share":0.5,"sales_share":0.5}` + "\n" + // 1 good
+				`{"supplier":"` + firmC + `","customer":"` + firmA + `","purchase_share":1.5,"sales_share":0.5}` + "\n" + // 2 share 1.5
+				`{"supplier":"` + firmD + `","customer":"` + firmD + `",` + shares + "\n" + // 3 self-loop
+				`{"supplier":"` + firmC + `","customer":"` + firmA + `","purchase_shares":0.5,"purchase_share":0.5,"sales_share":0.5}` + "\n" + // 4 unknown key
+				`{"supplier":"` + firmC + `","customer":"` + firmA + `","supplier":"` + firmB + `",` + shares + "\n" + // 5 duplicate key
+				`{"supplier":"` + firmC + `","customer":"` + firmB + `","product":"caf` + "\xe9" + `",` + shares + "\n" + // 6 not UTF-8
+				`{"supplier":"` + firmC + `","customer":"` + firmB + `","valid_from":"2026-02-30",` + shares + "\n" + // 7 impossible date
+				`{"supplier":"` + firmC + `","customer":"` + firmB + `","amount":"1,000,000",` + shares + "\n" + // 8 thousands separators
+				`{"supplier":"` + firmC + `","customer":"` + firmB + `","amount":1e999,` + shares + "\n" + // 9 out of range
 				`{"supplier":"` + firmC + `","customer":"` + firmB + `","amount":12.}` + "\n" + // 10 not JSON
 				`["` + firmC + `","` + firmB + `"]` + "\n" + // 11 not an object
-				`{"supplier":"` + firmC + `","customer":"` + firmB + `","product":{"name":"milk"}}` + "\n" + // 12 wrong type
-				`{"supplier":"` + firmB + `","customer":"` + firmC + `","sales_share":"50%"}` + "\n" + // 13 percentage
-				`{"supplier":"` + firmB + `","customer":"` + firmC + `"}` + "\n" + // 14 good
-				`{"supplier":"` + firmD + `","customer":"` + firmC + `",` + "\n", // 15 truncated last line
+				`{"supplier":"` + firmC + `","customer":"` + firmB + `","product":{"name":"milk"},` + shares + "\n" + // 12 wrong type
+				`{"supplier":"` + firmB + `","customer":"` + firmC + `","sales_share":"50%","purchase_share":0.5}` + "\n" + // 13 percentage
+				`{"supplier":"` + firmB + `","customer":"` + firmC + `",` + shares + "\n" + // 14 good
+				`{"supplier":"` + firmD + `","customer":"` + firmC + `",` + "\n" + // 15 truncated last line
+				`{"supplier":"` + firmD + `","customer":"` + firmC + `","purchase_share":null,"sales_share":""}`, // 16 shares not given
 			lines: []int{1, 14},
 			problems: []string{
 				"relations.ndjson:2: purchase_share: 1.5 is outside (0,1]",
@@ -429,6 +434,7 @@ func TestMistakes(t *testing.T) {
 				"relations.ndjson:12: product: want a string, got an object",
 				`relations.ndjson:13: sales_share: "50%" is a percentage (write a fraction, e.g. 0.5 for 50%)`,
 				"relations.ndjson:15: record: invalid JSON at byte 66: unexpected end of line, want a key in double quotes",
+				"relations.ndjson:16: purchase_share: required; sales_share: required",
 			},
 		},
 		{

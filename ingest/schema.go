@@ -150,8 +150,9 @@ func number[T any](set func(*T, float64)) setter[T] {
 	}
 }
 
-// share is a number where an explicit 0 is an error: an empty cell already means
-// "not reported", and 0 would read as "buys nothing from this supplier".
+// share is a number where an explicit 0 is an error: 0 would read as "buys nothing
+// from this supplier". A share not given leaves the field 0, which the validator
+// refuses as "required".
 func share[T any](set func(*T, float64)) setter[T] {
 	return func(r *T, v value) error {
 		x, err := v.number()
@@ -202,8 +203,8 @@ var enterprises = newSchema(credit.KindEnterprises, []column[credit.Enterprise]{
 var relations = newSchema(credit.KindRelations, []column[credit.Relation]{
 	{"supplier", true, text(func(r *credit.Relation, s string) { r.Supplier = s })},
 	{"customer", true, text(func(r *credit.Relation, s string) { r.Customer = s })},
-	{"purchase_share", false, share(func(r *credit.Relation, x float64) { r.PurchaseShare = x })},
-	{"sales_share", false, share(func(r *credit.Relation, x float64) { r.SalesShare = x })},
+	{"purchase_share", true, share(func(r *credit.Relation, x float64) { r.PurchaseShare = x })},
+	{"sales_share", true, share(func(r *credit.Relation, x float64) { r.SalesShare = x })},
 	{"substitutability", false, number(func(r *credit.Relation, x float64) { r.Substitutability = x })},
 	{"amount", false, number(func(r *credit.Relation, x float64) { r.Amount = &x })},
 	{"product", false, prose(func(r *credit.Relation, s string) { r.Product = s })},

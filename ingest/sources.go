@@ -181,10 +181,17 @@ func (s *Source) runHTTP(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("source %s: %w", s.cfg.Name, err)
 	}
-	body := io.Reader(resp.Body)
+	in := io.Reader(resp.Body)
 	if s.maxBytes > 0 {
-		body = &limitedReader{r: resp.Body, left: s.maxBytes}
+		in = &limitedReader{r: resp.Body, left: s.maxBytes}
 	}
+	// The whole response first: the import holds the store's write lock while it
+	// reads, and a slow server must not hold it with it.
+	body, err := Spool(ctx, in, SpoolMemory)
+	if err != nil {
+		return fmt.Errorf("source %s: GET %s: %w", s.cfg.Name, redactURL(s.cfg.URL), err)
+	}
+	defer body.Close()
 	sum, err := s.imp(ctx, s.cfg.Data, format, body, s.cfg.Strict, s.trigger())
 	if err != nil {
 		return fmt.Errorf("source %s: %w", s.cfg.Name, err)

@@ -15,6 +15,7 @@ import (
 	"github.com/chainrisk/chainrisk/config"
 	"github.com/chainrisk/chainrisk/credit"
 	"github.com/chainrisk/chainrisk/ingest"
+	"github.com/chainrisk/chainrisk/store"
 )
 
 // importer imports into a real store and counts its calls.
@@ -127,5 +128,53 @@ func TestHTTPSource(t *testing.T) {
 	start := time.Now()
 	if err := ingest.NewSource(cfg, importer(t, &calls), nil, 0).Run(ctx); err == nil || time.Since(start) > 3*time.Second {
 		t.Errorf("hanging source: %v after %v", err, time.Since(start))
+	}
+}
+
+// openWatch is a store that reports each ingest batch it opens.
+type openWatch struct {
+	store.Store
+	began chan struct{}
+}
+
+func (s openWatch) BeginBatch(ctx context.Context) (store.Batch, error) {
+	s.began <- struct{}{}
+	return s.Store.BeginBatch(ctx)
+}
+
+// TestHTTPSourceReadsBeforeLocking: a source that sends its body slowly delays its
+// own import, not the store: the batch, which holds the store's write lock, opens
+// only once the whole body has arrived.
+func TestHTTPSourceReadsBeforeLocking(t *testing.T) {
+	st := openWatch{Store: stores()["sqlite"](t), began: make(chan struct{}, 1)}
+	release := make(chan struct{})
+	body := firmsCSV(3)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/csv")
+		_, _ = io.WriteString(w, body[:20])
+		w.(http.Flusher).Flush()
+		<-release
+		_, _ = io.WriteString(w, body[20:])
+	}))
+	defer srv.Close()
+	imp := func(ctx context.Context, kind credit.Kind, format ingest.Format, r io.Reader, strict bool, _ string) (ingest.Summary, error) {
+		return ingest.Import(ctx, st, []ingest.Input{{Kind: kind, Format: format, R: r}}, ingest.ImportOptions{Strict: strict, Validator: clock})
+	}
+	cfg := config.Source{Name: "slow", Kind: config.SourceHTTP, Data: credit.KindEnterprises, URL: srv.URL + "/firms.csv",
+		Timeout: time.Minute}
+	done := make(chan error, 1)
+	go func() { done <- ingest.NewSource(cfg, imp, nil, 1<<20).Run(context.Background()) }()
+	// Half a second to catch a batch opened early; a late one is never a false alarm.
+	select {
+	case <-st.began:
+		t.Error("the batch opened while the source's body was still arriving")
+	case <-time.After(500 * time.Millisecond):
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := st.Counts(context.Background()); c.Enterprises != 3 {
+		t.Errorf("%d firms imported, want 3", c.Enterprises)
 	}
 }

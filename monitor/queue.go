@@ -114,6 +114,29 @@ func (q *Queue) SubmitFirms(ctx context.Context, firms []string, all bool, trigg
 	return q.submit(ctx, ScopeFirms, trigger, firms)
 }
 
+// QueueFullScan records a full scan in st, queued, for the daemon leading on st to
+// run: its Queue polls the store for scans queued elsewhere. Writers outside the
+// daemon (chainriskctl import --store) call it after committing, since the daemon
+// cannot know which firms they touched. A full scan already waiting absorbs the
+// request: it has not started, and a scan reads the store only after it is marked
+// running, so it will see what was committed before this call.
+func QueueFullScan(ctx context.Context, st store.Store, trigger string) (*store.Scan, error) {
+	queued, err := st.QueuedScans(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("queue a full scan: %w", err)
+	}
+	for i := range queued {
+		if queued[i].Scope == ScopeAll {
+			return &queued[i], nil
+		}
+	}
+	sc := &store.Scan{Kind: ScanFull, Scope: ScopeAll, Trigger: trigger, Status: store.ScanQueued}
+	if err := st.CreateScan(ctx, sc); err != nil {
+		return nil, fmt.Errorf("queue a full scan: %w", err)
+	}
+	return sc, nil
+}
+
 func (q *Queue) submit(ctx context.Context, scope, trigger string, firms []string) (*store.Scan, error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"maps"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -15,6 +16,8 @@ import (
 	"github.com/chainrisk/chainrisk/ingest"
 	"github.com/chainrisk/chainrisk/monitor"
 	"github.com/chainrisk/chainrisk/store"
+	"github.com/chainrisk/chainrisk/store/sqlite"
+	"github.com/chainrisk/chainrisk/store/storetest"
 )
 
 func TestQueueCoalescesTriggers(t *testing.T) {
@@ -215,5 +218,71 @@ func TestQueueRetriesFailedScan(t *testing.T) {
 	})
 	if got := e.State().Score[v]; got >= before-400 {
 		t.Errorf("score of %s after the retried scan = %v, want the bankruptcy's effect below %v", firm, got, before-400)
+	}
+}
+
+// TestQueueRunsScansQueuedElsewhere: a full scan that another writer of the store
+// queues after committing (chainriskctl import --store beside a running daemon) is
+// run by the queue and reads what that writer committed; a second request while it
+// waits joins it, and one after it ran queues a new scan.
+func TestQueueRunsScansQueuedElsewhere(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s, err := sqlite.OpenDir(ctx, dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	loadDemo(t, s)
+	e := newEngine(s, demo.AnchorTime())
+	if _, err := e.Run(ctx, monitor.Request{Kind: monitor.ScanFull, Trigger: "startup"}); err != nil {
+		t.Fatal(err)
+	}
+	other, err := sqlite.Open(ctx, filepath.Join(dir, sqlite.FileName), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	firm := storetest.USCC(424242)
+	sum, err := ingest.Import(ctx, other, []ingest.Input{{Kind: credit.KindEnterprises, Format: ingest.CSV,
+		R: strings.NewReader("uscc,name\n" + firm + ",新企业\n")}}, ingest.ImportOptions{})
+	if err != nil || !sum.OK() {
+		t.Fatalf("import: %v %v", err, sum.Errors)
+	}
+	a, err := monitor.QueueFullScan(ctx, other, "cli:import")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := monitor.QueueFullScan(ctx, other, "cli:import")
+	if err != nil || b.ID != a.ID || a.Scope != monitor.ScopeAll || a.Status != store.ScanQueued {
+		t.Fatalf("two requests while one waits: scans %+v and %+v (%v), want one queued full scan", a, b, err)
+	}
+	if _, ok := e.State().Index(firm); ok {
+		t.Fatal("the engine knows the firm before any scan")
+	}
+
+	qctx, stop := context.WithCancel(ctx)
+	q := monitor.NewQueue(e, monitor.QueueOptions{Poll: 10 * time.Millisecond})
+	done := make(chan struct{})
+	go func() { defer close(done); q.Run(qctx) }()
+	defer func() { stop(); <-done }()
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		sc, err := s.Scan(ctx, a.ID)
+		if err == nil && sc.Status == store.ScanSucceeded {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("scan %d queued elsewhere not run within 30 s: %+v %v", a.ID, sc, err)
+		}
+	}
+	if st := e.State(); st.ScanID != a.ID {
+		t.Errorf("published state of scan %d, want %d", st.ScanID, a.ID)
+	}
+	if _, ok := e.State().Index(firm); !ok {
+		t.Error("the scan did not read the firm committed by the other writer")
+	}
+	c, err := monitor.QueueFullScan(ctx, other, "cli:import")
+	if err != nil || c.ID == a.ID {
+		t.Errorf("a request after the scan ran: scan %+v (%v), want a new one", c, err)
 	}
 }

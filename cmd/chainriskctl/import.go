@@ -18,6 +18,7 @@ import (
 	"github.com/chainrisk/chainrisk/config"
 	"github.com/chainrisk/chainrisk/credit"
 	"github.com/chainrisk/chainrisk/ingest"
+	"github.com/chainrisk/chainrisk/monitor"
 	"github.com/chainrisk/chainrisk/store"
 	"github.com/chainrisk/chainrisk/store/backend"
 )
@@ -28,7 +29,7 @@ func runImport(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	strict := fs.Bool("strict", false, "commit nothing from a file with any bad row")
 	output := fs.String("output", "table", "summary format: table or json")
-	dsn := fs.String("store", os.Getenv("CHAINRISK_STORE"), "write directly to the store `DSN`: a postgres:// URL or a SQLite database file (env CHAINRISK_STORE); without it the rows go through the API")
+	dsn := fs.String("store", os.Getenv("CHAINRISK_STORE"), "write directly to the store `DSN`: a postgres:// URL, or a SQLite database file or data directory (env CHAINRISK_STORE), then queue a full scan there for the daemon; without it the rows go through the API")
 	server := fs.String("server", envOr("CHAINRISK_SERVER", defaultServer), "chainriskd `URL` (env CHAINRISK_SERVER)")
 	token := fs.String("token", "", "API `token` (default: env CHAINRISK_TOKEN)")
 	format := fs.String("format", "", "input format csv or ndjson (default: from each file's extension; required for -)")
@@ -79,8 +80,10 @@ func runImport(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	var one func(i int, file string) (ingest.Summary, error)
+	var st store.Store
 	if *dsn != "" {
-		st, err := backend.Open(ctx, *dsn, backend.Options{})
+		var err error
+		st, err = backend.Open(ctx, *dsn, backend.Options{})
 		if err != nil {
 			fmt.Fprintf(stderr, "chainriskctl import: %v\n", err)
 			return exitError
@@ -98,11 +101,36 @@ func runImport(args []string, stdout, stderr io.Writer) int {
 			return importRemote(ctx, c, file, kind, formats[i], *strict)
 		}
 	}
-	total := ingest.Summary{Errors: []string{}, Committed: true}
+	total := importTotal{Summary: ingest.Summary{Errors: []string{}, Committed: true}}
+	var queueErr error
+	// A scan is queued after each file that changed the store: a scan queued for an
+	// earlier file may already have started and would miss the later one's rows.
+	announce := func() {
+		if total.ScanID == 0 && queueErr == nil {
+			return
+		}
+		w := stdout
+		if *output == "json" {
+			w = stderr
+		}
+		announceScan(ctx, st, w, stderr, total.ScanID, queueErr)
+	}
 	for i, file := range files {
 		sum, err := one(i, file)
+		if st != nil && sum.Committed && sum.Changed > 0 {
+			// Committed rows get their scan even when the import is being interrupted.
+			qctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+			sc, qerr := monitor.QueueFullScan(qctx, st, "cli:import")
+			cancel()
+			if qerr != nil {
+				queueErr = qerr
+			} else {
+				total.ScanID = sc.ID
+			}
+		}
 		if err != nil {
 			fmt.Fprintf(stderr, "chainriskctl import: %s: %v\n", file, err)
+			announce()
 			return exitError
 		}
 		total.Accepted += sum.Accepted
@@ -115,16 +143,47 @@ func runImport(args []string, stdout, stderr io.Writer) int {
 			printSummary(stdout, file, sum)
 		}
 	}
+	announce()
 	if *output == "json" {
 		enc := json.NewEncoder(stdout)
 		if err := enc.Encode(total); err != nil {
 			return exitError
 		}
 	}
-	if total.Rejected > 0 {
+	if total.Rejected > 0 || queueErr != nil {
 		return exitError
 	}
 	return exitOK
+}
+
+// importTotal is the summary of an import run: the files' summaries added up, and
+// with --store the scan queued for the daemon (omitted when none was).
+type importTotal struct {
+	ingest.Summary
+	ScanID int64 `json:"scan_id,omitempty"`
+}
+
+// announceScan says which scan will bring the daemon's results up to date with a
+// direct import, and who runs it: without that scan the daemon's results would not
+// see the rows (a firm's page would show its old score beside an explanation
+// counting the new events).
+func announceScan(ctx context.Context, st store.Store, w, stderr io.Writer, id int64, err error) {
+	if err != nil {
+		fmt.Fprintf(stderr, "chainriskctl import: the rows are committed, but no scan could be queued for them (%v); "+
+			"run chainriskctl rescan once the store answers\n", err)
+		return
+	}
+	who := ""
+	if h, ok := st.(interface {
+		Holder(context.Context) (string, error)
+	}); ok {
+		who, _ = h.Holder(ctx) // only for the message: the scan is queued either way
+	}
+	if who != "" {
+		fmt.Fprintf(w, "full scan %d queued: %s picks it up within seconds (see chainriskctl scans)\n", id, who)
+		return
+	}
+	fmt.Fprintf(w, "full scan %d queued: no running chainriskd was found on this store; the next one to start runs it\n", id)
 }
 
 func importFile(ctx context.Context, st store.Store, file string, kind credit.Kind, format ingest.Format,
@@ -134,9 +193,20 @@ func importFile(ctx context.Context, st store.Store, file string, kind credit.Ki
 		return ingest.Summary{}, err
 	}
 	defer in.Close()
+	r := io.Reader(in)
+	if file == "-" {
+		// A pipe may deliver slowly; the batch holds the store's write lock while it
+		// reads, so it reads the whole input first.
+		sp, err := ingest.Spool(ctx, in, ingest.SpoolMemory)
+		if err != nil {
+			return ingest.Summary{}, err
+		}
+		defer sp.Close()
+		r = sp
+	}
 	p := newProgress(stderr, name)
 	opts.Progress = p.update
-	sum, err := ingest.Import(ctx, st, []ingest.Input{{File: name, Kind: kind, Format: format, R: in}}, opts)
+	sum, err := ingest.Import(ctx, st, []ingest.Input{{File: name, Kind: kind, Format: format, R: r}}, opts)
 	p.done()
 	return sum, err
 }

@@ -22,11 +22,11 @@ func write(t *testing.T, dir, name, text string) string {
 
 func TestImportCommand(t *testing.T) {
 	dir := t.TempDir()
-	db := filepath.Join(dir, "x.db")
+	db := filepath.Join(dir, "chainrisk.db")
 	u := storetest.USCC
 	firms := write(t, dir, "firms.csv", "uscc,name\n"+u(1)+",甲\n"+u(2)+",乙\n")
-	rels := write(t, dir, "rels.ndjson", `{"supplier":"`+u(1)+`","customer":"`+u(2)+`","purchase_share":0.5}`+"\n"+
-		`{"supplier":"`+u(2)+`","customer":"`+u(2)+`"}`+"\n")
+	rels := write(t, dir, "rels.ndjson", `{"supplier":"`+u(1)+`","customer":"`+u(2)+`","purchase_share":0.5,"sales_share":0.5}`+"\n"+
+		`{"supplier":"`+u(2)+`","customer":"`+u(2)+`","purchase_share":0.5,"sales_share":0.5}`+"\n")
 
 	var out, errOut bytes.Buffer
 	if code := run([]string{"import", "--store", db, "enterprises", firms}, &out, &errOut); code != 0 {
@@ -34,6 +34,16 @@ func TestImportCommand(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "firms.csv: 2 accepted, 0 rejected, 2 changed (committed)") {
 		t.Errorf("table summary: %q", out.String())
+	}
+	// No daemon holds this store: the scan for the rows waits for the next one to start.
+	if !strings.Contains(out.String(), "full scan 1 queued: no running chainriskd was found on this store") {
+		t.Errorf("no word of the queued scan: %q", out.String())
+	}
+	// Nothing changed, nothing to scan; a data directory names its chainrisk.db.
+	out.Reset()
+	if code := run([]string{"import", "--store", dir, "enterprises", firms}, &out, &errOut); code != 0 ||
+		!strings.Contains(out.String(), "2 accepted, 0 rejected, 0 changed (committed)") || strings.Contains(out.String(), "queued") {
+		t.Errorf("re-import through the data directory: exit %d: %q %s", code, out.String(), errOut.String())
 	}
 	out.Reset()
 	code := run([]string{"import", "--output", "json", "--store", db, "relations", rels}, &out, &errOut)
@@ -50,7 +60,7 @@ func TestImportCommand(t *testing.T) {
 	}
 	// Strict: the bad row keeps the good one out.
 	out.Reset()
-	rels2 := write(t, dir, "rels2.csv", "supplier,customer,purchase_share\n"+u(2)+","+u(1)+",0.3\n"+u(2)+","+u(1)+",0.3\n")
+	rels2 := write(t, dir, "rels2.csv", "supplier,customer,purchase_share,sales_share\n"+u(2)+","+u(1)+",0.3,0.1\n"+u(2)+","+u(1)+",0.3,0.1\n")
 	if code := run([]string{"import", "--strict", "--store", db, "relations", rels2}, &out, &errOut); code != 1 ||
 		!strings.Contains(out.String(), "1 accepted") && !strings.Contains(out.String(), "NOT committed") {
 		t.Errorf("strict: exit %d, %q", code, out.String())
@@ -89,7 +99,7 @@ func TestVersion(t *testing.T) {
 
 func TestScanCommand(t *testing.T) {
 	dir := t.TempDir()
-	db := filepath.Join(dir, "x.db")
+	db := filepath.Join(dir, "chainrisk.db")
 	var out, errOut bytes.Buffer
 	for _, k := range []string{"enterprises", "relations", "events", "repairs"} {
 		if code := run([]string{"import", "--store", db, k, filepath.Join("..", "..", "demo", "data", k+".csv")}, &out, &errOut); code != 0 {

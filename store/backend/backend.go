@@ -4,6 +4,8 @@ package backend
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -24,10 +26,14 @@ type Options struct {
 }
 
 // Open opens a store by DSN for the CLI: a PostgreSQL URL, or the path of a SQLite
-// database file (opened without the data-directory lock; see sqlite.Open).
+// database file or of a data directory (its chainrisk.db), opened without the
+// data-directory lock (see sqlite.Open).
 func Open(ctx context.Context, dsn string, opts Options) (store.Store, error) {
 	if IsPostgres(dsn) {
 		return postgres.Open(ctx, dsn, postgres.Options{MaxConns: opts.MaxConns, Now: opts.Now})
+	}
+	if fi, err := os.Stat(dsn); err == nil && fi.IsDir() {
+		dsn = filepath.Join(dsn, sqlite.FileName)
 	}
 	return sqlite.Open(ctx, dsn, opts.Now)
 }

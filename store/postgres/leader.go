@@ -47,6 +47,27 @@ type Leadership struct {
 // leaderLock names the lock per schema, so test schemas elect their own leaders.
 const leaderLock = `SELECT pg_try_advisory_lock(hashtext('chainrisk-leader:' || current_schema()))`
 
+// leaderHeld finds leaderLock held by any session: pg_locks shows a one-bigint
+// advisory key as its high half in classid and its low half in objid.
+const leaderHeld = `WITH k AS (SELECT hashtext('chainrisk-leader:' || current_schema())::bigint AS key)
+	SELECT EXISTS (SELECT 1 FROM pg_locks l, k WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+		AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+		AND l.classid = ((k.key >> 32) & 4294967295)::oid AND l.objid = (k.key & 4294967295)::oid)`
+
+// Holder names the daemon leading on this database and schema, or "" when no
+// replica holds the leadership lock now. It only looks: it takes no part in the
+// election.
+func (s *Store) Holder(ctx context.Context) (string, error) {
+	var held bool
+	if err := s.d.pool.QueryRow(ctx, leaderHeld).Scan(&held); err != nil {
+		return "", fmt.Errorf("find the leader: %w", err)
+	}
+	if !held {
+		return "", nil
+	}
+	return "the leading chainriskd", nil
+}
+
 // LeaseTimeout is how long a leader's lease lasts without renewal: three check
 // intervals, at least 3 s. A frozen leader is replaced within LeaseTimeout plus one
 // check interval.

@@ -184,3 +184,52 @@ func TestFrozenMidWrite(t *testing.T) {
 		t.Errorf("the frozen write is in the store: %v", err)
 	}
 }
+
+// TestHolder: a store sees whether a replica leads on its schema, without taking
+// part in the election; a leader of another schema does not count.
+func TestHolder(t *testing.T) {
+	ctx := context.Background()
+	dsn := pgtest.URL(t)
+	open := func(dsn string) *Store {
+		s, err := Open(ctx, dsn, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = s.Close() })
+		return s
+	}
+	replica, cli, elsewhere := open(dsn), open(dsn), open(pgtest.URL(t))
+	if who, err := cli.Holder(ctx); err != nil || who != "" {
+		t.Errorf("no leader: %q %v", who, err)
+	}
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	l := replica.Leadership(time.Second, quiet, nil)
+	l.check(ctx)
+	if !l.IsLeader() {
+		t.Fatal("the replica did not become the leader")
+	}
+	if who, err := cli.Holder(ctx); err != nil || who != "the leading chainriskd" {
+		t.Errorf("with a leader: %q %v", who, err)
+	}
+	if who, err := elsewhere.Holder(ctx); err != nil || who != "" {
+		t.Errorf("a leader of another schema: %q %v", who, err)
+	}
+	// The look took no part in the election: another replica still finds the lock taken.
+	other := open(dsn).Leadership(time.Second, quiet, nil)
+	other.check(ctx)
+	if other.IsLeader() {
+		t.Error("two leaders")
+	}
+	other.drop()
+	l.drop()
+	// The server ends the leader's session, and so its lock, just after the close.
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		who, err := cli.Holder(ctx)
+		if err == nil && who == "" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("30 s after the leader stepped down: %q %v", who, err)
+		}
+	}
+}

@@ -1,8 +1,10 @@
 package sqlite
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -40,6 +42,29 @@ func lockDir(dir string) (*dirLock, error) {
 		_ = f.Sync()
 	}
 	return &dirLock{f: f}, nil
+}
+
+// Holder names the live process that holds the lock of the database's directory,
+// or "" when none seems to. It reads the pid the holder wrote and checks that such a
+// process exists, without taking the lock itself: a daemon starting at that moment
+// must not find it taken. A holder in another PID namespace (a container) may be
+// missed.
+func (s *Store) Holder(context.Context) (string, error) {
+	b, err := os.ReadFile(filepath.Join(filepath.Dir(s.d.path), LockName))
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("read the data directory's lock: %w", err)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || pid <= 0 {
+		return "", nil // released (emptied) or never written
+	}
+	if err := syscall.Kill(pid, 0); err != nil && !errors.Is(err, syscall.EPERM) {
+		return "", nil // the holder died without releasing it (kill -9)
+	}
+	return fmt.Sprintf("chainriskd (pid %d)", pid), nil
 }
 
 func (l *dirLock) release() error {

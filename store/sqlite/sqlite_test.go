@@ -3,6 +3,7 @@ package sqlite_test
 import (
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -75,5 +76,50 @@ func TestMigrationsRecordedOnce(t *testing.T) {
 			t.Errorf("schema_migrations has %d rows, want %d", n, len(want))
 		}
 		_ = s.Close()
+	}
+}
+
+// TestHolder: a store opened by file beside a daemon's names the process holding the
+// data directory, and nobody once it let go or died without letting go.
+func TestHolder(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	daemon, err := sqlite.OpenDir(ctx, dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cli, err := sqlite.Open(ctx, filepath.Join(dir, sqlite.FileName), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cli.Close()
+	if who, err := cli.Holder(ctx); err != nil || who != "chainriskd (pid "+strconv.Itoa(os.Getpid())+")" {
+		t.Errorf("while held: %q %v", who, err)
+	}
+	if err := daemon.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if who, err := cli.Holder(ctx); err != nil || who != "" {
+		t.Errorf("after the holder let go: %q %v", who, err)
+	}
+	// A holder killed with -9 leaves its pid in the file.
+	gone := exec.Command("true")
+	if err := gone.Run(); err != nil {
+		t.Skip("no true(1) to run:", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, sqlite.LockName), []byte(strconv.Itoa(gone.Process.Pid)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if who, err := cli.Holder(ctx); err != nil || who != "" {
+		t.Errorf("after the holder died: %q %v", who, err)
+	}
+	// A store without a data directory lock file.
+	lone, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "x.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lone.Close()
+	if who, err := lone.Holder(ctx); err != nil || who != "" {
+		t.Errorf("no lock file: %q %v", who, err)
 	}
 }
