@@ -24,6 +24,9 @@ type ChainESRI struct {
 	DerivedAmounts   int
 	DroppedRelations int
 	Eps              float64
+	MaxSteps         int // 0: no bound
+	// NotConverged counts the members whose cascade stopped at MaxSteps.
+	NotConverged int
 	// Members are the chain's members by ESRI, highest first (then USCC).
 	Members []ChainESRIMember
 }
@@ -104,7 +107,7 @@ func NewChainESRI(ctx context.Context, s *State, leader int32, ec config.ESRICon
 		return typical
 	}
 
-	out := &ChainESRI{Leader: snap.IDs[leader], Firms: len(nodes), Eps: ec.Eps}
+	out := &ChainESRI{Leader: snap.IDs[leader], Firms: len(nodes), Eps: ec.Eps, MaxSteps: ec.MaxSteps}
 	if out.Eps == 0 {
 		out.Eps = DefaultESRIEps
 	}
@@ -145,7 +148,7 @@ func NewChainESRI(ctx context.Context, s *State, leader int32, ec config.ESRICon
 	out.Relations = len(edges)
 	members := make([]ChainESRIMember, len(ch.Members))
 	for k, m := range ch.Members {
-		members[k] = ChainESRIMember{Node: m.Node, Tier: m.Tier, ESRIResult: ESRIResult{Firm: m.ID}}
+		members[k] = ChainESRIMember{Node: m.Node, Tier: m.Tier, ESRIResult: ESRIResult{Firm: m.ID, Converged: true}}
 	}
 	out.Members = members
 	if len(edges) == 0 { // nothing flows: no firm's failure costs any output
@@ -164,7 +167,7 @@ func NewChainESRI(ctx context.Context, s *State, leader int32, ec config.ESRICon
 		return nil, fmt.Errorf("esri: %w", err)
 	}
 	m, err := newESRIModel(ESRIInput{
-		Network: net, Sectors: sectors, Revenue: rev, Eps: ec.Eps,
+		Network: net, Sectors: sectors, Revenue: rev, Eps: ec.Eps, MaxSteps: ec.MaxSteps,
 		Ess: func(k, l string) Essentiality { return Essentiality(ec.Ess(k, l)) },
 	})
 	if err != nil {
@@ -175,11 +178,14 @@ func NewChainESRI(ctx context.Context, s *State, leader int32, ec config.ESRICon
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("esri: %w", err)
 		}
-		r, err := m.run(k, scratch) // members are the first nodes of the subgraph
+		r, err := m.run(ctx, k, scratch) // members are the first nodes of the subgraph
 		if err != nil {
 			return nil, err
 		}
 		members[k].ESRIResult = r
+		if !r.Converged {
+			out.NotConverged++
+		}
 	}
 	sortESRIMembers(members)
 	return out, nil
