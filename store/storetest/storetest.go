@@ -37,6 +37,7 @@ func Run(t *testing.T, open Opener) {
 		{"MixedBatchOrder", testMixedBatch},
 		{"Scans", testScans},
 		{"Results", testResults},
+		{"ESRI", testESRI},
 		{"Subset", testSubset},
 		{"Expire", testExpire},
 		{"Tokens", testTokens},
