@@ -63,20 +63,22 @@ type ESRIInput struct {
 
 // ESRIResult is the systemic importance of one firm.
 type ESRIResult struct {
-	Firm string
+	Firm string `json:"firm"`
 	// ESRI is the share of the network's output lost when Firm fails,
 	// using min(h^d, h^u); ESRId and ESRIu use h^d and h^u alone.
-	ESRI, ESRId, ESRIu float64
+	ESRI  float64 `json:"esri"`
+	ESRId float64 `json:"esri_d"`
+	ESRIu float64 `json:"esri_u"`
 	// Iterations is the number of update steps run, counting the one that
 	// found convergence.
-	Iterations int
+	Iterations int `json:"iterations"`
 	// Converged is false when the cascade stopped at ESRIInput.MaxSteps with h
 	// still dropping by more than Eps. The cascade only ever lowers h, so the
 	// indices of such a firm are lower bounds of its converged ones.
-	Converged bool
+	Converged bool `json:"converged"`
 	// Residual is the largest drop of any h^d or h^u in the last step run:
 	// at most Eps when Converged.
-	Residual float64
+	Residual float64 `json:"residual"`
 }
 
 // NodeError is a problem with one firm's input data, so that callers reading
