@@ -63,6 +63,9 @@ func TestBadFiles(t *testing.T) {
 		"unknown-key.bad.yaml": {
 			`unknown-key.bad.yaml:3:1: unknown key "listne" at the top level; did you mean "listen"?`,
 		},
+		"unknown-job.bad.yaml": {
+			`unknown-job.bad.yaml:4:3: unknown key "reindex" in schedule`,
+		},
 		"typo-suggestion.bad.yaml": {
 			`typo-suggestion.bad.yaml:3:3: unknown key "depht_up" in chain; did you mean "depth_up"?`,
 		},
