@@ -179,6 +179,9 @@ func (s *Server) getChain(rq *request) error {
 func (s *Server) chainESRI(rq *request, out *chainJSON) {
 	res, rec, err := s.storedESRI(rq, out.Leader)
 	if err != nil {
+		if rq.r.Context().Err() != nil {
+			return // the client left; the answer goes nowhere
+		}
 		if n, ok := s.storeErrs.allow(time.Now(), storeErrorEvery); ok {
 			s.log.Warn("chain answered without its ESRI", "leader", out.Leader, "err", errors.Unwrap(err),
 				"similar_failures_not_logged", n)

@@ -125,5 +125,19 @@ func TestESRIScheduledResults(t *testing.T) {
 				t.Errorf("chain member %s: esri_converged %v, flagged %v", m.USCC, m.ESRIConverged, flagged[m.USCC])
 			}
 		}
+
+		// Without its store the API still serves the chain from memory, without
+		// ESRI; /esri, which reads the store, answers 503. (The analyst's token is
+		// in the cache since the calls above.)
+		if err := h.b.st.Close(); err != nil {
+			t.Fatal(err)
+		}
+		var bare chainESRIAnswer
+		get("/api/v1/chains/"+h.leaderA, "analyst", &bare)
+		if bare.ESRIComputedAt != nil || len(bare.Members) != len(chain.Members) || bare.Members[0].ESRI != nil {
+			t.Errorf("chain without a store: esri_computed_at %v, %d members, first esri %v", bare.ESRIComputedAt,
+				len(bare.Members), bare.Members[0].ESRI)
+		}
+		h.call(req{method: "GET", path: "/api/v1/esri?leader=" + h.leaderA, token: "analyst"}, 503, nil)
 	})
 }

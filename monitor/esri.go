@@ -373,9 +373,13 @@ func newESRIScratch(m *esriModel) *esriScratch {
 // than eps, or until m.max steps. Only a cancelled ctx is an error.
 //
 // Every update is a monotone function of the previous step's h, and so is
-// its floating-point evaluation (rounding is monotone), so h never rises and
-// the cascade always ends; how many steps that takes is the network's affair,
-// which is why there is no bound unless the caller sets one.
+// its floating-point evaluation (rounding is monotone), so h never rises. Each
+// step but the last lowers some h by more than eps, and the 2n values of h^d
+// and h^u start at most 1 and stay at least 0: the cascade ends within 2n/eps
+// + 1 steps (the replaceability rule taking A_m ≤ 1e-10 as 1 is the one jump,
+// as in the reference). Within that, how many it takes is the network's affair (a few at
+// eps 1e-2, up to millions at 1e-12), which is why there is no bound unless the
+// caller sets one.
 func (m *esriModel) run(ctx context.Context, f int, s *esriScratch) (ESRIResult, error) {
 	hd, hu, hdNext, huNext := s.hd, s.hu, s.hdNext, s.huNext
 	for j := range m.n {

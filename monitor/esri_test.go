@@ -479,7 +479,7 @@ func TestESRIStepBound(t *testing.T) {
 // TestESRINoDefaultStepBound: without MaxSteps a cascade runs until it converges,
 // however many steps that takes, as the reference GLcascade's loop does (it has no
 // bound). With w = 1023, a = 2^−10 and the drop a·(1 − a)^⌊(t−1)/2⌋ reaches ε = 1e-12
-// first at ⌊(t−1)/2⌋ = ⌈ln(ε/a)/ln(1 − a)⌉ = 21,187, t = 42,375 steps. The indices
+// first at ⌊(t−1)/2⌋ = ⌈ln(ε/a)/ln(1 − a)⌉ = 21,186, t = 42,373 steps. The indices
 // tend to total collapse (x_A, x_B → 1): ESRI → 1 − w_F·0 = 1 within ~ε/a.
 func TestESRINoDefaultStepBound(t *testing.T) {
 	in := slowCycle(1023).input(t)
