@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"sync"
 	"time"
 
@@ -32,7 +33,8 @@ type ESRIRun struct {
 // published state. Each leader's result is written to the store as soon as it is
 // computed, so a run cut short by its timeout keeps what it finished, and so that
 // the results survive restarts and every replica serves them. Results of firms no
-// longer leading are deleted first. Leaders run in parallel, one per core.
+// longer leading are deleted first. Leaders run in parallel, one per core, those
+// with the oldest results (or none) first.
 //
 // A leader whose computation fails is logged and counted; the run goes on with
 // the others and then returns an error naming how many failed. A cancelled ctx
@@ -51,10 +53,12 @@ func (e *Engine) RunESRI(ctx context.Context, ec config.ESRIConfig) (ESRIRun, er
 		leading[st.Snap.IDs[v]] = true
 	}
 	var drop []string
+	held := map[string]time.Time{}
 	err := e.st.ESRIResults(ctx, func(r *store.ESRIResult) error {
 		if !leading[r.Leader] {
 			drop = append(drop, r.Leader)
 		}
+		held[r.Leader] = r.ComputedAt
 		return nil
 	})
 	if err == nil && len(drop) > 0 {
@@ -95,7 +99,7 @@ func (e *Engine) RunESRI(ctx context.Context, ec config.ESRIConfig) (ESRIRun, er
 		})
 	}
 feed:
-	for _, v := range st.Leaders {
+	for _, v := range stalestFirst(st, held) {
 		select {
 		case next <- v:
 		case <-ctx.Done():
@@ -117,6 +121,20 @@ feed:
 	e.log.Info("esri done", "scan", run.ScanID, "leaders", run.Leaders, "members", run.Members,
 		"not_converged", run.NotConverged, "dropped", run.Dropped, "seconds", time.Since(start).Seconds())
 	return run, nil
+}
+
+// stalestFirst orders the leaders for a run: those without a stored result, then
+// by the age of their stored result, oldest first (USCC order among equals). A run
+// cut short by its timeout then leaves the freshest results unrefreshed, and the
+// next run starts where this one stopped, instead of redoing the same first leaders
+// every night.
+func stalestFirst(st *State, held map[string]time.Time) []int32 {
+	order := slices.Clone(st.Leaders) // in USCC order
+	slices.SortStableFunc(order, func(a, b int32) int {
+		ta, tb := held[st.Snap.IDs[a]], held[st.Snap.IDs[b]]
+		return ta.Compare(tb) // the zero time of a leader without a result sorts first
+	})
+	return order
 }
 
 // chainESRIRecord computes one leader's chain ESRI and its store row.

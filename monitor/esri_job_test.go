@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"runtime"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -269,4 +270,72 @@ func TestESRIJobDropsFormerLeaders(t *testing.T) {
 		t.Errorf("K's result after it stopped leading: %v, want ErrNotFound", err)
 	}
 	checkStoredESRI(t, s, at, sc.ID)
+}
+
+// TestESRIJobStalestFirst: a run cut short leaves the leaders it did not reach with
+// their older results, and the next run starts with them (here: one worker, and the
+// job's context cancelled once the first leader's result is written).
+func TestESRIJobStalestFirst(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t)
+	loadESRIHand(t, s, "L", "K")
+	cfg := esriHandConfig()
+	first := time.Date(2026, 3, 1, 3, 0, 0, 0, credit.Shanghai)
+	clock := first
+	e := monitor.NewEngine(monitor.EngineOptions{Store: s, Params: monitor.ParamsFromConfig(cfg),
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: func() time.Time { return clock }})
+	if _, err := e.Run(ctx, monitor.Request{Kind: monitor.ScanFull, Trigger: "startup"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.RunESRI(ctx, cfg.ESRI); err != nil {
+		t.Fatal(err)
+	}
+	// USCC order is L (firm 1), then K (firm 5). A week later the run is cut short
+	// after one leader: with one worker that is L, the first of two equally old.
+	at := func(name string) time.Time {
+		rec, err := s.ESRI(ctx, esriUSCC(name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rec.ComputedAt
+	}
+	clock = first.AddDate(0, 0, 7)
+	short, cancel := context.WithCancel(ctx)
+	cut := &cancelAfterSave{Store: s, cancel: cancel}
+	e2 := monitor.NewEngine(monitor.EngineOptions{Store: cut, Params: monitor.ParamsFromConfig(cfg),
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: func() time.Time { return clock }})
+	if _, err := e2.Run(ctx, monitor.Request{Kind: monitor.ScanFull, Trigger: "startup"}); err != nil {
+		t.Fatal(err)
+	}
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1)) // one worker: leaders run one by one
+	if _, err := e2.RunESRI(short, cfg.ESRI); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cut run: %v, want context.Canceled", err)
+	}
+	if !at("L").Equal(clock) || !at("K").Equal(first) {
+		t.Fatalf("after the cut run: L %v, K %v; want L refreshed, K not", at("L"), at("K"))
+	}
+	// The next run does K, now the stalest, first; cut after it, L keeps last week's.
+	clock = first.AddDate(0, 0, 14)
+	short, cancel = context.WithCancel(ctx)
+	cut.cancel = cancel
+	if _, err := e2.RunESRI(short, cfg.ESRI); !errors.Is(err, context.Canceled) {
+		t.Fatalf("second cut run: %v", err)
+	}
+	if !at("K").Equal(clock) || !at("L").Equal(first.AddDate(0, 0, 7)) {
+		t.Errorf("after the second cut run: L %v, K %v; want K refreshed first", at("L"), at("K"))
+	}
+}
+
+// cancelAfterSave cancels a run once a leader's result is written.
+type cancelAfterSave struct {
+	store.Store
+	cancel context.CancelFunc
+}
+
+func (c *cancelAfterSave) SaveESRI(ctx context.Context, results []store.ESRIResult, drop []string) error {
+	err := c.Store.SaveESRI(ctx, results, drop)
+	if len(results) > 0 {
+		c.cancel()
+	}
+	return err
 }
