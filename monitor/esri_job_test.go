@@ -339,3 +339,41 @@ func (c *cancelAfterSave) SaveESRI(ctx context.Context, results []store.ESRIResu
 	}
 	return err
 }
+
+// TestESRIMetricsFollowLeaderCap: the per-leader ESRI series obey
+// metrics.max_leader_series like the other per-leader series: the same leaders keep
+// theirs.
+func TestESRIMetricsFollowLeaderCap(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t)
+	loadESRIHand(t, s, "L", "K")
+	cfg := esriHandConfig()
+	reg := prometheus.NewPedanticRegistry()
+	e := monitor.NewEngine(monitor.EngineOptions{Store: s, Params: monitor.ParamsFromConfig(cfg),
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Metrics: monitor.NewMetrics(reg, 1, nil)})
+	if _, err := e.Run(ctx, monitor.Request{Kind: monitor.ScanFull, Trigger: "startup"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.RunESRI(ctx, cfg.ESRI); err != nil {
+		t.Fatal(err)
+	}
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	leadersOf := func(name string) []string {
+		var out []string
+		for _, mf := range mfs {
+			if mf.GetName() == name {
+				for _, m := range mf.GetMetric() {
+					out = append(out, m.GetLabel()[0].GetValue())
+				}
+			}
+		}
+		return out
+	}
+	esri, risk := leadersOf("chainrisk_leader_esri_max"), leadersOf("chainrisk_leader_chain_risk")
+	if len(esri) != 1 || len(risk) != 1 || esri[0] != risk[0] {
+		t.Errorf("with a cap of 1: ESRI series for %v, chain risk series for %v; want the same single leader", esri, risk)
+	}
+}
