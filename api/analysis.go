@@ -1,11 +1,13 @@
 package api
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"time"
 
 	"github.com/chainrisk/chainrisk/monitor"
+	"github.com/chainrisk/chainrisk/store"
 )
 
 // Bounds of a stress request.
@@ -133,13 +135,21 @@ func (s *Server) postStress(rq *request) error {
 
 // esriJSON answers GET /api/v1/esri?leader=.
 type esriJSON struct {
-	Leader     string           `json:"leader"`
-	Name       string           `json:"name"`
-	Members    []esriMemberJSON `json:"members"` // by ESRI, highest first
-	Subgraph   esriSubgraphJSON `json:"subgraph"`
-	Eps        float64          `json:"eps"`
-	ScanID     int64            `json:"scan_id"`
-	ComputedAt time.Time        `json:"computed_at"`
+	Leader  string           `json:"leader"`
+	Name    string           `json:"name"`
+	Members []esriMemberJSON `json:"members"` // by ESRI, highest first
+	// Source is "scheduled" for the esri job's latest result, "on_demand" when the
+	// firm has none (the job has not run yet, or the firm does not lead) and the
+	// cascades ran for this request.
+	Source       string           `json:"source"`
+	Subgraph     esriSubgraphJSON `json:"subgraph"`
+	Eps          float64          `json:"eps"`
+	MaxSteps     int              `json:"max_steps"`     // 0: no bound
+	NotConverged int              `json:"not_converged"` // members stopped by max_steps
+	// ScanID is the scan whose graph the cascades ran on; ComputedAt when they ran
+	// (for on-demand results, that scan's time).
+	ScanID     int64     `json:"scan_id"`
+	ComputedAt time.Time `json:"computed_at"`
 }
 
 type esriMemberJSON struct {
@@ -151,6 +161,9 @@ type esriMemberJSON struct {
 	ESRID      float64 `json:"esri_d"`
 	ESRIU      float64 `json:"esri_u"`
 	Iterations int     `json:"iterations"`
+	// Converged is false when esri.max_steps stopped the member's cascade: its
+	// indices are then lower bounds.
+	Converged bool `json:"converged"`
 }
 
 // esriSubgraphJSON sizes the chain-plus-one-hop subgraph the cascade ran on.
@@ -161,8 +174,15 @@ type esriSubgraphJSON struct {
 	DroppedRelations int `json:"dropped_relations"`
 }
 
-// getESRI computes the ESRI (SPEC §5.4) of a chain's members on the chain subgraph
-// plus one hop (monitor.NewChainESRI), once per state and leader.
+// esriSource says where a chain ESRI answer comes from.
+const (
+	esriScheduled = "scheduled"
+	esriOnDemand  = "on_demand"
+)
+
+// getESRI serves the ESRI (SPEC §5.4) of a chain's members on the chain subgraph
+// plus one hop: the esri job's latest result for the firm when the store holds one,
+// else computed now (monitor.NewChainESRI), once per state and firm.
 func (s *Server) getESRI(rq *request) error {
 	uscc := rq.r.URL.Query().Get("leader")
 	if uscc == "" {
@@ -182,19 +202,52 @@ func (s *Server) getESRI(rq *request) error {
 	if !rq.who.View().SeesChain(uscc) {
 		return errFirmNotFound
 	}
-	res, err := s.esri.Get(rq.r.Context(), st, v, rq.cfg.ESRI)
-	if err != nil {
+	out := esriJSON{Leader: uscc, Name: st.Firms[v].Name, Members: []esriMemberJSON{}}
+	res, rec, err := s.storedESRI(rq, uscc)
+	switch {
+	case err != nil:
 		return err
+	case res != nil:
+		out.Source, out.ScanID, out.ComputedAt = esriScheduled, rec.ScanID, rec.ComputedAt
+	default:
+		if res, err = s.esri.Get(rq.r.Context(), st, v, rq.cfg.ESRI); err != nil {
+			return err
+		}
+		out.Source, out.ScanID, out.ComputedAt = esriOnDemand, st.ScanID, st.At
 	}
-	out := esriJSON{Leader: uscc, Name: st.Firms[v].Name, Members: []esriMemberJSON{},
-		Subgraph: esriSubgraphJSON{Firms: res.Firms, Relations: res.Relations, DerivedAmounts: res.DerivedAmounts,
-			DroppedRelations: res.DroppedRelations}, Eps: res.Eps, ScanID: st.ScanID, ComputedAt: st.At}
+	out.Subgraph = esriSubgraphJSON{Firms: res.Firms, Relations: res.Relations, DerivedAmounts: res.DerivedAmounts,
+		DroppedRelations: res.DroppedRelations}
+	out.Eps, out.MaxSteps = res.Eps, res.MaxSteps
 	for _, m := range res.Members {
 		if !rq.who.Sees(m.Firm) { // the scan's depths may exceed a reloaded config's
 			continue
 		}
-		out.Members = append(out.Members, esriMemberJSON{USCC: m.Firm, Name: st.Firms[m.Node].Name, Tier: m.Tier,
-			Grade: st.Grade[m.Node].String(), ESRI: m.ESRI, ESRID: m.ESRId, ESRIU: m.ESRIu, Iterations: m.Iterations})
+		mj := esriMemberJSON{USCC: m.Firm, Tier: m.Tier, ESRI: m.ESRI, ESRID: m.ESRId, ESRIU: m.ESRIu,
+			Iterations: m.Iterations, Converged: m.Converged}
+		if n, ok := st.Index(m.Firm); ok { // a stored result may name a firm this state lacks
+			mj.Name, mj.Grade = st.Firms[n].Name, st.Grade[n].String()
+		}
+		if !m.Converged {
+			out.NotConverged++
+		}
+		out.Members = append(out.Members, mj)
 	}
 	return rq.json(http.StatusOK, out)
+}
+
+// storedESRI reads the esri job's latest result for uscc: nil, nil, nil when the
+// store holds none; a store failure is an error (503).
+func (s *Server) storedESRI(rq *request, uscc string) (*monitor.ChainESRI, *store.ESRIResult, error) {
+	rec, err := s.b.Store().ESRI(rq.r.Context(), uscc)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil, nil
+	}
+	if err != nil {
+		return nil, nil, storeError(err)
+	}
+	res, err := monitor.DecodeChainESRI(rec.Detail)
+	if err != nil {
+		return nil, nil, err
+	}
+	return res, rec, nil
 }

@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"cmp"
+	"errors"
 	"net/http"
 	"slices"
 	"strings"
@@ -37,6 +38,11 @@ type chainJSON struct {
 	// OnDemand is set when the depths differ from the scan's and the exposure was
 	// computed for this request from the scan's p and d.
 	OnDemand bool `json:"on_demand"`
+	// ESRIComputedAt and ESRIScanID say when the esri job computed the members'
+	// esri and on which scan's graph; null when the store holds no result for
+	// this firm (or did not answer).
+	ESRIComputedAt *time.Time `json:"esri_computed_at"`
+	ESRIScanID     *int64     `json:"esri_scan_id"`
 }
 
 type memberJSON struct {
@@ -48,6 +54,11 @@ type memberJSON struct {
 	P     float64    `json:"p"`
 	D     float64    `json:"d"`
 	Paths [][]string `json:"paths"` // shortest paths to the leader, member first
+	// ESRI is the member's systemic risk index from the esri job's latest result for
+	// this chain (null when it has none for the member); ESRIConverged is false when
+	// esri.max_steps stopped its cascade (the value is then a lower bound).
+	ESRI          *float64 `json:"esri"`
+	ESRIConverged *bool    `json:"esri_converged,omitempty"`
 }
 
 type contributorJSON struct {
@@ -145,6 +156,7 @@ func (s *Server) getChain(rq *request) error {
 		out.Members[k] = memberJSON{USCC: m.ID, Name: st.Firms[m.Node].Name, Tier: m.Tier, Grade: st.Grade[m.Node].String(),
 			Score: st.Score[m.Node], P: st.P[m.Node], D: st.D[m.Node], Paths: paths}
 	}
+	s.chainESRI(rq, &out)
 	for _, c := range x.TopContributors {
 		n, _ := st.Index(c.USCC)
 		out.TopContributors = append(out.TopContributors, contributorJSON{Contributor: c, Name: st.Firms[n].Name,
@@ -159,6 +171,36 @@ func (s *Server) getChain(rq *request) error {
 		out.Concentration = append(out.Concentration, c)
 	}
 	return rq.json(http.StatusOK, out)
+}
+
+// chainESRI adds the esri job's latest results to a chain's members. The chain is
+// served from memory, so a store that does not answer costs the ESRI fields only
+// (null), with a throttled log line, not the answer.
+func (s *Server) chainESRI(rq *request, out *chainJSON) {
+	res, rec, err := s.storedESRI(rq, out.Leader)
+	if err != nil {
+		if rq.r.Context().Err() != nil {
+			return // the client left; the answer goes nowhere
+		}
+		if n, ok := s.storeErrs.allow(time.Now(), storeErrorEvery); ok {
+			s.log.Warn("chain answered without its ESRI", "leader", out.Leader, "err", errors.Unwrap(err),
+				"similar_failures_not_logged", n)
+		}
+		return
+	}
+	if res == nil {
+		return
+	}
+	out.ESRIComputedAt, out.ESRIScanID = &rec.ComputedAt, &rec.ScanID
+	byFirm := make(map[string]*monitor.ChainESRIMember, len(res.Members))
+	for i := range res.Members {
+		byFirm[res.Members[i].Firm] = &res.Members[i]
+	}
+	for k := range out.Members {
+		if m, ok := byFirm[out.Members[k].USCC]; ok {
+			out.Members[k].ESRI, out.Members[k].ESRIConverged = &m.ESRI, &m.Converged
+		}
+	}
 }
 
 func (s *Server) getChainGraph(rq *request) error {

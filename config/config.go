@@ -192,6 +192,10 @@ type ESRIConfig struct {
 	// a firm's sector: 3 means the letter and two digits ("C13").
 	SectorDigits       int `yaml:"sector_digits" json:"sector_digits"`
 	WholeGraphMaxFirms int `yaml:"whole_graph_max_firms" json:"whole_graph_max_firms"`
+	// MaxSteps bounds the update steps of one firm's cascade; 0 (the default) means
+	// none, as in the reference implementation. A member stopped by the bound is
+	// reported with converged false.
+	MaxSteps int `yaml:"max_steps" json:"max_steps"`
 }
 
 // Essentiality is one entry of the sector essentiality matrix: how much a buying sector

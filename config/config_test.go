@@ -63,6 +63,9 @@ func TestBadFiles(t *testing.T) {
 		"unknown-key.bad.yaml": {
 			`unknown-key.bad.yaml:3:1: unknown key "listne" at the top level; did you mean "listen"?`,
 		},
+		"unknown-job.bad.yaml": {
+			`unknown-job.bad.yaml:4:3: unknown key "reindex" in schedule`,
+		},
 		"typo-suggestion.bad.yaml": {
 			`typo-suggestion.bad.yaml:3:3: unknown key "depht_up" in chain; did you mean "depth_up"?`,
 		},
@@ -207,6 +210,7 @@ func TestBadFiles(t *testing.T) {
 		"essentiality.bad.yaml": {
 			`esri.eps: must be in (0,1), got 0`,
 			`esri.ess_default: must be between 0 and 2, got 3`,
+			`esri.max_steps: must not be negative (0: no bound), got -5`,
 			`esri.essentiality[0].customer_sector: "C1331" is not a sector of esri.sector_digits=3 characters`,
 			`esri.essentiality[1]: pair C13 → C1331 is also given at esri.essentiality[0]`,
 			`esri.essentiality[1].customer_sector: "C1331" is not a sector`,

@@ -77,14 +77,39 @@ type Job struct {
 	Source *Source
 }
 
+// fixedJobs is the catalogue of the jobs configured by name under schedule: where
+// each one's spec and timeout live. Validation and Jobs read it, and the daemon
+// refuses a config naming a job of it that it has no work for (daemon/jobs.go, whose
+// test holds its runners and this list equal), so that no job can be defaulted,
+// validated and then never run.
+var fixedJobs = []struct {
+	name    string
+	spec    func(*ScheduleConfig) string
+	timeout func(*TimeoutsConfig) time.Duration
+}{
+	{JobFullScan, func(s *ScheduleConfig) string { return s.FullScan }, func(t *TimeoutsConfig) time.Duration { return t.FullScan }},
+	{JobESRI, func(s *ScheduleConfig) string { return s.ESRI }, func(t *TimeoutsConfig) time.Duration { return t.ESRI }},
+	{JobExpireEvents, func(s *ScheduleConfig) string { return s.ExpireEvents }, func(t *TimeoutsConfig) time.Duration { return t.ExpireEvents }},
+	{JobResendAlerts, func(s *ScheduleConfig) string { return s.ResendAlerts }, func(t *TimeoutsConfig) time.Duration { return t.ResendAlerts }},
+}
+
+// JobNames lists the jobs configured by name under schedule (sources aside), in
+// the order of the config file.
+func JobNames() []string {
+	names := make([]string, len(fixedJobs))
+	for i, j := range fixedJobs {
+		names[i] = j.name
+	}
+	return names
+}
+
 // jobs lists the fixed jobs, disabled ones (empty spec) included.
 func (s *ScheduleConfig) jobs() []Job {
-	return []Job{
-		{Name: JobFullScan, Spec: s.FullScan, Timeout: s.Timeouts.FullScan},
-		{Name: JobESRI, Spec: s.ESRI, Timeout: s.Timeouts.ESRI},
-		{Name: JobExpireEvents, Spec: s.ExpireEvents, Timeout: s.Timeouts.ExpireEvents},
-		{Name: JobResendAlerts, Spec: s.ResendAlerts, Timeout: s.Timeouts.ResendAlerts},
+	out := make([]Job, len(fixedJobs))
+	for i, j := range fixedJobs {
+		out[i] = Job{Name: j.name, Spec: j.spec(s), Timeout: j.timeout(&s.Timeouts)}
 	}
+	return out
 }
 
 // Jobs lists the enabled cron jobs: the fixed ones whose spec is not empty, then one

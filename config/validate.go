@@ -328,6 +328,9 @@ func (c *Config) checkESRI(ck *checker) {
 	}
 	ck.intRange("esri.ess_default", e.EssDefault, 0, 2)
 	ck.intRange("esri.sector_digits", e.SectorDigits, 1, 5)
+	if e.MaxSteps < 0 {
+		ck.errf("esri.max_steps", "must not be negative (0: no bound), got %d", e.MaxSteps)
+	}
 	if e.WholeGraphMaxFirms < 0 {
 		ck.errf("esri.whole_graph_max_firms", "must not be negative (0 disables whole-graph ESRI), got %d", e.WholeGraphMaxFirms)
 	}

@@ -53,6 +53,7 @@ type Daemon struct {
 	reg     *prometheus.Registry
 	store   store.Store
 	ready   atomic.Bool
+	warming atomic.Bool // while a -demo leader computes its first chain ESRI (demo.go)
 	servers []*http.Server
 	addrs   []string
 	metrics *metrics
@@ -87,6 +88,9 @@ func New(ctx context.Context, opts Options) (*Daemon, error) {
 		opts.Now = time.Now
 	}
 	cfg := opts.Config
+	if err := CheckConfig(cfg); err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
 	d := &Daemon{opts: opts, log: opts.Logger, reg: opts.Registry}
 	d.cfg.Store(cfg)
 	d.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -113,7 +117,11 @@ func New(ctx context.Context, opts Options) (*Daemon, error) {
 	d.queue = monitor.NewQueue(d.engine, monitor.QueueOptions{Active: d.elect.IsLeader})
 	d.cron = monitor.NewScheduler(monitor.SchedulerOptions{Location: cfg.Schedule.Location(), Registerer: d.reg,
 		Logger: d.log, Active: d.elect.IsLeader})
-	if err := d.cron.Set(d.cronJobs(cfg)); err != nil {
+	jobs, err := d.cronJobs(cfg)
+	if err == nil {
+		err = d.cron.Set(jobs)
+	}
+	if err != nil {
 		_ = st.Close()
 		return nil, fmt.Errorf("schedule: %w", err)
 	}
@@ -211,6 +219,9 @@ func (d *Daemon) readyErr(ctx context.Context) error {
 	if d.engine.State() == nil {
 		return errors.New("first scan not finished")
 	}
+	if d.warming.Load() {
+		return errors.New("computing the demo's chain ESRI")
+	}
 	if err := d.store.Ping(ctx); err != nil {
 		return fmt.Errorf("store unreachable: %w", err)
 	}
@@ -228,7 +239,12 @@ func (d *Daemon) Run(ctx context.Context) error {
 	leading := d.elect.IsLeader()
 	var err error
 	if leading {
+		d.warming.Store(d.opts.Demo)
 		err = d.startupScan(ctx)
+		if err == nil && d.opts.Demo {
+			d.demoESRI(ctx)
+		}
+		d.warming.Store(false)
 	} else {
 		d.log.Info("starting as a follower: reading the leader's data")
 		_, err = d.engine.Run(ctx, monitor.Request{Shadow: true})
@@ -271,8 +287,12 @@ func (d *Daemon) startupScan(ctx context.Context) error {
 func (d *Daemon) reload() {
 	old := d.cfg.Load()
 	cfg, err := config.Load(d.opts.ConfigFile)
+	var jobs []monitor.CronJob
 	if err == nil {
-		err = d.cron.Set(d.cronJobs(cfg))
+		jobs, err = d.cronJobs(cfg)
+	}
+	if err == nil {
+		err = d.cron.Set(jobs)
 	}
 	if err != nil {
 		d.metrics.reloadSuccess.Set(0)

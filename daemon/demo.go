@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -10,9 +11,11 @@ import (
 	"time"
 
 	"github.com/chainrisk/chainrisk/api"
+	"github.com/chainrisk/chainrisk/config"
 	"github.com/chainrisk/chainrisk/credit"
 	"github.com/chainrisk/chainrisk/demo"
 	"github.com/chainrisk/chainrisk/ingest"
+	"github.com/chainrisk/chainrisk/monitor"
 	"github.com/chainrisk/chainrisk/store"
 )
 
@@ -128,4 +131,13 @@ func loopback(addr string, log *slog.Logger) string {
 	}
 	log.Warn("demo with its own admin token: listening on loopback only", "requested", addr)
 	return net.JoinHostPort("127.0.0.1", port)
+}
+
+// demoESRI runs the esri job once after the demo's first scan, so that the demo
+// shows its chains' systemic risk (API, chain members, metrics) at once rather than
+// after the first scheduled run, next Sunday night.
+func (d *Daemon) demoESRI(ctx context.Context) {
+	if err := d.cron.RunNow(ctx, config.JobESRI); err != nil && !errors.Is(err, monitor.ErrUnknownJob) {
+		d.log.Warn("the demo's first esri run failed", "err", err)
+	}
 }

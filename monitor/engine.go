@@ -41,6 +41,8 @@ type Engine struct {
 	// Observers are called, in order, with each scan's previous and new state
 	// before the new one is published (alert evaluation hooks in here).
 	observers []func(ctx context.Context, prev, next *State, sc *store.Scan) error
+	// esri caches the stored chain ESRI summaries for the metrics (esri_job.go).
+	esri esriSummaries
 }
 
 // EngineOptions configure an Engine.

@@ -30,10 +30,9 @@ const (
 // DefaultESRIEps is the convergence threshold used when ESRIInput.Eps is 0.
 const DefaultESRIEps = 1e-2
 
-// defaultESRIMaxSteps bounds a cascade when ESRIInput.MaxSteps is 0. The
-// cascade is monotone, so it always converges; the bound only guards against
-// a tiny Eps turning a cheap run into a very long one.
-const defaultESRIMaxSteps = 10000
+// esriCheckEvery is how many steps of one cascade run between looks at the
+// context, so that a slow cascade still ends promptly when it is cancelled.
+const esriCheckEvery = 256
 
 // ESRIInput is the production network and the parameters of an ESRI run.
 // Per-firm slices are indexed like Network's nodes.
@@ -55,20 +54,31 @@ type ESRIInput struct {
 	Markets []string
 	// Eps is the convergence threshold (0: DefaultESRIEps).
 	Eps float64
-	// MaxSteps bounds the update steps of one cascade (0: 10000); reaching
-	// it is an error.
+	// MaxSteps bounds the update steps of one cascade; 0 means no bound, like
+	// the reference implementation (GLcascade), whose loop runs until
+	// convergence. A cascade that reaches the bound is reported with
+	// Converged false, never as an error.
 	MaxSteps int
 }
 
 // ESRIResult is the systemic importance of one firm.
 type ESRIResult struct {
-	Firm string
+	Firm string `json:"firm"`
 	// ESRI is the share of the network's output lost when Firm fails,
 	// using min(h^d, h^u); ESRId and ESRIu use h^d and h^u alone.
-	ESRI, ESRId, ESRIu float64
+	ESRI  float64 `json:"esri"`
+	ESRId float64 `json:"esri_d"`
+	ESRIu float64 `json:"esri_u"`
 	// Iterations is the number of update steps run, counting the one that
 	// found convergence.
-	Iterations int
+	Iterations int `json:"iterations"`
+	// Converged is false when the cascade stopped at ESRIInput.MaxSteps with h
+	// still dropping by more than Eps. The cascade only ever lowers h, so the
+	// indices of such a firm are lower bounds of its converged ones.
+	Converged bool `json:"converged"`
+	// Residual is the largest drop of any h^d or h^u in the last step run:
+	// at most Eps when Converged.
+	Residual float64 `json:"residual"`
 }
 
 // NodeError is a problem with one firm's input data, so that callers reading
@@ -129,7 +139,7 @@ type esriModel struct {
 	market []int32   // -1: no market
 	nMkt   int
 	eps    float64
-	max    int
+	max    int // 0: no bound
 }
 
 // newESRIModel validates the input and precomputes Λd, Λu and the weights.
@@ -158,9 +168,6 @@ func newESRIModel(in ESRIInput) (*esriModel, error) {
 	}
 	if math.IsNaN(m.eps) || m.eps <= 0 || m.eps >= 1 {
 		return nil, fmt.Errorf("esri: eps %v is outside (0, 1)", in.Eps)
-	}
-	if m.max == 0 {
-		m.max = defaultESRIMaxSteps
 	}
 	if m.max < 0 {
 		return nil, fmt.Errorf("esri: max steps %d is negative", in.MaxSteps)
@@ -363,23 +370,36 @@ func newESRIScratch(m *esriModel) *esriScratch {
 
 // run computes the ESRI of firm f: ψ_f = 0, ψ_j = 1 otherwise, Jacobi
 // updates of h^d and h^u from the previous step until no h drops by more
-// than eps.
-func (m *esriModel) run(f int, s *esriScratch) (ESRIResult, error) {
+// than eps, or until m.max steps. Only a cancelled ctx is an error.
+//
+// Every update is a monotone function of the previous step's h, and so is
+// its floating-point evaluation (rounding is monotone), so h never rises. Each
+// step but the last lowers some h by more than eps, and the 2n values of h^d
+// and h^u start at most 1 and stay at least 0: the cascade ends within 2n/eps
+// + 1 steps (the replaceability rule taking A_m ≤ 1e-10 as 1 is the one jump,
+// as in the reference). Within that, how many it takes is the network's affair (a few at
+// eps 1e-2, up to millions at 1e-12), which is why there is no bound unless the
+// caller sets one.
+func (m *esriModel) run(ctx context.Context, f int, s *esriScratch) (ESRIResult, error) {
 	hd, hu, hdNext, huNext := s.hd, s.hu, s.hdNext, s.huNext
 	for j := range m.n {
 		hd[j], hu[j] = 1, 1
 	}
 	hd[f], hu[f] = 0, 0
 	steps := 0
-	for {
-		if steps == m.max {
-			return ESRIResult{}, fmt.Errorf("esri: firm %q: no convergence within %d steps", m.ids[f], m.max)
+	var drop float64
+	converged := false
+	for m.max == 0 || steps < m.max {
+		if steps%esriCheckEvery == esriCheckEvery-1 {
+			if err := ctx.Err(); err != nil {
+				return ESRIResult{}, fmt.Errorf("esri: firm %q: %w", m.ids[f], err)
+			}
 		}
 		steps++
 		if m.nMkt > 0 {
 			m.replaceability(hd, s)
 		}
-		var drop float64
+		drop = 0
 		for j := range m.n {
 			var next float64 // ψ_f = 0 caps the failing firm
 			if j != f {
@@ -403,13 +423,14 @@ func (m *esriModel) run(f int, s *esriScratch) (ESRIResult, error) {
 		hd, hdNext = hdNext, hd
 		hu, huNext = huNext, hu
 		if drop <= m.eps {
+			converged = true
 			break
 		}
 	}
 	// Keep the scratch buffers owned by s whichever way they were swapped.
 	s.hd, s.hdNext, s.hu, s.huNext = hd, hdNext, hu, huNext
 
-	res := ESRIResult{Firm: m.ids[f], Iterations: steps}
+	res := ESRIResult{Firm: m.ids[f], Iterations: steps, Converged: converged, Residual: drop}
 	for j := range m.n {
 		if m.w[j] == 0 {
 			continue
@@ -478,12 +499,13 @@ func ESRI(ctx context.Context, in ESRIInput, firm string) (ESRIResult, error) {
 	if err := ctx.Err(); err != nil {
 		return ESRIResult{}, fmt.Errorf("esri: %w", err)
 	}
-	return m.run(f, newESRIScratch(m))
+	return m.run(ctx, f, newESRIScratch(m))
 }
 
 // ESRIAll computes the ESRI of every firm, one cascade per firm, on workers
 // goroutines (≤ 0: GOMAXPROCS), each with scratch allocated once. Results are
-// in node index order.
+// in node index order; a firm stopped by MaxSteps is among them, flagged. The
+// error is a bad input or a cancelled ctx.
 func ESRIAll(ctx context.Context, in ESRIInput, workers int) ([]ESRIResult, error) {
 	m, err := newESRIModel(in)
 	if err != nil {
@@ -517,7 +539,7 @@ func ESRIAll(ctx context.Context, in ESRIInput, workers int) ([]ESRIResult, erro
 					fail(fmt.Errorf("esri: %w", err))
 					return
 				}
-				r, err := m.run(f, s)
+				r, err := m.run(ctx, f, s)
 				if err != nil {
 					fail(err)
 					return

@@ -2,6 +2,7 @@ package monitor
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -13,26 +14,51 @@ import (
 	"github.com/chainrisk/chainrisk/graph"
 )
 
-// ChainESRI is the systemic importance (SPEC §5.4) of the members of one firm's chain.
+// ChainESRI is the systemic importance (SPEC §5.4) of the members of one firm's
+// chain. It is also the document the esri job stores per leader (its JSON form).
 type ChainESRI struct {
-	Leader string
+	Leader string `json:"leader"`
 	// Firms and Relations size the subgraph the cascade ran on: the chain plus one hop.
-	Firms     int
-	Relations int
+	Firms     int `json:"firms"`
+	Relations int `json:"relations"`
 	// DerivedAmounts counts relations without an amount whose W was derived from
 	// shares; DroppedRelations those with neither amount nor shares, left out.
-	DerivedAmounts   int
-	DroppedRelations int
-	Eps              float64
+	DerivedAmounts   int     `json:"derived_amounts"`
+	DroppedRelations int     `json:"dropped_relations"`
+	Eps              float64 `json:"eps"`
+	MaxSteps         int     `json:"max_steps"` // 0: no bound
+	// NotConverged counts the members whose cascade stopped at MaxSteps.
+	NotConverged int `json:"not_converged"`
 	// Members are the chain's members by ESRI, highest first (then USCC).
-	Members []ChainESRIMember
+	Members []ChainESRIMember `json:"members"`
 }
 
-// ChainESRIMember is one member's result.
+// ChainESRIMember is one member's result. Node is its index in the State the
+// result was computed on; a decoded document has -1 there.
 type ChainESRIMember struct {
-	Node int32
-	Tier int
+	Node int32 `json:"-"`
+	Tier int   `json:"tier"`
 	ESRIResult
+}
+
+// Max is the highest member ESRI (0 for a chain without members).
+func (c *ChainESRI) Max() float64 {
+	if len(c.Members) == 0 {
+		return 0
+	}
+	return c.Members[0].ESRI
+}
+
+// DecodeChainESRI reads a stored chain ESRI document.
+func DecodeChainESRI(detail []byte) (*ChainESRI, error) {
+	var c ChainESRI
+	if err := json.Unmarshal(detail, &c); err != nil {
+		return nil, fmt.Errorf("esri: stored document: %w", err)
+	}
+	for i := range c.Members {
+		c.Members[i].Node = -1
+	}
+	return &c, nil
 }
 
 // UnknownSector is the sector of a firm without an industry code.
@@ -104,7 +130,7 @@ func NewChainESRI(ctx context.Context, s *State, leader int32, ec config.ESRICon
 		return typical
 	}
 
-	out := &ChainESRI{Leader: snap.IDs[leader], Firms: len(nodes), Eps: ec.Eps}
+	out := &ChainESRI{Leader: snap.IDs[leader], Firms: len(nodes), Eps: ec.Eps, MaxSteps: ec.MaxSteps}
 	if out.Eps == 0 {
 		out.Eps = DefaultESRIEps
 	}
@@ -145,7 +171,7 @@ func NewChainESRI(ctx context.Context, s *State, leader int32, ec config.ESRICon
 	out.Relations = len(edges)
 	members := make([]ChainESRIMember, len(ch.Members))
 	for k, m := range ch.Members {
-		members[k] = ChainESRIMember{Node: m.Node, Tier: m.Tier, ESRIResult: ESRIResult{Firm: m.ID}}
+		members[k] = ChainESRIMember{Node: m.Node, Tier: m.Tier, ESRIResult: ESRIResult{Firm: m.ID, Converged: true}}
 	}
 	out.Members = members
 	if len(edges) == 0 { // nothing flows: no firm's failure costs any output
@@ -164,7 +190,7 @@ func NewChainESRI(ctx context.Context, s *State, leader int32, ec config.ESRICon
 		return nil, fmt.Errorf("esri: %w", err)
 	}
 	m, err := newESRIModel(ESRIInput{
-		Network: net, Sectors: sectors, Revenue: rev, Eps: ec.Eps,
+		Network: net, Sectors: sectors, Revenue: rev, Eps: ec.Eps, MaxSteps: ec.MaxSteps,
 		Ess: func(k, l string) Essentiality { return Essentiality(ec.Ess(k, l)) },
 	})
 	if err != nil {
@@ -175,11 +201,14 @@ func NewChainESRI(ctx context.Context, s *State, leader int32, ec config.ESRICon
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("esri: %w", err)
 		}
-		r, err := m.run(k, scratch) // members are the first nodes of the subgraph
+		r, err := m.run(ctx, k, scratch) // members are the first nodes of the subgraph
 		if err != nil {
 			return nil, err
 		}
 		members[k].ESRIResult = r
+		if !r.Converged {
+			out.NotConverged++
+		}
 	}
 	sortESRIMembers(members)
 	return out, nil

@@ -368,7 +368,6 @@ func TestESRIErrors(t *testing.T) {
 			in := esriCase{nodes: []string{"A"}, sectors: map[string]string{"A": "a"}}
 			return in.input(t)
 		}, "total amount"},
-		{"max steps reached", func() ESRIInput { in := base(); in.MaxSteps = 1; return in }, "no convergence within 1 steps"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := ESRIAll(ctx, c.in(), 2)
@@ -402,6 +401,129 @@ func TestESRIErrors(t *testing.T) {
 			t.Fatalf("err = %v, want context.Canceled", err)
 		}
 	})
+}
+
+// slowCycle is F→A 1, B→A w, A→B 2, all linear: F fails and its loss seeps
+// round the A↔B cycle. With a = Λd_FA = 1/(1+w), Λd_BA = 1 − a, Λd_AB = 1, the
+// downstream losses x = 1 − h^d are x_F = 1 and
+//
+//	x_A(t+1) = a + (1 − a)·x_B(t),  x_B(t+1) = x_A(t),
+//
+// so A rises at odd steps and B at even ones, each by the step's drop
+// a·(1 − a)^⌊(t−1)/2⌋. Nothing moves upstream (F buys nothing; A and B only sell
+// to each other). Out-strengths F 1, A 2, B w.
+func slowCycle(w float64) esriCase {
+	return esriCase{
+		edges:   []Edge{{"F", "A", 1}, {"B", "A", w}, {"A", "B", 2}},
+		sectors: map[string]string{"F": "f", "A": "a", "B": "b"},
+	}
+}
+
+// TestESRIStepBound: a cascade stopped by MaxSteps is a flagged result — its
+// steps, its last drop and the (lower-bound) indices reached — and every other
+// firm's result is still there.
+func TestESRIStepBound(t *testing.T) {
+	// w = 1: a = 1/2, w = (1/4, 1/2, 1/4) for F, A, B; every value is a dyadic
+	// fraction, exact in float64. F fails, ε = 1e-3: the drop 2^−(1+⌊(t−1)/2⌋) first
+	// reaches 2^−10 ≤ 1e-3 at t = 19, when x_A = 1 − 2^−10 and x_B = 1 − 2^−9:
+	// ESRI = 1/4 + 1/2·(1 − 2^−10) + 1/4·(1 − 2^−9) = 1 − 2^−10 = ESRI_d; ESRI_u = w_F.
+	// Stopped at 10 steps: drop 2^−5, x_A = x_B = 1 − 2^−5, ESRI = 1/4 + 3/4·(1 − 2^−5).
+	// A fails: B loses its only supplier and A's suppliers F and B their only
+	// customer at step 1; step 2 is still: ESRI = ESRI_u = 1, ESRI_d = w_A + w_B =
+	// 3/4 (F buys nothing), in 2 steps. B fails: h^d_A =
+	// 1/2 and h^u_A = 0 (step 1), h^u_F = 0 (step 2), step 3 is still: ESRI = 1
+	// (ESRI_d = 1/4 + 1/2·1/2 = 1/2).
+	in := slowCycle(1).input(t)
+	in.Eps = 1e-3
+	type want struct {
+		esri, d, u, residual float64
+		steps                int
+		converged            bool
+	}
+	others := map[string]want{"A": {1, 0.75, 1, 0, 2, true}, "B": {1, 0.5, 1, 0, 3, true}}
+	for _, c := range []struct {
+		name     string
+		maxSteps int
+		f        want
+	}{
+		{"no bound", 0, want{1 - 0x1p-10, 1 - 0x1p-10, 0.25, 0x1p-10, 19, true}},
+		{"bound above the need", 19, want{1 - 0x1p-10, 1 - 0x1p-10, 0.25, 0x1p-10, 19, true}},
+		{"stopped at 10 steps", 10, want{0.25 + 0.75*(1-0x1p-5), 0.25 + 0.75*(1-0x1p-5), 0.25, 0x1p-5, 10, false}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			in.MaxSteps = c.maxSteps
+			res, err := ESRIAll(context.Background(), in, 2)
+			if err != nil {
+				t.Fatalf("ESRIAll: %v (a step bound must flag the firm, not fail the run)", err)
+			}
+			if len(res) != 3 {
+				t.Fatalf("%d results, want 3", len(res))
+			}
+			for _, r := range res {
+				w, ok := others[r.Firm]
+				if r.Firm == "F" {
+					w, ok = c.f, true
+				}
+				if !ok {
+					t.Fatalf("unexpected firm %q", r.Firm)
+				}
+				if r.ESRI != w.esri || r.ESRId != w.d || r.ESRIu != w.u || r.Iterations != w.steps ||
+					r.Converged != w.converged || r.Residual != w.residual {
+					t.Errorf("%s = %+v, want %+v", r.Firm, r, w)
+				}
+			}
+		})
+	}
+}
+
+// TestESRINoDefaultStepBound: without MaxSteps a cascade runs until it converges,
+// however many steps that takes, as the reference GLcascade's loop does (it has no
+// bound). With w = 1023, a = 2^−10 and the drop a·(1 − a)^⌊(t−1)/2⌋ reaches ε = 1e-12
+// first at ⌊(t−1)/2⌋ = ⌈ln(ε/a)/ln(1 − a)⌉ = 21,186, t = 42,373 steps. The indices
+// tend to total collapse (x_A, x_B → 1): ESRI → 1 − w_F·0 = 1 within ~ε/a.
+func TestESRINoDefaultStepBound(t *testing.T) {
+	in := slowCycle(1023).input(t)
+	in.Eps = 1e-12
+	a := 0x1p-10
+	k := math.Ceil(math.Log(in.Eps/a) / math.Log(1-a))
+	wantSteps := int(2*k + 1)
+	got, err := ESRI(context.Background(), in, "F")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Rounding of x near 1 (ulp 1.1e-16 against drops near 1e-12) may move the step
+	// where the drop crosses ε by one pair of steps.
+	if !got.Converged || got.Iterations < wantSteps-2 || got.Iterations > wantSteps+2 || got.Iterations <= 10000 {
+		t.Errorf("F: %d steps (converged %v), want %d ± 2", got.Iterations, got.Converged, wantSteps)
+	}
+	if math.Abs(got.ESRI-1) > 1e-8 || got.Residual > in.Eps {
+		t.Errorf("F: ESRI %v (want 1 within 1e-8), last drop %v", got.ESRI, got.Residual)
+	}
+	t.Logf("F: %d steps (closed form %d), ESRI 1 − %.3g", got.Iterations, wantSteps, 1-got.ESRI)
+}
+
+// countdownCtx is a context that reports cancellation from its n-th Err call on,
+// to cancel a cascade in the middle of its steps without depending on time.
+type countdownCtx struct {
+	context.Context
+	n int
+}
+
+func (c *countdownCtx) Err() error {
+	c.n--
+	if c.n < 0 {
+		return context.Canceled
+	}
+	return nil
+}
+
+func TestESRICancelledMidCascade(t *testing.T) {
+	in := slowCycle(1023).input(t)
+	in.Eps = 1e-12 // 42,375 steps; the cascade looks at ctx every few hundred
+	ctx := &countdownCtx{Context: context.Background(), n: 1}
+	if _, err := ESRI(ctx, in, "F"); !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled from inside the cascade", err)
+	}
 }
 
 // BenchmarkESRIAll computes every firm's ESRI on a synthetic heavy-tailed

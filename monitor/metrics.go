@@ -9,6 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/chainrisk/chainrisk/credit"
+	"github.com/chainrisk/chainrisk/store"
 )
 
 // Metrics are the engine's: scan timings (owned by the engine) and the risk figures
@@ -112,15 +113,22 @@ var (
 	descMembersG    = prometheus.NewDesc("chainrisk_leader_chain_members_by_grade", "Members of a leading firm's chain by tier and grade.", []string{"leader", "tier", "grade"}, nil)
 	descTruncated   = prometheus.NewDesc("chainrisk_leader_series_truncated", "1 when more leaders exist than metrics.max_leader_series allows series for.", nil, nil)
 	descLeaders     = prometheus.NewDesc("chainrisk_leaders", "Leading firms.", nil, nil)
-	descWatchedD    = prometheus.NewDesc("chainrisk_watched_firm_distress", "Distress d of a firm on metrics.watchlist.", []string{"uscc"}, nil)
-	descWatchedP    = prometheus.NewDesc("chainrisk_watched_firm_probability", "Probability of distress p of a firm on metrics.watchlist.", []string{"uscc"}, nil)
-	descWatchedS    = prometheus.NewDesc("chainrisk_watched_firm_score", "Credit score of a firm on metrics.watchlist.", []string{"uscc"}, nil)
+	descESRIMax     = prometheus.NewDesc("chainrisk_leader_esri_max",
+		"Highest systemic risk index (ESRI) among a leading firm's chain members, from the latest run of the esri job.", []string{"leader"}, nil)
+	descESRIAt = prometheus.NewDesc("chainrisk_esri_last_computed_timestamp_seconds",
+		"When the esri job last wrote a chain's results (Unix time; 0 when none is stored).", nil, nil)
+	descESRINotConverged = prometheus.NewDesc("chainrisk_esri_members_not_converged",
+		"Chain members whose latest ESRI cascade stopped at esri.max_steps (their indices are lower bounds).", nil, nil)
+	descWatchedD = prometheus.NewDesc("chainrisk_watched_firm_distress", "Distress d of a firm on metrics.watchlist.", []string{"uscc"}, nil)
+	descWatchedP = prometheus.NewDesc("chainrisk_watched_firm_probability", "Probability of distress p of a firm on metrics.watchlist.", []string{"uscc"}, nil)
+	descWatchedS = prometheus.NewDesc("chainrisk_watched_firm_score", "Credit score of a firm on metrics.watchlist.", []string{"uscc"}, nil)
 )
 
 // Describe implements prometheus.Collector.
 func (m *Metrics) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descEnterprises, descRelations, descEvents, descChainRisk, descSupply,
-		descDemand, descMembers, descMembersG, descTruncated, descLeaders, descWatchedD, descWatchedP, descWatchedS} {
+		descDemand, descMembers, descMembersG, descTruncated, descLeaders, descESRIMax, descESRIAt, descESRINotConverged,
+		descWatchedD, descWatchedP, descWatchedS} {
 		ch <- d
 	}
 }
@@ -185,6 +193,7 @@ func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
 			}
 		}
 	}
+	m.collectESRI(e, s, leaders, gauge)
 	for _, id := range watch {
 		if v, ok := s.Snap.Index(id); ok {
 			gauge(descWatchedD, s.D[v], id)
@@ -213,4 +222,32 @@ func (m *Metrics) eventSeverities(s *State) map[credit.Severity]int {
 	}
 	m.cached, m.severities = s, out
 	return out
+}
+
+// collectESRI emits the stored chain ESRI results: a series per leader among those
+// given (the leaders with series of their own), and two totals over all.
+func (m *Metrics) collectESRI(e *Engine, s *State, leaders []int32, gauge func(*prometheus.Desc, float64, ...string)) {
+	rows := e.esri.get(e)
+	byLeader := make(map[string]*store.ESRIResult, len(rows))
+	var newest time.Time
+	var notConverged int64
+	for i := range rows {
+		r := &rows[i]
+		byLeader[r.Leader] = r
+		if r.ComputedAt.After(newest) {
+			newest = r.ComputedAt
+		}
+		notConverged += r.NotConverged
+	}
+	for _, v := range leaders {
+		if r, ok := byLeader[s.Snap.IDs[v]]; ok {
+			gauge(descESRIMax, r.ESRIMax, r.Leader)
+		}
+	}
+	at := 0.0
+	if !newest.IsZero() {
+		at = float64(newest.UnixMilli()) / 1e3
+	}
+	gauge(descESRIAt, at)
+	gauge(descESRINotConverged, float64(notConverged))
 }

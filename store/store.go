@@ -57,6 +57,14 @@ type Store interface {
 	ChainResult(ctx context.Context, leader string) (*ChainResult, error)
 	ChainResults(ctx context.Context, fn func(*ChainResult) error) error
 
+	// Chain ESRI of the leading firms, written by the esri cron job (store/esri.go):
+	// SaveESRI upserts results and deletes those of dropped leaders in one
+	// transaction; ESRI returns one leader's (ErrNotFound); ESRIResults streams all
+	// without their detail.
+	SaveESRI(ctx context.Context, results []ESRIResult, drop []string) error
+	ESRI(ctx context.Context, leader string) (*ESRIResult, error)
+	ESRIResults(ctx context.Context, fn func(*ESRIResult) error) error
+
 	// Ping checks that the store answers.
 	Ping(ctx context.Context) error
 	// Close releases the store; for the embedded store it also releases the data

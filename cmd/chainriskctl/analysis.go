@@ -237,10 +237,11 @@ func runESRI(args []string, stdout, stderr io.Writer) int {
 		costsFile   = fs.String("costs", "", "CSV `file` with columns firm,value (firms not listed: their purchases in the network)")
 		marketFile  = fs.String("market", "", "CSV `file` with columns firm,market; turns replaceability on (firms not listed are in no market)")
 		eps         = fs.Float64("eps", monitor.DefaultESRIEps, "convergence threshold, in (0, 1)")
+		maxSteps    = fs.Int("max-steps", 0, "update `steps` after which a firm's cascade stops unconverged (0: no bound, as in GLcascade)")
 		output      = fs.String("output", "csv", "output format: csv or json")
 	)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: chainriskctl esri --edges FILE --sectors FILE [--ess FILE] [--ess-default 1] [--revenue FILE] [--costs FILE] [--market FILE] [--eps 1e-2] [--output csv|json]")
+		fmt.Fprintln(stderr, "usage: chainriskctl esri --edges FILE --sectors FILE [--ess FILE] [--ess-default 1] [--revenue FILE] [--costs FILE] [--market FILE] [--eps 1e-2] [--max-steps 0] [--output csv|json]")
 		fs.PrintDefaults()
 	}
 	if code, ok := parseFlags(fs, args); !ok {
@@ -255,6 +256,8 @@ func runESRI(args []string, stdout, stderr io.Writer) int {
 		return usageError(fs, fmt.Sprintf("--ess-default %d: want 0, 1 or 2", *essDefault))
 	case math.IsNaN(*eps) || *eps <= 0 || *eps >= 1:
 		return usageError(fs, fmt.Sprintf("--eps %v: want a number in (0, 1)", *eps))
+	case *maxSteps < 0:
+		return usageError(fs, fmt.Sprintf("--max-steps %d: want 0 (no bound) or more", *maxSteps))
 	case *output != "csv" && *output != "json":
 		return usageError(fs, fmt.Sprintf("--output %q: want csv or json", *output))
 	}
@@ -409,7 +412,7 @@ func runESRI(args []string, stdout, stderr io.Writer) int {
 		return fail(err)
 	}
 	in := monitor.ESRIInput{
-		Network: net, Sectors: sectors, Revenue: revenue, Costs: costs, Markets: markets, Eps: *eps,
+		Network: net, Sectors: sectors, Revenue: revenue, Costs: costs, Markets: markets, Eps: *eps, MaxSteps: *maxSteps,
 		Ess: func(k, l string) monitor.Essentiality {
 			if e, ok := ess[[2]string{k, l}]; ok {
 				return e
@@ -455,7 +458,26 @@ func runESRI(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "esri: writing output: %v\n", err)
 		return exitError
 	}
+	reportUnconverged(stderr, results, *maxSteps, *eps)
 	return exitOK
+}
+
+// reportUnconverged names on stderr the firms whose cascade --max-steps stopped.
+// They keep their rows (the CSV columns are the SPEC's, unchanged; JSON rows say
+// "converged": false): their indices are lower bounds, and the run is a result,
+// not a failure, so the exit code stays 0.
+func reportUnconverged(w io.Writer, results []monitor.ESRIResult, maxSteps int, eps float64) {
+	var firms []string
+	for _, r := range results {
+		if !r.Converged {
+			firms = append(firms, fmt.Sprintf("%s (last drop %s)", r.Firm, formatFloat(r.Residual, 3)))
+		}
+	}
+	if len(firms) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "esri: warning: %d firm(s) not converged within --max-steps %d (a drop of h still above --eps %s); "+
+		"their indices are lower bounds: %s\n", len(firms), maxSteps, formatFloat(eps, -1), strings.Join(firms, ", "))
 }
 
 func writeESRICSV(w io.Writer, results []monitor.ESRIResult) error {
@@ -476,10 +498,12 @@ func writeESRIJSON(w io.Writer, results []monitor.ESRIResult) error {
 		ESRId      float64 `json:"esri_d"`
 		ESRIu      float64 `json:"esri_u"`
 		Iterations int     `json:"iterations"`
+		// Converged is false when --max-steps stopped the cascade.
+		Converged bool `json:"converged"`
 	}
 	rows := make([]row, 0, len(results))
 	for _, r := range results {
-		rows = append(rows, row{r.Firm, r.ESRI, r.ESRId, r.ESRIu, r.Iterations})
+		rows = append(rows, row{r.Firm, r.ESRI, r.ESRId, r.ESRIu, r.Iterations, r.Converged})
 	}
 	return json.NewEncoder(w).Encode(rows)
 }

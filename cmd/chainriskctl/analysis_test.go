@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"io"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -467,6 +469,7 @@ func TestESRIUsage(t *testing.T) {
 		{"eps 0", []string{"--edges", e, "--sectors", s, "--eps", "0"}, "--eps 0"},
 		{"eps 1", []string{"--edges", e, "--sectors", s, "--eps", "1"}, "--eps 1"},
 		{"eps NaN", []string{"--edges", e, "--sectors", s, "--eps", "NaN"}, "--eps NaN"},
+		{"negative max steps", []string{"--edges", e, "--sectors", s, "--max-steps", "-1"}, "--max-steps -1"},
 		{"bad output", []string{"--edges", e, "--sectors", s, "--output", "table"}, `--output "table"`},
 		{"bad flag value", []string{"--edges", e, "--sectors", s, "--eps", "x"}, "invalid value"},
 	} {
@@ -558,5 +561,276 @@ func TestESRIBadData(t *testing.T) {
 				t.Errorf("doubled prefix:\n%s", stderr)
 			}
 		})
+	}
+}
+
+// scaleFreeFirms writes a dense scale-free production network of n firms: a clique
+// of m+1 firms, then each new firm trades with m firms drawn in proportion to their
+// degree (preferential attachment), each link in a random direction with a
+// log-normal amount, and every firm in one of four sectors. Seeded, so every run
+// writes the same files; it returns the edges and sectors CSV texts.
+func scaleFreeFirms(n, m int, seed uint64) (edges, sectors string) {
+	r := rand.New(rand.NewPCG(seed, seed^0x5eed))
+	var urn []int // each firm once per link end: a degree-proportional draw
+	seen := map[[2]int]bool{}
+	var eb strings.Builder
+	eb.WriteString("supplier,customer,amount\n")
+	link := func(a, b int) {
+		if r.IntN(2) == 0 {
+			a, b = b, a
+		}
+		if a == b || seen[[2]int{a, b}] {
+			return
+		}
+		seen[[2]int{a, b}] = true
+		fmt.Fprintf(&eb, "%d,%d,%s\n", a+1, b+1, strconv.FormatFloat(math.Exp(4+1.5*r.NormFloat64()), 'g', -1, 64))
+		urn = append(urn, a, b)
+	}
+	for i := 0; i <= m; i++ {
+		for j := range i {
+			link(i, j)
+		}
+	}
+	for i := m + 1; i < n; i++ {
+		for range m {
+			link(i, urn[r.IntN(len(urn))])
+		}
+	}
+	var sb strings.Builder
+	sb.WriteString("firm,sector\n")
+	for i := range n {
+		fmt.Fprintf(&sb, "%d,%d\n", i+1, 1+r.IntN(4))
+	}
+	return eb.String(), sb.String()
+}
+
+// referenceCascade is the GL cascade of one failing firm written the way the
+// reference implementation (GLcascade's R code) writes it, for all-linear
+// essentiality: each step takes the sector sums Π_jk = 1 − Σ_{i∈k} Λd_ij (1 − h^d_i),
+// then h^d_j = max(0, min(1 − Σ_k (1 − Π_jk), ψ_j)) and h^u_i = max(0, min(ψ_i,
+// 1 − Σ_j Λu_ij (1 − h^u_j))), until max(h(t) − h(t+1)) ≤ eps. w lists each
+// firm's sales (customer, amount). It shares no code with monitor.ESRI.
+func referenceCascade(w [][]sale, sector []int, sectors, f int, eps float64) (esri float64, steps int) {
+	n := len(w)
+	in, out := make([]float64, n), make([]float64, n)
+	var total float64
+	for i := range n {
+		for _, e := range w[i] {
+			out[i] += e.amount
+			in[e.to] += e.amount
+		}
+		total += out[i]
+	}
+	hd, hu, psi := make([]float64, n), make([]float64, n), make([]float64, n)
+	for i := range n {
+		hd[i], hu[i], psi[i] = 1, 1, 1
+	}
+	hd[f], hu[f], psi[f] = 0, 0, 0
+	pi := make([][]float64, n)
+	for j := range pi {
+		pi[j] = make([]float64, sectors)
+	}
+	for {
+		steps++
+		for j := range n {
+			for k := range sectors {
+				pi[j][k] = 1
+			}
+		}
+		nu := make([]float64, n)
+		for i := range n {
+			loss := 0.0
+			for _, e := range w[i] {
+				pi[e.to][sector[i]] -= e.amount / in[e.to] * (1 - hd[i])
+				loss += e.amount / out[i] * (1 - hu[e.to])
+			}
+			nu[i] = max(0, min(psi[i], 1-loss))
+		}
+		nd := make([]float64, n)
+		crit := 0.0
+		for j := range n {
+			lin := 1.0
+			for _, p := range pi[j] {
+				lin -= 1 - p
+			}
+			nd[j] = max(0, min(lin, psi[j]))
+			crit = max(crit, hd[j]-nd[j], hu[j]-nu[j])
+		}
+		hd, hu = nd, nu
+		if crit <= eps {
+			break
+		}
+	}
+	for i := range n {
+		esri += out[i] / total * (1 - min(hd[i], hu[i]))
+	}
+	return esri, steps
+}
+
+type sale struct {
+	to     int
+	amount float64
+}
+
+type esriJSONRow struct {
+	Firm       string  `json:"firm"`
+	ESRI       float64 `json:"esri"`
+	ESRId      float64 `json:"esri_d"`
+	ESRIu      float64 `json:"esri_u"`
+	Iterations int     `json:"iterations"`
+	Converged  *bool   `json:"converged"`
+}
+
+// TestESRIDenseScaleFreeTinyEps: on a dense 101-firm scale-free network at
+// --eps 1e-12, some firms' cascades need more than 10,000 steps. The reference
+// (GLcascade) iterates until convergence, without a step bound, so every firm
+// must come out converged — not one error that loses all 101.
+//
+// Every firm buys and sells and the network is strongly connected, so a failure
+// ends, at convergence, in total collapse: h → 0 everywhere and every index → 1.
+func TestESRIDenseScaleFreeTinyEps(t *testing.T) {
+	const n = 101
+	edges, sectors := scaleFreeFirms(n, 30, 3)
+	f := files(t, map[string]string{"edges.csv": edges, "sectors.csv": sectors})
+
+	// The network as matrices, and the premise of total collapse.
+	w := make([][]sale, n)
+	recs, _ := csv.NewReader(strings.NewReader(edges)).ReadAll()
+	for _, rec := range recs[1:] {
+		a, _ := strconv.Atoi(rec[0])
+		b, _ := strconv.Atoi(rec[1])
+		x, _ := strconv.ParseFloat(rec[2], 64)
+		w[a-1] = append(w[a-1], sale{b - 1, x})
+	}
+	sector := make([]int, n)
+	recs, _ = csv.NewReader(strings.NewReader(sectors)).ReadAll()
+	for i, rec := range recs[1:] {
+		sector[i], _ = strconv.Atoi(rec[1])
+		sector[i]--
+	}
+	next := [2][][]int{make([][]int, n), make([][]int, n)} // customers, suppliers
+	for i, sales := range w {
+		for _, e := range sales {
+			next[0][i] = append(next[0][i], e.to)
+			next[1][e.to] = append(next[1][e.to], i)
+		}
+	}
+	reach := func(dir int) int {
+		seen := make([]bool, n)
+		seen[0] = true
+		queue, count := []int{0}, 1
+		for len(queue) > 0 {
+			i := queue[0]
+			queue = queue[1:]
+			for _, j := range next[dir][i] {
+				if !seen[j] {
+					seen[j] = true
+					count++
+					queue = append(queue, j)
+				}
+			}
+		}
+		return count
+	}
+	relations := strings.Count(edges, "\n") - 1
+	if down, up := reach(0), reach(1); down != n || up != n || relations < 15*n {
+		t.Fatalf("the generated network is not dense and strongly connected: %d relations, %d and %d of %d firms reached",
+			relations, down, up, n)
+	}
+
+	code, stdout, stderr := runCmd(runESRI, "--edges", f("edges.csv"), "--sectors", f("sectors.csv"), "--eps", "1e-12", "--output", "json")
+	if code != 0 {
+		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
+	}
+	var rows []esriJSONRow
+	if err := json.Unmarshal([]byte(stdout), &rows); err != nil {
+		t.Fatalf("bad JSON: %v", err)
+	}
+	if len(rows) != n {
+		t.Fatalf("%d rows, want %d", len(rows), n)
+	}
+	slowest, over := rows[0], 0
+	for _, r := range rows {
+		if r.Converged == nil || !*r.Converged {
+			t.Errorf("%s: converged %v after %d steps, want true", r.Firm, r.Converged, r.Iterations)
+		}
+		for _, x := range []float64{r.ESRI, r.ESRId, r.ESRIu} {
+			if math.Abs(x-1) > 1e-6 {
+				t.Errorf("%s: ESRI %v, %v, %v; want 1 (total collapse) within 1e-6", r.Firm, r.ESRI, r.ESRId, r.ESRIu)
+				break
+			}
+		}
+		if r.Iterations > slowest.Iterations {
+			slowest = r
+		}
+		if r.Iterations > 10000 {
+			over++
+		}
+	}
+	t.Logf("slowest firm %s: %d steps; %d firms need more than 10,000", slowest.Firm, slowest.Iterations, over)
+	if slowest.Iterations <= 10000 {
+		t.Fatalf("no firm needs more than 10,000 steps (slowest %s: %d): the network does not reproduce the problem",
+			slowest.Firm, slowest.Iterations)
+	}
+
+	// With a step bound, firms that need more steps are flagged and keep their rows;
+	// the others are exactly as without the bound.
+	t.Run("max steps", func(t *testing.T) {
+		const bound = 1300 // the fastest firms need a little more than 1,000 steps
+		args := []string{"--edges", f("edges.csv"), "--sectors", f("sectors.csv"), "--eps", "1e-12"}
+		code, stdout, stderr := runCmd(runESRI, append(args, "--max-steps", strconv.Itoa(bound), "--output", "json")...)
+		if code != 0 {
+			t.Fatalf("exit %d, stderr:\n%s", code, stderr)
+		}
+		var bounded []esriJSONRow
+		if err := json.Unmarshal([]byte(stdout), &bounded); err != nil || len(bounded) != n {
+			t.Fatalf("%d rows, %v", len(bounded), err)
+		}
+		full := map[string]esriJSONRow{}
+		for _, r := range rows {
+			full[r.Firm] = r
+		}
+		stopped := 0
+		for _, b := range bounded {
+			u := full[b.Firm]
+			switch {
+			case b.Converged == nil:
+				t.Fatalf("%s: no converged field", b.Firm)
+			case u.Iterations <= bound:
+				if !*b.Converged || b != (esriJSONRow{u.Firm, u.ESRI, u.ESRId, u.ESRIu, u.Iterations, b.Converged}) {
+					t.Errorf("%s: %+v with the bound, %+v without", b.Firm, b, u)
+				}
+			default:
+				stopped++
+				// h only falls during a cascade: a stopped one is a lower bound.
+				if *b.Converged || b.Iterations != bound || b.ESRI > u.ESRI || b.ESRId > u.ESRId || b.ESRIu > u.ESRIu ||
+					!strings.Contains(stderr, " "+b.Firm+" (last drop ") && !strings.Contains(stderr, ": "+b.Firm+" (last drop ") {
+					t.Errorf("%s: %+v with the bound, %+v without; stderr:\n%s", b.Firm, b, u, stderr)
+				}
+			}
+		}
+		want := fmt.Sprintf("esri: warning: %d firm(s) not converged within --max-steps %d", stopped, bound)
+		if stopped == 0 || stopped == n || !strings.HasPrefix(stderr, want) || strings.Count(stderr, "\n") != 1 {
+			t.Errorf("%d firms stopped; stderr:\n%s\nwant one line starting %q (and some firms converged)", stopped, stderr, want)
+		}
+		t.Logf("%d of %d firms stopped at %d steps", stopped, n, bound)
+
+		// CSV keeps exactly the SPEC's columns, with every firm, stopped or not.
+		code, stdout, stderr = runCmd(runESRI, append(args, "--max-steps", "1")...)
+		order, csvRows := esriRows(t, stdout)
+		if code != 0 || len(order) != n || len(csvRows) != n || !strings.Contains(stderr, fmt.Sprintf("%d firm(s) not converged", n)) {
+			t.Errorf("CSV: exit %d, %d rows, stderr:\n%s", code, len(order), stderr)
+		}
+	})
+
+	// The slowest firm and the most systemic one against the reference's
+	// formulation. The two sum in different orders, so a drop within rounding of ε
+	// may end one step apart.
+	for _, r := range []esriJSONRow{slowest, rows[0]} {
+		id, _ := strconv.Atoi(r.Firm)
+		esri, steps := referenceCascade(w, sector, 4, id-1, 1e-12)
+		if d := r.Iterations - steps; d < -1 || d > 1 || math.Abs(r.ESRI-esri) > 1e-9 {
+			t.Errorf("%s: %d steps, ESRI %v; the reference formulation: %d steps, ESRI %v", r.Firm, r.Iterations, r.ESRI, steps, esri)
+		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 
 	"github.com/chainrisk/chainrisk/config"
+	"github.com/chainrisk/chainrisk/daemon"
 )
 
 // runConfigCheck implements `chainriskctl config check FILE...`: it loads each file as
@@ -52,7 +53,10 @@ func runConfigCheck(args []string, stdout, stderr io.Writer) int {
 	code := exitOK
 	for _, file := range fs.Args() {
 		r := result{File: file, OK: true}
-		_, err := config.Load(file)
+		cfg, err := config.Load(file)
+		if err == nil {
+			err = daemon.CheckConfig(cfg) // jobs this build of chainriskd cannot run
+		}
 		if err != nil {
 			r.OK, code = false, exitError
 			for _, e := range splitErrors(err) {

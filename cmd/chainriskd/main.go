@@ -47,6 +47,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	// Load("") gives the built-in defaults with the environment's overrides applied.
 	cfg, err := config.Load(*configFile)
+	if err == nil {
+		err = daemon.CheckConfig(cfg) // a job this build cannot run is a config error too
+	}
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1

@@ -40,6 +40,7 @@ func Run(t *testing.T, open Opener) {
 		{"History", testHistory},
 		{"ChainHistory", testChainHistory},
 		{"HistoryMigration", testHistoryMigration},
+		{"ESRI", testESRI},
 		{"Subset", testSubset},
 		{"Expire", testExpire},
 		{"Tokens", testTokens},
