@@ -60,7 +60,8 @@ func TestFailover(t *testing.T) {
 	for _, r := range reps[1:] {
 		r.startReady(120 * time.Second)
 	}
-	f := &failover{t: t, reps: reps, token: token, dsn: dsn, stopped: -1}
+	f := &failover{t: t, reps: reps, token: token, dsn: dsn}
+	f.stopped.Store(-1)
 	defer f.close()
 	firms := f.soundFirms()
 
@@ -107,7 +108,7 @@ func TestFailover(t *testing.T) {
 			if err := reps[leader].cmd.Process.Signal(syscall.SIGSTOP); err != nil {
 				t.Fatal(err)
 			}
-			f.stopped = leader
+			f.stopped.Store(int64(leader))
 		}
 		next := f.waitLeader(60*time.Second, leader)
 		took := time.Since(cut)
@@ -131,7 +132,7 @@ func TestFailover(t *testing.T) {
 			if err := reps[leader].cmd.Process.Signal(syscall.SIGCONT); err != nil {
 				t.Fatal(err)
 			}
-			f.stopped = -1
+			f.stopped.Store(-1)
 			f.waitStepDown(leader, 30*time.Second)
 		} else {
 			reps[leader].startReady(120 * time.Second)
@@ -194,7 +195,7 @@ type failover struct {
 	reps    []*daemonProc
 	token   string
 	dsn     string
-	stopped int // the replica frozen now, -1 for none
+	stopped atomic.Int64 // the replica frozen now, -1 for none
 	clients sync.Map
 	// maxLeaders is the most replicas seen claiming the leadership in one look.
 	maxLeaders atomic.Int64
@@ -221,7 +222,7 @@ func (f *failover) close() {
 func (f *failover) live() []int {
 	var out []int
 	for i, r := range f.reps {
-		if r.running() && i != f.stopped {
+		if r.running() && int64(i) != f.stopped.Load() {
 			out = append(out, i)
 		}
 	}

@@ -130,6 +130,9 @@ type daemonProc struct {
 	starts  int
 	args    []string // more flags (-demo)
 
+	// mu guards what a goroutine of the test beside the one driving the daemon reads:
+	// the process and the address.
+	mu     sync.Mutex
 	cmd    *exec.Cmd
 	exited chan struct{}
 }
@@ -145,14 +148,21 @@ func newDaemonProc(t *testing.T, bin, config, logPath string) *daemonProc {
 	return d
 }
 
-func (d *daemonProc) base() string { return "http://" + d.addr }
+func (d *daemonProc) base() string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return "http://" + d.addr
+}
 
 func (d *daemonProc) running() bool {
-	if d.cmd == nil {
+	d.mu.Lock()
+	cmd, exited := d.cmd, d.exited
+	d.mu.Unlock()
+	if cmd == nil {
 		return false
 	}
 	select {
-	case <-d.exited:
+	case <-exited:
 		return false
 	default:
 		return true
@@ -178,11 +188,14 @@ func (d *daemonProc) start() {
 		_ = logf.Close()
 		d.t.Fatalf("start chainriskd: %v", err)
 	}
-	d.cmd, d.exited = cmd, make(chan struct{})
+	exited := make(chan struct{})
+	d.mu.Lock()
+	d.cmd, d.exited = cmd, exited
+	d.mu.Unlock()
 	go func() {
 		_ = cmd.Wait()
 		_ = logf.Close()
-		close(d.exited)
+		close(exited)
 	}()
 }
 
@@ -197,7 +210,10 @@ func (d *daemonProc) startReady(timeout time.Duration) {
 			return
 		}
 		if try < 3 && !d.running() && strings.Contains(d.logTail(5), "address already in use") {
-			d.addr = freeAddr(d.t)
+			addr := freeAddr(d.t)
+			d.mu.Lock()
+			d.addr = addr
+			d.mu.Unlock()
 			continue
 		}
 		d.t.Fatalf("start %d: %v\n%s", d.starts, err, d.logTail(60))
