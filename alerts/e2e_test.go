@@ -120,7 +120,7 @@ func TestEndToEnd(t *testing.T) {
 			}
 			return false
 		})
-		// How fast is for the benchmarks (SPEC's event → webhook target is measured by
+		// How fast is for the benchmarks (the event → webhook target is measured by
 		// make province); here the figure is only reported, since the machine may be busy.
 		t.Logf("ingest → signed delivery took %s", time.Since(began).Round(time.Millisecond))
 		if n := rv.bad(); n != 0 {

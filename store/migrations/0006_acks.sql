@@ -1,4 +1,4 @@
--- Acknowledgements are per audience (SPEC §15): staff ('') or one tenant (its USCC).
+-- Acknowledgements are per audience: staff ('') or one tenant (its USCC).
 -- One tenant's acknowledgement stops that tenant's repeats only and is shown to it
 -- alone. An alert firing again (a new episode) starts without acknowledgements.
 CREATE TABLE alert_acks (
