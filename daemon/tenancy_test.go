@@ -377,7 +377,19 @@ type crawlClient struct {
 	tokens map[string]string
 }
 
+// do calls the API as who, with a JSON body when one is given.
 func (c *crawlClient) do(method, path, who, body string) (int, string) {
+	c.t.Helper()
+	return c.send(method, path, who, "application/json", body)
+}
+
+// doCSV ingests a CSV body, strictly, as the admin.
+func (c *crawlClient) doCSV(path, body string) (int, string) {
+	c.t.Helper()
+	return c.send("POST", path+"?strict=true", "admin", "text/csv", body)
+}
+
+func (c *crawlClient) send(method, path, who, ctype, body string) (int, string) {
 	c.t.Helper()
 	req, err := http.NewRequest(method, c.base+path, strings.NewReader(body))
 	if err != nil {
@@ -385,22 +397,8 @@ func (c *crawlClient) do(method, path, who, body string) (int, string) {
 	}
 	req.Header.Set("Authorization", "Bearer "+c.tokens[who])
 	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Content-Type", ctype)
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
-}
-
-func (c *crawlClient) doCSV(path, body string) (int, string) {
-	c.t.Helper()
-	req, _ := http.NewRequest("POST", c.base+path+"?strict=true", strings.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+c.tokens["admin"])
-	req.Header.Set("Content-Type", "text/csv")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		c.t.Fatal(err)

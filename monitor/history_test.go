@@ -13,30 +13,16 @@ import (
 	"github.com/chainrisk/chainrisk/demo"
 	"github.com/chainrisk/chainrisk/monitor"
 	"github.com/chainrisk/chainrisk/store"
-	"github.com/chainrisk/chainrisk/store/postgres"
-	"github.com/chainrisk/chainrisk/store/postgres/pgtest"
 	"github.com/chainrisk/chainrisk/store/storetest"
 )
 
-// onBothStores runs fn against a fresh embedded store and a fresh PostgreSQL schema.
-func onBothStores(t *testing.T, fn func(t *testing.T, s store.Store)) {
-	t.Run("sqlite", func(t *testing.T) { fn(t, openStore(t)) })
-	t.Run("postgres", func(t *testing.T) {
-		s, err := postgres.Open(context.Background(), pgtest.URL(t), postgres.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = s.Close() })
-		fn(t, s)
-	})
-}
 
 // A firm downgraded A → C → D by two ingests, each followed by an incremental scan,
 // has a history entry for each scan that changed it, stamped with that scan's own
 // time and id, although incremental scans score with the clock of the full scan they
 // extend.
 func TestHistoryKeepsEveryScan(t *testing.T) {
-	onBothStores(t, func(t *testing.T, s store.Store) {
+	eachStore(t, func(t *testing.T, s store.Store) {
 		ctx := context.Background()
 		t0 := demo.AnchorTime()
 		firm, leader := storetest.USCC(1), storetest.USCC(2)
