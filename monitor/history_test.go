@@ -16,7 +16,6 @@ import (
 	"github.com/chainrisk/chainrisk/store/storetest"
 )
 
-
 // A firm downgraded A → C → D by two ingests, each followed by an incremental scan,
 // has a history entry for each scan that changed it, stamped with that scan's own
 // time and id, although incremental scans score with the clock of the full scan they
