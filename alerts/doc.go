@@ -1,4 +1,4 @@
-// Package alerts owns what happens to an alert once the rules have raised it: the
-// notification it becomes, the Chinese and English summaries, and the channels that
-// deliver it (webhook, Alertmanager, WeCom, DingTalk, Feishu, log) under per-robot rate limits.
+// Package alerts owns what happens once a scan is done: the rules that name the
+// alerts, their lifecycle and silences, the subscriptions and the routing that words
+// each notification for its subscriber, and the outbox that package notify delivers.
 package alerts

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chainrisk/chainrisk/alerts/notify"
+	"github.com/chainrisk/chainrisk/alerts/notify/notifytest"
 	"github.com/chainrisk/chainrisk/config"
 	"github.com/chainrisk/chainrisk/credit"
 	"github.com/chainrisk/chainrisk/demo"
@@ -27,7 +29,7 @@ func TestEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the demo data and a real Alertmanager")
 	}
-	amBase := startAlertmanager(t)
+	amBase := notifytest.StartAlertmanager(t)
 	eachStore(t, func(t *testing.T, st store.Store) {
 		ctx := context.Background()
 		anchor := demo.AnchorTime()
@@ -93,7 +95,7 @@ func TestEndToEnd(t *testing.T) {
 		}
 		sub := config.Subscription{Name: "chain-" + st.(interface{ Dialect() store.Dialect }).Dialect().Name(),
 			Subscriber: leader, Scope: config.Scope{Kind: config.ScopeChain, Leader: leader},
-			Channels: []config.Channel{hookChannel(rv.URL), {Type: config.ChannelAlertmanager, URLs: []config.Secret{config.Secret(amBase)}}}}
+			Channels: []config.Channel{hookChannel(rv.URL), {Type: notify.TypeAlertmanager, URLs: []config.Secret{config.Secret(amBase)}}}}
 		cfg := *cfgp.Load()
 		if err := cfg.NormalizeSubscription(&sub); err != nil {
 			t.Fatal(err)
@@ -108,12 +110,12 @@ func TestEndToEnd(t *testing.T) {
 		if _, err := engine.Run(ctx, monitor.Request{Kind: monitor.ScanIncremental, Trigger: "ingest", Touched: applied.Touched}); err != nil {
 			t.Fatal(err)
 		}
-		var got webhookBody
+		var got notify.WebhookBody
 		eventually(t, 5*time.Second, "the webhook delivery", func() bool {
 			for _, key := range rv.unique() {
-				var b webhookBody
+				var b notify.WebhookBody
 				_ = json.Unmarshal(rv.body(key), &b)
-				if b.Rule == config.RuleGradeDowngrade && b.Subject.USCC == supplier && b.Status == StatusFiring {
+				if b.Rule == config.RuleGradeDowngrade && b.Subject.USCC == supplier && b.Status == notify.StatusFiring {
 					got = b
 					return true
 				}
@@ -139,7 +141,7 @@ func TestEndToEnd(t *testing.T) {
 		// arrive just after the grade's.
 		eventually(t, 5*time.Second, "the severe_event delivery", func() bool {
 			for _, key := range rv.unique() {
-				var b webhookBody
+				var b notify.WebhookBody
 				_ = json.Unmarshal(rv.body(key), &b)
 				if b.Rule == config.RuleSevereEvent && b.Subject.USCC == supplier {
 					return true
@@ -152,7 +154,7 @@ func TestEndToEnd(t *testing.T) {
 		// amActive says whether Alertmanager holds the alert active (a resolved alert
 		// drops out of its default listing).
 		amActive := func() bool {
-			for _, a := range getAlerts(t, amBase) {
+			for _, a := range notifytest.GetAlerts(t, amBase) {
 				if a.Labels["alertname"] == config.RuleGradeDowngrade && a.Labels["uscc"] == supplier &&
 					a.Labels["subscription"] == sub.Name && a.Labels["leader"] == leader &&
 					a.Status.State == "active" && a.EndsAt.After(time.Now()) {
@@ -175,9 +177,9 @@ func TestEndToEnd(t *testing.T) {
 		}
 		eventually(t, 5*time.Second, "the resolve delivery", func() bool {
 			for _, key := range rv.unique() {
-				var b webhookBody
+				var b notify.WebhookBody
 				_ = json.Unmarshal(rv.body(key), &b)
-				if b.Rule == config.RuleGradeDowngrade && b.Subject.USCC == supplier && b.Status == StatusResolved {
+				if b.Rule == config.RuleGradeDowngrade && b.Subject.USCC == supplier && b.Status == notify.StatusResolved {
 					got = b
 					return true
 				}

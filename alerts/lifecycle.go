@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/chainrisk/chainrisk/alerts/notify"
 	"github.com/chainrisk/chainrisk/config"
 	"github.com/chainrisk/chainrisk/monitor"
 	"github.com/chainrisk/chainrisk/store"
@@ -35,7 +36,7 @@ type ManagerOptions struct {
 	Config func() *config.Config
 	Logger *slog.Logger
 	// Clock stamps alerts and silences; nil means the system clock.
-	Clock Clock
+	Clock notify.Clock
 	// Worker, when set, is woken when notifications were enqueued, and its notifiers
 	// post the Alertmanager refreshes of Resend.
 	Worker *Worker
@@ -53,7 +54,7 @@ type Manager struct {
 	st     store.Store
 	cfg    func() *config.Config
 	log    *slog.Logger
-	clock  Clock
+	clock  notify.Clock
 	worker *Worker
 	// announceFirst: see ManagerOptions.AnnounceFirst.
 	announceFirst bool
@@ -74,7 +75,7 @@ func NewManager(o ManagerOptions) *Manager {
 		o.Logger = slog.Default()
 	}
 	if o.Clock == nil {
-		o.Clock = systemClock{}
+		o.Clock = notify.SystemClock{}
 	}
 	return &Manager{st: o.Store, cfg: o.Config, log: o.Logger, clock: o.Clock, worker: o.Worker,
 		announceFirst: o.AnnounceFirst}
@@ -310,7 +311,7 @@ type transitionStats struct{ fired, changed, resolved int }
 func (e *evaluation) transitions(cands map[string]*candidate, order []string, r *router) (
 	ch *store.AlertChanges, put, gone []*current, st transitionStats, err error) {
 	ch = &store.AlertChanges{At: e.now}
-	notify := func(row *store.Alert, det details, status string) error {
+	announce := func(row *store.Alert, det details, status string) error {
 		if e.baseline {
 			return nil
 		}
@@ -321,7 +322,7 @@ func (e *evaluation) transitions(cands map[string]*candidate, order []string, r 
 		ch.Notifications = append(ch.Notifications, res.entries...)
 		// Nothing sent because every subscriber in scope was silenced: leave the alert
 		// unannounced, so that the resend job tells them once the silence is over.
-		if status == StatusFiring && (len(res.entries) > 0 || res.silenced == 0) {
+		if status == notify.StatusFiring && (len(res.entries) > 0 || res.silenced == 0) {
 			row.NotifiedAt = e.now
 		}
 		return nil
@@ -347,13 +348,13 @@ func (e *evaluation) transitions(cands map[string]*candidate, order []string, r 
 		case cur == nil:
 			st.fired++
 			row.Quiet, up.NewEpisode = e.baseline, true
-			if err := notify(&row, c.det, StatusFiring); err != nil {
+			if err := announce(&row, c.det, notify.StatusFiring); err != nil {
 				return nil, nil, nil, st, err
 			}
 		case cur.Severity != c.severity || c.renotify:
 			st.changed++
 			row.StartedAt, row.Quiet = cur.StartedAt, e.baseline && cur.Quiet
-			if err := notify(&row, c.det, StatusFiring); err != nil {
+			if err := announce(&row, c.det, notify.StatusFiring); err != nil {
 				return nil, nil, nil, st, err
 			}
 		case cur.Grade != row.Grade || cur.PreviousGrade != row.PreviousGrade || cur.Name != row.Name ||
@@ -394,7 +395,7 @@ func (e *evaluation) transitions(cands map[string]*candidate, order []string, r 
 		}
 		quiet := row.Quiet || row.NotifiedAt.IsZero() || row.Rule == config.RuleRepairDone || !e.cfg.Alerts.Rules.Enabled(row.Rule)
 		if !quiet {
-			if err := notify(&row, cur.det, StatusResolved); err != nil {
+			if err := announce(&row, cur.det, notify.StatusResolved); err != nil {
 				return nil, nil, nil, st, err
 			}
 		}

@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/chainrisk/chainrisk/alerts/notify"
 	"github.com/chainrisk/chainrisk/config"
 	"github.com/chainrisk/chainrisk/monitor"
 	"github.com/chainrisk/chainrisk/store"
@@ -166,7 +167,7 @@ func TestRouting(t *testing.T) {
 		if n := ns[1]; n.Tier != -1 || !slices.Equal(n.Path, []string{code(4), code(1)}) || !slices.Equal(n.PathShares, []float64{0.3}) {
 			t.Errorf("customer: %+v", n)
 		}
-		summary, _ := Summary(ns[0])
+		summary, _ := notify.Summary(ns[0])
 		for _, want := range []string{"二级供应商", "一级供应商", "龙头集团", "50%", "40%"} {
 			if !strings.Contains(summary, want) {
 				t.Errorf("summary lacks %q:\n%s", want, summary)
@@ -275,7 +276,7 @@ func TestSubscriptionsCRUD(t *testing.T) {
 			up := 2
 			return config.Subscription{Name: name, Subscriber: tenant,
 				Scope:    config.Scope{Kind: config.ScopeChain, Leader: tenant, DepthUp: &up},
-				Channels: []config.Channel{{Type: config.ChannelWebhook, URL: config.Secret(hook), Secret: secret}}}
+				Channels: []config.Channel{{Type: notify.TypeWebhook, URL: config.Secret(hook), Secret: secret}}}
 		}
 		created, err := m.CreateSubscription(ctx, tenant, mk("acme"))
 		if err != nil {
@@ -361,7 +362,7 @@ func TestStoredSubscriptionRoutesAndDeliveriesHideSecrets(t *testing.T) {
 		cfg.Alerts.Rules.ScoreDrop.Enabled = false
 		m := newTestManager(t, st, cfg, newFakeClock())
 		sub := subChain("tenant-chain", 1, 3, 1)
-		sub.Channels = []config.Channel{{Type: config.ChannelWeCom, URL: "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=" + wecomKey}}
+		sub.Channels = []config.Channel{{Type: notify.TypeWeCom, URL: "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=" + wecomKey}}
 		if _, err := m.CreateSubscription(ctx, code(1), sub); err != nil {
 			t.Fatal(err)
 		}
@@ -377,7 +378,7 @@ func TestStoredSubscriptionRoutesAndDeliveriesHideSecrets(t *testing.T) {
 			t.Fatalf("Deliveries = %+v, %v", list, err)
 		}
 		d := list[0]
-		if d.State != store.DeliveryPending || d.Channel.Type != config.ChannelWeCom || d.Subscription != "tenant-chain" ||
+		if d.State != store.DeliveryPending || d.Channel.Type != notify.TypeWeCom || d.Subscription != "tenant-chain" ||
 			d.USCC != code(2) || d.Rule != config.RuleGradeDowngrade || d.Channel.Key == "" {
 			t.Errorf("delivery: %+v", d)
 		}
@@ -407,7 +408,7 @@ func TestMetrics(t *testing.T) {
 	s := w.observe(t, m, nil, full)
 	w.firms[1].grade, w.firms[2].grade = monitor.GradeC, monitor.GradeD
 	w.observe(t, m, s, incr)
-	mt.count(config.ChannelWebhook, resultDead)
+	mt.count(notify.TypeWebhook, resultDead)
 	problems, err := testutil.GatherAndLint(reg)
 	if err != nil || len(problems) > 0 {
 		t.Errorf("lint: %v %v", problems, err)
@@ -446,7 +447,7 @@ chainrisk_outbox_pending 2
 			}
 		}
 	}
-	if v := testutil.ToFloat64(mt.notifications.WithLabelValues(config.ChannelWebhook, resultDead)); v != 1 {
+	if v := testutil.ToFloat64(mt.notifications.WithLabelValues(notify.TypeWebhook, resultDead)); v != 1 {
 		t.Errorf("notifications_total{webhook,dead} = %v", v)
 	}
 }

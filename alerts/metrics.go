@@ -6,6 +6,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/chainrisk/chainrisk/alerts/notify"
 	"github.com/chainrisk/chainrisk/config"
 	"github.com/chainrisk/chainrisk/store"
 )
@@ -44,7 +45,7 @@ func NewMetrics(reg prometheus.Registerer, st store.Store) *Metrics {
 			Help: "Alerts re-posted to Alertmanager by the resend_alerts job, by result.",
 		}, []string{"result"}),
 	}
-	for _, ch := range config.ChannelTypes {
+	for _, ch := range notify.Types() {
 		m.duration.WithLabelValues(ch) // present from the first scrape, for dashboards
 		for _, r := range []string{resultDelivered, resultFailed, resultDead} {
 			m.notifications.WithLabelValues(ch, r)

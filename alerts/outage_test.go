@@ -22,6 +22,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/chainrisk/chainrisk/alerts/notify"
 	"github.com/chainrisk/chainrisk/config"
 	"github.com/chainrisk/chainrisk/store"
 )
@@ -119,7 +120,7 @@ func testReceiverOutage(t *testing.T, open func(t *testing.T) store.Store) {
 		}()
 
 		hookCh := hookChannel(hook.URL)
-		botCh := testChannel(config.ChannelWeCom, bot.URL)
+		botCh := wecomChannel(bot.URL)
 		var hookIDs, botIDs []string
 		start := time.Now()
 		type sample struct {
@@ -224,7 +225,7 @@ func testReceiverOutage(t *testing.T, open func(t *testing.T) store.Store) {
 		for _, dest := range []struct {
 			kind string
 			ids  []string
-		}{{config.ChannelWebhook, hookIDs}, {config.ChannelWeCom, botIDs}} {
+		}{{notify.TypeWebhook, hookIDs}, {notify.TypeWeCom, botIDs}} {
 			var dead, alive []string
 			for _, id := range dest.ids {
 				o := final[id]
@@ -264,7 +265,7 @@ func testReceiverOutage(t *testing.T, open func(t *testing.T) store.Store) {
 			var order []string
 			var dupes int
 			switch dest.kind {
-			case config.ChannelWebhook:
+			case notify.TypeWebhook:
 				order = hook.unique()
 				if n := hook.bad(); n > 0 {
 					t.Errorf("%d bad signatures", n)
@@ -272,7 +273,7 @@ func testReceiverOutage(t *testing.T, open func(t *testing.T) store.Store) {
 				for _, id := range alive {
 					dupes += max(hook.okCount(id)-1, 0)
 				}
-			case config.ChannelWeCom:
+			case notify.TypeWeCom:
 				order, dupes = bot.delivered()
 			}
 			// First successful delivery in enqueue order, once each in the de-duplicated view.
@@ -292,7 +293,7 @@ func testReceiverOutage(t *testing.T, open func(t *testing.T) store.Store) {
 		// as long as that allows.
 		reqs := bot.requests()
 		slices.SortStableFunc(reqs, func(a, b botRequest) int { return a.at.Compare(b.at) })
-		rates := cfg.Alerts.RateLimits.For(config.ChannelWeCom)
+		rates := cfg.Alerts.RateLimits.For(notify.TypeWeCom)
 		if len(rates) != 1 || rates[0].Count != 20 || rates[0].Per != time.Minute {
 			t.Fatalf("the default WeCom rate limit is %v, the test expects 20/min", rates)
 		}
@@ -421,7 +422,7 @@ func outageEntry(t *testing.T, ch config.Channel, ids *[]string, prefix string) 
 	n.ID = id
 	n.StartedAt = time.Now()
 	n.Reasons = append([]string{"ref " + id}, n.Reasons...)
-	if ch.Type == config.ChannelWeCom {
+	if ch.Type == notify.TypeWeCom {
 		n.Language = "zh"
 		n.Reasons = append(n.Reasons, "court_enforcement −90 "+strings.Repeat("（2026）浙0206执1234号；", 70))
 	}

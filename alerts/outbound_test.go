@@ -17,47 +17,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chainrisk/chainrisk/alerts/notify"
+	"github.com/chainrisk/chainrisk/alerts/notify/notifytest"
 	"github.com/chainrisk/chainrisk/config"
 	"github.com/chainrisk/chainrisk/graph"
 	"github.com/chainrisk/chainrisk/monitor"
 	"github.com/chainrisk/chainrisk/store"
 	"github.com/chainrisk/chainrisk/visibility"
 )
-
-// TestRestrictedClass: the ranges of the outbound policy, at their edges, in the
-// spellings an attacker would try (IPv4-mapped, NAT64, zoned).
-func TestRestrictedClass(t *testing.T) {
-	for addr, want := range map[string]string{
-		"127.0.0.1": "loopback", "127.255.255.254": "loopback", "::1": "loopback",
-		"::ffff:127.0.0.1": "loopback", "64:ff9b::7f00:1": "loopback",
-		"0.0.0.0": "unspecified", "0.1.2.3": "unspecified", "::": "unspecified",
-		"10.0.0.1": "private", "10.255.255.255": "private", "172.16.0.1": "private", "172.31.255.255": "private",
-		"192.168.0.1": "private", "::ffff:192.168.1.1": "private", "fd00::1": "private", "fc00::1": "private",
-		"fec0::1":         "private",
-		"169.254.169.254": "link-local", "169.254.0.1": "link-local", "fe80::1": "link-local", "fe80::1%eth0": "link-local",
-		"100.64.0.1": "shared (carrier-grade NAT)", "100.127.255.255": "shared (carrier-grade NAT)",
-		"224.0.0.1": "multicast", "ff02::1": "multicast", "255.255.255.255": "reserved", "240.0.0.1": "reserved",
-		"198.18.0.1": "reserved", "192.0.0.8": "reserved",
-		// Public: just outside each range.
-		"8.8.8.8": "", "11.0.0.1": "", "172.15.255.255": "", "172.32.0.1": "", "192.169.0.1": "",
-		"100.63.255.255": "", "100.128.0.1": "", "169.253.255.255": "", "169.255.0.1": "", "126.255.255.255": "",
-		"128.0.0.1": "", "223.255.255.255": "", "198.20.0.1": "", "1.0.0.1": "",
-		"2001:4860:4860::8888": "", "::ffff:8.8.8.8": "", "64:ff9b::808:808": "", "fe00::1": "", "fbff::1": "",
-	} {
-		if got := restrictedClass(netip.MustParseAddr(addr)); got != want {
-			t.Errorf("restrictedClass(%s) = %q, want %q", addr, got, want)
-		}
-	}
-	for host, want := range map[string]string{
-		"localhost": "loopback", "LOCALHOST.": "loopback", "api.localhost": "loopback", "127.0.0.1": "loopback",
-		"::ffff:127.0.0.1": "loopback", "169.254.169.254": "link-local", "hooks.example.com": "",
-		"localhost.example.com": "", "2130706433": "", // a name to the policy: the dialer judges what it resolves to
-	} {
-		if got := restrictedHost(host); got != want {
-			t.Errorf("restrictedHost(%s) = %q, want %q", host, got, want)
-		}
-	}
-}
 
 // fakeDNS answers A queries for its names from a table and NXDOMAIN for anything
 // else, over UDP on loopback: a resolver pointed at it resolves names the way an
@@ -203,7 +170,7 @@ func TestTenantTargetsRefusedAtDial(t *testing.T) {
 			eventually(t, 10*time.Second, tc.url+" attempted", func() bool { return entry(t, st, prefix).Attempts > 0 })
 			o := entry(t, st, prefix)
 			if tc.class != "" && (o.State != store.DeliveryDead || o.Attempts != 1 ||
-				!strings.Contains(o.LastError, ": refused: "+tc.class+" address"+detailSep)) {
+				!strings.Contains(o.LastError, ": refused: "+tc.class+" address"+notify.DetailSep)) {
 				t.Errorf("%s: %+v; want dead at once, refused as %s", tc.url, o, tc.class)
 			}
 			if o.State == store.DeliveryDelivered {
@@ -269,9 +236,9 @@ func TestTenantSubscriptionTargets(t *testing.T) {
 		up, down := 2, 1
 		s := config.Subscription{Name: name, Subscriber: tenantOwner,
 			Scope:    config.Scope{Kind: config.ScopeChain, Leader: tenantOwner, DepthUp: &up, DepthDown: &down},
-			Channels: []config.Channel{{Type: config.ChannelWebhook, URL: config.Secret(urls[0] + "/hook?key=SUBKEY-1"), Secret: "s"}}}
+			Channels: []config.Channel{{Type: notify.TypeWebhook, URL: config.Secret(urls[0] + "/hook?key=SUBKEY-1"), Secret: "s"}}}
 		if len(urls) > 1 {
-			ch := config.Channel{Type: config.ChannelAlertmanager}
+			ch := config.Channel{Type: notify.TypeAlertmanager}
 			for _, u := range urls[1:] {
 				ch.URLs = append(ch.URLs, config.Secret(u))
 			}
@@ -419,13 +386,13 @@ func TestTenantDeliveriesHideAnswers(t *testing.T) {
 			enqueueFor(t, st, tenantOwner, hookChannel(tc.base), 1, prefix, time.Now())
 			w.Wake()
 			eventually(t, 10*time.Second, prefix+" dead", func() bool { return entry(t, st, prefix).State == store.DeliveryDead })
-			want := "webhook " + tc.base + "/" + config.Redacted + ": " + tc.tenantSees
+			want := "webhook " + tc.base + "/" + notify.Redacted + ": " + tc.tenantSees
 			tenant, err := m.Deliveries(context.Background(), DeliveryQuery{View: ownerView(t), AlertID: "alert-" + prefix})
 			if err != nil || len(tenant) != 1 || tenant[0].LastError != want {
 				t.Errorf("%s: the tenant sees %+v, %v; want last_error %q", prefix, tenant, err, want)
 			}
 			admin, err := m.Deliveries(context.Background(), DeliveryQuery{AlertID: "alert-" + prefix})
-			if err != nil || len(admin) != 1 || !strings.HasPrefix(admin[0].LastError, want+detailSep) ||
+			if err != nil || len(admin) != 1 || !strings.HasPrefix(admin[0].LastError, want+notify.DetailSep) ||
 				!strings.Contains(admin[0].LastError, "PostgreSQL") {
 				t.Errorf("%s: the admin sees %+v, %v", prefix, admin, err)
 			}
@@ -437,9 +404,9 @@ func TestTenantDeliveriesHideAnswers(t *testing.T) {
 // detail, and leaves errors without detail whole.
 func TestTenantErrorCut(t *testing.T) {
 	for in, want := range map[string]string{
-		"webhook https://h.example.com/<redacted>: HTTP 500" + detailSep + "stack trace; detail: more":                                             "webhook https://h.example.com/<redacted>: HTTP 500",
-		"alertmanager https://a/<redacted>: HTTP 503" + detailSep + "x\nalertmanager https://b/<redacted>: no answer within 10s" + detailSep + "y": "alertmanager https://a/<redacted>: HTTP 503\nalertmanager https://b/<redacted>: no answer within 10s",
-		"wecom https://q/<redacted>: errcode 93000: invalid webhook URL (check the robot key)":                                                     "wecom https://q/<redacted>: errcode 93000: invalid webhook URL (check the robot key)",
+		"webhook https://h.example.com/<redacted>: HTTP 500" + notify.DetailSep + "stack trace; detail: more":                                                    "webhook https://h.example.com/<redacted>: HTTP 500",
+		"alertmanager https://a/<redacted>: HTTP 503" + notify.DetailSep + "x\nalertmanager https://b/<redacted>: no answer within 10s" + notify.DetailSep + "y": "alertmanager https://a/<redacted>: HTTP 503\nalertmanager https://b/<redacted>: no answer within 10s",
+		"wecom https://q/<redacted>: errcode 93000: invalid webhook URL (check the robot key)":                                                                   "wecom https://q/<redacted>: errcode 93000: invalid webhook URL (check the robot key)",
 		"": "",
 	} {
 		if got := tenantError(in); got != want {
@@ -461,9 +428,9 @@ func TestWebhookPathsScrubbed(t *testing.T) {
 	const path = "/services/T0a1/kx9Q2/zz"
 	var logs bytes.Buffer
 	cfg := config.Default()
-	w := newTestWorker(t, st, workerSetup{cfg: cfg, logger: slog.New(slog.NewJSONHandler(&lockedWriter{w: &logs},
+	w := newTestWorker(t, st, workerSetup{cfg: cfg, logger: slog.New(slog.NewJSONHandler(&notifytest.LockedWriter{W: &logs},
 		&slog.HandlerOptions{Level: slog.LevelDebug}))})
-	ids := enqueue(t, st, config.Channel{Type: config.ChannelWebhook, URL: config.Secret(rv.URL + path), Secret: hookSecret},
+	ids := enqueue(t, st, config.Channel{Type: notify.TypeWebhook, URL: config.Secret(rv.URL + path), Secret: hookSecret},
 		1, "path", time.Now())
 	stop := start(t, w)
 	eventually(t, 10*time.Second, "dead", func() bool { return countState(t, st, store.DeliveryDead) == 1 })
@@ -475,7 +442,7 @@ func TestWebhookPathsScrubbed(t *testing.T) {
 			t.Errorf("%q leaked: …%s…", s, everything[max(0, i-100):min(len(everything), i+50)])
 		}
 	}
-	if !strings.HasPrefix(o.LastError, "webhook "+rv.URL+"/"+config.Redacted+": HTTP 404"+detailSep+"Cannot POST "+config.Redacted) ||
+	if !strings.HasPrefix(o.LastError, "webhook "+rv.URL+"/"+notify.Redacted+": HTTP 404"+notify.DetailSep+"Cannot POST "+notify.Redacted) ||
 		!strings.Contains(logs.String(), "notification dead-lettered") {
 		t.Errorf("last_error %q; logs %s", o.LastError, logs.String())
 	}

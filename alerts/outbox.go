@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/chainrisk/chainrisk/alerts/notify"
 	"github.com/chainrisk/chainrisk/config"
 	"github.com/chainrisk/chainrisk/store"
 	"github.com/chainrisk/chainrisk/visibility"
@@ -58,15 +59,19 @@ func (s channelSpec) key() string {
 	return hex.EncodeToString(h.Sum(nil)[:16])
 }
 
-// notificationJSON is a Notification as the outbox stores it.
+// notificationJSON is a notify.Notification as the outbox stores it. Rows written
+// before notifications carried their rule's title have none: decodeNotification
+// gives them the rule's title, so that a daemon upgraded with a full outbox delivers
+// what was queued as it would have.
 type notificationJSON struct {
 	ID           string             `json:"id"`
 	Fingerprint  string             `json:"fingerprint"`
 	Rule         string             `json:"rule"`
+	Title        string             `json:"title,omitempty"`
 	Severity     string             `json:"severity"`
 	Status       string             `json:"status"`
-	Subject      Firm               `json:"subject"`
-	Leader       *FirmRef           `json:"leader,omitempty"`
+	Subject      outboxFirm         `json:"subject"`
+	Leader       *outboxFirmRef     `json:"leader,omitempty"`
 	Tier         int                `json:"tier"`
 	Path         []string           `json:"path,omitempty"`
 	PathNames    []string           `json:"path_names,omitempty"`
@@ -80,30 +85,40 @@ type notificationJSON struct {
 	URL          string             `json:"url,omitempty"`
 }
 
-func encodeNotification(n *Notification) ([]byte, error) {
+// outboxFirm and outboxFirmRef are notify.Firm and notify.FirmRef as the outbox has
+// always stored them: keyed by their Go field names.
+type (
+	outboxFirm    struct{ USCC, Name, Grade, PreviousGrade string }
+	outboxFirmRef struct{ USCC, Name string }
+)
+
+func encodeNotification(n *notify.Notification) ([]byte, error) {
 	return json.Marshal(notificationJSON{
-		ID: n.ID, Fingerprint: n.Fingerprint, Rule: n.Rule, Severity: n.Severity, Status: n.Status,
-		Subject: n.Subject, Leader: n.Leader, Tier: n.Tier, Path: n.Path, PathNames: n.PathNames,
-		PathShares: n.PathShares, Reasons: n.Reasons, Values: n.Values, StartedAt: n.StartedAt, EndedAt: n.EndedAt,
-		Subscription: n.Subscription, Language: n.Language, URL: n.URL,
+		ID: n.ID, Fingerprint: n.Fingerprint, Rule: n.Rule, Title: n.Title, Severity: n.Severity, Status: n.Status,
+		Subject: outboxFirm(n.Subject), Leader: (*outboxFirmRef)(n.Leader), Tier: n.Tier, Path: n.Path,
+		PathNames: n.PathNames, PathShares: n.PathShares, Reasons: n.Reasons, Values: n.Values, StartedAt: n.StartedAt,
+		EndedAt: n.EndedAt, Subscription: n.Subscription, Language: n.Language, URL: n.URL,
 	})
 }
 
-func decodeNotification(b []byte) (*Notification, error) {
+func decodeNotification(b []byte) (*notify.Notification, error) {
 	var j notificationJSON
 	if err := json.Unmarshal(b, &j); err != nil {
 		return nil, err
 	}
-	return &Notification{
-		ID: j.ID, Fingerprint: j.Fingerprint, Rule: j.Rule, Severity: j.Severity, Status: j.Status,
-		Subject: j.Subject, Leader: j.Leader, Tier: j.Tier, Path: j.Path, PathNames: j.PathNames,
-		PathShares: j.PathShares, Reasons: j.Reasons, Values: j.Values, StartedAt: j.StartedAt, EndedAt: j.EndedAt,
-		Subscription: j.Subscription, Language: j.Language, URL: j.URL,
+	if j.Title == "" {
+		j.Title = ruleTitle(j.Rule, j.Language)
+	}
+	return &notify.Notification{
+		ID: j.ID, Fingerprint: j.Fingerprint, Rule: j.Rule, Title: j.Title, Severity: j.Severity, Status: j.Status,
+		Subject: notify.Firm(j.Subject), Leader: (*notify.FirmRef)(j.Leader), Tier: j.Tier, Path: j.Path,
+		PathNames: j.PathNames, PathShares: j.PathShares, Reasons: j.Reasons, Values: j.Values, StartedAt: j.StartedAt,
+		EndedAt: j.EndedAt, Subscription: j.Subscription, Language: j.Language, URL: j.URL,
 	}, nil
 }
 
 // outboxEntry turns a notification to one channel of a subscription into an outbox row.
-func outboxEntry(n *Notification, a *store.Alert, owner string, index int, ch config.Channel) (store.OutboxEntry, error) {
+func outboxEntry(n *notify.Notification, a *store.Alert, owner string, index int, ch config.Channel) (store.OutboxEntry, error) {
 	payload, err := encodeNotification(n)
 	if err != nil {
 		return store.OutboxEntry{}, err
@@ -219,7 +234,7 @@ func (m *Manager) Deliveries(ctx context.Context, q DeliveryQuery) ([]Delivery, 
 func tenantError(s string) string {
 	lines := strings.Split(s, "\n")
 	for i, l := range lines {
-		lines[i], _, _ = strings.Cut(l, detailSep)
+		lines[i], _, _ = strings.Cut(l, notify.DetailSep)
 	}
 	return strings.Join(lines, "\n")
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/chainrisk/chainrisk/alerts/notify"
 	"github.com/chainrisk/chainrisk/credit"
 )
 
@@ -43,23 +44,23 @@ func (x reason) text(lang string, cat credit.Catalogue) string {
 	switch x.Kind {
 	case reasonEvent:
 		if en {
-			return fmt.Sprintf("%s %s (%s)", x.Type, formatSigned(x.Points), day(x))
+			return fmt.Sprintf("%s %s (%s)", x.Type, notify.FormatSigned(x.Points), day(x))
 		}
-		return fmt.Sprintf("%s %s（%s）", meaning, formatSigned(x.Points), day(x))
+		return fmt.Sprintf("%s %s（%s）", meaning, notify.FormatSigned(x.Points), day(x))
 	case reasonContributor:
 		if en {
 			return fmt.Sprintf("%s, tier %d: contribution %s, p %s", firmText(x.Name, x.USCC), x.Tier,
-				formatNumber(x.Value), formatNumber(x.P))
+				notify.FormatNumber(x.Value), notify.FormatNumber(x.P))
 		}
 		return fmt.Sprintf("%s，第 %s 层：风险贡献 %s，违约概率 %s", firmText(x.Name, x.USCC), strconv.Itoa(x.Tier),
-			formatNumber(x.Value), formatNumber(x.P))
+			notify.FormatNumber(x.Value), notify.FormatNumber(x.P))
 	case reasonSoleSource:
 		if en {
 			return fmt.Sprintf("sole source of %s: purchase share %s%%, substitutability %s", firmText(x.Name, x.USCC),
-				formatNumber(x.Value*100), formatNumber(x.P))
+				notify.FormatNumber(x.Value*100), notify.FormatNumber(x.P))
 		}
 		return fmt.Sprintf("%s 的单一来源供应商：采购占比 %s%%，可替代性 %s", firmText(x.Name, x.USCC),
-			formatNumber(x.Value*100), formatNumber(x.P))
+			notify.FormatNumber(x.Value*100), notify.FormatNumber(x.P))
 	case reasonRepair:
 		if en {
 			return fmt.Sprintf("%s repaired on %s (decided by %s)", x.Type, day(x), x.By)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/chainrisk/chainrisk/alerts/notify"
 	"github.com/chainrisk/chainrisk/config"
 	"github.com/chainrisk/chainrisk/monitor"
 	"github.com/chainrisk/chainrisk/store"
@@ -89,7 +90,7 @@ func (m *Manager) repeat(ctx context.Context, cfg *config.Config, r *router, now
 		if err != nil {
 			return err
 		}
-		res, err := r.route(notice{a: a, det: c.det, status: StatusFiring, repeat: !a.NotifiedAt.IsZero(), skipAcked: true})
+		res, err := r.route(notice{a: a, det: c.det, status: notify.StatusFiring, repeat: !a.NotifiedAt.IsZero(), skipAcked: true})
 		if err != nil {
 			return err
 		}
@@ -118,6 +119,13 @@ func (m *Manager) repeat(ctx context.Context, cfg *config.Config, r *router, now
 	return nil
 }
 
+// refreshed says whether a channel type has the announced alerts re-posted by the
+// resend job (Alertmanager's model), so that repeats leave it out.
+func refreshed(typ string) bool {
+	k, _ := notify.Lookup(typ)
+	return k.Refreshed
+}
+
 // refreshAlertmanagers re-posts the announced alerts to the Alertmanager channels.
 func (m *Manager) refreshAlertmanagers(ctx context.Context, r *router, now time.Time) error {
 	if m.worker == nil {
@@ -126,7 +134,7 @@ func (m *Manager) refreshAlertmanagers(ctx context.Context, r *router, now time.
 	var subs []*subscriber
 	for _, s := range r.subs {
 		for _, ch := range s.Channels {
-			if ch.Type == config.ChannelAlertmanager {
+			if refreshed(ch.Type) {
 				subs = append(subs, s)
 				break
 			}
@@ -146,7 +154,7 @@ func (m *Manager) refreshAlertmanagers(ctx context.Context, r *router, now time.
 	type batch struct {
 		ch    config.Channel
 		owner string // a tenant's batch goes through the guarded client
-		ns    []*Notification
+		ns    []*notify.Notification
 	}
 	batches := make(map[string]*batch)
 	var keys []string
@@ -155,9 +163,9 @@ func (m *Manager) refreshAlertmanagers(ctx context.Context, r *router, now time.
 		if err != nil {
 			return err
 		}
-		status := StatusFiring
+		status := notify.StatusFiring
 		if a.State == store.AlertResolved {
-			status = StatusResolved
+			status = notify.StatusResolved
 		}
 		for _, s := range subs {
 			n, _ := r.notification(s, &c.Alert, &c.det, status, false)
@@ -166,7 +174,7 @@ func (m *Manager) refreshAlertmanagers(ctx context.Context, r *router, now time.
 			}
 			n.ID = "refresh-" + a.ID
 			for _, ch := range s.Channels {
-				if ch.Type != config.ChannelAlertmanager {
+				if !refreshed(ch.Type) {
 					continue
 				}
 				k := specOf(ch).key()

@@ -90,6 +90,30 @@ type reason struct {
 
 const maxReasons = 3
 
+// ruleTitles are the rules' names for people, in zh and en.
+var ruleTitles = map[string][2]string{
+	config.RuleGradeDowngrade: {"信用等级下调", "Credit grade downgraded"},
+	config.RuleSevereEvent:    {"严重信用事件", "Severe credit event"},
+	config.RuleChainRisk:      {"供应链风险超限", "Supply chain risk high"},
+	config.RuleScoreDrop:      {"信用分下降", "Credit score dropped"},
+	config.RuleSingleSource:   {"单一来源供应商风险", "Single-source supplier at risk"},
+	config.RuleRepairDone:     {"信用修复已通过", "Credit repair approved"},
+	config.RuleStaleData:      {"信用数据过期", "Credit data stale"},
+}
+
+// ruleTitle is a rule's title in a summary language (zh unless "en"); "" for a rule
+// without one.
+func ruleTitle(rule, lang string) string {
+	t, ok := ruleTitles[rule]
+	switch {
+	case !ok:
+		return ""
+	case lang == "en":
+		return t[1]
+	}
+	return t[0]
+}
+
 // Alert severities by the grade reached.
 func gradeSeverity(g monitor.Grade) string {
 	if g == monitor.GradeD {

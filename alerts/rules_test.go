@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chainrisk/chainrisk/alerts/notify"
+	"github.com/chainrisk/chainrisk/alerts/notify/notifytest"
 	"github.com/chainrisk/chainrisk/config"
 	"github.com/chainrisk/chainrisk/credit"
 	"github.com/chainrisk/chainrisk/ingest"
@@ -26,7 +28,7 @@ type outboxWatch struct {
 	seen int
 }
 
-func (o *outboxWatch) expect(what string, want ...string) []*Notification {
+func (o *outboxWatch) expect(what string, want ...string) []*notify.Notification {
 	o.t.Helper()
 	all := outbox(o.t, o.st)
 	got := all[o.seen:]
@@ -38,7 +40,7 @@ func (o *outboxWatch) expect(what string, want ...string) []*Notification {
 		o.t.Errorf("%s: notifications\n  %s\nwant\n  %s", what, strings.Join(b, "\n  "), strings.Join(want, "\n  "))
 	}
 	for _, n := range got {
-		if _, err := Summary(n); err != nil {
+		if _, err := notify.Summary(n); err != nil {
 			o.t.Errorf("%s: summary of %s: %v", what, n.Fingerprint, err)
 		}
 	}
@@ -101,7 +103,7 @@ func TestGradeDowngrade(t *testing.T) {
 		ob := &outboxWatch{t: t, st: st}
 		s := w.observe(t, m, nil, full)
 		x := code(1)
-		step := func(g monitor.Grade, score float64, what string, want ...string) []*Notification {
+		step := func(g monitor.Grade, score float64, what string, want ...string) []*notify.Notification {
 			t.Helper()
 			w.firms[1].grade, w.firms[1].score = g, score
 			s = w.observe(t, m, s, incr)
@@ -228,9 +230,9 @@ func TestChainRiskHysteresis(t *testing.T) {
 		} {
 			w.chains[1] = &monitor.Exposure{ChainRisk: step.chainRisk, SupplyAtRisk: step.supply}
 			s = w.observe(t, m, s, incr)
-			ns := ob.expect("chain risk "+formatNumber(step.chainRisk), step.want...)
+			ns := ob.expect("chain risk "+notify.FormatNumber(step.chainRisk), step.want...)
 			for _, n := range ns {
-				if n.Status == StatusFiring && (n.Values["chain_risk"] != step.chainRisk || n.Values["threshold"] == 0 ||
+				if n.Status == notify.StatusFiring && (n.Values["chain_risk"] != step.chainRisk || n.Values["threshold"] == 0 ||
 					n.Tier != 0 || n.Leader == nil || n.Leader.USCC != l || n.URL != "https://chainrisk.example.com/api/v1/chains/"+l) {
 					t.Errorf("notification: %+v", n)
 				}
@@ -297,7 +299,7 @@ func TestSingleSource(t *testing.T) {
 			n.Tier != 2 || n.PathNames[1] != "测试企业3有限公司" || !strings.Contains(n.Reasons[0], "测试企业3有限公司") {
 			t.Errorf("tier-1's sole source: %+v", n)
 		}
-		if s, _ := Summary(ns[1]); !strings.Contains(s, "测试企业3有限公司") {
+		if s, _ := notify.Summary(ns[1]); !strings.Contains(s, "测试企业3有限公司") {
 			t.Errorf("summary does not name the firm solely supplied:\n%s", s)
 		}
 		w.firms[2].grade = monitor.GradeA
@@ -311,7 +313,7 @@ func TestRepairDone(t *testing.T) {
 	eachStore(t, func(t *testing.T, st store.Store) {
 		ctx := context.Background()
 		cfg := testConfig(t, subAll("all"))
-		clock := &fakeClock{now: time.Now().Add(-time.Second)} // the store stamps repairs with the system clock
+		clock := notifytest.NewClock(time.Now().Add(-time.Second)) // the store stamps repairs with the system clock
 		imp := func(kind credit.Kind, text string) {
 			t.Helper()
 			sum, err := ingest.Import(ctx, st, []ingest.Input{{File: string(kind), Kind: kind, Format: ingest.CSV, R: strings.NewReader(text)}},

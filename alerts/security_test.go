@@ -1,7 +1,6 @@
 package alerts
 
 import (
-	"context"
 	"net/http"
 	"strings"
 	"sync"
@@ -11,44 +10,6 @@ import (
 	"github.com/chainrisk/chainrisk/config"
 	"github.com/chainrisk/chainrisk/store"
 )
-
-// A receiver that redirects elsewhere never gets the notification sent on: not for any
-// redirect status (307 and 308 would repeat the POST with its body and signature),
-// not even through an HTTP client configured to follow redirects. The attempt fails
-// permanently, saying why, and the key the redirect carried along reaches no one.
-func TestRedirectsNeverFollowed(t *testing.T) {
-	kinds := []string{config.ChannelWebhook, config.ChannelAlertmanager, config.ChannelWeCom, config.ChannelDingTalk, config.ChannelFeishu}
-	for _, status := range []int{http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther,
-		http.StatusTemporaryRedirect, http.StatusPermanentRedirect} {
-		for _, kind := range kinds {
-			for _, follows := range []bool{false, true} {
-				elsewhere := newReceiver(t, nil, okAnswer(kind))
-				rv := newReceiver(t, nil, func(w http.ResponseWriter, r *http.Request, _ []byte) {
-					http.Redirect(w, r, elsewhere.URL+r.URL.RequestURI(), status)
-				})
-				opts := testOptions(t, newFakeClock(), nil)
-				if follows {
-					opts.HTTPClient.CheckRedirect = func(*http.Request, []*http.Request) error { return nil }
-				}
-				nt := mustNotifier(t, testChannel(kind, rv.URL), opts)
-				for i, r := range nt.Send(context.Background(), batch3("en")) {
-					if r.Err == nil || r.Retryable || !strings.Contains(r.Err.Error(), "redirects are not followed") {
-						t.Errorf("%d %s (client follows: %v) #%d: %+v", status, kind, follows, i, r)
-					}
-				}
-				if n := len(elsewhere.requests()); n != 0 {
-					t.Errorf("%d %s (client follows: %v): the redirect target got %d requests", status, kind, follows, n)
-				}
-				if len(rv.requests()) == 0 {
-					t.Errorf("%d %s: the receiver got nothing", status, kind)
-				}
-				if follows && opts.HTTPClient.CheckRedirect == nil {
-					t.Error("the caller's client was changed")
-				}
-			}
-		}
-	}
-}
 
 // The allow-list applies at send time, with the config in force then: notifications
 // queued for a host the current allow-list refuses are not sent (the receiver sees

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/chainrisk/chainrisk/alerts/notify"
 	"github.com/chainrisk/chainrisk/config"
 	"github.com/chainrisk/chainrisk/credit"
 	"github.com/chainrisk/chainrisk/graph"
@@ -340,7 +341,7 @@ func (r *router) route(n notice) (routed, error) {
 			continue
 		}
 		for i, ch := range sub.Channels {
-			if n.repeat && ch.Type == config.ChannelAlertmanager {
+			if n.repeat && refreshed(ch.Type) {
 				continue
 			}
 			one := *nt
@@ -364,7 +365,7 @@ func alertLabels(a *store.Alert) map[string]string {
 // does not take it: another rule, a lower severity, an alert its owner may not see,
 // a scope without the subject, an acknowledgement by its owner (with skipAcked), or a
 // silence (then silenced is true). What it carries is cut to its owner's view.
-func (r *router) notification(sub *subscriber, a *store.Alert, full *details, status string, skipAcked bool) (n *Notification, silenced bool) {
+func (r *router) notification(sub *subscriber, a *store.Alert, full *details, status string, skipAcked bool) (n *notify.Notification, silenced bool) {
 	if sub.rules != nil && !sub.rules[a.Rule] || severityRank(a.Severity) < sub.minRank {
 		return nil, false
 	}
@@ -377,16 +378,16 @@ func (r *router) notification(sub *subscriber, a *store.Alert, full *details, st
 	}
 	cut := full.cut(view)
 	det := &cut
-	n = &Notification{
-		Fingerprint: a.Fingerprint, Rule: a.Rule, Severity: a.Severity, Status: status,
-		Subject:      Firm{USCC: a.USCC, Name: a.Name, Grade: a.Grade, PreviousGrade: a.PreviousGrade},
+	n = &notify.Notification{
+		Fingerprint: a.Fingerprint, Rule: a.Rule, Title: ruleTitle(a.Rule, sub.Language), Severity: a.Severity, Status: status,
+		Subject:      notify.Firm{USCC: a.USCC, Name: a.Name, Grade: a.Grade, PreviousGrade: a.PreviousGrade},
 		Values:       det.Values,
 		StartedAt:    a.StartedAt,
 		Subscription: sub.Name,
 		Language:     sub.Language,
 		URL:          r.url(a),
 	}
-	if status == StatusResolved {
+	if status == notify.StatusResolved {
 		n.EndedAt = a.ResolvedAt
 	}
 	if !r.place(sub, a, det, n) {
@@ -406,10 +407,10 @@ func (r *router) notification(sub *subscriber, a *store.Alert, full *details, st
 
 // place fills the subject's place for sub — leader, tier, path with names and
 // shares — and reports whether sub's scope holds the subject.
-func (r *router) place(sub *subscriber, a *store.Alert, det *details, n *Notification) bool {
+func (r *router) place(sub *subscriber, a *store.Alert, det *details, n *notify.Notification) bool {
 	st := r.states[0]
 	if a.Leader != "" {
-		n.Leader = &FirmRef{USCC: a.Leader, Name: a.LeaderName}
+		n.Leader = &notify.FirmRef{USCC: a.Leader, Name: a.LeaderName}
 	}
 	ownPath := func() {
 		if len(det.Path) > 0 {
@@ -448,7 +449,7 @@ func (r *router) place(sub *subscriber, a *store.Alert, det *details, n *Notific
 			continue
 		}
 		lv := ch.Leader
-		n.Leader = &FirmRef{USCC: st.Snap.IDs[lv], Name: st.Firms[lv].Name}
+		n.Leader = &notify.FirmRef{USCC: st.Snap.IDs[lv], Name: st.Firms[lv].Name}
 		n.Tier = mem.Tier
 		if a.Leader == n.Leader.USCC && len(det.Path) > 0 {
 			n.Path, n.PathShares, n.PathNames = det.Path, det.Shares, r.names(st, det.Path)

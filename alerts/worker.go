@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/chainrisk/chainrisk/alerts/notify"
 	"github.com/chainrisk/chainrisk/config"
 	"github.com/chainrisk/chainrisk/store"
 )
@@ -43,7 +44,7 @@ type WorkerOptions struct {
 	Logger *slog.Logger
 	// Clock is the time source for scheduling, signatures and rate limits; nil means
 	// the system clock.
-	Clock Clock
+	Clock notify.Clock
 	// HTTPClient sends the notifiers' requests (nil: their own); Timeout bounds one
 	// request (0: 10 s). Tenants' notifications go through a copy of it whose dialer
 	// enforces the outbound policy: its Transport must be nil or an *http.Transport.
@@ -56,7 +57,7 @@ type WorkerOptions struct {
 	// posted to Alertmanager); 0 means 1 m.
 	ResendInterval time.Duration
 	// Limiter is shared by every notifier; nil gives the worker one of its own.
-	Limiter *Limiter
+	Limiter *notify.Limiter
 	Metrics *Metrics
 	// PollInterval is how often the outbox is polled besides wake-ups; 0 means 1 s.
 	PollInterval time.Duration
@@ -78,7 +79,7 @@ type WorkerOptions struct {
 // Worker delivers the outbox.
 type Worker struct {
 	o    WorkerOptions
-	lim  *Limiter
+	lim  *notify.Limiter
 	wake chan struct{}
 	wg   sync.WaitGroup
 	// guarded sends tenants' notifications (guardTr is its transport, closed when Run
@@ -96,7 +97,7 @@ type Worker struct {
 	// epoch before it reads, and each finished send stamps its key with the epoch.
 	epoch     uint64
 	finished  map[string]uint64
-	notifiers map[string]Notifier
+	notifiers map[string]notify.Notifier
 	nfCfg     *config.Config // the config the notifiers were built with
 }
 
@@ -106,7 +107,7 @@ func NewWorker(o WorkerOptions) *Worker {
 		o.Logger = slog.Default()
 	}
 	if o.Clock == nil {
-		o.Clock = systemClock{}
+		o.Clock = notify.SystemClock{}
 	}
 	if o.PollInterval <= 0 {
 		o.PollInterval = time.Second
@@ -128,13 +129,12 @@ func NewWorker(o WorkerOptions) *Worker {
 	}
 	lim := o.Limiter
 	if lim == nil {
-		lim = NewLimiter(o.Clock)
+		lim = notify.NewLimiter(o.Clock)
 	}
 	w := &Worker{o: o, lim: lim, wake: make(chan struct{}, 1), busy: map[string]bool{}, owners: map[string]int{},
 		finished: map[string]uint64{}}
-	// The dialer's settings are http.DefaultTransport's.
-	g := &guard{config: o.Config, resolver: o.Resolver, dialer: net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}}
-	w.guarded, w.guardTr, w.guardErr = guardedClient(o.HTTPClient, g)
+	policy := func() notify.TargetPolicy { return o.Config().Alerts }
+	w.guarded, w.guardTr, w.guardErr = notify.GuardedClient(o.HTTPClient, policy, o.Resolver)
 	return w
 }
 
@@ -199,7 +199,7 @@ func (w *Worker) dispatch(ctx context.Context) {
 		rows := groups[key]
 		owner := rows[0].Owner
 		// The log channel writes a line: it needs no slot, and waits for nobody's.
-		slot := rows[0].ChannelType != config.ChannelLog
+		slot := !local(rows[0].ChannelType)
 		w.mu.Lock()
 		if w.busy[key] || w.finished[key] >= epoch ||
 			slot && (w.sending >= w.o.Concurrency || w.owners[owner] >= w.o.OwnerConcurrency) {
@@ -231,9 +231,9 @@ func (w *Worker) dispatch(ctx context.Context) {
 
 // notifier returns the notifier of a destination, built once per config. A tenant's
 // (owner set) sends through the guarded client.
-func (w *Worker) notifier(key string, ch config.Channel, owner string) (Notifier, error) {
+func (w *Worker) notifier(key string, ch config.Channel, owner string) (notify.Notifier, error) {
 	client := w.o.HTTPClient
-	if owner != "" && ch.Type != config.ChannelLog {
+	if owner != "" && !local(ch.Type) {
 		if w.guardErr != nil {
 			return nil, w.guardErr
 		}
@@ -244,16 +244,16 @@ func (w *Worker) notifier(key string, ch config.Channel, owner string) (Notifier
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.nfCfg != cfg || len(w.notifiers) > 4096 {
-		w.notifiers, w.nfCfg = map[string]Notifier{}, cfg
+		w.notifiers, w.nfCfg = map[string]notify.Notifier{}, cfg
 	}
 	if n := w.notifiers[key]; n != nil {
 		return n, nil
 	}
-	n, err := NewNotifier(ch, Options{
+	n, err := notify.New(notifyChannel(ch), notify.Options{
 		HTTPClient:     client,
 		Timeout:        w.o.Timeout,
 		Logger:         w.o.Logger,
-		RateLimits:     cfg.Alerts.RateLimits,
+		Rates:          notifyRates(cfg.Alerts.RateLimits.For(ch.Type)),
 		Limiter:        w.lim,
 		HostAllowed:    cfg.Alerts.HostAllowed,
 		Clock:          w.o.Clock,
@@ -264,6 +264,31 @@ func (w *Worker) notifier(key string, ch config.Channel, owner string) (Notifier
 	}
 	w.notifiers[key] = n
 	return n, nil
+}
+
+// local says whether a channel type delivers inside the process (the log): no HTTP
+// request, so no send slot, no guarded client.
+func local(typ string) bool {
+	k, _ := notify.Lookup(typ)
+	return k.Local
+}
+
+// notifyChannel is a channel's config as notify takes it.
+func notifyChannel(ch config.Channel) notify.Channel {
+	n := notify.Channel{Type: ch.Type, URL: ch.URL, Secret: ch.Secret}
+	for _, u := range ch.URLs {
+		n.URLs = append(n.URLs, u)
+	}
+	return n
+}
+
+// notifyRates are rate limits as notify takes them.
+func notifyRates(rates []config.Rate) []notify.Rate {
+	out := make([]notify.Rate, len(rates))
+	for i, r := range rates {
+		out[i] = notify.Rate(r)
+	}
+	return out
 }
 
 // recordTimeout bounds the store writes that record a batch's outcomes.
@@ -286,14 +311,14 @@ func (w *Worker) send(ctx context.Context, rows []store.OutboxEntry) {
 		rec, cancel := recording(ctx)
 		defer cancel()
 		for _, r := range rows {
-			w.record(rec, r, Result{Err: errors.New(why)}, cfg, kind)
+			w.record(rec, r, notify.Result{Err: errors.New(why)}, cfg, kind)
 		}
 	}
 	// A destination shared by a tenant's subscription and an admin's is sent to under
 	// the policy of its oldest notification's owner; the others wait their turn.
 	tenant := rows[0].Owner != ""
 	for i, r := range rows {
-		if (r.Owner != "") != tenant && kind != config.ChannelLog {
+		if (r.Owner != "") != tenant && !local(kind) {
 			rows = rows[:i]
 			break
 		}
@@ -308,7 +333,7 @@ func (w *Worker) send(ctx context.Context, rows []store.OutboxEntry) {
 		fail(rows, err.Error()) // NewNotifier shows URLs as scheme and host only
 		return
 	}
-	var batch []*Notification
+	var batch []*notify.Notification
 	var sent []store.OutboxEntry
 	for _, r := range rows {
 		n, err := decodeNotification(r.Payload)
@@ -343,7 +368,7 @@ func (w *Worker) send(ctx context.Context, rows []store.OutboxEntry) {
 			// Not sent: an earlier notification of the batch failed first. It waits
 			// behind that one.
 		default:
-			var rl *RateLimitedError
+			var rl *notify.RateLimitedError
 			if errors.As(r.Err, &rl) {
 				w.postpone(rec, row, r.RetryAfter)
 				continue
@@ -366,7 +391,7 @@ func (w *Worker) postpone(ctx context.Context, r store.OutboxEntry, wait time.Du
 }
 
 // record writes the outcome of one attempt.
-func (w *Worker) record(ctx context.Context, r store.OutboxEntry, res Result, cfg *config.Config, kind string) {
+func (w *Worker) record(ctx context.Context, r store.OutboxEntry, res notify.Result, cfg *config.Config, kind string) {
 	now := w.o.Clock.Now()
 	attempts := r.Attempts + 1
 	log := w.o.Logger.With("id", r.ID, "alert", r.AlertID, "subscription", r.Subscription, "channel", kind,

@@ -21,6 +21,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/chainrisk/chainrisk/alerts/notify"
+	"github.com/chainrisk/chainrisk/alerts/notify/notifytest"
 	"github.com/chainrisk/chainrisk/config"
 	"github.com/chainrisk/chainrisk/store"
 )
@@ -126,7 +128,7 @@ func (rv *hookReceiver) rawCount(key string) int {
 const hookSecret = "whsec-worker-test-0123"
 
 func hookChannel(base string) config.Channel {
-	return config.Channel{Type: config.ChannelWebhook, URL: config.Secret(base + "/hook?token=" + webhookToken), Secret: hookSecret}
+	return config.Channel{Type: notify.TypeWebhook, URL: config.Secret(base + "/hook?token=" + webhookToken), Secret: hookSecret}
 }
 
 // enqueue writes n notifications to ch into the outbox, for an admin's subscription,
@@ -161,7 +163,7 @@ func enqueueFor(t *testing.T, st store.Store, owner string, ch config.Channel, n
 
 type workerSetup struct {
 	cfg         *config.Config
-	clock       Clock
+	clock       notify.Clock
 	metrics     *Metrics
 	active      func() bool
 	timeout     time.Duration // one request's; 0: 10 s
@@ -331,7 +333,7 @@ func TestWorkerOutage(t *testing.T) {
 		if rv.rawCount(ids[0]) != 5 {
 			t.Errorf("the first notification arrived %d times, want 5 (4 × 503, then 200)", rv.rawCount(ids[0]))
 		}
-		var body webhookBody
+		var body notify.WebhookBody
 		if err := json.Unmarshal(rv.body(ids[3]), &body); err != nil || body.ID != ids[3] || body.Subject.USCC != castings.USCC || body.Tier != 2 {
 			t.Errorf("body of %s: %+v, %v", ids[3], body, err)
 		}
@@ -500,7 +502,7 @@ func TestWorkerSlowChannelBlocksNobody(t *testing.T) {
 // are not attempts, and go out together in one message when the limit allows.
 func TestWorkerBatchesRateLimitedBot(t *testing.T) {
 	st := openSQLite(t)
-	clock := &fakeClock{now: time.Now()}
+	clock := notifytest.NewClock(time.Now())
 	var mu sync.Mutex
 	var msgs []string
 	bot := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -513,7 +515,7 @@ func TestWorkerBatchesRateLimitedBot(t *testing.T) {
 	t.Cleanup(bot.Close)
 	cfg := config.Default()
 	cfg.Alerts.RateLimits.WeCom = []config.Rate{{Count: 1, Per: time.Minute}}
-	ch := config.Channel{Type: config.ChannelWeCom, URL: config.Secret(bot.URL + "/cgi-bin/webhook/send?key=" + wecomKey)}
+	ch := config.Channel{Type: notify.TypeWeCom, URL: config.Secret(bot.URL + "/cgi-bin/webhook/send?key=" + wecomKey)}
 	enqueue(t, st, ch, 1, "first", clock.Now())
 	w := newTestWorker(t, st, workerSetup{cfg: cfg, clock: clock})
 	start(t, w)
@@ -617,7 +619,7 @@ func TestWorkerRecordsAHang(t *testing.T) {
 	t.Parallel()
 	st := openSQLite(t)
 	hang := newHangingServer(t)
-	clock := &fakeClock{now: time.Now().Truncate(time.Millisecond)}
+	clock := notifytest.NewClock(time.Now().Truncate(time.Millisecond))
 	cfg := config.Default()
 	cfg.Alerts.Backoff = config.BackoffConfig{Initial: time.Hour, Max: 2 * time.Hour}
 	hold := recordTimeout + time.Second
@@ -647,7 +649,7 @@ func TestWorkerRecordsAHang(t *testing.T) {
 func TestWorkerHangBacksOffAndDies(t *testing.T) {
 	eachStore(t, func(t *testing.T, st store.Store) {
 		hang := newHangingServer(t)
-		clock := &fakeClock{now: time.Now().Truncate(time.Millisecond)}
+		clock := notifytest.NewClock(time.Now().Truncate(time.Millisecond))
 		mt := NewMetrics(prometheus.NewRegistry(), st)
 		cfg := config.Default()
 		cfg.Alerts.MaxAttempts = 3
@@ -723,7 +725,7 @@ func TestHangingDestinationsDelayNobody(t *testing.T) {
 		since := time.Now()
 		enqueueFor(t, st, "91330100MA28XY7L29", hookChannel(other.URL), 1, "other", time.Now())
 		enqueueFor(t, st, "", hookChannel(admin.URL), 1, "admin", time.Now())
-		enqueueFor(t, st, tenant, config.Channel{Type: config.ChannelLog}, 1, "log", time.Now())
+		enqueueFor(t, st, tenant, config.Channel{Type: notify.TypeLog}, 1, "log", time.Now())
 		w.Wake()
 		delay := map[string]time.Duration{}
 		eventually(t, 30*time.Second, "the others delivered", func() bool {

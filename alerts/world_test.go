@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chainrisk/chainrisk/alerts/notify"
 	"github.com/chainrisk/chainrisk/config"
 	"github.com/chainrisk/chainrisk/credit"
 	"github.com/chainrisk/chainrisk/graph"
@@ -209,7 +210,7 @@ func testConfig(t testing.TB, subs ...config.Subscription) *config.Config {
 	return cfg
 }
 
-func logChannel() []config.Channel { return []config.Channel{{Type: config.ChannelLog}} }
+func logChannel() []config.Channel { return []config.Channel{{Type: notify.TypeLog}} }
 
 func subAll(name string) config.Subscription {
 	return config.Subscription{Name: name, Subscriber: "analysts", Scope: config.Scope{Kind: config.ScopeAll}, Channels: logChannel()}
@@ -222,20 +223,20 @@ func subChain(name string, leader int, up, down int) config.Subscription {
 
 func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
-func newTestManager(t testing.TB, st store.Store, cfg *config.Config, clock Clock) *Manager {
+func newTestManager(t testing.TB, st store.Store, cfg *config.Config, clock notify.Clock) *Manager {
 	t.Helper()
 	return NewManager(ManagerOptions{Store: st, Config: func() *config.Config { return cfg }, Clock: clock,
 		Logger: discardLogger()})
 }
 
 // outbox returns every notification in the outbox, oldest first, decoded.
-func outbox(t *testing.T, st store.Store) []*Notification {
+func outbox(t *testing.T, st store.Store) []*notify.Notification {
 	t.Helper()
 	rows, err := st.Deliveries(context.Background(), store.DeliveryFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out []*Notification
+	var out []*notify.Notification
 	for i := len(rows) - 1; i >= 0; i-- {
 		n, err := decodeNotification(rows[i].Payload)
 		if err != nil {
@@ -247,7 +248,7 @@ func outbox(t *testing.T, st store.Store) []*Notification {
 }
 
 // brief is "rule status severity uscc subscription" of each notification.
-func brief(ns []*Notification) []string {
+func brief(ns []*notify.Notification) []string {
 	out := make([]string, len(ns))
 	for i, n := range ns {
 		out[i] = strings.Join([]string{n.Rule, n.Status, n.Severity, n.Subject.USCC, n.Subscription}, " ")

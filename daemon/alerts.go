@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/chainrisk/chainrisk/alerts"
+	"github.com/chainrisk/chainrisk/alerts/notify"
 	"github.com/chainrisk/chainrisk/config"
 )
 
@@ -60,21 +61,14 @@ func resendInterval(cfg *config.Config) time.Duration {
 	return time.Minute
 }
 
-// daemonClock is the daemon's clock (Options.Now) as the alerts package wants it.
-type daemonClock struct{ now func() time.Time }
+// daemonClock is the daemon's clock (Options.Now) as the alerts package wants it: it
+// sleeps as the system clock does.
+type daemonClock struct {
+	notify.SystemClock
+	now func() time.Time
+}
 
 func (c daemonClock) Now() time.Time { return c.now() }
-
-func (daemonClock) Sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
 
 // withDemoSubscription gives -demo a subscriber when the config names none: every
 // alert, to the log channel, so the demo's warnings show in the daemon's output.

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/chainrisk/chainrisk/alerts"
+	"github.com/chainrisk/chainrisk/alerts/notify"
 	"github.com/chainrisk/chainrisk/config"
 	"github.com/chainrisk/chainrisk/credit"
 	"github.com/chainrisk/chainrisk/monitor"
@@ -719,7 +720,7 @@ func checkSevereEvents(t *testing.T, l *ledger, final finalView, held heldView, 
 			}
 			var lastFiring *store.OutboxEntry
 			for i := range episode {
-				if episode[i].Status == alerts.StatusFiring {
+				if episode[i].Status == notify.StatusFiring {
 					lastFiring = &episode[i]
 				}
 			}
@@ -738,7 +739,7 @@ func checkSevereEvents(t *testing.T, l *ledger, final finalView, held heldView, 
 			}
 		} else if has && a.State == store.AlertFiring {
 			t.Errorf("firm %s: severe_event fires without an active critical or high event", f.uscc)
-		} else if len(episode) > 0 && episode[len(episode)-1].Status != alerts.StatusResolved {
+		} else if len(episode) > 0 && episode[len(episode)-1].Status != notify.StatusResolved {
 			t.Errorf("firm %s: severe_event resolved, but its announced episode since %s was not announced resolved", f.uscc, a.StartedAt)
 		}
 	}
@@ -752,8 +753,8 @@ func checkSevereEvents(t *testing.T, l *ledger, final finalView, held heldView, 
 		firingBefore, after := false, false
 		for _, o := range notes[alerts.Fingerprint(config.RuleSevereEvent, e.firm.uscc, "")] {
 			if o.CreatedAt.Before(e.batch.sentAt) {
-				firingBefore = o.Status == alerts.StatusFiring
-			} else if o.Status == alerts.StatusFiring {
+				firingBefore = o.Status == notify.StatusFiring
+			} else if o.Status == notify.StatusFiring {
 				after = true
 				break
 			}

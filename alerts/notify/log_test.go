@@ -1,0 +1,31 @@
+package notify
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+)
+
+func TestLogNotifier(t *testing.T) {
+	var logs bytes.Buffer
+	nt := mustNotifier(t, Channel{Type: TypeLog}, testOptions(t, nil, &logs))
+	rs := nt.Send(context.Background(), append(batch3("en"), resolvedChainRisk("zh")))
+	for i, r := range rs {
+		if r.Err != nil {
+			t.Errorf("%d: %v", i, r.Err)
+		}
+	}
+	lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
+	if len(lines) != 4 {
+		t.Fatalf("%d log lines:\n%s", len(lines), logs.String())
+	}
+	for _, want := range []string{`"level":"WARN"`, `"rule":"grade_downgrade"`, `"uscc":"91330206MA2AHK5R3T"`, `"leader":"91330000MA27U8T41B"`, `"tier":2`, `"summary":"[WARNING] Credit grade downgraded`} {
+		if !strings.Contains(lines[0], want) {
+			t.Errorf("log line lacks %s: %s", want, lines[0])
+		}
+	}
+	if !strings.Contains(lines[1], `"level":"ERROR"`) || !strings.Contains(lines[3], `"level":"INFO"`) {
+		t.Errorf("levels: %s", logs.String())
+	}
+}
