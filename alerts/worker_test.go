@@ -514,7 +514,7 @@ func TestWorkerBatchesRateLimitedBot(t *testing.T) {
 	}))
 	t.Cleanup(bot.Close)
 	cfg := config.Default()
-	cfg.Alerts.RateLimits.WeCom = []config.Rate{{Count: 1, Per: time.Minute}}
+	cfg.Alerts.RateLimits[notify.TypeWeCom] = []config.Rate{{Count: 1, Per: time.Minute}}
 	ch := config.Channel{Type: notify.TypeWeCom, URL: config.Secret(bot.URL + "/cgi-bin/webhook/send?key=" + wecomKey)}
 	enqueue(t, st, ch, 1, "first", clock.Now())
 	w := newTestWorker(t, st, workerSetup{cfg: cfg, clock: clock})

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/chainrisk/chainrisk/alerts"
+	"github.com/chainrisk/chainrisk/alerts/notify"
 	"github.com/chainrisk/chainrisk/config"
 	"github.com/chainrisk/chainrisk/store"
 )
@@ -531,7 +532,7 @@ func TestDeliveryEndpoints(t *testing.T) {
 			t.Errorf("%d deliveries of %d announced alerts", len(list.Deliveries), firing)
 		}
 		for _, d := range list.Deliveries {
-			if d.State != store.DeliveryPending || d.Subscription != configSubscription || d.Channel.Type != config.ChannelWebhook ||
+			if d.State != store.DeliveryPending || d.Subscription != configSubscription || d.Channel.Type != notify.TypeWebhook ||
 				d.Owner != "" || d.Attempts != 0 || d.NextAttemptAt.IsZero() {
 				t.Errorf("delivery: %+v", d)
 			}

@@ -16,6 +16,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/chainrisk/chainrisk/alerts"
+	"github.com/chainrisk/chainrisk/alerts/notify"
 	"github.com/chainrisk/chainrisk/config"
 	"github.com/chainrisk/chainrisk/credit"
 	"github.com/chainrisk/chainrisk/demo"
@@ -154,7 +155,7 @@ func newHarness(t *testing.T, kind string, opts Options) *harness {
 	st := openStore(t, kind)
 	cfg := config.Default()
 	sub := config.Subscription{Name: configSubscription, Subscriber: "risk-office", Scope: config.Scope{Kind: config.ScopeAll},
-		Channels: []config.Channel{{Type: config.ChannelWebhook, URL: config.Secret("https://hooks.example.com/notify?key=" + webhookURLKey),
+		Channels: []config.Channel{{Type: notify.TypeWebhook, URL: config.Secret("https://hooks.example.com/notify?key=" + webhookURLKey),
 			Secret: webhookSecret}}}
 	if err := cfg.NormalizeSubscription(&sub); err != nil {
 		t.Fatal(err)

@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/chainrisk/chainrisk/alerts"
+	"github.com/chainrisk/chainrisk/alerts/notify"
 	"github.com/chainrisk/chainrisk/config"
 	"github.com/chainrisk/chainrisk/credit"
 	"github.com/chainrisk/chainrisk/demo"
@@ -62,7 +63,7 @@ func newFuzzHarness(f *testing.F) *harness {
 	f.Cleanup(func() { _ = st.Close() })
 	cfg := config.Default()
 	sub := config.Subscription{Name: configSubscription, Subscriber: "risk-office", Scope: config.Scope{Kind: config.ScopeAll},
-		Channels: []config.Channel{{Type: config.ChannelWebhook, URL: config.Secret("https://hooks.example.com/notify?key=" + webhookURLKey),
+		Channels: []config.Channel{{Type: notify.TypeWebhook, URL: config.Secret("https://hooks.example.com/notify?key=" + webhookURLKey),
 			Secret: webhookSecret}}}
 	if err := cfg.NormalizeSubscription(&sub); err != nil {
 		f.Fatal(err)

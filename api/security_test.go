@@ -21,6 +21,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chainrisk/chainrisk/alerts/notify"
 	"github.com/chainrisk/chainrisk/config"
 	"github.com/chainrisk/chainrisk/credit"
 	"github.com/chainrisk/chainrisk/store"
@@ -502,9 +503,9 @@ func TestSubscriptionURLsRefused(t *testing.T) {
 	body := func(name, typ, u string) string {
 		ch := map[string]any{"type": typ, "url": u, "secret": "s-" + key}
 		switch typ {
-		case config.ChannelWeCom:
+		case notify.TypeWeCom:
 			delete(ch, "secret")
-		case config.ChannelAlertmanager:
+		case notify.TypeAlertmanager:
 			ch = map[string]any{"type": typ, "urls": []string{"https://hooks.example.com", u}}
 		}
 		b, _ := json.Marshal(map[string]any{"name": name, "subscriber": "x",
@@ -535,11 +536,11 @@ func TestSubscriptionURLsRefused(t *testing.T) {
 		{"https://hooks.example.com./x?key=" + key, ""},
 		{"https://a.b.example.org:8443/x?key=" + key, ""},
 	} {
-		for i, typ := range []string{config.ChannelWebhook, config.ChannelWeCom, config.ChannelDingTalk, config.ChannelFeishu,
-			config.ChannelAlertmanager} {
+		for i, typ := range []string{notify.TypeWebhook, notify.TypeWeCom, notify.TypeDingTalk, notify.TypeFeishu,
+			notify.TypeAlertmanager} {
 			name := fmt.Sprintf("u%d", i)
 			field := "channels[0].url"
-			if typ == config.ChannelAlertmanager {
+			if typ == notify.TypeAlertmanager {
 				field = "channels[0].urls[1]"
 			}
 			w := h.do(req{method: "POST", path: "/api/v1/subscriptions", token: "tenantA", ctype: "application/json", body: body(name, typ, tc.url)})
@@ -564,9 +565,9 @@ func TestSubscriptionURLsRefused(t *testing.T) {
 	}
 	// PUT checks the same way.
 	h.call(req{method: "POST", path: "/api/v1/subscriptions", token: "tenantA", ctype: "application/json",
-		body: body("kept", config.ChannelWebhook, "https://hooks.example.com/x?key="+key)}, http.StatusCreated, nil)
+		body: body("kept", notify.TypeWebhook, "https://hooks.example.com/x?key="+key)}, http.StatusCreated, nil)
 	w := h.do(req{method: "PUT", path: "/api/v1/subscriptions/kept", token: "tenantA", ctype: "application/json",
-		body: body("kept", config.ChannelWebhook, "gopher://hooks.example.com/x?key="+key)})
+		body: body("kept", notify.TypeWebhook, "gopher://hooks.example.com/x?key="+key)})
 	if w.Code != http.StatusBadRequest || !strings.Contains(w.Body.String(), "channels[0].url: scheme must be http or https") {
 		t.Errorf("PUT with a gopher URL: %d %s", w.Code, w.Body)
 	}

@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/chainrisk/chainrisk/alerts/notify"
 	"github.com/chainrisk/chainrisk/credit"
 )
 
@@ -386,31 +387,31 @@ type StaleDataRule struct {
 	MaxAge  time.Duration `yaml:"max_age" json:"max_age"`
 }
 
-// RateLimitsConfig holds per-channel-type rate limits, each applying per destination
-// (robot or URL). Every limit of a list applies at once: feishu's ["5/s", "100/min"].
-type RateLimitsConfig struct {
-	Webhook      []Rate `yaml:"webhook" json:"webhook"`
-	Alertmanager []Rate `yaml:"alertmanager" json:"alertmanager"`
-	WeCom        []Rate `yaml:"wecom" json:"wecom"`
-	DingTalk     []Rate `yaml:"dingtalk" json:"dingtalk"`
-	Feishu       []Rate `yaml:"feishu" json:"feishu"`
-}
+// RateLimitsConfig holds the rate limits of each channel type that sends requests,
+// by type, each applying per destination (robot or URL). Every limit of a list
+// applies at once: feishu's ["5/s", "100/min"]. A type the file leaves out keeps the
+// default its channel registers (notify.Kind.Rates); an empty list means no limit.
+type RateLimitsConfig map[string][]Rate
 
 // For returns the limits of a channel type (none for an unlimited one).
-func (r RateLimitsConfig) For(channelType string) []Rate {
-	switch channelType {
-	case ChannelWebhook:
-		return r.Webhook
-	case ChannelAlertmanager:
-		return r.Alertmanager
-	case ChannelWeCom:
-		return r.WeCom
-	case ChannelDingTalk:
-		return r.DingTalk
-	case ChannelFeishu:
-		return r.Feishu
+func (r RateLimitsConfig) For(channelType string) []Rate { return r[channelType] }
+
+// defaultRateLimits are the limits the channel types that send requests register
+// (nil: none).
+func defaultRateLimits() RateLimitsConfig {
+	out := RateLimitsConfig{}
+	for _, typ := range notify.Types() {
+		k, _ := notify.Lookup(typ)
+		if k.Local {
+			continue
+		}
+		var rates []Rate
+		for _, r := range k.Rates {
+			rates = append(rates, Rate(r))
+		}
+		out[typ] = rates
 	}
-	return nil
+	return out
 }
 
 // MetricsConfig bounds metric cardinality (SPEC §11).
@@ -516,11 +517,7 @@ func Default() *Config {
 				RepairDone:   RuleToggle{Enabled: true},
 				StaleData:    StaleDataRule{Enabled: true, MaxAge: 180 * day},
 			},
-			RateLimits: RateLimitsConfig{
-				WeCom:    []Rate{{20, time.Minute}},
-				DingTalk: []Rate{{20, time.Minute}},
-				Feishu:   []Rate{{5, time.Second}, {100, time.Minute}},
-			},
+			RateLimits: defaultRateLimits(),
 		},
 		Metrics: MetricsConfig{MaxLeaderSeries: 2000},
 	}

@@ -15,6 +15,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/chainrisk/chainrisk/alerts/notify"
 	"github.com/chainrisk/chainrisk/credit"
 )
 
@@ -216,6 +217,11 @@ func TestBadFiles(t *testing.T) {
 			`esri.essentiality[1].customer_sector: "C1331" is not a sector`,
 			`esri.essentiality[1].level: must be between 0 and 2, got 5`,
 		},
+		"rate-limits.bad.yaml": {
+			`:3:5: alerts.rate_limits.slack: "slack" is not a channel type that sends requests (alertmanager, dingtalk, feishu, webhook, wecom)`,
+			`:4:5: alerts.rate_limits.log: "log" is not a channel type that sends requests`,
+			`:5:13: alerts.rate_limits.wecom[0]: invalid rate "0/min"`,
+		},
 		"publicity.bad.yaml": {
 			`:6:18: model.event_types[0].publicity: invalid publicity period "18m": write months as "mo"`,
 		},
@@ -390,7 +396,7 @@ func TestFullFile(t *testing.T) {
 	if c.Model.HalfLife.Info != 36*time.Hour {
 		t.Errorf("half_life.info = %v", c.Model.HalfLife.Info)
 	}
-	if got := c.Alerts.RateLimits.For(ChannelFeishu); !reflect.DeepEqual(got, []Rate{{5, time.Second}, {100, time.Minute}, {1000, time.Hour}}) {
+	if got := c.Alerts.RateLimits.For(notify.TypeFeishu); !reflect.DeepEqual(got, []Rate{{5, time.Second}, {100, time.Minute}, {1000, time.Hour}}) {
 		t.Errorf("feishu rate limits = %v", got)
 	}
 	src := c.Sources[0]
@@ -548,9 +554,12 @@ func TestExampleConfig(t *testing.T) {
 			t.Errorf("config.example.yaml does not document %s", key)
 		}
 	}
-	for _, ct := range ChannelTypes {
+	for _, ct := range notify.Types() {
 		if !strings.Contains(string(text), "type: "+ct) {
 			t.Errorf("config.example.yaml has no example of channel type %s", ct)
+		}
+		if k, _ := notify.Lookup(ct); !k.Local && !strings.Contains(string(text), "\n    "+ct+": [") {
+			t.Errorf("config.example.yaml does not show the rate limits of channel type %s", ct)
 		}
 	}
 }

@@ -141,6 +141,16 @@ func (d *decoder) value(n *yaml.Node, v reflect.Value, path string) {
 		return
 	}
 	switch v.Kind() {
+	case reflect.Pointer, reflect.Struct, reflect.Slice, reflect.Map:
+		d.composite(n, v, path)
+	default:
+		d.basic(n, v, path)
+	}
+}
+
+// composite decodes n into a pointer, struct, list or map.
+func (d *decoder) composite(n *yaml.Node, v reflect.Value, path string) {
+	switch v.Kind() {
 	case reflect.Pointer:
 		p := reflect.New(v.Type().Elem())
 		if !v.IsNil() {
@@ -176,6 +186,43 @@ func (d *decoder) value(n *yaml.Node, v reflect.Value, path string) {
 			d.value(item, s.Index(i), p)
 		}
 		v.Set(s)
+	case reflect.Map:
+		if n.Kind != yaml.MappingNode {
+			d.errorf(n, path, "expected a mapping, got %s", kindName(n))
+			return
+		}
+		d.keyed(n, v, path)
+	}
+}
+
+// keyed decodes a mapping into the map v, whose keys are names the package that owns
+// them checks (channel types): a key written replaces that key's default, the others
+// keep theirs. The map is copied first, since defaults may share it.
+func (d *decoder) keyed(n *yaml.Node, v reflect.Value, path string) {
+	m := reflect.MakeMap(v.Type())
+	if !v.IsNil() {
+		iter := v.MapRange()
+		for iter.Next() {
+			m.SetMapIndex(iter.Key(), iter.Value())
+		}
+	}
+	for _, e := range d.entries(n, path, 0) {
+		child := join(path, e.key.Value)
+		d.pos[child] = position{e.key.Line, e.key.Column}
+		key := reflect.ValueOf(e.key.Value).Convert(v.Type().Key())
+		val := reflect.New(v.Type().Elem()).Elem()
+		if old := m.MapIndex(key); old.IsValid() {
+			val.Set(old)
+		}
+		d.value(e.val, val, child)
+		m.SetMapIndex(key, val)
+	}
+	v.Set(m)
+}
+
+// basic decodes a scalar into a string, bool or number.
+func (d *decoder) basic(n *yaml.Node, v reflect.Value, path string) {
+	switch v.Kind() {
 	case reflect.String:
 		if n.Kind != yaml.ScalarNode {
 			d.errorf(n, path, "expected a string, got %s", kindName(n))

@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+
+	"github.com/chainrisk/chainrisk/alerts/notify"
 )
 
 // Secret holds a credential: a database URL with its password, a bearer token, a
@@ -17,8 +19,9 @@ import (
 // references, to read it from the daemon's environment at load time.
 type Secret string
 
-// Redacted is what a secret prints as.
-const Redacted = "<redacted>"
+// Redacted is what a secret prints as: the mark delivery errors put where a secret
+// was, too (notify.Redacted).
+const Redacted = notify.Redacted
 
 // Reveal returns the secret's value. Call it only where the value is used.
 func (s Secret) Reveal() string { return string(s) }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chainrisk/chainrisk/alerts/notify"
 	"github.com/chainrisk/chainrisk/config"
 )
 
@@ -69,14 +70,14 @@ func secConfig(allowlist []string, ch map[string]any) []byte {
 func TestChannelURLsInConfigFiles(t *testing.T) {
 	allow := []string{"hooks.example.com", "*.example.org", "203.0.113.7", "*.1"}
 	for _, tc := range secChannelURLs {
-		for _, typ := range []string{config.ChannelWebhook, config.ChannelWeCom, config.ChannelDingTalk, config.ChannelFeishu,
-			config.ChannelAlertmanager} {
+		for _, typ := range []string{notify.TypeWebhook, notify.TypeWeCom, notify.TypeDingTalk, notify.TypeFeishu,
+			notify.TypeAlertmanager} {
 			ch := map[string]any{"type": typ, "url": tc.url, "secret": "s"}
 			field := "alerts.subscriptions[0].channels[0].url"
 			switch typ {
-			case config.ChannelWeCom:
+			case notify.TypeWeCom:
 				delete(ch, "secret")
-			case config.ChannelAlertmanager:
+			case notify.TypeAlertmanager:
 				ch = map[string]any{"type": typ, "urls": []string{"https://hooks.example.com:9093", tc.url}}
 				field = "alerts.subscriptions[0].channels[0].urls[1]"
 			}

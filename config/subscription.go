@@ -1,14 +1,14 @@
 package config
 
 import (
-	"errors"
 	"fmt"
 	"net"
 	"net/netip"
-	"net/url"
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/chainrisk/chainrisk/alerts/notify"
 )
 
 // Subscription says who gets which alerts on which channels (SPEC §7). The config file
@@ -58,21 +58,9 @@ func (s Scope) Depths() (up, down int) {
 	return up, down
 }
 
-// Channel types.
-const (
-	ChannelWebhook      = "webhook"
-	ChannelAlertmanager = "alertmanager"
-	ChannelWeCom        = "wecom"
-	ChannelDingTalk     = "dingtalk"
-	ChannelFeishu       = "feishu"
-	ChannelLog          = "log"
-)
-
-// ChannelTypes lists every channel type.
-var ChannelTypes = []string{ChannelWebhook, ChannelAlertmanager, ChannelWeCom, ChannelDingTalk, ChannelFeishu, ChannelLog}
-
-// Channel is one way of delivering a subscription's alerts. URLs and secrets print
-// redacted: a robot's key is part of its URL.
+// Channel is one way of delivering a subscription's alerts. Its type is one that
+// package notify registers (notify.Types), which says what fields it uses. URLs and
+// secrets print redacted: a robot's key is part of its URL.
 type Channel struct {
 	Type   string   `yaml:"type" json:"type"`
 	URL    Secret   `yaml:"url,omitempty" json:"url,omitempty"`   // webhook, wecom, dingtalk, feishu
@@ -192,42 +180,30 @@ func (ck *checker) scope(c *Config, path string, s *Scope) {
 
 func (ck *checker) channel(c *Config, path string, ch *Channel) {
 	at := func(key string) string { return join(path, key) }
-	need := func(key string, set bool) {
-		if !set {
+	k, ok := notify.Lookup(ch.Type)
+	switch {
+	case ch.Type == "":
+		ck.errf(at("type"), "required (%s)", strings.Join(notify.Types(), ", "))
+		return
+	case !ok:
+		ck.errf(at("type"), "%q is not one of %s", ch.Type, strings.Join(notify.Types(), ", "))
+		return
+	}
+	field := func(key string, use notify.Use, set bool) {
+		switch {
+		case set && !use.Used():
+			ck.errf(at(key), "not used by channel type %s", ch.Type)
+		case !set && use.Needed() && key == "urls":
+			ck.errf(at(key), "at least one %s URL is required", k.Name)
+		case !set && use.Needed():
 			ck.errf(at(key), "required for channel type %s", ch.Type)
 		}
 	}
-	notFor := func(key string, set bool) {
-		if set {
-			ck.errf(at(key), "not used by channel type %s", ch.Type)
-		}
-	}
-	switch ch.Type {
-	case ChannelWebhook, ChannelDingTalk, ChannelFeishu:
-		need("url", ch.URL != "")
-		need("secret", ch.Secret != "")
-		notFor("urls", len(ch.URLs) > 0)
-	case ChannelWeCom:
-		need("url", ch.URL != "")
-		notFor("secret", ch.Secret != "")
-		notFor("urls", len(ch.URLs) > 0)
-	case ChannelAlertmanager:
-		if len(ch.URLs) == 0 {
-			ck.errf(at("urls"), "at least one Alertmanager URL is required")
-		}
-		notFor("url", ch.URL != "")
-		notFor("secret", ch.Secret != "")
-	case ChannelLog:
-		notFor("url", ch.URL != "")
-		notFor("urls", len(ch.URLs) > 0)
-		notFor("secret", ch.Secret != "")
-		return
-	case "":
-		ck.errf(at("type"), "required (%s)", strings.Join(ChannelTypes, ", "))
-		return
-	default:
-		ck.errf(at("type"), "%q is not one of %s", ch.Type, strings.Join(ChannelTypes, ", "))
-		return
+	field("url", k.URL, ch.URL != "")
+	field("urls", k.URLs, len(ch.URLs) > 0)
+	field("secret", k.Secret, ch.Secret != "")
+	if !k.URL.Used() && !k.URLs.Used() {
+		return // a channel that posts nowhere (the log): its URLs were refused whole
 	}
 	if ch.URL != "" {
 		ck.channelURL(c, at("url"), ch.URL)
@@ -237,28 +213,13 @@ func (ck *checker) channel(c *Config, path string, ch *Channel) {
 	}
 }
 
-// channelURL checks a delivery URL without ever echoing more of it than scheme and host,
-// since robot keys live in the path or query.
+// channelURL checks a delivery URL as notify does when it sends, without ever echoing
+// more of it than scheme and host, since robot keys live in the path or query.
 func (ck *checker) channelURL(c *Config, path string, s Secret) {
-	u, err := url.Parse(s.Reveal())
-	switch {
-	case err != nil:
-		ck.errf(path, "not a valid URL")
-	case u.Scheme != "http" && u.Scheme != "https":
-		ck.errf(path, "scheme must be http or https, got %q", u.Scheme)
-	case u.Hostname() == "":
-		ck.errf(path, "URL has no host")
-	case !c.Alerts.HostAllowed(u.Hostname()):
-		ck.errf(path, "host %q is not allowed by alerts.webhook_allowlist", u.Hostname())
-	case u.User != nil:
-		ck.errf(path, "%s", ErrUserInfo)
+	if err := notify.CheckURL(s, c.Alerts.HostAllowed); err != nil {
+		ck.errf(path, "%v", err)
 	}
 }
-
-// ErrUserInfo refuses channel URLs with user info ("name:password@host"): the
-// credentials would be sent with every request in clear Basic auth and shown wherever
-// the URL is, so no channel URL may carry them.
-var ErrUserInfo = errors.New("user info (name:password@) is not allowed in a channel URL")
 
 // HostAllowed reports whether a channel URL may point at host: always when
 // webhook_allowlist is empty, else when a pattern matches.

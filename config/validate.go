@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/netip"
 	"net/url"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/chainrisk/chainrisk/alerts/notify"
 	"github.com/chainrisk/chainrisk/credit"
 )
 
@@ -496,14 +498,7 @@ func (c *Config) checkAlerts(ck *checker) {
 	ck.positive("alerts.rules.score_drop.window", r.ScoreDrop.Window)
 	ck.positive("alerts.rules.stale_data.max_age", r.StaleData.MaxAge)
 
-	for _, ct := range ChannelTypes {
-		for i, rate := range a.RateLimits.For(ct) {
-			p := fmt.Sprintf("alerts.rate_limits.%s[%d]", ct, i)
-			if rate.Count <= 0 || rate.Per <= 0 {
-				ck.errf(p, "must allow a positive count per positive period, got %s", rate)
-			}
-		}
-	}
+	ck.rateLimits(a.RateLimits)
 
 	for i := range c.Alerts.Subscriptions {
 		s := &c.Alerts.Subscriptions[i]
@@ -513,6 +508,28 @@ func (c *Config) checkAlerts(ck *checker) {
 			if c.Alerts.Subscriptions[j].Name == s.Name && s.Name != "" {
 				ck.errf(p+".name", "duplicate subscription name %q (also alerts.subscriptions[%d])", s.Name, j)
 				break
+			}
+		}
+	}
+}
+
+// rateLimits checks alerts.rate_limits: keyed by the channel types that send requests
+// (notify's registry), each limit a positive count per positive period.
+func (ck *checker) rateLimits(r RateLimitsConfig) {
+	var limited []string
+	for _, typ := range notify.Types() {
+		if k, _ := notify.Lookup(typ); !k.Local {
+			limited = append(limited, typ)
+		}
+	}
+	for _, typ := range slices.Sorted(maps.Keys(r)) {
+		if !slices.Contains(limited, typ) {
+			ck.errf("alerts.rate_limits."+typ, "%q is not a channel type that sends requests (%s)", typ, strings.Join(limited, ", "))
+			continue
+		}
+		for i, rate := range r[typ] {
+			if rate.Count <= 0 || rate.Per <= 0 {
+				ck.errf(fmt.Sprintf("alerts.rate_limits.%s[%d]", typ, i), "must allow a positive count per positive period, got %s", rate)
 			}
 		}
 	}

@@ -78,7 +78,7 @@ func withDemoSubscription(cfg *config.Config) *config.Config {
 	}
 	c := *cfg
 	sub := config.Subscription{Name: "demo", Subscriber: "demo", Scope: config.Scope{Kind: config.ScopeAll},
-		MinSeverity: "info", Channels: []config.Channel{{Type: config.ChannelLog}}}
+		MinSeverity: "info", Channels: []config.Channel{{Type: notify.TypeLog}}}
 	if err := c.NormalizeSubscription(&sub); err != nil {
 		return cfg
 	}

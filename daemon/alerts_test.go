@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/chainrisk/chainrisk/alerts"
+	"github.com/chainrisk/chainrisk/alerts/notify"
 	"github.com/chainrisk/chainrisk/config"
 	"github.com/chainrisk/chainrisk/credit"
 	"github.com/chainrisk/chainrisk/ingest"
@@ -46,7 +47,7 @@ func TestAlertPipelineWired(t *testing.T) {
 	cfg := config.Default()
 	cfg.DataDir = t.TempDir()
 	sub := config.Subscription{Name: "everything", Subscriber: "analysts", Scope: config.Scope{Kind: config.ScopeAll},
-		Channels: []config.Channel{{Type: config.ChannelWebhook, URL: config.Secret(rv.URL + "/hook"), Secret: secret}}}
+		Channels: []config.Channel{{Type: notify.TypeWebhook, URL: config.Secret(rv.URL + "/hook"), Secret: secret}}}
 	if err := cfg.NormalizeSubscription(&sub); err != nil {
 		t.Fatal(err)
 	}

@@ -26,6 +26,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chainrisk/chainrisk/alerts/notify"
 	"github.com/chainrisk/chainrisk/api"
 	"github.com/chainrisk/chainrisk/config"
 	"github.com/chainrisk/chainrisk/credit"
@@ -93,7 +94,7 @@ func TestProvinceLatency(t *testing.T) {
 	rv := provinceNewReceiver(t, provinceSecret)
 	sub := config.Subscription{Name: "province", Subscriber: leader,
 		Scope: config.Scope{Kind: config.ScopeChain, Leader: leader}, MinSeverity: config.AlertWarning,
-		Channels: []config.Channel{{Type: config.ChannelWebhook, URL: config.Secret(rv.URL + "/hooks/chainrisk"),
+		Channels: []config.Channel{{Type: notify.TypeWebhook, URL: config.Secret(rv.URL + "/hooks/chainrisk"),
 			Secret: provinceSecret}}}
 	if err := cfg.NormalizeSubscription(&sub); err != nil {
 		t.Fatal(err)

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chainrisk/chainrisk/alerts/notify"
 	"github.com/chainrisk/chainrisk/api"
 	"github.com/chainrisk/chainrisk/config"
 	"github.com/chainrisk/chainrisk/credit"
@@ -72,8 +73,8 @@ func TestTenancyCrawler(t *testing.T) {
 		t.Fatal("the soybean leader is not in the dairy chain: the demo lost the overlap this test relies on")
 	}
 
-	channels := []string{config.ChannelWebhook, config.ChannelWeCom, config.ChannelDingTalk, config.ChannelFeishu,
-		config.ChannelAlertmanager}
+	channels := []string{notify.TypeWebhook, notify.TypeWeCom, notify.TypeDingTalk, notify.TypeFeishu,
+		notify.TypeAlertmanager}
 	for i, u := range tenants {
 		name := fmt.Sprintf("tenant-%d", i)
 		plain, _, err := api.CreateToken(ctx, d.Store(), name, api.RoleTenant, u)
@@ -85,9 +86,9 @@ func TestTenancyCrawler(t *testing.T) {
 		for _, ch := range channels {
 			hook := rv.srv.URL + "/" + u + "/" + ch
 			switch ch {
-			case config.ChannelAlertmanager:
+			case notify.TypeAlertmanager:
 				chs = append(chs, map[string]any{"type": ch, "urls": []string{hook}})
-			case config.ChannelWeCom:
+			case notify.TypeWeCom:
 				chs = append(chs, map[string]any{"type": ch, "url": hook})
 			default:
 				chs = append(chs, map[string]any{"type": ch, "url": hook, "secret": "crawler-secret-" + ch})
@@ -148,7 +149,7 @@ func TestTenancyCrawler(t *testing.T) {
 			}
 			for _, b := range got[ch] {
 				checkSees(t, fmt.Sprintf("%s to %s", ch, names[u]), b, chains[u], names)
-				if ch == config.ChannelWebhook {
+				if ch == notify.TypeWebhook {
 					var n struct {
 						Rule   string
 						Leader *struct{ USCC string }

@@ -166,6 +166,6 @@ func CheckURL(s Secret, hostAllowed func(string) bool) error {
 // the URL is, so no channel URL may carry them.
 var ErrUserInfo = errors.New("user info (name:password@) is not allowed in a channel URL")
 
-// Redacted stands in errors for the parts of a destination that may be secret, as it
-// does where a config.Secret prints.
+// Redacted stands in errors for the parts of a destination that may be secret; a
+// config.Secret prints as it too.
 const Redacted = "<redacted>"
