@@ -115,7 +115,7 @@ func TestEndToEnd(t *testing.T) {
 			for _, key := range rv.unique() {
 				var b notify.WebhookBody
 				_ = json.Unmarshal(rv.body(key), &b)
-				if b.Rule == config.RuleGradeDowngrade && b.Subject.USCC == supplier && b.Status == notify.StatusFiring {
+				if b.Rule == RuleGradeDowngrade && b.Subject.USCC == supplier && b.Status == notify.StatusFiring {
 					got = b
 					return true
 				}
@@ -143,7 +143,7 @@ func TestEndToEnd(t *testing.T) {
 			for _, key := range rv.unique() {
 				var b notify.WebhookBody
 				_ = json.Unmarshal(rv.body(key), &b)
-				if b.Rule == config.RuleSevereEvent && b.Subject.USCC == supplier {
+				if b.Rule == RuleSevereEvent && b.Subject.USCC == supplier {
 					return true
 				}
 			}
@@ -155,7 +155,7 @@ func TestEndToEnd(t *testing.T) {
 		// drops out of its default listing).
 		amActive := func() bool {
 			for _, a := range notifytest.GetAlerts(t, amBase) {
-				if a.Labels["alertname"] == config.RuleGradeDowngrade && a.Labels["uscc"] == supplier &&
+				if a.Labels["alertname"] == RuleGradeDowngrade && a.Labels["uscc"] == supplier &&
 					a.Labels["subscription"] == sub.Name && a.Labels["leader"] == leader &&
 					a.Status.State == "active" && a.EndsAt.After(time.Now()) {
 					return true
@@ -179,7 +179,7 @@ func TestEndToEnd(t *testing.T) {
 			for _, key := range rv.unique() {
 				var b notify.WebhookBody
 				_ = json.Unmarshal(rv.body(key), &b)
-				if b.Rule == config.RuleGradeDowngrade && b.Subject.USCC == supplier && b.Status == notify.StatusResolved {
+				if b.Rule == RuleGradeDowngrade && b.Subject.USCC == supplier && b.Status == notify.StatusResolved {
 					got = b
 					return true
 				}
@@ -190,7 +190,7 @@ func TestEndToEnd(t *testing.T) {
 			t.Errorf("resolve: %+v", got)
 		}
 		eventually(t, 5*time.Second, "the alert resolved in Alertmanager", amHas(false))
-		a, err := st.Alert(ctx, AlertID(Fingerprint(config.RuleGradeDowngrade, supplier, "")))
+		a, err := st.Alert(ctx, AlertID(Fingerprint(RuleGradeDowngrade, supplier, "")))
 		if err != nil || a.State != store.AlertResolved {
 			t.Errorf("alert after the repair: %+v, %v", a, err)
 		}

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -144,33 +145,6 @@ func (m *Manager) loadFiring(ctx context.Context) (firingSet, error) {
 	return out, nil
 }
 
-// evaluation is one run of the rules over a scan.
-type evaluation struct {
-	m          *Manager
-	cfg        *config.Config
-	prev, next *monitor.State
-	full       bool // a full scan: every rule judges every firm
-	baseline   bool // nothing held before: record, announce nothing
-	now        time.Time
-	firing     firingSet
-	sorted     map[string][]*current // firingOf's
-	// judgedAll are the rules that judged every subject, judged the fingerprints
-	// judged by the others (with their rule).
-	judgedAll map[string]bool
-	judged    map[string]string
-	changed   []int32 // changedNodes', nil until needed
-	// held are the stored results, the previous values when there is no prev.
-	held    map[string]store.FirmResult
-	sameIDs bool // next keeps prev's node indexes
-	subs    []*subscriber
-	watch   []bool // nil until needed
-	// repairsSeen is repair_done's cursor after this evaluation.
-	repairsSeen time.Time
-	// announced is, per firm, when the latest repair announced by a repair_done alert
-	// was recorded; read by the first evaluation of a process.
-	announced map[string]time.Time
-}
-
 // Observe evaluates the rules on a scan's previous and new state (prev is nil on the
 // first scan of a process: the store's results are the previous values) and writes
 // the alert changes and their notifications in one transaction. It is registered
@@ -183,6 +157,12 @@ func (m *Manager) Observe(ctx context.Context, prev, next *monitor.State, sc *st
 		full: prev == nil || sc == nil || sc.Kind != monitor.ScanIncremental, judgedAll: map[string]bool{},
 		judged: map[string]string{}, sorted: map[string][]*current{}}
 	var err error
+	// A few small decodes: read anew each time, as the config in force says.
+	rules, errs := settingsOf(cfg)
+	if len(errs) > 0 {
+		return fmt.Errorf("alerts: the config's rules: %w", errors.Join(errs...))
+	}
+	e.rules = rules
 	if m.firing == nil || e.full {
 		if m.firing, err = m.loadFiring(ctx); err != nil {
 			m.firing = nil
@@ -231,36 +211,14 @@ func (m *Manager) Observe(ctx context.Context, prev, next *monitor.State, sc *st
 		}
 		cands[fp] = c
 	}
-	rules := cfg.Alerts.Rules
-	for _, name := range config.RuleNames {
-		if !rules.Enabled(name) {
-			e.judgeAll(name) // a disabled rule's alerts resolve, without a word
+	for _, s := range e.rules {
+		if !s.on {
+			e.judgeAll(s.name) // a disabled rule's alerts resolve, without a word
+			continue
 		}
-	}
-	if rules.GradeDowngrade.Enabled {
-		e.ruleGradeDowngrade(emit)
-	}
-	if rules.SevereEvent.Enabled {
-		e.ruleSevereEvent(emit)
-	}
-	if rules.ChainRisk.Enabled {
-		e.ruleChainRisk(emit)
-	}
-	if rules.ScoreDrop.Enabled {
-		if err := e.ruleScoreDrop(ctx, emit); err != nil {
+		if err := s.evaluate(e, ctx, emit); err != nil {
 			return fmt.Errorf("alerts: %w", err)
 		}
-	}
-	if rules.SingleSource.Enabled {
-		e.ruleSingleSource(emit)
-	}
-	if rules.RepairDone.Enabled {
-		if err := e.ruleRepairDone(ctx, emit); err != nil {
-			return fmt.Errorf("alerts: %w", err)
-		}
-	}
-	if rules.StaleData.Enabled {
-		e.ruleStaleData(emit)
 	}
 
 	r := &router{m: m, cfg: cfg, subs: e.subs, sil: sil, states: []*monitor.State{next, prev}}
@@ -393,7 +351,8 @@ func (e *evaluation) transitions(cands map[string]*candidate, order []string, r 
 		if v, ok := e.next.Index(row.USCC); ok {
 			row.Grade = e.next.Grade[v].String()
 		}
-		quiet := row.Quiet || row.NotifiedAt.IsZero() || row.Rule == config.RuleRepairDone || !e.cfg.Alerts.Rules.Enabled(row.Rule)
+		r := ruleNamed(row.Rule)
+		quiet := row.Quiet || row.NotifiedAt.IsZero() || r == nil || r.oneOff || !e.rules.enabled(row.Rule)
 		if !quiet {
 			if err := announce(&row, cur.det, notify.StatusResolved); err != nil {
 				return nil, nil, nil, st, err
@@ -402,370 +361,4 @@ func (e *evaluation) transitions(cands map[string]*candidate, order []string, r 
 		ch.Upserts = append(ch.Upserts, store.AlertUpsert{Alert: row})
 	}
 	return ch, put, gone, st, nil
-}
-
-// judge records that a rule judged the alert with fingerprint fp.
-func (e *evaluation) judge(rule, fp string) { e.judged[fp] = rule }
-
-// judgeAll records that a rule judged every subject.
-func (e *evaluation) judgeAll(rule string) { e.judgedAll[rule] = true }
-
-// incremental says the scan recomputed some firms only: the rules judge those.
-func (e *evaluation) incremental() bool { return e.prev != nil && !e.full }
-
-// changedNodes lists the firms whose inputs to the rules changed since the previous
-// state: grade, score, record (updated_at) or events; new firms too.
-func (e *evaluation) changedNodes() []int32 {
-	if e.changed != nil {
-		return e.changed
-	}
-	e.changed = []int32{}
-	for v := range int32(e.next.Len()) {
-		pv, ok := e.prevIndex(v)
-		if !ok || e.next.Grade[v] != e.prev.Grade[pv] || e.next.Score[v] != e.prev.Score[pv] ||
-			!e.next.Firms[v].UpdatedAt.Equal(e.prev.Firms[pv].UpdatedAt) ||
-			!slices.Equal(e.next.FirmEvents(v), e.prev.FirmEvents(pv)) {
-			e.changed = append(e.changed, v)
-		}
-	}
-	return e.changed
-}
-
-// firingOf returns the firing alerts of a rule, by fingerprint.
-func (e *evaluation) firingOf(rule string) []*current {
-	list, ok := e.sorted[rule]
-	if !ok {
-		for _, a := range e.firing[rule] {
-			list = append(list, a)
-		}
-		slices.SortFunc(list, func(a, b *current) int { return strings.Compare(a.Fingerprint, b.Fingerprint) })
-		e.sorted[rule] = list
-	}
-	return list
-}
-
-// prevIndex is v's node in the previous state.
-func (e *evaluation) prevIndex(v int32) (int32, bool) {
-	switch {
-	case e.prev == nil:
-		return -1, false
-	case e.sameIDs:
-		return v, int(v) < e.prev.Len()
-	}
-	return e.prev.Snap.Index(e.next.Snap.IDs[v])
-}
-
-// prevGrade is v's grade before this scan: the previous state's, or the store's.
-func (e *evaluation) prevGrade(v int32) (monitor.Grade, bool) {
-	if e.prev == nil {
-		f, ok := e.held[e.next.Snap.IDs[v]]
-		return parseGrade(f.Grade), ok
-	}
-	pv, ok := e.prevIndex(v)
-	if !ok {
-		return monitor.GradeNone, false
-	}
-	return e.prev.Grade[pv], true
-}
-
-// prevScore is v's score before this scan.
-func (e *evaluation) prevScore(v int32) (float64, bool) {
-	if e.prev == nil {
-		f, ok := e.held[e.next.Snap.IDs[v]]
-		return f.Score, ok
-	}
-	pv, ok := e.prevIndex(v)
-	if !ok {
-		return 0, false
-	}
-	return e.prev.Score[pv], true
-}
-
-// scoreFell says v's score fell by a point or more since the previous values, or v
-// has none (a new firm).
-func (e *evaluation) scoreFell(v int32) bool {
-	s, ok := e.prevScore(v)
-	return !ok || e.next.Score[v] <= s-1
-}
-
-// name is a firm's name in the new state ("" when unknown).
-func (e *evaluation) name(uscc string) string {
-	if uscc == "" {
-		return ""
-	}
-	if v, ok := e.next.Index(uscc); ok {
-		return e.next.Firms[v].Name
-	}
-	return ""
-}
-
-// watched says whether firm v is watched: a leader, or inside the scope of some
-// subscription.
-func (e *evaluation) watched(v int32) bool {
-	if e.watch == nil {
-		n := e.next.Len()
-		e.watch = make([]bool, n)
-		for _, l := range e.next.Leaders {
-			e.watch[l] = true
-		}
-		for _, sub := range e.subs {
-			switch sub.Scope.Kind {
-			case config.ScopeAll:
-				for i := range e.watch {
-					e.watch[i] = true
-				}
-			case config.ScopeWatchlist:
-				for u := range sub.watch {
-					if x, ok := e.next.Index(u); ok {
-						e.watch[x] = true
-					}
-				}
-			case config.ScopeChain:
-				if ch := e.m.scopes.chain(e.next, chainKey{sub.Scope.Leader, sub.up, sub.down}); ch != nil {
-					for _, mem := range ch.Members {
-						e.watch[mem.Node] = true
-					}
-				}
-			}
-		}
-	}
-	return e.watch[v]
-}
-
-// repairCursor is the time after which repairs are new to repair_done. The first
-// evaluation of a process starts from the last successful scan (its evaluation saw
-// the repairs recorded before it); a baseline skips the repairs already held. That
-// start may lie behind what was announced — the scan's evaluation also saw repairs
-// recorded while it ran, and a process killed after writing its alerts left no
-// successful scan — so the first evaluation also skips, per firm, the repairs its
-// repair_done alert announced already.
-func (e *evaluation) repairCursor(ctx context.Context) (time.Time, error) {
-	if !e.repairsSeen.IsZero() {
-		return e.repairsSeen, nil
-	}
-	if e.baseline {
-		e.repairsSeen = e.now
-		return time.Time{}, nil
-	}
-	scans, err := e.m.st.Scans(ctx, 100)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("repair_done: %w", err)
-	}
-	done, err := e.m.st.Alerts(ctx, store.AlertFilter{Rule: config.RuleRepairDone})
-	if err != nil {
-		return time.Time{}, fmt.Errorf("repair_done: %w", err)
-	}
-	e.announced = make(map[string]time.Time, len(done))
-	for _, a := range done {
-		c, err := decodeAlert(a)
-		if err != nil {
-			return time.Time{}, err
-		}
-		e.announced[a.USCC] = c.det.Announced
-	}
-	for _, sc := range scans {
-		if sc.Status == store.ScanSucceeded && sc.ID != e.next.ScanID && !sc.StartedAt.IsZero() {
-			e.repairsSeen = sc.StartedAt
-			return sc.StartedAt, nil
-		}
-	}
-	e.repairsSeen = e.now
-	return time.Time{}, nil
-}
-
-// Alert is an alert as the API lists it.
-type Alert struct {
-	ID          string             `json:"id"`
-	Fingerprint string             `json:"fingerprint"`
-	Rule        string             `json:"rule"`
-	Severity    string             `json:"severity"`
-	State       string             `json:"state"` // firing | resolved
-	Subject     AlertFirm          `json:"subject"`
-	Leader      *AlertFirm         `json:"leader,omitempty"`
-	Labels      map[string]string  `json:"labels"`
-	Values      map[string]float64 `json:"values"`
-	Reasons     []string           `json:"reasons"`
-	// Path is the rule's own path from the subject to the leader (single_source).
-	Path       []string  `json:"path,omitempty"`
-	StartedAt  time.Time `json:"started_at"`
-	UpdatedAt  time.Time `json:"updated_at"`
-	ResolvedAt time.Time `json:"resolved_at,omitzero"`
-	NotifiedAt time.Time `json:"notified_at,omitzero"`
-	// AckedAt and AckedBy are the reader's own acknowledgement (its audience's: staff,
-	// or its tenant); another principal's is never shown.
-	AckedAt time.Time `json:"acked_at,omitzero"`
-	AckedBy string    `json:"acked_by,omitempty"`
-	// Silenced is set while a silence matches the alert's labels (a silence that
-	// names a subscription mutes that subscription only and is not counted here).
-	Silenced   bool     `json:"silenced"`
-	SilencedBy []string `json:"silenced_by,omitempty"`
-	// Baseline marks an alert recorded by the first scan on an empty store, never
-	// announced.
-	Baseline bool  `json:"baseline"`
-	ScanID   int64 `json:"scan_id"`
-}
-
-// AlertFirm names a firm of an alert.
-type AlertFirm struct {
-	USCC          string `json:"uscc"`
-	Name          string `json:"name"`
-	Grade         string `json:"grade,omitempty"`
-	PreviousGrade string `json:"previous_grade,omitempty"`
-}
-
-// AlertQuery selects alerts (GET /api/v1/alerts); zero fields select everything.
-type AlertQuery struct {
-	State    string // firing | resolved
-	Severity string // info | warning | critical
-	Rule     string
-	// Leader keeps the alerts about a leader's chain: those whose own leader it is
-	// (chain_risk, single_source), and — with Chain, that leader's chain — those
-	// about one firm of it.
-	Leader string
-	Chain  *visibility.View
-	USCC   string
-	// View is the reader's: it lists only the alerts the reader may see, cut to its
-	// view, with its own acknowledgement. Nil means staff.
-	View *visibility.View
-	// Limit bounds the list (0 means 500).
-	Limit int
-	// Language words the reasons: zh or en (empty: the config's).
-	Language string
-}
-
-// Alerts lists alerts, the most recently changed first, marked when silenced.
-func (m *Manager) Alerts(ctx context.Context, q AlertQuery) ([]Alert, error) {
-	cfg := m.cfg()
-	switch {
-	case q.State != "" && q.State != store.AlertFiring && q.State != store.AlertResolved:
-		return nil, inputErrorf("state", "%q is not one of firing, resolved", q.State)
-	case q.Severity != "" && severityRank(q.Severity) < 0:
-		return nil, inputErrorf("severity", "%q is not one of info, warning, critical", q.Severity)
-	case q.Rule != "" && !slices.Contains(config.RuleNames, q.Rule):
-		return nil, inputErrorf("rule", "unknown rule %q", q.Rule)
-	}
-	if q.Limit <= 0 {
-		q.Limit = 500
-	}
-	if q.Language == "" {
-		q.Language = cfg.Alerts.Language
-	}
-	f := store.AlertFilter{State: q.State, Severity: q.Severity, Rule: q.Rule, USCC: q.USCC}
-	if q.View == nil {
-		q.View = staffView
-	}
-	// Alerts kept or dropped here are read in full; the store bounds the rest.
-	filtered := !q.View.IsStaff() || q.Chain != nil
-	if !filtered {
-		f.Leader, f.Limit = q.Leader, q.Limit
-	}
-	list, err := m.st.Alerts(ctx, f)
-	if err != nil {
-		return nil, fmt.Errorf("alerts: %w", err)
-	}
-	sil, err := m.activeSilences(ctx, m.clock.Now())
-	if err != nil {
-		return nil, fmt.Errorf("alerts: silences: %w", err)
-	}
-	r := &router{m: m, cfg: cfg}
-	out := []Alert{}
-	for _, a := range list {
-		if !q.View.SeesAlert(a.USCC, a.Leader) {
-			continue
-		}
-		if q.Chain != nil && a.Leader != q.Leader && (a.Leader != "" || !q.Chain.Sees(a.USCC)) {
-			continue
-		}
-		if len(out) == q.Limit {
-			break
-		}
-		c, err := decodeAlert(a)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, m.present(c, sil, r, q.Language, q.View))
-	}
-	return out, nil
-}
-
-// staffView is the view of the platform's staff, who see everything.
-var staffView = new(visibility.Views).Of(nil, visibility.Staff(), 0, 0)
-
-// GetAlert returns one alert as view (nil: staff) sees it; store.ErrNotFound also
-// for one it may not see.
-func (m *Manager) GetAlert(ctx context.Context, id, lang string, view *visibility.View) (*Alert, error) {
-	if view == nil {
-		view = staffView
-	}
-	a, err := m.st.Alert(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	if !view.SeesAlert(a.USCC, a.Leader) {
-		return nil, fmt.Errorf("alert %s: %w", id, store.ErrNotFound)
-	}
-	c, err := decodeAlert(*a)
-	if err != nil {
-		return nil, err
-	}
-	sil, err := m.activeSilences(ctx, m.clock.Now())
-	if err != nil {
-		return nil, fmt.Errorf("alerts: silences: %w", err)
-	}
-	cfg := m.cfg()
-	if lang == "" {
-		lang = cfg.Alerts.Language
-	}
-	v := m.present(c, sil, &router{m: m, cfg: cfg}, lang, view)
-	return &v, nil
-}
-
-// present is an alert as view sees it.
-func (m *Manager) present(c *current, sil silences, r *router, lang string, view *visibility.View) Alert {
-	a := &c.Alert
-	det := c.det.cut(view)
-	v := Alert{
-		ID: a.ID, Fingerprint: a.Fingerprint, Rule: a.Rule, Severity: a.Severity, State: a.State,
-		Subject: AlertFirm{USCC: a.USCC, Name: a.Name, Grade: a.Grade, PreviousGrade: a.PreviousGrade},
-		Labels:  alertLabels(a), Values: det.Values, Reasons: r.words(det.Reasons, lang), Path: det.Path,
-		StartedAt: a.StartedAt, UpdatedAt: a.UpdatedAt, ResolvedAt: a.ResolvedAt, NotifiedAt: a.NotifiedAt,
-		Baseline: a.Quiet, ScanID: a.ScanID,
-	}
-	if k, ok := a.Ack(view.Audience()); ok {
-		v.AckedAt, v.AckedBy = k.At, k.By
-	}
-	if a.Leader != "" {
-		v.Leader = &AlertFirm{USCC: a.Leader, Name: a.LeaderName}
-	} else {
-		delete(v.Labels, LabelLeader)
-	}
-	if v.Values == nil {
-		v.Values = map[string]float64{}
-	}
-	if v.Reasons == nil {
-		v.Reasons = []string{}
-	}
-	if a.State == store.AlertFiring {
-		v.SilencedBy = sil.match(alertLabels(a))
-		v.Silenced = len(v.SilencedBy) > 0
-	}
-	return v
-}
-
-// Ack acknowledges a firing alert in the name of by, for view's audience (staff, or
-// the tenant): no more repeats to that audience's subscriptions until it resolves
-// (its resolve is still notified); nobody else's notifications change. Errors:
-// store.ErrNotFound (also for an alert view may not see), store.ErrAlertResolved.
-func (m *Manager) Ack(ctx context.Context, id string, view *visibility.View, by string) error {
-	if view == nil {
-		view = staffView
-	}
-	a, err := m.st.Alert(ctx, id)
-	if err != nil {
-		return err
-	}
-	if !view.SeesAlert(a.USCC, a.Leader) {
-		return fmt.Errorf("alert %s: %w", id, store.ErrNotFound)
-	}
-	return m.st.AckAlert(ctx, id, view.Audience(), by, m.clock.Now())
 }

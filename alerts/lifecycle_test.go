@@ -26,7 +26,7 @@ func TestSilencesAndAck(t *testing.T) {
 		ctx := context.Background()
 		cfg := testConfig(t, subAll("a"), subAll("b"))
 		cfg.Alerts.RepeatInterval = time.Hour
-		cfg.Alerts.Rules.ScoreDrop.Enabled = false
+		cfg.Alerts.Rules.SetEnabled(RuleScoreDrop, false)
 		clock := newFakeClock()
 		w := newWorld(cfg, t0)
 		w.firm(1, tfirm{})
@@ -49,7 +49,7 @@ func TestSilencesAndAck(t *testing.T) {
 			}
 		}
 		all, err := m.CreateSilence(ctx, SilenceInput{CreatedBy: "analyst", Comment: "known issue", EndsAt: t0.Add(2 * time.Hour),
-			Matchers: []store.SilenceMatcher{{Name: LabelRule, Op: OpEqual, Value: config.RuleGradeDowngrade},
+			Matchers: []store.SilenceMatcher{{Name: LabelRule, Op: OpEqual, Value: RuleGradeDowngrade},
 				{Name: LabelUSCC, Op: OpRegexp, Value: "9123.*1M"}}}) // code(1)
 		if err != nil {
 			t.Fatal(err)
@@ -108,7 +108,7 @@ func TestSilencesAndAck(t *testing.T) {
 			t.Fatal(err)
 		}
 		ob.expect("repeat", "grade_downgrade firing warning "+code(2)+" a", "grade_downgrade firing warning "+code(2)+" b")
-		id1 := AlertID(Fingerprint(config.RuleGradeDowngrade, code(1), ""))
+		id1 := AlertID(Fingerprint(RuleGradeDowngrade, code(1), ""))
 		if err := m.Ack(ctx, id1, nil, "analyst"); err != nil {
 			t.Fatal(err)
 		}
@@ -142,9 +142,9 @@ func TestRouting(t *testing.T) {
 		watch := config.Subscription{Name: "watch", Subscriber: "sme", Scope: config.Scope{Kind: config.ScopeWatchlist,
 			USCCs: []string{code(3)}}, MinSeverity: config.AlertCritical, Language: "en", Channels: logChannel()}
 		events := subAll("events")
-		events.Rules = []string{config.RuleSevereEvent}
+		events.Rules = []string{RuleSevereEvent}
 		cfg := testConfig(t, chain, watch, events)
-		cfg.Alerts.Rules.ScoreDrop.Enabled = false
+		cfg.Alerts.Rules.SetEnabled(RuleScoreDrop, false)
 		w := newWorld(cfg, t0)
 		w.firm(1, tfirm{leading: true, name: "龙头集团"})
 		w.firm(2, tfirm{name: "一级供应商"})
@@ -193,7 +193,7 @@ func TestRouting(t *testing.T) {
 		var got []string
 		for _, a := range list {
 			got = append(got, a.Rule+" "+a.Subject.USCC)
-			if a.Rule == config.RuleSevereEvent && (len(a.Reasons) == 0 || !strings.HasPrefix(a.Reasons[0], "bankruptcy")) {
+			if a.Rule == RuleSevereEvent && (len(a.Reasons) == 0 || !strings.HasPrefix(a.Reasons[0], "bankruptcy")) {
 				t.Errorf("reasons %q", a.Reasons)
 			}
 		}
@@ -202,7 +202,7 @@ func TestRouting(t *testing.T) {
 		if want := []string{"grade_downgrade " + code(3), "grade_downgrade " + code(4), "severe_event " + code(3)}; !slices.Equal(got, want) {
 			t.Errorf("alerts in scope %v, want %v", got, want)
 		}
-		if list, _ := m.Alerts(context.Background(), AlertQuery{Severity: config.AlertCritical, Rule: config.RuleGradeDowngrade}); len(list) != 2 {
+		if list, _ := m.Alerts(context.Background(), AlertQuery{Severity: config.AlertCritical, Rule: RuleGradeDowngrade}); len(list) != 2 {
 			t.Errorf("critical downgrades: %d", len(list))
 		}
 		if _, err := m.Alerts(context.Background(), AlertQuery{State: "open"}); err == nil {
@@ -233,7 +233,7 @@ func TestNotificationInTheAlertTransaction(t *testing.T) {
 	eachStore(t, func(t *testing.T, st store.Store) {
 		fs := &failingStore{Store: st}
 		cfg := testConfig(t, subAll("all"))
-		cfg.Alerts.Rules.ScoreDrop.Enabled = false
+		cfg.Alerts.Rules.SetEnabled(RuleScoreDrop, false)
 		w := newWorld(cfg, t0)
 		w.firm(1, tfirm{})
 		m := newTestManager(t, fs, cfg, newFakeClock())
@@ -359,7 +359,7 @@ func TestStoredSubscriptionRoutesAndDeliveriesHideSecrets(t *testing.T) {
 	eachStore(t, func(t *testing.T, st store.Store) {
 		ctx := context.Background()
 		cfg := testConfig(t)
-		cfg.Alerts.Rules.ScoreDrop.Enabled = false
+		cfg.Alerts.Rules.SetEnabled(RuleScoreDrop, false)
 		m := newTestManager(t, st, cfg, newFakeClock())
 		sub := subChain("tenant-chain", 1, 3, 1)
 		sub.Channels = []config.Channel{{Type: notify.TypeWeCom, URL: "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=" + wecomKey}}
@@ -379,7 +379,7 @@ func TestStoredSubscriptionRoutesAndDeliveriesHideSecrets(t *testing.T) {
 		}
 		d := list[0]
 		if d.State != store.DeliveryPending || d.Channel.Type != notify.TypeWeCom || d.Subscription != "tenant-chain" ||
-			d.USCC != code(2) || d.Rule != config.RuleGradeDowngrade || d.Channel.Key == "" {
+			d.USCC != code(2) || d.Rule != RuleGradeDowngrade || d.Channel.Key == "" {
 			t.Errorf("delivery: %+v", d)
 		}
 		b, _ := json.Marshal(list)
@@ -400,7 +400,7 @@ func TestMetrics(t *testing.T) {
 	reg := prometheus.NewPedanticRegistry()
 	mt := NewMetrics(reg, st)
 	cfg := testConfig(t, subAll("all"))
-	cfg.Alerts.Rules.ScoreDrop.Enabled = false
+	cfg.Alerts.Rules.SetEnabled(RuleScoreDrop, false)
 	w := newWorld(cfg, t0)
 	w.firm(1, tfirm{})
 	w.firm(2, tfirm{})
@@ -425,7 +425,7 @@ chainrisk_outbox_pending 2
 		t.Error(err)
 	}
 	got, err := testutil.GatherAndCount(reg, "chainrisk_alerts_firing")
-	if err != nil || got != len(config.RuleNames)*len(config.AlertSeverities) {
+	if err != nil || got != len(RuleNames())*len(config.AlertSeverities) {
 		t.Errorf("alerts_firing series: %d, %v", got, err)
 	}
 	mfs, _ := reg.Gather()
@@ -439,7 +439,7 @@ chainrisk_outbox_pending 2
 				labels[l.GetName()] = l.GetValue()
 			}
 			want := 0.0
-			if labels["rule"] == config.RuleGradeDowngrade && labels["severity"] != config.AlertInfo {
+			if labels["rule"] == RuleGradeDowngrade && labels["severity"] != config.AlertInfo {
 				want = 1
 			}
 			if mm.GetGauge().GetValue() != want {

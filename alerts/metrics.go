@@ -111,7 +111,7 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 		for _, x := range counts {
 			n[[2]string{x.Rule, x.Severity}] = x.Count
 		}
-		for _, r := range config.RuleNames {
+		for _, r := range RuleNames() {
 			for _, s := range config.AlertSeverities {
 				ch <- prometheus.MustNewConstMetric(firingDesc, prometheus.GaugeValue, float64(n[[2]string{r, s}]), r, s)
 			}

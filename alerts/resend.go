@@ -83,8 +83,8 @@ func (m *Manager) repeat(ctx context.Context, cfg *config.Config, r *router, now
 	var notified []*store.Alert
 	for i := range due {
 		a := &due[i]
-		if a.Rule == config.RuleRepairDone {
-			continue // a one-off
+		if r := ruleNamed(a.Rule); r != nil && r.oneOff {
+			continue
 		}
 		c, err := decodeAlert(*a)
 		if err != nil {

@@ -64,7 +64,7 @@ func TestBaselineThenChange(t *testing.T) {
 		s1 := w.observe(t, m, nil, full)
 		ob.expect("baseline")
 		firing := firingAlerts(t, st)
-		for _, fp := range []string{Fingerprint(config.RuleSevereEvent, code(2), ""), Fingerprint(config.RuleChainRisk, code(1), code(1))} {
+		for _, fp := range []string{Fingerprint(RuleSevereEvent, code(2), ""), Fingerprint(RuleChainRisk, code(1), code(1))} {
 			if a, ok := firing[fp]; !ok || !a.Quiet || !a.NotifiedAt.IsZero() {
 				t.Errorf("baseline alert %s: %+v (present %v)", fp, a, ok)
 			}
@@ -85,7 +85,7 @@ func TestBaselineThenChange(t *testing.T) {
 			t.Fatalf("Alerts = %v, %v", list, err)
 		}
 		for _, a := range list {
-			if a.Baseline != (a.Rule != config.RuleGradeDowngrade) {
+			if a.Baseline != (a.Rule != RuleGradeDowngrade) {
 				t.Errorf("alert %s baseline = %v", a.Fingerprint, a.Baseline)
 			}
 		}
@@ -95,7 +95,7 @@ func TestBaselineThenChange(t *testing.T) {
 func TestGradeDowngrade(t *testing.T) {
 	eachStore(t, func(t *testing.T, st store.Store) {
 		cfg := testConfig(t, subAll("all"))
-		cfg.Alerts.Rules.ScoreDrop.Enabled = false
+		cfg.Alerts.Rules.SetEnabled(RuleScoreDrop, false)
 		w := newWorld(cfg, t0)
 		w.firm(1, tfirm{})
 		w.firm(2, tfirm{grade: monitor.GradeA, score: 880})
@@ -117,7 +117,7 @@ func TestGradeDowngrade(t *testing.T) {
 		step(monitor.GradeD, 450, "C → D: critical", "grade_downgrade firing critical "+x+" all")
 		step(monitor.GradeC, 520, "D → C: still below B, warning again", "grade_downgrade firing warning "+x+" all")
 		step(monitor.GradeC, 530, "C, score moves")
-		a := firingAlerts(t, st)[Fingerprint(config.RuleGradeDowngrade, x, "")]
+		a := firingAlerts(t, st)[Fingerprint(RuleGradeDowngrade, x, "")]
 		if a.PreviousGrade != "B" || a.Grade != "C" || a.Severity != config.AlertWarning {
 			t.Errorf("alert: %+v", a)
 		}
@@ -141,7 +141,7 @@ func TestSevereEvent(t *testing.T) {
 		sub := subChain("chain", 1, 3, 1)
 		sub.Language = "en"
 		cfg := testConfig(t, sub)
-		cfg.Alerts.Rules.GradeDowngrade.Enabled = false
+		cfg.Alerts.Rules.SetEnabled(RuleGradeDowngrade, false)
 		w := newWorld(cfg, t0)
 		w.firm(1, tfirm{leading: true})
 		w.firm(2, tfirm{})
@@ -200,7 +200,7 @@ func TestChainRiskHysteresis(t *testing.T) {
 		{0.35, "critical", "warning", 0.2, "back to warning"},
 		{0.17, "critical", "", 0, "resolves from critical"},
 	} {
-		sev, th := chainRiskLevel(tc.m, tc.held, config.Default().Alerts.Rules.ChainRisk)
+		sev, th := chainRiskLevel(tc.m, tc.held, ruleNamed(RuleChainRisk).defaults().(*chainRiskParams))
 		if sev != tc.want || th != tc.wantThreshold {
 			t.Errorf("%s: chainRiskLevel(%v, %q) = %q, %v; want %q, %v", tc.wantDescribeNote, tc.m, tc.held, sev, th, tc.want, tc.wantThreshold)
 		}
@@ -283,7 +283,7 @@ func TestSingleSource(t *testing.T) {
 			{USCC: code(1), SingleSource: []monitor.SingleSource{{Supplier: code(2), PurchaseShare: 0.6, Substitutability: 0.1}}},
 			{USCC: code(3), Tier: 1, SingleSource: []monitor.SingleSource{{Supplier: code(4), PurchaseShare: 0.7, Substitutability: 0.1}}},
 		}}
-		cfg.Alerts.Rules.GradeDowngrade.Enabled = false
+		cfg.Alerts.Rules.SetEnabled(RuleGradeDowngrade, false)
 		m := newTestManager(t, st, cfg, newFakeClock())
 		ob := &outboxWatch{t: t, st: st}
 		s := w.observe(t, m, nil, full)
@@ -341,7 +341,7 @@ func TestRepairDone(t *testing.T) {
 		ob.expect("no new repair")
 		w.observe(t, m, s, full)
 		ob.expect("a full scan resolves it without a word")
-		if a, err := st.Alert(ctx, AlertID(Fingerprint(config.RuleRepairDone, code(1), ""))); err != nil || a.State != store.AlertResolved {
+		if a, err := st.Alert(ctx, AlertID(Fingerprint(RuleRepairDone, code(1), ""))); err != nil || a.State != store.AlertResolved {
 			t.Errorf("repair_done after a full scan: %+v, %v", a, err)
 		}
 	})
@@ -377,7 +377,7 @@ func TestStaleData(t *testing.T) {
 func TestRestartComparesWithTheStore(t *testing.T) {
 	eachStore(t, func(t *testing.T, st store.Store) {
 		cfg := testConfig(t, subAll("all"))
-		cfg.Alerts.Rules.ScoreDrop.Enabled = false
+		cfg.Alerts.Rules.SetEnabled(RuleScoreDrop, false)
 		w := newWorld(cfg, t0)
 		old := w.event("dishonest_judgment_debtor", t0.AddDate(0, -2, 0))
 		w.firm(1, tfirm{})
@@ -410,8 +410,8 @@ func TestSevereEventAfterRestart(t *testing.T) {
 		sub := subAll("all")
 		sub.Language = "en"
 		cfg := testConfig(t, sub)
-		cfg.Alerts.Rules.GradeDowngrade.Enabled = false
-		cfg.Alerts.Rules.ScoreDrop.Enabled = false
+		cfg.Alerts.Rules.SetEnabled(RuleGradeDowngrade, false)
+		cfg.Alerts.Rules.SetEnabled(RuleScoreDrop, false)
 		w := newWorld(cfg, t0)
 		w.firm(1, tfirm{})
 		w.firm(2, tfirm{})
@@ -445,7 +445,8 @@ func TestSevereEventAfterRestart(t *testing.T) {
 func TestSevereEventCatalogueReload(t *testing.T) {
 	st := openSQLite(t)
 	cfg := testConfig(t, subAll("all"))
-	cfg.Alerts.Rules.GradeDowngrade.Enabled, cfg.Alerts.Rules.ScoreDrop.Enabled = false, false
+	cfg.Alerts.Rules.SetEnabled(RuleGradeDowngrade, false)
+	cfg.Alerts.Rules.SetEnabled(RuleScoreDrop, false)
 	w := newWorld(cfg, t0)
 	w.firm(1, tfirm{})
 	w.firm(2, tfirm{})
@@ -477,7 +478,7 @@ func TestSevereEventCatalogueReload(t *testing.T) {
 func TestDisabledRuleResolvesQuietly(t *testing.T) {
 	st := openSQLite(t)
 	cfg := testConfig(t, subAll("all"))
-	cfg.Alerts.Rules.ScoreDrop.Enabled = false
+	cfg.Alerts.Rules.SetEnabled(RuleScoreDrop, false)
 	w := newWorld(cfg, t0)
 	w.firm(1, tfirm{})
 	m := newTestManager(t, st, cfg, newFakeClock())
@@ -486,7 +487,7 @@ func TestDisabledRuleResolvesQuietly(t *testing.T) {
 	w.firms[1].grade = monitor.GradeC
 	s = w.observe(t, m, s, incr)
 	ob.expect("fires", "grade_downgrade firing warning "+code(1)+" all")
-	cfg.Alerts.Rules.GradeDowngrade.Enabled = false
+	cfg.Alerts.Rules.SetEnabled(RuleGradeDowngrade, false)
 	w.observe(t, m, s, incr)
 	ob.expect("rule disabled")
 	if a := firingAlerts(t, st); len(a) != 0 {

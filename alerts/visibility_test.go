@@ -41,7 +41,7 @@ func TestTenantNotificationsStayInTheirChain(t *testing.T) {
 		ctx := context.Background()
 		up, down := 2, 1
 		cfg := testConfig(t, subChain("ops-a", 1, up, down))
-		cfg.Alerts.Rules.ScoreDrop.Enabled = false
+		cfg.Alerts.Rules.SetEnabled(RuleScoreDrop, false)
 		w := twoLeaders(t, cfg)
 		m := newTestManager(t, st, cfg, newFakeClock())
 		for _, leader := range []int{1, 2} {
@@ -72,7 +72,7 @@ func TestTenantNotificationsStayInTheirChain(t *testing.T) {
 					t.Errorf("%s: leader %+v tier %d, want A's chain at tier 1", n.Subscription, n.Leader, n.Tier)
 				}
 			}
-			if n.Rule == config.RuleChainRisk {
+			if n.Rule == RuleChainRisk {
 				b, _ := encodeNotification(n)
 				if !strings.Contains(string(b), code(5)) {
 					t.Errorf("B's own chain_risk notification lost its contributor: %s", b)
@@ -94,7 +94,7 @@ func TestTenantNotificationsStayInTheirChain(t *testing.T) {
 		if want := []string{"grade_downgrade " + code(3)}; !slices.Equal(got, want) {
 			t.Errorf("A's tenant lists %v, want %v", got, want)
 		}
-		if _, err := m.GetAlert(ctx, AlertID(Fingerprint(config.RuleChainRisk, code(2), code(2))), "", viewA); err == nil {
+		if _, err := m.GetAlert(ctx, AlertID(Fingerprint(RuleChainRisk, code(2), code(2))), "", viewA); err == nil {
 			t.Error("A's tenant reads B's chain_risk alert")
 		}
 		ds, err := m.Deliveries(ctx, DeliveryQuery{View: viewA})
@@ -113,7 +113,7 @@ func TestAcksArePerAudience(t *testing.T) {
 		up, down := 2, 1
 		cfg := testConfig(t, subAll("ops"))
 		cfg.Alerts.RepeatInterval = time.Hour
-		cfg.Alerts.Rules.ScoreDrop.Enabled = false
+		cfg.Alerts.Rules.SetEnabled(RuleScoreDrop, false)
 		w := twoLeaders(t, cfg)
 		clock := newFakeClock()
 		m := newTestManager(t, st, cfg, clock)
@@ -132,7 +132,7 @@ func TestAcksArePerAudience(t *testing.T) {
 			"grade_downgrade firing warning "+code(3)+" tenant-"+code(1),
 			"grade_downgrade firing warning "+code(3)+" tenant-"+code(2))
 
-		id := AlertID(Fingerprint(config.RuleGradeDowngrade, code(3), ""))
+		id := AlertID(Fingerprint(RuleGradeDowngrade, code(3), ""))
 		viewA, viewB := tenantView(cfg, s, code(1)), tenantView(cfg, s, code(2))
 		if err := m.Ack(ctx, id, viewA, "token-of-a"); err != nil {
 			t.Fatal(err)

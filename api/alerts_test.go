@@ -39,7 +39,7 @@ func (h *harness) alertFixtures() alertFixtures {
 			fx.alertA = a.ID
 		case a.Leader == nil && h.scopeB[s] && !h.scopeA[s] && fx.alertB == "":
 			fx.alertB = a.ID
-		case a.Rule == config.RuleChainRisk && a.Leader.USCC == h.leaderA:
+		case a.Rule == alerts.RuleChainRisk && a.Leader.USCC == h.leaderA:
 			fx.chainA = a.ID
 		}
 	}
@@ -47,7 +47,7 @@ func (h *harness) alertFixtures() alertFixtures {
 		h.t.Fatalf("the demo's alerts changed: %+v", fx)
 	}
 	sl, err := h.b.alerts.CreateSilence(ctx, alerts.SilenceInput{CreatedBy: "fixture", EndsAt: h.b.clock.Add(time.Hour),
-		Matchers: []store.SilenceMatcher{{Name: alerts.LabelRule, Op: alerts.OpEqual, Value: config.RuleStaleData}}})
+		Matchers: []store.SilenceMatcher{{Name: alerts.LabelRule, Op: alerts.OpEqual, Value: alerts.RuleStaleData}}})
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -131,7 +131,7 @@ func TestAlertEndpoints(t *testing.T) {
 			t.Errorf("limit 3: %d alerts", len(list.Alerts))
 		}
 		for _, a := range list.Alerts {
-			if a.Rule != config.RuleSevereEvent || a.Severity != config.AlertCritical || len(a.Reasons) == 0 ||
+			if a.Rule != alerts.RuleSevereEvent || a.Severity != config.AlertCritical || len(a.Reasons) == 0 ||
 				strings.ContainsFunc(a.Reasons[0], func(r rune) bool { return r > 0x2E80 }) {
 				t.Errorf("filtered, in English: %+v", a)
 			}
@@ -188,14 +188,14 @@ func TestAlertEndpoints(t *testing.T) {
 
 		// A resolved alert cannot be acknowledged: disabling severe_event resolves its alerts.
 		cfg := *h.b.cfg
-		cfg.Alerts.Rules.SevereEvent.Enabled = false
+		cfg.Alerts.Rules.SetEnabled(alerts.RuleSevereEvent, false)
 		h.b.cfg = &cfg
 		if _, err := h.b.Rescan(context.Background(), "all", "test"); err != nil {
 			t.Fatal(err)
 		}
 		var severe alerts.Alert
 		for _, x := range all {
-			if x.Rule == config.RuleSevereEvent && x.ID != id {
+			if x.Rule == alerts.RuleSevereEvent && x.ID != id {
 				severe = x
 				break
 			}
@@ -210,7 +210,7 @@ func TestAlertEndpoints(t *testing.T) {
 			t.Errorf("ack of a resolved alert: %s", w.Body)
 		}
 		h.call(req{method: "GET", path: "/api/v1/alerts?state=resolved&limit=1000", token: "admin"}, 200, &list)
-		if len(list.Alerts) == 0 || slices.ContainsFunc(list.Alerts, func(a alerts.Alert) bool { return a.Rule != config.RuleSevereEvent }) {
+		if len(list.Alerts) == 0 || slices.ContainsFunc(list.Alerts, func(a alerts.Alert) bool { return a.Rule != alerts.RuleSevereEvent }) {
 			t.Errorf("resolved: %d alerts", len(list.Alerts))
 		}
 	})
@@ -308,13 +308,13 @@ func TestSilenceEndpoints(t *testing.T) {
 					continue
 				}
 				yes++
-				if a.Rule != config.RuleSevereEvent || !slices.Equal(a.SilencedBy, []string{sl.ID}) {
+				if a.Rule != alerts.RuleSevereEvent || !slices.Equal(a.SilencedBy, []string{sl.ID}) {
 					t.Errorf("%s (%s) silenced by %v", a.ID, a.Rule, a.SilencedBy)
 				}
 			}
 			return yes, no
 		}
-		if yes, no := silenced(); yes != len(h.alerts(alerts.AlertQuery{Rule: config.RuleSevereEvent})) || no == 0 {
+		if yes, no := silenced(); yes != len(h.alerts(alerts.AlertQuery{Rule: alerts.RuleSevereEvent})) || no == 0 {
 			t.Errorf("silenced %d, not %d", yes, no)
 		}
 		var list struct{ Silences []alerts.Silence }

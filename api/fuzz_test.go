@@ -94,7 +94,7 @@ func newFuzzHarness(f *testing.F) *harness {
 		}
 	}
 	if _, err := b.alerts.CreateSilence(ctx, alerts.SilenceInput{CreatedBy: "fixture", EndsAt: b.clock.Add(time.Hour),
-		Matchers: []store.SilenceMatcher{{Name: alerts.LabelRule, Op: alerts.OpEqual, Value: config.RuleStaleData}}}); err != nil {
+		Matchers: []store.SilenceMatcher{{Name: alerts.LabelRule, Op: alerts.OpEqual, Value: alerts.RuleStaleData}}}); err != nil {
 		f.Fatal(err)
 	}
 	var tenantSub config.Subscription

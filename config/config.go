@@ -4,6 +4,8 @@ import (
 	"log/slog"
 	"time"
 
+	"gopkg.in/yaml.v3"
+
 	"github.com/chainrisk/chainrisk/alerts/notify"
 	"github.com/chainrisk/chainrisk/credit"
 )
@@ -305,86 +307,27 @@ type BackoffConfig struct {
 	Max     time.Duration `yaml:"max" json:"max"`
 }
 
-// Rule names.
-const (
-	RuleGradeDowngrade = "grade_downgrade"
-	RuleSevereEvent    = "severe_event"
-	RuleChainRisk      = "chain_risk"
-	RuleScoreDrop      = "score_drop"
-	RuleSingleSource   = "single_source"
-	RuleRepairDone     = "repair_done"
-	RuleStaleData      = "stale_data"
-)
+// RulesConfig holds each alert rule's settings by rule name (alerts.rules.<name>).
+// Package alerts owns the rules — their names, defaults and parameters — and checks
+// these settings against them (alerts.CheckConfig, which chainriskd runs wherever it
+// loads a config); config cannot import alerts, which reads the config, and so keeps
+// them as written. A rule the file leaves out takes its defaults.
+type RulesConfig map[string]RuleConfig
 
-// RuleNames lists every alert rule.
-var RuleNames = []string{
-	RuleGradeDowngrade, RuleSevereEvent, RuleChainRisk, RuleScoreDrop,
-	RuleSingleSource, RuleRepairDone, RuleStaleData,
+// RuleConfig is one rule's settings: whether it is enabled, and its parameters —
+// every other key — as written, which the rule decodes (Config.DecodeRule).
+type RuleConfig struct {
+	// Enabled is nil where the file does not say: the rule's default holds.
+	Enabled *bool `yaml:"enabled" json:"enabled,omitempty"`
+	params  *yaml.Node
 }
 
-// RulesConfig configures each alert rule.
-type RulesConfig struct {
-	GradeDowngrade RuleToggle      `yaml:"grade_downgrade" json:"grade_downgrade"`
-	SevereEvent    SevereEventRule `yaml:"severe_event" json:"severe_event"`
-	ChainRisk      ChainRiskRule   `yaml:"chain_risk" json:"chain_risk"`
-	ScoreDrop      ScoreDropRule   `yaml:"score_drop" json:"score_drop"`
-	SingleSource   RuleToggle      `yaml:"single_source" json:"single_source"`
-	RepairDone     RuleToggle      `yaml:"repair_done" json:"repair_done"`
-	StaleData      StaleDataRule   `yaml:"stale_data" json:"stale_data"`
-}
-
-// Enabled reports whether the rule called name is enabled.
-func (r RulesConfig) Enabled(name string) bool {
-	switch name {
-	case RuleGradeDowngrade:
-		return r.GradeDowngrade.Enabled
-	case RuleSevereEvent:
-		return r.SevereEvent.Enabled
-	case RuleChainRisk:
-		return r.ChainRisk.Enabled
-	case RuleScoreDrop:
-		return r.ScoreDrop.Enabled
-	case RuleSingleSource:
-		return r.SingleSource.Enabled
-	case RuleRepairDone:
-		return r.RepairDone.Enabled
-	case RuleStaleData:
-		return r.StaleData.Enabled
-	}
-	return false
-}
-
-// RuleToggle configures a rule that has no parameters.
-type RuleToggle struct {
-	Enabled bool `yaml:"enabled" json:"enabled"`
-}
-
-// SevereEventRule fires on a new active event of one of Severities on a watched firm.
-type SevereEventRule struct {
-	Enabled    bool              `yaml:"enabled" json:"enabled"`
-	Severities []credit.Severity `yaml:"severities" json:"severities"`
-}
-
-// ChainRiskRule fires when a leader's chain_risk or supply_at_risk reaches Warning or
-// Critical, and resolves below Hysteresis × the threshold.
-type ChainRiskRule struct {
-	Enabled    bool    `yaml:"enabled" json:"enabled"`
-	Warning    float64 `yaml:"warning" json:"warning"`
-	Critical   float64 `yaml:"critical" json:"critical"`
-	Hysteresis float64 `yaml:"hysteresis" json:"hysteresis"`
-}
-
-// ScoreDropRule fires when a score fell by at least Points within Window.
-type ScoreDropRule struct {
-	Enabled bool          `yaml:"enabled" json:"enabled"`
-	Points  float64       `yaml:"points" json:"points"`
-	Window  time.Duration `yaml:"window" json:"window"`
-}
-
-// StaleDataRule fires when a watched firm was not updated for more than MaxAge.
-type StaleDataRule struct {
-	Enabled bool          `yaml:"enabled" json:"enabled"`
-	MaxAge  time.Duration `yaml:"max_age" json:"max_age"`
+// SetEnabled enables or disables the rule called name, as alerts.rules.<name>.enabled
+// in a file would.
+func (r RulesConfig) SetEnabled(name string, on bool) {
+	rc := r[name]
+	rc.Enabled = &on
+	r[name] = rc
 }
 
 // RateLimitsConfig holds the rate limits of each channel type that sends requests,
@@ -505,19 +448,8 @@ func Default() *Config {
 			RepeatInterval: 24 * time.Hour,
 			MaxAttempts:    12,
 			Backoff:        BackoffConfig{Initial: 10 * time.Second, Max: 30 * time.Minute},
-			Rules: RulesConfig{
-				GradeDowngrade: RuleToggle{Enabled: true},
-				SevereEvent: SevereEventRule{
-					Enabled:    true,
-					Severities: []credit.Severity{credit.SeverityCritical, credit.SeverityHigh},
-				},
-				ChainRisk:    ChainRiskRule{Enabled: true, Warning: 0.2, Critical: 0.4, Hysteresis: 0.9},
-				ScoreDrop:    ScoreDropRule{Enabled: true, Points: 100, Window: 30 * day},
-				SingleSource: RuleToggle{Enabled: true},
-				RepairDone:   RuleToggle{Enabled: true},
-				StaleData:    StaleDataRule{Enabled: true, MaxAge: 180 * day},
-			},
-			RateLimits: defaultRateLimits(),
+			Rules:          RulesConfig{},
+			RateLimits:     defaultRateLimits(),
 		},
 		Metrics: MetricsConfig{MaxLeaderSeries: 2000},
 	}

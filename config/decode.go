@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -29,6 +30,9 @@ type decoder struct {
 	bad    map[string]bool // key paths whose value could not be decoded
 	budget int
 	lookup func(string) (string, bool)
+	// also are keys of the mappings decoded that another part decodes ("enabled" of
+	// a rule's parameters): known, so offered when an unknown key is close to them.
+	also []string
 }
 
 func (d *decoder) errorf(n *yaml.Node, path, format string, args ...any) {
@@ -44,6 +48,11 @@ func (d *decoder) errorf(n *yaml.Node, path, format string, args ...any) {
 
 // defaulter is implemented by list elements whose omitted fields take defaults.
 type defaulter interface{ setDefaults() }
+
+// nodeDecoder is implemented by the config types that decode their YAML themselves.
+type nodeDecoder interface {
+	decodeNode(d *decoder, n *yaml.Node, path string)
+}
 
 // scalar parses the types whose YAML form is a string with its own syntax.
 type scalar func(d *decoder, s string) (reflect.Value, error)
@@ -126,6 +135,12 @@ func (d *decoder) value(n *yaml.Node, v reflect.Value, path string) {
 	}
 	if isNull(n) {
 		return
+	}
+	if v.CanAddr() {
+		if nd, ok := v.Addr().Interface().(nodeDecoder); ok {
+			nd.decodeNode(d, n, path)
+			return
+		}
 	}
 	if parse, ok := scalars[v.Type()]; ok {
 		if n.Kind != yaml.ScalarNode {
@@ -274,7 +289,7 @@ func (d *decoder) mapping(n *yaml.Node, v reflect.Value, path string) {
 		idx, ok := fields[name]
 		if !ok {
 			msg := fmt.Sprintf("unknown key %q %s", name, where(path))
-			if s := suggest(name, fields); s != "" {
+			if s := suggest(name, fields, d.also); s != "" {
 				msg += fmt.Sprintf("; did you mean %q?", s)
 			}
 			d.errorf(e.key, "", "%s", msg)
@@ -391,8 +406,8 @@ func yamlName(f reflect.StructField) string {
 }
 
 // suggest returns the known key closest to name when it is close enough to be a typo.
-func suggest(name string, fields map[string]int) string {
-	keys := make([]string, 0, len(fields))
+func suggest(name string, fields map[string]int, also []string) string {
+	keys := slices.Clone(also)
 	for k := range fields {
 		keys = append(keys, k)
 	}

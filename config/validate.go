@@ -476,28 +476,6 @@ func (c *Config) checkAlerts(ck *checker) {
 		}
 	}
 
-	r := a.Rules
-	if r.SevereEvent.Enabled && len(r.SevereEvent.Severities) == 0 {
-		ck.errf("alerts.rules.severe_event.severities", "at least one severity is required while the rule is enabled")
-	}
-	for i, s := range r.SevereEvent.Severities {
-		if !s.Valid() {
-			ck.errf(fmt.Sprintf("alerts.rules.severe_event.severities[%d]", i), "%q is not one of info, low, medium, high, critical", s)
-		}
-	}
-	cr := r.ChainRisk
-	if !(0 < cr.Warning && cr.Warning < cr.Critical && cr.Critical <= 1) {
-		ck.errf("alerts.rules.chain_risk", "thresholds must satisfy 0 < warning < critical <= 1, got warning=%g critical=%g", cr.Warning, cr.Critical)
-	}
-	if cr.Hysteresis <= 0 || cr.Hysteresis > 1 {
-		ck.errf("alerts.rules.chain_risk.hysteresis", "must be in (0,1], got %g", cr.Hysteresis)
-	}
-	if r.ScoreDrop.Points <= 0 || r.ScoreDrop.Points > 1000 {
-		ck.errf("alerts.rules.score_drop.points", "must be in (0,1000], got %g", r.ScoreDrop.Points)
-	}
-	ck.positive("alerts.rules.score_drop.window", r.ScoreDrop.Window)
-	ck.positive("alerts.rules.stale_data.max_age", r.StaleData.MaxAge)
-
 	ck.rateLimits(a.RateLimits)
 
 	for i := range c.Alerts.Subscriptions {

@@ -289,6 +289,9 @@ func (d *Daemon) reload() {
 	cfg, err := config.Load(d.opts.ConfigFile)
 	var jobs []monitor.CronJob
 	if err == nil {
+		err = alerts.CheckConfig(cfg) // the jobs are checked by cronJobs
+	}
+	if err == nil {
 		jobs, err = d.cronJobs(cfg)
 	}
 	if err == nil {

@@ -209,6 +209,14 @@ func TestReloadKeepsOldConfigWhenInvalid(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	// The alert rules' settings are checked too: thresholds out of order keep the
+	// config in force.
+	write("data_dir: " + dir + "\nmodel:\n  base: 950\nalerts:\n  rules:\n    chain_risk: {warning: 0.5, critical: 0.4}\n")
+	reload <- struct{}{}
+	waitFor("chainrisk_config_reload_success 0")
+	if got := d.Config().Model.Base; got != 900 {
+		t.Errorf("base after a reload the rules refuse = %v, want 900", got)
+	}
 }
 
 func TestDirSourceOnSchedule(t *testing.T) {

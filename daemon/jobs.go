@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/chainrisk/chainrisk/alerts"
 	"github.com/chainrisk/chainrisk/config"
 	"github.com/chainrisk/chainrisk/ingest"
 	"github.com/chainrisk/chainrisk/monitor"
@@ -25,10 +26,11 @@ var jobRunners = map[string]jobRunner{
 }
 
 // CheckConfig reports what in a loaded config this build of chainriskd cannot run:
-// an enabled job without a runner. config.Load checks everything else; chainriskd
+// an enabled job without a runner, and what the alert rules refuse (rule names and
+// parameters, alerts.CheckConfig). config.Load checks everything else; chainriskd
 // -check-config, start and reload also check this.
 func CheckConfig(cfg *config.Config) error {
-	return checkJobs(cfg, jobRunners)
+	return errors.Join(checkJobs(cfg, jobRunners), alerts.CheckConfig(cfg))
 }
 
 func checkJobs(cfg *config.Config, runners map[string]jobRunner) error {

@@ -47,3 +47,18 @@ func TestJobWithoutRunnerRefused(t *testing.T) {
 		t.Fatalf("with esri disabled: %d jobs, %v", len(jobs), err)
 	}
 }
+
+// TestCheckConfigHoldsTheRules: a config whose alert rules' settings the rules refuse
+// is refused where chainriskd checks configs, with the key and its line.
+func TestCheckConfigHoldsTheRules(t *testing.T) {
+	cfg, err := config.Parse([]byte("alerts:\n  rules:\n    chain_risk: {warning: 0.5, critical: 0.4}\n    credit_crunch: {}\n"), "c.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = CheckConfig(cfg)
+	for _, want := range []string{"c.yaml:3:5: alerts.rules.chain_risk: thresholds must satisfy", `c.yaml:4:5: alerts.rules.credit_crunch: unknown rule "credit_crunch"`} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("err = %v, want %q", err, want)
+		}
+	}
+}

@@ -26,6 +26,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chainrisk/chainrisk/alerts"
 	"github.com/chainrisk/chainrisk/alerts/notify"
 	"github.com/chainrisk/chainrisk/api"
 	"github.com/chainrisk/chainrisk/config"
@@ -477,7 +478,7 @@ func (rv *provinceReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusUnauthorized)
 		return
 	}
-	if json.Unmarshal(body, &b) == nil && b.Rule == config.RuleSevereEvent && b.Status == "firing" {
+	if json.Unmarshal(body, &b) == nil && b.Rule == alerts.RuleSevereEvent && b.Status == "firing" {
 		if ch, ok := rv.waiting[b.Subject.USCC]; ok {
 			ch <- at
 			delete(rv.waiting, b.Subject.USCC)

@@ -651,9 +651,9 @@ func checkOutbox(t *testing.T, rv *receiver, held heldView) {
 			}
 			same := true
 			switch a.Rule {
-			case config.RuleSevereEvent: // the news comes first
+			case alerts.RuleSevereEvent: // the news comes first
 				same = len(ba.Reasons) > 0 && len(bb.Reasons) > 0 && ba.Reasons[0] == bb.Reasons[0]
-			case config.RuleRepairDone:
+			case alerts.RuleRepairDone:
 				same = slices.Equal(ba.Reasons, bb.Reasons)
 			}
 			if same {
@@ -685,7 +685,7 @@ func checkSevereEvents(t *testing.T, l *ledger, final finalView, held heldView, 
 	rv.mu.Unlock()
 	notes := map[string][]store.OutboxEntry{} // fingerprint → watch notifications, by seq
 	for _, o := range held.outbox {
-		if o.Subscription == "watch" && o.Rule == config.RuleSevereEvent {
+		if o.Subscription == "watch" && o.Rule == alerts.RuleSevereEvent {
 			notes[o.Fingerprint] = append(notes[o.Fingerprint], o)
 		}
 	}
@@ -705,7 +705,7 @@ func checkSevereEvents(t *testing.T, l *ledger, final finalView, held heldView, 
 				critical = critical || ty.Severity == credit.SeverityCritical
 			}
 		}
-		fp := alerts.Fingerprint(config.RuleSevereEvent, f.uscc, "")
+		fp := alerts.Fingerprint(alerts.RuleSevereEvent, f.uscc, "")
 		a, has := held.alerts[fp]
 		var episode []store.OutboxEntry // notifications of the alert's last episode
 		for _, o := range notes[fp] {
@@ -751,7 +751,7 @@ func checkSevereEvents(t *testing.T, l *ledger, final finalView, held heldView, 
 			continue
 		}
 		firingBefore, after := false, false
-		for _, o := range notes[alerts.Fingerprint(config.RuleSevereEvent, e.firm.uscc, "")] {
+		for _, o := range notes[alerts.Fingerprint(alerts.RuleSevereEvent, e.firm.uscc, "")] {
 			if o.CreatedAt.Before(e.batch.sentAt) {
 				firingBefore = o.Status == notify.StatusFiring
 			} else if o.Status == notify.StatusFiring {

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chainrisk/chainrisk/alerts"
 	"github.com/chainrisk/chainrisk/config"
 	"github.com/chainrisk/chainrisk/store/postgres/pgtest"
 	"github.com/chainrisk/chainrisk/store/sqlite"
@@ -83,7 +84,7 @@ func killBeforeFirstScan(t *testing.T, s crashSetup) (hit bool) {
 		time.Sleep(20 * time.Millisecond)
 		rv.mu.Lock()
 		for key, b := range rv.bodies {
-			announced = announced || b.Rule == config.RuleSevereEvent && b.Subject.USCC == f.uscc && b.Status == "firing" &&
+			announced = announced || b.Rule == alerts.RuleSevereEvent && b.Subject.USCC == f.uscc && b.Status == "firing" &&
 				rv.paths[key] == "/hook/watch"
 		}
 		rv.mu.Unlock()

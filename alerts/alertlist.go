@@ -1,0 +1,207 @@
+package alerts
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/chainrisk/chainrisk/store"
+	"github.com/chainrisk/chainrisk/visibility"
+)
+
+// Alert is an alert as the API lists it.
+type Alert struct {
+	ID          string             `json:"id"`
+	Fingerprint string             `json:"fingerprint"`
+	Rule        string             `json:"rule"`
+	Severity    string             `json:"severity"`
+	State       string             `json:"state"` // firing | resolved
+	Subject     AlertFirm          `json:"subject"`
+	Leader      *AlertFirm         `json:"leader,omitempty"`
+	Labels      map[string]string  `json:"labels"`
+	Values      map[string]float64 `json:"values"`
+	Reasons     []string           `json:"reasons"`
+	// Path is the rule's own path from the subject to the leader (single_source).
+	Path       []string  `json:"path,omitempty"`
+	StartedAt  time.Time `json:"started_at"`
+	UpdatedAt  time.Time `json:"updated_at"`
+	ResolvedAt time.Time `json:"resolved_at,omitzero"`
+	NotifiedAt time.Time `json:"notified_at,omitzero"`
+	// AckedAt and AckedBy are the reader's own acknowledgement (its audience's: staff,
+	// or its tenant); another principal's is never shown.
+	AckedAt time.Time `json:"acked_at,omitzero"`
+	AckedBy string    `json:"acked_by,omitempty"`
+	// Silenced is set while a silence matches the alert's labels (a silence that
+	// names a subscription mutes that subscription only and is not counted here).
+	Silenced   bool     `json:"silenced"`
+	SilencedBy []string `json:"silenced_by,omitempty"`
+	// Baseline marks an alert recorded by the first scan on an empty store, never
+	// announced.
+	Baseline bool  `json:"baseline"`
+	ScanID   int64 `json:"scan_id"`
+}
+
+// AlertFirm names a firm of an alert.
+type AlertFirm struct {
+	USCC          string `json:"uscc"`
+	Name          string `json:"name"`
+	Grade         string `json:"grade,omitempty"`
+	PreviousGrade string `json:"previous_grade,omitempty"`
+}
+
+// AlertQuery selects alerts (GET /api/v1/alerts); zero fields select everything.
+type AlertQuery struct {
+	State    string // firing | resolved
+	Severity string // info | warning | critical
+	Rule     string
+	// Leader keeps the alerts about a leader's chain: those whose own leader it is
+	// (chain_risk, single_source), and — with Chain, that leader's chain — those
+	// about one firm of it.
+	Leader string
+	Chain  *visibility.View
+	USCC   string
+	// View is the reader's: it lists only the alerts the reader may see, cut to its
+	// view, with its own acknowledgement. Nil means staff.
+	View *visibility.View
+	// Limit bounds the list (0 means 500).
+	Limit int
+	// Language words the reasons: zh or en (empty: the config's).
+	Language string
+}
+
+// Alerts lists alerts, the most recently changed first, marked when silenced.
+func (m *Manager) Alerts(ctx context.Context, q AlertQuery) ([]Alert, error) {
+	cfg := m.cfg()
+	switch {
+	case q.State != "" && q.State != store.AlertFiring && q.State != store.AlertResolved:
+		return nil, inputErrorf("state", "%q is not one of firing, resolved", q.State)
+	case q.Severity != "" && severityRank(q.Severity) < 0:
+		return nil, inputErrorf("severity", "%q is not one of info, warning, critical", q.Severity)
+	case q.Rule != "" && ruleNamed(q.Rule) == nil:
+		return nil, inputErrorf("rule", "unknown rule %q", q.Rule)
+	}
+	if q.Limit <= 0 {
+		q.Limit = 500
+	}
+	if q.Language == "" {
+		q.Language = cfg.Alerts.Language
+	}
+	f := store.AlertFilter{State: q.State, Severity: q.Severity, Rule: q.Rule, USCC: q.USCC}
+	if q.View == nil {
+		q.View = staffView
+	}
+	// Alerts kept or dropped here are read in full; the store bounds the rest.
+	filtered := !q.View.IsStaff() || q.Chain != nil
+	if !filtered {
+		f.Leader, f.Limit = q.Leader, q.Limit
+	}
+	list, err := m.st.Alerts(ctx, f)
+	if err != nil {
+		return nil, fmt.Errorf("alerts: %w", err)
+	}
+	sil, err := m.activeSilences(ctx, m.clock.Now())
+	if err != nil {
+		return nil, fmt.Errorf("alerts: silences: %w", err)
+	}
+	r := &router{m: m, cfg: cfg}
+	out := []Alert{}
+	for _, a := range list {
+		if !q.View.SeesAlert(a.USCC, a.Leader) {
+			continue
+		}
+		if q.Chain != nil && a.Leader != q.Leader && (a.Leader != "" || !q.Chain.Sees(a.USCC)) {
+			continue
+		}
+		if len(out) == q.Limit {
+			break
+		}
+		c, err := decodeAlert(a)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, m.present(c, sil, r, q.Language, q.View))
+	}
+	return out, nil
+}
+
+// staffView is the view of the platform's staff, who see everything.
+var staffView = new(visibility.Views).Of(nil, visibility.Staff(), 0, 0)
+
+// GetAlert returns one alert as view (nil: staff) sees it; store.ErrNotFound also
+// for one it may not see.
+func (m *Manager) GetAlert(ctx context.Context, id, lang string, view *visibility.View) (*Alert, error) {
+	if view == nil {
+		view = staffView
+	}
+	a, err := m.st.Alert(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if !view.SeesAlert(a.USCC, a.Leader) {
+		return nil, fmt.Errorf("alert %s: %w", id, store.ErrNotFound)
+	}
+	c, err := decodeAlert(*a)
+	if err != nil {
+		return nil, err
+	}
+	sil, err := m.activeSilences(ctx, m.clock.Now())
+	if err != nil {
+		return nil, fmt.Errorf("alerts: silences: %w", err)
+	}
+	cfg := m.cfg()
+	if lang == "" {
+		lang = cfg.Alerts.Language
+	}
+	v := m.present(c, sil, &router{m: m, cfg: cfg}, lang, view)
+	return &v, nil
+}
+
+// present is an alert as view sees it.
+func (m *Manager) present(c *current, sil silences, r *router, lang string, view *visibility.View) Alert {
+	a := &c.Alert
+	det := c.det.cut(view)
+	v := Alert{
+		ID: a.ID, Fingerprint: a.Fingerprint, Rule: a.Rule, Severity: a.Severity, State: a.State,
+		Subject: AlertFirm{USCC: a.USCC, Name: a.Name, Grade: a.Grade, PreviousGrade: a.PreviousGrade},
+		Labels:  alertLabels(a), Values: det.Values, Reasons: r.words(det.Reasons, lang), Path: det.Path,
+		StartedAt: a.StartedAt, UpdatedAt: a.UpdatedAt, ResolvedAt: a.ResolvedAt, NotifiedAt: a.NotifiedAt,
+		Baseline: a.Quiet, ScanID: a.ScanID,
+	}
+	if k, ok := a.Ack(view.Audience()); ok {
+		v.AckedAt, v.AckedBy = k.At, k.By
+	}
+	if a.Leader != "" {
+		v.Leader = &AlertFirm{USCC: a.Leader, Name: a.LeaderName}
+	} else {
+		delete(v.Labels, LabelLeader)
+	}
+	if v.Values == nil {
+		v.Values = map[string]float64{}
+	}
+	if v.Reasons == nil {
+		v.Reasons = []string{}
+	}
+	if a.State == store.AlertFiring {
+		v.SilencedBy = sil.match(alertLabels(a))
+		v.Silenced = len(v.SilencedBy) > 0
+	}
+	return v
+}
+
+// Ack acknowledges a firing alert in the name of by, for view's audience (staff, or
+// the tenant): no more repeats to that audience's subscriptions until it resolves
+// (its resolve is still notified); nobody else's notifications change. Errors:
+// store.ErrNotFound (also for an alert view may not see), store.ErrAlertResolved.
+func (m *Manager) Ack(ctx context.Context, id string, view *visibility.View, by string) error {
+	if view == nil {
+		view = staffView
+	}
+	a, err := m.st.Alert(ctx, id)
+	if err != nil {
+		return err
+	}
+	if !view.SeesAlert(a.USCC, a.Leader) {
+		return fmt.Errorf("alert %s: %w", id, store.ErrNotFound)
+	}
+	return m.st.AckAlert(ctx, id, view.Audience(), by, m.clock.Now())
+}
