@@ -78,9 +78,6 @@ type StoreConfig struct {
 	LeaderCheckInterval time.Duration `yaml:"leader_check_interval" json:"leader_check_interval"`
 }
 
-// Postgres reports whether the config selects PostgreSQL.
-func (s StoreConfig) Postgres() bool { return s.DatabaseURL != "" }
-
 // HTTPConfig bounds the HTTP API.
 type HTTPConfig struct {
 	MaxBodyBytes          ByteSize      `yaml:"max_body_bytes" json:"max_body_bytes"`     // every request but ingest

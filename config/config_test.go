@@ -310,8 +310,8 @@ func TestLoadWithoutFile(t *testing.T) {
 	if !reflect.DeepEqual(exported(c), exported(Default())) {
 		t.Fatal("Load(\"\") differs from Default()")
 	}
-	if c.Listen != "127.0.0.1:8480" || c.DataDir != "./data" || c.Store.Postgres() {
-		t.Fatalf("defaults: listen %s, data_dir %s, postgres %v", c.Listen, c.DataDir, c.Store.Postgres())
+	if c.Listen != "127.0.0.1:8480" || c.DataDir != "./data" || (c.Store.DatabaseURL != "") {
+		t.Fatalf("defaults: listen %s, data_dir %s, postgres %v", c.Listen, c.DataDir, (c.Store.DatabaseURL != ""))
 	}
 
 	t.Setenv(EnvDataDir, "/srv/chainrisk")
@@ -320,7 +320,7 @@ func TestLoadWithoutFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.DataDir != "/srv/chainrisk" || !c.Store.Postgres() {
+	if c.DataDir != "/srv/chainrisk" || !(c.Store.DatabaseURL != "") {
 		t.Fatalf("environment ignored: data_dir %s, database_url %s", c.DataDir, c.Store.DatabaseURL)
 	}
 }
