@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+
+	"github.com/chainrisk/chainrisk/graph"
 )
 
 // Essentiality says how much a buying sector needs the inputs of a supplying
@@ -38,7 +40,7 @@ const esriCheckEvery = 256
 // Per-firm slices are indexed like Network's nodes.
 type ESRIInput struct {
 	// Network holds the amounts W_ij supplied by firm i to firm j.
-	Network *Network
+	Network *graph.Network
 	// Sectors gives every firm's sector (required, non-empty).
 	Sectors []string
 	// Ess returns ess[k][l] for supplying sector k and buying sector l;
@@ -124,7 +126,7 @@ func (es NodeErrors) Unwrap() []error {
 // Upstream (h^u) a firm pulls from its out-edges (its customers).
 type esriModel struct {
 	n      int
-	ids    []string
+	net    *graph.Network
 	inOff  []int
 	inSrc  []int32
 	lamD   []float64
@@ -162,7 +164,7 @@ func newESRIModel(in ESRIInput) (*esriModel, error) {
 		return nil, errors.New("esri: no network")
 	}
 	n := net.Len()
-	m := &esriModel{n: n, ids: net.ids, eps: in.Eps, max: in.MaxSteps}
+	m := &esriModel{n: n, net: net, eps: in.Eps, max: in.MaxSteps}
 	if m.eps == 0 {
 		m.eps = DefaultESRIEps
 	}
@@ -177,7 +179,7 @@ func newESRIModel(in ESRIInput) (*esriModel, error) {
 	}
 	for i, s := range in.Sectors {
 		if s == "" {
-			return nil, &NodeError{Field: "sector", Node: net.ids[i], Reason: "missing"}
+			return nil, &NodeError{Field: "sector", Node: net.ID(i), Reason: "missing"}
 		}
 	}
 	for _, opt := range []struct {
@@ -244,10 +246,10 @@ func newESRIModel(in ESRIInput) (*esriModel, error) {
 	sIn := make([]float64, n)
 	var total float64
 	for i := range n {
-		_, w := net.Out(i)
+		dst, w := net.Out(i)
 		for e, x := range w {
 			m.sOut[i] += x
-			sIn[net.dst[net.off[i]+e]] += x
+			sIn[dst[e]] += x
 		}
 		total += m.sOut[i]
 	}
@@ -267,9 +269,9 @@ func newESRIModel(in ESRIInput) (*esriModel, error) {
 		x := vals[i]
 		switch {
 		case math.IsInf(x, 0) || x < 0:
-			bad = append(bad, &NodeError{Field: name, Node: net.ids[i], Reason: fmt.Sprintf("%v is not a finite non-negative number", x)})
+			bad = append(bad, &NodeError{Field: name, Node: net.ID(i), Reason: fmt.Sprintf("%v is not a finite non-negative number", x)})
 		case x < strength*(1-1e-9):
-			bad = append(bad, &NodeError{Field: name, Node: net.ids[i], Reason: fmt.Sprintf("%v is below the firm's amount in the network (%v)", x, strength)})
+			bad = append(bad, &NodeError{Field: name, Node: net.ID(i), Reason: fmt.Sprintf("%v is below the firm's amount in the network (%v)", x, strength)})
 		}
 		return x
 	}
@@ -392,7 +394,7 @@ func (m *esriModel) run(ctx context.Context, f int, s *esriScratch) (ESRIResult,
 	for m.max == 0 || steps < m.max {
 		if steps%esriCheckEvery == esriCheckEvery-1 {
 			if err := ctx.Err(); err != nil {
-				return ESRIResult{}, fmt.Errorf("esri: firm %q: %w", m.ids[f], err)
+				return ESRIResult{}, fmt.Errorf("esri: firm %q: %w", m.net.ID(f), err)
 			}
 		}
 		steps++
@@ -430,7 +432,7 @@ func (m *esriModel) run(ctx context.Context, f int, s *esriScratch) (ESRIResult,
 	// Keep the scratch buffers owned by s whichever way they were swapped.
 	s.hd, s.hdNext, s.hu, s.huNext = hd, hdNext, hu, huNext
 
-	res := ESRIResult{Firm: m.ids[f], Iterations: steps, Converged: converged, Residual: drop}
+	res := ESRIResult{Firm: m.net.ID(f), Iterations: steps, Converged: converged, Residual: drop}
 	for j := range m.n {
 		if m.w[j] == 0 {
 			continue

@@ -143,7 +143,7 @@ func NewChainESRI(ctx context.Context, s *State, leader int32, ec config.ESRICon
 			sectors[k] = UnknownSector
 		}
 	}
-	var edges []Edge
+	var edges []graph.Edge
 	sOut := make([]float64, len(nodes))
 	for k, u := range nodes {
 		for e := c.OutStart[u]; e < c.OutStart[u+1]; e++ {
@@ -164,7 +164,7 @@ func NewChainESRI(ctx context.Context, s *State, leader int32, ec config.ESRICon
 				}
 				out.DerivedAmounts++
 			}
-			edges = append(edges, Edge{From: ids[k], To: snap.IDs[w], Weight: amount})
+			edges = append(edges, graph.Edge{From: ids[k], To: snap.IDs[w], Weight: amount})
 			sOut[k] += amount
 		}
 	}
@@ -185,7 +185,7 @@ func NewChainESRI(ctx context.Context, s *State, leader int32, ec config.ESRICon
 			rev[k] = r
 		}
 	}
-	net, err := NewNetwork(ids, edges)
+	net, err := graph.NewNetwork(ids, edges)
 	if err != nil {
 		return nil, fmt.Errorf("esri: %w", err)
 	}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+
+	"github.com/chainrisk/chainrisk/graph"
 )
 
 // StressNetwork is the DebtRank input (SPEC §5.3) built from a State's supply graph:
@@ -22,7 +24,7 @@ import (
 // unknown takes the median of the known revenues (a typical firm, robust to the
 // leaders' heavy tail); when no revenue is known every firm weighs the same.
 type StressNetwork struct {
-	Net *Network
+	Net *graph.Network
 	// Values are the normalised v (Σ = 1), by node.
 	Values []float64
 	// Imputed counts the firms whose revenue was unknown.
@@ -37,14 +39,9 @@ func NewStressNetwork(s *State) (*StressNetwork, error) {
 	if n == 0 {
 		return nil, fmt.Errorf("stress: the state holds no firm")
 	}
-	net := &Network{ids: snap.IDs, index: make(map[string]int32, n), off: make([]int, n+1),
-		dst: make([]int32, 0, 2*snap.NumEdges()), w: make([]float64, 0, 2*snap.NumEdges())}
-	for i, id := range snap.IDs {
-		net.index[id] = int32(i)
-	}
 	// Row i merges i's out-edges (i supplies j: Λd_ij), sorted by customer, with its
 	// in-edges (j supplies i: Λu_ji), sorted by supplier, into one row sorted by j.
-	for i := range n {
+	net, err := snap.Network(2*snap.NumEdges(), func(i int32, dst []int32, ws []float64) ([]int32, []float64) {
 		a, b := c.OutStart[i], c.OutStart[i+1]
 		p, q := c.InStart[i], c.InStart[i+1]
 		for a < b || p < q {
@@ -64,11 +61,14 @@ func NewStressNetwork(s *State) (*StressNetwork, error) {
 				p++
 			}
 			if w > 0 {
-				net.dst = append(net.dst, j)
-				net.w = append(net.w, min(1, w))
+				dst = append(dst, j)
+				ws = append(ws, min(1, w))
 			}
 		}
-		net.off[i+1] = len(net.dst)
+		return dst, ws
+	})
+	if err != nil {
+		return nil, fmt.Errorf("stress: %w", err)
 	}
 
 	sn := &StressNetwork{Net: net, Values: make([]float64, n)}

@@ -17,6 +17,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/chainrisk/chainrisk/graph"
 	"github.com/chainrisk/chainrisk/monitor"
 )
 
@@ -54,7 +55,7 @@ func runStressOffline(args []string, stdout, stderr io.Writer) int {
 	}
 
 	var bad problems
-	var edges []monitor.Edge
+	var edges []graph.Edge
 	edgeLine := map[[2]string]int{}
 	err := readCSV(*network, []string{"from", "to", "impact"}, &bad, func(r csvRow) {
 		from, to := r.id("from"), r.id("to")
@@ -71,7 +72,7 @@ func runStressOffline(args []string, stdout, stderr io.Writer) int {
 			return
 		}
 		edgeLine[[2]string{from, to}] = r.line
-		edges = append(edges, monitor.Edge{From: from, To: to, Weight: w})
+		edges = append(edges, graph.Edge{From: from, To: to, Weight: w})
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "stress: %v\n", err)
@@ -106,7 +107,7 @@ func runStressOffline(args []string, stdout, stderr io.Writer) int {
 
 	// Nodes named only in the values file are isolated nodes: they take part
 	// in the normalisation of values and can be shocked.
-	net, err := monitor.NewNetwork(valueNodes, edges)
+	net, err := graph.NewNetwork(valueNodes, edges)
 	if err != nil {
 		fmt.Fprintf(stderr, "stress: %v\n", err)
 		return exitError
@@ -150,7 +151,7 @@ func runStressOffline(args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
-func writeStressJSON(w io.Writer, net *monitor.Network, res monitor.DebtRankResult) error {
+func writeStressJSON(w io.Writer, net *graph.Network, res monitor.DebtRankResult) error {
 	type impact struct {
 		Node string  `json:"node"`
 		H    float64 `json:"h"`
@@ -172,7 +173,7 @@ func writeStressJSON(w io.Writer, net *monitor.Network, res monitor.DebtRankResu
 	return json.NewEncoder(w).Encode(out)
 }
 
-func writeStressTable(w io.Writer, net *monitor.Network, res monitor.DebtRankResult, shocked int) error {
+func writeStressTable(w io.Writer, net *graph.Network, res monitor.DebtRankResult, shocked int) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "R\t%s\n", formatFloat(res.R, 6))
 	fmt.Fprintf(tw, "defaults\t%d\n", res.Defaults)
@@ -297,7 +298,7 @@ func runESRI(args []string, stdout, stderr io.Writer) int {
 		return true
 	}
 
-	var edges []monitor.Edge
+	var edges []graph.Edge
 	edgeLine := map[[2]string]int{}
 	err = readCSV(*edgesFile, []string{"supplier", "customer", "amount"}, &bad, func(r csvRow) {
 		sup, cus := r.id("supplier"), r.id("customer")
@@ -315,7 +316,7 @@ func runESRI(args []string, stdout, stderr io.Writer) int {
 		}
 		edgeLine[[2]string{sup, cus}] = r.line
 		if known(r, "supplier", sup) && known(r, "customer", cus) {
-			edges = append(edges, monitor.Edge{From: sup, To: cus, Weight: amount})
+			edges = append(edges, graph.Edge{From: sup, To: cus, Weight: amount})
 		}
 	})
 	if err != nil {
@@ -407,7 +408,7 @@ func runESRI(args []string, stdout, stderr io.Writer) int {
 		return exitError
 	}
 
-	net, err := monitor.NewNetwork(firms, edges)
+	net, err := graph.NewNetwork(firms, edges)
 	if err != nil {
 		return fail(err)
 	}
