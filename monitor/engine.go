@@ -14,6 +14,7 @@ import (
 
 	"github.com/chainrisk/chainrisk/credit"
 	"github.com/chainrisk/chainrisk/graph"
+	"github.com/chainrisk/chainrisk/risk"
 	"github.com/chainrisk/chainrisk/store"
 )
 
@@ -323,14 +324,14 @@ func (r *scanRun) full(ctx context.Context, prev *State) (*State, error) {
 	for v := range all {
 		all[v] = int32(v)
 	}
-	s.Score, s.P, s.D, s.Grade = make([]float64, n), make([]float64, n), make([]float64, n), make([]Grade, n)
+	s.Score, s.P, s.D, s.Grade = make([]float64, n), make([]float64, n), make([]float64, n), make([]risk.Grade, n)
 	if err := r.stage(StageScore, func() error { return r.score(ctx, s, all) }); err != nil {
 		return nil, err
 	}
 	r.stats.Recomputed = n
 	r.progress(ctx, n, n)
 	err := r.stage(StagePropagate, func() error {
-		pr, err := NewPropagator(s.Snap, r.params.Distress)
+		pr, err := risk.NewPropagator(s.Snap, r.params.Distress)
 		if err != nil {
 			return err
 		}
@@ -342,7 +343,7 @@ func (r *scanRun) full(ctx context.Context, prev *State) (*State, error) {
 		return nil, err
 	}
 	s.Leaders = leadersOf(s.Snap, s.Firms)
-	s.Chains = make(map[int32]*Exposure, len(s.Leaders))
+	s.Chains = make(map[int32]*risk.Exposure, len(s.Leaders))
 	if err := r.stage(StageExposure, func() error { return r.exposures(ctx, s, s.Leaders) }); err != nil {
 		return nil, err
 	}
@@ -386,14 +387,14 @@ func (r *scanRun) load(ctx context.Context, s *State) error {
 	// with a counting sort.
 	model := r.params.Model
 	nodes := make([]int32, 0, counts.ActiveEvents)
-	refs := make([]EventRef, 0, counts.ActiveEvents)
+	refs := make([]risk.EventRef, 0, counts.ActiveEvents)
 	err = r.e.st.Events(ctx, store.EventFilter{ActiveAt: s.At}, func(ev *credit.Event) error {
 		v, ok := s.Snap.Index(ev.USCC)
 		if !ok {
 			return fmt.Errorf("event %s names unknown firm %s", ev.ID, ev.USCC)
 		}
 		nodes = append(nodes, v)
-		refs = append(refs, EventRef{Type: model.TypeIndex(ev.Type), At: ev.OccurredAt.Unix()})
+		refs = append(refs, risk.EventRef{Type: model.TypeIndex(ev.Type), At: ev.OccurredAt.Unix()})
 		return nil
 	})
 	if err != nil {
@@ -406,7 +407,7 @@ func (r *scanRun) load(ctx context.Context, s *State) error {
 	for v := range firms {
 		s.EventStart[v+1] += s.EventStart[v]
 	}
-	s.Events = make([]EventRef, len(refs))
+	s.Events = make([]risk.EventRef, len(refs))
 	next := slices.Clone(s.EventStart[:len(firms)])
 	for i, v := range nodes {
 		s.Events[next[v]] = refs[i]
@@ -465,10 +466,10 @@ func (r *scanRun) persist(ctx context.Context, prev, s *State, nodes []int32, le
 		uscc := s.Snap.IDs[v]
 		f := store.FirmResult{USCC: uscc, Score: s.Score[v], Grade: s.Grade[v].String(), P: s.P[v], D: s.D[v]}
 		old, ok := before(uscc)
-		if !ok || changed(old.Score, f.Score, old.P, f.P, old.D, f.D, Grade(gradeByte(old.Grade)), s.Grade[v]) {
+		if !ok || changed(old.Score, f.Score, old.P, f.P, old.D, f.D, risk.Grade(gradeByte(old.Grade)), s.Grade[v]) {
 			res.Firms = append(res.Firms, f)
 		}
-		if !ok || historic(old.Score, f.Score, Grade(gradeByte(old.Grade)), s.Grade[v]) {
+		if !ok || historic(old.Score, f.Score, risk.Grade(gradeByte(old.Grade)), s.Grade[v]) {
 			res.History = append(res.History, f)
 		}
 	}

@@ -10,7 +10,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/chainrisk/chainrisk/config"
+	"github.com/chainrisk/chainrisk/risk"
 	"github.com/chainrisk/chainrisk/store"
 )
 
@@ -39,7 +39,7 @@ type ESRIRun struct {
 // A leader whose computation fails is logged and counted; the run goes on with
 // the others and then returns an error naming how many failed. A cancelled ctx
 // stops the run.
-func (e *Engine) RunESRI(ctx context.Context, ec config.ESRIConfig) (ESRIRun, error) {
+func (e *Engine) RunESRI(ctx context.Context, ec risk.ESRIParams) (ESRIRun, error) {
 	st := e.State()
 	if st == nil {
 		return ESRIRun{}, errors.New("esri: no scan has finished yet")
@@ -138,8 +138,8 @@ func stalestFirst(st *State, held map[string]time.Time) []int32 {
 }
 
 // chainESRIRecord computes one leader's chain ESRI and its store row.
-func (e *Engine) chainESRIRecord(ctx context.Context, st *State, v int32, ec config.ESRIConfig,
-	at time.Time) (store.ESRIResult, *ChainESRI, error) {
+func (e *Engine) chainESRIRecord(ctx context.Context, st *State, v int32, ec risk.ESRIParams,
+	at time.Time) (store.ESRIResult, *risk.ChainESRI, error) {
 	res, err := NewChainESRI(ctx, st, v, ec)
 	if err != nil {
 		return store.ESRIResult{}, nil, err

@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/chainrisk/chainrisk/graph"
+	"github.com/chainrisk/chainrisk/risk"
 	"github.com/chainrisk/chainrisk/store"
 )
 
@@ -17,7 +18,7 @@ import (
 const dChanged = 1e-10
 
 // maxPatched is the most firms with a new p or grade whose chains an incremental
-// scan patches (see Propagator.patch); with more, recomputing the chains is cheaper.
+// scan patches (see risk.Propagator.Patch); with more, recomputing the chains is cheaper.
 const maxPatched = 256
 
 // newEnds lists the firms that sub's relations name and that neither prev's snapshot
@@ -142,14 +143,14 @@ func (r *scanRun) incremental(ctx context.Context, prev *State, touched []string
 			ends = append(ends, sv, cv)
 		}
 		// Events: the touched firms' lists are replaced, the rest copied.
-		events := make(map[int32][]EventRef)
+		events := make(map[int32][]risk.EventRef)
 		for i := range sub.Events {
 			ev := &sub.Events[i]
 			v, ok := s.Snap.Index(ev.USCC)
 			if !ok {
 				return fmt.Errorf("event %s names unknown firm %s", ev.ID, ev.USCC)
 			}
-			events[v] = append(events[v], EventRef{Type: r.params.Model.TypeIndex(ev.Type), At: ev.OccurredAt.Unix()})
+			events[v] = append(events[v], risk.EventRef{Type: r.params.Model.TypeIndex(ev.Type), At: ev.OccurredAt.Unix()})
 		}
 		for _, u := range touched {
 			if v, ok := s.Snap.Index(u); ok {
@@ -179,7 +180,7 @@ func (r *scanRun) incremental(ctx context.Context, prev *State, touched []string
 	err = r.stage(StagePropagate, func() error {
 		pr := prev.Prop
 		if s.Snap != prev.Snap {
-			if pr, err = NewPropagator(s.Snap, r.params.Distress); err != nil {
+			if pr, err = risk.NewPropagator(s.Snap, r.params.Distress); err != nil {
 				return err
 			}
 		}
@@ -229,17 +230,17 @@ func (r *scanRun) incremental(ctx context.Context, prev *State, touched []string
 	// them in the chain.
 	patching := sameParams && o.DepthUp >= 2 && len(old) <= maxPatched
 	var recomputeLeaders, refreshed []int32
-	s.Chains = make(map[int32]*Exposure, len(s.Leaders))
+	s.Chains = make(map[int32]*risk.Exposure, len(s.Leaders))
 	s.detail = make(map[int32][]byte, len(s.Leaders))
 	err = r.stage(StageExposure, func() error {
 		var affected map[int32]bool
-		var walks []*memberWalks
+		var walks []*risk.MemberWalks
 		if patching {
 			affected = make(map[int32]bool)
 			for _, m := range old {
-				mw := s.Prop.memberWalks(m, o, func(v int32) bool { return s.Firms[v].Leading })
+				mw := s.Prop.MemberWalks(m, o, func(v int32) bool { return s.Firms[v].Leading })
 				walks = append(walks, mw)
-				for l := range mw.at {
+				for l := range mw.Leaders() {
 					affected[l] = true
 				}
 			}
@@ -255,18 +256,18 @@ func (r *scanRun) incremental(ctx context.Context, prev *State, touched []string
 				continue
 			}
 			if affected[v] {
-				y, ok := s.Prop.patch(x, v, walks, s.P, prev.Grade, s.Grade, r.params.Exposure.TopN)
+				y, ok := s.Prop.Patch(x, v, walks, s.P, prev.Grade, s.Grade, r.params.Exposure.TopN)
 				if !ok {
 					recomputeLeaders = append(recomputeLeaders, v)
 					continue
 				}
 				if y != x {
-					s.Chains[v] = s.Prop.withDistress(y, v, s.D)
+					s.Chains[v] = s.Prop.WithDistress(y, v, s.D)
 					refreshed = append(refreshed, v)
 					continue
 				}
 			}
-			y := s.Prop.withDistress(x, v, s.D)
+			y := s.Prop.WithDistress(x, v, s.D)
 			s.Chains[v], s.detail[v] = y, prev.detail[v]
 			// Like firm results (see changed), a chain is written again when a figure
 			// moved by 1e-6: the documents run to hundreds of kilobytes.
@@ -302,9 +303,9 @@ func cmpKey(s1, c1, s2, c2 string) int {
 }
 
 // replaceEvents rebuilds the event lists with some nodes' lists replaced.
-func replaceEvents(prev *State, n int, replace map[int32][]EventRef) ([]int32, []EventRef) {
+func replaceEvents(prev *State, n int, replace map[int32][]risk.EventRef) ([]int32, []risk.EventRef) {
 	start := make([]int32, n+1)
-	out := make([]EventRef, 0, len(prev.Events)+len(replace))
+	out := make([]risk.EventRef, 0, len(prev.Events)+len(replace))
 	for v := range n {
 		if evs, ok := replace[int32(v)]; ok {
 			out = append(out, evs...)
@@ -322,8 +323,8 @@ func grow(a []float64, n int) []float64 {
 	return out
 }
 
-func growGrades(a []Grade, n int) []Grade {
-	out := make([]Grade, n)
+func growGrades(a []risk.Grade, n int) []risk.Grade {
+	out := make([]risk.Grade, n)
 	copy(out, a)
 	return out
 }

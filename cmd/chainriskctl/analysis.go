@@ -18,7 +18,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/chainrisk/chainrisk/graph"
-	"github.com/chainrisk/chainrisk/monitor"
+	"github.com/chainrisk/chainrisk/risk"
 )
 
 // Offline analysis (SPEC §9): DebtRank and ESRI on networks read from CSV
@@ -134,7 +134,7 @@ func runStressOffline(args []string, stdout, stderr io.Writer) int {
 			return exitError
 		}
 	}
-	res, err := monitor.DebtRank(context.Background(), net, vals, shocks, *top)
+	res, err := risk.DebtRank(context.Background(), net, vals, shocks, *top)
 	if err != nil {
 		fmt.Fprintf(stderr, "stress: %v\n", err)
 		return exitError
@@ -151,7 +151,7 @@ func runStressOffline(args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
-func writeStressJSON(w io.Writer, net *graph.Network, res monitor.DebtRankResult) error {
+func writeStressJSON(w io.Writer, net *graph.Network, res risk.DebtRankResult) error {
 	type impact struct {
 		Node string  `json:"node"`
 		H    float64 `json:"h"`
@@ -173,7 +173,7 @@ func writeStressJSON(w io.Writer, net *graph.Network, res monitor.DebtRankResult
 	return json.NewEncoder(w).Encode(out)
 }
 
-func writeStressTable(w io.Writer, net *graph.Network, res monitor.DebtRankResult, shocked int) error {
+func writeStressTable(w io.Writer, net *graph.Network, res risk.DebtRankResult, shocked int) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "R\t%s\n", formatFloat(res.R, 6))
 	fmt.Fprintf(tw, "defaults\t%d\n", res.Defaults)
@@ -192,7 +192,7 @@ func writeStressTable(w io.Writer, net *graph.Network, res monitor.DebtRankResul
 
 // shockFlags collects repeated --shock NODE[=ψ] flags. The node is what
 // precedes the last "=", so ids containing "=" need an explicit ψ.
-type shockFlags []monitor.Shock
+type shockFlags []risk.Shock
 
 func (s *shockFlags) String() string {
 	var parts []string
@@ -221,7 +221,7 @@ func (s *shockFlags) Set(v string) error {
 			return fmt.Errorf("node %q shocked twice", node)
 		}
 	}
-	*s = append(*s, monitor.Shock{Node: node, Psi: psi})
+	*s = append(*s, risk.Shock{Node: node, Psi: psi})
 	return nil
 }
 
@@ -237,7 +237,7 @@ func runESRI(args []string, stdout, stderr io.Writer) int {
 		revenueFile = fs.String("revenue", "", "CSV `file` with columns firm,value (firms not listed: their sales in the network)")
 		costsFile   = fs.String("costs", "", "CSV `file` with columns firm,value (firms not listed: their purchases in the network)")
 		marketFile  = fs.String("market", "", "CSV `file` with columns firm,market; turns replaceability on (firms not listed are in no market)")
-		eps         = fs.Float64("eps", monitor.DefaultESRIEps, "convergence threshold, in (0, 1)")
+		eps         = fs.Float64("eps", risk.DefaultESRIEps, "convergence threshold, in (0, 1)")
 		maxSteps    = fs.Int("max-steps", 0, "update `steps` after which a firm's cascade stops unconverged (0: no bound, as in GLcascade)")
 		output      = fs.String("output", "csv", "output format: csv or json")
 	)
@@ -323,7 +323,7 @@ func runESRI(args []string, stdout, stderr io.Writer) int {
 		return fail(err)
 	}
 
-	ess := map[[2]string]monitor.Essentiality{}
+	ess := map[[2]string]risk.Essentiality{}
 	if *essFile != "" {
 		essLine := map[[2]string]int{}
 		err = readCSV(*essFile, []string{"supplier_sector", "customer_sector", "level"}, &bad, func(r csvRow) {
@@ -341,7 +341,7 @@ func runESRI(args []string, stdout, stderr io.Writer) int {
 				return
 			}
 			essLine[[2]string{k, l}] = r.line
-			ess[[2]string{k, l}] = monitor.Essentiality(level[0] - '0')
+			ess[[2]string{k, l}] = risk.Essentiality(level[0] - '0')
 		})
 		if err != nil {
 			return fail(err)
@@ -412,19 +412,19 @@ func runESRI(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(err)
 	}
-	in := monitor.ESRIInput{
+	in := risk.ESRIInput{
 		Network: net, Sectors: sectors, Revenue: revenue, Costs: costs, Markets: markets, Eps: *eps, MaxSteps: *maxSteps,
-		Ess: func(k, l string) monitor.Essentiality {
+		Ess: func(k, l string) risk.Essentiality {
 			if e, ok := ess[[2]string{k, l}]; ok {
 				return e
 			}
-			return monitor.Essentiality(*essDefault)
+			return risk.Essentiality(*essDefault)
 		},
 	}
-	results, err := monitor.ESRIAll(context.Background(), in, 0)
+	results, err := risk.ESRIAll(context.Background(), in, 0)
 	if err != nil {
 		// Point data problems at their rows.
-		var nes monitor.NodeErrors
+		var nes risk.NodeErrors
 		if !errors.As(err, &nes) {
 			fmt.Fprintln(stderr, err) // the model's errors say "esri: " already
 			return exitError
@@ -444,7 +444,7 @@ func runESRI(args []string, stdout, stderr io.Writer) int {
 		return exitError
 	}
 
-	slices.SortFunc(results, func(a, b monitor.ESRIResult) int {
+	slices.SortFunc(results, func(a, b risk.ESRIResult) int {
 		if c := cmp.Compare(b.ESRI, a.ESRI); c != 0 {
 			return c
 		}
@@ -467,7 +467,7 @@ func runESRI(args []string, stdout, stderr io.Writer) int {
 // They keep their rows (the CSV columns are the SPEC's, unchanged; JSON rows say
 // "converged": false): their indices are lower bounds, and the run is a result,
 // not a failure, so the exit code stays 0.
-func reportUnconverged(w io.Writer, results []monitor.ESRIResult, maxSteps int, eps float64) {
+func reportUnconverged(w io.Writer, results []risk.ESRIResult, maxSteps int, eps float64) {
 	var firms []string
 	for _, r := range results {
 		if !r.Converged {
@@ -481,7 +481,7 @@ func reportUnconverged(w io.Writer, results []monitor.ESRIResult, maxSteps int, 
 		"their indices are lower bounds: %s\n", len(firms), maxSteps, formatFloat(eps, -1), strings.Join(firms, ", "))
 }
 
-func writeESRICSV(w io.Writer, results []monitor.ESRIResult) error {
+func writeESRICSV(w io.Writer, results []risk.ESRIResult) error {
 	cw := csv.NewWriter(w)
 	_ = cw.Write([]string{"firm", "esri", "esri_d", "esri_u", "iterations"})
 	for _, r := range results {
@@ -492,7 +492,7 @@ func writeESRICSV(w io.Writer, results []monitor.ESRIResult) error {
 	return cw.Error()
 }
 
-func writeESRIJSON(w io.Writer, results []monitor.ESRIResult) error {
+func writeESRIJSON(w io.Writer, results []risk.ESRIResult) error {
 	type row struct {
 		Firm       string  `json:"firm"`
 		ESRI       float64 `json:"esri"`

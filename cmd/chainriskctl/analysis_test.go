@@ -609,7 +609,7 @@ func scaleFreeFirms(n, m int, seed uint64) (edges, sectors string) {
 // essentiality: each step takes the sector sums Π_jk = 1 − Σ_{i∈k} Λd_ij (1 − h^d_i),
 // then h^d_j = max(0, min(1 − Σ_k (1 − Π_jk), ψ_j)) and h^u_i = max(0, min(ψ_i,
 // 1 − Σ_j Λu_ij (1 − h^u_j))), until max(h(t) − h(t+1)) ≤ eps. w lists each
-// firm's sales (customer, amount). It shares no code with monitor.ESRI.
+// firm's sales (customer, amount). It shares no code with risk.ESRI.
 func referenceCascade(w [][]sale, sector []int, sectors, f int, eps float64) (esri float64, steps int) {
 	n := len(w)
 	in, out := make([]float64, n), make([]float64, n)
