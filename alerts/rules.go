@@ -12,7 +12,7 @@ import (
 
 	"github.com/chainrisk/chainrisk/config"
 	"github.com/chainrisk/chainrisk/credit"
-	"github.com/chainrisk/chainrisk/monitor"
+	"github.com/chainrisk/chainrisk/risk"
 	"github.com/chainrisk/chainrisk/store"
 )
 
@@ -91,18 +91,18 @@ type reason struct {
 const maxReasons = 3
 
 // Alert severities by the grade reached.
-func gradeSeverity(g monitor.Grade) string {
-	if g == monitor.GradeD {
+func gradeSeverity(g risk.Grade) string {
+	if g == risk.GradeD {
 		return config.AlertCritical
 	}
 	return config.AlertWarning
 }
 
-func parseGrade(s string) monitor.Grade {
+func parseGrade(s string) risk.Grade {
 	if s == "" {
-		return monitor.GradeNone
+		return risk.GradeNone
 	}
-	return monitor.Grade(s[0])
+	return risk.Grade(s[0])
 }
 
 // ruleGradeDowngrade: the grade worsened to C (warning) or D (critical); the alert
@@ -119,7 +119,7 @@ func (e *evaluation) ruleGradeDowngrade(emit func(*candidate)) {
 			}
 			return
 		}
-		if old, ok := e.prevGrade(v); ok && g >= monitor.GradeC && old != monitor.GradeNone && g.Worse(old) {
+		if old, ok := e.prevGrade(v); ok && g >= risk.GradeC && old != risk.GradeNone && g.Worse(old) {
 			emit(e.firmCandidate(rule, v, gradeSeverity(g), old.String()))
 		}
 	}
@@ -140,7 +140,7 @@ func (e *evaluation) ruleGradeDowngrade(emit func(*candidate)) {
 		}
 	}
 	for v := range int32(e.next.Len()) {
-		if e.next.Grade[v] >= monitor.GradeC && !held[v] {
+		if e.next.Grade[v] >= risk.GradeC && !held[v] {
 			judge(v, nil)
 		}
 	}
@@ -203,13 +203,13 @@ func (e *evaluation) ruleSevereEvent(emit func(*candidate)) {
 	if all {
 		e.judgeAll(rule)
 	}
-	judge := func(v int32, prevEvs []monitor.EventRef) {
+	judge := func(v int32, prevEvs []risk.EventRef) {
 		evs := e.next.FirmEvents(v)
 		fp := Fingerprint(rule, e.next.Snap.IDs[v], "")
 		if !all {
 			e.judge(rule, fp)
 		}
-		var active, fresh []monitor.EventRef
+		var active, fresh []risk.EventRef
 		critical := false
 		for _, ev := range evs {
 			if s, ok := severe(ev.Type); ok {
@@ -252,7 +252,7 @@ func (e *evaluation) ruleSevereEvent(emit func(*candidate)) {
 		c.renotify = firing != nil && len(fresh) > 0
 		emit(c)
 	}
-	prevEvents := func(v int32) []monitor.EventRef {
+	prevEvents := func(v int32) []risk.EventRef {
 		if pv, ok := e.prevIndex(v); ok {
 			return e.prev.FirmEvents(pv)
 		}
@@ -280,15 +280,15 @@ func (e *evaluation) ruleSevereEvent(emit func(*candidate)) {
 
 // newEvents returns the events of next that prev does not hold (as multisets).
 // translate maps prev's type indexes to next's when the catalogue changed.
-func newEvents(next, prev []monitor.EventRef, translate []uint16) []monitor.EventRef {
-	count := make(map[monitor.EventRef]int, len(prev))
+func newEvents(next, prev []risk.EventRef, translate []uint16) []risk.EventRef {
+	count := make(map[risk.EventRef]int, len(prev))
 	for _, ev := range prev {
 		if translate != nil && int(ev.Type) < len(translate) {
 			ev.Type = translate[ev.Type]
 		}
 		count[ev]++
 	}
-	var out []monitor.EventRef
+	var out []risk.EventRef
 	for _, ev := range next {
 		if count[ev] > 0 {
 			count[ev]--
@@ -300,7 +300,7 @@ func newEvents(next, prev []monitor.EventRef, translate []uint16) []monitor.Even
 }
 
 // eventKeys names events as details.Events keeps them, sorted.
-func (e *evaluation) eventKeys(evs []monitor.EventRef) []string {
+func (e *evaluation) eventKeys(evs []risk.EventRef) []string {
 	model := e.next.Params.Model
 	out := make([]string, len(evs))
 	for i, ev := range evs {
@@ -312,17 +312,17 @@ func (e *evaluation) eventKeys(evs []monitor.EventRef) []string {
 
 // eventRefs reads details.Events back; a type the catalogue no longer has, or a
 // malformed key, reads as NoType and so matches no event.
-func (e *evaluation) eventRefs(keys []string) []monitor.EventRef {
+func (e *evaluation) eventRefs(keys []string) []risk.EventRef {
 	model := e.next.Params.Model
-	out := make([]monitor.EventRef, 0, len(keys))
+	out := make([]risk.EventRef, 0, len(keys))
 	for _, k := range keys {
 		name, at, _ := strings.Cut(k, "@")
 		sec, err := strconv.ParseInt(at, 10, 64)
 		if err != nil {
-			out = append(out, monitor.EventRef{Type: monitor.NoType})
+			out = append(out, risk.EventRef{Type: risk.NoType})
 			continue
 		}
-		out = append(out, monitor.EventRef{Type: model.TypeIndex(name), At: sec})
+		out = append(out, risk.EventRef{Type: model.TypeIndex(name), At: sec})
 	}
 	return out
 }
@@ -485,7 +485,7 @@ func (e *evaluation) ruleSingleSource(emit func(*candidate)) {
 					continue
 				}
 				g := e.next.Grade[sv]
-				if g < monitor.GradeC {
+				if g < risk.GradeC {
 					continue
 				}
 				seen[ss.Supplier] = true
@@ -606,14 +606,14 @@ func (e *evaluation) ruleStaleData(emit func(*candidate)) {
 
 // eventReasons words the events that weigh most on firm v: first those of first
 // (the new severe events), then the others, most negative points first.
-func (e *evaluation) eventReasons(v int32, first []monitor.EventRef) []reason {
+func (e *evaluation) eventReasons(v int32, first []risk.EventRef) []reason {
 	model := e.next.Params.Model
 	status := e.next.Firms[v].Status
-	word := func(ev monitor.EventRef) reason {
+	word := func(ev risk.EventRef) reason {
 		at := time.Unix(ev.At, 0).UTC()
-		var ex monitor.Explanation
+		var ex risk.Explanation
 		name := model.TypeName(ev.Type)
-		model.Score(status, []monitor.ScoredEvent{{Type: name, OccurredAt: at}}, e.next.At, &ex)
+		model.Score(status, []risk.ScoredEvent{{Type: name, OccurredAt: at}}, e.next.At, &ex)
 		r := reason{Kind: reasonEvent, Type: name, At: at}
 		if len(ex.Contributions) > 0 {
 			r.Points = math.Round(ex.Contributions[0].Effective)

@@ -413,10 +413,10 @@ func TestFullFile(t *testing.T) {
 	if s := c.Alerts.Subscriptions[2]; s.MinSeverity != AlertInfo || s.Language != "en" {
 		t.Errorf("subscription defaults: min_severity %q language %q", s.MinSeverity, s.Language)
 	}
-	if c.ESRI.Ess("C13", "C14") != 2 || c.ESRI.Ess("G54", "C13") != 0 || c.ESRI.Ess("C14", "C13") != 1 {
+	if ep := c.ESRI.Params(); ep.Essentiality("C13", "C14") != 2 || ep.Essentiality("G54", "C13") != 0 || ep.Essentiality("C14", "C13") != 1 {
 		t.Error("essentiality lookup")
 	}
-	if c.ESRI.Sector("C1331") != "C13" {
+	if c.ESRI.Params().Sector("C1331") != "C13" {
 		t.Error("sector")
 	}
 	if c.Schedule.Location().String() != "UTC" {
