@@ -3,7 +3,7 @@ package alerts
 import (
 	"testing"
 
-	"github.com/chainrisk/chainrisk/monitor"
+	"github.com/chainrisk/chainrisk/risk"
 	"github.com/chainrisk/chainrisk/store"
 )
 
@@ -19,7 +19,7 @@ func benchWorld(b *testing.B, n int) (*world, *Manager) {
 	for i := 1; i <= n; i++ {
 		f := tfirm{leading: i%100 == 0}
 		if i%7 == 0 {
-			f.events, f.grade = []monitor.EventRef{tax, djd}, monitor.GradeD
+			f.events, f.grade = []risk.EventRef{tax, djd}, risk.GradeD
 		}
 		w.firm(i, f)
 	}
@@ -27,7 +27,7 @@ func benchWorld(b *testing.B, n int) (*world, *Manager) {
 		w.rels = append(w.rels, trel{i, i / 2, 0.3, 0.1, 0.5})
 	}
 	for i := 100; i <= n; i += 100 {
-		w.chains[i] = &monitor.Exposure{ChainRisk: 0.1}
+		w.chains[i] = &risk.Exposure{ChainRisk: 0.1}
 	}
 	return w, newTestManager(b, openSQLiteTB(b), cfg, newFakeClock())
 }
@@ -42,7 +42,7 @@ func BenchmarkObserveIncremental(b *testing.B) {
 	if err := m.Observe(ctx, nil, s, nil); err != nil {
 		b.Fatal(err)
 	}
-	grades := []monitor.Grade{monitor.GradeC, monitor.GradeB}
+	grades := []risk.Grade{risk.GradeC, risk.GradeB}
 	b.ResetTimer()
 	for i := range b.N {
 		b.StopTimer()

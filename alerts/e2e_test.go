@@ -17,6 +17,7 @@ import (
 	"github.com/chainrisk/chainrisk/graph"
 	"github.com/chainrisk/chainrisk/ingest"
 	"github.com/chainrisk/chainrisk/monitor"
+	"github.com/chainrisk/chainrisk/risk"
 	"github.com/chainrisk/chainrisk/store"
 )
 
@@ -75,7 +76,7 @@ func TestEndToEnd(t *testing.T) {
 		// A leader and one of its tier-2 suppliers in good standing.
 		state := engine.State()
 		var leader, supplier, tier1 string
-		var before monitor.Grade
+		var before risk.Grade
 	pick:
 		for _, l := range state.Leaders {
 			ch, err := state.Snap.Chain(l, graph.ChainOptions{DepthUp: 3, DepthDown: 1, MaxPaths: 1})
@@ -83,7 +84,7 @@ func TestEndToEnd(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, mem := range ch.Members {
-				if mem.Tier == 2 && state.Grade[mem.Node] <= monitor.GradeB && len(state.FirmEvents(mem.Node)) == 0 {
+				if mem.Tier == 2 && state.Grade[mem.Node] <= risk.GradeB && len(state.FirmEvents(mem.Node)) == 0 {
 					leader, supplier, before = state.Snap.IDs[l], mem.ID, state.Grade[mem.Node]
 					tier1 = state.Snap.IDs[mem.Paths[0][1]]
 					break pick

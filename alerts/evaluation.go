@@ -7,6 +7,7 @@ import (
 
 	"github.com/chainrisk/chainrisk/config"
 	"github.com/chainrisk/chainrisk/monitor"
+	"github.com/chainrisk/chainrisk/risk"
 	"github.com/chainrisk/chainrisk/store"
 )
 
@@ -90,14 +91,14 @@ func (e *evaluation) prevIndex(v int32) (int32, bool) {
 }
 
 // prevGrade is v's grade before this scan: the previous state's, or the store's.
-func (e *evaluation) prevGrade(v int32) (monitor.Grade, bool) {
+func (e *evaluation) prevGrade(v int32) (risk.Grade, bool) {
 	if e.prev == nil {
 		f, ok := e.held[e.next.Snap.IDs[v]]
 		return parseGrade(f.Grade), ok
 	}
 	pv, ok := e.prevIndex(v)
 	if !ok {
-		return monitor.GradeNone, false
+		return risk.GradeNone, false
 	}
 	return e.prev.Grade[pv], true
 }

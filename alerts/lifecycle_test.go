@@ -14,7 +14,7 @@ import (
 
 	"github.com/chainrisk/chainrisk/alerts/notify"
 	"github.com/chainrisk/chainrisk/config"
-	"github.com/chainrisk/chainrisk/monitor"
+	"github.com/chainrisk/chainrisk/risk"
 	"github.com/chainrisk/chainrisk/store"
 )
 
@@ -61,7 +61,7 @@ func TestSilencesAndAck(t *testing.T) {
 		}
 
 		// Firm 1 falls: silenced for everybody. Firm 2 falls: silenced for b only.
-		w.firms[1].grade, w.firms[2].grade = monitor.GradeC, monitor.GradeC
+		w.firms[1].grade, w.firms[2].grade = risk.GradeC, risk.GradeC
 		s = w.observe(t, m, s, incr)
 		ob.expect("silenced", "grade_downgrade firing warning "+code(2)+" a")
 		list, err := m.Alerts(ctx, AlertQuery{State: store.AlertFiring})
@@ -121,7 +121,7 @@ func TestSilencesAndAck(t *testing.T) {
 		if err != nil || a.AckedBy != "analyst" || a.AckedAt.IsZero() || a.State != store.AlertFiring {
 			t.Errorf("acked alert: %+v, %v", a, err)
 		}
-		w.firms[1].grade = monitor.GradeB
+		w.firms[1].grade = risk.GradeB
 		w.observe(t, m, s, incr)
 		ob.expect("an acknowledged alert still resolves", "grade_downgrade resolved warning "+code(1)+" a",
 			"grade_downgrade resolved warning "+code(1)+" b")
@@ -156,7 +156,7 @@ func TestRouting(t *testing.T) {
 		ob := &outboxWatch{t: t, st: st}
 		s := w.observe(t, m, nil, full)
 
-		w.firms[3].grade, w.firms[4].grade, w.firms[9].grade = monitor.GradeC, monitor.GradeD, monitor.GradeC
+		w.firms[3].grade, w.firms[4].grade, w.firms[9].grade = risk.GradeC, risk.GradeD, risk.GradeC
 		s = w.observe(t, m, s, incr)
 		ns := ob.expect("downgrades", "grade_downgrade firing warning "+code(3)+" chain", "grade_downgrade firing critical "+code(4)+" chain")
 		if n := ns[0]; n.Tier != 2 || !slices.Equal(n.Path, []string{code(3), code(2), code(1)}) ||
@@ -174,8 +174,8 @@ func TestRouting(t *testing.T) {
 			}
 		}
 
-		w.firms[3].grade = monitor.GradeD
-		w.firms[3].events = []monitor.EventRef{w.event("bankruptcy", t0)}
+		w.firms[3].grade = risk.GradeD
+		w.firms[3].events = []risk.EventRef{w.event("bankruptcy", t0)}
 		w.observe(t, m, s, incr)
 		ns = ob.expect("bankruptcy of the tier-2 supplier",
 			"grade_downgrade firing critical "+code(3)+" chain", "grade_downgrade firing critical "+code(3)+" watch",
@@ -238,7 +238,7 @@ func TestNotificationInTheAlertTransaction(t *testing.T) {
 		w.firm(1, tfirm{})
 		m := newTestManager(t, fs, cfg, newFakeClock())
 		s := w.observe(t, m, nil, full)
-		w.firms[1].grade = monitor.GradeD
+		w.firms[1].grade = risk.GradeD
 		fs.fail = true
 		next := w.state()
 		if err := m.Observe(context.Background(), s, next, &store.Scan{ID: next.ScanID, Kind: incr}); err == nil {
@@ -371,7 +371,7 @@ func TestStoredSubscriptionRoutesAndDeliveriesHideSecrets(t *testing.T) {
 		w.firm(2, tfirm{})
 		w.rels = []trel{{2, 1, 0.4, 0.6, 0.5}}
 		s := w.observe(t, m, nil, full)
-		w.firms[2].grade = monitor.GradeC
+		w.firms[2].grade = risk.GradeC
 		w.observe(t, m, s, incr)
 		list, err := m.Deliveries(ctx, DeliveryQuery{View: tenantView(cfg, s, code(1))})
 		if err != nil || len(list) != 1 {
@@ -406,7 +406,7 @@ func TestMetrics(t *testing.T) {
 	w.firm(2, tfirm{})
 	m := newTestManager(t, st, cfg, newFakeClock())
 	s := w.observe(t, m, nil, full)
-	w.firms[1].grade, w.firms[2].grade = monitor.GradeC, monitor.GradeD
+	w.firms[1].grade, w.firms[2].grade = risk.GradeC, risk.GradeD
 	w.observe(t, m, s, incr)
 	mt.count(notify.TypeWebhook, resultDead)
 	problems, err := testutil.GatherAndLint(reg)

@@ -3,7 +3,7 @@ package alerts
 import (
 	"context"
 
-	"github.com/chainrisk/chainrisk/monitor"
+	"github.com/chainrisk/chainrisk/risk"
 )
 
 // RuleGradeDowngrade fires when a firm's grade worsened to C or D.
@@ -29,7 +29,7 @@ func (e *evaluation) gradeDowngrade(_ context.Context, emit func(*candidate)) er
 			}
 			return
 		}
-		if old, ok := e.prevGrade(v); ok && g >= monitor.GradeC && old != monitor.GradeNone && g.Worse(old) {
+		if old, ok := e.prevGrade(v); ok && g >= risk.GradeC && old != risk.GradeNone && g.Worse(old) {
 			emit(e.firmCandidate(rule, v, gradeSeverity(g), old.String()))
 		}
 	}
@@ -50,7 +50,7 @@ func (e *evaluation) gradeDowngrade(_ context.Context, emit func(*candidate)) er
 		}
 	}
 	for v := range int32(e.next.Len()) {
-		if e.next.Grade[v] >= monitor.GradeC && !held[v] {
+		if e.next.Grade[v] >= risk.GradeC && !held[v] {
 			judge(v, nil)
 		}
 	}

@@ -9,7 +9,7 @@ import (
 
 	"github.com/chainrisk/chainrisk/config"
 	"github.com/chainrisk/chainrisk/credit"
-	"github.com/chainrisk/chainrisk/monitor"
+	"github.com/chainrisk/chainrisk/risk"
 )
 
 // RuleSevereEvent fires on a new active event of a configured severity on a watched
@@ -63,13 +63,13 @@ func (e *evaluation) severeEvent(_ context.Context, emit func(*candidate)) error
 	if all {
 		e.judgeAll(rule)
 	}
-	judge := func(v int32, prevEvs []monitor.EventRef) {
+	judge := func(v int32, prevEvs []risk.EventRef) {
 		evs := e.next.FirmEvents(v)
 		fp := Fingerprint(rule, e.next.Snap.IDs[v], "")
 		if !all {
 			e.judge(rule, fp)
 		}
-		var active, fresh []monitor.EventRef
+		var active, fresh []risk.EventRef
 		critical := false
 		for _, ev := range evs {
 			if s, ok := severe(ev.Type); ok {
@@ -112,7 +112,7 @@ func (e *evaluation) severeEvent(_ context.Context, emit func(*candidate)) error
 		c.renotify = firing != nil && len(fresh) > 0
 		emit(c)
 	}
-	prevEvents := func(v int32) []monitor.EventRef {
+	prevEvents := func(v int32) []risk.EventRef {
 		if pv, ok := e.prevIndex(v); ok {
 			return e.prev.FirmEvents(pv)
 		}
@@ -140,7 +140,7 @@ func (e *evaluation) severeEvent(_ context.Context, emit func(*candidate)) error
 }
 
 // eventKeys names events as details.Events keeps them, sorted.
-func (e *evaluation) eventKeys(evs []monitor.EventRef) []string {
+func (e *evaluation) eventKeys(evs []risk.EventRef) []string {
 	model := e.next.Params.Model
 	out := make([]string, len(evs))
 	for i, ev := range evs {
@@ -152,17 +152,17 @@ func (e *evaluation) eventKeys(evs []monitor.EventRef) []string {
 
 // eventRefs reads details.Events back; a type the catalogue no longer has, or a
 // malformed key, reads as NoType and so matches no event.
-func (e *evaluation) eventRefs(keys []string) []monitor.EventRef {
+func (e *evaluation) eventRefs(keys []string) []risk.EventRef {
 	model := e.next.Params.Model
-	out := make([]monitor.EventRef, 0, len(keys))
+	out := make([]risk.EventRef, 0, len(keys))
 	for _, k := range keys {
 		name, at, _ := strings.Cut(k, "@")
 		sec, err := strconv.ParseInt(at, 10, 64)
 		if err != nil {
-			out = append(out, monitor.EventRef{Type: monitor.NoType})
+			out = append(out, risk.EventRef{Type: risk.NoType})
 			continue
 		}
-		out = append(out, monitor.EventRef{Type: model.TypeIndex(name), At: sec})
+		out = append(out, risk.EventRef{Type: model.TypeIndex(name), At: sec})
 	}
 	return out
 }

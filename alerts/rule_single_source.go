@@ -3,7 +3,7 @@ package alerts
 import (
 	"context"
 
-	"github.com/chainrisk/chainrisk/monitor"
+	"github.com/chainrisk/chainrisk/risk"
 )
 
 // RuleSingleSource fires when a single-source supplier of a leader or of one of its
@@ -35,7 +35,7 @@ func (e *evaluation) singleSource(_ context.Context, emit func(*candidate)) erro
 					continue
 				}
 				g := e.next.Grade[sv]
-				if g < monitor.GradeC {
+				if g < risk.GradeC {
 					continue
 				}
 				seen[ss.Supplier] = true

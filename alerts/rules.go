@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/chainrisk/chainrisk/config"
-	"github.com/chainrisk/chainrisk/monitor"
+	"github.com/chainrisk/chainrisk/risk"
 )
 
 // A rule looks at a scan's previous and new state and names the alerts that should
@@ -165,18 +165,18 @@ type reason struct {
 const maxReasons = 3
 
 // Alert severities by the grade reached.
-func gradeSeverity(g monitor.Grade) string {
-	if g == monitor.GradeD {
+func gradeSeverity(g risk.Grade) string {
+	if g == risk.GradeD {
 		return config.AlertCritical
 	}
 	return config.AlertWarning
 }
 
-func parseGrade(s string) monitor.Grade {
+func parseGrade(s string) risk.Grade {
 	if s == "" {
-		return monitor.GradeNone
+		return risk.GradeNone
 	}
-	return monitor.Grade(s[0])
+	return risk.Grade(s[0])
 }
 
 // sticky keeps the score a held alert fired from: its previous_score stays what it
@@ -205,15 +205,15 @@ func (e *evaluation) firmCandidate(rule string, v int32, severity, prevGrade str
 
 // newEvents returns the events of next that prev does not hold (as multisets).
 // translate maps prev's type indexes to next's when the catalogue changed.
-func newEvents(next, prev []monitor.EventRef, translate []uint16) []monitor.EventRef {
-	count := make(map[monitor.EventRef]int, len(prev))
+func newEvents(next, prev []risk.EventRef, translate []uint16) []risk.EventRef {
+	count := make(map[risk.EventRef]int, len(prev))
 	for _, ev := range prev {
 		if translate != nil && int(ev.Type) < len(translate) {
 			ev.Type = translate[ev.Type]
 		}
 		count[ev]++
 	}
-	var out []monitor.EventRef
+	var out []risk.EventRef
 	for _, ev := range next {
 		if count[ev] > 0 {
 			count[ev]--
@@ -226,14 +226,14 @@ func newEvents(next, prev []monitor.EventRef, translate []uint16) []monitor.Even
 
 // eventReasons words the events that weigh most on firm v: first those of first
 // (the new severe events), then the others, most negative points first.
-func (e *evaluation) eventReasons(v int32, first []monitor.EventRef) []reason {
+func (e *evaluation) eventReasons(v int32, first []risk.EventRef) []reason {
 	model := e.next.Params.Model
 	status := e.next.Firms[v].Status
-	word := func(ev monitor.EventRef) reason {
+	word := func(ev risk.EventRef) reason {
 		at := time.Unix(ev.At, 0).UTC()
-		var ex monitor.Explanation
+		var ex risk.Explanation
 		name := model.TypeName(ev.Type)
-		model.Score(status, []monitor.ScoredEvent{{Type: name, OccurredAt: at}}, e.next.At, &ex)
+		model.Score(status, []risk.ScoredEvent{{Type: name, OccurredAt: at}}, e.next.At, &ex)
 		r := reason{Kind: reasonEvent, Type: name, At: at}
 		if len(ex.Contributions) > 0 {
 			r.Points = math.Round(ex.Contributions[0].Effective)

@@ -13,6 +13,7 @@ import (
 	"github.com/chainrisk/chainrisk/credit"
 	"github.com/chainrisk/chainrisk/ingest"
 	"github.com/chainrisk/chainrisk/monitor"
+	"github.com/chainrisk/chainrisk/risk"
 	"github.com/chainrisk/chainrisk/store"
 )
 
@@ -54,10 +55,10 @@ func TestBaselineThenChange(t *testing.T) {
 		cfg := testConfig(t, subAll("all"))
 		w := newWorld(cfg, t0)
 		w.firm(1, tfirm{leading: true})
-		w.firm(2, tfirm{grade: monitor.GradeD, score: 300, events: []monitor.EventRef{w.event("dishonest_judgment_debtor", t0.AddDate(0, 0, -10))}})
+		w.firm(2, tfirm{grade: risk.GradeD, score: 300, events: []risk.EventRef{w.event("dishonest_judgment_debtor", t0.AddDate(0, 0, -10))}})
 		w.firm(3, tfirm{})
 		w.rels = []trel{{2, 1, 0.3, 0.5, 0.5}, {3, 1, 0.3, 0.5, 0.5}}
-		w.chains[1] = &monitor.Exposure{ChainRisk: 0.5, SupplyAtRisk: 0.1}
+		w.chains[1] = &risk.Exposure{ChainRisk: 0.5, SupplyAtRisk: 0.1}
 		m := newTestManager(t, st, cfg, newFakeClock())
 		ob := &outboxWatch{t: t, st: st}
 
@@ -74,7 +75,7 @@ func TestBaselineThenChange(t *testing.T) {
 		}
 		persist(t, st, s1)
 
-		w.firms[3].grade, w.firms[3].score = monitor.GradeC, 690
+		w.firms[3].grade, w.firms[3].score = risk.GradeC, 690
 		s2 := w.observe(t, m, s1, incr)
 		ob.expect("a downgrade after the baseline", "grade_downgrade firing warning "+code(3)+" all")
 		// Nothing changes: nothing more.
@@ -98,39 +99,39 @@ func TestGradeDowngrade(t *testing.T) {
 		cfg.Alerts.Rules.SetEnabled(RuleScoreDrop, false)
 		w := newWorld(cfg, t0)
 		w.firm(1, tfirm{})
-		w.firm(2, tfirm{grade: monitor.GradeA, score: 880})
+		w.firm(2, tfirm{grade: risk.GradeA, score: 880})
 		m := newTestManager(t, st, cfg, newFakeClock())
 		ob := &outboxWatch{t: t, st: st}
 		s := w.observe(t, m, nil, full)
 		x := code(1)
-		step := func(g monitor.Grade, score float64, what string, want ...string) []*notify.Notification {
+		step := func(g risk.Grade, score float64, what string, want ...string) []*notify.Notification {
 			t.Helper()
 			w.firms[1].grade, w.firms[1].score = g, score
 			s = w.observe(t, m, s, incr)
 			return ob.expect(what, want...)
 		}
-		ns := step(monitor.GradeC, 600, "B → C", "grade_downgrade firing warning "+x+" all")
+		ns := step(risk.GradeC, 600, "B → C", "grade_downgrade firing warning "+x+" all")
 		if n := ns[0]; n.Subject.PreviousGrade != "B" || n.Subject.Grade != "C" || n.Values["score"] != 600 ||
 			n.Values["previous_score"] != 750 || n.URL != "https://chainrisk.example.com/api/v1/enterprises/"+x {
 			t.Errorf("notification: %+v", n)
 		}
-		step(monitor.GradeD, 450, "C → D: critical", "grade_downgrade firing critical "+x+" all")
-		step(monitor.GradeC, 520, "D → C: still below B, warning again", "grade_downgrade firing warning "+x+" all")
-		step(monitor.GradeC, 530, "C, score moves")
+		step(risk.GradeD, 450, "C → D: critical", "grade_downgrade firing critical "+x+" all")
+		step(risk.GradeC, 520, "D → C: still below B, warning again", "grade_downgrade firing warning "+x+" all")
+		step(risk.GradeC, 530, "C, score moves")
 		a := firingAlerts(t, st)[Fingerprint(RuleGradeDowngrade, x, "")]
 		if a.PreviousGrade != "B" || a.Grade != "C" || a.Severity != config.AlertWarning {
 			t.Errorf("alert: %+v", a)
 		}
-		ns = step(monitor.GradeB, 720, "back at B: resolved", "grade_downgrade resolved warning "+x+" all")
+		ns = step(risk.GradeB, 720, "back at B: resolved", "grade_downgrade resolved warning "+x+" all")
 		if n := ns[0]; n.EndedAt.IsZero() || n.Subject.Grade != "B" {
 			t.Errorf("resolved notification: %+v", n)
 		}
-		step(monitor.GradeB, 720, "nothing more")
+		step(risk.GradeB, 720, "nothing more")
 		// An upgrade or a fall to B alerts nobody; A → D does.
-		w.firms[2].grade = monitor.GradeB
+		w.firms[2].grade = risk.GradeB
 		s = w.observe(t, m, s, incr)
 		ob.expect("A → B")
-		w.firms[2].grade = monitor.GradeD
+		w.firms[2].grade = risk.GradeD
 		s = w.observe(t, m, s, incr)
 		ob.expect("B → D", "grade_downgrade firing critical "+code(2)+" all")
 	})
@@ -151,7 +152,7 @@ func TestSevereEvent(t *testing.T) {
 		ob := &outboxWatch{t: t, st: st}
 		s := w.observe(t, m, nil, full)
 		x := code(2)
-		set := func(i int, evs ...monitor.EventRef) { w.firms[i].events = evs }
+		set := func(i int, evs ...risk.EventRef) { w.firms[i].events = evs }
 		djd := w.event("dishonest_judgment_debtor", t0.AddDate(0, 0, -1))
 		tax := w.event("tax_arrears", t0)
 		medium := w.event("judgment_debtor", t0)
@@ -209,7 +210,7 @@ func TestChainRiskHysteresis(t *testing.T) {
 		cfg := testConfig(t, subChain("chain", 1, 3, 1))
 		w := newWorld(cfg, t0)
 		w.firm(1, tfirm{leading: true})
-		w.chains[1] = &monitor.Exposure{ChainRisk: 0.1}
+		w.chains[1] = &risk.Exposure{ChainRisk: 0.1}
 		m := newTestManager(t, st, cfg, newFakeClock())
 		ob := &outboxWatch{t: t, st: st}
 		s := w.observe(t, m, nil, full)
@@ -228,7 +229,7 @@ func TestChainRiskHysteresis(t *testing.T) {
 			{0.1, 0, []string{"chain_risk resolved warning " + l + " chain"}},
 			{0.05, 0.25, []string{"chain_risk firing warning " + l + " chain"}}, // supply_at_risk counts too
 		} {
-			w.chains[1] = &monitor.Exposure{ChainRisk: step.chainRisk, SupplyAtRisk: step.supply}
+			w.chains[1] = &risk.Exposure{ChainRisk: step.chainRisk, SupplyAtRisk: step.supply}
 			s = w.observe(t, m, s, incr)
 			ns := ob.expect("chain risk "+notify.FormatNumber(step.chainRisk), step.want...)
 			for _, n := range ns {
@@ -279,16 +280,16 @@ func TestSingleSource(t *testing.T) {
 		w.firm(3, tfirm{}) // tier 1
 		w.firm(4, tfirm{}) // sole source of 3
 		w.rels = []trel{{2, 1, 0.6, 0.5, 0.1}, {3, 1, 0.3, 0.5, 0.5}, {4, 3, 0.7, 0.4, 0.1}}
-		w.chains[1] = &monitor.Exposure{Concentration: []monitor.Concentration{
-			{USCC: code(1), SingleSource: []monitor.SingleSource{{Supplier: code(2), PurchaseShare: 0.6, Substitutability: 0.1}}},
-			{USCC: code(3), Tier: 1, SingleSource: []monitor.SingleSource{{Supplier: code(4), PurchaseShare: 0.7, Substitutability: 0.1}}},
+		w.chains[1] = &risk.Exposure{Concentration: []risk.Concentration{
+			{USCC: code(1), SingleSource: []risk.SingleSource{{Supplier: code(2), PurchaseShare: 0.6, Substitutability: 0.1}}},
+			{USCC: code(3), Tier: 1, SingleSource: []risk.SingleSource{{Supplier: code(4), PurchaseShare: 0.7, Substitutability: 0.1}}},
 		}}
 		cfg.Alerts.Rules.SetEnabled(RuleGradeDowngrade, false)
 		m := newTestManager(t, st, cfg, newFakeClock())
 		ob := &outboxWatch{t: t, st: st}
 		s := w.observe(t, m, nil, full)
-		w.firms[2].grade = monitor.GradeC
-		w.firms[4].grade = monitor.GradeD
+		w.firms[2].grade = risk.GradeC
+		w.firms[4].grade = risk.GradeD
 		s = w.observe(t, m, s, incr)
 		ns := ob.expect("sole sources at C and D",
 			"single_source firing warning "+code(2)+" chain", "single_source firing critical "+code(4)+" chain")
@@ -302,7 +303,7 @@ func TestSingleSource(t *testing.T) {
 		if s, _ := notify.Summary(ns[1]); !strings.Contains(s, "测试企业3有限公司") {
 			t.Errorf("summary does not name the firm solely supplied:\n%s", s)
 		}
-		w.firms[2].grade = monitor.GradeA
+		w.firms[2].grade = risk.GradeA
 		w.observe(t, m, s, incr)
 		ob.expect("upgraded", "single_source resolved warning "+code(2)+" chain")
 	})
@@ -381,13 +382,13 @@ func TestRestartComparesWithTheStore(t *testing.T) {
 		w := newWorld(cfg, t0)
 		old := w.event("dishonest_judgment_debtor", t0.AddDate(0, -2, 0))
 		w.firm(1, tfirm{})
-		w.firm(2, tfirm{grade: monitor.GradeD, score: 400, events: []monitor.EventRef{old}})
+		w.firm(2, tfirm{grade: risk.GradeD, score: 400, events: []risk.EventRef{old}})
 		w.firm(3, tfirm{})
 		// Results held but no alert at all: a store that predates alerts.
 		persist(t, st, w.state())
-		w.firms[1].grade, w.firms[1].score = monitor.GradeC, 600
-		w.firms[3].grade, w.firms[3].score = monitor.GradeD, 400
-		w.firms[3].events = []monitor.EventRef{w.event("bankruptcy", t0.AddDate(0, 0, -1))}
+		w.firms[1].grade, w.firms[1].score = risk.GradeC, 600
+		w.firms[3].grade, w.firms[3].score = risk.GradeD, 400
+		w.firms[3].events = []risk.EventRef{w.event("bankruptcy", t0.AddDate(0, 0, -1))}
 		m := newTestManager(t, st, cfg, newFakeClock())
 		ob := &outboxWatch{t: t, st: st}
 		s := w.observe(t, m, nil, full)
@@ -419,14 +420,14 @@ func TestSevereEventAfterRestart(t *testing.T) {
 		ob := &outboxWatch{t: t, st: st}
 		s := w.observe(t, m, nil, full)
 		djd := w.event("dishonest_judgment_debtor", t0.AddDate(0, 0, -1))
-		w.firms[2].events = []monitor.EventRef{djd}
+		w.firms[2].events = []risk.EventRef{djd}
 		s = w.observe(t, m, s, incr)
 		ob.expect("a critical event", "severe_event firing critical "+code(2)+" all")
 		persist(t, st, s)
 
 		// The process stops; the next one finds a new event the old one never announced.
 		tax := w.event("tax_arrears", t0)
-		w.firms[2].events = []monitor.EventRef{djd, tax}
+		w.firms[2].events = []risk.EventRef{djd, tax}
 		m2 := newTestManager(t, st, cfg, newFakeClock())
 		s = w.observe(t, m2, nil, full)
 		ns := ob.expect("restart with an unannounced event", "severe_event firing critical "+code(2)+" all")
@@ -453,7 +454,7 @@ func TestSevereEventCatalogueReload(t *testing.T) {
 	m := newTestManager(t, st, cfg, newFakeClock())
 	ob := &outboxWatch{t: t, st: st}
 	s := w.observe(t, m, nil, full)
-	w.firms[1].events = []monitor.EventRef{w.event("tax_arrears", t0)}
+	w.firms[1].events = []risk.EventRef{w.event("tax_arrears", t0)}
 	s = w.observe(t, m, s, incr)
 	ob.expect("before the reload", "severe_event firing warning "+code(1)+" all")
 
@@ -461,14 +462,14 @@ func TestSevereEventCatalogueReload(t *testing.T) {
 	cfg2 := *cfg
 	cfg2.Model.EventTypes = []config.EventTypeConfig{{Name: "aaa_local_blacklist", Points: &points,
 		Severity: credit.SeverityCritical, Publicity: &credit.Period{Years: 1}}}
-	w.model = monitor.NewModel(&cfg2)
+	w.model = risk.NewModel(cfg2.ScoreParams(), cfg2.Catalogue())
 	if w.model.TypeIndex("tax_arrears") == s.Params.Model.TypeIndex("tax_arrears") {
 		t.Fatal("the new type did not shift the indexes")
 	}
-	w.firms[1].events = []monitor.EventRef{w.event("tax_arrears", t0)}
+	w.firms[1].events = []risk.EventRef{w.event("tax_arrears", t0)}
 	s = w.observe(t, m, s, full)
 	ob.expect("the same events under the new catalogue")
-	w.firms[2].events = []monitor.EventRef{w.event("aaa_local_blacklist", t0)}
+	w.firms[2].events = []risk.EventRef{w.event("aaa_local_blacklist", t0)}
 	w.observe(t, m, s, incr)
 	ob.expect("an event of the new type", "severe_event firing critical "+code(2)+" all")
 }
@@ -484,7 +485,7 @@ func TestDisabledRuleResolvesQuietly(t *testing.T) {
 	m := newTestManager(t, st, cfg, newFakeClock())
 	ob := &outboxWatch{t: t, st: st}
 	s := w.observe(t, m, nil, full)
-	w.firms[1].grade = monitor.GradeC
+	w.firms[1].grade = risk.GradeC
 	s = w.observe(t, m, s, incr)
 	ob.expect("fires", "grade_downgrade firing warning "+code(1)+" all")
 	cfg.Alerts.Rules.SetEnabled(RuleGradeDowngrade, false)

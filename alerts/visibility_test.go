@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/chainrisk/chainrisk/config"
-	"github.com/chainrisk/chainrisk/monitor"
+	"github.com/chainrisk/chainrisk/risk"
 	"github.com/chainrisk/chainrisk/store"
 	"github.com/chainrisk/chainrisk/visibility"
 )
@@ -56,8 +56,8 @@ func TestTenantNotificationsStayInTheirChain(t *testing.T) {
 
 		// The shared supplier falls to D, and B's chain risk turns critical through
 		// firm 5, which only B's tenant may see.
-		w.firms[3].grade = monitor.GradeD
-		w.chains[2] = &monitor.Exposure{ChainRisk: 0.6, SupplyAtRisk: 0.5, TopContributors: []monitor.Contributor{
+		w.firms[3].grade = risk.GradeD
+		w.chains[2] = &risk.Exposure{ChainRisk: 0.6, SupplyAtRisk: 0.5, TopContributors: []risk.Contributor{
 			{USCC: code(5), Tier: 2, P: 0.9, Contribution: 0.3, Path: []string{code(5), code(4), code(2)}},
 			{USCC: code(3), Tier: 1, P: 0.9, Contribution: 0.2, Path: []string{code(3), code(2)}}}}
 		w.observe(t, m, s, incr)
@@ -125,7 +125,7 @@ func TestAcksArePerAudience(t *testing.T) {
 		ob := &outboxWatch{t: t, st: st}
 		s := w.observe(t, m, nil, full)
 		ob.expect("baseline")
-		w.firms[3].grade = monitor.GradeC
+		w.firms[3].grade = risk.GradeC
 		s = w.observe(t, m, s, incr)
 		ob.expect("the shared firm falls",
 			"grade_downgrade firing warning "+code(3)+" ops",

@@ -16,7 +16,6 @@ import (
 	"testing"
 	"time"
 
-
 	"github.com/chainrisk/chainrisk/alerts/notify"
 	"github.com/chainrisk/chainrisk/config"
 	"github.com/chainrisk/chainrisk/store"

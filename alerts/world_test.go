@@ -14,6 +14,7 @@ import (
 	"github.com/chainrisk/chainrisk/credit"
 	"github.com/chainrisk/chainrisk/graph"
 	"github.com/chainrisk/chainrisk/monitor"
+	"github.com/chainrisk/chainrisk/risk"
 	"github.com/chainrisk/chainrisk/store"
 	"github.com/chainrisk/chainrisk/store/postgres"
 	"github.com/chainrisk/chainrisk/store/postgres/pgtest"
@@ -61,12 +62,12 @@ func code(n int) string {
 // tfirm is a firm of a hand-built state.
 type tfirm struct {
 	name        string
-	grade       monitor.Grade
+	grade       risk.Grade
 	score       float64
 	leading     bool
 	specialized bool
 	updated     time.Time
-	events      []monitor.EventRef
+	events      []risk.EventRef
 }
 
 // trel is a supply relation supplier → customer of a hand-built state.
@@ -80,16 +81,16 @@ type trel struct {
 // firms and chains between scans.
 type world struct {
 	cfg    *config.Config
-	model  *monitor.Model
+	model  *risk.Model
 	at     time.Time
 	firms  map[int]*tfirm
 	rels   []trel
-	chains map[int]*monitor.Exposure
+	chains map[int]*risk.Exposure
 	scan   int64
 }
 
 func newWorld(cfg *config.Config, at time.Time) *world {
-	return &world{cfg: cfg, model: monitor.NewModel(cfg), at: at, firms: map[int]*tfirm{}, chains: map[int]*monitor.Exposure{}}
+	return &world{cfg: cfg, model: risk.NewModel(cfg.ScoreParams(), cfg.Catalogue()), at: at, firms: map[int]*tfirm{}, chains: map[int]*risk.Exposure{}}
 }
 
 // firm adds firm i, grade B and score 750 unless changed.
@@ -98,7 +99,7 @@ func (w *world) firm(i int, f tfirm) *tfirm {
 		f.name = fmt.Sprintf("测试企业%d有限公司", i)
 	}
 	if f.grade == 0 {
-		f.grade = monitor.GradeB
+		f.grade = risk.GradeB
 	}
 	if f.score == 0 {
 		f.score = 750
@@ -111,8 +112,8 @@ func (w *world) firm(i int, f tfirm) *tfirm {
 }
 
 // event is an event of the given type at a date.
-func (w *world) event(typ string, at time.Time) monitor.EventRef {
-	return monitor.EventRef{Type: w.model.TypeIndex(typ), At: at.Unix()}
+func (w *world) event(typ string, at time.Time) risk.EventRef {
+	return risk.EventRef{Type: w.model.TypeIndex(typ), At: at.Unix()}
 }
 
 // state builds the state of the world as it is now.
@@ -137,10 +138,10 @@ func (w *world) state() *monitor.State {
 		panic(err)
 	}
 	s := &monitor.State{ScanID: w.scan, At: w.at, Params: monitor.Params{Model: w.model}, Snap: snap,
-		Chains: map[int32]*monitor.Exposure{}}
+		Chains: map[int32]*risk.Exposure{}}
 	n := snap.Len()
 	s.Firms, s.Score, s.P, s.D, s.Grade = make([]monitor.Firm, n), make([]float64, n), make([]float64, n),
-		make([]float64, n), make([]monitor.Grade, n)
+		make([]float64, n), make([]risk.Grade, n)
 	s.EventStart = make([]int32, n+1)
 	for v, id := range snap.IDs {
 		f := w.firms[ids[v]] // nodes were added in ids' order

@@ -6,7 +6,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/chainrisk/chainrisk/monitor"
+	"github.com/chainrisk/chainrisk/risk"
 	"github.com/chainrisk/chainrisk/store"
 )
 
@@ -76,7 +76,7 @@ func (s *Server) postStress(rq *request) error {
 	}
 	var bad []string
 	seen := make(map[string]bool, len(req.Shocks))
-	shocks := make([]monitor.Shock, len(req.Shocks))
+	shocks := make([]risk.Shock, len(req.Shocks))
 	for i := range req.Shocks {
 		sh := &req.Shocks[i]
 		if sh.Psi == nil {
@@ -92,7 +92,7 @@ func (s *Server) postStress(rq *request) error {
 			bad = append(bad, fmt.Sprintf("%s.uscc: %s is shocked twice", where, sh.USCC))
 		}
 		seen[sh.USCC] = true
-		shocks[i] = monitor.Shock{Node: sh.USCC, Psi: *sh.Psi}
+		shocks[i] = risk.Shock{Node: sh.USCC, Psi: *sh.Psi}
 	}
 	if len(bad) > 0 {
 		e := errorf(http.StatusBadRequest, codeBadRequest, "%d invalid shock(s)", len(bad))
@@ -210,7 +210,7 @@ func (s *Server) getESRI(rq *request) error {
 	case res != nil:
 		out.Source, out.ScanID, out.ComputedAt = esriScheduled, rec.ScanID, rec.ComputedAt
 	default:
-		if res, err = s.esri.Get(rq.r.Context(), st, v, rq.cfg.ESRI); err != nil {
+		if res, err = s.esri.Get(rq.r.Context(), st, v, rq.cfg.ESRI.Params()); err != nil {
 			return err
 		}
 		out.Source, out.ScanID, out.ComputedAt = esriOnDemand, st.ScanID, st.At
@@ -237,7 +237,7 @@ func (s *Server) getESRI(rq *request) error {
 
 // storedESRI reads the esri job's latest result for uscc: nil, nil, nil when the
 // store holds none; a store failure is an error (503).
-func (s *Server) storedESRI(rq *request, uscc string) (*monitor.ChainESRI, *store.ESRIResult, error) {
+func (s *Server) storedESRI(rq *request, uscc string) (*risk.ChainESRI, *store.ESRIResult, error) {
 	rec, err := s.b.Store().ESRI(rq.r.Context(), uscc)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, nil, nil
@@ -245,7 +245,7 @@ func (s *Server) storedESRI(rq *request, uscc string) (*monitor.ChainESRI, *stor
 	if err != nil {
 		return nil, nil, storeError(err)
 	}
-	res, err := monitor.DecodeChainESRI(rec.Detail)
+	res, err := risk.DecodeChainESRI(rec.Detail)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/chainrisk/chainrisk/config"
 	"github.com/chainrisk/chainrisk/graph"
 	"github.com/chainrisk/chainrisk/monitor"
+	"github.com/chainrisk/chainrisk/risk"
 )
 
 const mediaDOT = "text/vnd.graphviz"
@@ -23,18 +24,18 @@ type chainJSON struct {
 	Leading bool   `json:"leading"` // tagged leading; any firm's chain can be asked for
 	Grade   string `json:"grade"`
 	// The depths the chain was taken with.
-	DepthUp         int                     `json:"depth_up"`
-	DepthDown       int                     `json:"depth_down"`
-	ChainRisk       float64                 `json:"chain_risk"`
-	SupplyAtRisk    float64                 `json:"supply_at_risk"`
-	DemandAtRisk    float64                 `json:"demand_at_risk"`
-	Members         []memberJSON            `json:"members"` // the leader, then tiers 1, 2, … then −1, …
-	Tiers           []monitor.TierGrades    `json:"tiers"`
-	TopContributors []contributorJSON       `json:"top_contributors"`
-	Concentration   []monitor.Concentration `json:"concentration"`
-	ScanID          int64                   `json:"scan_id"`
-	ModelVersion    string                  `json:"model_version"`
-	ComputedAt      time.Time               `json:"computed_at"`
+	DepthUp         int                  `json:"depth_up"`
+	DepthDown       int                  `json:"depth_down"`
+	ChainRisk       float64              `json:"chain_risk"`
+	SupplyAtRisk    float64              `json:"supply_at_risk"`
+	DemandAtRisk    float64              `json:"demand_at_risk"`
+	Members         []memberJSON         `json:"members"` // the leader, then tiers 1, 2, … then −1, …
+	Tiers           []risk.TierGrades    `json:"tiers"`
+	TopContributors []contributorJSON    `json:"top_contributors"`
+	Concentration   []risk.Concentration `json:"concentration"`
+	ScanID          int64                `json:"scan_id"`
+	ModelVersion    string               `json:"model_version"`
+	ComputedAt      time.Time            `json:"computed_at"`
 	// OnDemand is set when the depths differ from the scan's and the exposure was
 	// computed for this request from the scan's p and d.
 	OnDemand bool `json:"on_demand"`
@@ -62,7 +63,7 @@ type memberJSON struct {
 }
 
 type contributorJSON struct {
-	monitor.Contributor
+	risk.Contributor
 	Name  string `json:"name"`
 	Grade string `json:"grade"`
 }
@@ -105,7 +106,7 @@ func (rq *request) chainRoot(uscc string, up, down int) (*monitor.State, int32, 
 // exposure returns v's chain exposure and the chain itself: the scan's exposure
 // when the depths are the scan's (the chain, which scans do not keep, is extracted
 // now), else one computed now from the scan's p and d.
-func exposure(st *monitor.State, v int32, up, down int) (*monitor.Exposure, *graph.Chain, bool, error) {
+func exposure(st *monitor.State, v int32, up, down int) (*risk.Exposure, *graph.Chain, bool, error) {
 	p := st.Params.Exposure
 	same := p.Chain.DepthUp == up && p.Chain.DepthDown == down
 	p.Chain.DepthUp, p.Chain.DepthDown = up, down
@@ -146,7 +147,7 @@ func (s *Server) getChain(rq *request) error {
 	out := chainJSON{Leader: uscc, Name: st.Firms[v].Name, Leading: st.Firms[v].Leading, Grade: st.Grade[v].String(),
 		DepthUp: up, DepthDown: down, ChainRisk: x.ChainRisk, SupplyAtRisk: x.SupplyAtRisk, DemandAtRisk: x.DemandAtRisk,
 		Members: make([]memberJSON, len(ch.Members)), Tiers: x.Tiers, TopContributors: []contributorJSON{},
-		Concentration: []monitor.Concentration{}, ScanID: st.ScanID, ModelVersion: st.Params.Model.Version,
+		Concentration: []risk.Concentration{}, ScanID: st.ScanID, ModelVersion: st.Params.Model.Version,
 		ComputedAt: st.At, OnDemand: onDemand}
 	for k, m := range ch.Members {
 		paths := make([][]string, len(m.Paths))
@@ -165,7 +166,7 @@ func (s *Server) getChain(rq *request) error {
 	// A single-source supplier of a tier-1 firm lies one tier further up; a tenant
 	// whose config depth stops before it must not learn of it.
 	for _, c := range x.Concentration {
-		c.SingleSource = slices.DeleteFunc(slices.Clone(c.SingleSource), func(ss monitor.SingleSource) bool {
+		c.SingleSource = slices.DeleteFunc(slices.Clone(c.SingleSource), func(ss risk.SingleSource) bool {
 			return !rq.who.Sees(ss.Supplier)
 		})
 		out.Concentration = append(out.Concentration, c)
@@ -192,7 +193,7 @@ func (s *Server) chainESRI(rq *request, out *chainJSON) {
 		return
 	}
 	out.ESRIComputedAt, out.ESRIScanID = &rec.ComputedAt, &rec.ScanID
-	byFirm := make(map[string]*monitor.ChainESRIMember, len(res.Members))
+	byFirm := make(map[string]*risk.ChainESRIMember, len(res.Members))
 	for i := range res.Members {
 		byFirm[res.Members[i].Firm] = &res.Members[i]
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/chainrisk/chainrisk/credit"
 	"github.com/chainrisk/chainrisk/monitor"
+	"github.com/chainrisk/chainrisk/risk"
 	"github.com/chainrisk/chainrisk/store"
 )
 
@@ -57,7 +58,7 @@ type scoreBreakdown struct {
 
 type eventContribution struct {
 	Kind string `json:"kind"` // "event"
-	monitor.Contribution
+	risk.Contribution
 }
 
 type ruleContribution struct {
@@ -188,17 +189,17 @@ func (s *Server) getEnterprise(rq *request) error {
 	// The explanation is recomputed from the events active at the scan's clock, with
 	// the scan's model: the same inputs give the same score.
 	model := st.Params.Model
-	scored := make([]monitor.ScoredEvent, len(events))
+	scored := make([]risk.ScoredEvent, len(events))
 	for i, ev := range events {
-		scored[i] = monitor.ScoredEvent{ID: ev.ID, Type: ev.Type, OccurredAt: ev.OccurredAt}
+		scored[i] = risk.ScoredEvent{ID: ev.ID, Type: ev.Type, OccurredAt: ev.OccurredAt}
 		out.Events = append(out.Events, eventOf(st, &ev))
 	}
-	var ex monitor.Explanation
+	var ex risk.Explanation
 	res := model.Score(e.Status, scored, st.At, &ex)
 	out.ScoreBreakdown = scoreBreakdown{Base: ex.Base, Negative: ex.Negative, Positive: ex.Positive,
 		PositiveCapped: ex.PositiveCapped, Score: res.Score}
 	contributions := slices.Clone(ex.Contributions)
-	slices.SortStableFunc(contributions, func(a, b monitor.Contribution) int {
+	slices.SortStableFunc(contributions, func(a, b risk.Contribution) int {
 		return cmp.Or(cmp.Compare(a.Effective, b.Effective), cmp.Compare(a.EventID, b.EventID))
 	})
 	out.Explanation = []any{}
@@ -328,15 +329,15 @@ func (p hopPool) put(sc *hopScratch) {
 	}
 }
 
-func ruleEffect(rule string, m *monitor.Model) string {
+func ruleEffect(rule string, m *risk.Model) string {
 	switch rule {
-	case monitor.RuleCriticalEvent:
+	case risk.RuleCriticalEvent:
 		return "an active critical event caps the grade at D"
-	case monitor.RuleDefunct:
+	case risk.RuleDefunct:
 		return "status revoked, deregistered or bankrupt: grade D and p = 1"
-	case monitor.RulePositiveCap:
+	case risk.RulePositiveCap:
 		return fmt.Sprintf("positive points capped at +%g", m.PositiveCap)
-	case monitor.RuleClamped:
+	case risk.RuleClamped:
 		return "score clamped to [0, 1000]"
 	}
 	return rule

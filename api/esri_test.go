@@ -64,7 +64,7 @@ func TestESRIScheduledResults(t *testing.T) {
 		}
 
 		h.b.clock = h.b.clock.Add(90 * time.Minute) // the job runs later than the scan
-		if _, err := h.b.eng.RunESRI(ctx, h.b.cfg.ESRI); err != nil {
+		if _, err := h.b.eng.RunESRI(ctx, h.b.cfg.ESRI.Params()); err != nil {
 			t.Fatal(err)
 		}
 		var sched esriAnswer
@@ -102,7 +102,7 @@ func TestESRIScheduledResults(t *testing.T) {
 		// With a step bound of one step, every cascade that needs more is flagged,
 		// in both answers.
 		h.b.cfg.ESRI.MaxSteps = 1
-		if _, err := h.b.eng.RunESRI(ctx, h.b.cfg.ESRI); err != nil {
+		if _, err := h.b.eng.RunESRI(ctx, h.b.cfg.ESRI.Params()); err != nil {
 			t.Fatal(err)
 		}
 		var bounded esriAnswer

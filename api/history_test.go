@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/chainrisk/chainrisk/credit"
-	"github.com/chainrisk/chainrisk/monitor"
+	"github.com/chainrisk/chainrisk/risk"
 )
 
 type historyPoint struct {
@@ -65,7 +65,7 @@ func TestHistoryEndpoints(t *testing.T) {
 		firm := ""
 		for q := csr.InStart[la]; q < csr.InStart[la+1]; q++ {
 			v := csr.InFrom[q]
-			if u := st.Snap.IDs[v]; !h.scopeB[u] && !st.Firms[v].Leading && st.Grade[v] <= monitor.GradeB {
+			if u := st.Snap.IDs[v]; !h.scopeB[u] && !st.Firms[v].Leading && st.Grade[v] <= risk.GradeB {
 				firm = u
 				break
 			}
@@ -98,7 +98,7 @@ func TestHistoryEndpoints(t *testing.T) {
 		}
 		st = h.b.State()
 		v, _ := st.Index(firm)
-		if st.Grade[v] != monitor.GradeD {
+		if st.Grade[v] != risk.GradeD {
 			t.Fatalf("the critical event left the firm at grade %s", st.Grade[v])
 		}
 

@@ -11,7 +11,7 @@ import (
 	"github.com/chainrisk/chainrisk/alerts"
 	"github.com/chainrisk/chainrisk/credit"
 	"github.com/chainrisk/chainrisk/ingest"
-	"github.com/chainrisk/chainrisk/monitor"
+	"github.com/chainrisk/chainrisk/risk"
 )
 
 // secTenant is one tenant of TestTenantIsolationDisjointChains and what it owns.
@@ -69,7 +69,7 @@ func TestTenantIsolationDisjointChains(t *testing.T) {
 			h.call(req{method: "POST", path: "/api/v1/subscriptions", token: tn.token, ctype: "application/json",
 				body: subscriptionBody(tn.sub, tn.root)}, http.StatusCreated, nil)
 			for u := range tn.scope {
-				if v, _ := st.Index(u); u != tn.root && st.Grade[v] < monitor.GradeD && (tn.firm == "" || u < tn.firm) {
+				if v, _ := st.Index(u); u != tn.root && st.Grade[v] < risk.GradeD && (tn.firm == "" || u < tn.firm) {
 					tn.firm = u
 				}
 			}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/chainrisk/chainrisk/alerts/notify"
 	"github.com/chainrisk/chainrisk/credit"
+	"github.com/chainrisk/chainrisk/graph"
 )
 
 // Config is chainriskd's whole configuration. Every field has a default (see Default
@@ -80,9 +81,6 @@ type StoreConfig struct {
 	// PostgreSQL advisory lock that makes it the leader.
 	LeaderCheckInterval time.Duration `yaml:"leader_check_interval" json:"leader_check_interval"`
 }
-
-// Postgres reports whether the config selects PostgreSQL.
-func (s StoreConfig) Postgres() bool { return s.DatabaseURL != "" }
 
 // HTTPConfig bounds the HTTP API.
 type HTTPConfig struct {
@@ -207,24 +205,6 @@ type Essentiality struct {
 	SupplierSector string `yaml:"supplier_sector" json:"supplier_sector"`
 	CustomerSector string `yaml:"customer_sector" json:"customer_sector"`
 	Level          int    `yaml:"level" json:"level"`
-}
-
-// Sector returns the sector of a firm with the given industry code ("" when unknown).
-func (e ESRIConfig) Sector(industry string) string {
-	if len(industry) <= e.SectorDigits {
-		return industry
-	}
-	return industry[:e.SectorDigits]
-}
-
-// Ess returns the essentiality of supplying sector k to buying sector l.
-func (e ESRIConfig) Ess(k, l string) int {
-	for _, x := range e.Essentiality {
-		if x.SupplierSector == k && x.CustomerSector == l {
-			return x.Level
-		}
-	}
-	return e.EssDefault
 }
 
 // ScheduleConfig holds the cron jobs (SPEC §6). A spec may be empty to disable its job.
@@ -370,8 +350,8 @@ const (
 	DefaultListen    = "127.0.0.1:8480"
 	DefaultDataDir   = "./data"
 	DefaultTimezone  = "Asia/Shanghai"
-	DefaultDepthUp   = 3
-	DefaultDepthDown = 1
+	DefaultDepthUp   = graph.DefaultDepthUp
+	DefaultDepthDown = graph.DefaultDepthDown
 )
 
 // Default returns the built-in configuration: the daemon runs with it and no file.
@@ -397,38 +377,9 @@ func Default() *Config {
 			MaxBodyReadsPerToken:  8,
 		},
 		Ingest: IngestConfig{MaxErrors: 1000},
-		Model: ModelConfig{
-			Version:     "chainrisk-1",
-			Base:        800,
-			PositiveCap: 150,
-			HalfLife: HalfLifeConfig{
-				Critical: 0,
-				High:     730 * day,
-				Medium:   365 * day,
-				Low:      180 * day,
-				Info:     365 * day,
-			},
-			Grades:        GradesConfig{A: 850, B: 700, C: 500},
-			Midpoint:      500,
-			Scale:         80,
-			AlphaUp:       0.6,
-			AlphaDown:     0.3,
-			Tolerance:     1e-9,
-			MaxIterations: 200,
-		},
-		Chain: ChainConfig{
-			DepthUp:                      DefaultDepthUp,
-			DepthDown:                    DefaultDepthDown,
-			TopContributors:              10,
-			SingleSourceShare:            0.5,
-			SingleSourceSubstitutability: 0.2,
-		},
-		ESRI: ESRIConfig{
-			Eps:                1e-2,
-			EssDefault:         1,
-			SectorDigits:       3,
-			WholeGraphMaxFirms: 20000,
-		},
+		Model:  defaultModel(),
+		Chain:  defaultChain(),
+		ESRI:   defaultESRI(),
 		Schedule: ScheduleConfig{
 			Timezone:     DefaultTimezone,
 			FullScan:     "0 2 * * *",

@@ -310,8 +310,8 @@ func TestLoadWithoutFile(t *testing.T) {
 	if !reflect.DeepEqual(exported(c), exported(Default())) {
 		t.Fatal("Load(\"\") differs from Default()")
 	}
-	if c.Listen != "127.0.0.1:8480" || c.DataDir != "./data" || c.Store.Postgres() {
-		t.Fatalf("defaults: listen %s, data_dir %s, postgres %v", c.Listen, c.DataDir, c.Store.Postgres())
+	if c.Listen != "127.0.0.1:8480" || c.DataDir != "./data" || (c.Store.DatabaseURL != "") {
+		t.Fatalf("defaults: listen %s, data_dir %s, postgres %v", c.Listen, c.DataDir, (c.Store.DatabaseURL != ""))
 	}
 
 	t.Setenv(EnvDataDir, "/srv/chainrisk")
@@ -320,7 +320,7 @@ func TestLoadWithoutFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.DataDir != "/srv/chainrisk" || !c.Store.Postgres() {
+	if c.DataDir != "/srv/chainrisk" || !(c.Store.DatabaseURL != "") {
 		t.Fatalf("environment ignored: data_dir %s, database_url %s", c.DataDir, c.Store.DatabaseURL)
 	}
 }
@@ -429,10 +429,10 @@ func TestFullFile(t *testing.T) {
 	if s := c.Alerts.Subscriptions[2]; s.MinSeverity != AlertInfo || s.Language != "en" {
 		t.Errorf("subscription defaults: min_severity %q language %q", s.MinSeverity, s.Language)
 	}
-	if c.ESRI.Ess("C13", "C14") != 2 || c.ESRI.Ess("G54", "C13") != 0 || c.ESRI.Ess("C14", "C13") != 1 {
+	if ep := c.ESRI.Params(); ep.Essentiality("C13", "C14") != 2 || ep.Essentiality("G54", "C13") != 0 || ep.Essentiality("C14", "C13") != 1 {
 		t.Error("essentiality lookup")
 	}
-	if c.ESRI.Sector("C1331") != "C13" {
+	if c.ESRI.Params().Sector("C1331") != "C13" {
 		t.Error("sector")
 	}
 	if c.Schedule.Location().String() != "UTC" {

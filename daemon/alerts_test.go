@@ -19,7 +19,7 @@ import (
 	"github.com/chainrisk/chainrisk/config"
 	"github.com/chainrisk/chainrisk/credit"
 	"github.com/chainrisk/chainrisk/ingest"
-	"github.com/chainrisk/chainrisk/monitor"
+	"github.com/chainrisk/chainrisk/risk"
 )
 
 // TestAlertPipelineWired: in a running daemon an ingested event reaches a webhook
@@ -59,7 +59,7 @@ func TestAlertPipelineWired(t *testing.T) {
 	st := d.State()
 	firm := ""
 	for v := range int32(st.Len()) {
-		if st.Grade[v] <= monitor.GradeB && len(st.FirmEvents(v)) == 0 {
+		if st.Grade[v] <= risk.GradeB && len(st.FirmEvents(v)) == 0 {
 			firm = st.Snap.IDs[v]
 			break
 		}

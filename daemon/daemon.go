@@ -104,10 +104,10 @@ func New(ctx context.Context, opts Options) (*Daemon, error) {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
 	d.store = st
-	if cfg.Store.Postgres() {
-		d.log.Info("store opened", "kind", "postgres")
+	if kind := backend.Kind(st); kind == "sqlite" {
+		d.log.Info("store opened", "kind", kind, "data_dir", cfg.DataDir)
 	} else {
-		d.log.Info("store opened", "kind", "sqlite", "data_dir", cfg.DataDir)
+		d.log.Info("store opened", "kind", kind)
 	}
 	d.engine = monitor.NewEngine(monitor.EngineOptions{Store: st, Params: monitor.ParamsFromConfig(cfg),
 		Logger: d.log, Now: opts.Now, Metrics: d.engineM})

@@ -81,7 +81,7 @@ func (d *Daemon) expireEventsJob(ctx context.Context) error {
 // esriJob computes the chain ESRI of every leading firm (monitor.Engine.RunESRI)
 // with the config in force when it starts.
 func (d *Daemon) esriJob(ctx context.Context) error {
-	_, err := d.engine.RunESRI(ctx, d.cfg.Load().ESRI)
+	_, err := d.engine.RunESRI(ctx, d.cfg.Load().ESRI.Params())
 	return err
 }
 

@@ -27,6 +27,7 @@ import (
 
 	"github.com/chainrisk/chainrisk/config"
 	"github.com/chainrisk/chainrisk/daemon"
+	"github.com/chainrisk/chainrisk/store/backend"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -801,7 +802,7 @@ func TestCompose(t *testing.T) {
 		t.Errorf("chainriskd runs %q; want -config on the mounted chainriskd.compose.yaml", d.Command)
 	}
 	cfg := composeConfig(t, c)
-	if !cfg.Store.Postgres() || !strings.Contains(cfg.Store.DatabaseURL.Reveal(), "@postgres:5432/") {
+	if !backend.IsPostgres(cfg.Store.DatabaseURL.Reveal()) || !strings.Contains(cfg.Store.DatabaseURL.Reveal(), "@postgres:5432/") {
 		t.Errorf("chainriskd's store is not the compose postgres service")
 	}
 	if cfg.Listen != "0.0.0.0:8480" || !slices.Contains(d.Ports, "127.0.0.1:8480:8480") {
@@ -1047,7 +1048,7 @@ func TestKubernetes(t *testing.T) {
 	if err != nil {
 		t.Fatalf("ConfigMap: %v", err)
 	}
-	if !cfg.Store.Postgres() {
+	if !backend.IsPostgres(cfg.Store.DatabaseURL.Reveal()) {
 		t.Error("ConfigMap: two replicas need PostgreSQL")
 	}
 	if _, port, _ := net.SplitHostPort(cfg.Listen); port != strconv.Itoa(ports["http"]) {

@@ -13,9 +13,16 @@ type ChainOptions struct {
 	MaxPaths  int // shortest paths to the leader recorded per member; 0 records none
 }
 
+// Default chain bounds (SPEC §5.2).
+const (
+	DefaultDepthUp   = 3
+	DefaultDepthDown = 1
+	DefaultMaxPaths  = 3
+)
+
 // DefaultChainOptions returns depth_up 3, depth_down 1 and 3 paths per member.
 func DefaultChainOptions() ChainOptions {
-	return ChainOptions{DepthUp: 3, DepthDown: 1, MaxPaths: 3}
+	return ChainOptions{DepthUp: DefaultDepthUp, DepthDown: DefaultDepthDown, MaxPaths: DefaultMaxPaths}
 }
 
 // MaxDepth bounds DepthUp and DepthDown.

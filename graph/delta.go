@@ -33,37 +33,64 @@ type Delta struct {
 // only attributes change, the structural arrays are shared with s, and when
 // no firm is added the id index is shared too.
 func (s *Snapshot) Apply(d Delta) (*Snapshot, error) {
-	ids, index := s.IDs, s.index
-	addID := func(id string) (int32, error) {
-		if i, ok := index[id]; ok {
-			return i, nil
-		}
-		if id == "" {
-			return 0, errors.New("empty firm id")
-		}
-		if len(ids) == len(s.IDs) { // first new firm: copy, never append into s
-			ids = slices.Clip(slices.Clone(s.IDs))
-			index = maps.Clone(s.index)
-			if index == nil {
-				index = map[string]int32{}
-			}
-		}
-		i := int32(len(ids))
-		ids = append(ids, id)
-		index[id] = i
-		return i, nil
-	}
+	nodes := newNodes{s: s, ids: s.IDs, index: s.index}
 	for _, id := range d.Nodes {
-		if _, err := addID(id); err != nil {
+		if _, err := nodes.add(id); err != nil {
 			return nil, fmt.Errorf("graph: apply: %w", err)
 		}
 	}
-
-	type change struct {
-		from, to int32
-		attrs    EdgeAttrs
-		remove   bool
+	changes, err := s.changes(d, &nodes)
+	if err != nil {
+		return nil, fmt.Errorf("graph: apply: %w", err)
 	}
+	if c, ok := s.attrsOnly(len(nodes.ids), changes); ok {
+		return &Snapshot{IDs: nodes.ids, index: nodes.index, csr: c}, nil
+	}
+	c, err := s.merge(nodes.ids, changes)
+	if err != nil {
+		return nil, fmt.Errorf("graph: apply: %w", err)
+	}
+	return &Snapshot{IDs: nodes.ids, index: nodes.index, csr: c}, nil
+}
+
+// newNodes are a snapshot's ids and id index as a delta extends them: shared with
+// the snapshot until the first new firm, then copies (never appended into s).
+type newNodes struct {
+	s     *Snapshot
+	ids   []string
+	index map[string]int32
+}
+
+func (nn *newNodes) add(id string) (int32, error) {
+	if i, ok := nn.index[id]; ok {
+		return i, nil
+	}
+	if id == "" {
+		return 0, errors.New("empty firm id")
+	}
+	if len(nn.ids) == len(nn.s.IDs) { // first new firm: copy
+		nn.ids = slices.Clip(slices.Clone(nn.s.IDs))
+		nn.index = maps.Clone(nn.s.index)
+		if nn.index == nil {
+			nn.index = map[string]int32{}
+		}
+	}
+	i := int32(len(nn.ids))
+	nn.ids = append(nn.ids, id)
+	nn.index[id] = i
+	return i, nil
+}
+
+// change is one relation a delta sets or removes, by node index.
+type change struct {
+	from, to int32
+	attrs    EdgeAttrs
+	remove   bool
+}
+
+// changes resolves the delta's relations to node indices (adding the firms they
+// name), sorted by supplier then customer, and reports every bad one.
+func (s *Snapshot) changes(d Delta, nodes *newNodes) ([]change, error) {
 	changes := make([]change, 0, len(d.Set)+len(d.Remove))
 	var errs []error
 	for _, r := range d.Set {
@@ -75,8 +102,8 @@ func (s *Snapshot) Apply(d Delta) (*Snapshot, error) {
 			errs = append(errs, fmt.Errorf("relation %s → %s: %w", r.Supplier, r.Customer, err))
 			continue
 		}
-		u, err1 := addID(r.Supplier)
-		v, err2 := addID(r.Customer)
+		u, err1 := nodes.add(r.Supplier)
+		v, err2 := nodes.add(r.Customer)
 		if err := errors.Join(err1, err2); err != nil {
 			errs = append(errs, fmt.Errorf("relation %s → %s: %w", r.Supplier, r.Customer, err))
 			continue
@@ -97,34 +124,47 @@ func (s *Snapshot) Apply(d Delta) (*Snapshot, error) {
 	})
 	for k := 1; k < len(changes); k++ {
 		if a, b := changes[k-1], changes[k]; a.from == b.from && a.to == b.to {
-			errs = append(errs, fmt.Errorf("relation %s → %s: changed twice in one delta", ids[a.from], ids[a.to]))
+			errs = append(errs, fmt.Errorf("relation %s → %s: changed twice in one delta", nodes.ids[a.from], nodes.ids[a.to]))
 		}
 	}
-	if len(errs) > 0 {
-		return nil, fmt.Errorf("graph: apply: %w", errors.Join(errs...))
-	}
+	return changes, errors.Join(errs...)
+}
 
+// attrsOnly returns s's arrays with new attribute columns when the changes only
+// set attributes of existing relations (and n, the new firm count, is s's):
+// the structural arrays are shared with s.
+func (s *Snapshot) attrsOnly(n int, changes []change) (CSR, bool) {
+	if n != len(s.IDs) {
+		return CSR{}, false
+	}
+	for _, ch := range changes {
+		if _, exists := s.FindEdge(ch.from, ch.to); !exists || ch.remove {
+			return CSR{}, false
+		}
+	}
+	old := &s.csr
+	c := *old
+	c.PurchaseShare = slices.Clone(old.PurchaseShare)
+	c.SalesShare = slices.Clone(old.SalesShare)
+	c.Substitutability = slices.Clone(old.Substitutability)
+	c.Amount = slices.Clone(old.Amount)
+	for _, ch := range changes {
+		e, _ := s.FindEdge(ch.from, ch.to)
+		c.setAttrs(e, ch.attrs)
+	}
+	return c, true
+}
+
+// setAttrs writes the attributes of edge e.
+func (c *CSR) setAttrs(e int32, a EdgeAttrs) {
+	c.PurchaseShare[e], c.SalesShare[e], c.Substitutability[e], c.Amount[e] = a.PurchaseShare, a.SalesShare, a.Substitutability, a.Amount
+}
+
+// merge builds the arrays of the changed graph over ids (s's, then the new firms)
+// by merging each old row (sorted by customer) with its sorted changes.
+func (s *Snapshot) merge(ids []string, changes []change) (CSR, error) {
 	old := &s.csr
 	n := len(ids)
-	attrsOnly := n == len(s.IDs)
-	for k := 0; k < len(changes) && attrsOnly; k++ {
-		_, exists := s.FindEdge(changes[k].from, changes[k].to)
-		attrsOnly = exists && !changes[k].remove
-	}
-	if attrsOnly {
-		c := *old
-		c.PurchaseShare = slices.Clone(old.PurchaseShare)
-		c.SalesShare = slices.Clone(old.SalesShare)
-		c.Substitutability = slices.Clone(old.Substitutability)
-		c.Amount = slices.Clone(old.Amount)
-		for _, ch := range changes {
-			e, _ := s.FindEdge(ch.from, ch.to)
-			c.PurchaseShare[e], c.SalesShare[e], c.Substitutability[e], c.Amount[e] = ch.attrs.PurchaseShare, ch.attrs.SalesShare, ch.attrs.Substitutability, ch.attrs.Amount
-		}
-		return &Snapshot{IDs: ids, index: index, csr: c}, nil
-	}
-
-	// Merge each old row (sorted by customer) with its sorted changes.
 	m := len(old.OutTo) + len(changes)
 	c := CSR{
 		OutStart:         make([]int32, n+1),
@@ -141,6 +181,7 @@ func (s *Snapshot) Apply(d Delta) (*Snapshot, error) {
 		c.Substitutability = append(c.Substitutability, a.Substitutability)
 		c.Amount = append(c.Amount, a.Amount)
 	}
+	var errs []error
 	ci := 0
 	for u := range int32(n) {
 		var e, hi int32
@@ -170,8 +211,8 @@ func (s *Snapshot) Apply(d Delta) (*Snapshot, error) {
 		c.OutStart[u+1] = int32(len(c.OutTo))
 	}
 	if len(errs) > 0 {
-		return nil, fmt.Errorf("graph: apply: %w", errors.Join(errs...))
+		return CSR{}, errors.Join(errs...)
 	}
 	c.InStart, c.InFrom, c.InEdge = transpose(n, c.OutStart, c.OutTo)
-	return &Snapshot{IDs: ids, index: index, csr: c}, nil
+	return c, nil
 }

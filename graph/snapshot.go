@@ -226,20 +226,7 @@ func (b *Builder) Build() (*Snapshot, error) {
 	n, m := len(ids), len(from)
 
 	// Counting sort by supplier, then sort each row by customer.
-	outStart := make([]int32, n+1)
-	for _, u := range from {
-		outStart[u+1]++
-	}
-	for v := range n {
-		outStart[v+1] += outStart[v]
-	}
-	perm := make([]int32, m)
-	next := slices.Clone(outStart[:n])
-	for e, u := range from {
-		perm[next[u]] = int32(e)
-		next[u]++
-	}
-	next = nil
+	outStart, perm := bucket(n, from)
 	for v := range n {
 		row := perm[outStart[v]:outStart[v+1]]
 		slices.SortFunc(row, func(x, y int32) int { return cmp.Compare(to[x], to[y]) })
@@ -275,6 +262,25 @@ func (b *Builder) err() error {
 		errs = append(errs, fmt.Errorf("and %d more", b.nerr-len(errs)))
 	}
 	return fmt.Errorf("graph: build: %w", errors.Join(errs...))
+}
+
+// bucket is a stable counting sort of the items 0 … len(key)−1 by their key in
+// [0, n): the items of key v are perm[start[v]:start[v+1]], in input order.
+func bucket(n int, key []int32) (start, perm []int32) {
+	start = make([]int32, n+1)
+	for _, k := range key {
+		start[k+1]++
+	}
+	for v := range n {
+		start[v+1] += start[v]
+	}
+	perm = make([]int32, len(key))
+	next := slices.Clone(start[:n])
+	for i, k := range key {
+		perm[next[k]] = int32(i)
+		next[k]++
+	}
+	return start, perm
 }
 
 // transpose builds the in-edge arrays from the out-edge arrays. Walking the

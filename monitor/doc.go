@@ -1,4 +1,4 @@
-// Package monitor is the risk engine and scheduler: scoring, network distress,
-// chain exposure, stress tests (DebtRank), systemic importance (ESRI), scans and
-// cron jobs.
+// Package monitor runs the risk models (package risk) over the store: full and
+// incremental scans that publish an immutable State, the scan queue, cron jobs,
+// the esri job, the adapters that run models on a State, and the engine's metrics.
 package monitor

@@ -14,6 +14,7 @@ import (
 
 	"github.com/chainrisk/chainrisk/credit"
 	"github.com/chainrisk/chainrisk/graph"
+	"github.com/chainrisk/chainrisk/risk"
 	"github.com/chainrisk/chainrisk/store"
 )
 
@@ -145,24 +146,11 @@ func (e *Engine) Run(ctx context.Context, req Request) (*store.Scan, error) {
 	defer e.mu.Unlock()
 	prev := e.state.Load()
 	if req.Shadow {
-		run := &scanRun{e: e, sc: &store.Scan{}, params: *e.params.Load(), stats: ScanStats{Stages: map[string]float64{}},
-			start: time.Now(), shadow: true}
-		next, err := run.full(ctx, prev)
-		if err != nil {
-			return nil, err
-		}
-		e.Demote()
-		e.state.Store(next)
-		return nil, nil
+		return nil, e.shadow(ctx, prev)
 	}
 	if req.Interrupt != "" {
-		interrupted, err := e.st.InterruptScans(ctx, req.Interrupt)
-		if err != nil {
-			return nil, fmt.Errorf("interrupt scans: %w", err)
-		}
-		for _, sc := range interrupted {
-			e.log.Warn("scan interrupted: the process running it stopped, or stopped leading; this scan redoes it",
-				"id", sc.ID, "trigger", sc.Trigger)
+		if err := e.interrupt(ctx, req.Interrupt); err != nil {
+			return nil, err
 		}
 	}
 	// What a leader announces and writes is measured against what was last
@@ -175,6 +163,49 @@ func (e *Engine) Run(ctx context.Context, req Request) (*store.Scan, error) {
 	if kind != ScanIncremental || prev == nil || req.TouchedAll {
 		kind = ScanFull
 	}
+	sc, err := e.record(ctx, req, kind)
+	if err != nil {
+		return sc, err
+	}
+	run := &scanRun{e: e, sc: sc, params: *e.params.Load(), stats: ScanStats{Stages: map[string]float64{}}, start: time.Now()}
+	next, err := run.compute(ctx, prev, kind, req.Touched)
+	if err == nil {
+		next.Held = nil // served its scan; the state need not carry it
+		e.state.Store(next)
+		e.synced.Store(gen)
+	}
+	return sc, e.finish(ctx, run, kind, err)
+}
+
+// shadow computes a full state for reading only and publishes it (Request.Shadow).
+func (e *Engine) shadow(ctx context.Context, prev *State) error {
+	run := &scanRun{e: e, sc: &store.Scan{}, params: *e.params.Load(), stats: ScanStats{Stages: map[string]float64{}},
+		start: time.Now(), shadow: true}
+	next, err := run.full(ctx, prev)
+	if err != nil {
+		return err
+	}
+	e.Demote()
+	e.state.Store(next)
+	return nil
+}
+
+// interrupt fails the scans recorded as running (Request.Interrupt).
+func (e *Engine) interrupt(ctx context.Context, reason string) error {
+	interrupted, err := e.st.InterruptScans(ctx, reason)
+	if err != nil {
+		return fmt.Errorf("interrupt scans: %w", err)
+	}
+	for _, sc := range interrupted {
+		e.log.Warn("scan interrupted: the process running it stopped, or stopped leading; this scan redoes it",
+			"id", sc.ID, "trigger", sc.Trigger)
+	}
+	return nil
+}
+
+// record creates the scan's row, unless the request brings a queued one, and marks
+// it running.
+func (e *Engine) record(ctx context.Context, req Request, kind string) (*store.Scan, error) {
 	if req.Scope == "" {
 		req.Scope = "all"
 	}
@@ -189,26 +220,31 @@ func (e *Engine) Run(ctx context.Context, req Request) (*store.Scan, error) {
 	if err := e.st.UpdateScan(ctx, sc); err != nil {
 		return sc, fmt.Errorf("scan %d: %w", sc.ID, err)
 	}
-	run := &scanRun{e: e, sc: sc, params: *e.params.Load(), stats: ScanStats{Stages: map[string]float64{}}, start: time.Now()}
+	return sc, nil
+}
+
+// compute runs the scan's stages: the new state, the observers, the results written.
+func (r *scanRun) compute(ctx context.Context, prev *State, kind string, touched []string) (*State, error) {
+	e := r.e
 	var next *State
 	var err error
 	if kind == ScanFull {
-		next, err = run.full(ctx, prev)
+		next, err = r.full(ctx, prev)
 	} else {
-		next, err = run.incremental(ctx, prev, req.Touched)
+		next, err = r.incremental(ctx, prev, touched)
 	}
 	// The first scan of a process compares with the results the store holds: read
 	// them once for the observers and for persist.
 	if err == nil && prev == nil {
-		err = run.stage(StageLoad, func() error { return e.loadHeld(ctx, next) })
+		err = r.stage(StageLoad, func() error { return e.loadHeld(ctx, next) })
 	}
 	// Observers (alert rules) run before the results are written, so that they can
 	// compare with what the store held; a crash between the two re-evaluates the
 	// same change, which alert fingerprints make harmless.
 	if err == nil {
-		err = run.stage(StageObserve, func() error {
+		err = r.stage(StageObserve, func() error {
 			for _, fn := range e.observers {
-				if err := fn(ctx, prev, next, sc); err != nil {
+				if err := fn(ctx, prev, next, r.sc); err != nil {
 					return err
 				}
 			}
@@ -216,13 +252,15 @@ func (e *Engine) Run(ctx context.Context, req Request) (*store.Scan, error) {
 		})
 	}
 	if err == nil {
-		err = run.stage(StagePersist, func() error { return run.persist(ctx, prev, next, run.written.nodes, run.written.leaders) })
+		err = r.stage(StagePersist, func() error { return r.persist(ctx, prev, next, r.written.nodes, r.written.leaders) })
 	}
-	if err == nil {
-		next.Held = nil // served its scan; the state need not carry it
-		e.state.Store(next)
-		e.synced.Store(gen)
-	}
+	return next, err
+}
+
+// finish records the scan's outcome and stats on its row, logs it and returns err
+// (joined with a failure to record).
+func (e *Engine) finish(ctx context.Context, run *scanRun, kind string, err error) error {
+	sc := run.sc
 	run.stats.Seconds = time.Since(run.start).Seconds()
 	stats, _ := json.Marshal(run.stats)
 	sc.Stats, sc.FinishedAt = stats, e.now()
@@ -241,12 +279,12 @@ func (e *Engine) Run(ctx context.Context, req Request) (*store.Scan, error) {
 	e.m.observeScan(kind, run.stats, err == nil, sc.FinishedAt)
 	if err != nil {
 		e.log.Error("scan failed", "id", sc.ID, "kind", kind, "trigger", sc.Trigger, "err", err)
-		return sc, err
+		return err
 	}
 	e.log.Info("scan done", "id", sc.ID, "kind", kind, "trigger", sc.Trigger, "firms", run.stats.Firms,
 		"recomputed", run.stats.Recomputed, "chains", run.stats.Chains, "written", run.stats.Written,
 		"seconds", run.stats.Seconds)
-	return sc, nil
+	return nil
 }
 
 // retryStore calls write until it succeeds or ctx ends, backing off from 50 ms to
@@ -323,14 +361,14 @@ func (r *scanRun) full(ctx context.Context, prev *State) (*State, error) {
 	for v := range all {
 		all[v] = int32(v)
 	}
-	s.Score, s.P, s.D, s.Grade = make([]float64, n), make([]float64, n), make([]float64, n), make([]Grade, n)
+	s.Score, s.P, s.D, s.Grade = make([]float64, n), make([]float64, n), make([]float64, n), make([]risk.Grade, n)
 	if err := r.stage(StageScore, func() error { return r.score(ctx, s, all) }); err != nil {
 		return nil, err
 	}
 	r.stats.Recomputed = n
 	r.progress(ctx, n, n)
 	err := r.stage(StagePropagate, func() error {
-		pr, err := NewPropagator(s.Snap, r.params.Distress)
+		pr, err := risk.NewPropagator(s.Snap, r.params.Distress)
 		if err != nil {
 			return err
 		}
@@ -342,7 +380,7 @@ func (r *scanRun) full(ctx context.Context, prev *State) (*State, error) {
 		return nil, err
 	}
 	s.Leaders = leadersOf(s.Snap, s.Firms)
-	s.Chains = make(map[int32]*Exposure, len(s.Leaders))
+	s.Chains = make(map[int32]*risk.Exposure, len(s.Leaders))
 	if err := r.stage(StageExposure, func() error { return r.exposures(ctx, s, s.Leaders) }); err != nil {
 		return nil, err
 	}
@@ -386,14 +424,14 @@ func (r *scanRun) load(ctx context.Context, s *State) error {
 	// with a counting sort.
 	model := r.params.Model
 	nodes := make([]int32, 0, counts.ActiveEvents)
-	refs := make([]EventRef, 0, counts.ActiveEvents)
+	refs := make([]risk.EventRef, 0, counts.ActiveEvents)
 	err = r.e.st.Events(ctx, store.EventFilter{ActiveAt: s.At}, func(ev *credit.Event) error {
 		v, ok := s.Snap.Index(ev.USCC)
 		if !ok {
 			return fmt.Errorf("event %s names unknown firm %s", ev.ID, ev.USCC)
 		}
 		nodes = append(nodes, v)
-		refs = append(refs, EventRef{Type: model.TypeIndex(ev.Type), At: ev.OccurredAt.Unix()})
+		refs = append(refs, risk.EventRef{Type: model.TypeIndex(ev.Type), At: ev.OccurredAt.Unix()})
 		return nil
 	})
 	if err != nil {
@@ -406,7 +444,7 @@ func (r *scanRun) load(ctx context.Context, s *State) error {
 	for v := range firms {
 		s.EventStart[v+1] += s.EventStart[v]
 	}
-	s.Events = make([]EventRef, len(refs))
+	s.Events = make([]risk.EventRef, len(refs))
 	next := slices.Clone(s.EventStart[:len(firms)])
 	for i, v := range nodes {
 		s.Events[next[v]] = refs[i]
@@ -449,93 +487,6 @@ func (r *scanRun) exposures(ctx context.Context, s *State, leaders []int32) erro
 	r.stats.Chains, r.stats.Leaders = len(leaders), len(s.Leaders)
 	r.stats.Iterations, r.stats.Residual, r.stats.DistressMode = s.Distress.Iterations, s.Distress.Residual, s.Distress.Mode
 	return nil
-}
-
-// persist writes what changed between prev (nil: what the store holds) and s:
-// results of the given nodes (nil: all) and the chains of the given leaders.
-func (r *scanRun) persist(ctx context.Context, prev, s *State, nodes []int32, leaders []int32) error {
-	if r.shadow {
-		return nil
-	}
-	before := previous(prev, s)
-	// Rows are stamped with the scan's own time, which an incremental scan's clock
-	// (that of the state it extends) is not: two changes are two history entries.
-	res := &store.Results{ScanID: s.ScanID, ModelVersion: r.params.Model.Version, At: r.sc.StartedAt}
-	check := func(v int32) {
-		uscc := s.Snap.IDs[v]
-		f := store.FirmResult{USCC: uscc, Score: s.Score[v], Grade: s.Grade[v].String(), P: s.P[v], D: s.D[v]}
-		old, ok := before(uscc)
-		if !ok || changed(old.Score, f.Score, old.P, f.P, old.D, f.D, Grade(gradeByte(old.Grade)), s.Grade[v]) {
-			res.Firms = append(res.Firms, f)
-		}
-		if !ok || historic(old.Score, f.Score, Grade(gradeByte(old.Grade)), s.Grade[v]) {
-			res.History = append(res.History, f)
-		}
-	}
-	if nodes == nil {
-		for v := range s.Len() {
-			check(int32(v))
-		}
-	} else {
-		for _, v := range nodes {
-			check(v)
-		}
-	}
-	s.details()
-	for _, v := range leaders {
-		x := s.Chains[v]
-		detail := s.detail[v]
-		if prev != nil {
-			if pv, ok := prev.Snap.Index(s.Snap.IDs[v]); ok && string(prev.detail[pv]) == string(detail) && prev.detail[pv] != nil {
-				continue
-			}
-		}
-		res.Chains = append(res.Chains, store.ChainResult{Leader: x.Leader, ChainRisk: x.ChainRisk,
-			SupplyAtRisk: x.SupplyAtRisk, DemandAtRisk: x.DemandAtRisk, Members: int64(x.Size), Detail: detail})
-	}
-	if prev != nil {
-		for _, pv := range prev.Leaders {
-			if v, ok := s.Snap.Index(prev.Snap.IDs[pv]); !ok || !s.Firms[v].Leading {
-				res.DropChains = append(res.DropChains, prev.Snap.IDs[pv])
-			}
-		}
-	}
-	r.stats.Written = len(res.Firms)
-	return r.e.st.SaveResults(ctx, res)
-}
-
-func gradeByte(g string) byte {
-	if g == "" {
-		return 0
-	}
-	return g[0]
-}
-
-// previous returns a lookup of the results as last written: prev's, or — for the
-// first scan of this process — the store's (s.Held).
-func previous(prev, s *State) func(uscc string) (store.FirmResult, bool) {
-	if prev == nil {
-		return func(uscc string) (store.FirmResult, bool) {
-			f, ok := s.Held[uscc]
-			return f, ok
-		}
-	}
-	return func(uscc string) (store.FirmResult, bool) {
-		v, ok := prev.Snap.Index(uscc)
-		if !ok || int(v) >= prev.Len() {
-			return store.FirmResult{}, false
-		}
-		return store.FirmResult{Score: prev.Score[v], Grade: prev.Grade[v].String(), P: prev.P[v], D: prev.D[v]}, true
-	}
-}
-
-// loadHeld reads the results the store holds into s.Held.
-func (e *Engine) loadHeld(ctx context.Context, s *State) error {
-	s.Held = make(map[string]store.FirmResult, s.Len())
-	return e.st.FirmResults(ctx, func(f *store.FirmResult) error {
-		s.Held[f.USCC] = *f
-		return nil
-	})
 }
 
 // ExpireEvents ends the publicity of every event whose period is over and rescans

@@ -18,6 +18,7 @@ import (
 	"github.com/chainrisk/chainrisk/demo"
 	"github.com/chainrisk/chainrisk/ingest"
 	"github.com/chainrisk/chainrisk/monitor"
+	"github.com/chainrisk/chainrisk/risk"
 	"github.com/chainrisk/chainrisk/store"
 	"github.com/chainrisk/chainrisk/store/sqlite"
 	"github.com/chainrisk/chainrisk/store/storetest"
@@ -71,7 +72,7 @@ func TestFullScanOnDemo(t *testing.T) {
 	}
 	st := e.State()
 	counts := st.GradeCounts()
-	for _, g := range []monitor.Grade{monitor.GradeA, monitor.GradeB, monitor.GradeC, monitor.GradeD} {
+	for _, g := range []risk.Grade{risk.GradeA, risk.GradeB, risk.GradeC, risk.GradeD} {
 		if counts[g] == 0 {
 			t.Errorf("no firm of grade %s in the demo: %v", g, counts)
 		}
@@ -84,7 +85,7 @@ func TestFullScanOnDemo(t *testing.T) {
 	for _, x := range st.Chains {
 		for _, c := range x.TopContributors {
 			v, _ := st.Index(c.USCC)
-			if (c.Tier == 2 || c.Tier == 3) && st.Grade[v] == monitor.GradeD {
+			if (c.Tier == 2 || c.Tier == 3) && st.Grade[v] == risk.GradeD {
 				found = true
 				t.Logf("leader %s: tier-%d contributor %s (%s) p=%.3f contribution %.4f, chain risk %.4f",
 					x.Leader, c.Tier, c.USCC, st.Firms[v].Name, c.P, c.Contribution, x.ChainRisk)

@@ -10,7 +10,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/chainrisk/chainrisk/config"
+	"github.com/chainrisk/chainrisk/risk"
 	"github.com/chainrisk/chainrisk/store"
 )
 
@@ -39,7 +39,7 @@ type ESRIRun struct {
 // A leader whose computation fails is logged and counted; the run goes on with
 // the others and then returns an error naming how many failed. A cancelled ctx
 // stops the run.
-func (e *Engine) RunESRI(ctx context.Context, ec config.ESRIConfig) (ESRIRun, error) {
+func (e *Engine) RunESRI(ctx context.Context, p risk.ESRIParams) (ESRIRun, error) {
 	st := e.State()
 	if st == nil {
 		return ESRIRun{}, errors.New("esri: no scan has finished yet")
@@ -78,7 +78,7 @@ func (e *Engine) RunESRI(ctx context.Context, ec config.ESRIConfig) (ESRIRun, er
 	for range max(1, min(runtime.GOMAXPROCS(0), len(st.Leaders))) {
 		wg.Go(func() {
 			for v := range next {
-				rec, res, err := e.chainESRIRecord(ctx, st, v, ec, run.At)
+				rec, res, err := e.chainESRIRecord(ctx, st, v, p, run.At)
 				if err == nil {
 					err = retryStore(ctx, func() error { return e.st.SaveESRI(ctx, []store.ESRIResult{rec}, nil) })
 				}
@@ -116,7 +116,7 @@ feed:
 	}
 	if run.NotConverged > 0 {
 		e.log.Warn("esri: some cascades stopped at esri.max_steps; their indices are lower bounds",
-			"members", run.NotConverged, "max_steps", ec.MaxSteps)
+			"members", run.NotConverged, "max_steps", p.MaxSteps)
 	}
 	e.log.Info("esri done", "scan", run.ScanID, "leaders", run.Leaders, "members", run.Members,
 		"not_converged", run.NotConverged, "dropped", run.Dropped, "seconds", time.Since(start).Seconds())
@@ -138,9 +138,9 @@ func stalestFirst(st *State, held map[string]time.Time) []int32 {
 }
 
 // chainESRIRecord computes one leader's chain ESRI and its store row.
-func (e *Engine) chainESRIRecord(ctx context.Context, st *State, v int32, ec config.ESRIConfig,
-	at time.Time) (store.ESRIResult, *ChainESRI, error) {
-	res, err := NewChainESRI(ctx, st, v, ec)
+func (e *Engine) chainESRIRecord(ctx context.Context, st *State, v int32, p risk.ESRIParams,
+	at time.Time) (store.ESRIResult, *risk.ChainESRI, error) {
+	res, err := NewChainESRI(ctx, st, v, p)
 	if err != nil {
 		return store.ESRIResult{}, nil, err
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/chainrisk/chainrisk/credit"
 	"github.com/chainrisk/chainrisk/ingest"
 	"github.com/chainrisk/chainrisk/monitor"
+	"github.com/chainrisk/chainrisk/risk"
 	"github.com/chainrisk/chainrisk/store"
 	"github.com/chainrisk/chainrisk/store/sqlite"
 	"github.com/chainrisk/chainrisk/store/storetest"
@@ -94,7 +95,7 @@ func checkStoredESRI(t *testing.T, s store.Store, at time.Time, scanID int64) {
 	if !rec.ComputedAt.Equal(at) || rec.ScanID != scanID || rec.Members != 3 || rec.ESRIMax != 0.8125 || rec.NotConverged != 0 {
 		t.Errorf("stored row %+v, want computed at %v on scan %d, 3 members, max 0.8125", rec, at, scanID)
 	}
-	doc, err := monitor.DecodeChainESRI(rec.Detail)
+	doc, err := risk.DecodeChainESRI(rec.Detail)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +148,7 @@ func TestESRIJobOnSchedule(t *testing.T) {
 		sched := monitor.NewScheduler(monitor.SchedulerOptions{Registerer: reg, Logger: log})
 		if err := sched.Set([]monitor.CronJob{{Name: config.JobESRI, Spec: cfg.Schedule.ESRI, Timeout: cfg.Schedule.Timeouts.ESRI,
 			Run: func(ctx context.Context) error {
-				_, err := e.RunESRI(ctx, cfg.ESRI)
+				_, err := e.RunESRI(ctx, cfg.ESRI.Params())
 				return err
 			}}}); err != nil {
 			t.Fatal(err)
@@ -240,14 +241,14 @@ func TestESRIJobDropsFormerLeaders(t *testing.T) {
 	cfg := esriHandConfig()
 	at := time.Date(2026, 3, 1, 3, 0, 0, 0, credit.Shanghai)
 	e := newEngineWith(s, at, cfg)
-	if _, err := e.RunESRI(ctx, cfg.ESRI); err == nil {
+	if _, err := e.RunESRI(ctx, cfg.ESRI.Params()); err == nil {
 		t.Fatal("RunESRI before any scan succeeded")
 	}
 	sc, err := e.Run(ctx, monitor.Request{Kind: monitor.ScanFull, Trigger: "startup"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	run, err := e.RunESRI(ctx, cfg.ESRI)
+	run, err := e.RunESRI(ctx, cfg.ESRI.Params())
 	if err != nil || run.Leaders != 2 || run.Members != 5 || run.Dropped != 0 || run.ScanID != sc.ID {
 		t.Fatalf("first run %+v, %v; want 2 leaders, 3 + 2 members", run, err)
 	}
@@ -262,7 +263,7 @@ func TestESRIJobDropsFormerLeaders(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	run, err = e.RunESRI(ctx, cfg.ESRI)
+	run, err = e.RunESRI(ctx, cfg.ESRI.Params())
 	if err != nil || run.Leaders != 1 || run.Dropped != 1 {
 		t.Fatalf("second run %+v, %v; want 1 leader, 1 dropped", run, err)
 	}
@@ -287,7 +288,7 @@ func TestESRIJobStalestFirst(t *testing.T) {
 	if _, err := e.Run(ctx, monitor.Request{Kind: monitor.ScanFull, Trigger: "startup"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.RunESRI(ctx, cfg.ESRI); err != nil {
+	if _, err := e.RunESRI(ctx, cfg.ESRI.Params()); err != nil {
 		t.Fatal(err)
 	}
 	// USCC order is L (firm 1), then K (firm 5). A week later the run is cut short
@@ -308,7 +309,7 @@ func TestESRIJobStalestFirst(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1)) // one worker: leaders run one by one
-	if _, err := e2.RunESRI(short, cfg.ESRI); !errors.Is(err, context.Canceled) {
+	if _, err := e2.RunESRI(short, cfg.ESRI.Params()); !errors.Is(err, context.Canceled) {
 		t.Fatalf("cut run: %v, want context.Canceled", err)
 	}
 	if !at("L").Equal(clock) || !at("K").Equal(first) {
@@ -318,7 +319,7 @@ func TestESRIJobStalestFirst(t *testing.T) {
 	clock = first.AddDate(0, 0, 14)
 	short, cancel = context.WithCancel(ctx)
 	cut.cancel = cancel
-	if _, err := e2.RunESRI(short, cfg.ESRI); !errors.Is(err, context.Canceled) {
+	if _, err := e2.RunESRI(short, cfg.ESRI.Params()); !errors.Is(err, context.Canceled) {
 		t.Fatalf("second cut run: %v", err)
 	}
 	if !at("K").Equal(clock) || !at("L").Equal(first.AddDate(0, 0, 7)) {
@@ -354,7 +355,7 @@ func TestESRIMetricsFollowLeaderCap(t *testing.T) {
 	if _, err := e.Run(ctx, monitor.Request{Kind: monitor.ScanFull, Trigger: "startup"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.RunESRI(ctx, cfg.ESRI); err != nil {
+	if _, err := e.RunESRI(ctx, cfg.ESRI.Params()); err != nil {
 		t.Fatal(err)
 	}
 	mfs, err := reg.Gather()

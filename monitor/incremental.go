@@ -3,10 +3,13 @@ package monitor
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
+	"time"
 
 	"github.com/chainrisk/chainrisk/graph"
+	"github.com/chainrisk/chainrisk/risk"
 	"github.com/chainrisk/chainrisk/store"
 )
 
@@ -17,7 +20,7 @@ import (
 const dChanged = 1e-10
 
 // maxPatched is the most firms with a new p or grade whose chains an incremental
-// scan patches (see Propagator.patch); with more, recomputing the chains is cheaper.
+// scan patches (see risk.Propagator.Patch); with more, recomputing the chains is cheaper.
 const maxPatched = 256
 
 // newEnds lists the firms that sub's relations name and that neither prev's snapshot
@@ -43,157 +46,212 @@ func newEnds(prev *State, sub *store.Subset, touched []string) []string {
 // scores, the distress of the region their changes reach, and the chains of the
 // leaders whose chains contain a firm whose p, d or grade moved, or a relation that
 // changed. Untouched firms keep the scores of the previous scan, so the result equals
-// a full scan run with the same clock.
+// a full scan run with the same clock. Its stages: load the change, rescore, propagate,
+// choose the chains to recompute (Run persists what moved).
 func (r *scanRun) incremental(ctx context.Context, prev *State, touched []string) (*State, error) {
 	s := &State{ScanID: r.sc.ID, At: prev.At, Params: r.params}
-	var recompute []int32 // nodes to rescore
-	var ends []int32      // endpoints of changed relations, in the new snapshot
-	var removedEnds []int32
-	err := r.stage(StageLoad, func() error {
-		sub, err := r.e.st.Subset(ctx, touched, s.At)
-		if err != nil {
-			return err
-		}
-		// A relation may name a firm that came after the previous scan and that
-		// touched does not list (a rescan's scope lists the previous state's firms):
-		// it is read too, as the scan of its own ingest would read it.
-		for extra := newEnds(prev, sub, touched); len(extra) > 0; extra = newEnds(prev, sub, touched) {
-			touched = append(slices.Clip(touched), extra...)
-			if sub, err = r.e.st.Subset(ctx, touched, s.At); err != nil {
-				return err
-			}
-		}
-		// Firms: new ones are appended, known ones replaced.
-		s.Firms = slices.Clone(prev.Firms)
-		var delta graph.Delta
-		newFirm := make(map[string]Firm)
-		for i := range sub.Enterprises {
-			e := &sub.Enterprises[i]
-			if _, ok := prev.Snap.Index(e.USCC); ok {
-				continue
-			}
-			delta.Nodes = append(delta.Nodes, e.USCC)
-			newFirm[e.USCC] = firmOf(e)
-		}
-		// Relations: the store's view of every relation a touched firm is party to,
-		// against the snapshot's.
-		want := make(map[graph.EdgeKey]graph.EdgeAttrs)
-		for i := range sub.Relations {
-			rel := &sub.Relations[i]
-			if validAt(rel, s.At) {
-				want[graph.EdgeKey{Supplier: rel.Supplier, Customer: rel.Customer}] = edgeAttrs(rel)
-			}
-		}
-		csr := prev.Snap.CSR()
-		removed := make(map[graph.EdgeKey]bool)
-		drop := func(sv, cv int32) {
-			k := graph.EdgeKey{Supplier: prev.Snap.IDs[sv], Customer: prev.Snap.IDs[cv]}
-			if _, keep := want[k]; !keep && !removed[k] {
-				removed[k] = true
-				delta.Remove = append(delta.Remove, k)
-				removedEnds = append(removedEnds, sv, cv)
-			}
-		}
-		for _, u := range touched {
-			v, ok := prev.Snap.Index(u)
-			if !ok {
-				continue
-			}
-			for e := csr.OutStart[v]; e < csr.OutStart[v+1]; e++ {
-				drop(v, csr.OutTo[e])
-			}
-			for q := csr.InStart[v]; q < csr.InStart[v+1]; q++ {
-				drop(csr.InFrom[q], v)
-			}
-		}
-		for k, a := range want {
-			sv, sok := prev.Snap.Index(k.Supplier)
-			cv, cok := prev.Snap.Index(k.Customer)
-			if sok && cok {
-				if e, ok := prev.Snap.FindEdge(sv, cv); ok && prev.Snap.Attrs(e) == a {
-					continue
-				}
-			}
-			delta.Set = append(delta.Set, graph.Relation{Supplier: k.Supplier, Customer: k.Customer, Attrs: a})
-		}
-		slices.SortFunc(delta.Set, func(a, b graph.Relation) int {
-			return cmpKey(a.Supplier, a.Customer, b.Supplier, b.Customer)
-		})
-		slices.SortFunc(delta.Remove, func(a, b graph.EdgeKey) int {
-			return cmpKey(a.Supplier, a.Customer, b.Supplier, b.Customer)
-		})
-		s.Snap = prev.Snap
-		if len(delta.Nodes)+len(delta.Set)+len(delta.Remove) > 0 {
-			if s.Snap, err = prev.Snap.Apply(delta); err != nil {
-				return err
-			}
-		}
-		for _, u := range delta.Nodes {
-			s.Firms = append(s.Firms, newFirm[u])
-		}
-		for i := range sub.Enterprises {
-			e := &sub.Enterprises[i]
-			v, _ := s.Snap.Index(e.USCC)
-			s.Firms[v] = firmOf(e)
-		}
-		for _, rel := range delta.Set {
-			sv, _ := s.Snap.Index(rel.Supplier)
-			cv, _ := s.Snap.Index(rel.Customer)
-			ends = append(ends, sv, cv)
-		}
-		// Events: the touched firms' lists are replaced, the rest copied.
-		events := make(map[int32][]EventRef)
-		for i := range sub.Events {
-			ev := &sub.Events[i]
-			v, ok := s.Snap.Index(ev.USCC)
-			if !ok {
-				return fmt.Errorf("event %s names unknown firm %s", ev.ID, ev.USCC)
-			}
-			events[v] = append(events[v], EventRef{Type: r.params.Model.TypeIndex(ev.Type), At: ev.OccurredAt.Unix()})
-		}
-		for _, u := range touched {
-			if v, ok := s.Snap.Index(u); ok {
-				recompute = append(recompute, v)
-				if _, ok := events[v]; !ok {
-					events[v] = nil
-				}
-			}
-		}
-		s.EventStart, s.Events = replaceEvents(prev, s.Len(), events)
-		return nil
+	var ch change
+	err := r.stage(StageLoad, func() (err error) {
+		ch, err = r.loadChange(ctx, prev, s, touched)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	n := s.Len()
 	r.stats.Firms, r.stats.Relations, r.stats.ActiveEvents = n, s.Snap.NumEdges(), len(s.Events)
-	r.progress(ctx, 0, len(recompute))
-
-	s.Score, s.P, s.Grade = grow(prev.Score, n), grow(prev.P, n), growGrades(prev.Grade, n)
-	if err := r.stage(StageScore, func() error { return r.score(ctx, s, recompute) }); err != nil {
+	r.progress(ctx, 0, len(ch.recompute))
+	s.Score, s.P, s.Grade = grow(prev.Score, n), grow(prev.P, n), grow(prev.Grade, n)
+	if err := r.stage(StageScore, func() error { return r.score(ctx, s, ch.recompute) }); err != nil {
 		return nil, err
 	}
-	r.stats.Recomputed = len(recompute)
-	r.progress(ctx, len(recompute), len(recompute))
-
-	err = r.stage(StagePropagate, func() error {
-		pr := prev.Prop
-		if s.Snap != prev.Snap {
-			if pr, err = NewPropagator(s.Snap, r.params.Distress); err != nil {
-				return err
-			}
-		}
-		s.Prop = pr
-		s.D, s.Distress, err = pr.Update(ctx, prev.Prop, prev.P, prev.D, s.P)
+	r.stats.Recomputed = len(ch.recompute)
+	r.progress(ctx, len(ch.recompute), len(ch.recompute))
+	if err := r.stage(StagePropagate, func() error { return r.repropagate(ctx, prev, s) }); err != nil {
+		return nil, err
+	}
+	moved, rescored := movedFirms(prev, s)
+	s.Leaders = leadersOf(s.Snap, s.Firms)
+	var leaders []int32
+	err = r.stage(StageExposure, func() (err error) {
+		leaders, err = r.rechain(ctx, prev, s, ch, rescored)
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
+	r.stats.Leaders = len(s.Leaders)
+	r.written = written{nodes: moved, leaders: leaders}
+	return s, nil
+}
 
-	// Firms whose figures moved; among them those whose p or grade moved.
-	var moved, rescored []int32
-	for v := range n {
+// change is what an incremental scan read: the firms to rescore and the endpoints of
+// the relations that changed.
+type change struct {
+	recompute   []int32 // nodes to rescore
+	ends        []int32 // endpoints of changed relations, in the new snapshot
+	removedEnds []int32 // endpoints of removed relations, in the previous snapshot
+}
+
+// loadChange reads the touched firms, their relations and events from the store and
+// fills s with prev's firms, graph and events updated by them.
+func (r *scanRun) loadChange(ctx context.Context, prev, s *State, touched []string) (change, error) {
+	var ch change
+	sub, touched, err := r.readSubset(ctx, prev, s.At, touched)
+	if err != nil {
+		return ch, err
+	}
+	delta, newFirm := firmDelta(prev, sub)
+	delta.Set, delta.Remove, ch.removedEnds = relationDelta(prev.Snap, sub, touched, s.At)
+	s.Snap = prev.Snap
+	if len(delta.Nodes)+len(delta.Set)+len(delta.Remove) > 0 {
+		if s.Snap, err = prev.Snap.Apply(delta); err != nil {
+			return ch, err
+		}
+	}
+	// Firms: new ones are appended, known ones replaced.
+	s.Firms = slices.Clone(prev.Firms)
+	for _, u := range delta.Nodes {
+		s.Firms = append(s.Firms, newFirm[u])
+	}
+	for i := range sub.Enterprises {
+		e := &sub.Enterprises[i]
+		v, _ := s.Snap.Index(e.USCC)
+		s.Firms[v] = firmOf(e)
+	}
+	for _, rel := range delta.Set {
+		sv, _ := s.Snap.Index(rel.Supplier)
+		cv, _ := s.Snap.Index(rel.Customer)
+		ch.ends = append(ch.ends, sv, cv)
+	}
+	// Events: the touched firms' lists are replaced, the rest copied.
+	events := make(map[int32][]risk.EventRef)
+	for i := range sub.Events {
+		ev := &sub.Events[i]
+		v, ok := s.Snap.Index(ev.USCC)
+		if !ok {
+			return ch, fmt.Errorf("event %s names unknown firm %s", ev.ID, ev.USCC)
+		}
+		events[v] = append(events[v], risk.EventRef{Type: r.params.Model.TypeIndex(ev.Type), At: ev.OccurredAt.Unix()})
+	}
+	for _, u := range touched {
+		if v, ok := s.Snap.Index(u); ok {
+			ch.recompute = append(ch.recompute, v)
+			if _, ok := events[v]; !ok {
+				events[v] = nil
+			}
+		}
+	}
+	s.EventStart, s.Events = replaceEvents(prev, s.Len(), events)
+	return ch, nil
+}
+
+// readSubset reads the touched firms as of at. A relation may name a firm that came
+// after the previous scan and that touched does not list (a rescan's scope lists the
+// previous state's firms): it is read too, as the scan of its own ingest would read
+// it, and returned among the touched firms.
+func (r *scanRun) readSubset(ctx context.Context, prev *State, at time.Time, touched []string) (*store.Subset, []string, error) {
+	sub, err := r.e.st.Subset(ctx, touched, at)
+	if err != nil {
+		return nil, nil, err
+	}
+	for extra := newEnds(prev, sub, touched); len(extra) > 0; extra = newEnds(prev, sub, touched) {
+		touched = append(slices.Clip(touched), extra...)
+		if sub, err = r.e.st.Subset(ctx, touched, at); err != nil {
+			return nil, nil, err
+		}
+	}
+	return sub, touched, nil
+}
+
+// firmDelta lists the firms of sub that prev's snapshot does not hold, with their data.
+func firmDelta(prev *State, sub *store.Subset) (graph.Delta, map[string]Firm) {
+	var delta graph.Delta
+	newFirm := make(map[string]Firm)
+	for i := range sub.Enterprises {
+		e := &sub.Enterprises[i]
+		if _, ok := prev.Snap.Index(e.USCC); ok {
+			continue
+		}
+		delta.Nodes = append(delta.Nodes, e.USCC)
+		newFirm[e.USCC] = firmOf(e)
+	}
+	return delta, newFirm
+}
+
+// relationDelta compares the store's view of every relation a touched firm is party
+// to (sub's, in force at at) with snap's: the relations to set and to remove, sorted,
+// and the endpoints of the removed ones.
+func relationDelta(snap *graph.Snapshot, sub *store.Subset, touched []string, at time.Time) (
+	set []graph.Relation, remove []graph.EdgeKey, removedEnds []int32) {
+	want := make(map[graph.EdgeKey]graph.EdgeAttrs)
+	for i := range sub.Relations {
+		rel := &sub.Relations[i]
+		if validAt(rel, at) {
+			want[graph.EdgeKey{Supplier: rel.Supplier, Customer: rel.Customer}] = edgeAttrs(rel)
+		}
+	}
+	csr := snap.CSR()
+	removed := make(map[graph.EdgeKey]bool)
+	drop := func(sv, cv int32) {
+		k := graph.EdgeKey{Supplier: snap.IDs[sv], Customer: snap.IDs[cv]}
+		if _, keep := want[k]; !keep && !removed[k] {
+			removed[k] = true
+			remove = append(remove, k)
+			removedEnds = append(removedEnds, sv, cv)
+		}
+	}
+	for _, u := range touched {
+		v, ok := snap.Index(u)
+		if !ok {
+			continue
+		}
+		for e := csr.OutStart[v]; e < csr.OutStart[v+1]; e++ {
+			drop(v, csr.OutTo[e])
+		}
+		for q := csr.InStart[v]; q < csr.InStart[v+1]; q++ {
+			drop(csr.InFrom[q], v)
+		}
+	}
+	for k, a := range want {
+		sv, sok := snap.Index(k.Supplier)
+		cv, cok := snap.Index(k.Customer)
+		if sok && cok {
+			if e, ok := snap.FindEdge(sv, cv); ok && snap.Attrs(e) == a {
+				continue
+			}
+		}
+		set = append(set, graph.Relation{Supplier: k.Supplier, Customer: k.Customer, Attrs: a})
+	}
+	slices.SortFunc(set, func(a, b graph.Relation) int {
+		return cmpKey(a.Supplier, a.Customer, b.Supplier, b.Customer)
+	})
+	slices.SortFunc(remove, func(a, b graph.EdgeKey) int {
+		return cmpKey(a.Supplier, a.Customer, b.Supplier, b.Customer)
+	})
+	return set, remove, removedEnds
+}
+
+// repropagate updates the distress from prev's, on prev's propagator when the graph
+// did not change.
+func (r *scanRun) repropagate(ctx context.Context, prev, s *State) error {
+	pr := prev.Prop
+	if s.Snap != prev.Snap {
+		var err error
+		if pr, err = risk.NewPropagator(s.Snap, r.params.Distress); err != nil {
+			return err
+		}
+	}
+	s.Prop = pr
+	var err error
+	s.D, s.Distress, err = pr.Update(ctx, prev.Prop, prev.P, prev.D, s.P)
+	return err
+}
+
+// movedFirms lists the firms whose figures moved from prev to s, and among them those
+// whose p or grade moved (new firms included).
+func movedFirms(prev, s *State) (moved, rescored []int32) {
+	for v := range s.Len() {
 		switch {
 		case v >= prev.Len() || s.P[v] != prev.P[v] || s.Grade[v] != prev.Grade[v]:
 			moved, rescored = append(moved, int32(v)), append(rescored, int32(v))
@@ -201,19 +259,19 @@ func (r *scanRun) incremental(ctx context.Context, prev *State, touched []string
 			moved = append(moved, int32(v))
 		}
 	}
-	s.Leaders = leadersOf(s.Snap, s.Firms)
-	// A chain's members, grade counts, contributors (p × walk weights) and
-	// concentration depend on the graph, p and grades; only its distress figures
-	// depend on d. Contagion moves nearly every firm's d a little at every change,
-	// so a chain is recomputed when its graph changed; when a firm whose p or grade
-	// moved is a member, it is patched from that firm's walks (or recomputed, for
-	// many such firms); every other chain only gets its distress figures refreshed.
+	return moved, rescored
+}
+
+// rechain fills s.Chains and returns the leaders whose chains are to be written.
+//
+// A chain's members, grade counts, contributors (p × walk weights) and concentration
+// depend on the graph, p and grades; only its distress figures depend on d. Contagion
+// moves nearly every firm's d a little at every change, so a chain is recomputed when
+// its graph changed; when a firm whose p or grade moved is a member, it is patched
+// from that firm's walks (or recomputed, for many such firms); every other chain only
+// gets its distress figures refreshed.
+func (r *scanRun) rechain(ctx context.Context, prev, s *State, ch change, rescored []int32) ([]int32, error) {
 	o := r.params.Exposure.Chain
-	sameParams := prev.Params.Exposure == r.params.Exposure && prev.Prop.Params() == s.Prop.Params()
-	structural := chainsHolding(s.Snap, o, ends)
-	for v := range chainsHolding(prev.Snap, o, removedEnds) {
-		structural[v] = true
-	}
 	var old, fresh []int32 // rescored firms the previous state held, new firms
 	for _, v := range rescored {
 		if int(v) < prev.Len() {
@@ -222,68 +280,70 @@ func (r *scanRun) incremental(ctx context.Context, prev *State, touched []string
 			fresh = append(fresh, v)
 		}
 	}
-	for v := range chainsHolding(s.Snap, o, fresh) {
-		structural[v] = true
-	}
+	structural := chainsHolding(s.Snap, o, slices.Concat(ch.ends, fresh))
+	maps.Copy(structural, chainsHolding(prev.Snap, o, ch.removedEnds))
+	sameParams := prev.Params.Exposure == r.params.Exposure && prev.Prop.Params() == s.Prop.Params()
 	// Concentration names the grades of tier-1 suppliers' suppliers: patches need
 	// them in the chain.
 	patching := sameParams && o.DepthUp >= 2 && len(old) <= maxPatched
-	var recomputeLeaders, refreshed []int32
-	s.Chains = make(map[int32]*Exposure, len(s.Leaders))
+	affected, walks := affectedChains(s, o, old, patching)
+	var recompute, refreshed []int32
+	s.Chains = make(map[int32]*risk.Exposure, len(s.Leaders))
 	s.detail = make(map[int32][]byte, len(s.Leaders))
-	err = r.stage(StageExposure, func() error {
-		var affected map[int32]bool
-		var walks []*memberWalks
-		if patching {
-			affected = make(map[int32]bool)
-			for _, m := range old {
-				mw := s.Prop.memberWalks(m, o, func(v int32) bool { return s.Firms[v].Leading })
-				walks = append(walks, mw)
-				for l := range mw.at {
-					affected[l] = true
-				}
-			}
-		} else {
-			reach := o
-			reach.DepthUp = max(o.DepthUp, 2)
-			affected = chainsHolding(s.Snap, reach, old)
+	for _, v := range s.Leaders {
+		x, had := prev.Chains[v]
+		if !had || !sameParams || structural[v] || slices.Contains(ch.recompute, v) || (affected[v] && !patching) {
+			recompute = append(recompute, v)
+			continue
 		}
-		for _, v := range s.Leaders {
-			x, had := prev.Chains[v]
-			if !had || !sameParams || structural[v] || slices.Contains(recompute, v) || (affected[v] && !patching) {
-				recomputeLeaders = append(recomputeLeaders, v)
+		if affected[v] {
+			y, ok := s.Prop.Patch(x, v, walks, s.P, prev.Grade, s.Grade, r.params.Exposure.TopN)
+			if !ok {
+				recompute = append(recompute, v)
 				continue
 			}
-			if affected[v] {
-				y, ok := s.Prop.patch(x, v, walks, s.P, prev.Grade, s.Grade, r.params.Exposure.TopN)
-				if !ok {
-					recomputeLeaders = append(recomputeLeaders, v)
-					continue
-				}
-				if y != x {
-					s.Chains[v] = s.Prop.withDistress(y, v, s.D)
-					refreshed = append(refreshed, v)
-					continue
-				}
-			}
-			y := s.Prop.withDistress(x, v, s.D)
-			s.Chains[v], s.detail[v] = y, prev.detail[v]
-			// Like firm results (see changed), a chain is written again when a figure
-			// moved by 1e-6: the documents run to hundreds of kilobytes.
-			if y != x && (prev.detail[v] == nil || math.Abs(y.ChainRisk-x.ChainRisk) >= 1e-6 ||
-				math.Abs(y.SupplyAtRisk-x.SupplyAtRisk) >= 1e-6 || math.Abs(y.DemandAtRisk-x.DemandAtRisk) >= 1e-6) {
-				delete(s.detail, v)
+			if y != x {
+				s.Chains[v] = s.Prop.WithDistress(y, v, s.D)
 				refreshed = append(refreshed, v)
+				continue
 			}
 		}
-		return r.exposures(ctx, s, recomputeLeaders)
-	})
-	if err != nil {
+		y := s.Prop.WithDistress(x, v, s.D)
+		s.Chains[v], s.detail[v] = y, prev.detail[v]
+		// Like firm results (see changed), a chain is written again when a figure
+		// moved by 1e-6: the documents run to hundreds of kilobytes.
+		if y != x && (prev.detail[v] == nil || math.Abs(y.ChainRisk-x.ChainRisk) >= 1e-6 ||
+			math.Abs(y.SupplyAtRisk-x.SupplyAtRisk) >= 1e-6 || math.Abs(y.DemandAtRisk-x.DemandAtRisk) >= 1e-6) {
+			delete(s.detail, v)
+			refreshed = append(refreshed, v)
+		}
+	}
+	if err := r.exposures(ctx, s, recompute); err != nil {
 		return nil, err
 	}
-	r.stats.Leaders = len(s.Leaders)
-	r.written = written{nodes: moved, leaders: slices.Concat(recomputeLeaders, refreshed)}
-	return s, nil
+	return slices.Concat(recompute, refreshed), nil
+}
+
+// affectedChains returns the leaders whose chains hold one of the rescored firms old,
+// and, when patching, the firms' walks that patch those chains. Without patching the
+// reach is one hop deeper upstream than the chains: concentration names the grades of
+// tier-1 suppliers' suppliers.
+func affectedChains(s *State, o graph.ChainOptions, old []int32, patching bool) (map[int32]bool, []*risk.MemberWalks) {
+	if !patching {
+		reach := o
+		reach.DepthUp = max(o.DepthUp, 2)
+		return chainsHolding(s.Snap, reach, old), nil
+	}
+	affected := make(map[int32]bool)
+	var walks []*risk.MemberWalks
+	for _, m := range old {
+		mw := s.Prop.MemberWalks(m, o, func(v int32) bool { return s.Firms[v].Leading })
+		walks = append(walks, mw)
+		for l := range mw.Leaders() {
+			affected[l] = true
+		}
+	}
+	return affected, walks
 }
 
 func cmpKey(s1, c1, s2, c2 string) int {
@@ -302,9 +362,9 @@ func cmpKey(s1, c1, s2, c2 string) int {
 }
 
 // replaceEvents rebuilds the event lists with some nodes' lists replaced.
-func replaceEvents(prev *State, n int, replace map[int32][]EventRef) ([]int32, []EventRef) {
+func replaceEvents(prev *State, n int, replace map[int32][]risk.EventRef) ([]int32, []risk.EventRef) {
 	start := make([]int32, n+1)
-	out := make([]EventRef, 0, len(prev.Events)+len(replace))
+	out := make([]risk.EventRef, 0, len(prev.Events)+len(replace))
 	for v := range n {
 		if evs, ok := replace[int32(v)]; ok {
 			out = append(out, evs...)
@@ -316,14 +376,9 @@ func replaceEvents(prev *State, n int, replace map[int32][]EventRef) ([]int32, [
 	return start, out
 }
 
-func grow(a []float64, n int) []float64 {
-	out := make([]float64, n)
-	copy(out, a)
-	return out
-}
-
-func growGrades(a []Grade, n int) []Grade {
-	out := make([]Grade, n)
+// grow returns a copy of a extended with zero values to length n.
+func grow[T any](a []T, n int) []T {
+	out := make([]T, n)
 	copy(out, a)
 	return out
 }

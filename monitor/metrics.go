@@ -216,8 +216,8 @@ func (m *Metrics) eventSeverities(s *State) map[credit.Severity]int {
 	}
 	model := s.Params.Model
 	for _, ev := range s.Events {
-		if int(ev.Type) < len(model.typeSev) {
-			out[model.typeSev[ev.Type]]++
+		if sev, ok := model.Severity(ev.Type); ok {
+			out[sev]++
 		}
 	}
 	m.cached, m.severities = s, out

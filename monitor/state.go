@@ -9,6 +9,7 @@ import (
 	"github.com/chainrisk/chainrisk/config"
 	"github.com/chainrisk/chainrisk/credit"
 	"github.com/chainrisk/chainrisk/graph"
+	"github.com/chainrisk/chainrisk/risk"
 	"github.com/chainrisk/chainrisk/store"
 )
 
@@ -35,21 +36,14 @@ func firmOf(e *credit.Enterprise) Firm {
 
 // Params are what a scan takes from the config.
 type Params struct {
-	Model    *Model
-	Distress DistressParams
-	Exposure ExposureParams
+	Model    *risk.Model
+	Distress risk.DistressParams
+	Exposure risk.ExposureParams
 }
 
 // ParamsFromConfig builds the scan parameters.
 func ParamsFromConfig(c *config.Config) Params {
-	d := DefaultDistressParams()
-	d.AlphaUp, d.AlphaDown = c.Model.AlphaUp, c.Model.AlphaDown
-	d.Tol, d.MaxIter = c.Model.Tolerance, c.Model.MaxIterations
-	x := DefaultExposureParams()
-	x.Chain.DepthUp, x.Chain.DepthDown = c.Chain.DepthUp, c.Chain.DepthDown
-	x.TopN = c.Chain.TopContributors
-	x.SingleSourceShare, x.SingleSourceSubstitutability = c.Chain.SingleSourceShare, c.Chain.SingleSourceSubstitutability
-	return Params{Model: NewModel(c), Distress: d, Exposure: x}
+	return Params{Model: risk.NewModel(c.ScoreParams(), c.Catalogue()), Distress: c.DistressParams(), Exposure: c.ExposureParams()}
 }
 
 // State is one complete, immutable set of inputs and results. The engine publishes
@@ -60,20 +54,20 @@ type State struct {
 	At     time.Time
 	Params Params
 	Snap   *graph.Snapshot
-	Prop   *Propagator
+	Prop   *risk.Propagator
 	Firms  []Firm // by node index
 
 	// Active events of node v are Events[EventStart[v]:EventStart[v+1]].
 	EventStart []int32
-	Events     []EventRef
+	Events     []risk.EventRef
 
 	Score, P, D []float64
-	Grade       []Grade
+	Grade       []risk.Grade
 
 	// Leaders are the nodes tagged leading, in USCC order; Chains their exposure.
 	Leaders  []int32
-	Chains   map[int32]*Exposure
-	Distress DistressStats
+	Chains   map[int32]*risk.Exposure
+	Distress risk.DistressStats
 	// Held is, during the first scan of a process only, what the store held before
 	// it (firm results by USCC), for observers and for writing what changed. Nil in
 	// published states.
@@ -86,15 +80,21 @@ type State struct {
 func (s *State) Len() int { return len(s.Firms) }
 
 // FirmEvents returns node v's active events.
-func (s *State) FirmEvents(v int32) []EventRef {
+func (s *State) FirmEvents(v int32) []risk.EventRef {
 	return s.Events[s.EventStart[v]:s.EventStart[v+1]]
 }
+
+// Revenue and Industry give the models the state's firm data (risk.FirmData).
+func (s *State) Revenue(v int32) float64 { return s.Firms[v].Revenue }
+
+// Industry is firm v's industry code (risk.FirmData).
+func (s *State) Industry(v int32) string { return s.Firms[v].Industry }
 
 // Index returns the node of a USCC.
 func (s *State) Index(uscc string) (int32, bool) { return s.Snap.Index(uscc) }
 
 // Chain returns a leader's exposure.
-func (s *State) Chain(uscc string) (*Exposure, bool) {
+func (s *State) Chain(uscc string) (*risk.Exposure, bool) {
 	v, ok := s.Snap.Index(uscc)
 	if !ok {
 		return nil, false
@@ -104,8 +104,8 @@ func (s *State) Chain(uscc string) (*Exposure, bool) {
 }
 
 // GradeCounts counts firms per grade.
-func (s *State) GradeCounts() map[Grade]int {
-	out := map[Grade]int{GradeA: 0, GradeB: 0, GradeC: 0, GradeD: 0}
+func (s *State) GradeCounts() map[risk.Grade]int {
+	out := map[risk.Grade]int{risk.GradeA: 0, risk.GradeB: 0, risk.GradeC: 0, risk.GradeD: 0}
 	for _, g := range s.Grade {
 		out[g]++
 	}
@@ -146,13 +146,13 @@ func edgeAttrs(r *credit.Relation) graph.EdgeAttrs {
 // a hundredth of a point, probabilities and distress by 1e-6. (Decay moves every
 // score a little all the time; finer thresholds would rewrite every firm with an
 // event at every scan for changes no reader can see.)
-func changed(score0, score1, p0, p1, d0, d1 float64, g0, g1 Grade) bool {
+func changed(score0, score1, p0, p1, d0, d1 float64, g0, g1 risk.Grade) bool {
 	return g0 != g1 || math.Abs(score0-score1) >= 0.01 || math.Abs(p0-p1) >= 1e-6 || math.Abs(d0-d1) >= 1e-6
 }
 
 // historic reports whether a change enters the score history: a new grade, or a
 // score moved by a whole point.
-func historic(score0, score1 float64, g0, g1 Grade) bool {
+func historic(score0, score1 float64, g0, g1 risk.Grade) bool {
 	return g0 != g1 || math.Abs(score0-score1) >= 1
 }
 

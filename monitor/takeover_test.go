@@ -11,6 +11,7 @@ import (
 	"github.com/chainrisk/chainrisk/demo"
 	"github.com/chainrisk/chainrisk/ingest"
 	"github.com/chainrisk/chainrisk/monitor"
+	"github.com/chainrisk/chainrisk/risk"
 	"github.com/chainrisk/chainrisk/store"
 	"github.com/chainrisk/chainrisk/store/postgres"
 	"github.com/chainrisk/chainrisk/store/postgres/pgtest"
@@ -55,7 +56,7 @@ func (w *gradeWatch) observe(_ context.Context, prev, next *monitor.State, _ *st
 func sound(t *testing.T, st *monitor.State) string {
 	t.Helper()
 	for v := range int32(st.Len()) {
-		if st.Grade[v] <= monitor.GradeB && !st.Firms[v].Leading && len(st.FirmEvents(v)) == 0 {
+		if st.Grade[v] <= risk.GradeB && !st.Firms[v].Leading && len(st.FirmEvents(v)) == 0 {
 			return st.Snap.IDs[v]
 		}
 	}
@@ -104,7 +105,7 @@ func TestTakeoverComparesWithTheStore(t *testing.T) {
 		if _, err := follower.Run(ctx, monitor.Request{Shadow: true}); err != nil {
 			t.Fatal(err)
 		}
-		if g := follower.State().Grade[must(follower.State().Index(firm))]; g != monitor.GradeD {
+		if g := follower.State().Grade[must(follower.State().Index(firm))]; g != risk.GradeD {
 			t.Fatalf("the follower's view has the firm at %s, want D", g)
 		}
 		if len(w.seen) != 0 {

@@ -66,7 +66,7 @@ if pg_isready -q -d "$pg" 2>/dev/null; then
 fi
 
 echo "== micro-benchmarks"
-go test -run '^$' -bench . -benchmem -benchtime 3x ./monitor/ ./graph/ ./ingest/ > "$out/micro.txt" 2>&1 || true
+go test -run '^$' -bench . -benchmem -benchtime 3x ./risk/ ./graph/ ./ingest/ > "$out/micro.txt" 2>&1 || true
 
 {
 	echo "# chainrisk benchmark report"

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bufio"
-	"cmp"
 	"context"
 	"encoding/csv"
 	"encoding/json"
@@ -11,13 +9,13 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
-	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 
-	"github.com/chainrisk/chainrisk/monitor"
+	"github.com/chainrisk/chainrisk/graph"
+	"github.com/chainrisk/chainrisk/risk"
+	"github.com/chainrisk/chainrisk/risk/offline"
 )
 
 // Offline analysis (SPEC §9): DebtRank and ESRI on networks read from CSV
@@ -53,87 +51,21 @@ func runStressOffline(args []string, stdout, stderr io.Writer) int {
 		return usageError(fs, fmt.Sprintf("--output %q: want table or json", *output))
 	}
 
-	var bad problems
-	var edges []monitor.Edge
-	edgeLine := map[[2]string]int{}
-	err := readCSV(*network, []string{"from", "to", "impact"}, &bad, func(r csvRow) {
-		from, to := r.id("from"), r.id("to")
-		w, wok := r.nonNegative("impact")
-		if from == "" || to == "" || !wok {
-			return
-		}
-		if from == to {
-			r.bad("to", "self-loop on %q", from)
-			return
-		}
-		if first, dup := edgeLine[[2]string{from, to}]; dup {
-			r.bad("to", "duplicate edge %s→%s (first at line %d)", from, to, first)
-			return
-		}
-		edgeLine[[2]string{from, to}] = r.line
-		edges = append(edges, monitor.Edge{From: from, To: to, Weight: w})
-	})
+	in, err := offline.ReadStress(*network, *values)
 	if err != nil {
-		fmt.Fprintf(stderr, "stress: %v\n", err)
+		if !reportProblems(stderr, "stress", err) {
+			fmt.Fprintln(stderr, err)
+		}
 		return exitError
 	}
-	var valueNodes []string
-	valueOf := map[string]float64{}
-	if *values != "" {
-		valueLine := map[string]int{}
-		err := readCSV(*values, []string{"node", "value"}, &bad, func(r csvRow) {
-			node := r.id("node")
-			v, vok := r.nonNegative("value")
-			if node == "" || !vok {
-				return
-			}
-			if first, dup := valueLine[node]; dup {
-				r.bad("node", "duplicate node %q (first at line %d)", node, first)
-				return
-			}
-			valueLine[node] = r.line
-			valueNodes = append(valueNodes, node)
-			valueOf[node] = v
-		})
-		if err != nil {
-			fmt.Fprintf(stderr, "stress: %v\n", err)
-			return exitError
-		}
-	}
-	if bad.report(stderr, "stress") {
-		return exitError
-	}
-
-	// Nodes named only in the values file are isolated nodes: they take part
-	// in the normalisation of values and can be shocked.
-	net, err := monitor.NewNetwork(valueNodes, edges)
-	if err != nil {
-		fmt.Fprintf(stderr, "stress: %v\n", err)
-		return exitError
-	}
-	var vals []float64
-	if *values != "" {
-		vals = make([]float64, net.Len())
-		missing := 0
-		for i := range vals {
-			v, ok := valueOf[net.ID(i)]
-			if !ok {
-				missing++
-				fmt.Fprintf(stderr, "%s: no value for node %q of %s\n", *values, net.ID(i), *network)
-			}
-			vals[i] = v
-		}
-		if missing > 0 {
-			return exitError
-		}
-	}
+	net := in.Net
 	for _, s := range shocks {
 		if _, ok := net.Index(s.Node); !ok {
 			fmt.Fprintf(stderr, "stress: --shock %s: no such node in %s\n", s.Node, *network)
 			return exitError
 		}
 	}
-	res, err := monitor.DebtRank(context.Background(), net, vals, shocks, *top)
+	res, err := risk.DebtRank(context.Background(), net, in.Values, shocks, *top)
 	if err != nil {
 		fmt.Fprintf(stderr, "stress: %v\n", err)
 		return exitError
@@ -150,7 +82,7 @@ func runStressOffline(args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
-func writeStressJSON(w io.Writer, net *monitor.Network, res monitor.DebtRankResult) error {
+func writeStressJSON(w io.Writer, net *graph.Network, res risk.DebtRankResult) error {
 	type impact struct {
 		Node string  `json:"node"`
 		H    float64 `json:"h"`
@@ -172,7 +104,7 @@ func writeStressJSON(w io.Writer, net *monitor.Network, res monitor.DebtRankResu
 	return json.NewEncoder(w).Encode(out)
 }
 
-func writeStressTable(w io.Writer, net *monitor.Network, res monitor.DebtRankResult, shocked int) error {
+func writeStressTable(w io.Writer, net *graph.Network, res risk.DebtRankResult, shocked int) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "R\t%s\n", formatFloat(res.R, 6))
 	fmt.Fprintf(tw, "defaults\t%d\n", res.Defaults)
@@ -191,7 +123,7 @@ func writeStressTable(w io.Writer, net *monitor.Network, res monitor.DebtRankRes
 
 // shockFlags collects repeated --shock NODE[=ψ] flags. The node is what
 // precedes the last "=", so ids containing "=" need an explicit ψ.
-type shockFlags []monitor.Shock
+type shockFlags []risk.Shock
 
 func (s *shockFlags) String() string {
 	var parts []string
@@ -220,7 +152,7 @@ func (s *shockFlags) Set(v string) error {
 			return fmt.Errorf("node %q shocked twice", node)
 		}
 	}
-	*s = append(*s, monitor.Shock{Node: node, Psi: psi})
+	*s = append(*s, risk.Shock{Node: node, Psi: psi})
 	return nil
 }
 
@@ -236,7 +168,7 @@ func runESRI(args []string, stdout, stderr io.Writer) int {
 		revenueFile = fs.String("revenue", "", "CSV `file` with columns firm,value (firms not listed: their sales in the network)")
 		costsFile   = fs.String("costs", "", "CSV `file` with columns firm,value (firms not listed: their purchases in the network)")
 		marketFile  = fs.String("market", "", "CSV `file` with columns firm,market; turns replaceability on (firms not listed are in no market)")
-		eps         = fs.Float64("eps", monitor.DefaultESRIEps, "convergence threshold, in (0, 1)")
+		eps         = fs.Float64("eps", risk.DefaultESRIEps, "convergence threshold, in (0, 1)")
 		maxSteps    = fs.Int("max-steps", 0, "update `steps` after which a firm's cascade stops unconverged (0: no bound, as in GLcascade)")
 		output      = fs.String("output", "csv", "output format: csv or json")
 	)
@@ -262,193 +194,16 @@ func runESRI(args []string, stdout, stderr io.Writer) int {
 		return usageError(fs, fmt.Sprintf("--output %q: want csv or json", *output))
 	}
 
-	var bad problems
-	fail := func(err error) int {
-		fmt.Fprintf(stderr, "esri: %v\n", err)
+	files := offline.ESRIFiles{Edges: *edgesFile, Sectors: *sectorsFile, Ess: *essFile, Revenue: *revenueFile,
+		Costs: *costsFile, Market: *marketFile}
+	p := risk.ESRIParams{Eps: *eps, MaxSteps: *maxSteps, EssDefault: risk.Essentiality(*essDefault)}
+	results, err := offline.ESRI(context.Background(), files, p)
+	if err != nil {
+		if !reportProblems(stderr, "esri", err) {
+			fmt.Fprintln(stderr, err)
+		}
 		return exitError
 	}
-
-	// Firms are those of the sectors file, in its order.
-	var firms, sectors []string
-	firmLine := map[string]int{}
-	firmIndex := map[string]int{}
-	err := readCSV(*sectorsFile, []string{"firm", "sector"}, &bad, func(r csvRow) {
-		firm, sector := r.id("firm"), r.id("sector")
-		if firm == "" || sector == "" {
-			return
-		}
-		if first, dup := firmLine[firm]; dup {
-			r.bad("firm", "duplicate firm %q (first at line %d)", firm, first)
-			return
-		}
-		firmLine[firm] = r.line
-		firmIndex[firm] = len(firms)
-		firms = append(firms, firm)
-		sectors = append(sectors, sector)
-	})
-	if err != nil {
-		return fail(err)
-	}
-	known := func(r csvRow, field, firm string) bool {
-		if _, ok := firmLine[firm]; !ok {
-			r.bad(field, "firm %q has no sector in %s", firm, *sectorsFile)
-			return false
-		}
-		return true
-	}
-
-	var edges []monitor.Edge
-	edgeLine := map[[2]string]int{}
-	err = readCSV(*edgesFile, []string{"supplier", "customer", "amount"}, &bad, func(r csvRow) {
-		sup, cus := r.id("supplier"), r.id("customer")
-		amount, aok := r.nonNegative("amount")
-		if sup == "" || cus == "" || !aok {
-			return
-		}
-		if sup == cus {
-			r.bad("customer", "self-loop on %q", sup)
-			return
-		}
-		if first, dup := edgeLine[[2]string{sup, cus}]; dup {
-			r.bad("customer", "duplicate edge %s→%s (first at line %d)", sup, cus, first)
-			return
-		}
-		edgeLine[[2]string{sup, cus}] = r.line
-		if known(r, "supplier", sup) && known(r, "customer", cus) {
-			edges = append(edges, monitor.Edge{From: sup, To: cus, Weight: amount})
-		}
-	})
-	if err != nil {
-		return fail(err)
-	}
-
-	ess := map[[2]string]monitor.Essentiality{}
-	if *essFile != "" {
-		essLine := map[[2]string]int{}
-		err = readCSV(*essFile, []string{"supplier_sector", "customer_sector", "level"}, &bad, func(r csvRow) {
-			k, l := r.id("supplier_sector"), r.id("customer_sector")
-			level := r.field("level")
-			if k == "" || l == "" {
-				return
-			}
-			if level != "0" && level != "1" && level != "2" {
-				r.bad("level", "%q is not 0, 1 or 2", level)
-				return
-			}
-			if first, dup := essLine[[2]string{k, l}]; dup {
-				r.bad("customer_sector", "duplicate pair %s→%s (first at line %d)", k, l, first)
-				return
-			}
-			essLine[[2]string{k, l}] = r.line
-			ess[[2]string{k, l}] = monitor.Essentiality(level[0] - '0')
-		})
-		if err != nil {
-			return fail(err)
-		}
-	}
-
-	// Per-firm files: each firm known and listed once. Values of firms not
-	// listed are NaN for revenue and costs (the model falls back to the
-	// firm's amounts in the network) and "" for markets (no market).
-	perFirm := func(path, col string, set func(r csvRow, i int) bool) (map[string]int, error) {
-		lines := map[string]int{}
-		if path == "" {
-			return lines, nil
-		}
-		return lines, readCSV(path, []string{"firm", col}, &bad, func(r csvRow) {
-			firm := r.id("firm")
-			if firm == "" || !known(r, "firm", firm) {
-				return
-			}
-			if first, dup := lines[firm]; dup {
-				r.bad("firm", "duplicate firm %q (first at line %d)", firm, first)
-				return
-			}
-			if set(r, firmIndex[firm]) {
-				lines[firm] = r.line
-			}
-		})
-	}
-	numbers := func(path string) ([]float64, map[string]int, error) {
-		if path == "" {
-			return nil, nil, nil
-		}
-		vals := make([]float64, len(firms))
-		for i := range vals {
-			vals[i] = math.NaN()
-		}
-		lines, err := perFirm(path, "value", func(r csvRow, i int) bool {
-			v, ok := r.nonNegative("value")
-			vals[i] = v
-			return ok
-		})
-		return vals, lines, err
-	}
-	revenue, revenueLine, err := numbers(*revenueFile)
-	if err != nil {
-		return fail(err)
-	}
-	costs, costsLine, err := numbers(*costsFile)
-	if err != nil {
-		return fail(err)
-	}
-	var markets []string
-	if *marketFile != "" {
-		markets = make([]string, len(firms))
-		_, err := perFirm(*marketFile, "market", func(r csvRow, i int) bool {
-			markets[i] = r.id("market")
-			return markets[i] != ""
-		})
-		if err != nil {
-			return fail(err)
-		}
-	}
-	if bad.report(stderr, "esri") {
-		return exitError
-	}
-
-	net, err := monitor.NewNetwork(firms, edges)
-	if err != nil {
-		return fail(err)
-	}
-	in := monitor.ESRIInput{
-		Network: net, Sectors: sectors, Revenue: revenue, Costs: costs, Markets: markets, Eps: *eps, MaxSteps: *maxSteps,
-		Ess: func(k, l string) monitor.Essentiality {
-			if e, ok := ess[[2]string{k, l}]; ok {
-				return e
-			}
-			return monitor.Essentiality(*essDefault)
-		},
-	}
-	results, err := monitor.ESRIAll(context.Background(), in, 0)
-	if err != nil {
-		// Point data problems at their rows.
-		var nes monitor.NodeErrors
-		if !errors.As(err, &nes) {
-			fmt.Fprintln(stderr, err) // the model's errors say "esri: " already
-			return exitError
-		}
-		src := map[string]struct {
-			file  string
-			lines map[string]int
-		}{"revenue": {*revenueFile, revenueLine}, "costs": {*costsFile, costsLine}}
-		for _, ne := range nes {
-			if s, ok := src[ne.Field]; ok && s.lines[ne.Node] > 0 {
-				bad.add(s.file, s.lines[ne.Node], "value", "%s of %q: %s", ne.Field, ne.Node, ne.Reason)
-			} else {
-				bad.list = append(bad.list, "esri: "+ne.Error())
-			}
-		}
-		bad.report(stderr, "esri")
-		return exitError
-	}
-
-	slices.SortFunc(results, func(a, b monitor.ESRIResult) int {
-		if c := cmp.Compare(b.ESRI, a.ESRI); c != 0 {
-			return c
-		}
-		return strings.Compare(a.Firm, b.Firm)
-	})
 	if *output == "json" {
 		err = writeESRIJSON(stdout, results)
 	} else {
@@ -466,7 +221,7 @@ func runESRI(args []string, stdout, stderr io.Writer) int {
 // They keep their rows (the CSV columns are the SPEC's, unchanged; JSON rows say
 // "converged": false): their indices are lower bounds, and the run is a result,
 // not a failure, so the exit code stays 0.
-func reportUnconverged(w io.Writer, results []monitor.ESRIResult, maxSteps int, eps float64) {
+func reportUnconverged(w io.Writer, results []risk.ESRIResult, maxSteps int, eps float64) {
 	var firms []string
 	for _, r := range results {
 		if !r.Converged {
@@ -480,7 +235,7 @@ func reportUnconverged(w io.Writer, results []monitor.ESRIResult, maxSteps int, 
 		"their indices are lower bounds: %s\n", len(firms), maxSteps, formatFloat(eps, -1), strings.Join(firms, ", "))
 }
 
-func writeESRICSV(w io.Writer, results []monitor.ESRIResult) error {
+func writeESRICSV(w io.Writer, results []risk.ESRIResult) error {
 	cw := csv.NewWriter(w)
 	_ = cw.Write([]string{"firm", "esri", "esri_d", "esri_u", "iterations"})
 	for _, r := range results {
@@ -491,7 +246,7 @@ func writeESRICSV(w io.Writer, results []monitor.ESRIResult) error {
 	return cw.Error()
 }
 
-func writeESRIJSON(w io.Writer, results []monitor.ESRIResult) error {
+func writeESRIJSON(w io.Writer, results []risk.ESRIResult) error {
 	type row struct {
 		Firm       string  `json:"firm"`
 		ESRI       float64 `json:"esri"`
@@ -508,160 +263,16 @@ func writeESRIJSON(w io.Writer, results []monitor.ESRIResult) error {
 	return json.NewEncoder(w).Encode(rows)
 }
 
-func formatFloat(x float64, prec int) string { return strconv.FormatFloat(x, 'g', prec, 64) }
-
-// parseFlags parses args; ok is false when the command should exit with code
-// (0 after -h, 2 on bad flags or stray arguments).
-func parseFlags(fs *flag.FlagSet, args []string) (code int, ok bool) {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK, false
-		}
-		return exitUsage, false
-	}
-	if fs.NArg() > 0 {
-		return usageError(fs, fmt.Sprintf("unexpected argument %q", fs.Arg(0))), false
-	}
-	return 0, true
-}
-
-func usageError(fs *flag.FlagSet, msg string) int {
-	fmt.Fprintf(fs.Output(), "%s: %s\n", fs.Name(), msg)
-	fs.Usage()
-	return exitUsage
-}
-
-// problems collects bad input rows as "file:line: field: reason".
-type problems struct{ list []string }
-
-func (p *problems) add(file string, line int, field, format string, args ...any) {
-	p.list = append(p.list, fmt.Sprintf("%s:%d: %s: %s", file, line, field, fmt.Sprintf(format, args...)))
-}
-
-// report prints the problems, if any, and says whether there were some.
-func (p *problems) report(w io.Writer, cmd string) bool {
-	if len(p.list) == 0 {
+// reportProblems prints the problems of err, if it is offline.Problems, with a
+// summary, and says whether it was.
+func reportProblems(w io.Writer, cmd string, err error) bool {
+	var ps offline.Problems
+	if !errors.As(err, &ps) {
 		return false
 	}
-	for _, s := range p.list {
-		fmt.Fprintln(w, s)
+	for _, p := range ps {
+		fmt.Fprintln(w, p)
 	}
-	fmt.Fprintf(w, "%s: %d problem(s) in the input; nothing computed\n", cmd, len(p.list))
+	fmt.Fprintf(w, "%s: %d problem(s) in the input; nothing computed\n", cmd, len(ps))
 	return true
-}
-
-// csvRow is one data record of a file read by readCSV.
-type csvRow struct {
-	file string
-	line int
-	cols map[string]int
-	rec  []string
-	p    *problems
-}
-
-func (r csvRow) field(name string) string { return strings.TrimSpace(r.rec[r.cols[name]]) }
-
-func (r csvRow) bad(field, format string, args ...any) {
-	r.p.add(r.file, r.line, field, format, args...)
-}
-
-// id returns a required identifier, reporting it when empty.
-func (r csvRow) id(name string) string {
-	v := r.field(name)
-	if v == "" {
-		r.bad(name, "empty")
-	}
-	return v
-}
-
-// nonNegative parses a finite number ≥ 0, reporting anything else.
-func (r csvRow) nonNegative(name string) (float64, bool) {
-	s := r.field(name)
-	x, err := strconv.ParseFloat(s, 64)
-	switch {
-	case s == "":
-		r.bad(name, "empty")
-	case err != nil && !errors.Is(err, strconv.ErrRange):
-		r.bad(name, "%q is not a number", s)
-	case math.IsNaN(x) || math.IsInf(x, 0):
-		r.bad(name, "%q is not a finite number", s)
-	case x < 0:
-		r.bad(name, "%s is negative", s)
-	default:
-		return x, true
-	}
-	return 0, false
-}
-
-// readCSV reads a CSV file whose header names exactly cols, in any order
-// (a UTF-8 BOM is allowed), and calls fn for every data record. Bad headers
-// and malformed records go to p; the error is for files that cannot be read.
-func readCSV(path string, cols []string, p *problems, fn func(csvRow)) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	br := bufio.NewReader(f)
-	if bom, _ := br.Peek(3); string(bom) == "\ufeff" {
-		_, _ = br.Discard(3)
-	}
-	cr := csv.NewReader(br)
-	header, err := cr.Read()
-	if err == io.EOF {
-		p.add(path, 1, "header", "empty file, want columns %s", strings.Join(cols, ","))
-		return nil
-	}
-	var pe *csv.ParseError
-	if errors.As(err, &pe) {
-		p.add(path, pe.Line, "header", "%v", pe.Err)
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("reading %s: %w", path, err)
-	}
-	index := make(map[string]int, len(header))
-	headerOK := true
-	hline, _ := cr.FieldPos(0)
-	for k, name := range header {
-		name = strings.TrimSpace(name)
-		if _, dup := index[name]; dup {
-			p.add(path, hline, "header", "column %q given twice", name)
-			headerOK = false
-			continue
-		}
-		if !slices.Contains(cols, name) {
-			p.add(path, hline, "header", "unknown column %q, want %s", name, strings.Join(cols, ","))
-			headerOK = false
-		}
-		index[name] = k
-	}
-	for _, c := range cols {
-		if _, ok := index[c]; !ok {
-			p.add(path, hline, "header", "missing column %q", c)
-			headerOK = false
-		}
-	}
-	if !headerOK {
-		return nil
-	}
-	for {
-		rec, err := cr.Read()
-		if err == io.EOF {
-			return nil
-		}
-		if errors.As(err, &pe) {
-			if errors.Is(pe.Err, csv.ErrFieldCount) {
-				p.add(path, pe.StartLine, "record", "%d fields, want %d", len(rec), len(header))
-				continue
-			}
-			p.add(path, pe.Line, "record", "%v", pe.Err)
-			return nil // the reader cannot be trusted to resynchronise
-		}
-		if err != nil {
-			return fmt.Errorf("reading %s: %w", path, err)
-		}
-		line, _ := cr.FieldPos(0)
-		fn(csvRow{file: path, line: line, cols: index, rec: rec, p: p})
-	}
 }

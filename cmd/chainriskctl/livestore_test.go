@@ -17,6 +17,7 @@ import (
 	"github.com/chainrisk/chainrisk/config"
 	"github.com/chainrisk/chainrisk/daemon"
 	"github.com/chainrisk/chainrisk/monitor"
+	"github.com/chainrisk/chainrisk/risk"
 	"github.com/chainrisk/chainrisk/store"
 	"github.com/chainrisk/chainrisk/store/postgres/pgtest"
 	"github.com/chainrisk/chainrisk/store/sqlite"
@@ -92,7 +93,7 @@ func testImportIntoLiveDaemon(t *testing.T, cfg *config.Config, dsn string) {
 	st := d.State()
 	var firm string
 	for v, g := range st.Grade {
-		if g == monitor.GradeA {
+		if g == risk.GradeA {
 			firm = st.Snap.IDs[v]
 			break
 		}

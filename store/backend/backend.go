@@ -4,6 +4,7 @@ package backend
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -41,8 +42,19 @@ func Open(ctx context.Context, dsn string, opts Options) (store.Store, error) {
 // OpenDaemon opens the daemon's store: PostgreSQL when databaseURL is set, otherwise
 // the embedded store of dataDir, locked against a second daemon.
 func OpenDaemon(ctx context.Context, databaseURL, dataDir string, opts Options) (store.Store, error) {
-	if databaseURL != "" {
+	switch {
+	case IsPostgres(databaseURL):
 		return postgres.Open(ctx, databaseURL, postgres.Options{MaxConns: opts.MaxConns, Now: opts.Now})
+	case databaseURL != "":
+		return nil, errors.New("the database URL must be a postgres:// or postgresql:// URL (leave it empty for the embedded store)")
 	}
 	return sqlite.OpenDir(ctx, dataDir, opts.Now)
+}
+
+// Kind names the implementation of an opened store: "postgres" or "sqlite".
+func Kind(st store.Store) string {
+	if d, ok := st.(interface{ Dialect() store.Dialect }); ok {
+		return d.Dialect().Name()
+	}
+	return "unknown"
 }

@@ -24,27 +24,6 @@ func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store { return open(t) })
 }
 
-func TestMigrationsRecordedOnce(t *testing.T) {
-	s := open(t)
-	applied, err := store.Migrate(context.Background(), s.Dialect())
-	if err != nil || len(applied) != 0 {
-		t.Errorf("Migrate on a migrated store applied %v, %v", applied, err)
-	}
-	var n int
-	rows, err := s.Dialect().Query(context.Background(), `SELECT COUNT(*) FROM schema_migrations`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for rows.Next() {
-		_ = rows.Scan(&n)
-	}
-	rows.Close()
-	want, _ := store.Migrations("postgres")
-	if n != len(want) {
-		t.Errorf("schema_migrations has %d rows, want %d", n, len(want))
-	}
-}
-
 func TestBadURLDoesNotEchoPassword(t *testing.T) {
 	_, err := postgres.Open(context.Background(), "postgres://u:s3cretpw@127.0.0.1:1/x?sslmode=bogus", postgres.Options{})
 	if err == nil {

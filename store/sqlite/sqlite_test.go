@@ -51,29 +51,16 @@ func TestSecondOpenOfDirRefused(t *testing.T) {
 	_ = s2.Close()
 }
 
-func TestMigrationsRecordedOnce(t *testing.T) {
+// TestReopenMigratesNothing: a store file opened again applies no migration twice.
+func TestReopenMigratesNothing(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "x.db")
 	for range 2 {
 		s, err := sqlite.Open(context.Background(), path, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		applied, err := store.Migrate(context.Background(), s.Dialect())
-		if err != nil || len(applied) != 0 {
-			t.Errorf("Migrate on a migrated store applied %v, %v", applied, err)
-		}
-		var n int
-		rows, err := s.Dialect().Query(context.Background(), `SELECT COUNT(*) FROM schema_migrations`)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for rows.Next() {
-			_ = rows.Scan(&n)
-		}
-		rows.Close()
-		want, _ := store.Migrations("sqlite")
-		if n != len(want) {
-			t.Errorf("schema_migrations has %d rows, want %d", n, len(want))
+		if applied, err := store.Migrate(context.Background(), s.Dialect()); err != nil || len(applied) != 0 {
+			t.Errorf("Migrate on a reopened store applied %v, %v", applied, err)
 		}
 		_ = s.Close()
 	}

@@ -52,9 +52,36 @@ func Run(t *testing.T, open Opener) {
 		{"Silences", testSilences},
 		{"Subscriptions", testSubscriptions},
 		{"RepairsSince", testRepairsSince},
+		{"MigrationsRecordedOnce", testMigrationsRecordedOnce},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
+	}
+}
+
+// testMigrationsRecordedOnce: migrating a migrated store applies nothing, and every
+// migration of the store's dialect is recorded once.
+func testMigrationsRecordedOnce(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	d := s.(interface{ Dialect() store.Dialect }).Dialect()
+	applied, err := store.Migrate(ctx, d)
+	if err != nil || len(applied) != 0 {
+		t.Errorf("Migrate on a migrated store applied %v, %v", applied, err)
+	}
+	var n int
+	rows, err := d.Query(ctx, `SELECT COUNT(*) FROM schema_migrations`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		if err := rows.Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rows.Close()
+	want, err := store.Migrations(d.Name())
+	if err != nil || n != len(want) || n == 0 {
+		t.Errorf("schema_migrations has %d rows, want %d (%v)", n, len(want), err)
 	}
 }
 

@@ -1,10 +1,9 @@
-package monitor
+package risk
 
 import (
 	"math"
 	"time"
 
-	"github.com/chainrisk/chainrisk/config"
 	"github.com/chainrisk/chainrisk/credit"
 )
 
@@ -29,17 +28,46 @@ func (g Grade) String() string {
 // Worse reports whether g is a worse grade than h.
 func (g Grade) Worse(h Grade) bool { return g > h }
 
-// Model is the scoring model of SPEC §4.
-type Model struct {
+// ScoreParams configure the scoring model (SPEC §4).
+type ScoreParams struct {
+	// Version is stamped on every result; change it when changing the model.
 	Version     string
-	Base        float64
-	PositiveCap float64
-	// HalfLife is in seconds per severity rank (credit.Severity.Rank); 0 means no decay.
-	HalfLife               [5]float64
+	Base        float64 // score of a firm without events
+	PositiveCap float64 // most points positive events add together
+	// HalfLife is the decay half-life of an event's points by its severity; 0, or
+	// a severity not listed, means no decay.
+	HalfLife map[credit.Severity]time.Duration
+	// GradeA, GradeB and GradeC are the lowest scores of grades A, B and C; lower
+	// scores are D.
 	GradeA, GradeB, GradeC float64
-	Midpoint, Scale        float64
-	Catalogue              credit.Catalogue
+	// Midpoint and Scale shape the logistic probability of distress p(score).
+	Midpoint, Scale float64
+}
 
+// DefaultScoreParams returns SPEC §4's defaults.
+func DefaultScoreParams() ScoreParams {
+	const day = 24 * time.Hour
+	return ScoreParams{
+		Version: "chainrisk-1", Base: 800, PositiveCap: 150,
+		HalfLife: map[credit.Severity]time.Duration{
+			credit.SeverityCritical: 0,
+			credit.SeverityHigh:     730 * day,
+			credit.SeverityMedium:   365 * day,
+			credit.SeverityLow:      180 * day,
+			credit.SeverityInfo:     365 * day,
+		},
+		GradeA: 850, GradeB: 700, GradeC: 500,
+		Midpoint: 500, Scale: 80,
+	}
+}
+
+// Model is the scoring model of SPEC §4: its parameters and the event catalogue.
+type Model struct {
+	ScoreParams
+	Catalogue credit.Catalogue
+
+	// halfLife is in seconds per severity rank (credit.Severity.Rank); 0 means no decay.
+	halfLife [5]float64
 	// The catalogue as arrays, for the scan's compact events (EventRef.Type indexes them).
 	typeNames  []string
 	typeIndex  map[string]uint16
@@ -74,29 +102,28 @@ func (m *Model) TypeName(i uint16) string {
 	return ""
 }
 
-func (m *Model) indexTypes() {
-	m.typeIndex = make(map[string]uint16)
-	for _, name := range m.Catalogue.Names() {
-		t, _ := m.Catalogue.Lookup(name)
+// Severity returns the severity of the event type with compact index i; false
+// for NoType or an index the catalogue does not hold.
+func (m *Model) Severity(i uint16) (credit.Severity, bool) {
+	if int(i) < len(m.typeSev) {
+		return m.typeSev[i], true
+	}
+	return "", false
+}
+
+// NewModel builds the scoring model from its parameters and the event catalogue.
+func NewModel(p ScoreParams, cat credit.Catalogue) *Model {
+	m := &Model{ScoreParams: p, Catalogue: cat, typeIndex: make(map[string]uint16)}
+	for _, s := range credit.Severities {
+		m.halfLife[s.Rank()] = p.HalfLife[s].Seconds()
+	}
+	for _, name := range cat.Names() {
+		t, _ := cat.Lookup(name)
 		m.typeIndex[name] = uint16(len(m.typeNames))
 		m.typeNames = append(m.typeNames, name)
 		m.typePoints = append(m.typePoints, t.Points)
 		m.typeSev = append(m.typeSev, t.Severity)
 	}
-}
-
-// NewModel builds the scoring model from config.
-func NewModel(c *config.Config) *Model {
-	mc := c.Model
-	m := &Model{
-		Version: mc.Version, Base: mc.Base, PositiveCap: mc.PositiveCap,
-		GradeA: mc.Grades.A, GradeB: mc.Grades.B, GradeC: mc.Grades.C,
-		Midpoint: mc.Midpoint, Scale: mc.Scale, Catalogue: c.Catalogue(),
-	}
-	for _, s := range credit.Severities {
-		m.HalfLife[s.Rank()] = mc.HalfLife.For(s).Seconds()
-	}
-	m.indexTypes()
 	return m
 }
 
@@ -220,10 +247,10 @@ func (m *Model) score(status credit.Status, events []EventRef, ids []string, now
 // decay is 0.5^(age/half-life), or 1 for a severity without decay.
 func (m *Model) decay(s credit.Severity, ageSeconds float64) float64 {
 	r := s.Rank()
-	if r < 0 || m.HalfLife[r] <= 0 {
+	if r < 0 || m.halfLife[r] <= 0 {
 		return 1
 	}
-	return math.Exp2(-ageSeconds / m.HalfLife[r])
+	return math.Exp2(-ageSeconds / m.halfLife[r])
 }
 
 func (m *Model) grade(score float64) Grade {

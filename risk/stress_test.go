@@ -1,4 +1,4 @@
-package monitor_test
+package risk_test
 
 import (
 	"context"
@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/chainrisk/chainrisk/graph"
-	"github.com/chainrisk/chainrisk/monitor"
+	"github.com/chainrisk/chainrisk/risk"
 )
 
 // relation is one supply relation of a hand-built state.
@@ -17,15 +17,18 @@ type relation struct {
 	amount     float64
 }
 
-// handState builds a State over firms (with revenues, 0 = unknown, and industries)
-// and relations; only what stress and ESRI read is filled in.
-func handState(t *testing.T, firms []string, revenue []float64, rels []relation, up, down int) *monitor.State {
+// handFirms gives the firms' revenues (0 = unknown) and one industry for all.
+type handFirms []float64
+
+func (f handFirms) Revenue(v int32) float64 { return f[v] }
+func (f handFirms) Industry(int32) string   { return "C1331" }
+
+// handGraph builds the snapshot of firms and relations.
+func handGraph(t *testing.T, firms []string, rels []relation) *graph.Snapshot {
 	t.Helper()
 	b := graph.NewBuilder(len(firms), len(rels))
-	fs := make([]monitor.Firm, len(firms))
-	for i, id := range firms {
+	for _, id := range firms {
 		b.AddNode(id)
-		fs[i] = monitor.Firm{Name: "firm " + id, Industry: "C1331", Revenue: revenue[i]}
 	}
 	for _, r := range rels {
 		b.AddEdge(r.from, r.to, graph.EdgeAttrs{PurchaseShare: r.ps, SalesShare: r.ss, Substitutability: r.sb, Amount: r.amount})
@@ -34,9 +37,7 @@ func handState(t *testing.T, firms []string, revenue []float64, rels []relation,
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := monitor.Params{Exposure: monitor.DefaultExposureParams()}
-	p.Exposure.Chain.DepthUp, p.Exposure.Chain.DepthDown = up, down
-	return &monitor.State{Snap: snap, Firms: fs, Params: p}
+	return snap
 }
 
 func near(a, b float64) bool { return math.Abs(a-b) < 1e-12 }
@@ -58,12 +59,12 @@ func near(a, b float64) bool { return math.Abs(a-b) < 1e-12 }
 //
 // R = 1/3·0.62 + 1/2·0.2 = 0.30666…, one default (A).
 func TestStressNetworkByHand(t *testing.T) {
-	s := handState(t, []string{"A", "B", "C"}, []float64{100, 0, 300}, []relation{
+	s := handGraph(t, []string{"A", "B", "C"}, []relation{
 		{from: "A", to: "B", ps: 0.5, ss: 0.4, sb: 0.2},
 		{from: "B", to: "A", ps: 0.3, ss: 0.1, sb: 0},
 		{from: "B", to: "C", ps: 0.8, ss: 0.6, sb: 0.5},
-	}, 3, 1)
-	sn, err := monitor.NewStressNetwork(s)
+	})
+	sn, err := risk.NewStressNetwork(s, handFirms{100, 0, 300})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +85,7 @@ func TestStressNetworkByHand(t *testing.T) {
 		t.Errorf("values %v (imputed %d)", sn.Values, sn.Imputed)
 	}
 
-	shocks := []monitor.Shock{{Node: "A", Psi: 1}}
+	shocks := []risk.Shock{{Node: "A", Psi: 1}}
 	res, err := sn.Run(context.Background(), shocks)
 	if err != nil {
 		t.Fatal(err)
@@ -106,7 +107,7 @@ func TestStressNetworkByHand(t *testing.T) {
 		t.Errorf("summary of B, C: %+v", part)
 	}
 	// Shocking B and C only partly: R counts only what the cascade added.
-	shocks = []monitor.Shock{{Node: "B", Psi: 0.5}}
+	shocks = []risk.Shock{{Node: "B", Psi: 0.5}}
 	res, _ = sn.Run(context.Background(), shocks)
 	// t=2: A += 0.7·0.5 = 0.35, C += 0.4·0.5 = 0.2; t=3: B += W_AB·0.35 + W_CB·0.2 = 0.295 (B inactive)
 	if !slices.EqualFunc(res.H, []float64{0.35, 0.795, 0.2}, near) {
@@ -118,8 +119,8 @@ func TestStressNetworkByHand(t *testing.T) {
 }
 
 func TestStressNetworkValuesWithoutRevenue(t *testing.T) {
-	s := handState(t, []string{"A", "B"}, []float64{0, 0}, []relation{{from: "A", to: "B", ps: 1, ss: 1, sb: 1}}, 3, 1)
-	sn, err := monitor.NewStressNetwork(s)
+	s := handGraph(t, []string{"A", "B"}, []relation{{from: "A", to: "B", ps: 1, ss: 1, sb: 1}})
+	sn, err := risk.NewStressNetwork(s, handFirms{0, 0})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,19 +130,5 @@ func TestStressNetworkValuesWithoutRevenue(t *testing.T) {
 	}
 	if dst, w := sn.Net.Out(1); len(dst) != 1 || dst[0] != 0 || w[0] != 1 {
 		t.Errorf("W_BA = %v → %v", w, dst)
-	}
-}
-
-func TestStressCacheBuildsOncePerState(t *testing.T) {
-	s1 := handState(t, []string{"A", "B"}, []float64{1, 2}, []relation{{from: "A", to: "B", ps: 0.5, ss: 0.5, sb: 0.5}}, 3, 1)
-	s2 := handState(t, []string{"A", "B"}, []float64{1, 2}, []relation{{from: "A", to: "B", ps: 0.5, ss: 0.5, sb: 0.5}}, 3, 1)
-	var c monitor.StressCache
-	a, _ := c.Get(s1)
-	b, _ := c.Get(s1)
-	if a == nil || a != b {
-		t.Error("second Get for the same state built a new network")
-	}
-	if d, _ := c.Get(s2); d == a {
-		t.Error("a new state reused the old network")
 	}
 }

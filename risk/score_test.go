@@ -1,4 +1,4 @@
-package monitor
+package risk
 
 import (
 	"math"
@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chainrisk/chainrisk/config"
 	"github.com/chainrisk/chainrisk/credit"
 )
 
@@ -19,7 +18,7 @@ func near(a, b, tol float64) bool { return math.Abs(a-b) <= tol }
 // Expected values below were worked out by hand (with a calculator for exp):
 // p(s) = 1/(1+exp((s−500)/80)).
 func TestScoreHandWorked(t *testing.T) {
-	m := NewModel(config.Default())
+	m := NewModel(DefaultScoreParams(), credit.NewCatalogue())
 	tests := []struct {
 		name      string
 		status    credit.Status
@@ -83,7 +82,7 @@ func TestScoreHandWorked(t *testing.T) {
 }
 
 func TestScoreContributionDetail(t *testing.T) {
-	m := NewModel(config.Default())
+	m := NewModel(DefaultScoreParams(), credit.NewCatalogue())
 	var ex Explanation
 	m.Score(credit.StatusActive, []ScoredEvent{{"E9", "penalty_minor", daysAgo(180)}}, scoreNow, &ex)
 	// penalty_minor −20, low severity, half-life 180 d, 180 d old: factor exactly 1/2.

@@ -1,10 +1,12 @@
-package monitor
+package risk
 
 import (
 	"container/heap"
 	"context"
 	"fmt"
 	"math"
+
+	"github.com/chainrisk/chainrisk/graph"
 )
 
 // Shock is an initial distress ψ ∈ [0, 1] given to one node.
@@ -56,7 +58,7 @@ const (
 // one step, so a run costs O(nodes + out-edges of the nodes reached): the
 // loop walks the distressed frontier's out-edges only, with dense arrays and
 // a step stamp instead of sets.
-func DebtRank(ctx context.Context, net *Network, values []float64, shocks []Shock, topK int) (DebtRankResult, error) {
+func DebtRank(ctx context.Context, net *graph.Network, values []float64, shocks []Shock, topK int) (DebtRankResult, error) {
 	n := net.Len()
 	v, err := normaliseValues(net, values)
 	if err != nil {
@@ -106,8 +108,7 @@ func DebtRank(ctx context.Context, net *Network, values []float64, shocks []Shoc
 		touched = touched[:0]
 		for k, i := range front {
 			hi := pushed[k]
-			a, b := net.off[i], net.off[i+1]
-			dst, w := net.dst[a:b], net.w[a:b]
+			dst, w := net.Out(int(i))
 			for e, j := range dst {
 				wij := w[e]
 				if wij == 0 {
@@ -157,7 +158,7 @@ func DebtRank(ctx context.Context, net *Network, values []float64, shocks []Shoc
 }
 
 // normaliseValues validates per-node values and scales them to sum 1.
-func normaliseValues(net *Network, values []float64) ([]float64, error) {
+func normaliseValues(net *graph.Network, values []float64) ([]float64, error) {
 	n := net.Len()
 	v := make([]float64, n)
 	if values == nil {
@@ -172,7 +173,7 @@ func normaliseValues(net *Network, values []float64) ([]float64, error) {
 	var sum float64
 	for i, x := range values {
 		if math.IsNaN(x) || math.IsInf(x, 0) || x < 0 {
-			return nil, fmt.Errorf("debtrank: value of %q is %v, want a finite non-negative number", net.ids[i], x)
+			return nil, fmt.Errorf("debtrank: value of %q is %v, want a finite non-negative number", net.ID(i), x)
 		}
 		sum += x
 	}
@@ -190,7 +191,7 @@ type impactHeap struct {
 	idx []int32
 	h   []float64
 	v   []float64
-	ids []string
+	net *graph.Network
 }
 
 // before reports whether node a ranks before node b.
@@ -201,7 +202,7 @@ func (q *impactHeap) before(a, b int32) bool {
 	if q.v[a] != q.v[b] {
 		return q.v[a] > q.v[b]
 	}
-	return q.ids[a] < q.ids[b]
+	return q.net.ID(int(a)) < q.net.ID(int(b))
 }
 
 func (q *impactHeap) Len() int           { return len(q.idx) }
@@ -215,11 +216,11 @@ func (q *impactHeap) Pop() any {
 }
 
 // topImpacts selects the k highest-ranked nodes with h > 0 in O(n log k).
-func topImpacts(net *Network, h, v []float64, k int) []Impact {
+func topImpacts(net *graph.Network, h, v []float64, k int) []Impact {
 	if k <= 0 {
 		return nil
 	}
-	q := &impactHeap{h: h, v: v, ids: net.ids}
+	q := &impactHeap{h: h, v: v, net: net}
 	for j, hj := range h {
 		if hj <= 0 {
 			continue
@@ -235,7 +236,7 @@ func topImpacts(net *Network, h, v []float64, k int) []Impact {
 	out := make([]Impact, q.Len())
 	for p := len(out) - 1; p >= 0; p-- {
 		j := heap.Pop(q).(int32)
-		out[p] = Impact{Node: net.ids[j], H: h[j], Value: v[j]}
+		out[p] = Impact{Node: net.ID(int(j)), H: h[j], Value: v[j]}
 	}
 	return out
 }

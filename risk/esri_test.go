@@ -1,4 +1,4 @@
-package monitor
+package risk
 
 import (
 	"context"
@@ -6,11 +6,13 @@ import (
 	"math"
 	"strings"
 	"testing"
+
+	"github.com/chainrisk/chainrisk/graph"
 )
 
 // esriInput builds an ESRIInput whose per-firm slices are given by firm id.
 type esriCase struct {
-	edges   []Edge
+	edges   []graph.Edge
 	nodes   []string // extra firms without edges
 	sectors map[string]string
 	ess     map[[2]string]Essentiality // unlisted pairs: EssLinear
@@ -77,7 +79,7 @@ func checkESRI(t *testing.T, got ESRIResult, want esriWant) {
 // Out-strengths 10, 30, 40, 0 (total 80): w = (0.125, 0.375, 0.5, 0).
 // In-strength of C is 40, of D 40. Λu_AC = 10/10 = 1, Λu_BC = 1, Λu_CD = 1.
 var fourFirms = esriCase{
-	edges:   []Edge{{"A", "C", 10}, {"B", "C", 30}, {"C", "D", 40}},
+	edges:   []graph.Edge{edge("A", "C", 10), edge("B", "C", 30), edge("C", "D", 40)},
 	sectors: map[string]string{"A": "a", "B": "b", "C": "c", "D": "d"},
 }
 
@@ -100,7 +102,7 @@ func TestESRIHandDerived(t *testing.T) {
 	// S→F 10, F→G 20 in sectors s, f, g, all linear. Out-strengths 10, 20, 0
 	// (total 30): w = (1/3, 2/3, 0).
 	line := esriCase{
-		edges:   []Edge{{"S", "F", 10}, {"F", "G", 20}},
+		edges:   []graph.Edge{edge("S", "F", 10), edge("F", "G", 20)},
 		sectors: map[string]string{"S": "s", "F": "f", "G": "g"},
 	}
 	withRevenue := line
@@ -111,7 +113,7 @@ func TestESRIHandDerived(t *testing.T) {
 	// F buys 10 from S (sector s, essential) and 30 from T (sector t,
 	// linear); costs_F = 80 while s_F^in = 40.
 	mixed := esriCase{
-		edges:   []Edge{{"S", "F", 10}, {"T", "F", 30}},
+		edges:   []graph.Edge{edge("S", "F", 10), edge("T", "F", 30)},
 		sectors: map[string]string{"S": "s", "T": "t", "F": "f"},
 		ess:     map[[2]string]Essentiality{{"s", "f"}: EssEssential},
 		costs:   map[string]float64{"F": 80},
@@ -229,8 +231,8 @@ func TestESRIHandDerived(t *testing.T) {
 			// ESRI = 2/9 + (1/9)·0.5·2 + (1/3)·0.5 = 0.5; ESRI_u = 2/9.
 			name: "two essential sectors", firm: "X",
 			in: esriCase{
-				edges: []Edge{{"X", "A", 10}, {"Y", "A", 10}, {"X", "B", 10}, {"Y", "B", 10},
-					{"A", "C", 10}, {"B", "C", 10}, {"C", "D", 30}},
+				edges: []graph.Edge{edge("X", "A", 10), edge("Y", "A", 10), edge("X", "B", 10), edge("Y", "B", 10),
+					edge("A", "C", 10), edge("B", "C", 10), edge("C", "D", 30)},
 				sectors: map[string]string{"X": "x", "Y": "y", "A": "a", "B": "b", "C": "c", "D": "d"},
 				ess:     map[[2]string]Essentiality{{"a", "c"}: EssEssential, {"b", "c"}: EssEssential},
 			},
@@ -246,7 +248,7 @@ func TestESRIHandDerived(t *testing.T) {
 			// ESRI = 0.125 + 0.5·0.5 = 0.375; ESRI_u = 0.125.
 			name: "empty market counts as 1", firm: "A",
 			in: esriCase{
-				edges:   []Edge{{"A", "C", 0.5}, {"B", "C", 1.5}, {"C", "D", 2}},
+				edges:   []graph.Edge{edge("A", "C", 0.5), edge("B", "C", 1.5), edge("C", "D", 2)},
 				sectors: map[string]string{"A": "a", "B": "b", "C": "c", "D": "d"},
 				ess:     map[[2]string]Essentiality{{"a", "c"}: EssEssential},
 				markets: map[string]string{"A": "m"},
@@ -307,7 +309,7 @@ func TestESRIZeroWeightEdges(t *testing.T) {
 	// Only B→C 30 and C→D 40 count: w = (0, 30/70, 40/70, 0).
 	// A fails: nothing moves, 1 step, ESRI = w_A = 0.
 	c := esriCase{
-		edges:   []Edge{{"A", "C", 0}, {"B", "C", 30}, {"C", "D", 40}},
+		edges:   []graph.Edge{edge("A", "C", 0), edge("B", "C", 30), edge("C", "D", 40)},
 		sectors: map[string]string{"A": "a", "B": "b", "C": "c", "D": "d"},
 		ess:     map[[2]string]Essentiality{{"a", "c"}: EssEssential},
 	}
@@ -361,7 +363,7 @@ func TestESRIErrors(t *testing.T) {
 			return in
 		}, "want 0, 1 or 2"},
 		{"no amounts", func() ESRIInput {
-			in := esriCase{edges: []Edge{{"A", "B", 0}}, sectors: map[string]string{"A": "a", "B": "b"}}
+			in := esriCase{edges: []graph.Edge{edge("A", "B", 0)}, sectors: map[string]string{"A": "a", "B": "b"}}
 			return in.input(t)
 		}, "total amount"},
 		{"no edges", func() ESRIInput {
@@ -414,7 +416,7 @@ func TestESRIErrors(t *testing.T) {
 // to each other). Out-strengths F 1, A 2, B w.
 func slowCycle(w float64) esriCase {
 	return esriCase{
-		edges:   []Edge{{"F", "A", 1}, {"B", "A", w}, {"A", "B", 2}},
+		edges:   []graph.Edge{edge("F", "A", 1), edge("B", "A", w), edge("A", "B", 2)},
 		sectors: map[string]string{"F": "f", "A": "a", "B": "b"},
 	}
 }

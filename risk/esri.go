@@ -1,16 +1,14 @@
-package monitor
+package risk
 
 import (
-	"cmp"
 	"context"
-	"errors"
 	"fmt"
-	"math"
 	"runtime"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
+
+	"github.com/chainrisk/chainrisk/graph"
 )
 
 // Essentiality says how much a buying sector needs the inputs of a supplying
@@ -38,7 +36,7 @@ const esriCheckEvery = 256
 // Per-firm slices are indexed like Network's nodes.
 type ESRIInput struct {
 	// Network holds the amounts W_ij supplied by firm i to firm j.
-	Network *Network
+	Network *graph.Network
 	// Sectors gives every firm's sector (required, non-empty).
 	Sectors []string
 	// Ess returns ess[k][l] for supplying sector k and buying sector l;
@@ -113,244 +111,6 @@ func (es NodeErrors) Unwrap() []error {
 	return out
 }
 
-// esriModel is the precomputed cascade of SPEC §5.4: the flat arrays every
-// run reads, independent of the failing firm.
-//
-// Downstream (h^d) a firm pulls from its in-edges, grouped by the supplier's
-// sector so that Π_jk is one contiguous sum: groups of firm j are
-// grpEnd[grpOff[j]:grpOff[j+1]], group g spans in-edges
-// [start, grpEnd[g]) with start the previous group's end (or inOff[j]).
-// Edges of EssIrrelevant sectors and zero amounts are dropped: Λd = 0.
-// Upstream (h^u) a firm pulls from its out-edges (its customers).
-type esriModel struct {
-	n      int
-	ids    []string
-	inOff  []int
-	inSrc  []int32
-	lamD   []float64
-	grpOff []int
-	grpEnd []int
-	grpEss []Essentiality
-	outOff []int
-	outDst []int32
-	lamU   []float64
-	sOut   []float64
-	w      []float64 // s^out / Σ s^out
-	market []int32   // -1: no market
-	nMkt   int
-	eps    float64
-	max    int // 0: no bound
-}
-
-// newESRIModel validates the input and precomputes Λd, Λu and the weights.
-//
-// Decisions beyond the SPEC's equations (also in docs/models.md):
-//   - An essential sector k from which firm j buys nothing (B_jk = 0) puts no
-//     constraint on j: Π_jk is an empty sum, 1.
-//   - A firm with zero in-strength keeps h^d = ψ; one with zero out-strength
-//     keeps h^u = ψ and has weight 0, so its own loss does not count, but its
-//     failure still hurts its suppliers and customers.
-//   - The failing firm's own term w_i·1 is part of ESRI_i: a firm that hurts
-//     nobody else still removes its own output.
-//   - Self-loops are rejected when the Network is built.
-//   - Revenue below the out-strength, or costs below the in-strength, are
-//     errors: they would make Λ sums exceed 1, i.e. a firm losing more than
-//     everything it sells or buys.
-func newESRIModel(in ESRIInput) (*esriModel, error) {
-	net := in.Network
-	if net == nil {
-		return nil, errors.New("esri: no network")
-	}
-	n := net.Len()
-	m := &esriModel{n: n, ids: net.ids, eps: in.Eps, max: in.MaxSteps}
-	if m.eps == 0 {
-		m.eps = DefaultESRIEps
-	}
-	if math.IsNaN(m.eps) || m.eps <= 0 || m.eps >= 1 {
-		return nil, fmt.Errorf("esri: eps %v is outside (0, 1)", in.Eps)
-	}
-	if m.max < 0 {
-		return nil, fmt.Errorf("esri: max steps %d is negative", in.MaxSteps)
-	}
-	if len(in.Sectors) != n {
-		return nil, fmt.Errorf("esri: %d sectors for %d firms", len(in.Sectors), n)
-	}
-	for i, s := range in.Sectors {
-		if s == "" {
-			return nil, &NodeError{Field: "sector", Node: net.ids[i], Reason: "missing"}
-		}
-	}
-	for _, opt := range []struct {
-		name string
-		vals []float64
-	}{{"revenue", in.Revenue}, {"costs", in.Costs}} {
-		if opt.vals != nil && len(opt.vals) != n {
-			return nil, fmt.Errorf("esri: %d %s values for %d firms", len(opt.vals), opt.name, n)
-		}
-	}
-	if in.Markets != nil && len(in.Markets) != n {
-		return nil, fmt.Errorf("esri: %d markets for %d firms", len(in.Markets), n)
-	}
-
-	// Sector and market names to dense ids, in order of first appearance.
-	sector := make([]int32, n)
-	sectorID := map[string]int32{}
-	var sectorName []string
-	for i, s := range in.Sectors {
-		k, ok := sectorID[s]
-		if !ok {
-			k = int32(len(sectorName))
-			sectorID[s] = k
-			sectorName = append(sectorName, s)
-		}
-		sector[i] = k
-	}
-	m.market = make([]int32, n)
-	marketID := map[string]int32{}
-	for i := range m.market {
-		m.market[i] = -1
-		if in.Markets == nil || in.Markets[i] == "" {
-			continue
-		}
-		k, ok := marketID[in.Markets[i]]
-		if !ok {
-			k = int32(len(marketID))
-			marketID[in.Markets[i]] = k
-		}
-		m.market[i] = k
-	}
-	m.nMkt = len(marketID)
-
-	// ess is asked once per sector pair that trades.
-	type pair struct{ k, l int32 }
-	ess := map[pair]Essentiality{}
-	essOf := func(k, l int32) (Essentiality, error) {
-		if e, ok := ess[pair{k, l}]; ok {
-			return e, nil
-		}
-		e := EssLinear
-		if in.Ess != nil {
-			e = in.Ess(sectorName[k], sectorName[l])
-		}
-		if e > EssEssential {
-			return 0, fmt.Errorf("esri: essentiality of %q for %q is %d, want 0, 1 or 2", sectorName[k], sectorName[l], e)
-		}
-		ess[pair{k, l}] = e
-		return e, nil
-	}
-
-	// Strengths.
-	m.sOut = make([]float64, n)
-	sIn := make([]float64, n)
-	var total float64
-	for i := range n {
-		_, w := net.Out(i)
-		for e, x := range w {
-			m.sOut[i] += x
-			sIn[net.dst[net.off[i]+e]] += x
-		}
-		total += m.sOut[i]
-	}
-	if !(total > 0) || math.IsInf(total, 0) {
-		return nil, fmt.Errorf("esri: total amount in the network is %v, want a positive finite number", total)
-	}
-	m.w = make([]float64, n)
-	for i, s := range m.sOut {
-		m.w[i] = s / total
-	}
-
-	var bad NodeErrors
-	scale := func(name string, vals []float64, i int, strength float64) float64 {
-		if vals == nil || math.IsNaN(vals[i]) {
-			return strength
-		}
-		x := vals[i]
-		switch {
-		case math.IsInf(x, 0) || x < 0:
-			bad = append(bad, &NodeError{Field: name, Node: net.ids[i], Reason: fmt.Sprintf("%v is not a finite non-negative number", x)})
-		case x < strength*(1-1e-9):
-			bad = append(bad, &NodeError{Field: name, Node: net.ids[i], Reason: fmt.Sprintf("%v is below the firm's amount in the network (%v)", x, strength)})
-		}
-		return x
-	}
-	costs := make([]float64, n)
-	revenue := make([]float64, n)
-	for i := range n {
-		costs[i] = scale("costs", in.Costs, i, sIn[i])
-		revenue[i] = scale("revenue", in.Revenue, i, m.sOut[i])
-	}
-	if len(bad) > 0 {
-		return nil, fmt.Errorf("esri: %w", bad)
-	}
-
-	// Upstream: Λu_ij = W_ij / revenue_i on i's out-edges (revenue > 0
-	// whenever i has a positive amount, by the check above).
-	m.outOff = make([]int, n+1)
-	for i := range n {
-		dst, w := net.Out(i)
-		for e, x := range w {
-			if x > 0 {
-				m.outDst = append(m.outDst, dst[e])
-				m.lamU = append(m.lamU, x/revenue[i])
-			}
-		}
-		m.outOff[i+1] = len(m.outDst)
-	}
-
-	// Downstream: in-edges grouped by supplier sector.
-	tr := net.Transpose()
-	m.inOff = make([]int, n+1)
-	m.grpOff = make([]int, n+1)
-	type inEdge struct {
-		src int32
-		w   float64
-	}
-	var row []inEdge
-	for j := range n {
-		src, w := tr.Out(j)
-		row = row[:0]
-		for e, x := range w {
-			if x > 0 {
-				row = append(row, inEdge{src[e], x})
-			}
-		}
-		slices.SortStableFunc(row, func(a, b inEdge) int { return cmp.Compare(sector[a.src], sector[b.src]) })
-		mult := 1.0
-		if in.Costs != nil && !math.IsNaN(in.Costs[j]) {
-			mult = sIn[j] / costs[j]
-		}
-		for a := 0; a < len(row); {
-			k := sector[row[a].src]
-			b := a
-			var sum float64 // B_jk
-			for b < len(row) && sector[row[b].src] == k {
-				sum += row[b].w
-				b++
-			}
-			e, err := essOf(k, sector[j])
-			if err != nil {
-				return nil, err
-			}
-			if e != EssIrrelevant {
-				denom := sIn[j]
-				if e == EssEssential {
-					denom = sum
-				}
-				for _, r := range row[a:b] {
-					m.inSrc = append(m.inSrc, r.src)
-					m.lamD = append(m.lamD, r.w/denom*mult)
-				}
-				m.grpEnd = append(m.grpEnd, len(m.inSrc))
-				m.grpEss = append(m.grpEss, e)
-			}
-			a = b
-		}
-		m.inOff[j+1] = len(m.inSrc)
-		m.grpOff[j+1] = len(m.grpEnd)
-	}
-	return m, nil
-}
-
 // esriScratch is one worker's state, allocated once and reused per firm.
 type esriScratch struct {
 	hd, hu, hdNext, huNext, sigma, avail []float64
@@ -392,7 +152,7 @@ func (m *esriModel) run(ctx context.Context, f int, s *esriScratch) (ESRIResult,
 	for m.max == 0 || steps < m.max {
 		if steps%esriCheckEvery == esriCheckEvery-1 {
 			if err := ctx.Err(); err != nil {
-				return ESRIResult{}, fmt.Errorf("esri: firm %q: %w", m.ids[f], err)
+				return ESRIResult{}, fmt.Errorf("esri: firm %q: %w", m.net.ID(f), err)
 			}
 		}
 		steps++
@@ -430,7 +190,7 @@ func (m *esriModel) run(ctx context.Context, f int, s *esriScratch) (ESRIResult,
 	// Keep the scratch buffers owned by s whichever way they were swapped.
 	s.hd, s.hdNext, s.hu, s.huNext = hd, hdNext, hu, huNext
 
-	res := ESRIResult{Firm: m.ids[f], Iterations: steps, Converged: converged, Residual: drop}
+	res := ESRIResult{Firm: m.net.ID(f), Iterations: steps, Converged: converged, Residual: drop}
 	for j := range m.n {
 		if m.w[j] == 0 {
 			continue

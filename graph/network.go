@@ -1,4 +1,4 @@
-package monitor
+package graph
 
 import (
 	"fmt"
@@ -11,14 +11,16 @@ type Edge struct {
 	Weight   float64
 }
 
-// Network is an immutable directed weighted network stored as flat CSR arrays
-// over out-edges, with string node ids mapped to dense indices. DebtRank reads
-// it as the impact matrix W, ESRI as the matrix of supplied amounts; keeping
-// the raw weights lets both models apply their own transforms (caps, shares).
+// Network is an immutable directed weighted network over string ids, stored as
+// flat CSR arrays over out-edges like a Snapshot's. A Snapshot holds supply
+// relations with their four attributes, both ways; a Network holds one weight per
+// ordered pair: the matrix a model reads. DebtRank reads it as the impact matrix W,
+// ESRI as the matrix of supplied amounts; keeping the raw weights lets both models
+// apply their own transforms (caps, shares).
 type Network struct {
 	ids   []string
 	index map[string]int32
-	off   []int     // out-edges of node i are dst[off[i]:off[i+1]]
+	off   []int32   // out-edges of node i are dst[off[i]:off[i+1]]
 	dst   []int32   // target node of each edge
 	w     []float64 // weight of each edge
 }
@@ -60,7 +62,7 @@ func NewNetwork(nodes []string, edges []Edge) (*Network, error) {
 	from := make([]int32, len(edges))
 	to := make([]int32, len(edges))
 	for k, e := range edges {
-		if math.IsNaN(e.Weight) || math.IsInf(e.Weight, 0) || e.Weight < 0 {
+		if !validWeight(e.Weight) {
 			return nil, fmt.Errorf("network: edge %d (%s→%s): weight %v is not a finite non-negative number", k+1, e.From, e.To, e.Weight)
 		}
 		if e.From == e.To {
@@ -74,26 +76,52 @@ func NewNetwork(nodes []string, edges []Edge) (*Network, error) {
 			return nil, fmt.Errorf("edge %d: %w", k+1, err)
 		}
 	}
-	size := len(n.ids)
-	n.off = make([]int, size+1)
-	for _, f := range from {
-		n.off[f+1]++
-	}
-	for i := range size {
-		n.off[i+1] += n.off[i]
-	}
+	var perm []int32
+	n.off, perm = bucket(len(n.ids), from)
 	n.dst = make([]int32, len(edges))
 	n.w = make([]float64, len(edges))
-	next := make([]int, size)
-	copy(next, n.off[:size])
-	for k, f := range from {
-		p := next[f]
-		next[f]++
+	for p, k := range perm {
 		n.dst[p] = to[k]
 		n.w[p] = edges[k].Weight
 	}
 	if i, j, ok := n.duplicate(); ok {
 		return nil, fmt.Errorf("network: edge %s→%s given twice", n.ids[i], n.ids[j])
+	}
+	return n, nil
+}
+
+func validWeight(w float64) bool { return w >= 0 && !math.IsInf(w, 1) } // also rejects NaN
+
+// Network returns a network over s's firms — the same node indices, ids and id
+// index, shared — whose row i is what row appends to dst and w for firm i:
+// targets in increasing order, none i itself, with finite non-negative weights.
+// A model derives its matrix from the supply relations this way. edges is a
+// capacity hint.
+func (s *Snapshot) Network(edges int, row func(i int32, dst []int32, w []float64) ([]int32, []float64)) (*Network, error) {
+	size := s.Len()
+	n := &Network{ids: s.IDs, index: s.index, off: make([]int32, size+1),
+		dst: make([]int32, 0, edges), w: make([]float64, 0, edges)}
+	for i := range int32(size) {
+		start := len(n.dst)
+		n.dst, n.w = row(i, n.dst, n.w)
+		switch {
+		case len(n.dst) != len(n.w):
+			return nil, fmt.Errorf("network: row of %s: %d targets, %d weights", s.IDs[i], len(n.dst)-start, len(n.w)-start)
+		case len(n.dst) > math.MaxInt32:
+			return nil, fmt.Errorf("network: %d edges exceed the supported maximum", len(n.dst))
+		}
+		prev := int32(-1)
+		for k := start; k < len(n.dst); k++ {
+			j := n.dst[k]
+			switch {
+			case j <= prev || int(j) >= size || j == i:
+				return nil, fmt.Errorf("network: row of %s: target %d out of order, out of range or a self-loop", s.IDs[i], j)
+			case !validWeight(n.w[k]):
+				return nil, fmt.Errorf("network: edge %s→%s: weight %v is not a finite non-negative number", s.IDs[i], s.IDs[j], n.w[k])
+			}
+			prev = j
+		}
+		n.off[i+1] = int32(len(n.dst))
 	}
 	return n, nil
 }
@@ -139,26 +167,10 @@ func (n *Network) Out(i int) (dst []int32, w []float64) {
 // result lists in-edges), sharing the node ids. In-edges of a node appear in
 // increasing order of their source.
 func (n *Network) Transpose() *Network {
-	size := len(n.ids)
-	t := &Network{ids: n.ids, index: n.index, off: make([]int, size+1)}
-	for _, j := range n.dst {
-		t.off[j+1]++
+	off, src, perm := transpose(len(n.ids), n.off, n.dst)
+	w := make([]float64, len(n.w))
+	for q, e := range perm {
+		w[q] = n.w[e]
 	}
-	for i := range size {
-		t.off[i+1] += t.off[i]
-	}
-	t.dst = make([]int32, len(n.dst))
-	t.w = make([]float64, len(n.w))
-	next := make([]int, size)
-	copy(next, t.off[:size])
-	for i := range size {
-		for e := n.off[i]; e < n.off[i+1]; e++ {
-			j := n.dst[e]
-			p := next[j]
-			next[j]++
-			t.dst[p] = int32(i)
-			t.w[p] = n.w[e]
-		}
-	}
-	return t
+	return &Network{ids: n.ids, index: n.index, off: off, dst: src, w: w}
 }

@@ -1,13 +1,12 @@
-package monitor_test
+package risk_test
 
 import (
 	"context"
 	"math"
-	"sync"
 	"testing"
 
-	"github.com/chainrisk/chainrisk/config"
-	"github.com/chainrisk/chainrisk/monitor"
+	"github.com/chainrisk/chainrisk/graph"
+	"github.com/chainrisk/chainrisk/risk"
 )
 
 // The chain of L with depth up 1, down 0 is {L, S, S2}; one hop adds T (S's
@@ -32,16 +31,16 @@ import (
 // S's purchases... (h^u: S .5, T .5, S2 0): ESRI = .0625 + .125 + .25 + .375 = .8125,
 // ESRI_d = .375, ESRI_u = .8125.
 func TestESRIChainByHand(t *testing.T) {
-	s := handState(t, []string{"L", "S", "S2", "T", "K", "F"}, []float64{1000, 400, 0, 0, 600, 0}, []relation{
+	s := handGraph(t, []string{"L", "S", "S2", "T", "K", "F"}, []relation{
 		{from: "T", to: "S", ps: 0.4, ss: 0.3, sb: 0.5, amount: 100},
 		{from: "S", to: "L", ps: 0.4, ss: 0.5, sb: 0.5},
 		{from: "S2", to: "L", ps: 0.4, ss: 0.9, sb: 0.5, amount: 200},
 		{from: "L", to: "K", ps: 0.5, sb: 0.5},
 		{from: "F", to: "T", ps: 0.5, ss: 0.5, sb: 0.5, amount: 50},
-	}, 1, 0)
-	ec := config.Default().ESRI
+	})
 	leader, _ := s.Index("L")
-	got, err := monitor.NewChainESRI(context.Background(), s, leader, ec)
+	got, err := risk.NewChainESRI(context.Background(), s, handFirms{1000, 400, 0, 0, 600, 0}, leader,
+		graph.ChainOptions{DepthUp: 1, DepthDown: 0}, risk.DefaultESRIParams())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,42 +69,15 @@ func TestESRIChainByHand(t *testing.T) {
 }
 
 func TestESRIChainWithoutRelations(t *testing.T) {
-	s := handState(t, []string{"L", "X"}, []float64{0, 0}, []relation{{from: "X", to: "L", sb: 0.5}}, 3, 1)
+	s := handGraph(t, []string{"L", "X"}, []relation{{from: "X", to: "L", sb: 0.5}})
 	leader, _ := s.Index("L")
-	got, err := monitor.NewChainESRI(context.Background(), s, leader, config.Default().ESRI)
+	got, err := risk.NewChainESRI(context.Background(), s, handFirms{0, 0}, leader, graph.DefaultChainOptions(),
+		risk.DefaultESRIParams())
 	if err != nil {
 		t.Fatal(err)
 	}
 	// The only relation reports neither amount nor shares: nothing flows.
 	if got.DroppedRelations != 1 || got.Relations != 0 || len(got.Members) != 2 || got.Members[0].ESRI != 0 {
 		t.Errorf("%+v", got)
-	}
-}
-
-func TestESRIChainCache(t *testing.T) {
-	s := handState(t, []string{"L", "S"}, []float64{10, 10}, []relation{{from: "S", to: "L", ps: 0.5, ss: 0.5, sb: 0.5}}, 3, 1)
-	leader, _ := s.Index("L")
-	var c monitor.ChainESRICache
-	ec := config.Default().ESRI
-	results := make([]*monitor.ChainESRI, 8)
-	var wg sync.WaitGroup
-	for i := range results {
-		wg.Go(func() { results[i], _ = c.Get(context.Background(), s, leader, ec) })
-	}
-	wg.Wait()
-	for _, r := range results {
-		if r == nil || r != results[0] {
-			t.Fatal("concurrent Gets did not share one computation")
-		}
-	}
-	// A request cancelled before it starts leaves nothing behind for the next one.
-	other := handState(t, []string{"L", "S"}, []float64{10, 10}, []relation{{from: "S", to: "L", ps: 0.5, ss: 0.5, sb: 0.5}}, 3, 1)
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	if _, err := c.Get(ctx, other, leader, ec); err == nil {
-		t.Error("cancelled Get succeeded")
-	}
-	if r, err := c.Get(context.Background(), other, leader, ec); err != nil || r == results[0] {
-		t.Errorf("Get after a cancelled one: %v (same as the old state's: %v)", err, r == results[0])
 	}
 }

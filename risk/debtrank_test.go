@@ -1,4 +1,4 @@
-package monitor
+package risk
 
 import (
 	"context"
@@ -9,13 +9,19 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/chainrisk/chainrisk/graph"
 )
 
 const tol = 1e-12
 
-func mustNetwork(t testing.TB, nodes []string, edges []Edge) *Network {
+func edge(from, to string, w float64) graph.Edge {
+	return graph.Edge{From: from, To: to, Weight: w}
+}
+
+func mustNetwork(t testing.TB, nodes []string, edges []graph.Edge) *graph.Network {
 	t.Helper()
-	net, err := NewNetwork(nodes, edges)
+	net, err := graph.NewNetwork(nodes, edges)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -23,7 +29,7 @@ func mustNetwork(t testing.TB, nodes []string, edges []Edge) *Network {
 }
 
 // hOf returns h by node id.
-func hOf(net *Network, r DebtRankResult) map[string]float64 {
+func hOf(net *graph.Network, r DebtRankResult) map[string]float64 {
 	m := make(map[string]float64, len(r.H))
 	for i, h := range r.H {
 		m[net.ID(i)] = h
@@ -35,7 +41,7 @@ func TestDebtRankHandDerived(t *testing.T) {
 	for _, c := range []struct {
 		name       string
 		nodes      []string
-		edges      []Edge
+		edges      []graph.Edge
 		values     []float64 // by node index (nodes first, then edge order)
 		shocks     []Shock
 		topK       int
@@ -53,7 +59,7 @@ func TestDebtRankHandDerived(t *testing.T) {
 			// step 3: C has no out-edges, nothing changes; C → I. No D left.
 			// R = (1/3)(0 + 0.5 + 0.25) = 0.25; one default (A, h = 1).
 			name:   "chain",
-			edges:  []Edge{{"A", "B", 0.5}, {"B", "C", 0.5}},
+			edges:  []graph.Edge{edge("A", "B", 0.5), edge("B", "C", 0.5)},
 			shocks: []Shock{{"A", 1}},
 			topK:   10,
 			wantH:  map[string]float64{"A": 1, "B": 0.5, "C": 0.25},
@@ -68,7 +74,7 @@ func TestDebtRankHandDerived(t *testing.T) {
 			//         B → I. A stays I and does not push again. No D left.
 			// R = ½(1 − 0.5) + ½(0.5 − 0) = 0.5; one default (A).
 			name:   "cycle",
-			edges:  []Edge{{"A", "B", 1}, {"B", "A", 1}},
+			edges:  []graph.Edge{edge("A", "B", 1), edge("B", "A", 1)},
 			shocks: []Shock{{"A", 0.5}},
 			topK:   1,
 			wantH:  map[string]float64{"A": 1, "B": 0.5},
@@ -85,7 +91,7 @@ func TestDebtRankHandDerived(t *testing.T) {
 			// E saw only B's h at step 2 (0.5), not the later 1.
 			// R = (0 + 1 + 0.5 + 0.5 + 0.5)/5 = 0.5; defaults A, B.
 			name:   "inactive absorbs",
-			edges:  []Edge{{"A", "B", 0.5}, {"A", "C", 0.5}, {"B", "E", 1}, {"C", "D", 1}, {"D", "B", 1}},
+			edges:  []graph.Edge{edge("A", "B", 0.5), edge("A", "C", 0.5), edge("B", "E", 1), edge("C", "D", 1), edge("D", "B", 1)},
 			shocks: []Shock{{"A", 1}},
 			topK:   3,
 			wantH:  map[string]float64{"A": 1, "B": 1, "C": 0.5, "D": 0.5, "E": 0.5},
@@ -98,7 +104,7 @@ func TestDebtRankHandDerived(t *testing.T) {
 			// ψ_A = 0.25: step 1: h_B = min(1,3)·0.25 = 0.25 (not 0.75).
 			// step 2: B has no out-edges; B → I. R = ½·0.25 = 0.125.
 			name:   "link cap",
-			edges:  []Edge{{"A", "B", 3}},
+			edges:  []graph.Edge{edge("A", "B", 3)},
 			shocks: []Shock{{"A", 0.25}},
 			wantH:  map[string]float64{"A": 0.25, "B": 0.25},
 			wantR:  0.125, defaults: 0, iterations: 2,
@@ -116,7 +122,7 @@ func TestDebtRankHandDerived(t *testing.T) {
 			// Top by h: C and B tie at 1, C has the larger value; then D 0.5,
 			// A 0.4.
 			name:   "sum cap and zero value",
-			edges:  []Edge{{"A", "C", 3}, {"B", "C", 0.8}, {"C", "D", 0.5}},
+			edges:  []graph.Edge{edge("A", "C", 3), edge("B", "C", 0.8), edge("C", "D", 0.5)},
 			values: []float64{1, 2, 1, 0}, // order A, C, B, D
 			shocks: []Shock{{"A", 0.4}, {"B", 1}},
 			topK:   10,
@@ -132,7 +138,7 @@ func TestDebtRankHandDerived(t *testing.T) {
 			// (Reading B after A's push would give h_A = 1.)
 			// R = ½(0.75 − 0.5) + ½(0.75 − 0.25) = 0.375.
 			name:   "simultaneous pushes",
-			edges:  []Edge{{"A", "B", 1}, {"B", "A", 1}},
+			edges:  []graph.Edge{edge("A", "B", 1), edge("B", "A", 1)},
 			shocks: []Shock{{"A", 0.5}, {"B", 0.25}},
 			topK:   10,
 			wantH:  map[string]float64{"A": 0.75, "B": 0.75},
@@ -144,7 +150,7 @@ func TestDebtRankHandDerived(t *testing.T) {
 			// isolated. ψ_A = 0.6: step 1 pushes nothing, A → I; done.
 			name:   "zero weights and isolated node",
 			nodes:  []string{"Z"},
-			edges:  []Edge{{"A", "B", 0}, {"B", "A", 0}},
+			edges:  []graph.Edge{edge("A", "B", 0), edge("B", "A", 0)},
 			shocks: []Shock{{"A", 0.6}},
 			topK:   10,
 			wantH:  map[string]float64{"Z": 0, "A": 0.6, "B": 0},
@@ -154,7 +160,7 @@ func TestDebtRankHandDerived(t *testing.T) {
 		{
 			// A zero shock leaves everything undistressed: no step runs.
 			name:   "zero shock",
-			edges:  []Edge{{"A", "B", 1}},
+			edges:  []graph.Edge{edge("A", "B", 1)},
 			shocks: []Shock{{"A", 0}},
 			topK:   10,
 			wantH:  map[string]float64{"A": 0, "B": 0},
@@ -164,7 +170,7 @@ func TestDebtRankHandDerived(t *testing.T) {
 			// Shocking a node without edges: one step that moves nothing.
 			name:   "shocked node without edges",
 			nodes:  []string{"Z"},
-			edges:  []Edge{{"A", "B", 1}},
+			edges:  []graph.Edge{edge("A", "B", 1)},
 			shocks: []Shock{{"Z", 1}},
 			wantH:  map[string]float64{"Z": 1, "A": 0, "B": 0},
 			wantR:  0, defaults: 1, iterations: 1,
@@ -212,7 +218,7 @@ func TestDebtRankTopValues(t *testing.T) {
 	// A→B, A→C, A→D all W = 0.5, values A 0, B 1, C 3, D 1 (sum 5), ψ_A = 1:
 	// B, C, D all end at h = 0.5. Ranking: A (h = 1), then C (value 0.6),
 	// then B and D (value 0.2 each) by id. topK = 3 keeps A, C, B.
-	net := mustNetwork(t, nil, []Edge{{"A", "B", 0.5}, {"A", "C", 0.5}, {"A", "D", 0.5}})
+	net := mustNetwork(t, nil, []graph.Edge{edge("A", "B", 0.5), edge("A", "C", 0.5), edge("A", "D", 0.5)})
 	r, err := DebtRank(context.Background(), net, []float64{0, 1, 3, 1}, []Shock{{"A", 1}}, 3)
 	if err != nil {
 		t.Fatal(err)
@@ -234,7 +240,7 @@ func TestDebtRankTopValues(t *testing.T) {
 }
 
 func TestDebtRankErrors(t *testing.T) {
-	net := mustNetwork(t, nil, []Edge{{"A", "B", 1}})
+	net := mustNetwork(t, nil, []graph.Edge{edge("A", "B", 1)})
 	for _, c := range []struct {
 		name   string
 		values []float64
@@ -275,7 +281,7 @@ func TestDebtRankErrors(t *testing.T) {
 // (truncated at n/100) and both ends of each edge are drawn proportionally to
 // it (duplicates and self-loops redrawn). Impacts are small (0.5·u²). It returns the network and
 // its node of highest out-degree.
-func syntheticNetwork(tb testing.TB, n, m int, seed uint64) (*Network, string) {
+func syntheticNetwork(tb testing.TB, n, m int, seed uint64) (*graph.Network, string) {
 	tb.Helper()
 	r := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 	cum := make([]float64, n) // cumulative fitness
@@ -298,7 +304,7 @@ func syntheticNetwork(tb testing.TB, n, m int, seed uint64) (*Network, string) {
 		ids[i] = fmt.Sprintf("n%d", i)
 	}
 	hub := 0
-	edges := make([]Edge, 0, m)
+	edges := make([]graph.Edge, 0, m)
 	seen := make([]int32, n) // 1 + last source that used a target
 	for i, d := range deg {
 		if d > deg[hub] {
@@ -315,7 +321,7 @@ func syntheticNetwork(tb testing.TB, n, m int, seed uint64) (*Network, string) {
 			}
 			seen[j] = int32(i) + 1
 			u := r.Float64()
-			edges = append(edges, Edge{ids[i], ids[j], 0.5 * u * u})
+			edges = append(edges, edge(ids[i], ids[j], 0.5*u*u))
 		}
 	}
 	return mustNetwork(tb, nil, edges), ids[hub]

@@ -1,4 +1,4 @@
-package monitor
+package risk
 
 import (
 	"context"
@@ -106,7 +106,7 @@ type Propagator struct {
 // bytes per relation.
 func NewPropagator(snap *graph.Snapshot, params DistressParams) (*Propagator, error) {
 	if err := params.validate(); err != nil {
-		return nil, fmt.Errorf("monitor: distress: %w", err)
+		return nil, fmt.Errorf("distress: %w", err)
 	}
 	c := snap.CSR()
 	n, m := snap.Len(), snap.NumEdges()
@@ -199,7 +199,7 @@ func checkProbabilities(what string, p []float64, n int) error {
 // stats, not as an error.
 func (pr *Propagator) Distress(ctx context.Context, p []float64) ([]float64, DistressStats, error) {
 	if err := checkProbabilities("p", p, pr.snap.Len()); err != nil {
-		return nil, DistressStats{}, fmt.Errorf("monitor: distress: %w", err)
+		return nil, DistressStats{}, fmt.Errorf("distress: %w", err)
 	}
 	d, st, err := pr.jacobi(ctx, nil, p, slices.Clone(p), pr.params.Tol)
 	st.Mode, st.Updated = DistressFull, len(p)
@@ -237,7 +237,7 @@ func (pr *Propagator) jacobi(ctx context.Context, nodes []int32, p, x0 []float64
 	}
 	for st.Iterations < pr.params.MaxIter {
 		if err := ctx.Err(); err != nil {
-			return nil, st, fmt.Errorf("monitor: distress: %w", err)
+			return nil, st, fmt.Errorf("distress: %w", err)
 		}
 		st.Iterations++
 		st.Residual = pr.forChunks(bounds, func(_ int, lo, hi int32) float64 {
@@ -346,7 +346,7 @@ const localRhoMax = 0.99
 func (pr *Propagator) Update(ctx context.Context, prev *Propagator, pPrev, dPrev, p []float64) ([]float64, DistressStats, error) {
 	n := pr.snap.Len()
 	if err := checkProbabilities("p", p, n); err != nil {
-		return nil, DistressStats{}, fmt.Errorf("monitor: distress update: %w", err)
+		return nil, DistressStats{}, fmt.Errorf("distress update: %w", err)
 	}
 	if prev == nil || !pr.snap.Extends(prev.snap) ||
 		prev.params.AlphaUp != pr.params.AlphaUp || prev.params.AlphaDown != pr.params.AlphaDown {
@@ -354,10 +354,10 @@ func (pr *Propagator) Update(ctx context.Context, prev *Propagator, pPrev, dPrev
 	}
 	nOld := prev.snap.Len()
 	if err := checkProbabilities("previous p", pPrev, nOld); err != nil {
-		return nil, DistressStats{}, fmt.Errorf("monitor: distress update: %w", err)
+		return nil, DistressStats{}, fmt.Errorf("distress update: %w", err)
 	}
 	if err := checkProbabilities("previous d", dPrev, nOld); err != nil {
-		return nil, DistressStats{}, fmt.Errorf("monitor: distress update: %w", err)
+		return nil, DistressStats{}, fmt.Errorf("distress update: %w", err)
 	}
 	var reset, rise []int32
 	relations := prev.snap != pr.snap // else the same coefficients: same snapshot, same alphas
@@ -431,7 +431,7 @@ func (pr *Propagator) local(ctx context.Context, p, x []float64, seeds []int32) 
 	chunkBad := make([][]int32, len(pr.bounds)-1)
 	for round := int32(1); ; round++ {
 		if err := ctx.Err(); err != nil {
-			return nil, st, fmt.Errorf("monitor: distress update: %w", err)
+			return nil, st, fmt.Errorf("distress update: %w", err)
 		}
 		active, next = next, active[:0]
 		if len(active) > pr.denseAt { // dense: sweep everything
