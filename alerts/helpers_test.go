@@ -15,14 +15,12 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// t0 is the fixed "now" of the tests.
-var t0 = time.Date(2026, 11, 21, 8, 0, 0, 0, time.UTC)
-
-// Firms of the fixtures (valid USCCs).
+// The fixtures' "now" and firms.
 var (
-	castings  = notify.FirmRef{USCC: "91330206MA2AHK5R3T", Name: "宁波精工铸件有限公司"}
-	gearbox   = notify.FirmRef{USCC: "91330100MA28XY7L29", Name: "杭州恒力变速箱有限公司"}
-	leaderRef = notify.FirmRef{USCC: "91330000MA27U8T41B", Name: "浙江远航汽车集团有限公司"}
+	t0        = notifytest.T0
+	castings  = notify.FirmRef(notifytest.Castings)
+	gearbox   = notify.FirmRef(notifytest.Gearbox)
+	leaderRef = notify.FirmRef(notifytest.Leader)
 )
 
 // firingDowngrade is a firing grade_downgrade of a tier-2 supplier, with a path: what

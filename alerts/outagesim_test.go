@@ -159,13 +159,7 @@ func newOutageHook(t *testing.T) *outageHook {
 func (h *outageHook) okCount(key string) int {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	n := 0
-	for _, k := range h.ok {
-		if k == key {
-			n++
-		}
-	}
-	return n
+	return countOf(h.ok, key)
 }
 
 // switchedListener is a port that can be closed, so that connections are refused, and

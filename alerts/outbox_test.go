@@ -3,12 +3,37 @@ package alerts
 import (
 	"bytes"
 	"context"
+	"flag"
+	"fmt"
+	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/chainrisk/chainrisk/alerts/notify"
+	"github.com/chainrisk/chainrisk/alerts/notify/notifytest"
 	"github.com/chainrisk/chainrisk/store"
 )
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/golden")
+
+// TestOutboxGolden records the outbox rows' format — the notification as stored, and
+// the channel's config, secrets in clear — which a daemon of a later version must
+// still read: a change shows in the diff of -update.
+func TestOutboxGolden(t *testing.T) {
+	resolved := firingDowngrade("zh")
+	resolved.ID, resolved.Status, resolved.EndedAt, resolved.URL = "ntf-0002", notify.StatusResolved, t0, ""
+	resolved.Leader, resolved.Path, resolved.PathNames, resolved.PathShares = nil, nil, nil, nil
+	var out bytes.Buffer
+	for _, n := range []*notify.Notification{firingDowngrade("en"), resolved} {
+		e, err := outboxEntry(n, &store.Alert{ID: AlertID(n.Fingerprint), Fingerprint: n.Fingerprint, Rule: n.Rule,
+			USCC: n.Subject.USCC}, "", 1, hookChannel("https://hooks.example.com"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(&out, "%s %s key=%s\nchannel %s\npayload %s\n\n", e.ChannelType, e.Status, e.ChannelKey, e.Channel, e.Payload)
+	}
+	notifytest.Golden(t, *update, filepath.Join("testdata", "golden", "outbox.golden"), out.Bytes())
+}
 
 // oldPayload is firingDowngrade("en") as the outbox stored it before notifications
 // carried their rule's title: no "title" key.

@@ -110,8 +110,13 @@ func (rv *hookReceiver) bad() int {
 func (rv *hookReceiver) rawCount(key string) int {
 	rv.mu.Lock()
 	defer rv.mu.Unlock()
+	return countOf(rv.raw, key)
+}
+
+// countOf counts key in keys.
+func countOf(keys []string, key string) int {
 	n := 0
-	for _, k := range rv.raw {
+	for _, k := range keys {
 		if k == key {
 			n++
 		}

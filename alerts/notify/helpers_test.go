@@ -18,16 +18,14 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// t0 is the fixed "now" of the tests.
-var t0 = time.Date(2026, 11, 21, 8, 0, 0, 0, time.UTC)
-
-// Firms of the fixtures (valid USCCs).
+// The fixtures' "now" and firms.
 var (
-	castings  = FirmRef{"91330206MA2AHK5R3T", "宁波精工铸件有限公司"}
-	gearbox   = FirmRef{"91330100MA28XY7L29", "杭州恒力变速箱有限公司"}
-	leaderRef = FirmRef{"91330000MA27U8T41B", "浙江远航汽车集团有限公司"}
-	bearings  = FirmRef{"91330281MA2GQW8N6C", "余姚华瑞轴承有限公司"}
-	sensors   = FirmRef{"91320500MA1NPL2E7X", "苏州微感传感器有限公司"}
+	t0        = notifytest.T0
+	castings  = FirmRef(notifytest.Castings)
+	gearbox   = FirmRef(notifytest.Gearbox)
+	leaderRef = FirmRef(notifytest.Leader)
+	bearings  = FirmRef(notifytest.Bearings)
+	sensors   = FirmRef(notifytest.Sensors)
 )
 
 // ruleTitles are the titles package alerts gives its rules, in zh and en.

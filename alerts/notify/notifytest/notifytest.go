@@ -4,13 +4,32 @@
 package notifytest
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"sync"
 	"testing"
 	"time"
+)
+
+// T0 is the fixtures' "now".
+var T0 = time.Date(2026, 11, 21, 8, 0, 0, 0, time.UTC)
+
+// Firm names a firm of the fixtures: a valid USCC and a name. It converts to
+// notify.FirmRef.
+type Firm struct{ USCC, Name string }
+
+// Firms of the fixtures: a tier-2 supplier (castings) of the leader through a tier-1
+// (gearbox), another tier-1 (bearings), and a firm on a watch-list (sensors).
+var (
+	Castings = Firm{"91330206MA2AHK5R3T", "宁波精工铸件有限公司"}
+	Gearbox  = Firm{"91330100MA28XY7L29", "杭州恒力变速箱有限公司"}
+	Leader   = Firm{"91330000MA27U8T41B", "浙江远航汽车集团有限公司"}
+	Bearings = Firm{"91330281MA2GQW8N6C", "余姚华瑞轴承有限公司"}
+	Sensors  = Firm{"91320500MA1NPL2E7X", "苏州微感传感器有限公司"}
 )
 
 // Clock stands still until advanced; Sleep advances it. It is a notify.Clock.
@@ -111,4 +130,23 @@ func (l *LockedWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.W.Write(p)
+}
+
+// Golden compares got with the golden file at path, or rewrites the file when update
+// is set (its package's -update flag: a reviewer then reads the change in the diff).
+func Golden(t testing.TB, update bool, path string, got []byte) {
+	t.Helper()
+	if update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (go test -update in its package creates it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from the golden file (go test -update in its package rewrites it)\n--- got:\n%s\n--- want:\n%s", path, got, want)
+	}
 }
