@@ -59,11 +59,8 @@ func wecomChannel(base string) config.Channel {
 	return config.Channel{Type: notify.TypeWeCom, URL: config.Secret(base + "/cgi-bin/webhook/send?key=" + wecomKey)}
 }
 
-// The shared test helpers under the names these tests use.
-var (
-	newReceiver = notifytest.NewReceiver
-	answer      = notifytest.Answer
-)
+// newReceiver is the shared test receiver.
+var newReceiver = notifytest.NewReceiver
 
 func newFakeClock() *notifytest.Clock { return notifytest.NewClock(t0) }
 

@@ -356,7 +356,6 @@ const (
 
 // Default returns the built-in configuration: the daemon runs with it and no file.
 func Default() *Config {
-	const day = 24 * time.Hour
 	return &Config{
 		Listen:          DefaultListen,
 		ShutdownTimeout: 30 * time.Second,
