@@ -14,6 +14,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/chainrisk/chainrisk/alerts"
+	"github.com/chainrisk/chainrisk/alerts/notify"
 	"github.com/chainrisk/chainrisk/store/storetest"
 )
 
@@ -315,5 +317,42 @@ func TestErrorEnvelopeConforms(t *testing.T) {
 		if len(conformance(t, "GET /api/v1/leaders", 200, []byte(body))) == 0 {
 			t.Errorf("%s passes the schema", body)
 		}
+	}
+}
+
+// TestOpenAPINamesTheRegistries: the document's lists of channel types and of rule
+// names are the registries' (package notify's channels, package alerts' rules), so a
+// channel or rule added there is documented here too.
+func TestOpenAPINamesTheRegistries(t *testing.T) {
+	want := map[string][]string{"wecom": notify.Types(), "grade_downgrade": alerts.RuleNames()}
+	found := map[string]int{}
+	var walk func(v any, at string)
+	walk = func(v any, at string) {
+		switch x := v.(type) {
+		case map[string]any:
+			for k, c := range x {
+				walk(c, at+"/"+k)
+			}
+		case []any:
+			var names []string
+			for _, e := range x {
+				if s, ok := e.(string); ok {
+					names = append(names, s)
+				}
+				walk(e, at)
+			}
+			for key, list := range want {
+				if strings.HasSuffix(at, "/enum") && slices.Contains(names, key) {
+					found[key]++
+					if !slices.Equal(slices.Sorted(slices.Values(names)), slices.Sorted(slices.Values(list))) {
+						t.Errorf("%s lists %v; the registry has %v", at, names, list)
+					}
+				}
+			}
+		}
+	}
+	walk(map[string]any(openAPIDoc(t)), "")
+	if found["wecom"] == 0 || found["grade_downgrade"] == 0 {
+		t.Errorf("enums found: %v", found)
 	}
 }
