@@ -93,10 +93,16 @@ func runConfigCheck(args []string, stdout, stderr io.Writer) int {
 	return code
 }
 
-// splitErrors undoes errors.Join so that each problem prints on its own line.
+// splitErrors undoes errors.Join, nested ones too (the jobs' and the alert rules'
+// problems come joined), so that each problem prints on its own line.
 func splitErrors(err error) []error {
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		return j.Unwrap()
+	j, ok := err.(interface{ Unwrap() []error })
+	if !ok {
+		return []error{err}
 	}
-	return []error{err}
+	var out []error
+	for _, e := range j.Unwrap() {
+		out = append(out, splitErrors(e)...)
+	}
+	return out
 }
