@@ -51,9 +51,11 @@ type ruleParams interface {
 	check(enabled bool, problem func(key, format string, args ...any))
 }
 
-// registry holds the rules in order, registered checks that names are unique.
+// registry holds the rules in their order.
 var registry []*rule
 
+// register adds a rule to the registry; a name or an order taken already is
+// refused, and recorded for a test to see.
 func register(r *rule) {
 	i, found := slices.BinarySearchFunc(registry, r, func(a, b *rule) int { return cmp.Compare(a.order, b.order) })
 	if found || ruleNamed(r.name) != nil {
