@@ -13,15 +13,17 @@ import (
 	"github.com/chainrisk/chainrisk/credit"
 )
 
-// The registry holds every rule once, in the order they have always been evaluated
-// and listed, each with its title in both languages.
+// The registry holds every rule once, each with its title in both languages; the
+// rules of the first release keep the order they have always been evaluated and
+// listed in (a rule added since may come anywhere).
 func TestRuleRegistry(t *testing.T) {
 	if len(dupRules) > 0 {
 		t.Errorf("registered twice, or with an order taken: %v", dupRules)
 	}
-	want := []string{RuleGradeDowngrade, RuleSevereEvent, RuleChainRisk, RuleScoreDrop, RuleSingleSource, RuleRepairDone, RuleStaleData}
-	if got := RuleNames(); !slices.Equal(got, want) {
-		t.Errorf("RuleNames() = %v, want %v", got, want)
+	first := []string{RuleGradeDowngrade, RuleSevereEvent, RuleChainRisk, RuleScoreDrop, RuleSingleSource, RuleRepairDone, RuleStaleData}
+	got := slices.DeleteFunc(RuleNames(), func(n string) bool { return !slices.Contains(first, n) })
+	if !slices.Equal(got, first) {
+		t.Errorf("RuleNames() = %v, want %v in this order", RuleNames(), first)
 	}
 	for _, r := range registry {
 		if r.title[0] == "" || r.title[1] == "" || r.evaluate == nil {
