@@ -138,7 +138,7 @@ func TestRulesBadConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err) // config takes the rules' settings as written
 	}
-	known := "(known: grade_downgrade, severe_event, chain_risk, score_drop, single_source, repair_done, stale_data)"
+	known := "(known: " + strings.Join(RuleNames(), ", ") + ")"
 	want := []string{
 		`rules.bad.yaml:3:5: alerts.rules.chain_risk: thresholds must satisfy 0 < warning < critical <= 1, got warning=0.5 critical=0.4`,
 		`rules.bad.yaml:3:47: alerts.rules.chain_risk.hysteresis: must be in (0,1], got 1.5`,
