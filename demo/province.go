@@ -7,6 +7,8 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/chainrisk/chainrisk/credit"
@@ -32,6 +34,10 @@ type ProvinceStats struct {
 	MeanLeaderInDegree                         float64 // suppliers per leading firm
 	Bytes                                      map[credit.Kind]int64
 }
+
+// DefaultProvinceLeaders is the number of leading firms of a province of firms firms
+// when none is asked for: one per thousand firms, at least one.
+func DefaultProvinceLeaders(firms int) int { return max(1, firms/1000) }
 
 // Limits of GenerateProvince's options.
 const (
@@ -92,6 +98,49 @@ func GenerateProvince(opts ProvinceOptions, w map[credit.Kind]io.Writer) (Provin
 		stats.Bytes[k] = cw.n
 	}
 	return stats, errors.Join(errs...)
+}
+
+// WriteProvince generates a province into dir (created when missing) as the four CSV
+// files named by FileName. It writes temporary files next to the final ones and renames
+// them only when everything was written, so that dir never holds a truncated data set.
+func WriteProvince(dir string, opts ProvinceOptions) (stats ProvinceStats, err error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return stats, err
+	}
+	files := make(map[credit.Kind]*os.File, len(credit.Kinds))
+	defer func() {
+		for _, f := range files {
+			f.Close()
+			if err != nil {
+				os.Remove(f.Name())
+			}
+		}
+	}()
+	w := make(map[credit.Kind]io.Writer, len(credit.Kinds))
+	for _, k := range credit.Kinds {
+		f, err := os.CreateTemp(dir, "."+FileName(k)+".*")
+		if err != nil {
+			return stats, err
+		}
+		files[k], w[k] = f, f
+	}
+	if stats, err = GenerateProvince(opts, w); err != nil {
+		return stats, err
+	}
+	for _, k := range credit.Kinds {
+		f := files[k]
+		if err = f.Chmod(0o644); err == nil {
+			err = f.Close()
+		}
+		if err == nil {
+			err = os.Rename(f.Name(), filepath.Join(dir, FileName(k)))
+		}
+		if err != nil {
+			return stats, err
+		}
+		delete(files, k)
+	}
+	return stats, nil
 }
 
 // Validate reports every option out of range; GenerateProvince refuses such options.
