@@ -2,57 +2,23 @@ package api
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/base64"
-	"encoding/hex"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
-	"regexp"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/chainrisk/chainrisk/store"
+	"github.com/chainrisk/chainrisk/tokens"
 	"github.com/chainrisk/chainrisk/visibility"
 )
-
-// Role is what a token may do (SPEC §8).
-type Role string
-
-const (
-	// RoleAdmin may call everything.
-	RoleAdmin Role = "admin"
-	// RoleIngest may ingest, trigger rescans and read scans.
-	RoleIngest Role = "ingest"
-	// RoleAnalyst may read everything and run stress tests, ESRI and checks; it may
-	// not ingest or trigger rescans.
-	RoleAnalyst Role = "analyst"
-	// RoleTenant is bound to one USCC (a leader or an SME) and reads only firms of
-	// that USCC's chain; everything else answers 404 as if it did not exist.
-	RoleTenant Role = "tenant"
-)
-
-// Roles lists every role.
-var Roles = []Role{RoleAdmin, RoleIngest, RoleAnalyst, RoleTenant}
-
-// ParseRole checks a role name.
-func ParseRole(s string) (Role, error) {
-	for _, r := range Roles {
-		if string(r) == s {
-			return r, nil
-		}
-	}
-	return "", fmt.Errorf("unknown role %q (want admin, ingest, analyst or tenant)", s)
-}
 
 // Principal is the caller of a request, as its token says.
 type Principal struct {
 	Name string
-	Role Role
+	Role tokens.Role
 	// Leader is the USCC a tenant is bound to.
 	Leader string
 	view   *visibility.View
@@ -60,7 +26,7 @@ type Principal struct {
 
 // Viewer is who the caller is to the visibility rule: a tenant, or staff.
 func (p *Principal) Viewer() visibility.Viewer {
-	if p.Role == RoleTenant {
+	if p.Role == tokens.RoleTenant {
 		return visibility.Tenant(p.Leader)
 	}
 	return visibility.Staff()
@@ -81,7 +47,7 @@ func (p *Principal) Sees(uscc string) bool { return p.View().Sees(uscc) }
 // ScanTrigger returns a scan's trigger as the caller may read it: a tenant is not
 // told the names of other callers' tokens ("api:<name>" reads "api").
 func (p *Principal) ScanTrigger(trigger string) string {
-	if kind, name, ok := strings.Cut(trigger, ":"); ok && kind == "api" && p.Role == RoleTenant && name != p.Name {
+	if kind, name, ok := strings.Cut(trigger, ":"); ok && kind == "api" && p.Role == tokens.RoleTenant && name != p.Name {
 		return kind
 	}
 	return trigger
@@ -93,98 +59,6 @@ type principalKey struct{}
 func PrincipalFrom(ctx context.Context) (*Principal, bool) {
 	p, ok := ctx.Value(principalKey{}).(*Principal)
 	return p, ok && p != nil
-}
-
-// TokenPrefix starts every plain token, so that a leaked one is recognisable (secret
-// scanners, logs) and a malformed one is refused without a store lookup.
-const TokenPrefix = "crk_"
-
-var tokenRE = regexp.MustCompile(`^crk_[A-Za-z0-9_-]{43}$`)
-
-// nameRE bounds token names: they appear in logs and scan triggers (api:<name>).
-var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
-
-// CheckTokenName checks a token name: 1-64 letters, digits, '.', '_' or '-', starting
-// with a letter or digit.
-func CheckTokenName(name string) error {
-	if !nameRE.MatchString(name) {
-		return fmt.Errorf("token name %q: use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit", name)
-	}
-	return nil
-}
-
-// NewToken returns a fresh plain token (TokenPrefix + 32 random bytes in unpadded
-// base64url) and its hash.
-func NewToken() (plain, hash string, err error) {
-	var b [32]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return "", "", fmt.Errorf("new token: %w", err)
-	}
-	plain = TokenPrefix + base64.RawURLEncoding.EncodeToString(b[:])
-	return plain, HashToken(plain), nil
-}
-
-// HashToken is the hex SHA-256 the store keeps of a plain token. The tokens carry 256
-// random bits, so a fast unsalted hash is enough: there is nothing to brute-force.
-func HashToken(plain string) string {
-	sum := sha256.Sum256([]byte(plain))
-	return hex.EncodeToString(sum[:])
-}
-
-// CreateToken makes a token for role (tenants need leader, the USCC they are bound
-// to; other roles must not give one), records its hash, and returns the plain token,
-// which nothing keeps: show it to the user once.
-func CreateToken(ctx context.Context, st store.Store, name string, role Role, leader string) (string, *store.Token, error) {
-	if err := CheckTokenName(name); err != nil {
-		return "", nil, err
-	}
-	if _, err := ParseRole(string(role)); err != nil {
-		return "", nil, err
-	}
-	switch {
-	case role == RoleTenant && leader == "":
-		return "", nil, errors.New("a tenant token needs the USCC it is bound to (--leader)")
-	case role != RoleTenant && leader != "":
-		return "", nil, fmt.Errorf("only tenant tokens are bound to a USCC, not %s tokens", role)
-	}
-	plain, hash, err := NewToken()
-	if err != nil {
-		return "", nil, err
-	}
-	tok := &store.Token{Name: name, Role: string(role), Leader: leader, Hash: hash}
-	if err := st.CreateToken(ctx, tok); err != nil {
-		return "", nil, err
-	}
-	return plain, tok, nil
-}
-
-// DemoTokenName names the admin token EnsureDemoToken creates.
-const DemoTokenName = "demo-admin"
-
-// EnsureDemoToken creates an admin token when the store holds no live token, for
-// chainriskd -demo to print at start. It returns the plain token and true when it
-// created one; "" and false when tokens exist.
-func EnsureDemoToken(ctx context.Context, st store.Store) (plain string, created bool, err error) {
-	tokens, err := st.Tokens(ctx)
-	if err != nil {
-		return "", false, err
-	}
-	taken := make(map[string]bool, len(tokens))
-	for _, t := range tokens {
-		if !t.Revoked() {
-			return "", false, nil
-		}
-		taken[t.Name] = true
-	}
-	name := DemoTokenName
-	for i := 2; taken[name]; i++ {
-		name = fmt.Sprintf("%s-%d", DemoTokenName, i)
-	}
-	plain, _, err = CreateToken(ctx, st, name, RoleAdmin, "")
-	if err != nil {
-		return "", false, err
-	}
-	return plain, true, nil
 }
 
 // DefaultTokenCacheTTL is how long a token lookup is trusted: revoking a token takes
@@ -285,10 +159,10 @@ func (a *authenticator) authenticate(ctx context.Context, r *http.Request) (*Pri
 	}
 	scheme, plain, ok := strings.Cut(h, " ")
 	plain = strings.TrimSpace(plain)
-	if !ok || !strings.EqualFold(scheme, "Bearer") || !tokenRE.MatchString(plain) {
+	if !ok || !strings.EqualFold(scheme, "Bearer") || !tokens.WellFormed(plain) {
 		return nil, unauthorized("malformed", a.m)
 	}
-	hash := HashToken(plain)
+	hash := tokens.Hash(plain)
 	tok, err := a.lookup(ctx, hash)
 	if err != nil {
 		return nil, storeError(err)
@@ -302,8 +176,8 @@ func (a *authenticator) authenticate(ctx context.Context, r *http.Request) (*Pri
 		a.log.Info("revoked token used", "token", tok.Name)
 		return nil, unauthorized("revoked", a.m)
 	}
-	role, err := ParseRole(tok.Role)
-	if err != nil || (role == RoleTenant) != (tok.Leader != "") {
+	role, err := tokens.ParseRole(tok.Role)
+	if err != nil || (role == tokens.RoleTenant) != (tok.Leader != "") {
 		a.log.Warn("token with an invalid role or binding refused", "token", tok.Name, "role", tok.Role)
 		return nil, unauthorized("invalid", a.m)
 	}

@@ -27,6 +27,7 @@ import (
 	"github.com/chainrisk/chainrisk/store/postgres"
 	"github.com/chainrisk/chainrisk/store/postgres/pgtest"
 	"github.com/chainrisk/chainrisk/store/sqlite"
+	"github.com/chainrisk/chainrisk/tokens"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -207,7 +208,7 @@ func newHarness(t *testing.T, kind string, opts Options) *harness {
 		{"admin", "admin", ""}, {"ingest", "ingest", ""}, {"analyst", "analyst", ""},
 		{"tenantA", "tenant", h.leaderA}, {"tenantB", "tenant", h.leaderB}, {"revoked", "analyst", ""},
 	} {
-		plain, _, err := CreateToken(ctx, st, tc.name, Role(tc.role), tc.leader)
+		plain, _, err := tokens.Create(ctx, st, tc.name, tokens.Role(tc.role), tc.leader)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -217,7 +218,7 @@ func newHarness(t *testing.T, kind string, opts Options) *harness {
 		t.Fatal(err)
 	}
 	h.tokens["none"] = ""
-	h.tokens["bad"] = TokenPrefix + strings.Repeat("x", 43)
+	h.tokens["bad"] = tokens.Prefix + strings.Repeat("x", 43)
 	return h
 }
 

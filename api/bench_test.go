@@ -22,6 +22,7 @@ import (
 	"github.com/chainrisk/chainrisk/store/postgres/pgtest"
 	"github.com/chainrisk/chainrisk/store/sqlite"
 	"github.com/chainrisk/chainrisk/store/storetest"
+	"github.com/chainrisk/chainrisk/tokens"
 )
 
 // importBackend imports and does nothing else (no scan), so that a benchmark of
@@ -72,7 +73,7 @@ func BenchmarkIngestAPI(b *testing.B) {
 				R: strings.NewReader(fb.String())}}, ingest.ImportOptions{}); err != nil || !sum.OK() {
 				b.Fatalf("firms: %v %v", err, sum.Errors)
 			}
-			token, _, err := CreateToken(ctx, st, "bench", RoleIngest, "")
+			token, _, err := tokens.Create(ctx, st, "bench", tokens.RoleIngest, "")
 			if err != nil {
 				b.Fatal(err)
 			}

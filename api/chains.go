@@ -13,6 +13,7 @@ import (
 	"github.com/chainrisk/chainrisk/graph"
 	"github.com/chainrisk/chainrisk/monitor"
 	"github.com/chainrisk/chainrisk/risk"
+	"github.com/chainrisk/chainrisk/tokens"
 )
 
 const mediaDOT = "text/vnd.graphviz"
@@ -94,7 +95,7 @@ func (rq *request) chainRoot(uscc string, up, down int) (*monitor.State, int32, 
 	if !rq.who.View().SeesChain(uscc) {
 		return nil, 0, errFirmNotFound
 	}
-	if rq.who.Role == RoleTenant {
+	if rq.who.Role == tokens.RoleTenant {
 		if c := rq.cfg.Chain; up > c.DepthUp || down > c.DepthDown {
 			return nil, 0, errorf(http.StatusForbidden, codeForbidden,
 				"a tenant token sees its chain up to depth_up %d and depth_down %d", c.DepthUp, c.DepthDown)

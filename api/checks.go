@@ -7,27 +7,15 @@ import (
 
 	"github.com/chainrisk/chainrisk/credit"
 	"github.com/chainrisk/chainrisk/monitor"
+	"github.com/chainrisk/chainrisk/risk"
 )
 
-// An investment-attraction check (精准招商, SPEC §8) reports on a target firm, its
-// shareholders and its investees, and combines them into a verdict:
-//
-//   - reject: the target or a shareholder is grade D, defunct (revoked,
-//     deregistered, bankrupt) or has an active critical event — the firm or the money
-//     behind it is not creditworthy;
-//   - caution: the target or a shareholder is grade C or has an active high-severity
-//     event; an investee is grade D, defunct or has an active critical event (the
-//     target's exposure through its investments); or the target is not in the store
-//     (nothing is known about it);
-//   - pass: otherwise.
-//
-// A shareholder or investee the store does not hold is reported as not found and
-// does not change the verdict: natural persons and firms registered elsewhere have
-// no record here. Reasons list every finding that set the verdict.
+// The verdicts of an investment-attraction check (精准招商, SPEC §8), as POST
+// /api/v1/checks writes them; risk.CheckVerdict decides.
 const (
-	VerdictPass    = "pass"
-	VerdictCaution = "caution"
-	VerdictReject  = "reject"
+	VerdictPass    = string(risk.VerdictPass)
+	VerdictCaution = string(risk.VerdictCaution)
+	VerdictReject  = string(risk.VerdictReject)
 )
 
 // maxCheckFirms bounds the shareholders and the investees of one check.
@@ -63,24 +51,6 @@ type firmReport struct {
 	SevereEvents []eventJSON `json:"severe_events"`
 }
 
-func (r *firmReport) critical() bool {
-	for _, e := range r.SevereEvents {
-		if e.Severity == credit.SeverityCritical {
-			return true
-		}
-	}
-	return false
-}
-
-func (r *firmReport) high() bool {
-	for _, e := range r.SevereEvents {
-		if e.Severity == credit.SeverityHigh {
-			return true
-		}
-	}
-	return false
-}
-
 func (s *Server) postCheck(rq *request) error {
 	var req checkRequest
 	if err := rq.decodeJSON(&req); err != nil {
@@ -114,99 +84,57 @@ func (s *Server) postCheck(rq *request) error {
 	if err != nil {
 		return err
 	}
-	out := checkJSON{Reasons: []string{}, Shareholders: []firmReport{}, Investees: []firmReport{}, ScanID: st.ScanID,
-		CheckedAt: st.At}
-	if out.Target, err = rq.report(st, req.USCC); err != nil {
+	out := checkJSON{ScanID: st.ScanID, CheckedAt: st.At}
+	var in risk.InvestmentCheck
+	if out.Target, in.Target, err = rq.report(st, req.USCC); err != nil {
 		return err
 	}
-	for _, u := range req.Shareholders {
-		r, err := rq.report(st, u)
-		if err != nil {
-			return err
-		}
-		out.Shareholders = append(out.Shareholders, r)
+	if out.Shareholders, in.Shareholders, err = rq.reports(st, req.Shareholders); err != nil {
+		return err
 	}
-	for _, u := range req.Investees {
-		r, err := rq.report(st, u)
-		if err != nil {
-			return err
-		}
-		out.Investees = append(out.Investees, r)
+	if out.Investees, in.Investees, err = rq.reports(st, req.Investees); err != nil {
+		return err
 	}
-	out.Verdict, out.Reasons = verdict(&out)
+	var v risk.Verdict
+	v, out.Reasons = risk.CheckVerdict(&in)
+	out.Verdict = string(v)
 	return rq.json(http.StatusOK, out)
 }
 
-// report reads one firm's credit report.
-func (rq *request) report(st *monitor.State, uscc string) (firmReport, error) {
-	r := firmReport{USCC: uscc, SevereEvents: []eventJSON{}}
+// reports reads the credit reports of firms, and what the verdict needs of them.
+func (rq *request) reports(st *monitor.State, usccs []string) ([]firmReport, []risk.CheckedFirm, error) {
+	out, in := make([]firmReport, 0, len(usccs)), make([]risk.CheckedFirm, 0, len(usccs))
+	for _, u := range usccs {
+		r, f, err := rq.report(st, u)
+		if err != nil {
+			return nil, nil, err
+		}
+		out, in = append(out, r), append(in, f)
+	}
+	return out, in, nil
+}
+
+// report reads one firm's credit report, and what the verdict needs of it.
+func (rq *request) report(st *monitor.State, uscc string) (firmReport, risk.CheckedFirm, error) {
+	r, f := firmReport{USCC: uscc, SevereEvents: []eventJSON{}}, risk.CheckedFirm{USCC: uscc}
 	v, ok := st.Index(uscc)
 	if !ok {
-		return r, nil
+		return r, f, nil
 	}
 	events, err := rq.events(st, uscc, true)
 	if err != nil {
-		return r, err
+		return r, f, err
 	}
-	f := &st.Firms[v]
-	r.Found, r.Name, r.Status, r.Grade = true, f.Name, f.Status, st.Grade[v].String()
+	firm := &st.Firms[v]
+	r.Found, r.Name, r.Status, r.Grade = true, firm.Name, firm.Status, st.Grade[v].String()
 	r.Score, r.P, r.D = ptr(st.Score[v]), ptr(st.P[v]), ptr(st.D[v])
+	f.Found, f.Status, f.Grade = true, firm.Status, st.Grade[v]
 	for i := range events {
 		e := eventOf(st, &events[i])
 		if e.Severity == credit.SeverityCritical || e.Severity == credit.SeverityHigh {
 			r.SevereEvents = append(r.SevereEvents, e)
+			f.Severities = append(f.Severities, e.Severity)
 		}
 	}
-	return r, nil
-}
-
-// verdict applies the rule documented above.
-func verdict(c *checkJSON) (string, []string) {
-	var reject, caution []string
-	core := append([]firmReport{c.Target}, c.Shareholders...)
-	for i, r := range core {
-		who := "target " + r.USCC
-		if i > 0 {
-			who = "shareholder " + r.USCC
-		}
-		if !r.Found {
-			if i == 0 {
-				caution = append(caution, who+" is not in the store: nothing is known about it")
-			}
-			continue
-		}
-		if r.Status.Defunct() {
-			reject = append(reject, fmt.Sprintf("%s is %s", who, r.Status))
-		}
-		if r.Grade == "D" {
-			reject = append(reject, who+" is grade D")
-		}
-		if r.critical() {
-			reject = append(reject, who+" has an active critical event")
-		}
-		if r.Grade == "C" {
-			caution = append(caution, who+" is grade C")
-		}
-		if r.high() {
-			caution = append(caution, who+" has an active high-severity event")
-		}
-	}
-	for _, r := range c.Investees {
-		switch {
-		case !r.Found:
-		case r.Status.Defunct():
-			caution = append(caution, fmt.Sprintf("investee %s is %s", r.USCC, r.Status))
-		case r.Grade == "D":
-			caution = append(caution, "investee "+r.USCC+" is grade D")
-		case r.critical():
-			caution = append(caution, "investee "+r.USCC+" has an active critical event")
-		}
-	}
-	switch {
-	case len(reject) > 0:
-		return VerdictReject, reject
-	case len(caution) > 0:
-		return VerdictCaution, caution
-	}
-	return VerdictPass, []string{}
+	return r, f, nil
 }

@@ -31,6 +31,7 @@ import (
 	"github.com/chainrisk/chainrisk/monitor"
 	"github.com/chainrisk/chainrisk/store"
 	"github.com/chainrisk/chainrisk/store/sqlite"
+	"github.com/chainrisk/chainrisk/tokens"
 )
 
 // The fuzz targets drive the whole handler stack (auth, limits, routing, decoding, the
@@ -89,7 +90,7 @@ func newFuzzHarness(f *testing.F) *harness {
 	for _, tc := range []struct{ name, role, leader string }{
 		{"admin", "admin", ""}, {"ingest", "ingest", ""}, {"analyst", "analyst", ""}, {"tenantA", "tenant", h.leaderA},
 	} {
-		if h.tokens[tc.name], _, err = CreateToken(ctx, st, tc.name, Role(tc.role), tc.leader); err != nil {
+		if h.tokens[tc.name], _, err = tokens.Create(ctx, st, tc.name, tokens.Role(tc.role), tc.leader); err != nil {
 			f.Fatal(err)
 		}
 	}
@@ -730,7 +731,7 @@ func newFuzzIngestEnv(f *testing.F) *fuzzIngestEnv {
 		}
 		f.Cleanup(func() { _ = st.Close() })
 		if token == nil {
-			if plain, token, err = CreateToken(ctx, st, "ingest", RoleIngest, ""); err != nil {
+			if plain, token, err = tokens.Create(ctx, st, "ingest", tokens.RoleIngest, ""); err != nil {
 				f.Fatal(err)
 			}
 		} else if err := st.CreateToken(ctx, token); err != nil { // the same token in every store

@@ -20,6 +20,7 @@ import (
 	"github.com/chainrisk/chainrisk/credit"
 	"github.com/chainrisk/chainrisk/monitor"
 	"github.com/chainrisk/chainrisk/store"
+	"github.com/chainrisk/chainrisk/tokens"
 )
 
 // holdIngest makes the next ingest wait inside the backend until release is called;
@@ -257,34 +258,10 @@ func TestMetrics(t *testing.T) {
 	}
 }
 
-func TestEnsureDemoToken(t *testing.T) {
-	ctx := context.Background()
-	st := openStore(t, "sqlite")
-	plain, created, err := EnsureDemoToken(ctx, st)
-	if err != nil || !created || !strings.HasPrefix(plain, TokenPrefix) {
-		t.Fatalf("first: %q %v %v", plain, created, err)
-	}
-	tok, err := st.TokenByHash(ctx, HashToken(plain))
-	if err != nil || tok.Name != DemoTokenName || tok.Role != string(RoleAdmin) {
-		t.Fatalf("stored: %+v %v", tok, err)
-	}
-	if again, created, err := EnsureDemoToken(ctx, st); again != "" || created || err != nil {
-		t.Errorf("with a live token: %q %v %v", again, created, err)
-	}
-	_ = st.RevokeToken(ctx, DemoTokenName)
-	plain2, created, err := EnsureDemoToken(ctx, st)
-	if err != nil || !created || plain2 == plain {
-		t.Fatalf("after revocation: %v %v", created, err)
-	}
-	if tok, _ := st.TokenByHash(ctx, HashToken(plain2)); tok.Name != DemoTokenName+"-2" {
-		t.Errorf("second demo token named %q", tok.Name)
-	}
-}
-
 // Routes mounted with Handle get the same auth and roles, and the caller.
 func TestHandleExtension(t *testing.T) {
 	h := newHarness(t, "sqlite", Options{})
-	h.s.Handle("GET /api/v1/extension", []Role{RoleAnalyst, RoleTenant}, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h.s.Handle("GET /api/v1/extension", []tokens.Role{tokens.RoleAnalyst, tokens.RoleTenant}, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, ok := PrincipalFrom(r.Context())
 		if !ok {
 			WriteError(w, 500, "internal", "no principal")

@@ -3,6 +3,8 @@ package api
 import (
 	"maps"
 	"testing"
+
+	"github.com/chainrisk/chainrisk/tokens"
 )
 
 // TestMembershipsMatchChains: the chains the enterprise endpoint lists for a firm,
@@ -26,7 +28,7 @@ func TestMembershipsMatchChains(t *testing.T) {
 			want[m.Node][st.Snap.IDs[l]] = m.Tier
 		}
 	}
-	rq := &request{s: h.s, who: &Principal{Name: "admin", Role: RoleAdmin}}
+	rq := &request{s: h.s, who: &Principal{Name: "admin", Role: tokens.RoleAdmin}}
 	listed := 0
 	for round := range 2 {
 		for v := range int32(len(st.Snap.IDs)) {

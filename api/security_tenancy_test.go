@@ -12,6 +12,7 @@ import (
 	"github.com/chainrisk/chainrisk/credit"
 	"github.com/chainrisk/chainrisk/ingest"
 	"github.com/chainrisk/chainrisk/risk"
+	"github.com/chainrisk/chainrisk/tokens"
 )
 
 // secTenant is one tenant of TestTenantIsolationDisjointChains and what it owns.
@@ -57,7 +58,7 @@ func TestTenantIsolationDisjointChains(t *testing.T) {
 		if len(y.scope) < 3 {
 			t.Fatalf("the demo has no specialized firm whose chain (3 firms or more) is disjoint from the soybean chain")
 		}
-		plain, _, err := CreateToken(ctx, h.b.st, "tenantY", RoleTenant, y.root)
+		plain, _, err := tokens.Create(ctx, h.b.st, "tenantY", tokens.RoleTenant, y.root)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -210,7 +211,7 @@ func TestTenantIsolationDisjointChains(t *testing.T) {
 			}
 			// Every route a tenant may call was called.
 			for _, rt := range h.s.routes {
-				if rt.access.allows(RoleTenant) && !walked[rt.pattern] {
+				if rt.access.allows(tokens.RoleTenant) && !walked[rt.pattern] {
 					t.Errorf("%s is open to tenants but not probed", rt.pattern)
 				}
 			}

@@ -25,6 +25,7 @@ import (
 	"github.com/chainrisk/chainrisk/config"
 	"github.com/chainrisk/chainrisk/credit"
 	"github.com/chainrisk/chainrisk/store"
+	"github.com/chainrisk/chainrisk/tokens"
 )
 
 // secTokenish matches the names of values that are tokens, token hashes or secrets.
@@ -157,9 +158,9 @@ func TestTokensComparedInConstantTime(t *testing.T) {
 	if !constantTime {
 		t.Error("authenticate does not compare the token's hash with subtle.ConstantTimeCompare")
 	}
-	// Tokens are kept as their SHA-256: HashToken is the hex digest.
-	if got, want := HashToken("crk_x"), sha256.Sum256([]byte("crk_x")); got != hex.EncodeToString(want[:]) {
-		t.Errorf("HashToken = %s", got)
+	// Tokens are kept as their SHA-256: tokens.Hash is the hex digest.
+	if got, want := tokens.Hash("crk_x"), sha256.Sum256([]byte("crk_x")); got != hex.EncodeToString(want[:]) {
+		t.Errorf("tokens.Hash = %s", got)
 	}
 
 	var files int
@@ -270,8 +271,8 @@ func TestRefusedTokensLookAlike(t *testing.T) {
 		attempts := []attempt{
 			{"last character changed", bearer(valid[:len(valid)-1] + string(flip)), ""},
 			{"one character short", bearer(valid[:len(valid)-1]), ""},
-			{"prefix", bearer(valid[:len(TokenPrefix)+8]), ""},
-			{"the prefix alone", bearer(TokenPrefix), ""},
+			{"prefix", bearer(valid[:len(tokens.Prefix)+8]), ""},
+			{"the prefix alone", bearer(tokens.Prefix), ""},
 			{"one character more", bearer(valid + "A"), ""},
 			{"case changed", bearer(strings.ToUpper(valid[:8]) + valid[8:]), ""},
 			{"empty token", bearer(""), ""},
@@ -279,7 +280,7 @@ func TestRefusedTokensLookAlike(t *testing.T) {
 			{"no header", nil, ""},
 			{"revoked", bearer(h.tokens["revoked"]), ""},
 			{"unknown", bearer(h.tokens["bad"]), ""},
-			{"hash instead of token", bearer(HashToken(valid)), ""},
+			{"hash instead of token", bearer(tokens.Hash(valid)), ""},
 			{"token in the query", nil, "?access_token=" + valid},
 			{"token in another header", map[string]string{"X-Api-Key": valid, "X-Auth-Token": valid}, ""},
 			{"token as a cookie", map[string]string{"Cookie": "token=" + valid}, ""},
@@ -312,7 +313,7 @@ func TestRefusedTokensLookAlike(t *testing.T) {
 					t.Errorf("%s: header %s %q, want %q", a.name, k, w.Header().Get(k), first.Header().Get(k))
 				}
 			}
-			for _, secret := range []string{valid, valid[len(TokenPrefix):], h.tokens["revoked"], HashToken(valid)} {
+			for _, secret := range []string{valid, valid[len(tokens.Prefix):], h.tokens["revoked"], tokens.Hash(valid)} {
 				if strings.Contains(w.Body.String(), secret) || strings.Contains(fmt.Sprint(w.Header()), secret) {
 					t.Errorf("%s: the answer echoes a token", a.name)
 				}
@@ -332,7 +333,7 @@ func TestRefusedTokensLookAlike(t *testing.T) {
 			if plain == "" || name == "bad" {
 				continue
 			}
-			if !hashes[HashToken(plain)] {
+			if !hashes[tokens.Hash(plain)] {
 				t.Errorf("token %s: its SHA-256 is not in the store", name)
 			}
 		}
@@ -348,7 +349,7 @@ func TestRefusedTokensLookAlike(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, plain := range h.tokens {
-				if plain != "" && slices.ContainsFunc(cols[:], func(c string) bool { return strings.Contains(c, plain[len(TokenPrefix):]) }) {
+				if plain != "" && slices.ContainsFunc(cols[:], func(c string) bool { return strings.Contains(c, plain[len(tokens.Prefix):]) }) {
 					t.Errorf("the tokens table holds a plain token in %v", cols[:2])
 				}
 			}

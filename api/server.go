@@ -17,6 +17,7 @@ import (
 	"github.com/chainrisk/chainrisk/ingest"
 	"github.com/chainrisk/chainrisk/monitor"
 	"github.com/chainrisk/chainrisk/store"
+	"github.com/chainrisk/chainrisk/tokens"
 	"github.com/chainrisk/chainrisk/visibility"
 )
 
@@ -93,15 +94,15 @@ const (
 	open
 )
 
-func (a access) allows(r Role) bool {
+func (a access) allows(r tokens.Role) bool {
 	switch r {
-	case RoleAdmin:
+	case tokens.RoleAdmin:
 		return true
-	case RoleIngest:
+	case tokens.RoleIngest:
 		return a&allowIngest != 0
-	case RoleAnalyst:
+	case tokens.RoleAnalyst:
 		return a&allowAnalyst != 0
-	case RoleTenant:
+	case tokens.RoleTenant:
 		return a&allowTenant != 0
 	}
 	return false
@@ -255,15 +256,15 @@ type requestKey struct{}
 // same auth, limits and metrics. Tokens of the given roles and admin tokens may call it;
 // the handler finds the caller with PrincipalFrom and answers errors with WriteError.
 // Tenant handlers must limit themselves to Principal.Sees. Call it before serving.
-func (s *Server) Handle(pattern string, roles []Role, h http.Handler) {
+func (s *Server) Handle(pattern string, roles []tokens.Role, h http.Handler) {
 	var a access
 	for _, r := range roles {
 		switch r {
-		case RoleIngest:
+		case tokens.RoleIngest:
 			a |= allowIngest
-		case RoleAnalyst:
+		case tokens.RoleAnalyst:
 			a |= allowAnalyst
-		case RoleTenant:
+		case tokens.RoleTenant:
 			a |= allowTenant
 		}
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/chainrisk/chainrisk/config"
 	"github.com/chainrisk/chainrisk/credit"
 	"github.com/chainrisk/chainrisk/store"
+	"github.com/chainrisk/chainrisk/tokens"
 )
 
 // stalled is a connection that sent a request's headers and the start of its body,
@@ -162,7 +163,7 @@ func TestStalledBodiesHoldNothing(t *testing.T) {
 		if code, body := call(t, srv.URL, "GET", "/api/v1/enterprises/"+h.leaderA, h.tokens["tenantA"], "", ""); code != 200 {
 			t.Errorf("a read by the tenant whose bodies stall: %d %s", code, body)
 		}
-		fresh, _, err := CreateToken(context.Background(), h.b.st, "fresh-analyst", RoleAnalyst, "")
+		fresh, _, err := tokens.Create(context.Background(), h.b.st, "fresh-analyst", tokens.RoleAnalyst, "")
 		if err != nil {
 			t.Fatal(err)
 		}

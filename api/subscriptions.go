@@ -8,6 +8,7 @@ import (
 
 	"github.com/chainrisk/chainrisk/alerts"
 	"github.com/chainrisk/chainrisk/config"
+	"github.com/chainrisk/chainrisk/tokens"
 	"github.com/chainrisk/chainrisk/visibility"
 )
 
@@ -21,7 +22,7 @@ var errSubscriptionNotFound = &apiError{status: http.StatusNotFound, code: codeN
 
 // owner is whose subscriptions the caller acts on: a tenant's USCC, or "" for all.
 func (rq *request) owner() string {
-	if rq.who.Role == RoleTenant {
+	if rq.who.Role == tokens.RoleTenant {
 		return rq.who.Leader
 	}
 	return ""

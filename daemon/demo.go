@@ -10,13 +10,13 @@ import (
 	"strings"
 	"time"
 
-	"github.com/chainrisk/chainrisk/api"
 	"github.com/chainrisk/chainrisk/config"
 	"github.com/chainrisk/chainrisk/credit"
 	"github.com/chainrisk/chainrisk/demo"
 	"github.com/chainrisk/chainrisk/ingest"
 	"github.com/chainrisk/chainrisk/monitor"
 	"github.com/chainrisk/chainrisk/store"
+	"github.com/chainrisk/chainrisk/tokens"
 )
 
 // loadDemo imports the demo dataset into an empty store as one batch. The data was
@@ -89,23 +89,23 @@ func shiftChunk(c *store.Chunk, by time.Duration) {
 // demo's own, those are revoked and a fresh one is printed — the previous run's token
 // was shown once and may be gone. The API then listens on loopback only.
 func (d *Daemon) demoToken(ctx context.Context) error {
-	tokens, err := d.store.Tokens(ctx)
+	all, err := d.store.Tokens(ctx)
 	if err != nil {
 		return fmt.Errorf("demo token: %w", err)
 	}
-	for _, t := range tokens {
-		if !t.Revoked() && !strings.HasPrefix(t.Name, api.DemoTokenName) {
+	for _, t := range all {
+		if !t.Revoked() && !strings.HasPrefix(t.Name, tokens.DemoName) {
 			return nil // an operator made tokens: leave access to them
 		}
 	}
-	for _, t := range tokens {
+	for _, t := range all {
 		if !t.Revoked() {
 			if err := d.store.RevokeToken(ctx, t.Name); err != nil {
 				return fmt.Errorf("demo token: %w", err)
 			}
 		}
 	}
-	plain, _, err := api.EnsureDemoToken(ctx, d.store)
+	plain, _, err := tokens.EnsureDemo(ctx, d.store)
 	if err != nil {
 		return fmt.Errorf("demo token: %w", err)
 	}

@@ -11,11 +11,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chainrisk/chainrisk/api"
 	"github.com/chainrisk/chainrisk/config"
 	"github.com/chainrisk/chainrisk/daemon"
 	"github.com/chainrisk/chainrisk/monitor"
 	"github.com/chainrisk/chainrisk/store/postgres/pgtest"
+	"github.com/chainrisk/chainrisk/tokens"
 )
 
 // TestEveryConfiguredJobIsScheduled: every job the config enables — the fixed
@@ -152,7 +152,7 @@ func TestESRIResultsSurviveRestart(t *testing.T) {
 	cfg.DataDir = t.TempDir()
 	d, stop := start(t, cfg, true)
 	ctx := context.Background()
-	token, _, err := api.CreateToken(ctx, d.Store(), "esri-admin", api.RoleAdmin, "")
+	token, _, err := tokens.Create(ctx, d.Store(), "esri-admin", tokens.RoleAdmin, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -197,7 +197,7 @@ func TestESRIOnFollower(t *testing.T) {
 	b, stopB := start(t, cfg, false)
 	defer stopB()
 	ctx := context.Background()
-	token, _, err := api.CreateToken(ctx, a.Store(), "esri-analyst", api.RoleAnalyst, "")
+	token, _, err := tokens.Create(ctx, a.Store(), "esri-analyst", tokens.RoleAnalyst, "")
 	if err != nil {
 		t.Fatal(err)
 	}

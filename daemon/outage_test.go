@@ -21,13 +21,13 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/chainrisk/chainrisk/api"
 	"github.com/chainrisk/chainrisk/config"
 	"github.com/chainrisk/chainrisk/credit"
 	"github.com/chainrisk/chainrisk/daemon"
 	"github.com/chainrisk/chainrisk/store"
 	"github.com/chainrisk/chainrisk/store/postgres"
 	"github.com/chainrisk/chainrisk/store/postgres/pgtest"
+	"github.com/chainrisk/chainrisk/tokens"
 )
 
 // The store-outage tests of SPEC §15: PostgreSQL goes away under load; the daemon
@@ -55,7 +55,7 @@ func TestPostgresSessionsKilled(t *testing.T) {
 	d, stop := startWith(t, daemon.Options{Config: cfg, Demo: true, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	defer stop()
 	ctx := context.Background()
-	token, _, err := api.CreateToken(ctx, d.Store(), "outage-admin", api.RoleAdmin, "")
+	token, _, err := tokens.Create(ctx, d.Store(), "outage-admin", tokens.RoleAdmin, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -728,7 +728,7 @@ func outageRun(t *testing.T, mode outageMode) {
 	t.Cleanup(func() { stop() }) // also when the test fails half-way
 	base := "http://" + d.Addr()
 	waitReady(t, base)
-	token, _, err := api.CreateToken(ctx, d.Store(), "outage-admin", api.RoleAdmin, "")
+	token, _, err := tokens.Create(ctx, d.Store(), "outage-admin", tokens.RoleAdmin, "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -28,7 +28,6 @@ import (
 
 	"github.com/chainrisk/chainrisk/alerts"
 	"github.com/chainrisk/chainrisk/alerts/notify"
-	"github.com/chainrisk/chainrisk/api"
 	"github.com/chainrisk/chainrisk/config"
 	"github.com/chainrisk/chainrisk/credit"
 	"github.com/chainrisk/chainrisk/daemon"
@@ -38,6 +37,7 @@ import (
 	"github.com/chainrisk/chainrisk/store"
 	"github.com/chainrisk/chainrisk/store/backend"
 	"github.com/chainrisk/chainrisk/store/sqlite"
+	"github.com/chainrisk/chainrisk/tokens"
 )
 
 // The province latency benchmark (SPEC §14): on a store holding a generated province,
@@ -162,7 +162,7 @@ func provincePrepare(t *testing.T, dsn, name string) (token, leader string) {
 		t.Fatalf("open %s: %v", dsn, err)
 	}
 	defer st.Close()
-	token, _, err = api.CreateToken(ctx, st, name, api.RoleAdmin, "")
+	token, _, err = tokens.Create(ctx, st, name, tokens.RoleAdmin, "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,11 +20,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chainrisk/chainrisk/api"
 	"github.com/chainrisk/chainrisk/config"
 	"github.com/chainrisk/chainrisk/daemon"
 	"github.com/chainrisk/chainrisk/store"
 	"github.com/chainrisk/chainrisk/store/postgres/pgtest"
+	"github.com/chainrisk/chainrisk/tokens"
 )
 
 // The secrets of TestSecretsNeverLeak. Several hold characters a URL escapes, so that
@@ -184,17 +184,17 @@ func TestSecretsNeverLeak(t *testing.T) {
 	})
 
 	// The demo printed its admin token for the operator: it is a secret everywhere else.
-	demoToken := regexp.MustCompile(api.TokenPrefix + `[A-Za-z0-9_-]{43}`).FindString(stdout.String())
+	demoToken := regexp.MustCompile(tokens.Prefix + `[A-Za-z0-9_-]{43}`).FindString(stdout.String())
 	if demoToken == "" {
 		t.Fatalf("no demo token printed: %q", stdout.String())
 	}
 	st := d.State()
 	leader := st.Snap.IDs[st.Leaders[0]]
-	admin, _, err := api.CreateToken(ctx, d.Store(), "sec-admin", api.RoleAdmin, "")
+	admin, _, err := tokens.Create(ctx, d.Store(), "sec-admin", tokens.RoleAdmin, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	tenant, _, err := api.CreateToken(ctx, d.Store(), "sec-tenant", api.RoleTenant, leader)
+	tenant, _, err := tokens.Create(ctx, d.Store(), "sec-tenant", tokens.RoleTenant, leader)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -323,7 +323,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 
 	// Refused credentials: a bad token, the token in the query or another header.
 	for _, x := range []secExchange{
-		do("bad token", "GET", "/api/v1/leaders", api.TokenPrefix+strings.Repeat("Z", 43), "", "", nil),
+		do("bad token", "GET", "/api/v1/leaders", tokens.Prefix+strings.Repeat("Z", 43), "", "", nil),
 		do("token in the query", "GET", "/api/v1/leaders?access_token="+admin+"&token="+url.QueryEscape(secSourceToken), "", "", "", nil),
 		do("token in another header", "GET", "/api/v1/leaders", "", "", "", map[string]string{"X-Api-Key": admin}),
 		do("basic auth", "GET", "/api/v1/leaders", "", "", "", map[string]string{"Authorization": "Basic " +

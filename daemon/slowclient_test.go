@@ -12,9 +12,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chainrisk/chainrisk/api"
 	"github.com/chainrisk/chainrisk/config"
 	"github.com/chainrisk/chainrisk/store/postgres/pgtest"
+	"github.com/chainrisk/chainrisk/tokens"
 )
 
 // testSlowClients runs the daemon with the demo data and a short
@@ -34,17 +34,17 @@ func testSlowClients(t *testing.T, cfg *config.Config) {
 	for _, v := range st.Leaders {
 		leader = st.Snap.IDs[v]
 	}
-	tokens := map[string]string{}
+	plain := map[string]string{}
 	for _, tc := range []struct {
 		name   string
-		role   api.Role
+		role   tokens.Role
 		leader string
-	}{{"slow-admin", api.RoleAdmin, ""}, {"slow-tenant", api.RoleTenant, leader}, {"slow-ingest", api.RoleIngest, ""}} {
-		plain, _, err := api.CreateToken(ctx, d.Store(), tc.name, tc.role, tc.leader)
+	}{{"slow-admin", tokens.RoleAdmin, ""}, {"slow-tenant", tokens.RoleTenant, leader}, {"slow-ingest", tokens.RoleIngest, ""}} {
+		token, _, err := tokens.Create(ctx, d.Store(), tc.name, tc.role, tc.leader)
 		if err != nil {
 			t.Fatal(err)
 		}
-		tokens[tc.name] = plain
+		plain[tc.name] = token
 	}
 
 	type answer struct{ status int }
@@ -77,9 +77,9 @@ func testSlowClients(t *testing.T, cfg *config.Config) {
 		}()
 	}
 	for range 256 {
-		stallOne("/api/v1/subscriptions", tokens["slow-tenant"], "application/json", "{")
+		stallOne("/api/v1/subscriptions", plain["slow-tenant"], "application/json", "{")
 	}
-	stallOne("/api/v1/events", tokens["slow-ingest"], "text/csv", "e")
+	stallOne("/api/v1/events", plain["slow-ingest"], "text/csv", "e")
 	begun := time.Now()
 	// Wait until the daemon is reading the bodies it accepted.
 	perToken := config.Default().HTTP.MaxBodyReadsPerToken
@@ -111,14 +111,14 @@ func testSlowClients(t *testing.T, cfg *config.Config) {
 		return resp.StatusCode, string(b)
 	}
 	calls := time.Now()
-	if code, body := do("GET", "/api/v1/leaders", tokens["slow-admin"], "", ""); code != 200 {
+	if code, body := do("GET", "/api/v1/leaders", plain["slow-admin"], "", ""); code != 200 {
 		t.Errorf("admin read beside 257 stalled bodies: %d %s", code, body)
 	}
-	if code, body := do("GET", "/api/v1/enterprises/"+leader, tokens["slow-admin"], "", ""); code != 200 {
+	if code, body := do("GET", "/api/v1/enterprises/"+leader, plain["slow-admin"], "", ""); code != 200 {
 		t.Errorf("admin read of a firm: %d %s", code, body)
 	}
 	event := "event_id,uscc,type,occurred_at,source\nSLOW-D1," + leader + ",honor,2026-11-01,测试\n"
-	if code, body := do("POST", "/api/v1/events", tokens["slow-ingest"], "text/csv", event); code != 200 {
+	if code, body := do("POST", "/api/v1/events", plain["slow-ingest"], "text/csv", event); code != 200 {
 		t.Errorf("ingest beside a stalled ingest: %d %s", code, body)
 	}
 	t.Logf("the three calls beside the stalled bodies took %v", time.Since(calls).Round(time.Millisecond))

@@ -18,10 +18,10 @@ import (
 	"time"
 
 	"github.com/chainrisk/chainrisk/alerts/notify"
-	"github.com/chainrisk/chainrisk/api"
 	"github.com/chainrisk/chainrisk/config"
 	"github.com/chainrisk/chainrisk/credit"
 	"github.com/chainrisk/chainrisk/store"
+	"github.com/chainrisk/chainrisk/tokens"
 )
 
 // TestTenancyCrawler is the check of the one visibility rule across every outward
@@ -44,7 +44,7 @@ func TestTenancyCrawler(t *testing.T) {
 	defer stop()
 	ctx := context.Background()
 	c := &crawlClient{t: t, base: "http://" + d.Addr() + "/api/v1", tokens: map[string]string{}}
-	plain, _, err := api.CreateToken(ctx, d.Store(), "crawler-admin", api.RoleAdmin, "")
+	plain, _, err := tokens.Create(ctx, d.Store(), "crawler-admin", tokens.RoleAdmin, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +77,7 @@ func TestTenancyCrawler(t *testing.T) {
 		notify.TypeAlertmanager}
 	for i, u := range tenants {
 		name := fmt.Sprintf("tenant-%d", i)
-		plain, _, err := api.CreateToken(ctx, d.Store(), name, api.RoleTenant, u)
+		plain, _, err := tokens.Create(ctx, d.Store(), name, tokens.RoleTenant, u)
 		if err != nil {
 			t.Fatal(err)
 		}

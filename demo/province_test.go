@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strconv"
@@ -276,6 +277,43 @@ func TestGenerateProvinceOptions(t *testing.T) {
 		map[credit.Kind]io.Writer{credit.KindEvents: failingWriter{}})
 	if err == nil || !strings.Contains(err.Error(), "events.csv") {
 		t.Errorf("failing writer: %v", err)
+	}
+}
+
+// WriteProvince leaves exactly the four files GenerateProvince writes, and a bad
+// option leaves nothing.
+func TestWriteProvince(t *testing.T) {
+	opts := ProvinceOptions{Firms: 2000, EdgesPerFirm: 3, EventsPerFirm: 2, Leaders: DefaultProvinceLeaders(2000), Seed: 5}
+	want, wantStats := generate(t, opts)
+	dir := filepath.Join(t.TempDir(), "nested", "out")
+	stats, err := WriteProvince(dir, opts)
+	if err != nil || stats.Relations != wantStats.Relations || stats.Leaders != 2 {
+		t.Fatalf("WriteProvince = %+v, %v", stats, err)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil || len(entries) != len(credit.Kinds) {
+		t.Errorf("%s holds %d entries (%v), want the %d files", dir, len(entries), err, len(credit.Kinds))
+	}
+	for _, k := range credit.Kinds {
+		got, err := os.ReadFile(filepath.Join(dir, FileName(k)))
+		if err != nil || !bytes.Equal(got, want[k].Bytes()) {
+			t.Errorf("%s differs from GenerateProvince's (%v)", FileName(k), err)
+		}
+	}
+	bad := t.TempDir()
+	if _, err := WriteProvince(bad, ProvinceOptions{Firms: 1}); err == nil {
+		t.Error("one firm: no error")
+	}
+	if entries, _ := os.ReadDir(bad); len(entries) != 0 {
+		t.Errorf("a refused run left %d files", len(entries))
+	}
+}
+
+func TestDefaultProvinceLeaders(t *testing.T) {
+	for firms, want := range map[int]int{2: 1, 999: 1, 1000: 1, 2999: 2, 1_000_000: 1000} {
+		if got := DefaultProvinceLeaders(firms); got != want {
+			t.Errorf("DefaultProvinceLeaders(%d) = %d, want %d", firms, got, want)
+		}
 	}
 }
 

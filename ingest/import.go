@@ -83,22 +83,16 @@ func Import(ctx context.Context, st store.Store, inputs []Input, opts ImportOpti
 		opts.MaxErrors = DefaultMaxProblems
 	}
 	sum := Summary{PerKind: make(map[credit.Kind]Counts)}
-	// Every header is checked before the batch opens: a bad one commits nothing.
-	readers := make([]*Reader, len(inputs))
-	for idx, in := range inputs {
-		r, err := NewReader(in.R, Options{File: in.File, Kind: in.Kind, Format: in.Format,
-			Validator: opts.Validator, ChunkSize: opts.ChunkSize, MaxProblems: opts.MaxErrors})
-		var header RowProblem
-		if errors.As(err, &header) {
-			// A bad header says nothing can be trusted about the input's rows.
-			sum.Rejected++
-			sum.Errors = append(sum.Errors, header.String())
-			return sum, nil
-		}
-		if err != nil {
-			return sum, err
-		}
-		readers[idx] = r
+	readers, err := openReaders(inputs, opts)
+	var header RowProblem
+	if errors.As(err, &header) {
+		// A bad header says nothing can be trusted about the input's rows.
+		sum.Rejected++
+		sum.Errors = append(sum.Errors, header.String())
+		return sum, nil
+	}
+	if err != nil {
+		return sum, err
 	}
 	b, err := st.BeginBatch(ctx)
 	if err != nil {
@@ -106,77 +100,16 @@ func Import(ctx context.Context, st store.Store, inputs []Input, opts ImportOpti
 	}
 	defer func() { _ = b.Rollback(context.WithoutCancel(ctx)) }()
 
-	var errs, warns []problem
-	staged := make(map[credit.Kind]int)
-	rowsBefore := 0
-	for idx, in := range inputs {
-		r := readers[idx]
-		for {
-			c, err := r.Next()
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				return sum, err
-			}
-			if opts.Mutate != nil {
-				opts.Mutate(c)
-			}
-			for i := range c.Lines {
-				c.Lines[i] |= idx << lineShift
-			}
-			if err := b.Stage(ctx, c); err != nil {
-				return sum, err
-			}
-			staged[in.Kind] += c.Len()
-			if opts.Progress != nil {
-				opts.Progress(rowsBefore + r.Rows())
-			}
-		}
-		rowsBefore += r.Rows()
-		for _, p := range r.Problems() {
-			if p.Warning {
-				warns = append(warns, problem{idx, p.Line, p.String()})
-			} else {
-				errs = append(errs, problem{idx, p.Line, p.String()})
-			}
-		}
-		k := sum.PerKind[in.Kind]
-		k.Rejected += r.Rejected()
-		k.Warned += r.Warned()
-		sum.PerKind[in.Kind] = k
-		sum.Rejected += r.Rejected()
+	t := &tally{sum: &sum, staged: make(map[credit.Kind]int)}
+	if err := t.stage(ctx, b, inputs, readers, opts); err != nil {
+		return sum, err
 	}
-
 	refused, err := b.Check(ctx)
 	if err != nil {
 		return sum, err
 	}
-	for _, re := range refused {
-		idx, line := re.Line>>lineShift, re.Line&(1<<lineShift-1)
-		text := fmt.Sprintf("%d: %s: %s", line, re.Field, re.Reason)
-		if f := inputs[idx].File; f != "" {
-			text = f + ":" + text
-		}
-		errs = append(errs, problem{idx, line, text})
-		k := sum.PerKind[re.Kind]
-		k.Rejected++
-		sum.PerKind[re.Kind] = k
-		staged[re.Kind]--
-		sum.Rejected++
-	}
-	for kind, n := range staged {
-		k := sum.PerKind[kind]
-		k.Accepted = n
-		sum.PerKind[kind] = k
-		sum.Accepted += n
-	}
-	sum.Errors = listed(errs, opts.MaxErrors, sum.Rejected, "rejected rows")
-	warned := 0
-	for _, k := range sum.PerKind {
-		warned += k.Warned
-	}
-	sum.Warnings = listed(warns, opts.MaxErrors, warned, "warnings")
+	t.refuse(inputs, refused)
+	t.list(opts.MaxErrors)
 
 	if opts.Strict && sum.Rejected > 0 {
 		for kind, k := range sum.PerKind {
@@ -192,6 +125,106 @@ func Import(ctx context.Context, st store.Store, inputs []Input, opts ImportOpti
 	}
 	sum.Committed, sum.Applied, sum.Changed = true, applied, applied.Changed
 	return sum, nil
+}
+
+// openReaders checks every header before the batch opens, so that a bad one commits
+// nothing; it returns the first bad header as a RowProblem.
+func openReaders(inputs []Input, opts ImportOptions) ([]*Reader, error) {
+	readers := make([]*Reader, len(inputs))
+	for idx, in := range inputs {
+		r, err := NewReader(in.R, Options{File: in.File, Kind: in.Kind, Format: in.Format,
+			Validator: opts.Validator, ChunkSize: opts.ChunkSize, MaxProblems: opts.MaxErrors})
+		if err != nil {
+			return nil, err
+		}
+		readers[idx] = r
+	}
+	return readers, nil
+}
+
+// tally gathers a batch's problems and counts while it is read and checked.
+type tally struct {
+	sum         *Summary
+	errs, warns []problem
+	staged      map[credit.Kind]int // rows staged, by kind
+}
+
+// stage reads every input into the batch, chunk by chunk, and counts the rows the
+// readers rejected.
+func (t *tally) stage(ctx context.Context, b store.Batch, inputs []Input, readers []*Reader, opts ImportOptions) error {
+	rowsBefore := 0
+	for idx, in := range inputs {
+		r := readers[idx]
+		for {
+			c, err := r.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				return err
+			}
+			if opts.Mutate != nil {
+				opts.Mutate(c)
+			}
+			for i := range c.Lines {
+				c.Lines[i] |= idx << lineShift
+			}
+			if err := b.Stage(ctx, c); err != nil {
+				return err
+			}
+			t.staged[in.Kind] += c.Len()
+			if opts.Progress != nil {
+				opts.Progress(rowsBefore + r.Rows())
+			}
+		}
+		rowsBefore += r.Rows()
+		for _, p := range r.Problems() {
+			if p.Warning {
+				t.warns = append(t.warns, problem{idx, p.Line, p.String()})
+			} else {
+				t.errs = append(t.errs, problem{idx, p.Line, p.String()})
+			}
+		}
+		k := t.sum.PerKind[in.Kind]
+		k.Rejected += r.Rejected()
+		k.Warned += r.Warned()
+		t.sum.PerKind[in.Kind] = k
+		t.sum.Rejected += r.Rejected()
+	}
+	return nil
+}
+
+// refuse counts the rows the store's checks refused, and then the accepted ones.
+func (t *tally) refuse(inputs []Input, refused []store.RowError) {
+	for _, re := range refused {
+		idx, line := re.Line>>lineShift, re.Line&(1<<lineShift-1)
+		text := fmt.Sprintf("%d: %s: %s", line, re.Field, re.Reason)
+		if f := inputs[idx].File; f != "" {
+			text = f + ":" + text
+		}
+		t.errs = append(t.errs, problem{idx, line, text})
+		k := t.sum.PerKind[re.Kind]
+		k.Rejected++
+		t.sum.PerKind[re.Kind] = k
+		t.staged[re.Kind]--
+		t.sum.Rejected++
+	}
+	for kind, n := range t.staged {
+		k := t.sum.PerKind[kind]
+		k.Accepted = n
+		t.sum.PerKind[kind] = k
+		t.sum.Accepted += n
+	}
+}
+
+// list puts the problems into the summary, at most max of each.
+func (t *tally) list(max int) {
+	t.sum.Errors = listed(t.errs, max, t.sum.Rejected, "rejected rows")
+	warned := 0
+	for _, k := range t.sum.PerKind {
+		warned += k.Warned
+	}
+	t.sum.Warnings = listed(t.warns, max, warned, "warnings")
 }
 
 // listed orders problems by input and line, keeps at most max, and says how many more

@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chainrisk/chainrisk/api"
 	"github.com/chainrisk/chainrisk/config"
 	"github.com/chainrisk/chainrisk/daemon"
+	"github.com/chainrisk/chainrisk/tokens"
 )
 
 // startDemo runs chainriskd -demo in-process until the test ends, and points the
@@ -110,15 +110,15 @@ func TestAlertCommands(t *testing.T) {
 
 	// ack
 	code, out, errOut := runCmd(run, "ack", first.ID, "--comment", "supplier called")
-	if code != exitOK || out != "alert "+first.ID+" acknowledged by "+api.DemoTokenName+"\n" {
+	if code != exitOK || out != "alert "+first.ID+" acknowledged by "+tokens.DemoName+"\n" {
 		t.Errorf("ack: exit %d: %q %s", code, out, errOut)
 	}
 	for _, a := range alertsJSON(t, "--uscc", first.Subject.USCC) {
-		if a.ID == first.ID && a.AckedBy != api.DemoTokenName {
+		if a.ID == first.ID && a.AckedBy != tokens.DemoName {
 			t.Errorf("after ack: %+v", a)
 		}
 	}
-	if code, out, _ := runCmd(run, "alerts"); code != exitOK || !strings.Contains(out, "acked by "+api.DemoTokenName) {
+	if code, out, _ := runCmd(run, "alerts"); code != exitOK || !strings.Contains(out, "acked by "+tokens.DemoName) {
 		t.Errorf("the table does not show the acknowledgement:\n%s", out)
 	}
 	if code, _, errOut := runCmd(run, "ack", "0123456789abcdef"); code != exitError || !strings.Contains(errOut, "not_found") {
@@ -134,7 +134,7 @@ func TestAlertCommands(t *testing.T) {
 		Matchers            []struct{ Name, Op, Value string }
 	}
 	if err := json.Unmarshal([]byte(out), &sl); code != exitOK || err != nil || sl.Status != "active" ||
-		sl.CreatedBy != api.DemoTokenName || len(sl.Matchers) != 2 || sl.Matchers[1].Op != "=~" || sl.Matchers[1].Value != "warning|critical|info" {
+		sl.CreatedBy != tokens.DemoName || len(sl.Matchers) != 2 || sl.Matchers[1].Op != "=~" || sl.Matchers[1].Value != "warning|critical|info" {
 		t.Fatalf("silence add: exit %d: %s %s", code, out, errOut)
 	}
 	for _, a := range alertsJSON(t, "--state", "firing") {

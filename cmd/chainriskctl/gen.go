@@ -4,11 +4,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"time"
 
-	"github.com/chainrisk/chainrisk/credit"
 	"github.com/chainrisk/chainrisk/demo"
 )
 
@@ -44,7 +41,7 @@ func runGen(args []string, stdout, stderr io.Writer) int {
 	leadersSet := false
 	fs.Visit(func(f *flag.Flag) { leadersSet = leadersSet || f.Name == "leaders" })
 	if !leadersSet {
-		opts.Leaders = max(1, opts.Firms/1000)
+		opts.Leaders = demo.DefaultProvinceLeaders(opts.Firms)
 	}
 	at, err := genAnchor(*anchor)
 	if err != nil {
@@ -57,7 +54,7 @@ func runGen(args []string, stdout, stderr io.Writer) int {
 	}
 
 	start := time.Now()
-	stats, err := writeProvince(*out, opts)
+	stats, err := demo.WriteProvince(*out, opts)
 	if err != nil {
 		fmt.Fprintf(stderr, "chainriskctl gen: %v\n", err)
 		return exitError
@@ -86,46 +83,4 @@ func genAnchor(s string) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("--anchor %q: want YYYY-MM-DD or today", s)
 	}
 	return t, nil
-}
-
-// writeProvince generates into temporary files next to the final ones and renames them
-// only when everything was written, so that dir never holds a truncated data set.
-func writeProvince(dir string, opts demo.ProvinceOptions) (stats demo.ProvinceStats, err error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return stats, err
-	}
-	files := make(map[credit.Kind]*os.File, len(credit.Kinds))
-	defer func() {
-		for _, f := range files {
-			f.Close()
-			if err != nil {
-				os.Remove(f.Name())
-			}
-		}
-	}()
-	w := make(map[credit.Kind]io.Writer, len(credit.Kinds))
-	for _, k := range credit.Kinds {
-		f, err := os.CreateTemp(dir, "."+demo.FileName(k)+".*")
-		if err != nil {
-			return stats, err
-		}
-		files[k], w[k] = f, f
-	}
-	if stats, err = demo.GenerateProvince(opts, w); err != nil {
-		return stats, err
-	}
-	for _, k := range credit.Kinds {
-		f := files[k]
-		if err = f.Chmod(0o644); err == nil {
-			err = f.Close()
-		}
-		if err == nil {
-			err = os.Rename(f.Name(), filepath.Join(dir, demo.FileName(k)))
-		}
-		if err != nil {
-			return stats, err
-		}
-		delete(files, k)
-	}
-	return stats, nil
 }

@@ -25,6 +25,42 @@ import (
 
 // runImport imports files into a store, each file one atomic batch (SPEC §3).
 func runImport(args []string, stdout, stderr io.Writer) int {
+	cmd, code, ok := parseImport(args, stderr)
+	if !ok {
+		return code
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	run := &importRun{importCmd: cmd, stdout: stdout, stderr: stderr,
+		total: importTotal{Summary: ingest.Summary{Errors: []string{}, Committed: true}}}
+	if cmd.dsn != "" {
+		st, err := backend.Open(ctx, cmd.dsn, backend.Options{})
+		if err != nil {
+			fmt.Fprintf(stderr, "chainriskctl import: %v\n", err)
+			return exitError
+		}
+		defer st.Close()
+		run.st = st
+		run.validator = &credit.Validator{Catalogue: cmd.cfg.Catalogue(), AcceptBadChecksums: cmd.cfg.Ingest.AcceptBadChecksums}
+	} else {
+		run.client = newClient(cmd.server, cmd.token)
+	}
+	return run.files(ctx)
+}
+
+// importCmd is an import as its flags and arguments say.
+type importCmd struct {
+	strict                     bool
+	output, dsn, server, token string
+	cfg                        *config.Config
+	kind                       credit.Kind
+	paths                      []string
+	formats                    []ingest.Format // of each path
+}
+
+// parseImport reads import's flags and arguments; when it returns false, the
+// command ends with the exit code it returns.
+func parseImport(args []string, stderr io.Writer) (*importCmd, int, bool) {
 	fs := flag.NewFlagSet("import", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	strict := fs.Bool("strict", false, "commit nothing from a file with any bad row")
@@ -39,121 +75,136 @@ func runImport(args []string, stdout, stderr io.Writer) int {
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(interleave(fs, args)); err != nil {
-		return exitUsage
+		return nil, exitUsage, false
 	}
 	if fs.NArg() < 2 {
 		fs.Usage()
-		return exitUsage
+		return nil, exitUsage, false
 	}
-	kind := credit.Kind(fs.Arg(0))
-	if !kind.Valid() {
-		fmt.Fprintf(stderr, "chainriskctl import: unknown kind %q (want enterprises, relations, events or repairs)\n", kind)
-		return exitUsage
+	cmd := &importCmd{strict: *strict, output: *output, dsn: *dsn, server: *server, token: *token,
+		kind: credit.Kind(fs.Arg(0)), paths: fs.Args()[1:]}
+	if !cmd.kind.Valid() {
+		fmt.Fprintf(stderr, "chainriskctl import: unknown kind %q (want enterprises, relations, events or repairs)\n", cmd.kind)
+		return nil, exitUsage, false
 	}
-	if *output != "table" && *output != "json" {
-		fmt.Fprintf(stderr, "chainriskctl import: --output must be table or json, not %q\n", *output)
-		return exitUsage
+	if cmd.output != "table" && cmd.output != "json" {
+		fmt.Fprintf(stderr, "chainriskctl import: --output must be table or json, not %q\n", cmd.output)
+		return nil, exitUsage, false
 	}
-	cfg, err := config.Load(*configFile)
-	if err != nil {
+	var err error
+	if cmd.cfg, err = config.Load(*configFile); err != nil {
 		fmt.Fprintln(stderr, err)
-		return exitError
+		return nil, exitError, false
 	}
-	files := fs.Args()[1:]
-	formats := make([]ingest.Format, len(files))
-	for i, f := range files {
+	if cmd.formats, err = importFormats(cmd.paths, *format); err != nil {
+		fmt.Fprintf(stderr, "chainriskctl import: %v\n", err)
+		return nil, exitUsage, false
+	}
+	return cmd, exitOK, true
+}
+
+// importFormats says each file's format: --format when given, else its extension.
+func importFormats(paths []string, format string) ([]ingest.Format, error) {
+	formats := make([]ingest.Format, len(paths))
+	for i, f := range paths {
 		var err error
 		switch {
-		case *format != "":
-			formats[i], err = ingest.FormatFor("x."+*format, "")
+		case format != "":
+			formats[i], err = ingest.FormatFor("x."+format, "")
 		case f == "-":
 			err = errors.New("reading standard input needs --format csv or ndjson")
 		default:
 			formats[i], err = ingest.FormatFor(f, "")
 		}
 		if err != nil {
-			fmt.Fprintf(stderr, "chainriskctl import: %v\n", err)
-			return exitUsage
+			return nil, err
 		}
 	}
+	return formats, nil
+}
 
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
-	var one func(i int, file string) (ingest.Summary, error)
-	var st store.Store
-	if *dsn != "" {
-		var err error
-		st, err = backend.Open(ctx, *dsn, backend.Options{})
-		if err != nil {
-			fmt.Fprintf(stderr, "chainriskctl import: %v\n", err)
-			return exitError
-		}
-		defer st.Close()
-		validator := &credit.Validator{Catalogue: cfg.Catalogue(), AcceptBadChecksums: cfg.Ingest.AcceptBadChecksums}
-		one = func(i int, file string) (ingest.Summary, error) {
-			return importFile(ctx, st, file, kind, formats[i], ingest.ImportOptions{
-				Strict: *strict, Validator: validator, MaxErrors: cfg.Ingest.MaxErrors,
-			}, stderr)
-		}
-	} else {
-		c := newClient(*server, *token)
-		one = func(i int, file string) (ingest.Summary, error) {
-			return importRemote(ctx, c, file, kind, formats[i], *strict)
-		}
-	}
-	total := importTotal{Summary: ingest.Summary{Errors: []string{}, Committed: true}}
-	var queueErr error
-	// A scan is queued after each file that changed the store: a scan queued for an
-	// earlier file may already have started and would miss the later one's rows.
-	announce := func() {
-		if total.ScanID == 0 && queueErr == nil {
-			return
-		}
-		w := stdout
-		if *output == "json" {
-			w = stderr
-		}
-		announceScan(ctx, st, w, stderr, total.ScanID, queueErr)
-	}
-	for i, file := range files {
-		sum, err := one(i, file)
-		if st != nil && sum.Committed && sum.Changed > 0 {
-			// Committed rows get their scan even when the import is being interrupted.
-			qctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-			sc, qerr := monitor.QueueFullScan(qctx, st, "cli:import")
-			cancel()
-			if qerr != nil {
-				queueErr = qerr
-			} else {
-				total.ScanID = sc.ID
-			}
+// importRun imports the files of one command, directly into a store (st) or through
+// the API (client).
+type importRun struct {
+	*importCmd
+	stdout, stderr io.Writer
+	st             store.Store
+	validator      *credit.Validator // of a direct import
+	client         *client
+	total          importTotal
+	queueErr       error
+}
+
+// files imports every file in turn and prints the summaries.
+func (r *importRun) files(ctx context.Context) int {
+	for i, file := range r.paths {
+		sum, err := r.one(ctx, i)
+		if r.st != nil && sum.Committed && sum.Changed > 0 {
+			r.queueScan(ctx)
 		}
 		if err != nil {
-			fmt.Fprintf(stderr, "chainriskctl import: %s: %v\n", file, err)
-			announce()
+			fmt.Fprintf(r.stderr, "chainriskctl import: %s: %v\n", file, err)
+			r.announce(ctx)
 			return exitError
 		}
-		total.Accepted += sum.Accepted
-		total.Rejected += sum.Rejected
-		total.Changed += sum.Changed
-		total.Errors = append(total.Errors, sum.Errors...)
-		total.Warnings = append(total.Warnings, sum.Warnings...)
-		total.Committed = total.Committed && sum.Committed
-		if *output == "table" {
-			printSummary(stdout, file, sum)
+		r.total.Accepted += sum.Accepted
+		r.total.Rejected += sum.Rejected
+		r.total.Changed += sum.Changed
+		r.total.Errors = append(r.total.Errors, sum.Errors...)
+		r.total.Warnings = append(r.total.Warnings, sum.Warnings...)
+		r.total.Committed = r.total.Committed && sum.Committed
+		if r.output == "table" {
+			printSummary(r.stdout, file, sum)
 		}
 	}
-	announce()
-	if *output == "json" {
-		enc := json.NewEncoder(stdout)
-		if err := enc.Encode(total); err != nil {
+	r.announce(ctx)
+	if r.output == "json" {
+		enc := json.NewEncoder(r.stdout)
+		if err := enc.Encode(r.total); err != nil {
 			return exitError
 		}
 	}
-	if total.Rejected > 0 || queueErr != nil {
+	if r.total.Rejected > 0 || r.queueErr != nil {
 		return exitError
 	}
 	return exitOK
+}
+
+// one imports the i-th file.
+func (r *importRun) one(ctx context.Context, i int) (ingest.Summary, error) {
+	file := r.paths[i]
+	if r.st == nil {
+		return importRemote(ctx, r.client, file, r.kind, r.formats[i], r.strict)
+	}
+	return importFile(ctx, r.st, file, r.kind, r.formats[i], ingest.ImportOptions{
+		Strict: r.strict, Validator: r.validator, MaxErrors: r.cfg.Ingest.MaxErrors,
+	}, r.stderr)
+}
+
+// queueScan queues a full scan after a file that changed the store: a scan queued
+// for an earlier file may already have started and would miss the later one's rows.
+func (r *importRun) queueScan(ctx context.Context) {
+	// Committed rows get their scan even when the import is being interrupted.
+	qctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	sc, err := monitor.QueueFullScan(qctx, r.st, "cli:import")
+	cancel()
+	if err != nil {
+		r.queueErr = err
+	} else {
+		r.total.ScanID = sc.ID
+	}
+}
+
+// announce says which scan was queued, if any, or that none could be.
+func (r *importRun) announce(ctx context.Context) {
+	if r.total.ScanID == 0 && r.queueErr == nil {
+		return
+	}
+	w := r.stdout
+	if r.output == "json" {
+		w = r.stderr
+	}
+	announceScan(ctx, r.st, w, r.stderr, r.total.ScanID, r.queueErr)
 }
 
 // importTotal is the summary of an import run: the files' summaries added up, and

@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chainrisk/chainrisk/api"
 	"github.com/chainrisk/chainrisk/config"
 	"github.com/chainrisk/chainrisk/daemon"
 	"github.com/chainrisk/chainrisk/monitor"
@@ -21,6 +20,7 @@ import (
 	"github.com/chainrisk/chainrisk/store"
 	"github.com/chainrisk/chainrisk/store/postgres/pgtest"
 	"github.com/chainrisk/chainrisk/store/sqlite"
+	"github.com/chainrisk/chainrisk/tokens"
 )
 
 // runDaemon runs chainriskd -demo in-process on cfg until the test ends.
@@ -86,7 +86,7 @@ func getFirm(t *testing.T, d *daemon.Daemon, token, uscc string) firmPage {
 func testImportIntoLiveDaemon(t *testing.T, cfg *config.Config, dsn string) {
 	d := runDaemon(t, cfg)
 	ctx := context.Background()
-	token, _, err := api.CreateToken(ctx, d.Store(), "live-admin", api.RoleAdmin, "")
+	token, _, err := tokens.Create(ctx, d.Store(), "live-admin", tokens.RoleAdmin, "")
 	if err != nil {
 		t.Fatal(err)
 	}

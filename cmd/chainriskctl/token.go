@@ -17,6 +17,7 @@ import (
 	"github.com/chainrisk/chainrisk/credit"
 	"github.com/chainrisk/chainrisk/store"
 	"github.com/chainrisk/chainrisk/store/backend"
+	"github.com/chainrisk/chainrisk/tokens"
 )
 
 const tokenUsage = `usage:
@@ -79,26 +80,20 @@ func runToken(args []string, stdout, stderr io.Writer) int {
 	case sub != "revoke" && len(positional) > 0:
 		return usage("unexpected argument %q", positional[0])
 	}
-	var r api.Role
+	var r tokens.Role
 	if sub == "create" {
 		var err error
-		if r, err = api.ParseRole(*role); err != nil {
+		if r, err = tokens.ParseRole(*role); err != nil {
 			return usage("--role: %v", err)
 		}
-		switch {
-		case *name == "":
+		if *name == "" {
 			return usage("--name is required")
-		case api.CheckTokenName(*name) != nil:
-			return usage("--name: %v", api.CheckTokenName(*name))
-		case r == api.RoleTenant && *leader == "":
-			return usage("a tenant token needs --leader USCC (the leading firm or SME it is bound to)")
-		case r != api.RoleTenant && *leader != "":
-			return usage("--leader applies to tenant tokens only")
 		}
-		if *leader != "" {
-			if err := credit.CheckUSCC(*leader); err != nil {
-				return usage("--leader %q: invalid USCC: %v", *leader, err)
-			}
+		if err := tokens.CheckName(*name); err != nil {
+			return usage("--name: %v", err)
+		}
+		if err := tokens.CheckLeader(r, *leader); err != nil {
+			return usage("--leader: %v", err)
 		}
 	}
 
@@ -119,13 +114,13 @@ func runToken(args []string, stdout, stderr io.Writer) int {
 	return tokenRevoke(ctx, st, positional[0], stdout, stderr)
 }
 
-func tokenCreate(ctx context.Context, st store.Store, name string, role api.Role, leader, output string, stdout, stderr io.Writer) int {
+func tokenCreate(ctx context.Context, st store.Store, name string, role tokens.Role, leader, output string, stdout, stderr io.Writer) int {
 	if leader != "" {
 		if _, err := st.Enterprise(ctx, leader); errors.Is(err, store.ErrNotFound) {
 			fmt.Fprintf(stderr, "chainriskctl token create: warning: the store holds no firm %s yet; the token sees nothing until it does\n", leader)
 		}
 	}
-	plain, tok, err := api.CreateToken(ctx, st, name, role, leader)
+	plain, tok, err := tokens.Create(ctx, st, name, role, leader)
 	if errors.Is(err, store.ErrTokenExists) {
 		fmt.Fprintf(stderr, "chainriskctl token create: a token named %q exists already (revoked names stay taken)\n", name)
 		return exitError
@@ -150,16 +145,16 @@ func tokenCreate(ctx context.Context, st store.Store, name string, role api.Role
 }
 
 func tokenList(ctx context.Context, st store.Store, output string, stdout, stderr io.Writer) int {
-	tokens, err := st.Tokens(ctx)
+	all, err := st.Tokens(ctx)
 	if err != nil {
 		fmt.Fprintf(stderr, "chainriskctl token list: %v\n", err)
 		return exitError
 	}
 	if output == "json" {
-		if tokens == nil {
-			tokens = []store.Token{}
+		if all == nil {
+			all = []store.Token{}
 		}
-		_ = json.NewEncoder(stdout).Encode(tokens) // Token.Hash is never marshalled
+		_ = json.NewEncoder(stdout).Encode(all) // Token.Hash is never marshalled
 		return exitOK
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
@@ -170,7 +165,7 @@ func tokenList(ctx context.Context, st store.Store, output string, stdout, stder
 		}
 		return t.In(credit.Shanghai).Format("2006-01-02 15:04")
 	}
-	for _, t := range tokens {
+	for _, t := range all {
 		state := "active"
 		if t.Revoked() {
 			state = "revoked " + stamp(t.RevokedAt)

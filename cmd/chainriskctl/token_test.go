@@ -8,9 +8,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/chainrisk/chainrisk/api"
 	"github.com/chainrisk/chainrisk/store/sqlite"
 	"github.com/chainrisk/chainrisk/store/storetest"
+	"github.com/chainrisk/chainrisk/tokens"
 )
 
 func TestTokenCommands(t *testing.T) {
@@ -22,7 +22,7 @@ func TestTokenCommands(t *testing.T) {
 	}
 	code, plain, note := ctl("create", "--role", "admin", "--name", "ops", "--store", db)
 	plain = strings.TrimSpace(plain)
-	if code != 0 || !strings.HasPrefix(plain, api.TokenPrefix) || strings.Contains(plain, "\n") ||
+	if code != 0 || !strings.HasPrefix(plain, tokens.Prefix) || strings.Contains(plain, "\n") ||
 		!strings.Contains(note, "shown only now") {
 		t.Fatalf("create: exit %d, stdout %q, stderr %q", code, plain, note)
 	}
@@ -30,7 +30,7 @@ func TestTokenCommands(t *testing.T) {
 		"--output", "json")
 	var created struct{ Name, Role, Leader, Token string }
 	if err := json.Unmarshal([]byte(out), &created); code != 0 || err != nil || created.Leader != storetest.USCC(7) ||
-		created.Role != "tenant" || !strings.HasPrefix(created.Token, api.TokenPrefix) {
+		created.Role != "tenant" || !strings.HasPrefix(created.Token, tokens.Prefix) {
 		t.Fatalf("create tenant: exit %d, %q", code, out)
 	}
 
@@ -39,7 +39,7 @@ func TestTokenCommands(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tok, err := st.TokenByHash(context.Background(), api.HashToken(plain))
+	tok, err := st.TokenByHash(context.Background(), tokens.Hash(plain))
 	_ = st.Close()
 	if err != nil || tok.Name != "ops" || tok.Role != "admin" {
 		t.Fatalf("stored token: %+v, %v", tok, err)

@@ -19,8 +19,27 @@ type cast struct {
 	solvent    *firm // tier 1 of soy, customer of petro
 }
 
-// buildChains lays out the three leading firms and their chains.
+// buildChains lays out the three leading firms and their chains. The stages run in
+// this order because each draws from the builder's random source.
 func (b *builder) buildChains() *cast {
+	k := b.leaders()
+	soy1 := b.soyChain(k)
+	dairy1 := b.dairyChain(k, soy1[len(soy1)-1])
+	petro1 := b.petroChain(k)
+	for _, tier1 := range [][]*firm{soy1, dairy1, petro1} {
+		for _, f := range tier1 {
+			b.expand(f, 2, 4)
+		}
+	}
+	for _, f := range []*firm{k.contractor, k.paper, k.hydraulic, k.feed} {
+		b.expand(f, 2, 3)
+	}
+	b.customers(k)
+	return k
+}
+
+// leaders makes the three leading firms.
+func (b *builder) leaders() *cast {
 	k := &cast{}
 	leader := []string{credit.TagLeading, credit.TagListed}
 	k.soy = b.newFirm(roleByID("soy_leader"), 0, firmSpec{region: "230109",
@@ -32,9 +51,14 @@ func (b *builder) buildChains() *cast {
 	for _, l := range []*firm{k.soy, k.dairy, k.petro} {
 		l.planted, l.expanded = true, true
 	}
+	return k
+}
 
-	// Soybean chain. The collector buys 70 % of its soybeans from one contract-farming
-	// company, and the leader half of its purchases from the collector.
+// soyChain lays out the soybean leader's tier 1 and the planted firms behind it, and
+// returns its tier 1 with the plastic-packaging maker last (the dairy chain shares it).
+// The collector buys 70 % of its soybeans from one contract-farming company, and the
+// leader half of its purchases from the collector.
+func (b *builder) soyChain(k *cast) []*firm {
 	k.collector = b.newFirm(roleByID("soy_collect"), 1, firmSpec{region: "231100",
 		name: "黑河北疆金穗大豆收储有限公司", tags: []string{}, inside: 0.9})
 	k.contractor = b.newFirm(roleByID("soy_farm"), 2, firmSpec{region: "231100",
@@ -62,10 +86,13 @@ func (b *builder) buildChains() *cast {
 		b.link(f, k.soy, linkSpec{})
 		soy1 = append(soy1, f)
 	}
-	plastic := soy1[len(soy1)-1]
+	return soy1
+}
 
-	// Dairy chain: its own ranch delivers 52 % of its purchases; the aseptic-packaging
-	// maker depends on the paper mill that also serves the soybean chain's carton maker.
+// dairyChain lays out the dairy leader's tier 1 and returns it: its own ranch delivers
+// 52 % of its purchases; the aseptic-packaging maker depends on the paper mill that
+// also serves the soybean chain's carton maker.
+func (b *builder) dairyChain(k *cast, plastic *firm) []*firm {
 	k.ranch = b.named("ranch", 1, "230200", "齐齐哈尔鹤乡现代牧业有限公司")
 	k.ranch.inside = 0.95
 	b.link(k.ranch, k.dairy, linkSpec{ps: 0.52, subst: 0.18, product: "生鲜乳", from: "2020-01-01"})
@@ -84,8 +111,12 @@ func (b *builder) buildChains() *cast {
 		b.link(f, k.dairy, linkSpec{})
 		dairy1 = append(dairy1, f)
 	}
+	return dairy1
+}
 
-	// Petrochemical chain: 55 % of the refinery's purchases are crude from one field.
+// petroChain lays out the refinery's tier 1 and returns it: 55 % of the refinery's
+// purchases are crude from one field.
+func (b *builder) petroChain(k *cast) []*firm {
 	k.crude = b.named("crude", 1, "230600", "大庆三江油气开发有限公司")
 	b.link(k.crude, k.petro, linkSpec{ps: 0.55, subst: 0.15, product: "原油", from: "2019-01-01"})
 	petro1 := []*firm{k.crude}
@@ -95,18 +126,12 @@ func (b *builder) buildChains() *cast {
 		b.link(f, k.petro, linkSpec{})
 		petro1 = append(petro1, f)
 	}
+	return petro1
+}
 
-	for _, tier1 := range [][]*firm{soy1, dairy1, petro1} {
-		for _, f := range tier1 {
-			b.expand(f, 2, 4)
-		}
-	}
-	for _, f := range []*firm{k.contractor, k.paper, k.hydraulic, k.feed} {
-		b.expand(f, 2, 3)
-	}
-
-	// Customers (tier −1). The supermarket chain buys from two leaders; the refinery sells
-	// naphtha to the soybean leader's solvent supplier.
+// customers adds the leaders' customers (tier −1). The supermarket chain buys from
+// two leaders; the refinery sells naphtha to the soybean leader's solvent supplier.
+func (b *builder) customers(k *cast) {
 	market := b.newFirm(roleByID("supermarket"), -1, firmSpec{})
 	for _, id := range []string{"grain_distributor", "grain_distributor", "food_processor", "exporter"} {
 		b.link(k.soy, b.newFirm(roleByID(id), -1, firmSpec{}), linkSpec{})
@@ -120,7 +145,6 @@ func (b *builder) buildChains() *cast {
 		b.link(k.petro, b.newFirm(roleByID(id), -1, firmSpec{}), linkSpec{})
 	}
 	b.link(k.petro, k.solvent, linkSpec{product: "石脑油"})
-	return k
 }
 
 // plantEvents writes the events of the stories.
