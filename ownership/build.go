@@ -105,12 +105,18 @@ func Build(holdings []Holding, reps []LegalRep) (*Registry, error) {
 		persons: make(map[string]int32, len(holdings)/2),
 	}
 	edges := make([]edge, 0, len(holdings))
+	// Sources list holdings by investee: at a million firms every map
+	// lookup is a cache miss, so the last investee is remembered.
+	lastKey, last := "", int32(-1)
 	for i, h := range holdings {
 		if reason := holdingFault(h); reason != "" {
 			b.errs.Holdings = append(b.errs.Holdings, RowError{i, reason})
 			continue
 		}
-		edges = append(edges, edge{holder: b.node(h.HolderKind, h.Holder), investee: b.node(Firm, h.Investee), index: int32(i), share: h.Share})
+		if last < 0 || h.Investee != lastKey {
+			lastKey, last = h.Investee, b.node(Firm, h.Investee)
+		}
+		edges = append(edges, edge{holder: b.node(h.HolderKind, h.Holder), investee: last, index: int32(i), share: h.Share})
 	}
 	repPairs := make([][2]int32, len(reps))
 	for j, lr := range reps {

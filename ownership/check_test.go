@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -406,5 +407,45 @@ func TestCheckUnknownAndParams(t *testing.T) {
 	}
 	if err := DefaultParams().Validate(); err != nil {
 		t.Error(err)
+	}
+}
+
+// Checks share the registry's pooled scratch: concurrent ones must agree
+// with sequential ones (run with -race).
+func TestConcurrentChecks(t *testing.T) {
+	gen, err := Generate(GenOptions{Firms: 3000, Seed: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := mustBuild(t, gen.Holdings, gen.LegalReps...)
+	firms := gen.GroupParents[:10]
+	for i := 0; i < 200; i++ {
+		firms = append(firms, gen.Holdings[i*7].Investee)
+	}
+	want := map[string]*Check{}
+	for _, f := range firms {
+		want[f] = check(t, r, f, DefaultParams())
+	}
+	errs := make(chan error, 4)
+	for w := range 4 {
+		go func() {
+			for i := range firms {
+				f := firms[(i+w*53)%len(firms)]
+				c, err := r.Check(f, DefaultParams())
+				if err == nil && !reflect.DeepEqual(c, want[f]) {
+					err = fmt.Errorf("%s: concurrent check differs", f)
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
 	}
 }

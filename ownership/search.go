@@ -48,7 +48,7 @@ type Stake struct {
 // dense by slot (order of first reach) for the results. Registries pool them,
 // so a check allocates only its answer.
 type scratch struct {
-	slot   []int32 // node → its slot in this search, -1 when unreached
+	slot   []int32 // node → 1 + its slot in this search, 0 when unreached
 	onPath []bool
 	nodes  []int32 // per slot from here on
 	pen    []float64
@@ -68,9 +68,6 @@ func (r *Registry) scratch(p Params) *scratch {
 	s, ok := r.pool.Get().(*scratch)
 	if !ok {
 		s = &scratch{slot: make([]int32, len(r.keys)), onPath: make([]bool, len(r.keys))}
-		for i := range s.slot {
-			s.slot[i] = -1
-		}
 	}
 	s.steps, s.budget = 0, p.MaxSteps
 	return s
@@ -83,7 +80,7 @@ func (r *Registry) release(s *scratch) {
 
 func (s *scratch) reset() {
 	for _, v := range s.nodes {
-		s.slot[v] = -1
+		s.slot[v] = 0
 	}
 	s.nodes, s.pen, s.direct, s.best, s.links, s.paths = s.nodes[:0], s.pen[:0], s.direct[:0], s.best[:0], s.links[:0], s.paths[:0]
 }
@@ -131,10 +128,10 @@ func (s *scratch) walk(v int32, prod float64, k int) bool {
 
 // reach records the path on the stack, of k links and product p, ending at h.
 func (s *scratch) reach(h int32, p float64, k int, share float64) {
-	sl := s.slot[h]
+	sl := s.slot[h] - 1
 	if sl < 0 {
 		sl = int32(len(s.nodes))
-		s.slot[h] = sl
+		s.slot[h] = sl + 1
 		s.nodes = append(s.nodes, h)
 		s.pen = append(s.pen, 0)
 		s.direct = append(s.direct, 0)
