@@ -138,3 +138,43 @@ func worst(b *testing.B, r *Registry, firms []string) string {
 	}
 	return key
 }
+
+// BenchmarkApply applies an ingest batch to the registry: 500 shares
+// halved, 250 holdings removed, 250 added by new persons, 100 legal
+// representatives changed.
+func BenchmarkApply(b *testing.B) {
+	gen, r := benchRegistry(b)
+	rng := rand.New(rand.NewPCG(5, 5))
+	var c Changes
+	used := map[string]bool{}
+	for len(c.Set)+len(c.Remove) < 750 {
+		h := gen.Holdings[rng.IntN(len(gen.Holdings))]
+		if used[h.Investee] {
+			continue
+		}
+		used[h.Investee] = true
+		if len(c.Set) < 500 {
+			h.Share /= 2
+			c.Set = append(c.Set, h)
+		} else {
+			c.Remove = append(c.Remove, HoldingKey{h.Holder, h.HolderKind, h.Investee})
+		}
+	}
+	for i := range 250 {
+		c.Set = append(c.Set, ph("new-person-"+strconv.Itoa(i), c.Remove[i].Investee, 0.01))
+	}
+	for range 100 {
+		l := gen.LegalReps[rng.IntN(len(gen.LegalReps))]
+		if !used["rep "+l.Firm] {
+			used["rep "+l.Firm] = true
+			c.LegalReps = append(c.LegalReps, LegalRep{l.Firm, "new-rep"})
+		}
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := r.Apply(c); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

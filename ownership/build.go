@@ -19,11 +19,13 @@ type RowError struct {
 	Reason string
 }
 
-// BuildError lists every rejected holding and legal representative, each
-// list sorted by index, so that ingest can name the lines of its file.
+// BuildError lists every rejected holding and legal representative (and,
+// from Apply, removal), each list sorted by index, so that ingest can name
+// the lines of its file.
 type BuildError struct {
 	Holdings  []RowError
 	LegalReps []RowError
+	Removals  []RowError // Apply's Changes.Remove
 }
 
 const maxReportedErrors = 20
@@ -31,14 +33,17 @@ const maxReportedErrors = 20
 func (e *BuildError) Error() string {
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "ownership: build: %d bad holdings, %d bad legal representatives", len(e.Holdings), len(e.LegalReps))
-	n := 0
+	if len(e.Removals) > 0 {
+		fmt.Fprintf(&sb, ", %d bad removals", len(e.Removals))
+	}
+	n, total := 0, len(e.Holdings)+len(e.LegalReps)+len(e.Removals)
 	for _, l := range [...]struct {
 		what string
 		errs []RowError
-	}{{"holding", e.Holdings}, {"legal representative", e.LegalReps}} {
+	}{{"holding", e.Holdings}, {"legal representative", e.LegalReps}, {"removal", e.Removals}} {
 		for _, re := range l.errs {
 			if n == maxReportedErrors {
-				fmt.Fprintf(&sb, "; and %d more", len(e.Holdings)+len(e.LegalReps)-n)
+				fmt.Fprintf(&sb, "; and %d more", total-n)
 				return sb.String()
 			}
 			fmt.Fprintf(&sb, "; %s #%d: %s", l.what, re.Index, re.Reason)
@@ -46,6 +51,17 @@ func (e *BuildError) Error() string {
 		}
 	}
 	return sb.String()
+}
+
+// sorted sorts the lists by index and returns e, or nil when they are empty.
+func (e *BuildError) sorted() error {
+	if len(e.Holdings)+len(e.LegalReps)+len(e.Removals) == 0 {
+		return nil
+	}
+	for _, l := range [][]RowError{e.Holdings, e.LegalReps, e.Removals} {
+		slices.SortFunc(l, func(x, y RowError) int { return cmp.Compare(x.Index, y.Index) })
+	}
+	return e
 }
 
 // builder indexes the nodes of a registry being built.
@@ -133,14 +149,12 @@ func Build(holdings []Holding, reps []LegalRep) (*Registry, error) {
 	}
 	up := b.holdersAdjacency(n, edges)
 	rep := b.legalReps(n, repPairs)
-	if len(b.errs.Holdings)+len(b.errs.LegalReps) > 0 {
-		slices.SortFunc(b.errs.Holdings, func(x, y RowError) int { return cmp.Compare(x.Index, y.Index) })
-		slices.SortFunc(b.errs.LegalReps, func(x, y RowError) int { return cmp.Compare(x.Index, y.Index) })
-		return nil, &b.errs
+	if err := b.errs.sorted(); err != nil {
+		return nil, err
 	}
 	r := &Registry{keys: b.keys, kinds: b.kinds, firms: b.firms, persons: b.persons, up: up, rep: rep}
 	r.down = b.transpose(n, &up)
-	r.repStart, r.repFirm = b.represented(n, rep)
+	r.represents = b.represented(n, rep)
 	return r, nil
 }
 
@@ -235,10 +249,6 @@ func (b *builder) transpose(n int, up *adjacency) adjacency {
 	for v := range n {
 		start[v+1] += start[v]
 	}
-	type link struct {
-		node  int32
-		share float64
-	}
 	links := make([]link, m)
 	next := slices.Clone(start[:n])
 	for v := range int32(n) {
@@ -285,8 +295,8 @@ func (b *builder) legalReps(n int, pairs [][2]int32) []int32 {
 }
 
 // represented inverts rep: the firms of each person, sorted by key.
-func (b *builder) represented(n int, rep []int32) (start, firms []int32) {
-	start = make([]int32, n+1)
+func (b *builder) represented(n int, rep []int32) adjacency {
+	start := make([]int32, n+1)
 	for _, p := range rep {
 		if p >= 0 {
 			start[p+1]++
@@ -295,7 +305,7 @@ func (b *builder) represented(n int, rep []int32) (start, firms []int32) {
 	for v := range n {
 		start[v+1] += start[v]
 	}
-	firms = make([]int32, start[n])
+	firms := make([]int32, start[n])
 	next := slices.Clone(start[:n])
 	for f, p := range rep {
 		if p >= 0 {
@@ -308,5 +318,5 @@ func (b *builder) represented(n int, rep []int32) (start, firms []int32) {
 			slices.SortFunc(row, b.compare)
 		}
 	}
-	return start, firms
+	return adjacency{start: start, node: firms}
 }

@@ -53,8 +53,9 @@ type LegalRep struct {
 
 // adjacency is one direction of the holding graph in CSR form: the
 // neighbours of node v are node[start[v]:start[v+1]] with the shares of the
-// same positions, sorted by the neighbours' keys (then kind), so every walk
-// visits them in an order that does not depend on the input's.
+// same positions (nil for the represented firms), sorted by the neighbours'
+// keys (then kind), so every walk visits them in an order that does not
+// depend on the input's.
 type adjacency struct {
 	start []int32
 	node  []int32
@@ -63,7 +64,16 @@ type adjacency struct {
 
 func (a *adjacency) row(v int32) (nodes []int32, shares []float64) {
 	lo, hi := a.start[v], a.start[v+1]
+	if a.share == nil {
+		return a.node[lo:hi], nil
+	}
 	return a.node[lo:hi], a.share[lo:hi]
+}
+
+// link is one entry of a row.
+type link struct {
+	node  int32
+	share float64
 }
 
 // Registry is an immutable snapshot of the shareholdings: firms and persons
@@ -78,10 +88,9 @@ type Registry struct {
 	up      adjacency // holders of a node
 	down    adjacency // investees of a node
 	rep     []int32   // firm → its legal representative's node, -1 when none
-	// Firms a person represents: repFirm[repStart[p]:repStart[p+1]], by key.
-	repStart []int32
-	repFirm  []int32
-	pool     sync.Pool // *scratch
+	// represents are the firms each person represents, by key (no shares).
+	represents adjacency
+	pool       sync.Pool // *scratch
 }
 
 // Len returns the number of nodes (firms and persons).
@@ -131,7 +140,8 @@ func (r *Registry) LegalRepOf(v int32) (int32, bool) {
 // Represents returns the firms person p is the legal representative of,
 // sorted by key. The slice is the registry's: never modify it.
 func (r *Registry) Represents(p int32) []int32 {
-	return r.repFirm[r.repStart[p]:r.repStart[p+1]]
+	firms, _ := r.represents.row(p)
+	return firms
 }
 
 // SizeBytes estimates the memory the registry holds: its arrays, the key
@@ -139,7 +149,7 @@ func (r *Registry) Represents(p int32) []int32 {
 func (r *Registry) SizeBytes() int64 {
 	b := 4*int64(len(r.up.start)+len(r.up.node)+len(r.down.start)+len(r.down.node)) +
 		8*int64(len(r.up.share)+len(r.down.share)) +
-		4*int64(len(r.rep)+len(r.repStart)+len(r.repFirm)) + int64(len(r.kinds))
+		4*int64(len(r.rep)+len(r.represents.start)+len(r.represents.node)) + int64(len(r.kinds))
 	for _, k := range r.keys {
 		b += 16 + int64(len(k))
 	}
