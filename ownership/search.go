@@ -11,7 +11,7 @@ import (
 // ErrTooLarge is the error (via errors.Is) of a check that needs more path
 // steps than its budget, Params.MaxSteps. The error itself is a
 // *TooLargeError saying where the budget ran out.
-var ErrTooLarge = errors.New("ownership: check too large")
+var ErrTooLarge = errors.New("ownership: too many paths to follow")
 
 // TooLargeError says which search of a check exhausted the budget.
 type TooLargeError struct {
@@ -22,7 +22,7 @@ type TooLargeError struct {
 }
 
 func (e *TooLargeError) Error() string {
-	return fmt.Sprintf("ownership: check needs more than %d path steps (exceeded following the %s of %s within depth %d)",
+	return fmt.Sprintf("ownership: more than %d path steps needed (exceeded following the %s of %s within depth %d)",
 		e.MaxSteps, e.Search, e.Key, e.Depth)
 }
 
@@ -37,9 +37,9 @@ type Stake struct {
 	Kind       Kind
 	Direct     float64 // the share held directly; 0 when only indirect
 	Penetrated float64 // Σ over simple paths of the product of their shares
-	// Path is the simple path with the largest product (fewest links on a
-	// tie, then first in key order), holder first, held firm last; PathShare
-	// is that product.
+	// Path is the simple path with the largest product (on a tie the one
+	// with fewest links, then the first found, walking rows in key order),
+	// holder first, held firm last; PathShare is that product.
 	Path      []string
 	PathShare float64
 }
