@@ -384,6 +384,44 @@ func TestBudget(t *testing.T) {
 	}
 }
 
+// Twelve firms each holding 0.08 of every other (0.88 of each firm held).
+// A simple path of k links from H to T passes k−1 of the 10 other firms in
+// order: 10!/(11−k)! paths, so within depth 5
+// P(H, T) = 0.08 + 10·0.08² + 90·0.08³ + 720·0.08⁴ + 5040·0.08⁵
+// = 0.08 + 0.064 + 0.04608 + 0.0294912 + 0.016515072 = 0.236086272.
+// The walk up from T extends every simple path from T of 1…5 links:
+// 11 + 11·10 + 11·10·9 + 11·10·9·8 + 11·10·9·8·7 = 64,471 steps, and as
+// many down. Within depth 10 there are over 39 million: past the default
+// budget, and the check fails fast.
+func TestBudgetClique(t *testing.T) {
+	var hs []Holding
+	for i := range 12 {
+		for j := range 12 {
+			if i != j {
+				hs = append(hs, fh(fmt.Sprintf("F%02d", i), fmt.Sprintf("F%02d", j), 0.08))
+			}
+		}
+	}
+	r := mustBuild(t, hs)
+	c := check(t, r, "F00", DefaultParams())
+	if len(c.Holders) != 11 || c.Steps != 2*64471 {
+		t.Fatalf("%d holders, %d steps", len(c.Holders), c.Steps)
+	}
+	for _, h := range c.Holders {
+		if math.Abs(h.Penetrated-0.236086272) > tol || h.Direct != 0.08 || len(h.Path) != 2 {
+			t.Errorf("%s: %v direct %v path %v", h.Key, h.Penetrated, h.Direct, h.Path)
+		}
+	}
+	if math.Abs(c.KnownShare-0.88) > tol || len(c.BeneficialOwners) != 0 || c.Controller.Node != -1 {
+		t.Errorf("known %v owners %v controller %+v", c.KnownShare, c.BeneficialOwners, c.Controller)
+	}
+	_, err := r.Check("F00", depth(10))
+	var tl *TooLargeError
+	if !errors.As(err, &tl) || tl.Search != "holders" || tl.Key != "F00" || tl.Depth != 10 || tl.MaxSteps != 2_000_000 {
+		t.Errorf("depth 10: %v", err)
+	}
+}
+
 func TestCheckUnknownAndParams(t *testing.T) {
 	r := mustBuild(t, []Holding{ph("P", "T", 1)})
 	c := check(t, r, "nope", DefaultParams())
