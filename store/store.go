@@ -200,3 +200,15 @@ type Subset struct {
 	Relations   []credit.Relation
 	Events      []credit.Event
 }
+
+// RepairedEvent is a repair with the event it repaired.
+type RepairedEvent struct {
+	EventID    string
+	USCC       string
+	Type       string
+	RepairedAt time.Time
+	DecidedBy  string
+	Reason     string
+	// RecordedAt is when the repair was stored (or last changed).
+	RecordedAt time.Time
+}
