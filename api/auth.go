@@ -134,7 +134,7 @@ func HashToken(plain string) string {
 // CreateToken makes a token for role (tenants need leader, the USCC they are bound
 // to; other roles must not give one), records its hash, and returns the plain token,
 // which nothing keeps: show it to the user once.
-func CreateToken(ctx context.Context, st store.Store, name string, role Role, leader string) (string, *store.Token, error) {
+func CreateToken(ctx context.Context, st store.TokenStore, name string, role Role, leader string) (string, *store.Token, error) {
 	if err := CheckTokenName(name); err != nil {
 		return "", nil, err
 	}
@@ -164,7 +164,7 @@ const DemoTokenName = "demo-admin"
 // EnsureDemoToken creates an admin token when the store holds no live token, for
 // chainriskd -demo to print at start. It returns the plain token and true when it
 // created one; "" and false when tokens exist.
-func EnsureDemoToken(ctx context.Context, st store.Store) (plain string, created bool, err error) {
+func EnsureDemoToken(ctx context.Context, st store.TokenStore) (plain string, created bool, err error) {
 	tokens, err := st.Tokens(ctx)
 	if err != nil {
 		return "", false, err
@@ -197,7 +197,7 @@ const maxCachedTokens = 10000
 
 // authenticator checks bearer tokens against the store, caching lookups.
 type authenticator struct {
-	store func() store.Store
+	store func() store.TokenStore
 	ttl   time.Duration
 	now   func() time.Time
 	log   *slog.Logger
@@ -218,7 +218,7 @@ type cachedToken struct {
 	expires time.Time
 }
 
-func newAuthenticator(st func() store.Store, ttl time.Duration, now func() time.Time, log *slog.Logger, m *metrics) *authenticator {
+func newAuthenticator(st func() store.TokenStore, ttl time.Duration, now func() time.Time, log *slog.Logger, m *metrics) *authenticator {
 	if ttl <= 0 {
 		ttl = DefaultTokenCacheTTL
 	}

@@ -119,7 +119,14 @@ func runToken(args []string, stdout, stderr io.Writer) int {
 	return tokenRevoke(ctx, st, positional[0], stdout, stderr)
 }
 
-func tokenCreate(ctx context.Context, st store.Store, name string, role api.Role, leader, output string, stdout, stderr io.Writer) int {
+// tokenStore is what token create uses: the tokens, and the firms a tenant's token is
+// bound to.
+type tokenStore interface {
+	store.TokenStore
+	store.DataStore
+}
+
+func tokenCreate(ctx context.Context, st tokenStore, name string, role api.Role, leader, output string, stdout, stderr io.Writer) int {
 	if leader != "" {
 		if _, err := st.Enterprise(ctx, leader); errors.Is(err, store.ErrNotFound) {
 			fmt.Fprintf(stderr, "chainriskctl token create: warning: the store holds no firm %s yet; the token sees nothing until it does\n", leader)
@@ -149,7 +156,7 @@ func tokenCreate(ctx context.Context, st store.Store, name string, role api.Role
 	return exitOK
 }
 
-func tokenList(ctx context.Context, st store.Store, output string, stdout, stderr io.Writer) int {
+func tokenList(ctx context.Context, st store.TokenStore, output string, stdout, stderr io.Writer) int {
 	tokens, err := st.Tokens(ctx)
 	if err != nil {
 		fmt.Fprintf(stderr, "chainriskctl token list: %v\n", err)
@@ -185,7 +192,7 @@ func tokenList(ctx context.Context, st store.Store, output string, stdout, stder
 	return exitOK
 }
 
-func tokenRevoke(ctx context.Context, st store.Store, name string, stdout, stderr io.Writer) int {
+func tokenRevoke(ctx context.Context, st store.TokenStore, name string, stdout, stderr io.Writer) int {
 	err := st.RevokeToken(ctx, name)
 	if errors.Is(err, store.ErrNotFound) {
 		fmt.Fprintf(stderr, "chainriskctl token revoke: no token named %q\n", name)
