@@ -9,22 +9,50 @@ import (
 
 // SilenceMatcher is one condition of a silence on an alert label.
 type SilenceMatcher struct {
+	Name  string
+	Op    string // =, !=, =~, !~
+	Value string
+}
+
+// matcherColumn is a SilenceMatcher as the silences' matchers column holds it: a
+// JSON array of these objects.
+type matcherColumn struct {
 	Name  string `json:"name"`
-	Op    string `json:"op"` // =, !=, =~, !~
+	Op    string `json:"op"`
 	Value string `json:"value"`
+}
+
+func encodeMatchers(ms []SilenceMatcher) ([]byte, error) {
+	col := make([]matcherColumn, len(ms))
+	for i, m := range ms {
+		col[i] = matcherColumn(m)
+	}
+	return json.Marshal(col)
+}
+
+func decodeMatchers(b []byte) ([]SilenceMatcher, error) {
+	var col []matcherColumn
+	if err := json.Unmarshal(b, &col); err != nil || col == nil {
+		return nil, err
+	}
+	ms := make([]SilenceMatcher, len(col))
+	for i, m := range col {
+		ms[i] = SilenceMatcher(m)
+	}
+	return ms, nil
 }
 
 // Silence mutes the notifications of the alerts its matchers all match, between
 // StartsAt and EndsAt.
 type Silence struct {
-	ID        string           `json:"id"`
-	Matchers  []SilenceMatcher `json:"matchers"`
-	StartsAt  time.Time        `json:"starts_at"`
-	EndsAt    time.Time        `json:"ends_at"`
-	CreatedBy string           `json:"created_by"`
-	Comment   string           `json:"comment"`
-	CreatedAt time.Time        `json:"created_at"`
-	UpdatedAt time.Time        `json:"updated_at"`
+	ID        string
+	Matchers  []SilenceMatcher
+	StartsAt  time.Time
+	EndsAt    time.Time
+	CreatedBy string
+	Comment   string
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 const silenceCols = `id, matchers, starts_at, ends_at, created_by, comment, created_at, updated_at`
@@ -38,7 +66,8 @@ func scanSilence(r Rows) (Silence, error) {
 	}
 	sl.StartsAt, sl.EndsAt = time.UnixMilli(starts).UTC(), time.UnixMilli(ends).UTC()
 	sl.CreatedAt, sl.UpdatedAt = time.UnixMilli(created).UTC(), time.UnixMilli(updated).UTC()
-	if err := json.Unmarshal([]byte(matchers), &sl.Matchers); err != nil {
+	var err error
+	if sl.Matchers, err = decodeMatchers([]byte(matchers)); err != nil {
 		return sl, fmt.Errorf("silence %s: matchers: %w", sl.ID, err)
 	}
 	return sl, nil
@@ -56,7 +85,7 @@ func (s *SQL) CreateSilence(ctx context.Context, sl *Silence) error {
 	if sl.Matchers == nil {
 		sl.Matchers = []SilenceMatcher{}
 	}
-	m, err := json.Marshal(sl.Matchers)
+	m, err := encodeMatchers(sl.Matchers)
 	if err != nil {
 		return fmt.Errorf("create silence: %w", err)
 	}

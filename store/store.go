@@ -45,11 +45,11 @@ type EventFilter struct {
 
 // Counts is the number of rows per table.
 type Counts struct {
-	Enterprises  int64 `json:"enterprises"`
-	Relations    int64 `json:"relations"`
-	Events       int64 `json:"events"`
-	ActiveEvents int64 `json:"active_events"`
-	Repairs      int64 `json:"repairs"`
+	Enterprises  int64
+	Relations    int64
+	Events       int64
+	ActiveEvents int64
+	Repairs      int64
 }
 
 // Chunk is a run of rows of one kind that passed the per-record checks, with the input
@@ -94,13 +94,13 @@ type Batch interface {
 // in Changed, so re-importing the same data reports zero changes.
 type Applied struct {
 	// Rows is how many staged rows survived the checks and were merged.
-	Rows int64 `json:"rows"`
+	Rows int64
 	// Changed is how many rows were inserted or really updated.
-	Changed int64 `json:"changed"`
+	Changed int64
 	// Touched lists the firms whose data, relations or events changed, for incremental
 	// scans; TouchedAll is set instead when more than MaxTouched changed.
-	Touched    []string `json:"-"`
-	TouchedAll bool     `json:"-"`
+	Touched    []string
+	TouchedAll bool
 }
 
 // Subset is what the store holds about a set of firms: their rows, every relation

@@ -156,6 +156,17 @@ func tokenCreate(ctx context.Context, st tokenStore, name string, role api.Role,
 	return exitOK
 }
 
+// tokenJSON is a token as token list --output json prints it: never its hash.
+type tokenJSON struct {
+	ID         int64     `json:"id"`
+	Name       string    `json:"name"`
+	Role       string    `json:"role"`
+	Leader     string    `json:"leader,omitempty"`
+	CreatedAt  time.Time `json:"created_at"`
+	RevokedAt  time.Time `json:"revoked_at,omitzero"`
+	LastUsedAt time.Time `json:"last_used_at,omitzero"`
+}
+
 func tokenList(ctx context.Context, st store.TokenStore, output string, stdout, stderr io.Writer) int {
 	tokens, err := st.Tokens(ctx)
 	if err != nil {
@@ -163,10 +174,12 @@ func tokenList(ctx context.Context, st store.TokenStore, output string, stdout, 
 		return exitError
 	}
 	if output == "json" {
-		if tokens == nil {
-			tokens = []store.Token{}
+		out := make([]tokenJSON, len(tokens))
+		for i, t := range tokens {
+			out[i] = tokenJSON{ID: t.ID, Name: t.Name, Role: t.Role, Leader: t.Leader, CreatedAt: t.CreatedAt,
+				RevokedAt: t.RevokedAt, LastUsedAt: t.LastUsedAt}
 		}
-		_ = json.NewEncoder(stdout).Encode(tokens) // Token.Hash is never marshalled
+		_ = json.NewEncoder(stdout).Encode(out)
 		return exitOK
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
