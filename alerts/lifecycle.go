@@ -30,9 +30,22 @@ import (
 // make a no-op. The first scan on an empty store records a baseline: its alerts
 // are stored firing but quiet, and are announced only once they change.
 
+// Store is what the Manager uses of the store: the alerts, their outbox, silences
+// and subscriptions, and for the rules the scans, the score history (ResultStore) and
+// the repairs (DataStore).
+type Store interface {
+	store.AlertStore
+	store.OutboxStore
+	store.SilenceStore
+	store.SubscriptionStore
+	store.ScanStore
+	store.ResultStore
+	store.DataStore
+}
+
 // ManagerOptions configure a Manager.
 type ManagerOptions struct {
-	Store store.Store
+	Store Store
 	// Config returns the config in force (it changes on reload); required.
 	Config func() *config.Config
 	Logger *slog.Logger
@@ -52,7 +65,7 @@ type ManagerOptions struct {
 // list and acknowledge alerts and to manage silences and subscriptions. Only the
 // leader replica evaluates and resends.
 type Manager struct {
-	st     store.Store
+	st     Store
 	cfg    func() *config.Config
 	log    *slog.Logger
 	clock  notify.Clock

@@ -28,8 +28,9 @@ type Metrics struct {
 	refreshes     *prometheus.CounterVec
 }
 
-// NewMetrics registers the alert metrics with reg.
-func NewMetrics(reg prometheus.Registerer, st store.Store) *Metrics {
+// NewMetrics registers the alert metrics with reg; the gauges of the firing alerts and
+// of the outbox read st at scrape time.
+func NewMetrics(reg prometheus.Registerer, st countStore) *Metrics {
 	m := &Metrics{
 		notifications: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "chainrisk_notifications_total",
@@ -94,7 +95,13 @@ var (
 // A store that does not answer within the timeout yields no series (absent, not
 // zero, so that an alert on them does not clear).
 type stateCollector struct {
-	st store.Store
+	st countStore
+}
+
+// countStore is what the metrics read: the firing alerts and the outbox.
+type countStore interface {
+	store.AlertStore
+	store.OutboxStore
 }
 
 func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {

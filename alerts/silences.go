@@ -157,12 +157,12 @@ func (m *Manager) activeSilences(ctx context.Context, now time.Time) (silences, 
 
 // SilenceInput is a silence to create.
 type SilenceInput struct {
-	Matchers []store.SilenceMatcher `json:"matchers"`
+	Matchers []store.SilenceMatcher
 	// StartsAt defaults to now; EndsAt is required and must come after it.
-	StartsAt  time.Time `json:"starts_at"`
-	EndsAt    time.Time `json:"ends_at"`
-	CreatedBy string    `json:"created_by"`
-	Comment   string    `json:"comment"`
+	StartsAt  time.Time
+	EndsAt    time.Time
+	CreatedBy string
+	Comment   string
 }
 
 // Silence states.
@@ -172,11 +172,11 @@ const (
 	SilenceExpired = "expired"
 )
 
-// Silence is a silence as the API lists it.
+// Silence is a stored silence and its status at the time of reading.
 type Silence struct {
 	store.Silence
 	// Status is active, pending (starts later) or expired.
-	Status string `json:"status"`
+	Status string
 }
 
 func (m *Manager) silenceView(s store.Silence) Silence {

@@ -35,7 +35,8 @@ import (
 
 // WorkerOptions configure a Worker.
 type WorkerOptions struct {
-	Store store.Store
+	// Store is the outbox the worker delivers.
+	Store store.OutboxStore
 	// Config returns the config in force: backoff, max_attempts, rate limits, host
 	// allow-list; required.
 	Config func() *config.Config

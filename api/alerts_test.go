@@ -288,7 +288,7 @@ func TestTenantAlerts(t *testing.T) {
 
 func TestSilenceEndpoints(t *testing.T) {
 	eachStore(t, Options{}, func(t *testing.T, h *harness) {
-		var sl alerts.Silence
+		var sl silenceJSON
 		w := h.call(req{method: "POST", path: "/api/v1/silences", token: "analyst", ctype: "application/json",
 			body: `{"matchers":[{"name":"rule","op":"=","value":"severe_event"}],"duration":"2h","comment":"maintenance"}`},
 			http.StatusCreated, &sl)
@@ -317,7 +317,7 @@ func TestSilenceEndpoints(t *testing.T) {
 		if yes, no := silenced(); yes != len(h.alerts(alerts.AlertQuery{Rule: alerts.RuleSevereEvent})) || no == 0 {
 			t.Errorf("silenced %d, not %d", yes, no)
 		}
-		var list struct{ Silences []alerts.Silence }
+		var list struct{ Silences []silenceJSON }
 		w = h.call(req{method: "GET", path: "/api/v1/silences?state=active", token: "admin"}, 200, &list)
 		h.conforms("GET /api/v1/silences", 200, w.Body.Bytes())
 		if len(list.Silences) != 1 || list.Silences[0].ID != sl.ID {

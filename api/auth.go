@@ -71,7 +71,7 @@ const maxCachedTokens = 10000
 
 // authenticator checks bearer tokens against the store, caching lookups.
 type authenticator struct {
-	store func() store.Store
+	store func() store.TokenStore
 	ttl   time.Duration
 	now   func() time.Time
 	log   *slog.Logger
@@ -92,7 +92,7 @@ type cachedToken struct {
 	expires time.Time
 }
 
-func newAuthenticator(st func() store.Store, ttl time.Duration, now func() time.Time, log *slog.Logger, m *metrics) *authenticator {
+func newAuthenticator(st func() store.TokenStore, ttl time.Duration, now func() time.Time, log *slog.Logger, m *metrics) *authenticator {
 	if ttl <= 0 {
 		ttl = DefaultTokenCacheTTL
 	}

@@ -46,7 +46,7 @@ type testBackend struct {
 }
 
 func (b *testBackend) State() *monitor.State   { return b.eng.State() }
-func (b *testBackend) Store() store.Store      { return b.st }
+func (b *testBackend) Store() Store            { return b.st }
 func (b *testBackend) Config() *config.Config  { return b.cfg }
 func (b *testBackend) Alerts() *alerts.Manager { return b.alerts }
 

@@ -33,7 +33,7 @@ type importBackend struct {
 }
 
 func (b importBackend) State() *monitor.State   { return nil }
-func (b importBackend) Store() store.Store      { return b.st }
+func (b importBackend) Store() Store            { return b.st }
 func (b importBackend) Config() *config.Config  { return b.cfg }
 func (b importBackend) Alerts() *alerts.Manager { return nil }
 func (b importBackend) Rescan(context.Context, string, string) (*store.Scan, error) {

@@ -437,7 +437,7 @@ func FuzzSilenceBody(f *testing.F) {
 		if w.Code != http.StatusCreated {
 			return
 		}
-		var sl alerts.Silence
+		var sl silenceJSON
 		if err := json.Unmarshal(w.Body.Bytes(), &sl); err != nil || sl.ID == "" || sl.CreatedBy != "analyst" ||
 			!sl.EndsAt.After(sl.StartsAt) || w.Header().Get("Location") != "/api/v1/silences/"+sl.ID {
 			t.Fatalf("201 for %q: %v: %s, Location %q", body, err, w.Body, w.Header().Get("Location"))

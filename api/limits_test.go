@@ -126,7 +126,7 @@ func (downStore) TokenByHash(context.Context, string) (*store.Token, error) {
 
 type downBackend struct{ *testBackend }
 
-func (b downBackend) Store() store.Store { return downStore{b.st} }
+func (b downBackend) Store() Store { return downStore{b.st} }
 
 func TestStoreDown(t *testing.T) {
 	h := newHarness(t, "sqlite", Options{})

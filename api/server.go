@@ -21,12 +21,23 @@ import (
 	"github.com/chainrisk/chainrisk/visibility"
 )
 
+// Store is what the API reads of the store itself — the data, the scans, the results
+// and their history, the chain ESRI, and the tokens; alerts, silences, subscriptions
+// and deliveries go through the alert pipeline (Backend.Alerts).
+type Store interface {
+	store.DataStore
+	store.ScanStore
+	store.ResultStore
+	store.ESRIStore
+	store.TokenStore
+}
+
 // Backend is what the API needs of the daemon.
 type Backend interface {
 	// State is the latest published state; nil before the first scan, when the data
 	// endpoints answer 503 not_ready.
 	State() *monitor.State
-	Store() store.Store
+	Store() Store
 	// Config is the current config (chain depths, ingest settings).
 	Config() *config.Config
 	// Ingest imports one body as one atomic batch, counts metrics, and triggers the
@@ -173,7 +184,7 @@ func NewServer(b Backend, opts Options) *Server {
 		hops:   make(hopPool, 4),
 		m:      newMetrics(opts.Registerer), now: opts.Now,
 	}
-	s.auth = newAuthenticator(func() store.Store { return b.Store() }, opts.TokenCacheTTL, opts.Now, opts.Logger, s.m)
+	s.auth = newAuthenticator(func() store.TokenStore { return b.Store() }, opts.TokenCacheTTL, opts.Now, opts.Logger, s.m)
 	for _, rt := range s.table() {
 		s.add(rt)
 	}

@@ -14,12 +14,56 @@ import (
 
 var errSilenceNotFound = &apiError{status: http.StatusNotFound, code: codeNotFound, message: "no such silence"}
 
+// matcherJSON is one condition of a silence, in requests and answers.
+type matcherJSON struct {
+	Name  string `json:"name"`
+	Op    string `json:"op"` // =, !=, =~, !~
+	Value string `json:"value"`
+}
+
+// silenceJSON is a silence as the API shows it (SPEC §8).
+type silenceJSON struct {
+	ID        string        `json:"id"`
+	Matchers  []matcherJSON `json:"matchers"`
+	StartsAt  time.Time     `json:"starts_at"`
+	EndsAt    time.Time     `json:"ends_at"`
+	CreatedBy string        `json:"created_by"`
+	Comment   string        `json:"comment"`
+	CreatedAt time.Time     `json:"created_at"`
+	UpdatedAt time.Time     `json:"updated_at"`
+	// Status is active, pending (starts later) or expired.
+	Status string `json:"status"`
+}
+
+func silenceOf(sl *alerts.Silence) silenceJSON {
+	out := silenceJSON{ID: sl.ID, StartsAt: sl.StartsAt, EndsAt: sl.EndsAt, CreatedBy: sl.CreatedBy,
+		Comment: sl.Comment, CreatedAt: sl.CreatedAt, UpdatedAt: sl.UpdatedAt, Status: sl.Status}
+	if sl.Matchers != nil {
+		out.Matchers = make([]matcherJSON, len(sl.Matchers))
+		for i, m := range sl.Matchers {
+			out.Matchers[i] = matcherJSON(m)
+		}
+	}
+	return out
+}
+
+func storeMatchers(in []matcherJSON) []store.SilenceMatcher {
+	if in == nil {
+		return nil
+	}
+	out := make([]store.SilenceMatcher, len(in))
+	for i, m := range in {
+		out[i] = store.SilenceMatcher(m)
+	}
+	return out
+}
+
 // silenceRequest is the body of POST /api/v1/silences. The silence ends at ends_at,
 // or duration after its start; its author is the token.
 type silenceRequest struct {
-	Matchers []store.SilenceMatcher `json:"matchers"`
-	StartsAt time.Time              `json:"starts_at"`
-	EndsAt   time.Time              `json:"ends_at"`
+	Matchers []matcherJSON `json:"matchers"`
+	StartsAt time.Time     `json:"starts_at"`
+	EndsAt   time.Time     `json:"ends_at"`
 	// Duration ("2h", "1d") spares clients the server's clock.
 	Duration string `json:"duration"`
 	Comment  string `json:"comment"`
@@ -49,19 +93,19 @@ func (s *Server) postSilence(rq *request) error {
 		}
 		in.EndsAt = in.StartsAt.Add(d)
 	}
-	sl, err := m.CreateSilence(rq.r.Context(), alerts.SilenceInput{Matchers: in.Matchers, StartsAt: in.StartsAt,
+	sl, err := m.CreateSilence(rq.r.Context(), alerts.SilenceInput{Matchers: storeMatchers(in.Matchers), StartsAt: in.StartsAt,
 		EndsAt: in.EndsAt, CreatedBy: rq.who.Name, Comment: in.Comment})
 	if err != nil {
 		return alertsError(err, errSilenceNotFound)
 	}
 	s.log.Info("silence created", "silence", sl.ID, "token", rq.who.Name, "ends_at", sl.EndsAt)
 	rq.w.Header().Set("Location", "/api/v1/silences/"+sl.ID)
-	return rq.json(http.StatusCreated, sl)
+	return rq.json(http.StatusCreated, silenceOf(sl))
 }
 
 // silencesJSON answers GET /api/v1/silences, the latest end first.
 type silencesJSON struct {
-	Silences []alerts.Silence `json:"silences"`
+	Silences []silenceJSON `json:"silences"`
 }
 
 func (s *Server) getSilences(rq *request) error {
@@ -77,10 +121,10 @@ func (s *Server) getSilences(rq *request) error {
 	if err != nil {
 		return storeError(err)
 	}
-	out := silencesJSON{Silences: []alerts.Silence{}}
-	for _, sl := range list {
-		if state == "" || sl.Status == state {
-			out.Silences = append(out.Silences, sl)
+	out := silencesJSON{Silences: []silenceJSON{}}
+	for i := range list {
+		if state == "" || list[i].Status == state {
+			out.Silences = append(out.Silences, silenceOf(&list[i]))
 		}
 	}
 	return rq.json(http.StatusOK, out)
@@ -95,7 +139,7 @@ func (s *Server) getSilence(rq *request) error {
 	if err != nil {
 		return alertsError(err, errSilenceNotFound)
 	}
-	return rq.json(http.StatusOK, sl)
+	return rq.json(http.StatusOK, silenceOf(sl))
 }
 
 // deleteSilence expires a silence now; it stays listed, as in Alertmanager.
@@ -114,5 +158,5 @@ func (s *Server) deleteSilence(rq *request) error {
 		return alertsError(err, errSilenceNotFound)
 	}
 	s.log.Info("silence expired", "silence", id, "token", rq.who.Name)
-	return rq.json(http.StatusOK, sl)
+	return rq.json(http.StatusOK, silenceOf(sl))
 }

@@ -319,7 +319,7 @@ type touchBackend struct {
 	st touchBlocked
 }
 
-func (b touchBackend) Store() store.Store { return b.st }
+func (b touchBackend) Store() Store { return b.st }
 
 // TestTokenUseRecordedOffThePath: a request whose token is looked up in the store
 // is answered while recording the token's use still waits for the store.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 
+	"github.com/chainrisk/chainrisk/api"
 	"github.com/chainrisk/chainrisk/config"
 	"github.com/chainrisk/chainrisk/credit"
 	"github.com/chainrisk/chainrisk/ingest"
@@ -14,6 +15,12 @@ import (
 // The daemon is the API's backend: the latest state, the store, the config, ingest
 // followed by an incremental scan, the rescan queue, and the alert pipeline (Alerts,
 // in daemon/alerts.go).
+
+// apiBackend is the daemon as the API sees it: the API reads the store through the
+// roles it uses (api.Store), while Daemon.Store gives tests and the CLI all of it.
+type apiBackend struct{ *Daemon }
+
+func (b apiBackend) Store() api.Store { return b.store }
 
 // State returns the latest published results.
 func (d *Daemon) State() *monitor.State { return d.engine.State() }

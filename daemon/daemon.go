@@ -154,7 +154,7 @@ func (d *Daemon) listen() error {
 	}
 	ops := &api.Ops{Ready: d.readyErr, Gatherer: d.reg}
 	main := http.NewServeMux()
-	api.NewServer(d, api.Options{Logger: d.log, HTTP: cfg.HTTP, Registerer: d.reg, Now: d.opts.Now}).Register(main)
+	api.NewServer(apiBackend{d}, api.Options{Logger: d.log, HTTP: cfg.HTTP, Registerer: d.reg, Now: d.opts.Now}).Register(main)
 	bind := []struct {
 		addr string
 		mux  *http.ServeMux

@@ -24,9 +24,18 @@ const (
 	ScanIncremental = "incremental"
 )
 
+// Store is what the engine uses of the store: it scans the data, records the scans
+// (the queue's too), writes their results, and keeps the chain ESRI of its cron job.
+type Store interface {
+	store.DataStore
+	store.ScanStore
+	store.ResultStore
+	store.ESRIStore
+}
+
 // Engine runs scans over a store and publishes their results as a State.
 type Engine struct {
-	st     store.Store
+	st     Store
 	log    *slog.Logger
 	now    func() time.Time
 	params atomic.Pointer[Params]
@@ -48,7 +57,7 @@ type Engine struct {
 
 // EngineOptions configure an Engine.
 type EngineOptions struct {
-	Store  store.Store
+	Store  Store
 	Params Params
 	Logger *slog.Logger
 	Now    func() time.Time

@@ -120,7 +120,7 @@ func (q *Queue) SubmitFirms(ctx context.Context, firms []string, all bool, trigg
 // cannot know which firms they touched. A full scan already waiting absorbs the
 // request: it has not started, and a scan reads the store only after it is marked
 // running, so it will see what was committed before this call.
-func QueueFullScan(ctx context.Context, st store.Store, trigger string) (*store.Scan, error) {
+func QueueFullScan(ctx context.Context, st store.ScanStore, trigger string) (*store.Scan, error) {
 	queued, err := st.QueuedScans(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("queue a full scan: %w", err)

@@ -9,15 +9,15 @@ import (
 // ESRIResult is the latest chain ESRI of one leading firm: what the esri cron job
 // computed for its chain's members. Detail is the members' JSON document.
 type ESRIResult struct {
-	Leader string `json:"leader"`
+	Leader string
 	// ScanID is the scan whose graph the cascades ran on; ComputedAt when the job
 	// computed them.
-	ScanID       int64     `json:"scan_id"`
-	ComputedAt   time.Time `json:"computed_at"`
-	Members      int64     `json:"members"`
-	ESRIMax      float64   `json:"esri_max"`
-	NotConverged int64     `json:"not_converged"`
-	Detail       []byte    `json:"-"`
+	ScanID       int64
+	ComputedAt   time.Time
+	Members      int64
+	ESRIMax      float64
+	NotConverged int64
+	Detail       []byte
 }
 
 const esriCols = "leader, scan_id, computed_at, members, esri_max, not_converged, detail"

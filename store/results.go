@@ -18,43 +18,45 @@ const (
 
 // Scan is one run of the risk engine.
 type Scan struct {
-	ID         int64           `json:"id"`
-	Kind       string          `json:"kind"` // full | incremental
-	Scope      string          `json:"scope"`
-	Trigger    string          `json:"trigger"`
-	Status     string          `json:"status"`
-	CreatedAt  time.Time       `json:"created_at"`
-	StartedAt  time.Time       `json:"started_at"`
-	FinishedAt time.Time       `json:"finished_at"`
-	Done       int64           `json:"-"`
-	Total      int64           `json:"-"`
-	Error      string          `json:"error"`
-	Stats      json.RawMessage `json:"stats,omitempty"`
+	ID         int64
+	Kind       string // full | incremental
+	Scope      string
+	Trigger    string
+	Status     string
+	CreatedAt  time.Time
+	StartedAt  time.Time
+	FinishedAt time.Time
+	// Done and Total count its progress.
+	Done  int64
+	Total int64
+	Error string
+	// Stats is the engine's JSON document of the run (monitor.ScanStats).
+	Stats json.RawMessage
 }
 
 // FirmResult is a firm's latest score and distress.
 type FirmResult struct {
-	USCC         string    `json:"uscc"`
-	Score        float64   `json:"score"`
-	Grade        string    `json:"grade"`
-	P            float64   `json:"p"`
-	D            float64   `json:"d"`
-	ModelVersion string    `json:"model_version"`
-	ScanID       int64     `json:"scan_id"`
-	UpdatedAt    time.Time `json:"updated_at"`
+	USCC         string
+	Score        float64
+	Grade        string
+	P            float64
+	D            float64
+	ModelVersion string
+	ScanID       int64
+	UpdatedAt    time.Time
 }
 
 // ChainResult is a leading firm's latest chain exposure; Detail is its JSON document.
 type ChainResult struct {
-	Leader       string    `json:"leader"`
-	ChainRisk    float64   `json:"chain_risk"`
-	SupplyAtRisk float64   `json:"supply_at_risk"`
-	DemandAtRisk float64   `json:"demand_at_risk"`
-	Members      int64     `json:"members"`
-	Detail       []byte    `json:"-"`
-	ModelVersion string    `json:"model_version"`
-	ScanID       int64     `json:"scan_id"`
-	UpdatedAt    time.Time `json:"updated_at"`
+	Leader       string
+	ChainRisk    float64
+	SupplyAtRisk float64
+	DemandAtRisk float64
+	Members      int64
+	Detail       []byte
+	ModelVersion string
+	ScanID       int64
+	UpdatedAt    time.Time
 }
 
 // Results is what one scan writes, in one transaction.
@@ -90,29 +92,29 @@ type HistoryFilter struct {
 
 // HistoryEntry is one scan's change of a firm's result.
 type HistoryEntry struct {
-	USCC   string    `json:"uscc"`
-	ScanID int64     `json:"scan_id"`
-	At     time.Time `json:"at"` // the scan's own time
+	USCC   string
+	ScanID int64
+	At     time.Time // the scan's own time
 	// Trigger is the scan's trigger; empty when its record is gone.
-	Trigger      string  `json:"trigger"`
-	Score        float64 `json:"score"`
-	Grade        string  `json:"grade"`
-	P            float64 `json:"p"`
-	D            float64 `json:"d"`
-	ModelVersion string  `json:"model_version"`
+	Trigger      string
+	Score        float64
+	Grade        string
+	P            float64
+	D            float64
+	ModelVersion string
 }
 
 // ChainHistoryEntry is one scan's change of a leader's chain figures.
 type ChainHistoryEntry struct {
-	Leader       string    `json:"leader"`
-	ScanID       int64     `json:"scan_id"`
-	At           time.Time `json:"at"`
-	Trigger      string    `json:"trigger"`
-	ChainRisk    float64   `json:"chain_risk"`
-	SupplyAtRisk float64   `json:"supply_at_risk"`
-	DemandAtRisk float64   `json:"demand_at_risk"`
-	Members      int64     `json:"members"`
-	ModelVersion string    `json:"model_version"`
+	Leader       string
+	ScanID       int64
+	At           time.Time
+	Trigger      string
+	ChainRisk    float64
+	SupplyAtRisk float64
+	DemandAtRisk float64
+	Members      int64
+	ModelVersion string
 }
 
 const scanCols = `id, kind, scope, trigger_name, status, created_at, started_at, finished_at,

@@ -334,3 +334,23 @@ func (s *SQL) ExpireEvents(ctx context.Context, now time.Time) ([]string, error)
 	slices.Sort(out)
 	return out, nil
 }
+
+// RepairsSince returns the repairs stored (or changed) after t, oldest first, with
+// the firm and type of the event each repaired.
+func (s *SQL) RepairsSince(ctx context.Context, t time.Time) ([]RepairedEvent, error) {
+	var out []RepairedEvent
+	err := s.each(ctx, `SELECT r.event_id, e.uscc, e.type, r.repaired_at, r.decided_by, r.reason, r.updated_at
+		FROM repairs r JOIN events e ON e.event_id = r.event_id WHERE r.updated_at > ?
+		ORDER BY r.updated_at, r.event_id`, []any{t.UnixMilli()}, func(r Rows) error {
+		var re RepairedEvent
+		var repaired, recorded int64
+		err := r.Scan(&re.EventID, &re.USCC, &re.Type, &repaired, &re.DecidedBy, &re.Reason, &recorded)
+		re.RepairedAt, re.RecordedAt = time.UnixMilli(repaired).UTC(), time.UnixMilli(recorded).UTC()
+		out = append(out, re)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("repairs since %s: %w", t.Format(time.RFC3339), err)
+	}
+	return out, nil
+}

@@ -9,17 +9,16 @@ import (
 
 // Token is an API token as the store keeps it: its SHA-256, never the token itself.
 type Token struct {
-	ID   int64  `json:"id"`
-	Name string `json:"name"`
-	Role string `json:"role"`
+	ID   int64
+	Name string
+	Role string
 	// Leader is the USCC a tenant token is bound to; empty for other roles.
-	Leader string `json:"leader,omitempty"`
-	// Hash is the hex SHA-256 of the plain token. It stays out of JSON so that no
-	// listing ever prints it.
-	Hash       string    `json:"-"`
-	CreatedAt  time.Time `json:"created_at"`
-	RevokedAt  time.Time `json:"revoked_at,omitzero"`
-	LastUsedAt time.Time `json:"last_used_at,omitzero"`
+	Leader string
+	// Hash is the hex SHA-256 of the plain token: no listing ever prints it.
+	Hash       string
+	CreatedAt  time.Time
+	RevokedAt  time.Time
+	LastUsedAt time.Time
 }
 
 // Revoked reports whether the token was revoked.

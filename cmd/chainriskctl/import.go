@@ -237,7 +237,7 @@ func announceScan(ctx context.Context, st store.Store, w, stderr io.Writer, id i
 	fmt.Fprintf(w, "full scan %d queued: no running chainriskd was found on this store; the next one to start runs it\n", id)
 }
 
-func importFile(ctx context.Context, st store.Store, file string, kind credit.Kind, format ingest.Format,
+func importFile(ctx context.Context, st store.DataStore, file string, kind credit.Kind, format ingest.Format,
 	opts ingest.ImportOptions, stderr io.Writer) (ingest.Summary, error) {
 	in, name, err := openInput(file)
 	if err != nil {

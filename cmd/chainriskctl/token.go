@@ -114,7 +114,14 @@ func runToken(args []string, stdout, stderr io.Writer) int {
 	return tokenRevoke(ctx, st, positional[0], stdout, stderr)
 }
 
-func tokenCreate(ctx context.Context, st store.Store, name string, role tokens.Role, leader, output string, stdout, stderr io.Writer) int {
+// tokenStore is what token create uses: the tokens, and the firms a tenant's token is
+// bound to.
+type tokenStore interface {
+	store.TokenStore
+	store.DataStore
+}
+
+func tokenCreate(ctx context.Context, st tokenStore, name string, role tokens.Role, leader, output string, stdout, stderr io.Writer) int {
 	if leader != "" {
 		if _, err := st.Enterprise(ctx, leader); errors.Is(err, store.ErrNotFound) {
 			fmt.Fprintf(stderr, "chainriskctl token create: warning: the store holds no firm %s yet; the token sees nothing until it does\n", leader)
@@ -144,17 +151,30 @@ func tokenCreate(ctx context.Context, st store.Store, name string, role tokens.R
 	return exitOK
 }
 
-func tokenList(ctx context.Context, st store.Store, output string, stdout, stderr io.Writer) int {
+// tokenJSON is a token as token list --output json prints it: never its hash.
+type tokenJSON struct {
+	ID         int64     `json:"id"`
+	Name       string    `json:"name"`
+	Role       string    `json:"role"`
+	Leader     string    `json:"leader,omitempty"`
+	CreatedAt  time.Time `json:"created_at"`
+	RevokedAt  time.Time `json:"revoked_at,omitzero"`
+	LastUsedAt time.Time `json:"last_used_at,omitzero"`
+}
+
+func tokenList(ctx context.Context, st store.TokenStore, output string, stdout, stderr io.Writer) int {
 	all, err := st.Tokens(ctx)
 	if err != nil {
 		fmt.Fprintf(stderr, "chainriskctl token list: %v\n", err)
 		return exitError
 	}
 	if output == "json" {
-		if all == nil {
-			all = []store.Token{}
+		out := make([]tokenJSON, len(all))
+		for i, t := range all {
+			out[i] = tokenJSON{ID: t.ID, Name: t.Name, Role: t.Role, Leader: t.Leader, CreatedAt: t.CreatedAt,
+				RevokedAt: t.RevokedAt, LastUsedAt: t.LastUsedAt}
 		}
-		_ = json.NewEncoder(stdout).Encode(all) // Token.Hash is never marshalled
+		_ = json.NewEncoder(stdout).Encode(out)
 		return exitOK
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
@@ -180,7 +200,7 @@ func tokenList(ctx context.Context, st store.Store, output string, stdout, stder
 	return exitOK
 }
 
-func tokenRevoke(ctx context.Context, st store.Store, name string, stdout, stderr io.Writer) int {
+func tokenRevoke(ctx context.Context, st store.TokenStore, name string, stdout, stderr io.Writer) int {
 	err := st.RevokeToken(ctx, name)
 	if errors.Is(err, store.ErrNotFound) {
 		fmt.Fprintf(stderr, "chainriskctl token revoke: no token named %q\n", name)

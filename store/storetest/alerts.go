@@ -47,10 +47,20 @@ func outboxIDs(os []store.OutboxEntry) []string {
 	return out
 }
 
+// testAlerts writes two alerts and lists them, acknowledges and updates one, then
+// resolves it and fires it again; each step checks the rows the store gives back.
 func testAlerts(t *testing.T, s store.Store) {
-	ctx := context.Background()
 	t1 := day.Add(time.Hour)
-	a1, a2 := alertRow(1, "grade_downgrade", "warning", t1), alertRow(2, "severe_event", "critical", t1)
+	a1, a2 := alertsWritten(t, s, t1)
+	up := alertsAcked(t, s, a1, a2, t1)
+	alertsFiredAgain(t, s, up, a2)
+}
+
+// alertsWritten writes two alerts at t1, a1 notified and a2 quiet, and lists them
+// through every filter.
+func alertsWritten(t *testing.T, s store.Store, t1 time.Time) (a1, a2 store.Alert) {
+	ctx := context.Background()
+	a1, a2 = alertRow(1, "grade_downgrade", "warning", t1), alertRow(2, "severe_event", "critical", t1)
 	a2.Leader, a2.LeaderName, a2.Quiet = USCC(9), "龙头", true
 	a1.NotifiedAt = t1
 	err := s.ApplyAlerts(ctx, &store.AlertChanges{At: t1,
@@ -89,10 +99,14 @@ func testAlerts(t *testing.T, s store.Store) {
 			t.Errorf("Alerts(%+v) = %v, %v; want %v", tc.f, alertIDs(list), err, tc.want)
 		}
 	}
+	return a1, a2
+}
 
-	// Acks are per audience: staff's ("") and a tenant's are kept apart, and the
-	// first of each audience stays. Then an update (severity change) keeps them and
-	// the notification time.
+// alertsAcked: acks are per audience: staff's ("") and a tenant's are kept apart, and
+// the first of each audience stays. Then an update (severity change) keeps them and
+// the notification time. It returns a1 as updated.
+func alertsAcked(t *testing.T, s store.Store, a1, a2 store.Alert, t1 time.Time) store.Alert {
+	ctx := context.Background()
 	const tenant = "91230100000000001X"
 	if err := s.AckAlert(ctx, a1.ID, "", "analyst-1", t1.Add(time.Minute)); err != nil {
 		t.Fatal(err)
@@ -115,7 +129,7 @@ func testAlerts(t *testing.T, s store.Store) {
 	if err := s.ApplyAlerts(ctx, &store.AlertChanges{At: t2, Upserts: []store.AlertUpsert{{Alert: up}}}); err != nil {
 		t.Fatal(err)
 	}
-	got, _ = s.Alert(ctx, a1.ID)
+	got, _ := s.Alert(ctx, a1.ID)
 	wantAcks := []store.AlertAck{{Audience: "", By: "analyst-1", At: t1.Add(time.Minute)},
 		{Audience: tenant, By: "tenant-token", At: t1.Add(3 * time.Minute)}}
 	if got.Severity != "critical" || got.Grade != "D" || !got.StartedAt.Equal(t1) || !got.NotifiedAt.Equal(t1) ||
@@ -137,18 +151,23 @@ func testAlerts(t *testing.T, s store.Store) {
 	if list, _ := s.Alerts(ctx, store.AlertFilter{}); list[0].ID != a1.ID {
 		t.Errorf("newest change first: %v", alertIDs(list))
 	}
+	return up
+}
 
-	// Resolve, then fire again: a new episode clears the ack.
-	t3 := t2.Add(time.Hour)
+// alertsFiredAgain resolves up, then fires it again: a new episode clears the ack.
+// Notified then stamps notified_at, and the counts see both alerts firing.
+func alertsFiredAgain(t *testing.T, s store.Store, up, a2 store.Alert) {
+	ctx := context.Background()
+	t3 := up.UpdatedAt.Add(time.Hour)
 	res := up
 	res.State, res.ResolvedAt, res.UpdatedAt = store.AlertResolved, t3, t3
 	if err := s.ApplyAlerts(ctx, &store.AlertChanges{At: t3, Upserts: []store.AlertUpsert{{Alert: res}}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.AckAlert(ctx, a1.ID, "", "x", t3); !errors.Is(err, store.ErrAlertResolved) {
+	if err := s.AckAlert(ctx, up.ID, "", "x", t3); !errors.Is(err, store.ErrAlertResolved) {
 		t.Errorf("ack of a resolved alert: %v", err)
 	}
-	if list, _ := s.Alerts(ctx, store.AlertFilter{ResolvedSince: t3}); !slices.Equal(alertIDs(list), []string{a1.ID}) {
+	if list, _ := s.Alerts(ctx, store.AlertFilter{ResolvedSince: t3}); !slices.Equal(alertIDs(list), []string{up.ID}) {
 		t.Errorf("ResolvedSince: %v", alertIDs(list))
 	}
 	t4 := t3.Add(time.Hour)
@@ -156,17 +175,17 @@ func testAlerts(t *testing.T, s store.Store) {
 	if err := s.ApplyAlerts(ctx, &store.AlertChanges{At: t4, Upserts: []store.AlertUpsert{{Alert: again, NewEpisode: true}}}); err != nil {
 		t.Fatal(err)
 	}
-	got, _ = s.Alert(ctx, a1.ID)
+	got, _ := s.Alert(ctx, up.ID)
 	if got.State != store.AlertFiring || !got.StartedAt.Equal(t4) || len(got.Acks) != 0 ||
 		!got.ResolvedAt.IsZero() || !got.NotifiedAt.IsZero() {
 		t.Errorf("after firing again: %+v", got)
 	}
 
 	// Notified stamps notified_at.
-	if err := s.ApplyAlerts(ctx, &store.AlertChanges{At: t4, Notified: []string{a1.ID, a2.ID}}); err != nil {
+	if err := s.ApplyAlerts(ctx, &store.AlertChanges{At: t4, Notified: []string{up.ID, a2.ID}}); err != nil {
 		t.Fatal(err)
 	}
-	for _, id := range []string{a1.ID, a2.ID} {
+	for _, id := range []string{up.ID, a2.ID} {
 		if got, _ := s.Alert(ctx, id); !got.NotifiedAt.Equal(t4) {
 			t.Errorf("%s notified at %v", id, got.NotifiedAt)
 		}
@@ -198,7 +217,31 @@ func testAlertsAtomic(t *testing.T, s store.Store) {
 	}
 }
 
+// testOutbox writes five notifications over three channels, reads what is due as
+// attempts fail, succeed and die, then lists, counts and prunes them.
 func testOutbox(t *testing.T, s store.Store) {
+	due := dueIDs(t, s)
+	outboxWritten(t, s, due)
+	t1 := day.Add(2 * time.Second)
+	outboxAttempts(t, s, due, t1)
+	outboxListed(t, s, t1)
+}
+
+// dueIDs reads the ids of the notifications due at a time.
+func dueIDs(t *testing.T, s store.Store) func(at time.Time, per, limit int) []string {
+	return func(at time.Time, per, limit int) []string {
+		t.Helper()
+		list, err := s.DueNotifications(context.Background(), at, per, limit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return outboxIDs(list)
+	}
+}
+
+// outboxWritten appends a1, b1, a2 at day and a3, c1 a second later (channels A, B
+// and C, each of an owner of its own), and checks what is due and how it is stamped.
+func outboxWritten(t *testing.T, s store.Store, due func(at time.Time, per, limit int) []string) {
 	ctx := context.Background()
 	apply := func(at time.Time, rows ...store.OutboxEntry) {
 		t.Helper()
@@ -208,14 +251,6 @@ func testOutbox(t *testing.T, s store.Store) {
 	}
 	apply(day, outboxRow("a1", "x", "A"), outboxRow("b1", "x", "B"), outboxRow("a2", "x", "A"))
 	apply(day.Add(time.Second), outboxRow("a3", "y", "A"), outboxRow("c1", "y", "C"))
-	due := func(at time.Time, per, limit int) []string {
-		t.Helper()
-		list, err := s.DueNotifications(ctx, at, per, limit)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return outboxIDs(list)
-	}
 	if got := due(day.Add(-time.Second), 10, 10); len(got) != 0 {
 		t.Errorf("due before creation: %v", got)
 	}
@@ -236,9 +271,12 @@ func testOutbox(t *testing.T, s store.Store) {
 		string(o.Channel) != `{"type":"webhook","url":"https://hooks.example.com/x?token=secret"}` {
 		t.Errorf("entry a1: %+v", o)
 	}
+}
 
-	// a1 fails and waits: channel A gives nothing until it is due again, in order.
-	t1 := day.Add(2 * time.Second)
+// outboxAttempts: at t1, a1 fails and waits, so channel A gives nothing until it is
+// due again, in order; b1 is delivered; then a1 dies and the rest of channel A goes.
+func outboxAttempts(t *testing.T, s store.Store, due func(at time.Time, per, limit int) []string, t1 time.Time) {
+	ctx := context.Background()
 	if err := s.NotificationFailed(ctx, "a1", 1, t1.Add(time.Minute), "webhook https://hooks.example.com/<redacted>: HTTP 503", false, t1); err != nil {
 		t.Fatal(err)
 	}
@@ -264,7 +302,12 @@ func testOutbox(t *testing.T, s store.Store) {
 	if err := s.NotificationFailed(ctx, "a1", 3, t1, "x", false, t1); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("failing a dead notification: %v", err)
 	}
+}
 
+// outboxListed lists the notifications through every filter, counts them, and prunes
+// the delivered b1 and the dead a1.
+func outboxListed(t *testing.T, s store.Store, t1 time.Time) {
+	ctx := context.Background()
 	for _, tc := range []struct {
 		f    store.DeliveryFilter
 		want []string

@@ -1,0 +1,152 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/chainrisk/chainrisk/credit"
+)
+
+// The roles of the store: Store is all of them, and each consumer asks for the ones
+// it uses (ingest the data, the engine the data, scans, results and ESRI, the alert
+// worker the outbox, ...).
+
+// DataStore holds the credit data: the firms, their relations, events and repairs,
+// written by ingest batches and read by the scans.
+type DataStore interface {
+	// BeginBatch opens an ingest batch: one transaction that stages rows, checks them
+	// against the data already held, and merges the good ones on Commit. Batches are
+	// serialised, so two batches never both pass the Σ purchase_share check.
+	BeginBatch(ctx context.Context) (Batch, error)
+
+	// Enterprises, Relations and Events stream the held data in no particular order
+	// (whole-table scans skip sorting; a firm's events come in time order); fn's
+	// error stops the stream and is returned.
+	Enterprises(ctx context.Context, fn func(*credit.Enterprise) error) error
+	Relations(ctx context.Context, fn func(*credit.Relation) error) error
+	Events(ctx context.Context, filter EventFilter, fn func(*credit.Event) error) error
+
+	// Subset reads what concerns the given firms (for incremental scans).
+	Subset(ctx context.Context, usccs []string, activeAt time.Time) (*Subset, error)
+
+	// ExpireEvents moves active events whose publicity period ended by now to expired,
+	// and returns the firms they concern.
+	ExpireEvents(ctx context.Context, now time.Time) ([]string, error)
+
+	// Enterprise returns one firm, or ErrNotFound.
+	Enterprise(ctx context.Context, uscc string) (*credit.Enterprise, error)
+
+	// Counts returns how many rows each table holds.
+	Counts(ctx context.Context) (Counts, error)
+
+	// RepairsSince returns the repairs recorded after t, with their events' firms.
+	RepairsSince(ctx context.Context, t time.Time) ([]RepairedEvent, error)
+}
+
+// ScanStore records the scans: the queue of those waiting and the runs of the others.
+type ScanStore interface {
+	// CreateScan records a new scan and assigns its ID; UpdateScan writes its progress.
+	CreateScan(ctx context.Context, sc *Scan) error
+	UpdateScan(ctx context.Context, sc *Scan) error
+	// Scan returns one scan (ErrNotFound); Scans the newest first.
+	Scan(ctx context.Context, id int64) (*Scan, error)
+	Scans(ctx context.Context, limit int) ([]Scan, error)
+	// QueuedScans lists the scans waiting to run, oldest first.
+	QueuedScans(ctx context.Context) ([]Scan, error)
+	// InterruptScans fails the scans a dead process left running and returns them.
+	InterruptScans(ctx context.Context, reason string) ([]Scan, error)
+}
+
+// ResultStore holds what the scans computed: the firms' and chains' latest results
+// and their history.
+type ResultStore interface {
+	// SaveResults writes a scan's changed results in one transaction.
+	SaveResults(ctx context.Context, res *Results) error
+	FirmResults(ctx context.Context, fn func(*FirmResult) error) error // in no particular order
+	FirmResult(ctx context.Context, uscc string) (*FirmResult, error)
+	// History lists a firm's score history and ChainHistory a leader's chain
+	// history: one entry per scan that changed them, newest first.
+	History(ctx context.Context, uscc string, f HistoryFilter) ([]HistoryEntry, error)
+	ChainHistory(ctx context.Context, leader string, f HistoryFilter) ([]ChainHistoryEntry, error)
+	ChainResult(ctx context.Context, leader string) (*ChainResult, error)
+	ChainResults(ctx context.Context, fn func(*ChainResult) error) error
+}
+
+// ESRIStore holds the chain ESRI of the leading firms, written by the esri cron job
+// (store/esri.go).
+type ESRIStore interface {
+	// SaveESRI upserts results and deletes those of dropped leaders in one
+	// transaction.
+	SaveESRI(ctx context.Context, results []ESRIResult, drop []string) error
+	// ESRI returns one leader's result (ErrNotFound).
+	ESRI(ctx context.Context, leader string) (*ESRIResult, error)
+	// ESRIResults streams all results without their detail.
+	ESRIResults(ctx context.Context, fn func(*ESRIResult) error) error
+}
+
+// TokenStore holds the API tokens (store/tokens.go): only their SHA-256 is kept.
+type TokenStore interface {
+	// CreateToken assigns the ID (ErrTokenExists for a taken name).
+	CreateToken(ctx context.Context, t *Token) error
+	// Tokens lists all by name.
+	Tokens(ctx context.Context) ([]Token, error)
+	// RevokeToken and TokenByHash return ErrNotFound for unknown tokens.
+	RevokeToken(ctx context.Context, name string) error
+	TokenByHash(ctx context.Context, hash string) (*Token, error)
+	// TouchToken records use.
+	TouchToken(ctx context.Context, id int64, at time.Time) error
+}
+
+// AlertStore holds the alerts and their acknowledgements (store/alerts.go).
+type AlertStore interface {
+	// ApplyAlerts writes alert changes and the notifications they cause in one
+	// transaction.
+	ApplyAlerts(ctx context.Context, ch *AlertChanges) error
+	// Alerts lists (newest change first), Alert returns one (ErrNotFound), both with
+	// their acknowledgements.
+	Alerts(ctx context.Context, f AlertFilter) ([]Alert, error)
+	Alert(ctx context.Context, id string) (*Alert, error)
+	// AckAlert acknowledges a firing one for an audience (ErrNotFound,
+	// ErrAlertResolved).
+	AckAlert(ctx context.Context, id, audience, by string, at time.Time) error
+	// AlertCounts counts the firing ones.
+	AlertCounts(ctx context.Context) ([]AlertCount, error)
+}
+
+// OutboxStore holds the notifications waiting for delivery and the record of those
+// delivered or dead (store/outbox.go). ApplyAlerts appends to it.
+type OutboxStore interface {
+	// DueNotifications returns the pending notifications due at now, per channel in
+	// order, taking turns between owners and their channel types.
+	DueNotifications(ctx context.Context, now time.Time, perChannel, limit int) ([]OutboxEntry, error)
+	// NotificationDelivered and NotificationFailed record an attempt (ErrNotFound
+	// when the notification is not pending).
+	NotificationDelivered(ctx context.Context, id string, attempts int, at time.Time) error
+	NotificationFailed(ctx context.Context, id string, attempts int, next time.Time, lastError string, dead bool, at time.Time) error
+	// Deliveries lists entries for the API, newest first.
+	Deliveries(ctx context.Context, f DeliveryFilter) ([]OutboxEntry, error)
+	// OutboxCounts counts pending and dead ones.
+	OutboxCounts(ctx context.Context) (OutboxCounts, error)
+	// PruneNotifications deletes old delivered and dead ones.
+	PruneNotifications(ctx context.Context, delivered, dead time.Time) (int64, error)
+}
+
+// SilenceStore holds the silences (store/silences.go).
+type SilenceStore interface {
+	// CreateSilence assigns the ID; Silences lists all; Silence and ExpireSilence
+	// return ErrNotFound for unknown ones.
+	CreateSilence(ctx context.Context, s *Silence) error
+	Silences(ctx context.Context) ([]Silence, error)
+	Silence(ctx context.Context, id string) (*Silence, error)
+	ExpireSilence(ctx context.Context, id string, at time.Time) error
+}
+
+// SubscriptionStore holds the subscriptions made through the API, keyed by name
+// (store/subscriptions.go; ErrSubscriptionExists, ErrNotFound).
+type SubscriptionStore interface {
+	CreateSubscription(ctx context.Context, s *SubscriptionRecord) error
+	UpdateSubscription(ctx context.Context, s *SubscriptionRecord) error
+	DeleteSubscription(ctx context.Context, name string) error
+	Subscription(ctx context.Context, name string) (*SubscriptionRecord, error)
+	Subscriptions(ctx context.Context) ([]SubscriptionRecord, error)
+}
