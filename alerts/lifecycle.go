@@ -195,9 +195,11 @@ func (m *Manager) Observe(ctx context.Context, prev, next *monitor.State, sc *st
 			// what came since — acknowledged ingests a kill kept from being scanned —
 			// is news, as it would have been to the incremental scans.
 			if e.baseline {
-				if e.baseline, err = m.noScanBefore(ctx, next.ScanID); err != nil {
+				last, err := monitor.LatestSucceeded(ctx, m.st, next.ScanID)
+				if err != nil {
 					return fmt.Errorf("alerts: %w", err)
 				}
+				e.baseline = last == 0
 			}
 		}
 	} else {
@@ -258,20 +260,6 @@ func (m *Manager) Observe(ctx context.Context, prev, next *monitor.State, sc *st
 			"changed", st.changed, "resolved", st.resolved, "firing", m.firing.count(), "notifications", len(changes.Notifications))
 	}
 	return nil
-}
-
-// noScanBefore reports whether no scan but id (among the latest) ever succeeded.
-func (m *Manager) noScanBefore(ctx context.Context, id int64) (bool, error) {
-	scans, err := m.st.Scans(ctx, 100)
-	if err != nil {
-		return false, err
-	}
-	for _, sc := range scans {
-		if sc.Status == store.ScanSucceeded && sc.ID != id {
-			return false, nil
-		}
-	}
-	return true, nil
 }
 
 type transitionStats struct{ fired, changed, resolved int }

@@ -2,7 +2,6 @@ package alerts
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -18,9 +17,9 @@ import (
 	"time"
 
 	"github.com/chainrisk/chainrisk/alerts/notify"
-	"github.com/chainrisk/chainrisk/alerts/notify/notifytest"
 	"github.com/chainrisk/chainrisk/config"
 	"github.com/chainrisk/chainrisk/graph"
+	"github.com/chainrisk/chainrisk/internal/testlog"
 	"github.com/chainrisk/chainrisk/monitor"
 	"github.com/chainrisk/chainrisk/store"
 	"github.com/chainrisk/chainrisk/visibility"
@@ -426,10 +425,9 @@ func TestWebhookPathsScrubbed(t *testing.T) {
 		http.Error(w, "Cannot POST "+r.URL.Path+" (key "+parts[2]+", route "+strings.Join(parts[3:], "/")+")", http.StatusNotFound)
 	})
 	const path = "/services/T0a1/kx9Q2/zz"
-	var logs bytes.Buffer
+	log, logs := testlog.JSON(slog.LevelDebug)
 	cfg := config.Default()
-	w := newTestWorker(t, st, workerSetup{cfg: cfg, logger: slog.New(slog.NewJSONHandler(&notifytest.LockedWriter{W: &logs},
-		&slog.HandlerOptions{Level: slog.LevelDebug}))})
+	w := newTestWorker(t, st, workerSetup{cfg: cfg, logger: log})
 	ids := enqueue(t, st, config.Channel{Type: notify.TypeWebhook, URL: config.Secret(rv.URL + path), Secret: hookSecret},
 		1, "path", time.Now())
 	stop := start(t, w)
@@ -443,7 +441,7 @@ func TestWebhookPathsScrubbed(t *testing.T) {
 		}
 	}
 	if !strings.HasPrefix(o.LastError, "webhook "+rv.URL+"/"+notify.Redacted+": HTTP 404"+notify.DetailSep+"Cannot POST "+notify.Redacted) ||
-		!strings.Contains(logs.String(), "notification dead-lettered") {
+		!logs.Contains("notification dead-lettered") {
 		t.Errorf("last_error %q; logs %s", o.LastError, logs.String())
 	}
 }

@@ -266,6 +266,35 @@ func eventually(t *testing.T, within time.Duration, what string, cond func() boo
 	}
 }
 
+// reads returns how many times the worker has read the outbox.
+func reads(w *Worker) uint64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.epoch
+}
+
+// readsMore waits until the worker has finished n more reads of the outbox: the sends
+// they started are under way. A test gives the worker its chances this way rather than
+// by sleeping, which on a slow machine may give it none.
+func readsMore(t *testing.T, w *Worker, n uint64) {
+	t.Helper()
+	from := reads(w)
+	// Read from+n+1 has begun: read from+n, and every one before, has returned.
+	eventually(t, 30*time.Second, fmt.Sprintf("%d more reads of the outbox", n), func() bool { return reads(w) > from+n })
+}
+
+// settle is readsMore, then waits until no send is in flight: whatever those reads
+// started is recorded. A wrong retry shows after it, whatever the machine's speed.
+func settle(t *testing.T, w *Worker, n uint64) {
+	t.Helper()
+	readsMore(t, w, n)
+	eventually(t, 30*time.Second, "no send in flight", func() bool {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		return len(w.busy) == 0
+	})
+}
+
 func states(t *testing.T, st store.Store) map[string]store.OutboxEntry {
 	t.Helper()
 	list, err := st.Deliveries(context.Background(), store.DeliveryFilter{})

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -71,7 +72,9 @@ func TestWorkerOutage(t *testing.T) {
 		}
 
 		// The refused destination is retried meanwhile; bring it up.
-		time.Sleep(50 * time.Millisecond)
+		eventually(t, 10*time.Second, "the refused destination retried", func() bool {
+			return states(t, st)[downIDs[0]].Attempts >= 2
+		})
 		for _, o := range states(t, st) {
 			if strings.HasPrefix(o.ID, "b-") && o.State != store.DeliveryPending {
 				t.Errorf("%s is %s while its receiver is down", o.ID, o.State)
@@ -281,10 +284,15 @@ func TestWorkerOnlyOnTheLeader(t *testing.T) {
 	st := openSQLite(t)
 	rv := newHookReceiver(t, hookSecret, nil)
 	var leader sync.Map
+	var asked atomic.Int64
 	enqueue(t, st, hookChannel(rv.URL), 1, "l", time.Now())
-	w := newTestWorker(t, st, workerSetup{active: func() bool { _, ok := leader.Load("me"); return ok }})
+	w := newTestWorker(t, st, workerSetup{active: func() bool {
+		asked.Add(1)
+		_, ok := leader.Load("me")
+		return ok
+	}})
 	start(t, w)
-	time.Sleep(100 * time.Millisecond)
+	eventually(t, 10*time.Second, "ten polls as a follower", func() bool { return asked.Load() > 10 })
 	if n := len(rv.unique()); n != 0 {
 		t.Fatalf("a follower delivered %d", n)
 	}
@@ -349,7 +357,7 @@ func TestWorkerRecordsAHang(t *testing.T) {
 	stop := start(t, w)
 	eventually(t, hold+20*time.Second, "the hang recorded", func() bool { return states(t, st)[ids[0]].Attempts > 0 })
 	t.Logf("the attempt was recorded %s after the worker started", time.Since(began).Round(time.Millisecond))
-	time.Sleep(300 * time.Millisecond) // a notification sent again at once would be on its way by now
+	settle(t, w, 10) // a notification sent again at once is recorded by now
 	stop()
 	o := states(t, st)[ids[0]]
 	if want := "no answer within " + hold.String(); o.State != store.DeliveryPending || o.Attempts != 1 ||
@@ -383,7 +391,7 @@ func TestWorkerHangBacksOffAndDies(t *testing.T) {
 			eventually(t, 10*time.Second, fmt.Sprintf("attempt %d recorded", attempts), func() bool {
 				return states(t, st)[ids[0]].Attempts == attempts
 			})
-			time.Sleep(100 * time.Millisecond) // ten polls: time for a wrong retry to show
+			settle(t, w, 10) // ten reads of the outbox: a wrong retry shows
 			all := states(t, st)
 			if o := all[ids[0]]; o.State != store.DeliveryPending || !o.NextAttemptAt.Equal(at.Add(wait)) ||
 				!strings.Contains(o.LastError, "no answer within 100ms") {
@@ -445,7 +453,7 @@ func TestHangingDestinationsDelayNobody(t *testing.T) {
 			batchSize: 1})
 		start(t, w)
 		eventually(t, 10*time.Second, "hanging sends in flight", func() bool { return hang.requests() > 0 })
-		time.Sleep(200 * time.Millisecond) // the tenant takes every slot it may
+		readsMore(t, w, 20) // the tenant takes every slot it may
 		since := time.Now()
 		enqueueFor(t, st, "91330100MA28XY7L29", hookChannel(other.URL), 1, "other", time.Now())
 		enqueueFor(t, st, "", hookChannel(admin.URL), 1, "admin", time.Now())

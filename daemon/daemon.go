@@ -70,6 +70,8 @@ type Daemon struct {
 	loopbackOnly bool
 	stop         context.CancelFunc // ends background work (the scan queue)
 	bg           sync.WaitGroup
+	// onRecord is set once the store is seen to hold a succeeded scan (scans stay).
+	onRecord atomic.Bool
 }
 
 // New opens the store (applying migrations), loads the demo data when asked, and binds
@@ -225,7 +227,27 @@ func (d *Daemon) readyErr(ctx context.Context) error {
 	if err := d.store.Ping(ctx); err != nil {
 		return fmt.Errorf("store unreachable: %w", err)
 	}
+	if !d.scanOnRecord(ctx) {
+		return errors.New("no scan on record yet")
+	}
 	return nil
+}
+
+// scanOnRecord reports whether the store holds a succeeded scan. A state alone is not
+// enough for readiness: a leader publishes its first before recording it, a follower
+// builds one from the store without recording anything. Until a scan is on record,
+// the next one takes everything in the store for the alerts' quiet first-sight
+// baseline; once ready, what the daemon acknowledges is news, and a kill before it is
+// scanned must not make it part of a baseline.
+func (d *Daemon) scanOnRecord(ctx context.Context) bool {
+	if d.onRecord.Load() {
+		return true
+	}
+	if id, err := monitor.LatestSucceeded(ctx, d.store, 0); err != nil || id == 0 {
+		return false
+	}
+	d.onRecord.Store(true)
+	return true
 }
 
 // Run scans once (as leader) or builds a read-only state (as follower), then serves

@@ -100,14 +100,6 @@ func (d *Daemon) follow(ctx context.Context, leading bool) {
 
 // latestScan is the newest succeeded scan's id, 0 when none.
 func (d *Daemon) latestScan(ctx context.Context) int64 {
-	scans, err := d.store.Scans(ctx, 50)
-	if err != nil {
-		return 0
-	}
-	for _, sc := range scans {
-		if sc.Status == store.ScanSucceeded {
-			return sc.ID
-		}
-	}
-	return 0
+	id, _ := monitor.LatestSucceeded(ctx, d.store, 0)
+	return id
 }

@@ -1,39 +1,20 @@
 package daemon_test
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/chainrisk/chainrisk/config"
 	"github.com/chainrisk/chainrisk/daemon"
+	"github.com/chainrisk/chainrisk/internal/testlog"
 	"github.com/chainrisk/chainrisk/store"
 	"github.com/chainrisk/chainrisk/store/postgres/pgtest"
 )
-
-// syncBuffer is a log sink two goroutines may write.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // TestLeaderTakeover runs two daemons on one database: one leads; when it stops,
 // the other takes over within 30 s, and no scan runs on both.
@@ -41,9 +22,10 @@ func TestLeaderTakeover(t *testing.T) {
 	cfg := config.Default()
 	cfg.Store.DatabaseURL = config.Secret(pgtest.URL(t))
 	cfg.Store.LeaderCheckInterval = 200 * time.Millisecond
-	var logA, logB syncBuffer
-	a, stopA := startWith(t, daemon.Options{Config: cfg, Demo: true, Logger: slog.New(slog.NewTextHandler(&logA, nil))})
-	b, stopB := startWith(t, daemon.Options{Config: cfg, Logger: slog.New(slog.NewTextHandler(&logB, nil))})
+	logA, bufA := testlog.Text(slog.LevelInfo)
+	logB, bufB := testlog.Text(slog.LevelInfo)
+	a, stopA := startWith(t, daemon.Options{Config: cfg, Demo: true, Logger: logA})
+	b, stopB := startWith(t, daemon.Options{Config: cfg, Logger: logB})
 	defer stopB()
 	leaderOf := func(d *daemon.Daemon) string {
 		_, body := get(t, "http://"+d.Addr()+"/metrics")
@@ -87,7 +69,7 @@ func TestLeaderTakeover(t *testing.T) {
 	// Every scan ran once: no id appears in both daemons' "scan done" lines.
 	done := regexp.MustCompile(`msg="scan done" id=(\d+)`)
 	seen := map[string]string{}
-	for name, logs := range map[string]string{"a": logA.String(), "b": logB.String()} {
+	for name, logs := range map[string]string{"a": bufA.String(), "b": bufB.String()} {
 		for _, m := range done.FindAllStringSubmatch(logs, -1) {
 			if other, ok := seen[m[1]]; ok {
 				t.Errorf("scan %s ran on %s and on %s", m[1], other, name)

@@ -24,6 +24,7 @@ import (
 	"github.com/chainrisk/chainrisk/config"
 	"github.com/chainrisk/chainrisk/credit"
 	"github.com/chainrisk/chainrisk/daemon"
+	"github.com/chainrisk/chainrisk/internal/testlog"
 	"github.com/chainrisk/chainrisk/store"
 	"github.com/chainrisk/chainrisk/store/postgres"
 	"github.com/chainrisk/chainrisk/store/postgres/pgtest"
@@ -51,8 +52,8 @@ func TestPostgresSessionsKilled(t *testing.T) {
 	cfg := config.Default()
 	cfg.Store.DatabaseURL = config.Secret(dsn)
 	cfg.Store.LeaderCheckInterval = 250 * time.Millisecond
-	var logs syncBuffer
-	d, stop := startWith(t, daemon.Options{Config: cfg, Demo: true, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	log, logs := testlog.Text(slog.LevelInfo)
+	d, stop := startWith(t, daemon.Options{Config: cfg, Demo: true, Logger: log})
 	defer stop()
 	ctx := context.Background()
 	token, _, err := tokens.Create(ctx, d.Store(), "outage-admin", tokens.RoleAdmin, "")
@@ -91,7 +92,7 @@ func TestPostgresSessionsKilled(t *testing.T) {
 	stopLoad()
 	workers.Wait()
 
-	if strings.Contains(logs.String(), "no longer the leader") {
+	if logs.Contains("no longer the leader") {
 		t.Fatal("the leadership session was lost: a takeover would hide scans left running")
 	}
 	outageDrained(t, d.Store())
@@ -693,7 +694,7 @@ func outageRun(t *testing.T, mode outageMode) {
 	cfg := config.Default()
 	cfg.Store.DatabaseURL = config.Secret(dsn)
 	cfg.Store.LeaderCheckInterval = 250 * time.Millisecond
-	var logs syncBuffer
+	log, logs := testlog.Text(slog.LevelInfo)
 	t.Cleanup(func() {
 		if t.Failed() {
 			for _, line := range strings.Split(logs.String(), "\n") {
@@ -705,7 +706,7 @@ func outageRun(t *testing.T, mode outageMode) {
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	d, err := daemon.New(ctx, daemon.Options{Config: cfg, Demo: true, Listen: "127.0.0.1:0",
-		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+		Logger: log})
 	if err != nil {
 		cancel()
 		t.Fatalf("daemon.New: %v", err)

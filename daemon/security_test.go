@@ -1,7 +1,6 @@
 package daemon_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -16,12 +15,12 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/chainrisk/chainrisk/config"
 	"github.com/chainrisk/chainrisk/daemon"
+	"github.com/chainrisk/chainrisk/internal/testlog"
 	"github.com/chainrisk/chainrisk/store"
 	"github.com/chainrisk/chainrisk/store/postgres/pgtest"
 	"github.com/chainrisk/chainrisk/tokens"
@@ -45,24 +44,6 @@ const (
 	secAPISecret   = "APISEC-8f6d4b2a0c"
 	secAPIWeComKey = "APIWECOM-71b3d5f9e2"
 )
-
-// secBuffer is a log sink written by several goroutines.
-type secBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *secBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *secBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // secForms are the ways a secret may be written: as is, and escaped for a query, a
 // path and a URL's user info.
@@ -151,11 +132,12 @@ func TestSecretsNeverLeak(t *testing.T) {
 	}
 	cfg.DataDir = dir
 
-	var logs, stdout secBuffer
+	log, logs := testlog.Text(slog.LevelDebug)
+	var stdout testlog.Buffer
 	reload := make(chan struct{})
 	runCtx, cancel := context.WithCancel(ctx)
 	d, err := daemon.New(runCtx, daemon.Options{Config: cfg, ConfigFile: file, Demo: true, Listen: "127.0.0.1:0", Reload: reload,
-		Stdout: &stdout, Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+		Stdout: &stdout, Logger: log})
 	if err != nil {
 		cancel()
 		t.Fatalf("daemon.New: %v", err)
@@ -368,14 +350,14 @@ func TestSecretsNeverLeak(t *testing.T) {
 
 	// The source failed against the echoing server.
 	secWait(t, 20*time.Second, "the http source failing", func() bool {
-		return strings.Contains(logs.String(), "cron job failed") && strings.Contains(logs.String(), "feed")
+		return logs.Contains("cron job failed") && logs.Contains("feed")
 	})
 
 	// Reload: an invalid file (its mistakes next to the secrets) is refused, a valid one taken.
 	secConfigFile(t, file, dsn, echo.URL, 800, true)
 	reload <- struct{}{}
 	secWait(t, 10*time.Second, "the invalid reload refused", func() bool {
-		return strings.Contains(logs.String(), "config reload failed")
+		return logs.Contains("config reload failed")
 	})
 	secConfigFile(t, file, dsn, echo.URL, 850, false)
 	reload <- struct{}{}
@@ -414,7 +396,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 		}
 	}
 	// The test saw what it meant to: errors naming the channels' hosts, redacted.
-	if !strings.Contains(logs.String(), "127.0.0.1:1/<redacted>") || len(failed) < 8 || len(seen) < 60 {
+	if !logs.Contains("127.0.0.1:1/<redacted>") || len(failed) < 8 || len(seen) < 60 {
 		t.Errorf("the daemon was not exercised as planned: %d failures, %d answers", len(failed), len(seen))
 	}
 }

@@ -18,7 +18,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -27,6 +26,7 @@ import (
 
 	"github.com/chainrisk/chainrisk/config"
 	"github.com/chainrisk/chainrisk/daemon"
+	"github.com/chainrisk/chainrisk/internal/testlog"
 	"github.com/chainrisk/chainrisk/store/backend"
 )
 
@@ -127,33 +127,15 @@ func runTool(t *testing.T, dir string, stdin io.Reader, name string, args ...str
 
 // --- The daemon --------------------------------------------------------------------
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // startDaemon runs chainriskd in-process with the demo data on a loopback port and
 // returns its base URL once it is ready; it stops when the test ends.
 func startDaemon(t *testing.T) string {
 	t.Helper()
 	cfg := config.Default()
 	cfg.DataDir = t.TempDir()
-	logs := &syncBuffer{}
+	log, logs := testlog.Text(slog.LevelInfo)
 	ctx, cancel := context.WithCancel(context.Background())
-	d, err := daemon.New(ctx, daemon.Options{Config: cfg, Demo: true, Listen: "127.0.0.1:0",
-		Logger: slog.New(slog.NewTextHandler(logs, nil))})
+	d, err := daemon.New(ctx, daemon.Options{Config: cfg, Demo: true, Listen: "127.0.0.1:0", Logger: log})
 	if err != nil {
 		cancel()
 		t.Fatalf("daemon.New: %v", err)
@@ -1386,7 +1368,7 @@ scrape_configs:
 		t.Fatal(err)
 	}
 	addr := freePort(t)
-	var logs syncBuffer
+	var logs testlog.Buffer
 	cmd := exec.Command(bin, "--config.file="+filepath.Join(dir, "prometheus.yml"),
 		"--storage.tsdb.path="+filepath.Join(dir, "data"), "--web.listen-address="+addr, "--log.level=warn")
 	cmd.Stdout, cmd.Stderr = &logs, &logs

@@ -160,20 +160,29 @@ func (c *concurrency) enter() {
 }
 func (c *concurrency) leave() { c.now.Add(-1) }
 
+// TestPacedBoundsInFlight runs on synctest's clock: requests due every millisecond
+// that take 20 ms each fill the 4 slots whatever the machine's speed.
 func TestPacedBoundsInFlight(t *testing.T) {
-	var c concurrency
-	r := Paced(context.Background(), 1000, 40, 4, func(context.Context, int) (int, http.Header, error) {
-		c.enter()
-		defer c.leave()
-		time.Sleep(20 * time.Millisecond)
-		return 200, nil, nil
+	synctest.Test(t, func(t *testing.T) {
+		var c concurrency
+		r := Paced(context.Background(), 1000, 40, 4, func(context.Context, int) (int, http.Header, error) {
+			c.enter()
+			defer c.leave()
+			time.Sleep(20 * time.Millisecond)
+			return 200, nil, nil
+		})
+		if r.Requests != 40 {
+			t.Fatalf("%d requests, want 40", r.Requests)
+		}
+		if p := c.peak.Load(); p != 4 {
+			t.Errorf("at most %d in flight, want exactly the bound 4", p)
+		}
+		// Each slot runs ten requests of 20 ms back to back; the last slot's first was
+		// due at 3 ms.
+		if r.Elapsed != 203*time.Millisecond {
+			t.Errorf("elapsed %v, want 203ms", r.Elapsed)
+		}
 	})
-	if r.Requests != 40 {
-		t.Fatalf("%d requests, want 40", r.Requests)
-	}
-	if p := c.peak.Load(); p != 4 {
-		t.Errorf("at most %d in flight, want exactly the bound 4", p)
-	}
 }
 
 // A target that stalls holds up the requests due meanwhile; their latency counts from
@@ -222,24 +231,27 @@ func TestPacedCoordinatedOmission(t *testing.T) {
 }
 
 // Requests due while every slot is held count as unsent when the run ends; the one
-// in progress is still waited for and measured.
+// in progress is still waited for and measured. On synctest's clock the counts are
+// exact.
 func TestPacedUnsent(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
-	defer cancel()
-	r := Paced(ctx, 100, 0, 1, func(ctx context.Context, _ int) (int, http.Header, error) {
-		time.Sleep(time.Second)
-		return 200, nil, ctx.Err()
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+		defer cancel()
+		r := Paced(ctx, 100, 0, 1, func(ctx context.Context, _ int) (int, http.Header, error) {
+			time.Sleep(time.Second)
+			return 200, nil, ctx.Err()
+		})
+		if r.Requests != 1 || r.ByStatus[200] != 1 {
+			t.Fatalf("result: %+v", r)
+		}
+		// Due before 200 ms at 100/s: 0, 10, …, 190 ms, 20 requests, of which one started.
+		if r.Unsent != 19 {
+			t.Errorf("unsent %d, want 19", r.Unsent)
+		}
+		if r.Elapsed != time.Second || r.Latencies[0] != time.Second {
+			t.Errorf("elapsed %v, latency %v: the request in progress was not waited for", r.Elapsed, r.Latencies)
+		}
 	})
-	if r.Requests != 1 || r.ByStatus[200] != 1 {
-		t.Fatalf("result: %+v", r)
-	}
-	// Due before 200 ms at 100/s: 0, 10, …, 190 ms, 20 requests, of which one started.
-	if r.Unsent < 17 || r.Unsent > 21 {
-		t.Errorf("unsent %d, want about 20", r.Unsent)
-	}
-	if r.Elapsed < time.Second {
-		t.Errorf("elapsed %v: the request in progress was not waited for", r.Elapsed)
-	}
 }
 
 // Every request due before the deadline is either sent or counted unsent, whether the
@@ -264,18 +276,27 @@ func TestPacedRefusesNonsenseRates(t *testing.T) {
 	}
 }
 
+// TestClosed runs on synctest's clock: the 4 workers' calls overlap whatever the
+// machine's speed.
 func TestClosed(t *testing.T) {
 	var c concurrency
 	var mu sync.Mutex
 	seen := map[int]int{}
-	r := Closed(context.Background(), 4, 100, func(_ context.Context, i int) (int, http.Header, error) {
-		c.enter()
-		defer c.leave()
-		mu.Lock()
-		seen[i]++
-		mu.Unlock()
-		time.Sleep(time.Millisecond)
-		return 200 + i%2, nil, nil
+	var r *Result
+	synctest.Test(t, func(t *testing.T) {
+		r = Closed(context.Background(), 4, 100, func(_ context.Context, i int) (int, http.Header, error) {
+			c.enter()
+			defer c.leave()
+			mu.Lock()
+			seen[i]++
+			mu.Unlock()
+			time.Sleep(time.Millisecond)
+			return 200 + i%2, nil, nil
+		})
+		// 25 rounds of 4 calls of 1 ms.
+		if r.Elapsed != 25*time.Millisecond {
+			t.Errorf("elapsed %v, want 25ms", r.Elapsed)
+		}
 	})
 	if r.Requests != 100 || r.ByStatus[200] != 50 || r.ByStatus[201] != 50 || len(r.Latencies) != 100 {
 		t.Fatalf("result: requests %d, statuses %v", r.Requests, r.ByStatus)

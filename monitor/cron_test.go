@@ -1,7 +1,6 @@
 package monitor
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
@@ -14,45 +13,17 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/goleak"
+
+	"github.com/chainrisk/chainrisk/internal/testlog"
 )
-
-// cronLogBuffer collects the scheduler's log lines; jobs log from their own goroutines.
-type cronLogBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *cronLogBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *cronLogBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// count returns how many lines have the given level and message.
-func (b *cronLogBuffer) count(level, msg string) int {
-	n := 0
-	for line := range strings.Lines(b.String()) {
-		if strings.Contains(line, "level="+level) && strings.Contains(line, `msg="`+msg+`"`) {
-			n++
-		}
-	}
-	return n
-}
 
 // newCronTestScheduler returns a scheduler with a fresh pedantic registry and a log
 // buffer. Inside a synctest bubble it must be called inside the bubble.
-func newCronTestScheduler(t *testing.T, opts SchedulerOptions) (*Scheduler, *prometheus.Registry, *cronLogBuffer) {
+func newCronTestScheduler(t *testing.T, opts SchedulerOptions) (*Scheduler, *prometheus.Registry, *testlog.Buffer) {
 	t.Helper()
 	reg := prometheus.NewPedanticRegistry()
-	logs := &cronLogBuffer{}
-	opts.Registerer = reg
-	opts.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	log, logs := testlog.Text(slog.LevelDebug)
+	opts.Registerer, opts.Logger = reg, log
 	return NewScheduler(opts), reg, logs
 }
 
@@ -211,7 +182,7 @@ func TestCronPanicRecovered(t *testing.T) {
 			t.Fatalf("job ran %d times, want 2 (the tick after the panic must run)", got)
 		}
 		wantRuns(t, reg, "resend_alerts", 1, 0, 1, 0)
-		if n := logs.count("ERROR", "cron job panicked"); n != 1 {
+		if n := logs.Count("level=ERROR", `msg="cron job panicked"`); n != 1 {
 			t.Errorf("%d panic log lines, want 1; logs:\n%s", n, logs)
 		}
 		if l := logs.String(); !strings.Contains(l, "boom") || !strings.Contains(l, "cron_test.go") {
@@ -267,7 +238,7 @@ func TestCronOverrunSkipped(t *testing.T) {
 		wantRuns(t, reg, "source:tax_feed", 3, 0, 0, 0)
 		wantCronMetric(t, reg, 6, "chainrisk_cron_job_skipped_total", "job", "source:tax_feed")
 		wantCronMetric(t, reg, 1, "chainrisk_cron_job_running", "job", "source:tax_feed")
-		if n := logs.count("WARN", "cron job skipped: previous run still in progress"); n != 6 {
+		if n := logs.Count("level=WARN", `msg="cron job skipped: previous run still in progress"`); n != 6 {
 			t.Errorf("%d skip warnings, want 6", n)
 		}
 		if err := s.RunNow(context.Background(), "source:tax_feed"); !errors.Is(err, ErrSkipped) {

@@ -144,6 +144,23 @@ type Request struct {
 // the process running it died, or stopped leading, before it finished.
 const ReasonInterrupted = "interrupted: the process running the scan stopped, or stopped leading, before it finished"
 
+// LatestSucceeded returns the id of the newest scan among the latest 100 that
+// succeeded, other than except; 0 when there is none. Until a scan succeeds, what the
+// store holds is a first sight: the first scan on record takes it for the quiet
+// baseline of the alerts, and what is written after it is news.
+func LatestSucceeded(ctx context.Context, st store.ScanStore, except int64) (int64, error) {
+	scans, err := st.Scans(ctx, 100)
+	if err != nil {
+		return 0, err
+	}
+	for _, sc := range scans {
+		if sc.Status == store.ScanSucceeded && sc.ID != except {
+			return sc.ID, nil
+		}
+	}
+	return 0, nil
+}
+
 // Demote says this process stopped leading: what it holds may no longer be what the
 // store holds, so the next recorded scan is a full one compared with the store.
 func (e *Engine) Demote() { e.demotions.Add(1) }

@@ -133,11 +133,18 @@ func TestQueueRejectsBadScopes(t *testing.T) {
 	}
 }
 
-// flakyStore fails SaveResults while down is set.
+// flakyStore fails SaveResults while down is set, and counts the queue's reads of
+// its scans.
 type flakyStore struct {
 	store.Store
 	down  atomic.Bool
 	fails atomic.Int32
+	polls atomic.Int32
+}
+
+func (f *flakyStore) QueuedScans(ctx context.Context) ([]store.Scan, error) {
+	f.polls.Add(1)
+	return f.Store.QueuedScans(ctx)
 }
 
 func (f *flakyStore) SaveResults(ctx context.Context, res *store.Results) error {
@@ -178,6 +185,7 @@ func TestQueueRetriesFailedScan(t *testing.T) {
 	}
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
+	began := time.Now() // the scan fails after this: its retry is due 2 s after, at the earliest
 	go func() { q.Run(runCtx); close(done) }()
 	defer func() { cancel(); <-done }()
 
@@ -198,10 +206,16 @@ func TestQueueRetriesFailedScan(t *testing.T) {
 	if got := e.State().Score[v]; got != before {
 		t.Fatalf("score moved to %v although the scan failed", got)
 	}
-	// The retry waits its backoff; while the store stays down it fails again.
-	time.Sleep(200 * time.Millisecond)
-	if n := s.fails.Load(); n != 1 {
-		t.Errorf("%d failed saves within 200 ms of the failure, want 1 (no retry before the backoff)", n)
+	// The retry waits its backoff (2 s): the queue's next polls, each of which would
+	// have run a retry due, run none. Counting polls, not time, gives the queue its
+	// chances on a slow machine too; a poll has returned once the next one began.
+	from := s.polls.Load()
+	waitFor("five polls of the queue", 5*time.Second, func() bool { return s.polls.Load() > from+5 })
+	switch n := s.fails.Load(); {
+	case time.Since(began) >= 2*time.Second:
+		t.Logf("the machine took %v for five polls: a retry may be due, none is checked", time.Since(began))
+	case n != 1:
+		t.Errorf("%d failed saves after five polls within the backoff, want 1 (no retry before the backoff)", n)
 	}
 	s.down.Store(false)
 	waitFor("the retried scan to succeed", 10*time.Second, func() bool {

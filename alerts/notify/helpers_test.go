@@ -1,7 +1,6 @@
 package notify
 
 import (
-	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -14,6 +13,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/chainrisk/chainrisk/alerts/notify/notifytest"
+	"github.com/chainrisk/chainrisk/internal/testlog"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -146,17 +146,17 @@ func newFakeClock() *notifytest.Clock { return notifytest.NewClock(t0) }
 
 // testOptions gives a notifier its own transport (closed at the end), a short timeout,
 // the clock and a logger writing into logs at debug level.
-func testOptions(t *testing.T, clock Clock, logs *bytes.Buffer) Options {
+func testOptions(t *testing.T, clock Clock, logs *testlog.Buffer) Options {
 	t.Helper()
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	t.Cleanup(tr.CloseIdleConnections)
 	if logs == nil {
-		logs = &bytes.Buffer{}
+		logs = &testlog.Buffer{}
 	}
 	return Options{
 		HTTPClient: &http.Client{Transport: tr},
 		Timeout:    2 * time.Second,
-		Logger:     slog.New(slog.NewJSONHandler(&notifytest.LockedWriter{W: logs}, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Logger:     slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Clock:      clock,
 	}
 }

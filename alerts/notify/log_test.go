@@ -1,14 +1,15 @@
 package notify
 
 import (
-	"bytes"
 	"context"
 	"strings"
 	"testing"
+
+	"github.com/chainrisk/chainrisk/internal/testlog"
 )
 
 func TestLogNotifier(t *testing.T) {
-	var logs bytes.Buffer
+	var logs testlog.Buffer
 	nt := mustNotifier(t, Channel{Type: TypeLog}, testOptions(t, nil, &logs))
 	rs := nt.Send(context.Background(), append(batch3("en"), resolvedChainRisk("zh")))
 	for i, r := range rs {

@@ -10,13 +10,15 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/chainrisk/chainrisk/internal/testlog"
 )
 
 // TestSecretsNeverLeak drives every channel through every failure we know — answers
 // that echo the secrets back included — and searches everything the package produced
 // (logs at debug level, errors, results, the notifiers printed) for the secrets.
 func TestSecretsNeverLeak(t *testing.T) {
-	var logs bytes.Buffer
+	var logs testlog.Buffer
 	var said []string
 	note := func(format string, args ...any) { said = append(said, fmt.Sprintf(format, args...)) }
 
@@ -118,7 +120,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 			t.Errorf("secret %q leaked: …%s…", s, everything[max(0, i-200):min(len(everything), i+100)])
 		}
 	}
-	if !strings.Contains(everything, Redacted) || !strings.Contains(logs.String(), `"destination"`) {
+	if !strings.Contains(everything, Redacted) || !logs.Contains(`"destination"`) {
 		t.Error("the test did not exercise what it meant to")
 	}
 }

@@ -120,18 +120,6 @@ func Answer(status int, body string) Handler {
 	}
 }
 
-// LockedWriter serializes writes to W: a log written by several goroutines.
-type LockedWriter struct {
-	mu sync.Mutex
-	W  io.Writer
-}
-
-func (l *LockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.W.Write(p)
-}
-
 // Golden compares got with the golden file at path, or rewrites the file when update
 // is set (its package's -update flag: a reviewer then reads the change in the diff).
 func Golden(t testing.TB, update bool, path string, got []byte) {

@@ -5,6 +5,9 @@ import (
 	"slices"
 )
 
+// Only the tests use Cycles: it lives here, not in the package's API, until a
+// production path needs it.
+
 // Cycles returns the strongly connected components of more than one firm:
 // the groups of firms that supply each other in a cycle, which is legal in
 // supply networks but worth showing to analysts. Each component is sorted by
