@@ -174,6 +174,18 @@ func (e *Engine) Run(ctx context.Context, req Request) (*store.Scan, error) {
 	if req.Shadow {
 		return nil, e.shadow(ctx, prev)
 	}
+	if req.Scan != nil {
+		// The queue reads rows without the engine's lock, so it may have read, as
+		// queued, a row the engine was just recording for a scan of its own (created
+		// queued, then marked running). Under the lock, a row no longer queued has run.
+		held, err := e.st.Scan(ctx, req.Scan.ID)
+		if err != nil {
+			return nil, fmt.Errorf("scan %d: %w", req.Scan.ID, err)
+		}
+		if held.Status != store.ScanQueued {
+			return held, nil
+		}
+	}
 	if req.Interrupt != "" {
 		if err := e.interrupt(ctx, req.Interrupt); err != nil {
 			return nil, err

@@ -300,3 +300,42 @@ func TestQueueRunsScansQueuedElsewhere(t *testing.T) {
 		t.Errorf("a request after the scan ran: scan %+v (%v), want a new one", c, err)
 	}
 }
+
+// TestQueuedRowRunsOnce: the queue may read, as queued, the row of a scan the engine
+// records for itself (created queued, then marked running) and hand it to the engine
+// after that scan finished; the engine runs it no second time.
+func TestQueuedRowRunsOnce(t *testing.T) {
+	s := openStore(t)
+	loadDemo(t, s)
+	e := newEngine(s, demo.AnchorTime())
+	var runs atomic.Int32
+	e.Observe(func(context.Context, *monitor.State, *monitor.State, *store.Scan) error {
+		runs.Add(1)
+		return nil
+	})
+	ctx := context.Background()
+	done, err := e.Run(ctx, monitor.Request{Kind: monitor.ScanFull, Trigger: "startup"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The row as the queue read it between its creation and its start.
+	stale := &store.Scan{ID: done.ID, Kind: monitor.ScanFull, Scope: monitor.ScopeAll, Trigger: "startup",
+		Status: store.ScanQueued}
+	got, err := e.Run(ctx, monitor.Request{Kind: monitor.ScanFull, Trigger: "startup", Scope: monitor.ScopeAll, Scan: stale})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := runs.Load(); n != 1 {
+		t.Errorf("the scan ran %d times, want once", n)
+	}
+	if got.ID != done.ID || got.Status != store.ScanSucceeded {
+		t.Errorf("the finished scan's row came back as %+v, want %+v", got, done)
+	}
+	scans, err := s.Scans(ctx, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(scans) != 1 || scans[0].Status != store.ScanSucceeded || !scans[0].FinishedAt.Equal(done.FinishedAt) {
+		t.Errorf("scans after the stale hand-over: %+v, want the one succeeded scan unchanged", scans)
+	}
+}
