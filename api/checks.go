@@ -11,7 +11,7 @@ import (
 )
 
 // The verdicts of an investment-attraction check (精准招商, SPEC §8, §16), as POST
-// /api/v1/checks writes them; risk.CheckVerdict decides.
+// /api/v1/checks writes them; risk.CheckVerdict decides by the rules of checks.rules.
 const (
 	VerdictPass    = string(risk.VerdictPass)
 	VerdictCaution = string(risk.VerdictCaution)
@@ -95,7 +95,7 @@ func (s *Server) postCheck(rq *request) error {
 	if out.Investees, in.Investees, err = rq.reports(st, req.Investees); err != nil {
 		return err
 	}
-	v, reasons := risk.CheckVerdict(&in, risk.DefaultCheckRules())
+	v, reasons := risk.CheckVerdict(&in, rq.cfg.Checks.CheckRules())
 	out.Verdict, out.Reasons = string(v), make([]string, len(reasons))
 	for i, r := range reasons {
 		out.Reasons[i] = r.EN
