@@ -10,8 +10,8 @@ import (
 	"github.com/chainrisk/chainrisk/risk"
 )
 
-// The verdicts of an investment-attraction check (精准招商, SPEC §8), as POST
-// /api/v1/checks writes them; risk.CheckVerdict decides.
+// The verdicts of an investment-attraction check (精准招商, SPEC §8, §16), as POST
+// /api/v1/checks writes them; risk.CheckVerdict decides by the rules of checks.rules.
 const (
 	VerdictPass    = string(risk.VerdictPass)
 	VerdictCaution = string(risk.VerdictCaution)
@@ -89,27 +89,30 @@ func (s *Server) postCheck(rq *request) error {
 	if out.Target, in.Target, err = rq.report(st, req.USCC); err != nil {
 		return err
 	}
-	if out.Shareholders, in.Shareholders, err = rq.reports(st, req.Shareholders); err != nil {
+	if out.Shareholders, in.Holders, err = rq.reports(st, req.Shareholders); err != nil {
 		return err
 	}
 	if out.Investees, in.Investees, err = rq.reports(st, req.Investees); err != nil {
 		return err
 	}
-	var v risk.Verdict
-	v, out.Reasons = risk.CheckVerdict(&in)
-	out.Verdict = string(v)
+	v, reasons := risk.CheckVerdict(&in, rq.cfg.Checks.CheckRules())
+	out.Verdict, out.Reasons = string(v), make([]string, len(reasons))
+	for i, r := range reasons {
+		out.Reasons[i] = r.EN
+	}
 	return rq.json(http.StatusOK, out)
 }
 
-// reports reads the credit reports of firms, and what the verdict needs of them.
-func (rq *request) reports(st *monitor.State, usccs []string) ([]firmReport, []risk.CheckedFirm, error) {
-	out, in := make([]firmReport, 0, len(usccs)), make([]risk.CheckedFirm, 0, len(usccs))
+// reports reads the credit reports of firms the caller listed, and what the
+// verdict needs of them.
+func (rq *request) reports(st *monitor.State, usccs []string) ([]firmReport, []risk.CheckParty, error) {
+	out, in := make([]firmReport, 0, len(usccs)), make([]risk.CheckParty, 0, len(usccs))
 	for _, u := range usccs {
 		r, f, err := rq.report(st, u)
 		if err != nil {
 			return nil, nil, err
 		}
-		out, in = append(out, r), append(in, f)
+		out, in = append(out, r), append(in, risk.CheckParty{Firm: f, Listed: true})
 	}
 	return out, in, nil
 }
@@ -131,9 +134,9 @@ func (rq *request) report(st *monitor.State, uscc string) (firmReport, risk.Chec
 	f.Found, f.Status, f.Grade = true, firm.Status, st.Grade[v]
 	for i := range events {
 		e := eventOf(st, &events[i])
+		f.Severities = append(f.Severities, e.Severity)
 		if e.Severity == credit.SeverityCritical || e.Severity == credit.SeverityHigh {
 			r.SevereEvents = append(r.SevereEvents, e)
-			f.Severities = append(f.Severities, e.Severity)
 		}
 	}
 	return r, f, nil

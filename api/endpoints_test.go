@@ -340,6 +340,14 @@ func TestAnalysisEndpoints(t *testing.T) {
 		if verdict, _, _ := check(`{"uscc":"` + unknown + `"}`); verdict != VerdictCaution {
 			t.Errorf("unknown target: %s", verdict)
 		}
+		// The verdict follows checks.rules.
+		cfg := *h.b.cfg
+		cfg.Checks.Rules.UnknownTarget = "reject"
+		h.b.cfg = &cfg
+		if verdict, reasons, _ := check(`{"uscc":"` + unknown + `"}`); verdict != VerdictReject ||
+			!slices.Equal(reasons, []string{"target " + unknown + " is not in the store: nothing is known about it"}) {
+			t.Errorf("unknown target rejected by checks.rules: %s %v", verdict, reasons)
+		}
 	})
 }
 

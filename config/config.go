@@ -32,6 +32,7 @@ type Config struct {
 	Model    ModelConfig    `yaml:"model" json:"model"`
 	Chain    ChainConfig    `yaml:"chain" json:"chain"`
 	ESRI     ESRIConfig     `yaml:"esri" json:"esri"`
+	Checks   ChecksConfig   `yaml:"checks" json:"checks"`
 	Schedule ScheduleConfig `yaml:"schedule" json:"schedule"`
 	Sources  []Source       `yaml:"sources" json:"sources"`
 	Alerts   AlertsConfig   `yaml:"alerts" json:"alerts"`
@@ -379,6 +380,7 @@ func Default() *Config {
 		Model:  defaultModel(),
 		Chain:  defaultChain(),
 		ESRI:   defaultESRI(),
+		Checks: defaultChecks(),
 		Schedule: ScheduleConfig{
 			Timezone:     DefaultTimezone,
 			FullScan:     "0 2 * * *",

@@ -218,6 +218,23 @@ func TestBadFiles(t *testing.T) {
 		"publicity.bad.yaml": {
 			`:6:18: model.event_types[0].publicity: invalid publicity period "18m": write months as "mo"`,
 		},
+		"checks.bad.yaml": {
+			`:2:3: checks.depth: must be between 1 and 10, got 11`,
+			`:3:3: checks.beneficial_threshold: must be in (0,1], got 0`,
+			`:4:3: checks.min_share: must be in [0,1], got 1.5`,
+			`:5:3: checks.max_steps: must be positive, got 0`,
+			`:7:5: checks.rules.major_holder_share: must be in (0,1], got 1.25`,
+			`:8:5: checks.rules.reject_grade: "E" is not one of A, B, C, D`,
+			`:9:5: checks.rules.caution_grade: "c" is not one of A, B, C, D`,
+			`:10:5: checks.rules.reject_severity: "fatal" is not one of info, low, medium, high, critical`,
+			`:11:5: checks.rules.caution_severity: "severe" is not one of info, low, medium, high, critical`,
+			`:12:5: checks.rules.unknown_target: "pass" is not one of caution, reject`,
+			`:13:5: checks.rules.min_known_share: must be in [0,1], got -0.5`,
+		},
+		"checks-order.bad.yaml": {
+			`:4:5: checks.rules.caution_grade: D must be a better grade than checks.rules.reject_grade C`,
+			`:6:5: checks.rules.caution_severity: high must be less severe than checks.rules.reject_severity high`,
+		},
 		"listen.bad.yaml": {
 			`:1:1: listen: "localhost" is not host:port`,
 			`:2:1: ops_listen: "localhost" is not host:port`,

@@ -81,6 +81,13 @@ func (ck *checker) unit(path string, v float64) {
 	}
 }
 
+// share checks a share that must be positive: in (0,1].
+func (ck *checker) share(path string, v float64) {
+	if v <= 0 || v > 1 {
+		ck.errf(path, "must be in (0,1], got %g", v)
+	}
+}
+
 func (ck *checker) depth(path string, v int) { ck.intRange(path, v, 0, MaxDepth) }
 
 // uscc accepts a code whose only fault is its check character when ingest accepts those.
@@ -161,6 +168,7 @@ func (c *Config) check(ck *checker) {
 	c.checkModel(ck)
 	c.checkChain(ck)
 	c.checkESRI(ck)
+	c.checkChecks(ck)
 	c.checkSchedule(ck)
 	c.checkSources(ck)
 	c.checkAlerts(ck)
@@ -315,9 +323,7 @@ func (c *Config) checkChain(ck *checker) {
 	ck.depth("chain.depth_up", ch.DepthUp)
 	ck.depth("chain.depth_down", ch.DepthDown)
 	ck.intRange("chain.top_contributors", ch.TopContributors, 1, 1000)
-	if ch.SingleSourceShare <= 0 || ch.SingleSourceShare > 1 {
-		ck.errf("chain.single_source_share", "must be in (0,1], got %g", ch.SingleSourceShare)
-	}
+	ck.share("chain.single_source_share", ch.SingleSourceShare)
 	ck.unit("chain.single_source_substitutability", ch.SingleSourceSubstitutability)
 }
 

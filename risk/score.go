@@ -1,6 +1,7 @@
 package risk
 
 import (
+	"fmt"
 	"math"
 	"time"
 
@@ -27,6 +28,19 @@ func (g Grade) String() string {
 
 // Worse reports whether g is a worse grade than h.
 func (g Grade) Worse(h Grade) bool { return g > h }
+
+// noBetter reports whether g is a grade, h or worse (GradeNone is none).
+func (g Grade) noBetter(h Grade) bool { return g != GradeNone && !h.Worse(g) }
+
+func (g Grade) valid() bool { return g >= GradeA && g <= GradeD }
+
+// ParseGrade reads a grade written as "A", "B", "C" or "D".
+func ParseGrade(s string) (Grade, error) {
+	if len(s) == 1 && Grade(s[0]).valid() {
+		return Grade(s[0]), nil
+	}
+	return GradeNone, fmt.Errorf("grade %q is not one of A, B, C, D", s)
+}
 
 // ScoreParams configure the scoring model (SPEC §4).
 type ScoreParams struct {

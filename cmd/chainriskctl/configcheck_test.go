@@ -34,3 +34,26 @@ func TestConfigCheckCountsEveryProblem(t *testing.T) {
 		t.Errorf("json: %s (%v)", out.String(), err)
 	}
 }
+
+// TestConfigCheckChecks: the example config, which shows every checks.* key, is
+// accepted; checks.rules out of order are refused, each problem placed in the file.
+func TestConfigCheckChecks(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if code := run([]string{"config", "check", "../../config.example.yaml"}, &out, &errOut); code != 0 {
+		t.Fatalf("example refused (%d): %s", code, errOut.String())
+	}
+	const bad = "../../config/testdata/checks-order.bad.yaml"
+	out.Reset()
+	if code := run([]string{"config", "check", bad}, &out, &errOut); code == 0 {
+		t.Fatalf("accepted: %s", out.String())
+	}
+	for _, want := range []string{
+		bad + ":4:5: checks.rules.caution_grade: D must be a better grade than checks.rules.reject_grade C",
+		bad + ":6:5: checks.rules.caution_severity: high must be less severe than checks.rules.reject_severity high",
+		bad + ": 2 problem(s)",
+	} {
+		if !strings.Contains(errOut.String(), want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errOut.String())
+		}
+	}
+}
