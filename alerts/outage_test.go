@@ -16,6 +16,7 @@ import (
 
 	"github.com/chainrisk/chainrisk/alerts/notify"
 	"github.com/chainrisk/chainrisk/config"
+	"github.com/chainrisk/chainrisk/internal/testmetrics"
 	"github.com/chainrisk/chainrisk/store"
 )
 
@@ -147,7 +148,7 @@ func testReceiverOutage(t *testing.T, open func(t *testing.T) store.Store) {
 				t.Fatal(err)
 			}
 			samples = append(samples, sample{time.Since(start), oc.Pending, oc.Dead,
-				gatherGauge(t, reg, "chainrisk_outbox_pending"), gatherGauge(t, reg, "chainrisk_outbox_dead")})
+				testmetrics.Must(t, reg, "chainrisk_outbox_pending"), testmetrics.Must(t, reg, "chainrisk_outbox_dead")})
 			time.Sleep(time.Second)
 		}
 
@@ -245,10 +246,10 @@ func testReceiverOutage(t *testing.T, open func(t *testing.T) store.Store) {
 			if !slices.Equal(dead, dest.ids[:len(dead)]) {
 				t.Errorf("%s: dead %v are not the oldest", dest.kind, dead)
 			}
-			if v := gatherCounter(t, reg, "chainrisk_notifications_total", dest.kind, resultDead); v != float64(len(dead)) {
+			if v := testmetrics.Must(t, reg, "chainrisk_notifications_total", "channel", dest.kind, "result", resultDead); v != float64(len(dead)) {
 				t.Errorf("%s: dead counter %v, %d dead", dest.kind, v, len(dead))
 			}
-			if v := gatherCounter(t, reg, "chainrisk_notifications_total", dest.kind, resultDelivered); v != float64(len(alive)) {
+			if v := testmetrics.Must(t, reg, "chainrisk_notifications_total", "channel", dest.kind, "result", resultDelivered); v != float64(len(alive)) {
 				t.Errorf("%s: delivered counter %v, %d delivered", dest.kind, v, len(alive))
 			}
 			totalDead += len(dead)
@@ -277,7 +278,7 @@ func testReceiverOutage(t *testing.T, open func(t *testing.T) store.Store) {
 			}
 		}
 
-		if p, d := gatherGauge(t, reg, "chainrisk_outbox_pending"), gatherGauge(t, reg, "chainrisk_outbox_dead"); p != 0 || d != float64(totalDead) {
+		if p, d := testmetrics.Must(t, reg, "chainrisk_outbox_pending"), testmetrics.Must(t, reg, "chainrisk_outbox_dead"); p != 0 || d != float64(totalDead) {
 			t.Errorf("after the drain the gauges show %v pending, %v dead; %d are dead", p, d, totalDead)
 		}
 

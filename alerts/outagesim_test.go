@@ -16,8 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/chainrisk/chainrisk/store"
 )
 
@@ -330,45 +328,4 @@ func (b *outageBot) delivered() (order []string, dupes int) {
 		}
 	}
 	return order, dupes
-}
-
-// gatherGauge returns the value of an unlabelled gauge of reg.
-func gatherGauge(t *testing.T, reg prometheus.Gatherer, name string) float64 {
-	t.Helper()
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, mf := range mfs {
-		if mf.GetName() == name && len(mf.GetMetric()) == 1 {
-			return mf.GetMetric()[0].GetGauge().GetValue()
-		}
-	}
-	t.Fatalf("no gauge %s", name)
-	return 0
-}
-
-// gatherCounter returns chainrisk_notifications_total{channel, result}.
-func gatherCounter(t *testing.T, reg prometheus.Gatherer, name, channel, result string) float64 {
-	t.Helper()
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, mf := range mfs {
-		if mf.GetName() != name {
-			continue
-		}
-		for _, m := range mf.GetMetric() {
-			l := map[string]string{}
-			for _, p := range m.GetLabel() {
-				l[p.GetName()] = p.GetValue()
-			}
-			if l["channel"] == channel && l["result"] == result {
-				return m.GetCounter().GetValue()
-			}
-		}
-	}
-	t.Fatalf("no %s{channel=%q,result=%q}", name, channel, result)
-	return 0
 }

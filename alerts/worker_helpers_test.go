@@ -2,9 +2,6 @@ package alerts
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"log/slog"
@@ -17,6 +14,7 @@ import (
 	"time"
 
 	"github.com/chainrisk/chainrisk/alerts/notify"
+	"github.com/chainrisk/chainrisk/alerts/notify/notifytest"
 	"github.com/chainrisk/chainrisk/config"
 	"github.com/chainrisk/chainrisk/store"
 )
@@ -46,15 +44,6 @@ func newHookReceiver(t *testing.T, secret string, status func(n int) int) *hookR
 	return rv
 }
 
-// verify recomputes the signature independently of the notifier's code.
-func verifySignature(secret string, h http.Header, body []byte) bool {
-	ts, sig := h.Get("X-Chainrisk-Timestamp"), h.Get("X-Chainrisk-Signature")
-	mac := hmac.New(sha256.New, []byte(secret))
-	io.WriteString(mac, ts+"."+string(body))
-	want := "sha256=" + hex.EncodeToString(mac.Sum(nil))
-	return ts != "" && hmac.Equal([]byte(sig), []byte(want))
-}
-
 func (rv *hookReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
 	key := r.Header.Get("Idempotency-Key")
@@ -65,7 +54,7 @@ func (rv *hookReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		status = rv.status(rv.n)
 	}
 	rv.raw = append(rv.raw, key)
-	good := verifySignature(rv.secret, r.Header, body)
+	good := notifytest.WebhookSigned(rv.secret, r.Header, body)
 	if !good {
 		rv.badSigs++
 		status = http.StatusUnauthorized

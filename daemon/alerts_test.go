@@ -2,9 +2,6 @@ package daemon_test
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -16,6 +13,7 @@ import (
 
 	"github.com/chainrisk/chainrisk/alerts"
 	"github.com/chainrisk/chainrisk/alerts/notify"
+	"github.com/chainrisk/chainrisk/alerts/notify/notifytest"
 	"github.com/chainrisk/chainrisk/config"
 	"github.com/chainrisk/chainrisk/credit"
 	"github.com/chainrisk/chainrisk/ingest"
@@ -30,9 +28,7 @@ func TestAlertPipelineWired(t *testing.T) {
 	var bodies []map[string]any
 	rv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
-		mac := hmac.New(sha256.New, []byte(secret))
-		io.WriteString(mac, r.Header.Get("X-Chainrisk-Timestamp")+"."+string(body))
-		if r.Header.Get("X-Chainrisk-Signature") != "sha256="+hex.EncodeToString(mac.Sum(nil)) {
+		if !notifytest.WebhookSigned(secret, r.Header, body) {
 			w.WriteHeader(http.StatusUnauthorized)
 			return
 		}

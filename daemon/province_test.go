@@ -4,9 +4,6 @@ import (
 	"bytes"
 	"cmp"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -28,6 +25,7 @@ import (
 
 	"github.com/chainrisk/chainrisk/alerts"
 	"github.com/chainrisk/chainrisk/alerts/notify"
+	"github.com/chainrisk/chainrisk/alerts/notify/notifytest"
 	"github.com/chainrisk/chainrisk/config"
 	"github.com/chainrisk/chainrisk/credit"
 	"github.com/chainrisk/chainrisk/daemon"
@@ -458,11 +456,7 @@ func (rv *provinceReceiver) expect(uscc string) <-chan time.Time {
 func (rv *provinceReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
 	at := time.Now()
-	ts, sig := r.Header.Get("X-Chainrisk-Timestamp"), r.Header.Get("X-Chainrisk-Signature")
-	mac := hmac.New(sha256.New, []byte(rv.secret))
-	mac.Write([]byte(ts + "." + string(body)))
-	good := ts != "" && r.Header.Get("Idempotency-Key") != "" &&
-		hmac.Equal([]byte(sig), []byte("sha256="+hex.EncodeToString(mac.Sum(nil))))
+	good := r.Header.Get("Idempotency-Key") != "" && notifytest.WebhookSigned(rv.secret, r.Header, body)
 	var b struct {
 		Rule    string `json:"rule"`
 		Status  string `json:"status"`

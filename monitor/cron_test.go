@@ -15,6 +15,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/chainrisk/chainrisk/internal/testlog"
+	"github.com/chainrisk/chainrisk/internal/testmetrics"
 )
 
 // newCronTestScheduler returns a scheduler with a fresh pedantic registry and a log
@@ -27,45 +28,9 @@ func newCronTestScheduler(t *testing.T, opts SchedulerOptions) (*Scheduler, *pro
 	return NewScheduler(opts), reg, logs
 }
 
-// cronMetric returns the value of the series name{labels} (a counter, gauge, or a
-// histogram's sample count), and whether it exists.
-func cronMetric(t *testing.T, reg prometheus.Gatherer, name string, labels ...string) (float64, bool) {
-	t.Helper()
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatalf("gather: %v", err)
-	}
-	for _, mf := range mfs {
-		if mf.GetName() != name {
-			continue
-		}
-	next:
-		for _, m := range mf.GetMetric() {
-			have := map[string]string{}
-			for _, lp := range m.GetLabel() {
-				have[lp.GetName()] = lp.GetValue()
-			}
-			for i := 0; i+1 < len(labels); i += 2 {
-				if have[labels[i]] != labels[i+1] {
-					continue next
-				}
-			}
-			switch {
-			case m.Counter != nil:
-				return m.GetCounter().GetValue(), true
-			case m.Gauge != nil:
-				return m.GetGauge().GetValue(), true
-			case m.Histogram != nil:
-				return float64(m.GetHistogram().GetSampleCount()), true
-			}
-		}
-	}
-	return 0, false
-}
-
 func wantCronMetric(t *testing.T, reg prometheus.Gatherer, want float64, name string, labels ...string) {
 	t.Helper()
-	got, ok := cronMetric(t, reg, name, labels...)
+	got, ok := testmetrics.Value(t, reg, name, labels...)
 	if !ok {
 		t.Errorf("%s%v: no such series", name, labels)
 	} else if got != want {

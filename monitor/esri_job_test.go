@@ -19,6 +19,7 @@ import (
 	"github.com/chainrisk/chainrisk/config"
 	"github.com/chainrisk/chainrisk/credit"
 	"github.com/chainrisk/chainrisk/ingest"
+	"github.com/chainrisk/chainrisk/internal/testmetrics"
 	"github.com/chainrisk/chainrisk/monitor"
 	"github.com/chainrisk/chainrisk/risk"
 	"github.com/chainrisk/chainrisk/store"
@@ -160,32 +161,9 @@ func TestESRIJobOnSchedule(t *testing.T) {
 			}
 		}()
 		leader := esriUSCC("L")
-		// metric returns the value of the series name{labels...} (name, value pairs).
 		metric := func(name string, labels ...string) (float64, bool) {
 			t.Helper()
-			mfs, err := reg.Gather()
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, mf := range mfs {
-				if mf.GetName() != name {
-					continue
-				}
-			next:
-				for _, m := range mf.GetMetric() {
-					have := map[string]string{}
-					for _, lp := range m.GetLabel() {
-						have[lp.GetName()] = lp.GetValue()
-					}
-					for i := 0; i+1 < len(labels); i += 2 {
-						if have[labels[i]] != labels[i+1] {
-							continue next
-						}
-					}
-					return m.GetGauge().GetValue() + m.GetCounter().GetValue(), true
-				}
-			}
-			return 0, false
+			return testmetrics.Value(t, reg, name, labels...)
 		}
 
 		time.Sleep(time.Until(due) - time.Second)

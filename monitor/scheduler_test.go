@@ -9,6 +9,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/chainrisk/chainrisk/internal/testmetrics"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"go.uber.org/goleak"
 )
@@ -67,7 +68,7 @@ func TestSchedulerSetRejects(t *testing.T) {
 					t.Errorf("full_scan ran %d times, want 2", got)
 				}
 				if tc.job.Name != "" && tc.job.Name != "full_scan" {
-					if _, ok := cronMetric(t, reg, "chainrisk_cron_job_runs_total", "job", tc.job.Name); ok {
+					if _, ok := testmetrics.Value(t, reg, "chainrisk_cron_job_runs_total", "job", tc.job.Name); ok {
 						t.Errorf("series of the rejected job %q exist", tc.job.Name)
 					}
 				}
@@ -104,7 +105,7 @@ func TestSchedulerSetReplaces(t *testing.T) {
 
 		time.Sleep(90 * time.Second) // resend_alerts ran at 1m; full_scan runs since 1m
 		synctest.Wait()
-		if _, ok := cronMetric(t, reg, "chainrisk_cron_job_runs_total", "job", "expire_events"); !ok {
+		if _, ok := testmetrics.Value(t, reg, "chainrisk_cron_job_runs_total", "job", "expire_events"); !ok {
 			t.Fatal("no series for expire_events before Set")
 		}
 
@@ -243,7 +244,7 @@ func TestSchedulerStopCancelsRunningJob(t *testing.T) {
 		}
 		wantRuns(t, reg, "full_scan", 0, 1, 0, 0)
 		wantCronMetric(t, reg, 0, "chainrisk_cron_job_running", "job", "full_scan")
-		if _, ok := cronMetric(t, reg, "chainrisk_cron_job_next_run_timestamp_seconds", "job", "full_scan"); ok {
+		if _, ok := testmetrics.Value(t, reg, "chainrisk_cron_job_next_run_timestamp_seconds", "job", "full_scan"); ok {
 			t.Error("a stopped scheduler exports a next run")
 		}
 		if _, ok := s.Next("full_scan"); ok {
@@ -324,7 +325,7 @@ func TestSchedulerRealClock(t *testing.T) {
 	if err := s.Stop(ctx); err != nil {
 		t.Fatalf("Stop = %v", err)
 	}
-	if got, _ := cronMetric(t, reg, "chainrisk_cron_job_runs_total", "job", "full_scan", "result", "failure"); got < 1 {
+	if got, _ := testmetrics.Value(t, reg, "chainrisk_cron_job_runs_total", "job", "full_scan", "result", "failure"); got < 1 {
 		t.Errorf("cancelled run not counted as a failure")
 	}
 }

@@ -3,9 +3,6 @@ package reliability
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -22,6 +19,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/chainrisk/chainrisk/alerts/notify/notifytest"
 )
 
 // The binaries under test are built once per test run, from this module's source.
@@ -396,14 +395,6 @@ func newReceiver(t *testing.T, secrets map[string]string) *receiver {
 	return rv
 }
 
-func verifySignature(secret string, h http.Header, body []byte) bool {
-	ts, sig := h.Get("X-Chainrisk-Timestamp"), h.Get("X-Chainrisk-Signature")
-	mac := hmac.New(sha256.New, []byte(secret))
-	io.WriteString(mac, ts+"."+string(body))
-	want := "sha256=" + hex.EncodeToString(mac.Sum(nil))
-	return ts != "" && hmac.Equal([]byte(sig), []byte(want))
-}
-
 func (rv *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	select {
 	case rv.arrivals <- struct{}{}:
@@ -431,7 +422,7 @@ func (rv *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		problem = "body cut short: " + err.Error()
 	case !known:
 		problem = "POST to unknown path " + r.URL.Path
-	case !verifySignature(secret, r.Header, body):
+	case !notifytest.WebhookSigned(secret, r.Header, body):
 		rv.mu.Lock()
 		rv.badSigs++
 		rv.mu.Unlock()

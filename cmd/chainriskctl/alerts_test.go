@@ -1,10 +1,7 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"regexp"
 	"strings"
 	"testing"
@@ -22,32 +19,13 @@ func startDemo(t *testing.T) *daemon.Daemon {
 	cfg := config.Default()
 	cfg.DataDir = t.TempDir()
 	var banner strings.Builder
-	ctx, cancel := context.WithCancel(context.Background())
-	d, err := daemon.New(ctx, daemon.Options{Config: cfg, Demo: true, Listen: "127.0.0.1:0", Stdout: &banner,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- d.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-	})
+	d := runDaemon(t, cfg, &banner)
 	m := regexp.MustCompile(`export CHAINRISK_TOKEN=(\S+)`).FindStringSubmatch(banner.String())
 	if m == nil {
 		t.Fatalf("no admin token printed: %q", banner.String())
 	}
 	t.Setenv("CHAINRISK_TOKEN", m[1])
 	t.Setenv("CHAINRISK_SERVER", "http://"+d.Addr())
-	for deadline := time.Now().Add(10 * time.Second); d.State() == nil; time.Sleep(20 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("not ready")
-		}
-	}
 	return d
 }
 

@@ -23,11 +23,12 @@ import (
 	"github.com/chainrisk/chainrisk/tokens"
 )
 
-// runDaemon runs chainriskd -demo in-process on cfg until the test ends.
-func runDaemon(t *testing.T, cfg *config.Config) *daemon.Daemon {
+// runDaemon runs chainriskd -demo in-process on cfg until the test ends, its banner
+// written to stdout, and returns it once it has a state.
+func runDaemon(t *testing.T, cfg *config.Config, stdout io.Writer) *daemon.Daemon {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	d, err := daemon.New(ctx, daemon.Options{Config: cfg, Demo: true, Listen: "127.0.0.1:0", Stdout: io.Discard,
+	d, err := daemon.New(ctx, daemon.Options{Config: cfg, Demo: true, Listen: "127.0.0.1:0", Stdout: stdout,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		cancel()
@@ -84,7 +85,7 @@ func getFirm(t *testing.T, d *daemon.Daemon, token, uscc string) firmPage {
 // that the firm's page agrees with itself afterwards: its score is the score its
 // explanation adds up to, and the explanation holds the new event.
 func testImportIntoLiveDaemon(t *testing.T, cfg *config.Config, dsn string) {
-	d := runDaemon(t, cfg)
+	d := runDaemon(t, cfg, io.Discard)
 	ctx := context.Background()
 	token, _, err := tokens.Create(ctx, d.Store(), "live-admin", tokens.RoleAdmin, "")
 	if err != nil {

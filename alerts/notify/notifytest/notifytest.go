@@ -6,6 +6,9 @@ package notifytest
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -137,4 +140,16 @@ func Golden(t testing.TB, update bool, path string, got []byte) {
 	if !bytes.Equal(got, want) {
 		t.Errorf("%s differs from the golden file (go test -update in its package rewrites it)\n--- got:\n%s\n--- want:\n%s", path, got, want)
 	}
+}
+
+// WebhookSigned says whether a webhook request carries the signature its secret
+// makes: X-Chainrisk-Signature is "sha256=" and the hex HMAC-SHA256, keyed by the
+// secret, of X-Chainrisk-Timestamp, ".", and the body. Receivers in tests check it
+// here, apart from the channel's own code.
+func WebhookSigned(secret string, h http.Header, body []byte) bool {
+	ts, sig := h.Get("X-Chainrisk-Timestamp"), h.Get("X-Chainrisk-Signature")
+	mac := hmac.New(sha256.New, []byte(secret))
+	io.WriteString(mac, ts+"."+string(body))
+	want := "sha256=" + hex.EncodeToString(mac.Sum(nil))
+	return ts != "" && hmac.Equal([]byte(sig), []byte(want))
 }
