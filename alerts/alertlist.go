@@ -95,7 +95,7 @@ func (m *Manager) Alerts(ctx context.Context, q AlertQuery) ([]Alert, error) {
 	if !filtered {
 		f.Leader, f.Limit = q.Leader, q.Limit
 	}
-	list, err := m.st.Alerts(ctx, f)
+	list, err := m.db.Alerts(ctx, f)
 	if err != nil {
 		return nil, fmt.Errorf("alerts: %w", err)
 	}
@@ -133,7 +133,7 @@ func (m *Manager) GetAlert(ctx context.Context, id, lang string, view *visibilit
 	if view == nil {
 		view = staffView
 	}
-	a, err := m.st.Alert(ctx, id)
+	a, err := m.db.Alert(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -196,12 +196,12 @@ func (m *Manager) Ack(ctx context.Context, id string, view *visibility.View, by 
 	if view == nil {
 		view = staffView
 	}
-	a, err := m.st.Alert(ctx, id)
+	a, err := m.db.Alert(ctx, id)
 	if err != nil {
 		return err
 	}
 	if !view.SeesAlert(a.USCC, a.Leader) {
 		return fmt.Errorf("alert %s: %w", id, store.ErrNotFound)
 	}
-	return m.st.AckAlert(ctx, id, view.Audience(), by, m.clock.Now())
+	return m.db.AckAlert(ctx, id, view.Audience(), by, m.clock.Now())
 }

@@ -65,7 +65,7 @@ type ManagerOptions struct {
 // list and acknowledge alerts and to manage silences and subscriptions. Only the
 // leader replica evaluates and resends.
 type Manager struct {
-	st     Store
+	db     Store
 	cfg    func() *config.Config
 	log    *slog.Logger
 	clock  notify.Clock
@@ -91,7 +91,7 @@ func NewManager(o ManagerOptions) *Manager {
 	if o.Clock == nil {
 		o.Clock = notify.SystemClock{}
 	}
-	return &Manager{st: o.Store, cfg: o.Config, log: o.Logger, clock: o.Clock, worker: o.Worker,
+	return &Manager{db: o.Store, cfg: o.Config, log: o.Logger, clock: o.Clock, worker: o.Worker,
 		announceFirst: o.AnnounceFirst}
 }
 
@@ -143,7 +143,7 @@ func (f firingSet) count() int {
 }
 
 func (m *Manager) loadFiring(ctx context.Context) (firingSet, error) {
-	list, err := m.st.Alerts(ctx, store.AlertFilter{State: store.AlertFiring})
+	list, err := m.db.Alerts(ctx, store.AlertFilter{State: store.AlertFiring})
 	if err != nil {
 		return nil, err
 	}
@@ -186,7 +186,7 @@ func (m *Manager) Observe(ctx context.Context, prev, next *monitor.State, sc *st
 	if prev == nil {
 		e.held = next.Held // the store's results, read once by the engine
 		if len(e.held) == 0 && e.firing.count() == 0 {
-			any, err := m.st.Alerts(ctx, store.AlertFilter{Limit: 1})
+			any, err := m.db.Alerts(ctx, store.AlertFilter{Limit: 1})
 			if err != nil {
 				return fmt.Errorf("alerts: %w", err)
 			}
@@ -195,7 +195,7 @@ func (m *Manager) Observe(ctx context.Context, prev, next *monitor.State, sc *st
 			// what came since — acknowledged ingests a kill kept from being scanned —
 			// is news, as it would have been to the incremental scans.
 			if e.baseline {
-				last, err := monitor.LatestSucceeded(ctx, m.st, next.ScanID)
+				last, err := monitor.LatestSucceeded(ctx, m.db, next.ScanID)
 				if err != nil {
 					return fmt.Errorf("alerts: %w", err)
 				}
@@ -241,7 +241,7 @@ func (m *Manager) Observe(ctx context.Context, prev, next *monitor.State, sc *st
 	if err != nil {
 		return err
 	}
-	if err := m.st.ApplyAlerts(ctx, changes); err != nil {
+	if err := m.db.ApplyAlerts(ctx, changes); err != nil {
 		m.firing = nil // the store decides again
 		return fmt.Errorf("alerts: %w", err)
 	}

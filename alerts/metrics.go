@@ -29,8 +29,8 @@ type Metrics struct {
 }
 
 // NewMetrics registers the alert metrics with reg; the gauges of the firing alerts and
-// of the outbox read st at scrape time.
-func NewMetrics(reg prometheus.Registerer, st countStore) *Metrics {
+// of the outbox read db at scrape time.
+func NewMetrics(reg prometheus.Registerer, db countStore) *Metrics {
 	m := &Metrics{
 		notifications: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "chainrisk_notifications_total",
@@ -55,7 +55,7 @@ func NewMetrics(reg prometheus.Registerer, st countStore) *Metrics {
 	for _, r := range []string{"ok", "failed"} {
 		m.refreshes.WithLabelValues(r)
 	}
-	reg.MustRegister(m.notifications, m.duration, m.refreshes, &stateCollector{st: st})
+	reg.MustRegister(m.notifications, m.duration, m.refreshes, &stateCollector{db: db})
 	return m
 }
 
@@ -95,7 +95,7 @@ var (
 // A store that does not answer within the timeout yields no series (absent, not
 // zero, so that an alert on them does not clear).
 type stateCollector struct {
-	st countStore
+	db countStore
 }
 
 // countStore is what the metrics read: the firing alerts and the outbox.
@@ -113,7 +113,7 @@ func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
 func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if counts, err := c.st.AlertCounts(ctx); err == nil {
+	if counts, err := c.db.AlertCounts(ctx); err == nil {
 		n := make(map[[2]string]int64)
 		for _, x := range counts {
 			n[[2]string{x.Rule, x.Severity}] = x.Count
@@ -124,7 +124,7 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 			}
 		}
 	}
-	if oc, err := c.st.OutboxCounts(ctx); err == nil {
+	if oc, err := c.db.OutboxCounts(ctx); err == nil {
 		ch <- prometheus.MustNewConstMetric(pendingDesc, prometheus.GaugeValue, float64(oc.Pending))
 		ch <- prometheus.MustNewConstMetric(deadDesc, prometheus.GaugeValue, float64(oc.Dead))
 	}

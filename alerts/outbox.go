@@ -197,7 +197,7 @@ func (m *Manager) Deliveries(ctx context.Context, q DeliveryQuery) ([]Delivery, 
 	if !q.View.IsStaff() {
 		owner = q.View.Tenant
 	}
-	list, err := m.st.Deliveries(ctx, store.DeliveryFilter{State: q.State, Subscription: q.Subscription,
+	list, err := m.db.Deliveries(ctx, store.DeliveryFilter{State: q.State, Subscription: q.Subscription,
 		Owner: owner, AlertID: q.AlertID, Limit: q.Limit})
 	if err != nil {
 		return nil, fmt.Errorf("alerts: %w", err)

@@ -57,7 +57,7 @@ func (m *Manager) Resend(ctx context.Context, state *monitor.State) error {
 	}
 	refreshErr := m.refreshAlertmanagers(ctx, r, now)
 	if now.Sub(m.pruned) >= pruneEvery {
-		if n, err := m.st.PruneNotifications(ctx, now.Add(-keepDelivered), now.Add(-keepDead)); err != nil {
+		if n, err := m.db.PruneNotifications(ctx, now.Add(-keepDelivered), now.Add(-keepDead)); err != nil {
 			m.log.Warn("outbox: pruning failed", "err", err)
 		} else {
 			m.pruned = now
@@ -75,7 +75,7 @@ func (m *Manager) repeat(ctx context.Context, cfg *config.Config, r *router, now
 	if every <= 0 {
 		return nil
 	}
-	due, err := m.st.Alerts(ctx, store.AlertFilter{RepeatDue: now.Add(-every)})
+	due, err := m.db.Alerts(ctx, store.AlertFilter{RepeatDue: now.Add(-every)})
 	if err != nil {
 		return fmt.Errorf("alerts: repeats: %w", err)
 	}
@@ -100,7 +100,7 @@ func (m *Manager) repeat(ctx context.Context, cfg *config.Config, r *router, now
 			notified = append(notified, a)
 		}
 	}
-	if err := m.st.ApplyAlerts(ctx, ch); err != nil {
+	if err := m.db.ApplyAlerts(ctx, ch); err != nil {
 		return fmt.Errorf("alerts: repeats: %w", err)
 	}
 	for _, a := range notified {
@@ -143,11 +143,11 @@ func (m *Manager) refreshAlertmanagers(ctx context.Context, r *router, now time.
 	if len(subs) == 0 {
 		return nil
 	}
-	firing, err := m.st.Alerts(ctx, store.AlertFilter{State: store.AlertFiring, Announced: true})
+	firing, err := m.db.Alerts(ctx, store.AlertFilter{State: store.AlertFiring, Announced: true})
 	if err != nil {
 		return fmt.Errorf("alerts: refresh: %w", err)
 	}
-	resolved, err := m.st.Alerts(ctx, store.AlertFilter{ResolvedSince: now.Add(-resolvedRefresh), Announced: true})
+	resolved, err := m.db.Alerts(ctx, store.AlertFilter{ResolvedSince: now.Add(-resolvedRefresh), Announced: true})
 	if err != nil {
 		return fmt.Errorf("alerts: refresh: %w", err)
 	}

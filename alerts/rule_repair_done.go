@@ -30,7 +30,7 @@ func (e *evaluation) repairDone(ctx context.Context, emit func(*candidate)) erro
 	if err != nil || since.IsZero() {
 		return err
 	}
-	repairs, err := e.m.st.RepairsSince(ctx, since)
+	repairs, err := e.m.db.RepairsSince(ctx, since)
 	if err != nil {
 		return fmt.Errorf("repair_done: %w", err)
 	}
@@ -80,11 +80,11 @@ func (e *evaluation) repairCursor(ctx context.Context) (time.Time, error) {
 		e.repairsSeen = e.now
 		return time.Time{}, nil
 	}
-	scans, err := e.m.st.Scans(ctx, 100)
+	scans, err := e.m.db.Scans(ctx, 100)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("repair_done: %w", err)
 	}
-	done, err := e.m.st.Alerts(ctx, store.AlertFilter{Rule: RuleRepairDone})
+	done, err := e.m.db.Alerts(ctx, store.AlertFilter{Rule: RuleRepairDone})
 	if err != nil {
 		return time.Time{}, fmt.Errorf("repair_done: %w", err)
 	}

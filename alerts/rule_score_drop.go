@@ -80,7 +80,7 @@ func (e *evaluation) scoreDrop(ctx context.Context, emit func(*candidate)) error
 	start := e.next.At.Add(-rc.Window)
 	for _, v := range nodes {
 		uscc := e.next.Snap.IDs[v]
-		hist, err := e.m.st.History(ctx, uscc, store.HistoryFilter{Limit: 1000})
+		hist, err := e.m.db.History(ctx, uscc, store.HistoryFilter{Limit: 1000})
 		if err != nil {
 			return fmt.Errorf("score_drop: history of %s: %w", uscc, err)
 		}

@@ -133,7 +133,7 @@ func (ss silences) match(labels map[string]string) []string {
 // activeSilences reads the silences in force at now. A stored silence whose matchers
 // no longer compile (it cannot happen through CreateSilence) is skipped.
 func (m *Manager) activeSilences(ctx context.Context, now time.Time) (silences, error) {
-	list, err := m.st.Silences(ctx)
+	list, err := m.db.Silences(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -222,7 +222,7 @@ func (m *Manager) CreateSilence(ctx context.Context, in SilenceInput) (*Silence,
 	}
 	s := &store.Silence{Matchers: in.Matchers, StartsAt: in.StartsAt.UTC(), EndsAt: in.EndsAt.UTC(),
 		CreatedBy: in.CreatedBy, Comment: in.Comment, CreatedAt: now.UTC()}
-	if err := m.st.CreateSilence(ctx, s); err != nil {
+	if err := m.db.CreateSilence(ctx, s); err != nil {
 		return nil, fmt.Errorf("alerts: %w", err)
 	}
 	v := m.silenceView(*s)
@@ -231,7 +231,7 @@ func (m *Manager) CreateSilence(ctx context.Context, in SilenceInput) (*Silence,
 
 // Silences lists every silence, expired ones included, the latest end first.
 func (m *Manager) Silences(ctx context.Context) ([]Silence, error) {
-	list, err := m.st.Silences(ctx)
+	list, err := m.db.Silences(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("alerts: %w", err)
 	}
@@ -244,7 +244,7 @@ func (m *Manager) Silences(ctx context.Context) ([]Silence, error) {
 
 // Silence returns one silence (store.ErrNotFound).
 func (m *Manager) Silence(ctx context.Context, id string) (*Silence, error) {
-	s, err := m.st.Silence(ctx, id)
+	s, err := m.db.Silence(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -255,5 +255,5 @@ func (m *Manager) Silence(ctx context.Context, id string) (*Silence, error) {
 // ExpireSilence ends a silence now (store.ErrNotFound). It is what DELETE does:
 // expired silences stay listed, as in Alertmanager.
 func (m *Manager) ExpireSilence(ctx context.Context, id string) error {
-	return m.st.ExpireSilence(ctx, id, m.clock.Now())
+	return m.db.ExpireSilence(ctx, id, m.clock.Now())
 }

@@ -95,7 +95,7 @@ func (m *Manager) Subscription(ctx context.Context, as, name string) (*Subscript
 			return &sub, nil
 		}
 	}
-	rec, err := m.st.Subscription(ctx, name)
+	rec, err := m.db.Subscription(ctx, name)
 	if err != nil {
 		return nil, err
 	}
@@ -128,7 +128,7 @@ func (m *Manager) CreateSubscription(ctx context.Context, owner string, s config
 	// The store keeps milliseconds in UTC: answer what it holds.
 	created := m.clock.Now().UTC().Truncate(time.Millisecond)
 	rec := &store.SubscriptionRecord{Name: s.Name, Owner: owner, Spec: spec, CreatedAt: created}
-	if err := m.st.CreateSubscription(ctx, rec); err != nil {
+	if err := m.db.CreateSubscription(ctx, rec); err != nil {
 		return nil, err
 	}
 	return &Subscription{Subscription: s, Owner: owner, Source: SourceAPI, CreatedAt: rec.CreatedAt, UpdatedAt: rec.UpdatedAt}, nil
@@ -174,7 +174,7 @@ func (m *Manager) UpdateSubscription(ctx context.Context, as string, s config.Su
 		return nil, err
 	}
 	rec := &store.SubscriptionRecord{Name: s.Name, Owner: old.Owner, Spec: spec}
-	if err := m.st.UpdateSubscription(ctx, rec); err != nil {
+	if err := m.db.UpdateSubscription(ctx, rec); err != nil {
 		return nil, err
 	}
 	return &Subscription{Subscription: s, Owner: old.Owner, Source: SourceAPI, CreatedAt: rec.CreatedAt, UpdatedAt: rec.UpdatedAt}, nil
@@ -189,7 +189,7 @@ func (m *Manager) DeleteSubscription(ctx context.Context, as, name string) error
 	if _, err := m.Subscription(ctx, as, name); err != nil {
 		return err
 	}
-	return m.st.DeleteSubscription(ctx, name)
+	return m.db.DeleteSubscription(ctx, name)
 }
 
 // allSubscriptions returns the config's subscriptions, then the stored ones.
@@ -198,7 +198,7 @@ func (m *Manager) allSubscriptions(ctx context.Context, cfg *config.Config) ([]S
 	for _, s := range cfg.Alerts.Subscriptions {
 		out = append(out, Subscription{Subscription: s, Source: SourceConfig})
 	}
-	recs, err := m.st.Subscriptions(ctx)
+	recs, err := m.db.Subscriptions(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("alerts: %w", err)
 	}

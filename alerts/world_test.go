@@ -171,7 +171,7 @@ func (w *world) observe(t *testing.T, m *Manager, prev *monitor.State, kind stri
 	if prev == nil {
 		// The first scan of a process: the engine hands over what the store held.
 		next.Held = map[string]store.FirmResult{}
-		if err := m.st.FirmResults(context.Background(), func(f *store.FirmResult) error {
+		if err := m.db.FirmResults(context.Background(), func(f *store.FirmResult) error {
 			next.Held[f.USCC] = *f
 			return nil
 		}); err != nil {

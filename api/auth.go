@@ -92,11 +92,11 @@ type cachedToken struct {
 	expires time.Time
 }
 
-func newAuthenticator(st func() store.TokenStore, ttl time.Duration, now func() time.Time, log *slog.Logger, m *metrics) *authenticator {
+func newAuthenticator(db func() store.TokenStore, ttl time.Duration, now func() time.Time, log *slog.Logger, m *metrics) *authenticator {
 	if ttl <= 0 {
 		ttl = DefaultTokenCacheTTL
 	}
-	return &authenticator{store: st, ttl: ttl, now: now, log: log, m: m, cache: make(map[string]cachedToken),
+	return &authenticator{store: db, ttl: ttl, now: now, log: log, m: m, cache: make(map[string]cachedToken),
 		touched: make(map[int64]time.Time)}
 }
 
@@ -131,9 +131,9 @@ func (a *authenticator) writeTouches() {
 		a.touched = make(map[int64]time.Time)
 		a.mu.Unlock()
 		ctx, cancel := context.WithTimeout(context.Background(), touchTimeout)
-		st := a.store()
+		db := a.store()
 		for id, at := range batch {
-			if err := st.TouchToken(ctx, id, at); err != nil {
+			if err := db.TouchToken(ctx, id, at); err != nil {
 				a.log.Debug("token use not recorded", "token_id", id, "err", err)
 			}
 		}
@@ -194,8 +194,8 @@ func (a *authenticator) lookup(ctx context.Context, hash string) (*store.Token, 
 	if ok && now.Before(c.expires) {
 		return c.tok, nil
 	}
-	st := a.store()
-	tok, err := st.TokenByHash(ctx, hash)
+	db := a.store()
+	tok, err := db.TokenByHash(ctx, hash)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		tok = nil

@@ -100,20 +100,20 @@ func New(ctx context.Context, opts Options) (*Daemon, error) {
 	d.ingestM = ingest.NewMetrics(d.reg)
 	d.engineM = monitor.NewMetrics(d.reg, cfg.Metrics.MaxLeaderSeries, cfg.Metrics.Watchlist)
 
-	st, err := backend.OpenDaemon(ctx, cfg.Store.DatabaseURL.Reveal(), cfg.DataDir,
+	db, err := backend.OpenDaemon(ctx, cfg.Store.DatabaseURL.Reveal(), cfg.DataDir,
 		backend.Options{MaxConns: int32(cfg.Store.MaxConns), Now: opts.Now})
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
-	d.store = st
-	if kind := backend.Kind(st); kind == "sqlite" {
+	d.store = db
+	if kind := backend.Kind(db); kind == "sqlite" {
 		d.log.Info("store opened", "kind", kind, "data_dir", cfg.DataDir)
 	} else {
 		d.log.Info("store opened", "kind", kind)
 	}
-	d.engine = monitor.NewEngine(monitor.EngineOptions{Store: st, Params: monitor.ParamsFromConfig(cfg),
+	d.engine = monitor.NewEngine(monitor.EngineOptions{Store: db, Params: monitor.ParamsFromConfig(cfg),
 		Logger: d.log, Now: opts.Now, Metrics: d.engineM})
-	d.elect = d.newElection(st)
+	d.elect = d.newElection(db)
 	leaderGauge(d.reg, d.elect)
 	d.newAlerts()
 	d.queue = monitor.NewQueue(d.engine, monitor.QueueOptions{Active: d.elect.IsLeader})
@@ -124,21 +124,21 @@ func New(ctx context.Context, opts Options) (*Daemon, error) {
 		err = d.cron.Set(jobs)
 	}
 	if err != nil {
-		_ = st.Close()
+		_ = db.Close()
 		return nil, fmt.Errorf("schedule: %w", err)
 	}
 	if opts.Demo {
 		if err := d.loadDemo(ctx); err != nil {
-			_ = st.Close()
+			_ = db.Close()
 			return nil, err
 		}
 		if err := d.demoToken(ctx); err != nil {
-			_ = st.Close()
+			_ = db.Close()
 			return nil, err
 		}
 	}
 	if err := d.listen(); err != nil {
-		_ = st.Close()
+		_ = db.Close()
 		return nil, err
 	}
 	return d, nil

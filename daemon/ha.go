@@ -23,8 +23,8 @@ type soleReplica struct{}
 func (soleReplica) IsLeader() bool          { return true }
 func (soleReplica) Run(ctx context.Context) { <-ctx.Done() }
 
-func (d *Daemon) newElection(st store.Store) election {
-	pg, ok := st.(*postgres.Store)
+func (d *Daemon) newElection(db store.Store) election {
+	pg, ok := db.(*postgres.Store)
 	if !ok {
 		return soleReplica{}
 	}

@@ -78,7 +78,7 @@ type problem struct {
 //
 // The batch holds the store's write lock while it reads the inputs: give it inputs
 // that read at their own pace (files, a Spooled body), never a client's connection.
-func Import(ctx context.Context, st store.DataStore, inputs []Input, opts ImportOptions) (Summary, error) {
+func Import(ctx context.Context, db store.DataStore, inputs []Input, opts ImportOptions) (Summary, error) {
 	if opts.MaxErrors <= 0 {
 		opts.MaxErrors = DefaultMaxProblems
 	}
@@ -94,7 +94,7 @@ func Import(ctx context.Context, st store.DataStore, inputs []Input, opts Import
 	if err != nil {
 		return sum, err
 	}
-	b, err := st.BeginBatch(ctx)
+	b, err := db.BeginBatch(ctx)
 	if err != nil {
 		return sum, err
 	}

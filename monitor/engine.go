@@ -35,7 +35,7 @@ type Store interface {
 
 // Engine runs scans over a store and publishes their results as a State.
 type Engine struct {
-	st     Store
+	db     Store
 	log    *slog.Logger
 	now    func() time.Time
 	params atomic.Pointer[Params]
@@ -73,7 +73,7 @@ func NewEngine(o EngineOptions) *Engine {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	e := &Engine{st: o.Store, log: o.Logger, now: o.Now}
+	e := &Engine{db: o.Store, log: o.Logger, now: o.Now}
 	e.params.Store(&o.Params)
 	if o.Metrics != nil {
 		e.m = o.Metrics.engine
@@ -148,8 +148,8 @@ const ReasonInterrupted = "interrupted: the process running the scan stopped, or
 // succeeded, other than except; 0 when there is none. Until a scan succeeds, what the
 // store holds is a first sight: the first scan on record takes it for the quiet
 // baseline of the alerts, and what is written after it is news.
-func LatestSucceeded(ctx context.Context, st store.ScanStore, except int64) (int64, error) {
-	scans, err := st.Scans(ctx, 100)
+func LatestSucceeded(ctx context.Context, db store.ScanStore, except int64) (int64, error) {
+	scans, err := db.Scans(ctx, 100)
 	if err != nil {
 		return 0, err
 	}
@@ -178,7 +178,7 @@ func (e *Engine) Run(ctx context.Context, req Request) (*store.Scan, error) {
 		// The queue reads rows without the engine's lock, so it may have read, as
 		// queued, a row the engine was just recording for a scan of its own (created
 		// queued, then marked running). Under the lock, a row no longer queued has run.
-		held, err := e.st.Scan(ctx, req.Scan.ID)
+		held, err := e.db.Scan(ctx, req.Scan.ID)
 		if err != nil {
 			return nil, fmt.Errorf("scan %d: %w", req.Scan.ID, err)
 		}
@@ -230,7 +230,7 @@ func (e *Engine) shadow(ctx context.Context, prev *State) error {
 
 // interrupt fails the scans recorded as running (Request.Interrupt).
 func (e *Engine) interrupt(ctx context.Context, reason string) error {
-	interrupted, err := e.st.InterruptScans(ctx, reason)
+	interrupted, err := e.db.InterruptScans(ctx, reason)
 	if err != nil {
 		return fmt.Errorf("interrupt scans: %w", err)
 	}
@@ -250,12 +250,12 @@ func (e *Engine) record(ctx context.Context, req Request, kind string) (*store.S
 	sc := req.Scan
 	if sc == nil {
 		sc = &store.Scan{Kind: kind, Scope: req.Scope, Trigger: req.Trigger, Status: store.ScanQueued}
-		if err := e.st.CreateScan(ctx, sc); err != nil {
+		if err := e.db.CreateScan(ctx, sc); err != nil {
 			return nil, fmt.Errorf("scan: %w", err)
 		}
 	}
 	sc.Kind, sc.Status, sc.StartedAt = kind, store.ScanRunning, e.now()
-	if err := e.st.UpdateScan(ctx, sc); err != nil {
+	if err := e.db.UpdateScan(ctx, sc); err != nil {
 		return sc, fmt.Errorf("scan %d: %w", sc.ID, err)
 	}
 	return sc, nil
@@ -311,7 +311,7 @@ func (e *Engine) finish(ctx context.Context, run *scanRun, kind string, err erro
 	// "running" is never finished, unless a takeover fails it.
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	if uerr := retryStore(wctx, func() error { return e.st.UpdateScan(wctx, sc) }); uerr != nil {
+	if uerr := retryStore(wctx, func() error { return e.db.UpdateScan(wctx, sc) }); uerr != nil {
 		err = errors.Join(err, uerr)
 	}
 	e.m.observeScan(kind, run.stats, err == nil, sc.FinishedAt)
@@ -376,7 +376,7 @@ func (r *scanRun) progress(ctx context.Context, done, total int) {
 	if r.shadow {
 		return
 	}
-	if err := r.e.st.UpdateScan(ctx, r.sc); err != nil {
+	if err := r.e.db.UpdateScan(ctx, r.sc); err != nil {
 		r.e.log.Warn("scan progress not recorded", "id", r.sc.ID, "err", err)
 	}
 }
@@ -428,13 +428,13 @@ func (r *scanRun) full(ctx context.Context, prev *State) (*State, error) {
 
 // load reads every firm, every relation valid now and every active event.
 func (r *scanRun) load(ctx context.Context, s *State) error {
-	counts, err := r.e.st.Counts(ctx)
+	counts, err := r.e.db.Counts(ctx)
 	if err != nil {
 		return err
 	}
 	b := graph.NewBuilder(int(counts.Enterprises), int(counts.Relations))
 	firms := make([]Firm, 0, counts.Enterprises)
-	err = r.e.st.Enterprises(ctx, func(e *credit.Enterprise) error {
+	err = r.e.db.Enterprises(ctx, func(e *credit.Enterprise) error {
 		b.AddNode(e.USCC)
 		firms = append(firms, firmOf(e))
 		return nil
@@ -442,7 +442,7 @@ func (r *scanRun) load(ctx context.Context, s *State) error {
 	if err != nil {
 		return fmt.Errorf("enterprises: %w", err)
 	}
-	err = r.e.st.Relations(ctx, func(rel *credit.Relation) error {
+	err = r.e.db.Relations(ctx, func(rel *credit.Relation) error {
 		if validAt(rel, s.At) {
 			b.AddEdge(rel.Supplier, rel.Customer, edgeAttrs(rel))
 		}
@@ -463,7 +463,7 @@ func (r *scanRun) load(ctx context.Context, s *State) error {
 	model := r.params.Model
 	nodes := make([]int32, 0, counts.ActiveEvents)
 	refs := make([]risk.EventRef, 0, counts.ActiveEvents)
-	err = r.e.st.Events(ctx, store.EventFilter{ActiveAt: s.At}, func(ev *credit.Event) error {
+	err = r.e.db.Events(ctx, store.EventFilter{ActiveAt: s.At}, func(ev *credit.Event) error {
 		v, ok := s.Snap.Index(ev.USCC)
 		if !ok {
 			return fmt.Errorf("event %s names unknown firm %s", ev.ID, ev.USCC)
@@ -531,7 +531,7 @@ func (r *scanRun) exposures(ctx context.Context, s *State, leaders []int32) erro
 // the firms they concern (the hourly expire_events job). It returns nil when no event
 // expired.
 func (e *Engine) ExpireEvents(ctx context.Context, trigger string) (*store.Scan, error) {
-	touched, err := e.st.ExpireEvents(ctx, e.now())
+	touched, err := e.db.ExpireEvents(ctx, e.now())
 	if err != nil || len(touched) == 0 {
 		return nil, err
 	}

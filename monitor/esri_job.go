@@ -54,7 +54,7 @@ func (e *Engine) RunESRI(ctx context.Context, p risk.ESRIParams) (ESRIRun, error
 	}
 	var drop []string
 	held := map[string]time.Time{}
-	err := e.st.ESRIResults(ctx, func(r *store.ESRIResult) error {
+	err := e.db.ESRIResults(ctx, func(r *store.ESRIResult) error {
 		if !leading[r.Leader] {
 			drop = append(drop, r.Leader)
 		}
@@ -62,7 +62,7 @@ func (e *Engine) RunESRI(ctx context.Context, p risk.ESRIParams) (ESRIRun, error
 		return nil
 	})
 	if err == nil && len(drop) > 0 {
-		err = e.st.SaveESRI(ctx, nil, drop)
+		err = e.db.SaveESRI(ctx, nil, drop)
 	}
 	if err != nil {
 		return run, fmt.Errorf("esri: %w", err)
@@ -80,7 +80,7 @@ func (e *Engine) RunESRI(ctx context.Context, p risk.ESRIParams) (ESRIRun, error
 			for v := range next {
 				rec, res, err := e.chainESRIRecord(ctx, st, v, p, run.At)
 				if err == nil {
-					err = retryStore(ctx, func() error { return e.st.SaveESRI(ctx, []store.ESRIResult{rec}, nil) })
+					err = retryStore(ctx, func() error { return e.db.SaveESRI(ctx, []store.ESRIResult{rec}, nil) })
 				}
 				mu.Lock()
 				if err != nil {
@@ -181,7 +181,7 @@ func (b *esriSummaries) get(e *Engine) []store.ESRIResult {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	var rows []store.ESRIResult
-	err := e.st.ESRIResults(ctx, func(r *store.ESRIResult) error {
+	err := e.db.ESRIResults(ctx, func(r *store.ESRIResult) error {
 		rows = append(rows, *r)
 		return nil
 	})

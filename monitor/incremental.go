@@ -151,13 +151,13 @@ func (r *scanRun) loadChange(ctx context.Context, prev, s *State, touched []stri
 // previous state's firms): it is read too, as the scan of its own ingest would read
 // it, and returned among the touched firms.
 func (r *scanRun) readSubset(ctx context.Context, prev *State, at time.Time, touched []string) (*store.Subset, []string, error) {
-	sub, err := r.e.st.Subset(ctx, touched, at)
+	sub, err := r.e.db.Subset(ctx, touched, at)
 	if err != nil {
 		return nil, nil, err
 	}
 	for extra := newEnds(prev, sub, touched); len(extra) > 0; extra = newEnds(prev, sub, touched) {
 		touched = append(slices.Clip(touched), extra...)
-		if sub, err = r.e.st.Subset(ctx, touched, at); err != nil {
+		if sub, err = r.e.db.Subset(ctx, touched, at); err != nil {
 			return nil, nil, err
 		}
 	}

@@ -57,7 +57,7 @@ func (r *scanRun) persist(ctx context.Context, prev, s *State, nodes []int32, le
 		}
 	}
 	r.stats.Written = len(res.Firms)
-	return r.e.st.SaveResults(ctx, res)
+	return r.e.db.SaveResults(ctx, res)
 }
 
 func gradeByte(g string) byte {
@@ -88,7 +88,7 @@ func previous(prev, s *State) func(uscc string) (store.FirmResult, bool) {
 // loadHeld reads the results the store holds into s.Held.
 func (e *Engine) loadHeld(ctx context.Context, s *State) error {
 	s.Held = make(map[string]store.FirmResult, s.Len())
-	return e.st.FirmResults(ctx, func(f *store.FirmResult) error {
+	return e.db.FirmResults(ctx, func(f *store.FirmResult) error {
 		s.Held[f.USCC] = *f
 		return nil
 	})

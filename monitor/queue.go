@@ -114,14 +114,14 @@ func (q *Queue) SubmitFirms(ctx context.Context, firms []string, all bool, trigg
 	return q.submit(ctx, ScopeFirms, trigger, firms)
 }
 
-// QueueFullScan records a full scan in st, queued, for the daemon leading on st to
+// QueueFullScan records a full scan in db, queued, for the daemon leading on db to
 // run: its Queue polls the store for scans queued elsewhere. Writers outside the
 // daemon (chainriskctl import --store) call it after committing, since the daemon
 // cannot know which firms they touched. A full scan already waiting absorbs the
 // request: it has not started, and a scan reads the store only after it is marked
 // running, so it will see what was committed before this call.
-func QueueFullScan(ctx context.Context, st store.ScanStore, trigger string) (*store.Scan, error) {
-	queued, err := st.QueuedScans(ctx)
+func QueueFullScan(ctx context.Context, db store.ScanStore, trigger string) (*store.Scan, error) {
+	queued, err := db.QueuedScans(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("queue a full scan: %w", err)
 	}
@@ -131,7 +131,7 @@ func QueueFullScan(ctx context.Context, st store.ScanStore, trigger string) (*st
 		}
 	}
 	sc := &store.Scan{Kind: ScanFull, Scope: ScopeAll, Trigger: trigger, Status: store.ScanQueued}
-	if err := st.CreateScan(ctx, sc); err != nil {
+	if err := db.CreateScan(ctx, sc); err != nil {
 		return nil, fmt.Errorf("queue a full scan: %w", err)
 	}
 	return sc, nil
@@ -142,7 +142,7 @@ func (q *Queue) submit(ctx context.Context, scope, trigger string, firms []strin
 	defer q.mu.Unlock()
 	if sc, ok := q.waiting[scope]; ok {
 		// Another replica (the leader) may have run it since.
-		if held, err := q.e.st.Scan(ctx, sc.ID); err == nil && held.Status == store.ScanQueued {
+		if held, err := q.e.db.Scan(ctx, sc.ID); err == nil && held.Status == store.ScanQueued {
 			for _, f := range firms {
 				q.touched[sc.ID][f] = true
 			}
@@ -156,7 +156,7 @@ func (q *Queue) submit(ctx context.Context, scope, trigger string, firms []strin
 		kind = ScanFull
 	}
 	sc := &store.Scan{Kind: kind, Scope: scope, Trigger: trigger, Status: store.ScanQueued}
-	if err := q.e.st.CreateScan(ctx, sc); err != nil {
+	if err := q.e.db.CreateScan(ctx, sc); err != nil {
 		return nil, err
 	}
 	q.waiting[scope] = sc
@@ -198,7 +198,7 @@ func (q *Queue) Run(ctx context.Context) {
 func (q *Queue) drain(ctx context.Context) {
 	q.resubmit(ctx, time.Now())
 	for ctx.Err() == nil {
-		queued, err := q.e.st.QueuedScans(ctx)
+		queued, err := q.e.db.QueuedScans(ctx)
 		if err != nil {
 			q.log.Warn("cannot read the scan queue", "err", err)
 			return

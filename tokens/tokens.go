@@ -107,7 +107,7 @@ type Creator interface {
 // Create makes a token for role (tenants need leader, the USCC they are bound to;
 // other roles must not give one), records its hash, and returns the plain token,
 // which nothing keeps: show it to the user once.
-func Create(ctx context.Context, st Creator, name string, role Role, leader string) (string, *store.Token, error) {
+func Create(ctx context.Context, db Creator, name string, role Role, leader string) (string, *store.Token, error) {
 	if err := CheckName(name); err != nil {
 		return "", nil, err
 	}
@@ -122,7 +122,7 @@ func Create(ctx context.Context, st Creator, name string, role Role, leader stri
 		return "", nil, err
 	}
 	tok := &store.Token{Name: name, Role: string(role), Leader: leader, Hash: hash}
-	if err := st.CreateToken(ctx, tok); err != nil {
+	if err := db.CreateToken(ctx, tok); err != nil {
 		return "", nil, err
 	}
 	return plain, tok, nil
@@ -141,8 +141,8 @@ type Keeper interface {
 // EnsureDemo creates an admin token when the store holds no live token, for
 // chainriskd -demo to print at start. It returns the plain token and true when it
 // created one; "" and false when tokens exist.
-func EnsureDemo(ctx context.Context, st Keeper) (plain string, created bool, err error) {
-	tokens, err := st.Tokens(ctx)
+func EnsureDemo(ctx context.Context, db Keeper) (plain string, created bool, err error) {
+	tokens, err := db.Tokens(ctx)
 	if err != nil {
 		return "", false, err
 	}
@@ -157,7 +157,7 @@ func EnsureDemo(ctx context.Context, st Keeper) (plain string, created bool, err
 	for i := 2; taken[name]; i++ {
 		name = fmt.Sprintf("%s-%d", DemoName, i)
 	}
-	plain, _, err = Create(ctx, st, name, RoleAdmin, "")
+	plain, _, err = Create(ctx, db, name, RoleAdmin, "")
 	if err != nil {
 		return "", false, err
 	}

@@ -34,13 +34,13 @@ func runImport(args []string, stdout, stderr io.Writer) int {
 	run := &importRun{importCmd: cmd, stdout: stdout, stderr: stderr,
 		total: importTotal{Summary: ingest.Summary{Errors: []string{}, Committed: true}}}
 	if cmd.dsn != "" {
-		st, err := backend.Open(ctx, cmd.dsn, backend.Options{})
+		db, err := backend.Open(ctx, cmd.dsn, backend.Options{})
 		if err != nil {
 			fmt.Fprintf(stderr, "chainriskctl import: %v\n", err)
 			return exitError
 		}
-		defer st.Close()
-		run.st = st
+		defer db.Close()
+		run.db = db
 		run.validator = &credit.Validator{Catalogue: cmd.cfg.Catalogue(), AcceptBadChecksums: cmd.cfg.Ingest.AcceptBadChecksums}
 	} else {
 		run.client = newClient(cmd.server, cmd.token)
@@ -123,12 +123,12 @@ func importFormats(paths []string, format string) ([]ingest.Format, error) {
 	return formats, nil
 }
 
-// importRun imports the files of one command, directly into a store (st) or through
+// importRun imports the files of one command, directly into a store (db) or through
 // the API (client).
 type importRun struct {
 	*importCmd
 	stdout, stderr io.Writer
-	st             store.Store
+	db             store.Store
 	validator      *credit.Validator // of a direct import
 	client         *client
 	total          importTotal
@@ -139,7 +139,7 @@ type importRun struct {
 func (r *importRun) files(ctx context.Context) int {
 	for i, file := range r.paths {
 		sum, err := r.one(ctx, i)
-		if r.st != nil && sum.Committed && sum.Changed > 0 {
+		if r.db != nil && sum.Committed && sum.Changed > 0 {
 			r.queueScan(ctx)
 		}
 		if err != nil {
@@ -173,10 +173,10 @@ func (r *importRun) files(ctx context.Context) int {
 // one imports the i-th file.
 func (r *importRun) one(ctx context.Context, i int) (ingest.Summary, error) {
 	file := r.paths[i]
-	if r.st == nil {
+	if r.db == nil {
 		return importRemote(ctx, r.client, file, r.kind, r.formats[i], r.strict)
 	}
-	return importFile(ctx, r.st, file, r.kind, r.formats[i], ingest.ImportOptions{
+	return importFile(ctx, r.db, file, r.kind, r.formats[i], ingest.ImportOptions{
 		Strict: r.strict, Validator: r.validator, MaxErrors: r.cfg.Ingest.MaxErrors,
 	}, r.stderr)
 }
@@ -186,7 +186,7 @@ func (r *importRun) one(ctx context.Context, i int) (ingest.Summary, error) {
 func (r *importRun) queueScan(ctx context.Context) {
 	// Committed rows get their scan even when the import is being interrupted.
 	qctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-	sc, err := monitor.QueueFullScan(qctx, r.st, "cli:import")
+	sc, err := monitor.QueueFullScan(qctx, r.db, "cli:import")
 	cancel()
 	if err != nil {
 		r.queueErr = err
@@ -204,7 +204,7 @@ func (r *importRun) announce(ctx context.Context) {
 	if r.output == "json" {
 		w = r.stderr
 	}
-	announceScan(ctx, r.st, w, r.stderr, r.total.ScanID, r.queueErr)
+	announceScan(ctx, r.db, w, r.stderr, r.total.ScanID, r.queueErr)
 }
 
 // importTotal is the summary of an import run: the files' summaries added up, and
@@ -218,14 +218,14 @@ type importTotal struct {
 // direct import, and who runs it: without that scan the daemon's results would not
 // see the rows (a firm's page would show its old score beside an explanation
 // counting the new events).
-func announceScan(ctx context.Context, st store.Store, w, stderr io.Writer, id int64, err error) {
+func announceScan(ctx context.Context, db store.Store, w, stderr io.Writer, id int64, err error) {
 	if err != nil {
 		fmt.Fprintf(stderr, "chainriskctl import: the rows are committed, but no scan could be queued for them (%v); "+
 			"run chainriskctl rescan once the store answers\n", err)
 		return
 	}
 	who := ""
-	if h, ok := st.(interface {
+	if h, ok := db.(interface {
 		Holder(context.Context) (string, error)
 	}); ok {
 		who, _ = h.Holder(ctx) // only for the message: the scan is queued either way
@@ -237,7 +237,7 @@ func announceScan(ctx context.Context, st store.Store, w, stderr io.Writer, id i
 	fmt.Fprintf(w, "full scan %d queued: no running chainriskd was found on this store; the next one to start runs it\n", id)
 }
 
-func importFile(ctx context.Context, st store.DataStore, file string, kind credit.Kind, format ingest.Format,
+func importFile(ctx context.Context, db store.DataStore, file string, kind credit.Kind, format ingest.Format,
 	opts ingest.ImportOptions, stderr io.Writer) (ingest.Summary, error) {
 	in, name, err := openInput(file)
 	if err != nil {
@@ -257,7 +257,7 @@ func importFile(ctx context.Context, st store.DataStore, file string, kind credi
 	}
 	p := newProgress(stderr, name)
 	opts.Progress = p.update
-	sum, err := ingest.Import(ctx, st, []ingest.Input{{File: name, Kind: kind, Format: format, R: r}}, opts)
+	sum, err := ingest.Import(ctx, db, []ingest.Input{{File: name, Kind: kind, Format: format, R: r}}, opts)
 	p.done()
 	return sum, err
 }

@@ -44,12 +44,12 @@ func runScan(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	st, err := backend.Open(ctx, *dsn, backend.Options{})
+	db, err := backend.Open(ctx, *dsn, backend.Options{})
 	if err != nil {
 		fmt.Fprintf(stderr, "chainriskctl scan: %v\n", err)
 		return exitError
 	}
-	defer st.Close()
+	defer db.Close()
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
 		if err != nil {
@@ -64,7 +64,7 @@ func runScan(args []string, stdout, stderr io.Writer) int {
 		defer pprof.StopCPUProfile()
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	e := monitor.NewEngine(monitor.EngineOptions{Store: st, Params: monitor.ParamsFromConfig(cfg), Logger: log})
+	e := monitor.NewEngine(monitor.EngineOptions{Store: db, Params: monitor.ParamsFromConfig(cfg), Logger: log})
 	sc, err := e.Run(ctx, monitor.Request{Kind: monitor.ScanFull, Trigger: "cli"})
 	if err != nil {
 		fmt.Fprintf(stderr, "chainriskctl scan: %v\n", err)

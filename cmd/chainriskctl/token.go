@@ -99,19 +99,19 @@ func runToken(args []string, stdout, stderr io.Writer) int {
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	st, err := backend.Open(ctx, *dsn, backend.Options{})
+	db, err := backend.Open(ctx, *dsn, backend.Options{})
 	if err != nil {
 		fmt.Fprintf(stderr, "chainriskctl token: %v\n", err)
 		return exitError
 	}
-	defer st.Close()
+	defer db.Close()
 	switch sub {
 	case "create":
-		return tokenCreate(ctx, st, *name, r, *leader, *output, stdout, stderr)
+		return tokenCreate(ctx, db, *name, r, *leader, *output, stdout, stderr)
 	case "list":
-		return tokenList(ctx, st, *output, stdout, stderr)
+		return tokenList(ctx, db, *output, stdout, stderr)
 	}
-	return tokenRevoke(ctx, st, positional[0], stdout, stderr)
+	return tokenRevoke(ctx, db, positional[0], stdout, stderr)
 }
 
 // tokenStore is what token create uses: the tokens, and the firms a tenant's token is
@@ -121,13 +121,13 @@ type tokenStore interface {
 	store.DataStore
 }
 
-func tokenCreate(ctx context.Context, st tokenStore, name string, role tokens.Role, leader, output string, stdout, stderr io.Writer) int {
+func tokenCreate(ctx context.Context, db tokenStore, name string, role tokens.Role, leader, output string, stdout, stderr io.Writer) int {
 	if leader != "" {
-		if _, err := st.Enterprise(ctx, leader); errors.Is(err, store.ErrNotFound) {
+		if _, err := db.Enterprise(ctx, leader); errors.Is(err, store.ErrNotFound) {
 			fmt.Fprintf(stderr, "chainriskctl token create: warning: the store holds no firm %s yet; the token sees nothing until it does\n", leader)
 		}
 	}
-	plain, tok, err := tokens.Create(ctx, st, name, role, leader)
+	plain, tok, err := tokens.Create(ctx, db, name, role, leader)
 	if errors.Is(err, store.ErrTokenExists) {
 		fmt.Fprintf(stderr, "chainriskctl token create: a token named %q exists already (revoked names stay taken)\n", name)
 		return exitError
@@ -162,8 +162,8 @@ type tokenJSON struct {
 	LastUsedAt time.Time `json:"last_used_at,omitzero"`
 }
 
-func tokenList(ctx context.Context, st store.TokenStore, output string, stdout, stderr io.Writer) int {
-	all, err := st.Tokens(ctx)
+func tokenList(ctx context.Context, db store.TokenStore, output string, stdout, stderr io.Writer) int {
+	all, err := db.Tokens(ctx)
 	if err != nil {
 		fmt.Fprintf(stderr, "chainriskctl token list: %v\n", err)
 		return exitError
@@ -200,8 +200,8 @@ func tokenList(ctx context.Context, st store.TokenStore, output string, stdout, 
 	return exitOK
 }
 
-func tokenRevoke(ctx context.Context, st store.TokenStore, name string, stdout, stderr io.Writer) int {
-	err := st.RevokeToken(ctx, name)
+func tokenRevoke(ctx context.Context, db store.TokenStore, name string, stdout, stderr io.Writer) int {
+	err := db.RevokeToken(ctx, name)
 	if errors.Is(err, store.ErrNotFound) {
 		fmt.Fprintf(stderr, "chainriskctl token revoke: no token named %q\n", name)
 		return exitError

@@ -52,8 +52,8 @@ func OpenDaemon(ctx context.Context, databaseURL, dataDir string, opts Options) 
 }
 
 // Kind names the implementation of an opened store: "postgres" or "sqlite".
-func Kind(st store.Store) string {
-	if d, ok := st.(interface{ Dialect() store.Dialect }); ok {
+func Kind(db store.Store) string {
+	if d, ok := db.(interface{ Dialect() store.Dialect }); ok {
 		return d.Dialect().Name()
 	}
 	return "unknown"
