@@ -84,6 +84,17 @@ type ESRIStore interface {
 	ESRIResults(ctx context.Context, fn func(*ESRIResult) error) error
 }
 
+// CheckStore keeps the reports of investment-attraction checks (store/checks.go).
+type CheckStore interface {
+	// SaveCheckReports records reports in one transaction, assigning their IDs in
+	// order (and CheckedAt when zero).
+	SaveCheckReports(ctx context.Context, reports []*CheckReport) error
+	// CheckReport returns one report (ErrNotFound).
+	CheckReport(ctx context.Context, id int64) (*CheckReport, error)
+	// CheckReports lists reports, newest first.
+	CheckReports(ctx context.Context, f CheckReportFilter) ([]CheckReport, error)
+}
+
 // TokenStore holds the API tokens (store/tokens.go): only their SHA-256 is kept.
 type TokenStore interface {
 	// CreateToken assigns the ID (ErrTokenExists for a taken name).

@@ -15,6 +15,7 @@ type Store interface {
 	ScanStore
 	ResultStore
 	ESRIStore
+	CheckStore
 	TokenStore
 	AlertStore
 	OutboxStore

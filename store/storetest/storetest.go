@@ -43,6 +43,8 @@ func Run(t *testing.T, open Opener) {
 		{"ESRI", testESRI},
 		{"Subset", testSubset},
 		{"Expire", testExpire},
+		{"CheckReports", testCheckReports},
+		{"ConcurrentCheckReports", testConcurrentCheckReports},
 		{"Tokens", testTokens},
 		{"ConcurrentTokens", testConcurrentTokens},
 		{"Alerts", testAlerts},
