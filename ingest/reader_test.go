@@ -74,6 +74,7 @@ func tryDecode(kind credit.Kind, format Format, in io.Reader, tweak ...func(*Opt
 		d.rows.Relations = append(d.rows.Relations, c.Relations...)
 		d.rows.Events = append(d.rows.Events, c.Events...)
 		d.rows.Repairs = append(d.rows.Repairs, c.Repairs...)
+		d.rows.Shareholdings = append(d.rows.Shareholdings, c.Shareholdings...)
 	}
 	for _, p := range r.Problems() {
 		s := p.String()

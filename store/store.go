@@ -55,12 +55,13 @@ type Counts struct {
 // Chunk is a run of rows of one kind that passed the per-record checks, with the input
 // line each came from. Exactly one of the slices is set, matching Kind.
 type Chunk struct {
-	Kind        credit.Kind
-	Lines       []int
-	Enterprises []credit.Enterprise
-	Relations   []credit.Relation
-	Events      []credit.Event
-	Repairs     []credit.Repair
+	Kind          credit.Kind
+	Lines         []int
+	Enterprises   []credit.Enterprise
+	Relations     []credit.Relation
+	Events        []credit.Event
+	Repairs       []credit.Repair
+	Shareholdings []credit.Shareholding
 }
 
 // Len returns the number of rows in the chunk.
