@@ -18,11 +18,11 @@ const (
 	KindShareholdings Kind = "shareholdings"
 )
 
-// Kinds lists the data kinds in the order a mixed batch applies them: a relation may name
-// a firm of the same batch, a repair an event of the same batch.
-var Kinds = []Kind{KindEnterprises, KindRelations, KindEvents, KindRepairs}
+// Kinds lists the data kinds in the order a mixed batch applies them: a relation or a
+// shareholding may name a firm of the same batch, a repair an event of the same batch.
+var Kinds = []Kind{KindEnterprises, KindRelations, KindEvents, KindRepairs, KindShareholdings}
 
-// KindNames lists Kinds for messages: "enterprises, relations, events or repairs".
+// KindNames lists Kinds for messages: "enterprises, relations, …, repairs or shareholdings".
 func KindNames() string {
 	names := make([]string, len(Kinds))
 	for i, k := range Kinds {
@@ -34,7 +34,7 @@ func KindNames() string {
 // Valid reports whether k is one of Kinds.
 func (k Kind) Valid() bool {
 	switch k {
-	case KindEnterprises, KindRelations, KindEvents, KindRepairs:
+	case KindEnterprises, KindRelations, KindEvents, KindRepairs, KindShareholdings:
 		return true
 	}
 	return false

@@ -147,7 +147,7 @@ func TestFormatFor(t *testing.T) {
 
 func TestNewReaderOptions(t *testing.T) {
 	if _, err := NewReader(strings.NewReader(""), Options{Kind: "firms", Format: NDJSON}); err == nil ||
-		err.Error() != `ingest: unknown kind "firms" (want enterprises, relations, events or repairs)` {
+		err.Error() != `ingest: unknown kind "firms" (want enterprises, relations, events, repairs or shareholdings)` {
 		t.Errorf("unknown kind: %v", err)
 	}
 	if _, err := NewReader(strings.NewReader(""), Options{Kind: credit.KindEvents}); err == nil ||
