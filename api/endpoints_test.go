@@ -376,8 +376,8 @@ func TestControlEndpoints(t *testing.T) {
 			FinishedAt             *string `json:"finished_at"`
 		}
 		_ = json.Unmarshal(raw, &sc)
-		if sc.Scope != "chain:"+h.leaderA || sc.Status != "succeeded" || sc.Progress.Total != 204 ||
-			sc.Progress.Done != 204 || sc.StartedAt == nil || sc.FinishedAt == nil {
+		if sc.Scope != "chain:"+h.leaderA || sc.Status != "succeeded" || sc.Progress.Total != 206 ||
+			sc.Progress.Done != 206 || sc.StartedAt == nil || sc.FinishedAt == nil {
 			t.Errorf("rescan record: %s", raw)
 		}
 		var list struct{ Scans []struct{ ID int64 } }

@@ -755,8 +755,9 @@ func newFuzzIngestEnv(f *testing.F) *fuzzIngestEnv {
 		return s
 	}
 	x.stores[credit.KindEnterprises] = open("enterprises", nil, "DELETE FROM enterprises")
-	firms := open("firms", map[credit.Kind][][]string{credit.KindEnterprises: ents}, "DELETE FROM relations", "DELETE FROM events")
-	x.stores[credit.KindRelations], x.stores[credit.KindEvents] = firms, firms
+	firms := open("firms", map[credit.Kind][][]string{credit.KindEnterprises: ents}, "DELETE FROM relations", "DELETE FROM events",
+		"DELETE FROM shareholdings")
+	x.stores[credit.KindRelations], x.stores[credit.KindEvents], x.stores[credit.KindShareholdings] = firms, firms, firms
 	x.stores[credit.KindRepairs] = open("events", map[credit.Kind][][]string{credit.KindEnterprises: ents, credit.KindEvents: events},
 		"DELETE FROM repairs", "UPDATE events SET state = 'active', repaired_at = NULL")
 	x.h = &harness{b: b, s: NewServer(fuzzShadowScans{b}, Options{Logger: fuzzQuiet, Now: b.Now}), mux: http.NewServeMux(),
@@ -930,10 +931,11 @@ func fuzzCheckSummary(t *testing.T, k credit.Kind, strict bool, w *httptest.Resp
 	// What the store gained: the kind's rows, one per accepted row; a repair moves its
 	// event to repaired, and changes nothing else.
 	gained := map[credit.Kind]int64{
-		credit.KindEnterprises: after.Enterprises - before.Enterprises,
-		credit.KindRelations:   after.Relations - before.Relations,
-		credit.KindEvents:      after.Events - before.Events,
-		credit.KindRepairs:     after.Repairs - before.Repairs,
+		credit.KindEnterprises:   after.Enterprises - before.Enterprises,
+		credit.KindRelations:     after.Relations - before.Relations,
+		credit.KindEvents:        after.Events - before.Events,
+		credit.KindRepairs:       after.Repairs - before.Repairs,
+		credit.KindShareholdings: after.Shareholdings - before.Shareholdings,
 	}
 	for kind, n := range gained {
 		want := int64(0)
@@ -993,7 +995,8 @@ func fuzzIngestSeeds(tb testing.TB) []fuzzIngestSeed {
 		}
 	}
 	add(credit.KindEnterprises, ents[:3])
-	add(credit.KindEnterprises, [][]string{ents[0], ents[1], ents[1], {wrong, "x", "230109", "C1331", "", "active", "1"}})
+	bad := append([]string{wrong, "x", "230109", "C1331", "", "active", "1"}, make([]string, len(ents[0])-7)...)
+	add(credit.KindEnterprises, [][]string{ents[0], ents[1], ents[1], bad})
 	add(credit.KindRelations, [][]string{
 		{"supplier", "customer", "purchase_share", "sales_share", "substitutability", "amount", "product", "valid_from", "valid_to"},
 		{firm, leaderA, "0.5", "0.2", "0.3", "1000000", "大豆", "2024-01-01", ""},
@@ -1008,13 +1011,23 @@ func fuzzIngestSeeds(tb testing.TB) []fuzzIngestSeed {
 		{"FZ-4", leaderB, "penalty_minor", "2026-11-02T10:00:00+08:00", "2027-11-02", "测试", "50000", "一般"},
 		{"FZ-4", leaderB, "penalty_minor", "2026-11-02", "", "测试", "", "重复"},
 	})
+	add(credit.KindShareholdings, [][]string{
+		{"holder", "holder_kind", "holder_name", "investee", "share", "subscribed_capital", "since", "until"},
+		{leaderB, "firm", "", firm, "0.6", "6000000", "2015-03-01", ""},
+		{"5f2c9a0e7d", "person", "张三", firm, "0.3", "", "", ""},
+		{"11010519491231002X", "person", "李四", leaderA, "0.3", "", "", ""},
+		{"5f2c9a0e7d", "person", "张三", leaderB, "0.8", "", "", "2025-01-01"},
+		{wrong, "firm", "", leaderA, "0.2", "", "", ""},
+		{"7c1e", "person", "", firm, "0.2", "", "", ""},
+	})
 	if len(repairs) < 3 {
 		tb.Fatalf("the small store's events have %d repairs", len(repairs)-1)
 	}
 	add(credit.KindRepairs, append(repairs[:3:3], []string{"NO-SUCH-EVENT", "2026-03-05", "x", "y"},
 		[]string{events[1][0], "1999-01-01", "x", "y"}))
 	first := map[credit.Kind][][]string{credit.KindEnterprises: ents[:2], credit.KindEvents: events[:2], credit.KindRepairs: repairs[:2],
-		credit.KindRelations: {{"supplier", "customer", "purchase_share", "sales_share"}, {firm, leaderB, "0.1", "0.1"}}}
+		credit.KindRelations:     {{"supplier", "customer", "purchase_share", "sales_share"}, {firm, leaderB, "0.1", "0.1"}},
+		credit.KindShareholdings: {{"holder", "holder_kind", "investee", "share"}, {"7c1e", "person", leaderA, "0.1"}}}
 	for _, k := range credit.Kinds {
 		seeds = append(seeds,
 			fuzzIngestSeed{k, true, false, "uscc,nmae\n" + leaderA + ",x\n"},

@@ -2,28 +2,39 @@ package credit
 
 import (
 	"math"
+	"strings"
 	"time"
 	_ "time/tzdata" // Asia/Shanghai without a system zone database
 )
 
-// Kind names one of the four kinds of input data.
+// Kind names one of the kinds of input data.
 type Kind string
 
 const (
-	KindEnterprises Kind = "enterprises"
-	KindRelations   Kind = "relations"
-	KindEvents      Kind = "events"
-	KindRepairs     Kind = "repairs"
+	KindEnterprises   Kind = "enterprises"
+	KindRelations     Kind = "relations"
+	KindEvents        Kind = "events"
+	KindRepairs       Kind = "repairs"
+	KindShareholdings Kind = "shareholdings"
 )
 
-// Kinds lists the data kinds in the order a mixed batch applies them: a relation may name
-// a firm of the same batch, a repair an event of the same batch.
-var Kinds = []Kind{KindEnterprises, KindRelations, KindEvents, KindRepairs}
+// Kinds lists the data kinds in the order a mixed batch applies them: a relation or a
+// shareholding may name a firm of the same batch, a repair an event of the same batch.
+var Kinds = []Kind{KindEnterprises, KindRelations, KindEvents, KindRepairs, KindShareholdings}
 
-// Valid reports whether k is one of the four kinds.
+// KindNames lists Kinds for messages: "enterprises, relations, …, repairs or shareholdings".
+func KindNames() string {
+	names := make([]string, len(Kinds))
+	for i, k := range Kinds {
+		names[i] = string(k)
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
+}
+
+// Valid reports whether k is one of Kinds.
 func (k Kind) Valid() bool {
 	switch k {
-	case KindEnterprises, KindRelations, KindEvents, KindRepairs:
+	case KindEnterprises, KindRelations, KindEvents, KindRepairs, KindShareholdings:
 		return true
 	}
 	return false
@@ -71,6 +82,13 @@ type Enterprise struct {
 	Tags     []string
 	Status   Status
 	Revenue  *float64 // CNY per year; nil when unknown
+	// LegalRepID is the legal representative's person_id: an opaque key assigned by
+	// the source, never a resident identity number. Empty when unknown.
+	LegalRepID   string
+	LegalRepName string
+	// RegisteredCapital is in CNY; nil when unknown.
+	RegisteredCapital *float64
+	EstablishedAt     time.Time // zero: unknown
 	// UpdatedAt is when the store last saw this firm's data change.
 	UpdatedAt time.Time
 }
@@ -106,8 +124,38 @@ type Relation struct {
 // DefaultSubstitutability applies when a relation does not say.
 const DefaultSubstitutability = 0.5
 
-// ShareSumTolerance is how far Σ purchase_share over one customer's suppliers may exceed 1.
+// ShareSumTolerance is how far Σ purchase_share over one customer's suppliers, and Σ
+// share over one investee's current holders, may exceed 1.
 const ShareSumTolerance = 1e-6
+
+// HolderKind says whether a shareholder is a firm (keyed by its USCC) or a natural
+// person (keyed by an opaque person_id).
+type HolderKind string
+
+const (
+	HolderFirm   HolderKind = "firm"
+	HolderPerson HolderKind = "person"
+)
+
+// Valid reports whether h is firm or person.
+func (h HolderKind) Valid() bool { return h == HolderFirm || h == HolderPerson }
+
+// Shareholding is a stake: Holder holds Share of Investee's registered capital. Its key
+// is (HolderKind, Holder, Investee).
+type Shareholding struct {
+	Holder     string // a USCC or a person_id, by HolderKind
+	HolderKind HolderKind
+	HolderName string // a person's name; optional
+	Investee   string // the USCC of the firm held
+	// Share is in (0,1]; required like a relation's shares (0 is "not given").
+	Share             float64
+	SubscribedCapital *float64  // CNY; nil when unknown
+	Since             time.Time // zero: unknown
+	Until             time.Time // zero: still held
+}
+
+// CurrentAt reports whether the stake is held at time t: it has no end, or ends after t.
+func (s *Shareholding) CurrentAt(t time.Time) bool { return s.Until.IsZero() || s.Until.After(t) }
 
 // EventState is where a credit event stands in its lifecycle.
 type EventState string

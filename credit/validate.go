@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -143,7 +144,47 @@ func (v *Validator) Enterprise(e *Enterprise) Problems {
 	}
 	e.Tags = tags
 	amount(&p, "revenue", e.Revenue)
+	if e.LegalRepID != "" {
+		personID(&p, "legal_rep_id", e.LegalRepID)
+	}
+	text(&p, "legal_rep_name", e.LegalRepName, false)
+	amount(&p, "registered_capital", e.RegisteredCapital)
+	v.past(&p, "established_at", e.EstablishedAt)
 	return p
+}
+
+// MaxPersonID bounds a person_id, in characters.
+const MaxPersonID = 64
+
+// personID checks an opaque person key: 1 to MaxPersonID printable characters, and
+// never a resident identity number, which must not be stored (SPEC §16). The reason
+// does not repeat the value, so that a refused identity number reaches no report.
+func personID(p *Problems, field, id string) {
+	switch n := utf8.RuneCountInString(id); {
+	case n == 0:
+		p.add(field, "required")
+		return
+	case n > MaxPersonID:
+		p.add(field, "longer than %d characters", MaxPersonID)
+		return
+	}
+	for _, r := range id {
+		if !unicode.IsPrint(r) {
+			p.add(field, "contains the non-printable character %q", r)
+			return
+		}
+	}
+	if IsResidentID(id) {
+		p.add(field, "is a resident identity number; send an opaque person_id (e.g. a salted hash) instead")
+	}
+}
+
+// past refuses a date later than now (with MaxFutureSkew for the clocks of the
+// publishing systems); the zero time is "not given".
+func (v *Validator) past(p *Problems, field string, t time.Time) {
+	if !t.IsZero() && t.After(v.now().Add(MaxFutureSkew)) {
+		p.add(field, "%s lies in the future", day(t))
+	}
 }
 
 // Relation validates r. Substitutability must already carry its default when the
@@ -164,6 +205,36 @@ func (v *Validator) Relation(r *Relation) Problems {
 	text(&p, "product", r.Product, false)
 	if !r.ValidFrom.IsZero() && !r.ValidTo.IsZero() && !r.ValidTo.After(r.ValidFrom) {
 		p.add("valid_to", "%s is not after valid_from %s", day(r.ValidTo), day(r.ValidFrom))
+	}
+	return p
+}
+
+// Shareholding validates s. That the firms exist and that the current shares in one
+// investee sum to at most 1 are checked by the store.
+func (v *Validator) Shareholding(s *Shareholding) Problems {
+	var p Problems
+	switch {
+	case s.HolderKind == "":
+		p.add("holder_kind", "required")
+	case !s.HolderKind.Valid():
+		p.add("holder_kind", "%q is neither firm nor person", s.HolderKind)
+	}
+	switch s.HolderKind {
+	case HolderFirm:
+		v.uscc(&p, "holder", s.Holder)
+	default:
+		personID(&p, "holder", s.Holder)
+	}
+	text(&p, "holder_name", s.HolderName, false)
+	v.uscc(&p, "investee", s.Investee)
+	if s.Holder != "" && s.Holder == s.Investee {
+		p.add("investee", "self-holding: holder and investee are both %s", s.Investee)
+	}
+	share(&p, "share", s.Share)
+	amount(&p, "subscribed_capital", s.SubscribedCapital)
+	v.past(&p, "since", s.Since)
+	if !s.Since.IsZero() && !s.Until.IsZero() && s.Until.Before(s.Since) {
+		p.add("until", "%s is before since %s", day(s.Until), day(s.Since))
 	}
 	return p
 }

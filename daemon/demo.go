@@ -83,6 +83,13 @@ func shiftChunk(c *store.Chunk, by time.Duration) {
 	for i := range c.Repairs {
 		move(&c.Repairs[i].RepairedAt)
 	}
+	for i := range c.Shareholdings {
+		move(&c.Shareholdings[i].Since)
+		move(&c.Shareholdings[i].Until)
+	}
+	for i := range c.Enterprises {
+		move(&c.Enterprises[i].EstablishedAt)
+	}
 }
 
 // demoToken gives the demo an admin token: when the store holds no tokens but the

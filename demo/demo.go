@@ -22,8 +22,8 @@ var files embed.FS
 // Loading the data later than that leaves the events ageing: their points decay and
 // publicity periods run out, so grades drift upwards. A loader that wants the demo to
 // look as designed may shift every date of the data set (occurred_at, publish_until,
-// repaired_at, valid_from, valid_to) by the same offset, today minus Anchor; dates
-// compare and decay identically after such a shift.
+// repaired_at, valid_from, valid_to, since, until, established_at) by the same offset,
+// today minus Anchor; dates compare and decay identically after such a shift.
 const Anchor = "2026-11-20"
 
 // AnchorTime is Anchor at midnight in Asia/Shanghai, the zone of dates without one.
@@ -36,7 +36,8 @@ func AnchorTime() time.Time {
 }
 
 // FileName is the name of the file holding data of kind k, in FS and in the data
-// directory of the repository: enterprises.csv, relations.csv, events.csv, repairs.csv.
+// directory of the repository: enterprises.csv, relations.csv, events.csv, repairs.csv,
+// shareholdings.csv.
 func FileName(k credit.Kind) string { return string(k) + ".csv" }
 
 // FS returns the demo's CSV files, named by FileName, at its root.

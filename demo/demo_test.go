@@ -24,11 +24,14 @@ type row struct {
 }
 
 var headers = map[credit.Kind][]string{
-	credit.KindEnterprises: {"uscc", "name", "region", "industry", "tags", "status", "revenue"},
+	credit.KindEnterprises: {"uscc", "name", "region", "industry", "tags", "status", "revenue",
+		"legal_rep_id", "legal_rep_name", "registered_capital", "established_at"},
 	credit.KindRelations: {"supplier", "customer", "purchase_share", "sales_share", "substitutability",
 		"amount", "product", "valid_from", "valid_to"},
 	credit.KindEvents:  {"event_id", "uscc", "type", "occurred_at", "publish_until", "source", "amount", "description"},
 	credit.KindRepairs: {"event_id", "repaired_at", "decided_by", "reason"},
+	credit.KindShareholdings: {"holder", "holder_kind", "holder_name", "investee", "share", "subscribed_capital",
+		"since", "until"},
 }
 
 func readKind(t *testing.T, k credit.Kind) []row {
@@ -119,7 +122,9 @@ func load(t *testing.T) *dataset {
 		where := "enterprises.csv:" + strconv.Itoa(r.line)
 		e := &credit.Enterprise{USCC: r.f["uscc"], Name: r.f["name"], Region: r.f["region"],
 			Industry: r.f["industry"], Status: credit.Status(r.f["status"]),
-			Revenue: optNumber(t, where, r.f["revenue"])}
+			Revenue: optNumber(t, where, r.f["revenue"]), LegalRepID: r.f["legal_rep_id"],
+			LegalRepName: r.f["legal_rep_name"], RegisteredCapital: optNumber(t, where, r.f["registered_capital"]),
+			EstablishedAt: date(t, where, r.f["established_at"])}
 		if r.f["tags"] != "" {
 			e.Tags = strings.Split(r.f["tags"], ";")
 		}

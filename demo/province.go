@@ -29,10 +29,10 @@ type ProvinceOptions struct {
 
 // ProvinceStats describes what GenerateProvince wrote.
 type ProvinceStats struct {
-	Firms, Leaders, Relations, Events, Repairs int
-	MaxInDegree, MaxOutDegree                  int     // suppliers of one customer, customers of one supplier
-	MeanLeaderInDegree                         float64 // suppliers per leading firm
-	Bytes                                      map[credit.Kind]int64
+	Firms, Leaders, Relations, Events, Repairs, Shareholdings int
+	MaxInDegree, MaxOutDegree                                 int     // suppliers of one customer, customers of one supplier
+	MeanLeaderInDegree                                        float64 // suppliers per leading firm
+	Bytes                                                     map[credit.Kind]int64
 }
 
 // DefaultProvinceLeaders is the number of leading firms of a province of firms firms
@@ -55,10 +55,11 @@ const (
 
 // GenerateProvince writes a synthetic province in the CSV formats of SPEC §3 to the
 // writers of w (kinds without a writer are generated and discarded): heavy-tailed
-// supply relations around opts.Leaders hubs, credit events over three years, and a
-// few repairs. Shares respect Σ purchase_share ≤ 1 per customer and Σ sales_share ≤ 1
-// per supplier; every USCC is valid. Memory stays near 100 bytes per firm and 8 per
-// relation; rows are streamed.
+// supply relations around opts.Leaders hubs, credit events over three years, a few
+// repairs, and shareholdings (SPEC §16). Shares respect Σ purchase_share ≤ 1 per
+// customer, Σ sales_share ≤ 1 per supplier and Σ share ≤ 1 per investee; every USCC is
+// valid. Memory stays near 100 bytes per firm and 8 per relation while the supply
+// data are written, about 200 more per firm for the shareholdings; rows are streamed.
 func GenerateProvince(opts ProvinceOptions, w map[credit.Kind]io.Writer) (ProvinceStats, error) {
 	if err := opts.Validate(); err != nil {
 		return ProvinceStats{}, err
@@ -90,6 +91,10 @@ func GenerateProvince(opts ProvinceOptions, w map[credit.Kind]io.Writer) (Provin
 	g.writeRelations(out[credit.KindRelations])
 	stats.Events, stats.Repairs = g.writeEvents(out[credit.KindEvents], out[credit.KindRepairs])
 	var errs []error
+	var err error
+	if stats.Shareholdings, err = g.writeShareholdings(out[credit.KindShareholdings]); err != nil {
+		errs = append(errs, fmt.Errorf("generating %s: %w", FileName(credit.KindShareholdings), err))
+	}
 	for _, k := range credit.Kinds {
 		cw := out[k]
 		if err := cw.w.Flush(); err != nil {
@@ -100,8 +105,8 @@ func GenerateProvince(opts ProvinceOptions, w map[credit.Kind]io.Writer) (Provin
 	return stats, errors.Join(errs...)
 }
 
-// WriteProvince generates a province into dir (created when missing) as the four CSV
-// files named by FileName. It writes temporary files next to the final ones and renames
+// WriteProvince generates a province into dir (created when missing) as the CSV files
+// named by FileName, one per kind. It writes temporary files next to the final ones and renames
 // them only when everything was written, so that dir never holds a truncated data set.
 func WriteProvince(dir string, opts ProvinceOptions) (stats ProvinceStats, err error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -248,9 +253,10 @@ func (g *province) pareto(alpha float64) float64 {
 var (
 	statusNames = []string{"active", "abnormal", "revoked", "deregistered", "bankrupt"}
 	csvHeader   = map[credit.Kind]string{
-		credit.KindEnterprises: "uscc,name,region,industry,tags,status,revenue\n",
-		credit.KindRelations:   "supplier,customer,purchase_share,sales_share,substitutability,amount,product,valid_from,valid_to\n",
-		credit.KindEvents:      "event_id,uscc,type,occurred_at,publish_until,source,amount,description\n",
-		credit.KindRepairs:     "event_id,repaired_at,decided_by,reason\n",
+		credit.KindEnterprises:   "uscc,name,region,industry,tags,status,revenue\n",
+		credit.KindRelations:     "supplier,customer,purchase_share,sales_share,substitutability,amount,product,valid_from,valid_to\n",
+		credit.KindEvents:        "event_id,uscc,type,occurred_at,publish_until,source,amount,description\n",
+		credit.KindRepairs:       "event_id,repaired_at,decided_by,reason\n",
+		credit.KindShareholdings: "holder,holder_kind,holder_name,investee,share,subscribed_capital,since,until\n",
 	}
 )

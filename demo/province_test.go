@@ -42,7 +42,7 @@ func parse(t *testing.T, k credit.Kind, b *bytes.Buffer) [][]string {
 	if err != nil {
 		t.Fatalf("%s: %v", k, err)
 	}
-	if !slices.Equal(recs[0], headers[k]) {
+	if want := strings.Split(strings.TrimSuffix(csvHeader[k], "\n"), ","); !slices.Equal(recs[0], want) {
 		t.Fatalf("%s: header %v", k, recs[0])
 	}
 	return recs[1:]
@@ -234,6 +234,51 @@ func TestGenerateProvince(t *testing.T) {
 			t.Fatalf("repairs line %d: %v", i+2, r)
 		}
 	}
+	checkProvinceShareholdings(t, parse(t, credit.KindShareholdings, bufs[credit.KindShareholdings]), firms, stats)
+}
+
+// checkProvinceShareholdings: every holding passes ingest's checks, names firms of the
+// province, keeps Σ share ≤ 1 per investee and gives each person one name; there are
+// about 1.5 holdings per firm, some of them by firms.
+func checkProvinceShareholdings(t *testing.T, rows [][]string, firms map[string]int, stats ProvinceStats) {
+	t.Helper()
+	v := credit.Validator{Catalogue: credit.NewCatalogue()}
+	sum, names, seen := map[string]float64{}, map[string]string{}, map[[3]string]bool{}
+	byFirms := 0
+	for i, r := range rows {
+		share, err := strconv.ParseFloat(r[4], 64)
+		if err != nil {
+			t.Fatalf("shareholdings line %d: %v", i+2, err)
+		}
+		h := credit.Shareholding{Holder: r[0], HolderKind: credit.HolderKind(r[1]), HolderName: r[2], Investee: r[3], Share: share}
+		if p := v.Shareholding(&h); !p.OK() || len(p.Warnings) > 0 {
+			t.Fatalf("shareholdings line %d: %v %v", i+2, p.Errors, p.Warnings)
+		}
+		_, known := firms[h.Investee]
+		if h.HolderKind == credit.HolderFirm {
+			_, holder := firms[h.Holder]
+			known = known && holder
+			byFirms++
+		} else if n, ok := names[h.Holder]; h.HolderName == "" || ok && n != h.HolderName {
+			t.Fatalf("shareholdings line %d: person %s named %q and %q", i+2, h.Holder, n, h.HolderName)
+		}
+		names[h.Holder] = h.HolderName
+		key := [3]string{r[1], h.Holder, h.Investee}
+		if !known || seen[key] {
+			t.Fatalf("shareholdings line %d: unknown firm or duplicate key: %v", i+2, r)
+		}
+		seen[key] = true
+		sum[h.Investee] += share
+	}
+	for u, s := range sum {
+		if s > 1+credit.ShareSumTolerance {
+			t.Fatalf("Σ share in %s = %v", u, s)
+		}
+	}
+	if n := len(rows); stats.Shareholdings != n || n < len(firms)*13/10 || n > len(firms)*17/10 || byFirms < n/10 {
+		t.Errorf("%d holdings (stats %d) for %d firms, %d by firms: want about 1.5 per firm, some by firms",
+			n, stats.Shareholdings, len(firms), byFirms)
+	}
 }
 
 func TestGenerateProvinceDeterministic(t *testing.T) {
@@ -280,7 +325,7 @@ func TestGenerateProvinceOptions(t *testing.T) {
 	}
 }
 
-// WriteProvince leaves exactly the four files GenerateProvince writes, and a bad
+// WriteProvince leaves exactly the files GenerateProvince writes, and a bad
 // option leaves nothing.
 func TestWriteProvince(t *testing.T) {
 	opts := ProvinceOptions{Firms: 2000, EdgesPerFirm: 3, EventsPerFirm: 2, Leaders: DefaultProvinceLeaders(2000), Seed: 5}

@@ -36,6 +36,7 @@ chainrisk_ingest_bad_checksums_total{kind="enterprises"} 1
 chainrisk_ingest_bad_checksums_total{kind="events"} 0
 chainrisk_ingest_bad_checksums_total{kind="relations"} 0
 chainrisk_ingest_bad_checksums_total{kind="repairs"} 0
+chainrisk_ingest_bad_checksums_total{kind="shareholdings"} 0
 `
 	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "chainrisk_ingest_bad_checksums_total"); err != nil {
 		t.Error(err)
@@ -51,6 +52,8 @@ chainrisk_ingest_rows_total{kind="relations",result="accepted"} 0
 chainrisk_ingest_rows_total{kind="relations",result="rejected"} 0
 chainrisk_ingest_rows_total{kind="repairs",result="accepted"} 0
 chainrisk_ingest_rows_total{kind="repairs",result="rejected"} 0
+chainrisk_ingest_rows_total{kind="shareholdings",result="accepted"} 0
+chainrisk_ingest_rows_total{kind="shareholdings",result="rejected"} 0
 `
 	if err := testutil.GatherAndCompare(reg, strings.NewReader(rows), "chainrisk_ingest_rows_total"); err != nil {
 		t.Error(err)

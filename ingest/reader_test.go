@@ -74,6 +74,7 @@ func tryDecode(kind credit.Kind, format Format, in io.Reader, tweak ...func(*Opt
 		d.rows.Relations = append(d.rows.Relations, c.Relations...)
 		d.rows.Events = append(d.rows.Events, c.Events...)
 		d.rows.Repairs = append(d.rows.Repairs, c.Repairs...)
+		d.rows.Shareholdings = append(d.rows.Shareholdings, c.Shareholdings...)
 	}
 	for _, p := range r.Problems() {
 		s := p.String()
@@ -146,7 +147,7 @@ func TestFormatFor(t *testing.T) {
 
 func TestNewReaderOptions(t *testing.T) {
 	if _, err := NewReader(strings.NewReader(""), Options{Kind: "firms", Format: NDJSON}); err == nil ||
-		err.Error() != `ingest: unknown kind "firms" (want enterprises, relations, events or repairs)` {
+		err.Error() != `ingest: unknown kind "firms" (want enterprises, relations, events, repairs or shareholdings)` {
 		t.Errorf("unknown kind: %v", err)
 	}
 	if _, err := NewReader(strings.NewReader(""), Options{Kind: credit.KindEvents}); err == nil ||

@@ -102,8 +102,10 @@ func newBuilder(k credit.Kind) (builder, error) {
 		return &record[credit.Event]{s: events}, nil
 	case credit.KindRepairs:
 		return &record[credit.Repair]{s: repairs}, nil
+	case credit.KindShareholdings:
+		return &record[credit.Shareholding]{s: shareholdings}, nil
 	}
-	return nil, fmt.Errorf("unknown kind %q (want enterprises, relations, events or repairs)", k)
+	return nil, fmt.Errorf("unknown kind %q (want %s)", k, credit.KindNames())
 }
 
 // Setters by the type of their field. Every scalar field takes a string; numbers also
@@ -198,6 +200,10 @@ var enterprises = newSchema(credit.KindEnterprises, []column[credit.Enterprise]{
 	{"tags", false, tags(func(e *credit.Enterprise, t []string) { e.Tags = t })},
 	{"status", false, text(func(e *credit.Enterprise, s string) { e.Status = credit.Status(s) })},
 	{"revenue", false, number(func(e *credit.Enterprise, x float64) { e.Revenue = &x })},
+	{"legal_rep_id", false, text(func(e *credit.Enterprise, s string) { e.LegalRepID = s })},
+	{"legal_rep_name", false, text(func(e *credit.Enterprise, s string) { e.LegalRepName = s })},
+	{"registered_capital", false, number(func(e *credit.Enterprise, x float64) { e.RegisteredCapital = &x })},
+	{"established_at", false, moment(func(e *credit.Enterprise, t time.Time) { e.EstablishedAt = t })},
 }, nil, (*credit.Validator).Enterprise, func(c *store.Chunk) *[]credit.Enterprise { return &c.Enterprises })
 
 var relations = newSchema(credit.KindRelations, []column[credit.Relation]{
@@ -230,3 +236,14 @@ var repairs = newSchema(credit.KindRepairs, []column[credit.Repair]{
 	{"decided_by", false, text(func(r *credit.Repair, s string) { r.DecidedBy = s })},
 	{"reason", false, prose(func(r *credit.Repair, s string) { r.Reason = s })},
 }, nil, (*credit.Validator).Repair, func(c *store.Chunk) *[]credit.Repair { return &c.Repairs })
+
+var shareholdings = newSchema(credit.KindShareholdings, []column[credit.Shareholding]{
+	{"holder", true, text(func(h *credit.Shareholding, s string) { h.Holder = s })},
+	{"holder_kind", true, text(func(h *credit.Shareholding, s string) { h.HolderKind = credit.HolderKind(s) })},
+	{"holder_name", false, text(func(h *credit.Shareholding, s string) { h.HolderName = s })},
+	{"investee", true, text(func(h *credit.Shareholding, s string) { h.Investee = s })},
+	{"share", true, share(func(h *credit.Shareholding, x float64) { h.Share = x })},
+	{"subscribed_capital", false, number(func(h *credit.Shareholding, x float64) { h.SubscribedCapital = &x })},
+	{"since", false, moment(func(h *credit.Shareholding, t time.Time) { h.Since = t })},
+	{"until", false, moment(func(h *credit.Shareholding, t time.Time) { h.Until = t })},
+}, nil, (*credit.Validator).Shareholding, func(c *store.Chunk) *[]credit.Shareholding { return &c.Shareholdings })

@@ -6,11 +6,13 @@ import (
 	"math"
 	"slices"
 	"strings"
+
+	"github.com/chainrisk/chainrisk/credit"
 )
 
 // ShareTolerance is how far the current shares held in one firm may sum
 // above 1 (SPEC §16: Σ ≤ 1 + 1e-6), for rounding in the source's figures.
-const ShareTolerance = 1e-6
+const ShareTolerance = credit.ShareSumTolerance
 
 // RowError is one rejected input row: its position in the slice given to
 // Build and why it was rejected.

@@ -11,12 +11,12 @@ import (
 // it uses (ingest the data, the engine the data, scans, results and ESRI, the alert
 // worker the outbox, ...).
 
-// DataStore holds the credit data: the firms, their relations, events and repairs,
-// written by ingest batches and read by the scans.
+// DataStore holds the credit data: the firms, their relations, events, repairs and
+// shareholdings, written by ingest batches and read by the scans.
 type DataStore interface {
 	// BeginBatch opens an ingest batch: one transaction that stages rows, checks them
 	// against the data already held, and merges the good ones on Commit. Batches are
-	// serialised, so two batches never both pass the Σ purchase_share check.
+	// serialised, so two batches never both pass the Σ purchase_share or Σ share check.
 	BeginBatch(ctx context.Context) (Batch, error)
 
 	// Enterprises, Relations and Events stream the held data in no particular order
@@ -25,6 +25,9 @@ type DataStore interface {
 	Enterprises(ctx context.Context, fn func(*credit.Enterprise) error) error
 	Relations(ctx context.Context, fn func(*credit.Relation) error) error
 	Events(ctx context.Context, filter EventFilter, fn func(*credit.Event) error) error
+	// Shareholdings streams every holding held, current or ended, in no particular
+	// order.
+	Shareholdings(ctx context.Context, fn func(*credit.Shareholding) error) error
 
 	// Subset reads what concerns the given firms (for incremental scans).
 	Subset(ctx context.Context, usccs []string, activeAt time.Time) (*Subset, error)

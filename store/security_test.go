@@ -71,10 +71,15 @@ func secRoundTrip(t *testing.T, s store.Store, d store.Dialect) {
 	rel := &store.Chunk{Kind: credit.KindRelations}
 	evs := &store.Chunk{Kind: credit.KindEvents}
 	reps := &store.Chunk{Kind: credit.KindRepairs}
+	shs := &store.Chunk{Kind: credit.KindShareholdings}
 	for i, h := range secHostile {
 		ent.Lines = append(ent.Lines, i+2)
 		ent.Enterprises = append(ent.Enterprises, credit.Enterprise{USCC: storetest.USCC(i + 1), Name: h, Region: h,
-			Industry: h, Tags: []string{"leading", strings.ReplaceAll(h, ";", ",")}, Status: credit.StatusActive})
+			Industry: h, Tags: []string{"leading", strings.ReplaceAll(h, ";", ",")}, Status: credit.StatusActive,
+			LegalRepID: "P" + h, LegalRepName: h})
+		shs.Lines = append(shs.Lines, i+2)
+		shs.Shareholdings = append(shs.Shareholdings, credit.Shareholding{Holder: "P" + h, HolderKind: credit.HolderPerson,
+			HolderName: h, Investee: storetest.USCC(i + 1), Share: 0.5})
 		if i > 0 {
 			rel.Lines = append(rel.Lines, i+1)
 			rel.Relations = append(rel.Relations, credit.Relation{Supplier: storetest.USCC(i + 1), Customer: storetest.USCC(1),
@@ -90,7 +95,7 @@ func secRoundTrip(t *testing.T, s store.Store, d store.Dialect) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, c := range []*store.Chunk{ent, rel, evs, reps} {
+	for _, c := range []*store.Chunk{ent, rel, evs, reps, shs} {
 		if err := b.Stage(ctx, c); err != nil {
 			t.Fatalf("stage %s: %v", c.Kind, err)
 		}
@@ -104,7 +109,8 @@ func secRoundTrip(t *testing.T, s store.Store, d store.Dialect) {
 
 	for i, h := range secHostile {
 		e, err := s.Enterprise(ctx, storetest.USCC(i+1))
-		if err != nil || e.Name != h || e.Region != h || e.Industry != h || !slices.Equal(e.Tags, ent.Enterprises[i].Tags) {
+		if err != nil || e.Name != h || e.Region != h || e.Industry != h || !slices.Equal(e.Tags, ent.Enterprises[i].Tags) ||
+			e.LegalRepID != "P"+h || e.LegalRepName != h {
 			t.Errorf("enterprise %d: %+v, %v; want the name %q", i+1, e, err, h)
 		}
 		var got []credit.Event
@@ -242,13 +248,26 @@ func secRoundTrip(t *testing.T, s store.Store, d store.Dialect) {
 		t.Errorf("all alerts: %d, %v; want %d", len(list), err, n)
 	}
 
+	holders := map[string]string{}
+	if err := s.Shareholdings(ctx, func(sh *credit.Shareholding) error {
+		holders[sh.Investee] = sh.Holder + "|" + sh.HolderName
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for i, h := range secHostile {
+		if got := holders[storetest.USCC(i+1)]; got != "P"+h+"|"+h {
+			t.Errorf("holder of firm %d: %q", i+1, got)
+		}
+	}
+
 	// Every table is still there, with what was written.
 	c, err := s.Counts(ctx)
 	if err != nil || c.Enterprises != int64(n) || c.Relations != int64(n-1) || c.Events != int64(n) || c.Repairs != 1 {
 		t.Errorf("counts %+v, %v", c, err)
 	}
 	for table, want := range map[string]int64{"enterprises": int64(n), "relations": int64(n - 1), "events": int64(n),
-		"repairs": 1, "tokens": int64(n), "silences": int64(n), "subscriptions": 0, "alerts": int64(n),
+		"repairs": 1, "shareholdings": int64(n), "tokens": int64(n), "silences": int64(n), "subscriptions": 0, "alerts": int64(n),
 		"alert_notifications": int64(n), "schema_migrations": -1, "scans": 0} {
 		var got int64
 		rows, err := d.Query(ctx, "SELECT COUNT(*) FROM "+table)

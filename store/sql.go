@@ -121,15 +121,19 @@ func splitTags(s string) []string {
 	return strings.Split(s, ";")
 }
 
-const enterpriseCols = `uscc, name, region, industry, tags, status, revenue, updated_at`
+const enterpriseCols = `uscc, name, region, industry, tags, status, revenue,
+	legal_rep_id, legal_rep_name, registered_capital, established_at, updated_at`
 
 func scanEnterprise(r Rows, e *credit.Enterprise) error {
 	var tags string
+	var established *int64
 	var updated int64
-	if err := r.Scan(&e.USCC, &e.Name, &e.Region, &e.Industry, &tags, &e.Status, &e.Revenue, &updated); err != nil {
+	if err := r.Scan(&e.USCC, &e.Name, &e.Region, &e.Industry, &tags, &e.Status, &e.Revenue,
+		&e.LegalRepID, &e.LegalRepName, &e.RegisteredCapital, &established, &updated); err != nil {
 		return err
 	}
 	e.Tags = splitTags(tags)
+	e.EstablishedAt = fromMS(established)
 	e.UpdatedAt = time.UnixMilli(updated).UTC()
 	return nil
 }
@@ -215,9 +219,10 @@ func (s *SQL) Counts(ctx context.Context) (Counts, error) {
 		(SELECT COUNT(*) FROM relations),
 		(SELECT COUNT(*) FROM events),
 		(SELECT COUNT(*) FROM events WHERE state = 'active' AND (publish_until IS NULL OR publish_until > ?)),
-		(SELECT COUNT(*) FROM repairs)`, []any{now},
+		(SELECT COUNT(*) FROM repairs),
+		(SELECT COUNT(*) FROM shareholdings)`, []any{now},
 		func(r Rows) error {
-			return r.Scan(&c.Enterprises, &c.Relations, &c.Events, &c.ActiveEvents, &c.Repairs)
+			return r.Scan(&c.Enterprises, &c.Relations, &c.Events, &c.ActiveEvents, &c.Repairs, &c.Shareholdings)
 		})
 	return c, err
 }
@@ -248,6 +253,7 @@ const subsetChunk = 500
 func (s *SQL) Subset(ctx context.Context, usccs []string, activeAt time.Time) (*Subset, error) {
 	out := &Subset{}
 	seen := make(map[[2]string]bool)
+	seenHoldings := make(map[[3]string]bool)
 	for start := 0; start < len(usccs); start += subsetChunk {
 		part := usccs[start:min(start+subsetChunk, len(usccs))]
 		args := make([]any, len(part))
@@ -296,6 +302,9 @@ func (s *SQL) Subset(ctx context.Context, usccs []string, activeAt time.Time) (*
 			})
 		if err != nil {
 			return nil, fmt.Errorf("subset: events: %w", err)
+		}
+		if err := s.subsetShareholdings(ctx, out, args, seenHoldings); err != nil {
+			return nil, fmt.Errorf("subset: shareholdings: %w", err)
 		}
 	}
 	return out, nil

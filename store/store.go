@@ -51,17 +51,20 @@ type Counts struct {
 	Events       int64
 	ActiveEvents int64
 	Repairs      int64
+	// Shareholdings counts every holding held, current or ended.
+	Shareholdings int64
 }
 
 // Chunk is a run of rows of one kind that passed the per-record checks, with the input
 // line each came from. Exactly one of the slices is set, matching Kind.
 type Chunk struct {
-	Kind        credit.Kind
-	Lines       []int
-	Enterprises []credit.Enterprise
-	Relations   []credit.Relation
-	Events      []credit.Event
-	Repairs     []credit.Repair
+	Kind          credit.Kind
+	Lines         []int
+	Enterprises   []credit.Enterprise
+	Relations     []credit.Relation
+	Events        []credit.Event
+	Repairs       []credit.Repair
+	Shareholdings []credit.Shareholding
 }
 
 // Len returns the number of rows in the chunk.
@@ -98,18 +101,21 @@ type Applied struct {
 	Rows int64
 	// Changed is how many rows were inserted or really updated.
 	Changed int64
-	// Touched lists the firms whose data, relations or events changed, for incremental
-	// scans; TouchedAll is set instead when more than MaxTouched changed.
+	// Touched lists the firms whose data, relations, events or holdings (as investee or
+	// firm holder) changed, for incremental scans; TouchedAll is set instead when more
+	// than MaxTouched changed.
 	Touched    []string
 	TouchedAll bool
 }
 
 // Subset is what the store holds about a set of firms: their rows, every relation
-// they are a party to, and their events active at a given time.
+// they are a party to, their events active at a given time, and every holding (current
+// or ended) in which one of them is the investee or the holder.
 type Subset struct {
-	Enterprises []credit.Enterprise
-	Relations   []credit.Relation
-	Events      []credit.Event
+	Enterprises   []credit.Enterprise
+	Relations     []credit.Relation
+	Events        []credit.Event
+	Shareholdings []credit.Shareholding
 }
 
 // RepairedEvent is a repair with the event it repaired.

@@ -10,8 +10,9 @@ import (
 )
 
 // runGen implements `chainriskctl gen`: it writes a synthetic province (SPEC §9, §14)
-// as enterprises.csv, relations.csv, events.csv and repairs.csv into --out. The same
-// flags write byte-identical files; the defaults are the province scale of SPEC §14.
+// as enterprises.csv, relations.csv, events.csv, repairs.csv and shareholdings.csv
+// into --out. The same flags write byte-identical files; the defaults are the province
+// scale of SPEC §14.
 func runGen(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("gen", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -26,7 +27,7 @@ func runGen(args []string, stdout, stderr io.Writer) int {
 	)
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: chainriskctl gen --firms N --edges-per-firm K --events-per-firm E --leaders L --seed S --out DIR [--anchor DATE]")
-		fmt.Fprintln(stderr, "\nWrites a synthetic province with heavy-tailed supply relations, for benchmarks.")
+		fmt.Fprintln(stderr, "\nWrites a synthetic province with heavy-tailed supply relations and shareholdings, for benchmarks.")
 		fmt.Fprintln(stderr, "The same flags write byte-identical files (unless --anchor is today).")
 		fmt.Fprintln(stderr)
 		fs.PrintDefaults()
@@ -59,9 +60,10 @@ func runGen(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "chainriskctl gen: %v\n", err)
 		return exitError
 	}
-	fmt.Fprintf(stdout, "wrote %s firms (%s leaders), %s relations, %s events, %s repairs to %s in %.1fs\n",
+	fmt.Fprintf(stdout, "wrote %s firms (%s leaders), %s relations, %s events, %s repairs, %s shareholdings to %s in %.1fs\n",
 		groupDigits(stats.Firms), groupDigits(stats.Leaders), groupDigits(stats.Relations),
-		groupDigits(stats.Events), groupDigits(stats.Repairs), *out, time.Since(start).Seconds())
+		groupDigits(stats.Events), groupDigits(stats.Repairs), groupDigits(stats.Shareholdings), *out,
+		time.Since(start).Seconds())
 	fmt.Fprintf(stdout, "suppliers per firm: mean %.2f, max %s; mean per leader %.0f; customers per supplier: max %s\n",
 		float64(stats.Relations)/float64(stats.Firms), groupDigits(stats.MaxInDegree), stats.MeanLeaderInDegree,
 		groupDigits(stats.MaxOutDegree))

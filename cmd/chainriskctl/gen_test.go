@@ -36,7 +36,7 @@ func TestGen(t *testing.T) {
 			t.Errorf("%s differs between two runs with the same flags", demo.FileName(k))
 		}
 	}
-	// Only the four files are left behind: the temporary ones were renamed.
+	// Only the data files are left behind: the temporary ones were renamed.
 	entries, err := os.ReadDir(dirs[0])
 	if err != nil || len(entries) != len(credit.Kinds) {
 		t.Errorf("output directory holds %d entries (%v)", len(entries), err)

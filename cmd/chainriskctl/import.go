@@ -84,7 +84,7 @@ func parseImport(args []string, stderr io.Writer) (*importCmd, int, bool) {
 	cmd := &importCmd{strict: *strict, output: *output, dsn: *dsn, server: *server, token: *token,
 		kind: credit.Kind(fs.Arg(0)), paths: fs.Args()[1:]}
 	if !cmd.kind.Valid() {
-		fmt.Fprintf(stderr, "chainriskctl import: unknown kind %q (want enterprises, relations, events or repairs)\n", cmd.kind)
+		fmt.Fprintf(stderr, "chainriskctl import: unknown kind %q (want %s)\n", cmd.kind, credit.KindNames())
 		return nil, exitUsage, false
 	}
 	if cmd.output != "table" && cmd.output != "json" {

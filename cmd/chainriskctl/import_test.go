@@ -101,7 +101,7 @@ func TestScanCommand(t *testing.T) {
 	dir := t.TempDir()
 	db := filepath.Join(dir, "chainrisk.db")
 	var out, errOut bytes.Buffer
-	for _, k := range []string{"enterprises", "relations", "events", "repairs"} {
+	for _, k := range []string{"enterprises", "relations", "events", "repairs", "shareholdings"} {
 		if code := run([]string{"import", "--store", db, k, filepath.Join("..", "..", "demo", "data", k+".csv")}, &out, &errOut); code != 0 {
 			t.Fatalf("import %s: %d %s", k, code, out.String())
 		}
@@ -120,7 +120,7 @@ func TestScanCommand(t *testing.T) {
 	if err := json.Unmarshal(out.Bytes(), &got); err != nil {
 		t.Fatalf("%q: %v", out.String(), err)
 	}
-	if got.Status != "succeeded" || got.Stats.Firms != 204 || got.Stats.Leaders != 3 || got.Stats.Written != 204 ||
+	if got.Status != "succeeded" || got.Stats.Firms != 206 || got.Stats.Leaders != 3 || got.Stats.Written != 206 ||
 		len(got.Stats.Stages) < 5 {
 		t.Errorf("scan output %+v", got)
 	}

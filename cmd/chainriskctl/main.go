@@ -43,7 +43,7 @@ Usage:
   chainriskctl gen --firms N --edges-per-firm K --events-per-firm E --leaders L --seed S --out DIR
   chainriskctl version
 
-Kinds: enterprises, relations, events, repairs. DSN: a postgres:// URL or a SQLite file path.
+Kinds: enterprises, relations, events, repairs, shareholdings. DSN: a postgres:// URL or a SQLite file path.
 API commands take --server URL (env CHAINRISK_SERVER, default http://127.0.0.1:8480),
 --token T (env CHAINRISK_TOKEN) and --output table|json.
 Run "chainriskctl <command> -h" for a command's flags.

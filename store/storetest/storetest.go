@@ -54,6 +54,12 @@ func Run(t *testing.T, open Opener) {
 		{"Silences", testSilences},
 		{"Subscriptions", testSubscriptions},
 		{"RepairsSince", testRepairsSince},
+		{"OwnershipRoundTrip", testOwnershipRoundTrip},
+		{"ShareholdingChecks", testShareholdingChecks},
+		{"ShareholdingShareSum", testShareholdingShareSum},
+		{"ShareholdingReimport", testShareholdingReimport},
+		{"ShareholdingRefusedBatch", testShareholdingRefusedBatch},
+		{"ShareholdingSubset", testShareholdingSubset},
 		{"MigrationsRecordedOnce", testMigrationsRecordedOnce},
 	}
 	for _, tc := range tests {

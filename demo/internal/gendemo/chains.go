@@ -30,6 +30,11 @@ type firm struct {
 	planted  bool // its events are written by hand in stories.go
 	storied  bool // named in stories.go
 	target   byte // grade its generic events aim at
+
+	// Written by owners (ownership.go), from its own random source.
+	rep         *person // legal representative; nil when not given
+	capital     float64 // registered capital, CNY; 0 when not given
+	established string  // YYYY-MM-DD; "" when not given
 }
 
 func (f *firm) hasTag(t string) bool {

@@ -1,5 +1,6 @@
 // Command gendemo writes the demo dataset of package demo: three leading firms of
-// Heilongjiang with their supply chains, a year of credit events and some repairs.
+// Heilongjiang with their supply chains, a year of credit events and some repairs, and
+// who represents and owns the firms.
 // It is deterministic: the same seed writes the same files. Run it through
 // `go generate ./demo/`.
 package main
@@ -47,6 +48,8 @@ func run(dir string, seed uint64, log io.Writer) error {
 	g.plantStatuses(b.firms)
 	g.generic(b.firms)
 	g.assignIDs()
+	o := newOwners(seed, b)
+	o.build(k, g)
 
 	counts, tiers := map[byte]int{}, map[int]int{}
 	for _, f := range b.firms {
@@ -63,15 +66,15 @@ func run(dir string, seed uint64, log io.Writer) error {
 			repairs++
 		}
 	}
-	fmt.Fprintf(log, "gendemo: %d firms (tiers 0: %d, 1: %d, 2: %d, 3: %d, -1: %d), %d relations, %d events, %d repairs; grades A %d, B %d, C %d, D %d\n",
-		len(b.firms), tiers[0], tiers[1], tiers[2], tiers[3], tiers[-1], len(b.edges), len(g.events), repairs,
-		counts['A'], counts['B'], counts['C'], counts['D'])
+	fmt.Fprintf(log, "gendemo: %d firms (tiers 0: %d, 1: %d, 2: %d, 3: %d, -1: %d, outside the chains: %d), %d relations, %d events, %d repairs, %d shareholdings; grades A %d, B %d, C %d, D %d\n",
+		len(b.firms), tiers[0], tiers[1], tiers[2], tiers[3], tiers[-1], tiers[outside], len(b.edges), len(g.events), repairs,
+		len(o.stakes), counts['A'], counts['B'], counts['C'], counts['D'])
 
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
 	for _, kind := range credit.Kinds {
-		if err := writeFile(filepath.Join(dir, string(kind)+".csv"), rows(kind, b, g)); err != nil {
+		if err := writeFile(filepath.Join(dir, string(kind)+".csv"), rows(kind, b, g, o)); err != nil {
 			return err
 		}
 	}
@@ -82,17 +85,25 @@ func money(x float64) string { return strconv.FormatFloat(x, 'f', 0, 64) }
 
 func share(x float64) string { return strconv.FormatFloat(x, 'f', -1, 64) }
 
-func rows(kind credit.Kind, b *builder, g *eventGen) [][]string {
+func rows(kind credit.Kind, b *builder, g *eventGen, o *owners) [][]string {
 	var out [][]string
 	switch kind {
 	case credit.KindEnterprises:
-		out = append(out, []string{"uscc", "name", "region", "industry", "tags", "status", "revenue"})
+		out = append(out, []string{"uscc", "name", "region", "industry", "tags", "status", "revenue",
+			"legal_rep_id", "legal_rep_name", "registered_capital", "established_at"})
 		for _, f := range b.firms {
-			rev := ""
+			rev, repID, repName, capital := "", "", "", ""
 			if f.showRev {
 				rev = money(f.rev)
 			}
-			out = append(out, []string{f.uscc, f.name, f.region, f.industry, strings.Join(f.tags, ";"), string(f.status), rev})
+			if f.rep != nil {
+				repID, repName = f.rep.id, f.rep.name
+			}
+			if f.capital > 0 {
+				capital = money(f.capital)
+			}
+			out = append(out, []string{f.uscc, f.name, f.region, f.industry, strings.Join(f.tags, ";"), string(f.status), rev,
+				repID, repName, capital, f.established})
 		}
 	case credit.KindRelations:
 		out = append(out, []string{"supplier", "customer", "purchase_share", "sales_share", "substitutability",
@@ -124,6 +135,8 @@ func rows(kind credit.Kind, b *builder, g *eventGen) [][]string {
 				out = append(out, []string{e.id, day(e.repairedAt), e.repairBy, e.repairReason})
 			}
 		}
+	case credit.KindShareholdings:
+		out = o.rows()
 	}
 	return out
 }

@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/chainrisk/chainrisk/credit"
 )
 
 // TestDataUpToDate regenerates the demo data and compares it with the committed files,
@@ -15,7 +17,8 @@ func TestDataUpToDate(t *testing.T) {
 	if err := run(dir, defaultSeed, io.Discard); err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"enterprises.csv", "relations.csv", "events.csv", "repairs.csv"} {
+	for _, kind := range credit.Kinds {
+		name := string(kind) + ".csv"
 		got, err := os.ReadFile(filepath.Join(dir, name))
 		if err != nil {
 			t.Fatal(err)

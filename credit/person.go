@@ -1,4 +1,4 @@
-package ownership
+package credit
 
 import (
 	"strings"
@@ -9,9 +9,10 @@ var residentIDWeights = [17]int{7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4
 
 // IsResidentID reports whether s is shaped like an 18-character resident
 // identity number of GB 11643-1999: 17 digits and the check character
-// "10X98765432"[Σ digit·weight mod 11] (x accepted for X). Ingest rejects
-// such a value as a person_id, so raw identity numbers are never stored;
-// the birth date and region are not checked, which errs towards rejecting.
+// "10X98765432"[Σ digit·weight mod 11] (x accepted for X). The Validator
+// rejects such a value as a person_id, so raw identity numbers are never
+// stored; the birth date and region are not checked, which errs towards
+// rejecting.
 func IsResidentID(s string) bool {
 	if len(s) != 18 {
 		return false
