@@ -241,7 +241,7 @@ const (
 type Source struct {
 	Name     string      `yaml:"name" json:"name"`
 	Kind     string      `yaml:"kind" json:"kind"` // dir or http
-	Data     credit.Kind `yaml:"data" json:"data"` // enterprises, relations, events, repairs
+	Data     credit.Kind `yaml:"data" json:"data"` // one of credit.Kinds
 	Schedule string      `yaml:"schedule" json:"schedule"`
 	// Strict commits nothing from a file or response that has any bad row.
 	Strict bool `yaml:"strict" json:"strict"`

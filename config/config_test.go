@@ -113,6 +113,9 @@ func TestBadFiles(t *testing.T) {
 			`:6:5: sources[0].url: "ftp://files.example.com/enterprises.csv": scheme must be http or https`,
 			`:7:5: sources[0].format: "xml" is not one of csv, ndjson`,
 		},
+		"source-unknown-data.bad.yaml": {
+			`:4:5: sources[0].data: "holdings" is not one of enterprises, relations, events, repairs or shareholdings`,
+		},
 		"webhook-without-secret.bad.yaml": {
 			`:7:11: alerts.subscriptions[0].channels[0].secret: required for channel type webhook`,
 		},

@@ -405,7 +405,7 @@ func (c *Config) checkSources(ck *checker) {
 			}
 		}
 		if !s.Data.Valid() {
-			ck.errf(at("data"), "%q is not one of enterprises, relations, events, repairs", s.Data)
+			ck.errf(at("data"), "%q is not one of %s", s.Data, credit.KindNames())
 		}
 		switch {
 		case s.Schedule == "":
