@@ -1,13 +1,18 @@
 package api
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"time"
 
-	"github.com/chainrisk/chainrisk/credit"
+	"github.com/chainrisk/chainrisk/config"
 	"github.com/chainrisk/chainrisk/monitor"
+	"github.com/chainrisk/chainrisk/ownership"
 	"github.com/chainrisk/chainrisk/risk"
+	"github.com/chainrisk/chainrisk/store"
 )
 
 // The verdicts of an investment-attraction check (精准招商, SPEC §8, §16), as POST
@@ -23,32 +28,29 @@ const maxCheckFirms = 200
 
 type checkRequest struct {
 	USCC         string   `json:"uscc"`
+	Depth        *int     `json:"depth"`
+	MinShare     *float64 `json:"min_share"`
 	Shareholders []string `json:"shareholders"`
 	Investees    []string `json:"investees"`
 }
 
-type checkJSON struct {
-	Verdict      string       `json:"verdict"`
-	Reasons      []string     `json:"reasons"`
-	Target       firmReport   `json:"target"`
-	Shareholders []firmReport `json:"shareholders"`
-	Investees    []firmReport `json:"investees"`
-	ScanID       int64        `json:"scan_id"`
-	CheckedAt    time.Time    `json:"checked_at"`
-}
-
-// firmReport is the credit report of one firm of a check.
-type firmReport struct {
-	USCC   string        `json:"uscc"`
-	Found  bool          `json:"found"`
-	Name   string        `json:"name,omitempty"`
-	Status credit.Status `json:"status,omitempty"`
-	Grade  string        `json:"grade,omitempty"`
-	Score  *float64      `json:"score,omitempty"`
-	P      *float64      `json:"p,omitempty"`
-	D      *float64      `json:"d,omitempty"`
-	// SevereEvents are the active events of severity critical or high.
-	SevereEvents []eventJSON `json:"severe_events"`
+// params are the config's check parameters, with the request's depth and
+// min_share.
+func (req *checkRequest) params(cfg *config.Config) (ownership.Params, error) {
+	p := cfg.Checks.OwnershipParams()
+	if d := req.Depth; d != nil {
+		if *d < 1 || *d > ownership.MaxDepth {
+			return p, errorf(http.StatusBadRequest, codeBadRequest, "depth must be an integer from 1 to %d, got %d", ownership.MaxDepth, *d)
+		}
+		p.Depth = *d
+	}
+	if m := req.MinShare; m != nil {
+		if !(*m >= 0 && *m <= 1) {
+			return p, errorf(http.StatusBadRequest, codeBadRequest, "min_share must be in [0, 1], got %v", *m)
+		}
+		p.MinShare = *m
+	}
+	return p, nil
 }
 
 func (s *Server) postCheck(rq *request) error {
@@ -80,64 +82,88 @@ func (s *Server) postCheck(rq *request) error {
 		e.details = bad
 		return e
 	}
+	p, err := req.params(rq.cfg)
+	if err != nil {
+		return err
+	}
 	st, err := rq.ready()
 	if err != nil {
 		return err
 	}
-	out := checkJSON{ScanID: st.ScanID, CheckedAt: st.At}
-	var in risk.InvestmentCheck
-	if out.Target, in.Target, err = rq.report(st, req.USCC); err != nil {
+	rules := rq.cfg.Checks.CheckRules()
+	rules.InvesteeMinShare = p.MinShare
+	res, err := st.InvestmentCheck(rq.r.Context(), rq.s.b.Store(), req.USCC, p, rules,
+		monitor.Listed{Holders: req.Shareholders, Investees: req.Investees})
+	var tooLarge *ownership.TooLargeError
+	switch {
+	case errors.As(err, &tooLarge):
+		return errorf(http.StatusUnprocessableEntity, codeCheckTooLarge,
+			"the check of %s needs more than checks.max_steps = %d path steps (following the %s of %s within depth %d): lower depth, or raise min_share",
+			req.USCC, tooLarge.MaxSteps, tooLarge.Search, tooLarge.Key, tooLarge.Depth)
+	case err != nil:
+		return storeError(err)
+	}
+	out := checkReportOf(st, res)
+	doc, err := json.Marshal(out)
+	if err != nil {
 		return err
 	}
-	if out.Shareholders, in.Holders, err = rq.reports(st, req.Shareholders); err != nil {
+	saved := &store.CheckReport{USCC: req.USCC, Verdict: out.Verdict, ScanID: out.ScanID, CheckedAt: out.CheckedAt,
+		CheckedBy: rq.who.Name, Report: doc}
+	if err := rq.s.b.Store().SaveCheckReports(rq.r.Context(), []*store.CheckReport{saved}); err != nil {
+		return storeError(err)
+	}
+	out.ID = saved.ID
+	return rq.json(http.StatusCreated, out.masked(rq.who.Role))
+}
+
+func (s *Server) getCheck(rq *request) error {
+	id, err := strconv.ParseInt(rq.r.PathValue("id"), 10, 64)
+	if err != nil || id < 1 {
+		return errorf(http.StatusBadRequest, codeBadRequest, "check id must be a positive integer, got %q", rq.r.PathValue("id"))
+	}
+	c, err := rq.s.b.Store().CheckReport(rq.r.Context(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		return errorf(http.StatusNotFound, codeNotFound, "no check %d", id)
+	}
+	if err != nil {
+		return storeError(err)
+	}
+	var out checkJSON
+	if err := json.Unmarshal(c.Report, &out); err != nil {
+		return fmt.Errorf("check %d: stored report: %w", id, err)
+	}
+	out.ID = c.ID
+	return rq.json(http.StatusOK, out.masked(rq.who.Role))
+}
+
+// checkListJSON is one saved check of a list.
+type checkListJSON struct {
+	ID        int64     `json:"id"`
+	USCC      string    `json:"uscc"`
+	Verdict   string    `json:"verdict"`
+	ScanID    int64     `json:"scan_id"`
+	CheckedAt time.Time `json:"checked_at"`
+}
+
+func (s *Server) getChecks(rq *request) error {
+	f := store.CheckReportFilter{USCC: rq.r.URL.Query().Get("uscc")}
+	if f.USCC != "" {
+		if err := rq.checkUSCC("uscc", f.USCC); err != nil {
+			return err
+		}
+	}
+	var err error
+	if f.Limit, err = intParam(rq.r, "limit", 100, 1, 1000); err != nil {
 		return err
 	}
-	if out.Investees, in.Investees, err = rq.reports(st, req.Investees); err != nil {
-		return err
+	cs, err := rq.s.b.Store().CheckReports(rq.r.Context(), f)
+	if err != nil {
+		return storeError(err)
 	}
-	v, reasons := risk.CheckVerdict(&in, rq.cfg.Checks.CheckRules())
-	out.Verdict, out.Reasons = string(v), make([]string, len(reasons))
-	for i, r := range reasons {
-		out.Reasons[i] = r.EN
+	out := make([]checkListJSON, len(cs))
+	for i, c := range cs {
+		out[i] = checkListJSON{c.ID, c.USCC, c.Verdict, c.ScanID, c.CheckedAt}
 	}
 	return rq.json(http.StatusOK, out)
-}
-
-// reports reads the credit reports of firms the caller listed, and what the
-// verdict needs of them.
-func (rq *request) reports(st *monitor.State, usccs []string) ([]firmReport, []risk.CheckParty, error) {
-	out, in := make([]firmReport, 0, len(usccs)), make([]risk.CheckParty, 0, len(usccs))
-	for _, u := range usccs {
-		r, f, err := rq.report(st, u)
-		if err != nil {
-			return nil, nil, err
-		}
-		out, in = append(out, r), append(in, risk.CheckParty{Firm: f, Listed: true})
-	}
-	return out, in, nil
-}
-
-// report reads one firm's credit report, and what the verdict needs of it.
-func (rq *request) report(st *monitor.State, uscc string) (firmReport, risk.CheckedFirm, error) {
-	r, f := firmReport{USCC: uscc, SevereEvents: []eventJSON{}}, risk.CheckedFirm{USCC: uscc}
-	v, ok := st.Index(uscc)
-	if !ok {
-		return r, f, nil
-	}
-	events, err := rq.events(st, uscc, true)
-	if err != nil {
-		return r, f, err
-	}
-	firm := &st.Firms[v]
-	r.Found, r.Name, r.Status, r.Grade = true, firm.Name, firm.Status, st.Grade[v].String()
-	r.Score, r.P, r.D = ptr(st.Score[v]), ptr(st.P[v]), ptr(st.D[v])
-	f.Found, f.Status, f.Grade = true, firm.Status, st.Grade[v]
-	for i := range events {
-		e := eventOf(st, &events[i])
-		f.Severities = append(f.Severities, e.Severity)
-		if e.Severity == credit.SeverityCritical || e.Severity == credit.SeverityHigh {
-			r.SevereEvents = append(r.SevereEvents, e)
-		}
-	}
-	return r, f, nil
 }

@@ -308,11 +308,15 @@ func TestAnalysisEndpoints(t *testing.T) {
 			t.Helper()
 			var c struct {
 				Verdict string
-				Reasons []string
+				Reasons []struct{ EN string }
 			}
-			w := h.call(req{method: "POST", path: "/api/v1/checks", token: "analyst", ctype: "application/json", body: body}, 200, &c)
-			h.conforms("POST /api/v1/checks", 200, w.Body.Bytes())
-			return c.Verdict, c.Reasons, w.Body.Bytes()
+			w := h.call(req{method: "POST", path: "/api/v1/checks", token: "analyst", ctype: "application/json", body: body}, 201, &c)
+			h.conforms("POST /api/v1/checks", 201, w.Body.Bytes())
+			reasons := make([]string, len(c.Reasons))
+			for i, r := range c.Reasons {
+				reasons[i] = r.EN
+			}
+			return c.Verdict, reasons, w.Body.Bytes()
 		}
 		unknown := storetest.USCC(424242)
 		verdict, reasons, raw := check(`{"uscc":"` + h.leaderB + `","shareholders":["` + unknown + `"]}`)
@@ -322,11 +326,16 @@ func TestAnalysisEndpoints(t *testing.T) {
 		hasKeys(t, "check", raw, "verdict", "reasons", "target", "shareholders", "investees")
 		var rep struct {
 			Target       json.RawMessage
-			Shareholders []struct{ Found bool }
+			Shareholders []struct {
+				USCC          string
+				Found, Listed bool
+			}
 		}
 		_ = json.Unmarshal(raw, &rep)
 		hasKeys(t, "report", rep.Target, "uscc", "found", "name", "grade", "score", "p", "d", "severe_events")
-		if len(rep.Shareholders) != 1 || rep.Shareholders[0].Found {
+		// The demo's holders of the dairy leader (persons), then the listed firm.
+		if n := len(rep.Shareholders); n == 0 || rep.Shareholders[n-1].USCC != unknown || rep.Shareholders[n-1].Found ||
+			!rep.Shareholders[n-1].Listed {
 			t.Errorf("unknown shareholder: %+v", rep.Shareholders)
 		}
 		if verdict, reasons, _ := check(`{"uscc":"` + h.leaderB + `","investees":["` + farm + `"]}`); verdict != VerdictCaution ||

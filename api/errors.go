@@ -24,6 +24,7 @@ const (
 	codeNotAcceptable    = "not_acceptable"
 	codeUnsupportedMedia = "unsupported_media_type"
 	codeTooLarge         = "payload_too_large"
+	codeCheckTooLarge    = "check_too_large"
 	codeTooManyIngests   = "too_many_ingests"
 	codeTooManyBodies    = "too_many_bodies"
 	codeBodyTimeout      = "body_timeout"

@@ -29,6 +29,7 @@ type Store interface {
 	store.ScanStore
 	store.ResultStore
 	store.ESRIStore
+	store.CheckStore
 	store.TokenStore
 }
 
@@ -212,6 +213,8 @@ func (s *Server) table() []*route {
 			h: s.getChainHistory},
 		{pattern: "GET /api/v1/leaders", access: readers, query: []string{"sort", "order", "limit"}, h: s.getLeaders},
 		{pattern: "POST /api/v1/checks", access: allowAnalyst, h: s.postCheck},
+		{pattern: "GET /api/v1/checks", access: allowAnalyst, query: []string{"uscc", "limit"}, h: s.getChecks},
+		{pattern: "GET /api/v1/checks/{id}", access: allowAnalyst, h: s.getCheck},
 
 		{pattern: "POST /api/v1/stress", access: readers, h: s.postStress},
 		{pattern: "GET /api/v1/esri", access: readers, query: []string{"leader"}, h: s.getESRI},

@@ -261,7 +261,8 @@ func TestSecretsNeverLeak(t *testing.T) {
 		`{"matchers":[{"name":"rule","op":"=","value":"stale_data"}],"duration":"1h","comment":"sec"}`, nil), 201).body), &sil)
 	must(do("ack", "POST", "/api/v1/alerts/"+alertID+"/ack", admin, "", "", nil), 200)
 	must(do("stress", "POST", "/api/v1/stress", admin, "application/json", `{"shocks":[{"uscc":"`+leader+`"}]}`, nil), 200)
-	must(do("check", "POST", "/api/v1/checks", admin, "application/json", `{"uscc":"`+leader+`"}`, nil), 200)
+	var check struct{ ID int64 }
+	_ = json.Unmarshal([]byte(must(do("check", "POST", "/api/v1/checks", admin, "application/json", `{"uscc":"`+leader+`"}`, nil), 201).body), &check)
 	doc, err := os.ReadFile(filepath.Join("..", "api", "openapi.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -286,6 +287,8 @@ func TestSecretsNeverLeak(t *testing.T) {
 			p = strings.Replace(p, "{id}", alertID, 1)
 		case strings.HasPrefix(path, "/api/v1/silences/"):
 			p = strings.Replace(p, "{id}", sil.ID, 1)
+		case strings.HasPrefix(path, "/api/v1/checks/"):
+			p = strings.Replace(p, "{id}", fmt.Sprint(check.ID), 1)
 		case path == "/api/v1/esri":
 			p += "?leader=" + leader
 		}

@@ -389,7 +389,7 @@ func (r *scanRun) full(ctx context.Context, prev *State) (*State, error) {
 		at = r.e.now()
 	}
 	s := &State{ScanID: r.sc.ID, At: at, Params: r.params}
-	if err := r.stage(StageLoad, func() error { return r.load(ctx, s) }); err != nil {
+	if err := r.stage(StageLoad, func() error { return r.load(ctx, prev, s) }); err != nil {
 		return nil, err
 	}
 	n := s.Len()
@@ -426,21 +426,27 @@ func (r *scanRun) full(ctx context.Context, prev *State) (*State, error) {
 	return s, nil
 }
 
-// load reads every firm, every relation valid now and every active event.
-func (r *scanRun) load(ctx context.Context, s *State) error {
+// load reads every firm, every relation valid now, every active event and the
+// ownership registry.
+func (r *scanRun) load(ctx context.Context, prev, s *State) error {
 	counts, err := r.e.db.Counts(ctx)
 	if err != nil {
 		return err
 	}
 	b := graph.NewBuilder(int(counts.Enterprises), int(counts.Relations))
 	firms := make([]Firm, 0, counts.Enterprises)
+	owners := &ownersLoad{people: map[string]string{}}
 	err = r.e.db.Enterprises(ctx, func(e *credit.Enterprise) error {
 		b.AddNode(e.USCC)
 		firms = append(firms, firmOf(e))
+		owners.enterprise(e)
 		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("enterprises: %w", err)
+	}
+	if err := r.loadOwners(ctx, prev, s, owners); err != nil {
+		return err
 	}
 	err = r.e.db.Relations(ctx, func(rel *credit.Relation) error {
 		if validAt(rel, s.At) {

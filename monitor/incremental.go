@@ -143,6 +143,7 @@ func (r *scanRun) loadChange(ctx context.Context, prev, s *State, touched []stri
 		}
 	}
 	s.EventStart, s.Events = replaceEvents(prev, s.Len(), events)
+	r.applyOwners(prev, s, sub, touched)
 	return ch, nil
 }
 

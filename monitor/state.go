@@ -9,6 +9,7 @@ import (
 	"github.com/chainrisk/chainrisk/config"
 	"github.com/chainrisk/chainrisk/credit"
 	"github.com/chainrisk/chainrisk/graph"
+	"github.com/chainrisk/chainrisk/ownership"
 	"github.com/chainrisk/chainrisk/risk"
 	"github.com/chainrisk/chainrisk/store"
 )
@@ -68,6 +69,11 @@ type State struct {
 	Leaders  []int32
 	Chains   map[int32]*risk.Exposure
 	Distress risk.DistressStats
+	// Owners is the ownership registry of the holdings current at At, with the
+	// legal representatives; People names its persons (person_id → name), as
+	// the store holds them: full names, for the visibility rule to mask.
+	Owners *ownership.Registry
+	People map[string]string
 	// Held is, during the first scan of a process only, what the store held before
 	// it (firm results by USCC), for observers and for writing what changed. Nil in
 	// published states.

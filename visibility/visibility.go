@@ -8,8 +8,10 @@ package visibility
 import (
 	"sync"
 
+	"github.com/chainrisk/chainrisk/credit"
 	"github.com/chainrisk/chainrisk/graph"
 	"github.com/chainrisk/chainrisk/monitor"
+	"github.com/chainrisk/chainrisk/tokens"
 )
 
 // Viewer is who receives data.
@@ -154,4 +156,13 @@ func (c *Views) entries(st *monitor.State) map[viewKey]*View {
 		c.states = c.states[1:]
 	}
 	return m
+}
+
+// PersonName is how a natural person's name is shown to a caller of the given role
+// (SPEC §16): in full to admins, as the surname and "*" (张*、欧阳*) to everyone else.
+func PersonName(role tokens.Role, name string) string {
+	if role == tokens.RoleAdmin {
+		return name
+	}
+	return credit.MaskName(name)
 }

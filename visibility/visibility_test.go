@@ -5,6 +5,7 @@ import (
 
 	"github.com/chainrisk/chainrisk/graph"
 	"github.com/chainrisk/chainrisk/monitor"
+	"github.com/chainrisk/chainrisk/tokens"
 )
 
 // state is a small graph: leader A ← S1 ← S2 ← S3 (a supply line three tiers deep),
@@ -86,5 +87,22 @@ func TestViews(t *testing.T) {
 	}
 	if views.Of(st, Tenant("Q"), 2, 1).Sees("A") || views.Of(nil, Tenant("A"), 2, 1).Sees("A") {
 		t.Error("a tenant without a firm or a state sees something")
+	}
+}
+
+func TestPersonName(t *testing.T) {
+	for _, c := range []struct {
+		role       tokens.Role
+		name, want string
+	}{
+		{tokens.RoleAdmin, "欧阳娜娜", "欧阳娜娜"},
+		{tokens.RoleAnalyst, "欧阳娜娜", "欧阳*"},
+		{tokens.RoleAnalyst, "张三", "张*"},
+		{tokens.RoleTenant, "张三", "张*"},
+		{tokens.RoleAnalyst, "", ""},
+	} {
+		if got := PersonName(c.role, c.name); got != c.want {
+			t.Errorf("PersonName(%s, %q) = %q, want %q", c.role, c.name, got, c.want)
+		}
 	}
 }
