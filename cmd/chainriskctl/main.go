@@ -25,6 +25,7 @@ Usage:
   chainriskctl rescan [--scope all|chain:USCC|enterprise:USCC] [--wait]
   chainriskctl scans [--limit N]
   chainriskctl enterprise <uscc>
+  chainriskctl check <uscc> [--depth N] [--min-share F]
   chainriskctl chain <leader> [--format table|json|dot] [--depth-up N] [--depth-down N]
   chainriskctl stress --shock USCC[=psi]... [--top N]
   chainriskctl alerts [--state firing|resolved] [--severity S] [--rule R] [--leader USCC] [--uscc USCC]
@@ -79,6 +80,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runScans(rest, stdout, stderr)
 	case "enterprise":
 		return runEnterprise(rest, stdout, stderr)
+	case "check":
+		return runCheck(rest, stdout, stderr)
 	case "chain":
 		return runChain(rest, stdout, stderr)
 	case "alerts":
