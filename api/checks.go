@@ -90,31 +90,40 @@ func (s *Server) postCheck(rq *request) error {
 	if err != nil {
 		return err
 	}
-	rules := rq.cfg.Checks.CheckRules()
-	rules.InvesteeMinShare = p.MinShare
-	res, err := st.InvestmentCheck(rq.r.Context(), rq.s.b.Store(), req.USCC, p, rules,
-		monitor.Listed{Holders: req.Shareholders, Investees: req.Investees})
-	var tooLarge *ownership.TooLargeError
-	switch {
-	case errors.As(err, &tooLarge):
-		return errorf(http.StatusUnprocessableEntity, codeCheckTooLarge,
-			"the check of %s needs more than checks.max_steps = %d path steps (following the %s of %s within depth %d): lower depth, or raise min_share",
-			req.USCC, tooLarge.MaxSteps, tooLarge.Search, tooLarge.Key, tooLarge.Depth)
-	case err != nil:
-		return storeError(err)
-	}
-	out := checkReportOf(st, res)
-	doc, err := json.Marshal(out)
+	out, saved, err := rq.investmentCheck(st, req.USCC, p, monitor.Listed{Holders: req.Shareholders, Investees: req.Investees})
 	if err != nil {
 		return err
 	}
-	saved := &store.CheckReport{USCC: req.USCC, Verdict: out.Verdict, ScanID: out.ScanID, CheckedAt: out.CheckedAt,
-		CheckedBy: rq.who.Name, Report: doc}
 	if err := rq.s.b.Store().SaveCheckReports(rq.r.Context(), []*store.CheckReport{saved}); err != nil {
 		return storeError(err)
 	}
 	out.ID = saved.ID
 	return rq.json(http.StatusCreated, out.masked(rq.who.Role))
+}
+
+// investmentCheck runs the check of uscc and returns its report, unmasked, and the
+// report to save; a check past checks.max_steps is 422 check_too_large.
+func (rq *request) investmentCheck(st *monitor.State, uscc string, p ownership.Params, listed monitor.Listed) (*checkJSON, *store.CheckReport, error) {
+	rules := rq.cfg.Checks.CheckRules()
+	rules.InvesteeMinShare = p.MinShare
+	res, err := st.InvestmentCheck(rq.r.Context(), rq.s.b.Store(), uscc, p, rules, listed)
+	var tooLarge *ownership.TooLargeError
+	switch {
+	case errors.As(err, &tooLarge):
+		return nil, nil, errorf(http.StatusUnprocessableEntity, codeCheckTooLarge,
+			"the check of %s needs more than checks.max_steps = %d path steps (following the %s of %s within depth %d): lower depth, or raise min_share",
+			uscc, tooLarge.MaxSteps, tooLarge.Search, tooLarge.Key, tooLarge.Depth)
+	case err != nil:
+		return nil, nil, storeError(err)
+	}
+	out := checkReportOf(st, res)
+	doc, err := json.Marshal(out)
+	if err != nil {
+		return nil, nil, err
+	}
+	saved := &store.CheckReport{USCC: uscc, Verdict: out.Verdict, ScanID: out.ScanID, CheckedAt: out.CheckedAt,
+		CheckedBy: rq.who.Name, Report: doc}
+	return out, saved, nil
 }
 
 func (s *Server) getCheck(rq *request) error {

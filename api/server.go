@@ -215,6 +215,8 @@ func (s *Server) table() []*route {
 		{pattern: "POST /api/v1/checks", access: allowAnalyst, h: s.postCheck},
 		{pattern: "GET /api/v1/checks", access: allowAnalyst, query: []string{"uscc", "limit"}, h: s.getChecks},
 		{pattern: "GET /api/v1/checks/{id}", access: allowAnalyst, h: s.getCheck},
+		{pattern: "POST /api/v1/screenings", access: allowAnalyst, query: []string{"format"},
+			produces: []string{mediaJSON, mediaCSV}, h: s.postScreening},
 
 		{pattern: "POST /api/v1/stress", access: readers, h: s.postStress},
 		{pattern: "GET /api/v1/esri", access: readers, query: []string{"leader"}, h: s.getESRI},

@@ -26,6 +26,7 @@ Usage:
   chainriskctl scans [--limit N]
   chainriskctl enterprise <uscc>
   chainriskctl check <uscc> [--depth N] [--min-share F]
+  chainriskctl screen <file.csv|file.ndjson> [--output csv|json]
   chainriskctl chain <leader> [--format table|json|dot] [--depth-up N] [--depth-down N]
   chainriskctl stress --shock USCC[=psi]... [--top N]
   chainriskctl alerts [--state firing|resolved] [--severity S] [--rule R] [--leader USCC] [--uscc USCC]
@@ -82,6 +83,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runEnterprise(rest, stdout, stderr)
 	case "check":
 		return runCheck(rest, stdout, stderr)
+	case "screen":
+		return runScreen(rest, stdout, stderr)
 	case "chain":
 		return runChain(rest, stdout, stderr)
 	case "alerts":

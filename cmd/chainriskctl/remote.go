@@ -32,7 +32,8 @@ func remote(name, usage string, args []string, stdout, stderr io.Writer, extra f
 	if err := fs.Parse(interleave(fs, args)); err != nil {
 		return exitUsage
 	}
-	if *output != "table" && *output != "json" && !(name == "chain" && *output == "dot") {
+	if *output != "table" && *output != "json" && !(name == "chain" && *output == "dot") &&
+		!(name == "screen" && *output == "csv") {
 		fmt.Fprintf(stderr, "chainriskctl %s: --output must be table or json\n", name)
 		return exitUsage
 	}
