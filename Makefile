@@ -28,7 +28,7 @@ lint:
 	$(GO) vet $(PKGS)
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.7.0 $(PKGS)
 
-# Micro-benchmarks plus the province-scale run (SPEC §14); the report lands in
+# Micro-benchmarks plus the province-scale run (docs/performance.md); the report lands in
 # $(BENCH_DIR)/report.md. BENCH_FIRMS scales the province (default 1,000,000).
 bench:
 	./scripts/bench.sh $(BENCH_DIR)
@@ -55,7 +55,7 @@ soak:
 		| tee -a $(BENCH_DIR)/soak.log | grep -E '^\s*(--- |ok|FAIL|PASS|panic)'
 	@echo "soak: every figure is in $(BENCH_DIR)/soak.log"
 
-# Event → webhook and GET latency at province scale (SPEC §14); PROVINCE_FIRMS
+# Event → webhook and GET latency at province scale (docs/performance.md); PROVINCE_FIRMS
 # scales it (default 1,000,000). The report lands in $(BENCH_DIR)/province/province.md.
 PROVINCE_FIRMS ?= 1000000
 province:

@@ -21,7 +21,7 @@ import (
 	"github.com/chainrisk/chainrisk/visibility"
 )
 
-// Lifecycle (SPEC §7). After every scan the rules name the alerts that should fire;
+// Lifecycle (docs/alerts.md). After every scan the rules name the alerts that should fire;
 // compared with the alerts firing before, each is new (fires: notify), changed in
 // severity (notify), held (nothing, or a quiet update of its figures) or gone
 // (resolves: notify the resolve when the firing was announced). Every change and its

@@ -20,7 +20,7 @@ import (
 	"github.com/chainrisk/chainrisk/store"
 )
 
-// A receiver outage of hours, in simulated time (SPEC §15 "Receiver outage").
+// A receiver outage of hours, in simulated time (docs/reliability.md "Receiver outage").
 //
 // The worker runs with the built-in config (backoff 10 s … 30 m with full jitter,
 // max_attempts 12, WeCom 20/min) inside a synctest bubble, so its timers, the limiter

@@ -16,7 +16,7 @@ import (
 	"github.com/chainrisk/chainrisk/store"
 )
 
-// Delivery (SPEC §7, §15). The Worker polls the outbox for due notifications — owners
+// Delivery (docs/alerts.md, docs/reliability.md). The Worker polls the outbox for due notifications — owners
 // (tenants; admins and the config file counting as one) and their channel types
 // taking turns, oldest first within a turn — and sends each destination's (channel
 // key's) batch on a goroutine of its own. HTTP sends are bounded twice: Concurrency at once in all, and

@@ -12,7 +12,7 @@ import (
 	"github.com/chainrisk/chainrisk/visibility"
 )
 
-// The alert endpoints (SPEC §7, §8) serve the daemon's alerts.Manager: alerts and
+// The alert endpoints (docs/alerts.md, api/openapi.json) serve the daemon's alerts.Manager: alerts and
 // their acknowledgement here, silences and subscriptions in their own files. A
 // tenant sees the alerts about its own chain, its own subscriptions and their
 // deliveries; anything else answers 404 exactly as a missing one does.

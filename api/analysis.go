@@ -53,7 +53,7 @@ type impactJSON struct {
 	Shocked bool    `json:"shocked"`
 }
 
-// postStress runs DebtRank (SPEC §5.3) on the whole current graph. The impact
+// postStress runs DebtRank (docs/models.md) on the whole current graph. The impact
 // network of a state is built once and shared by every stress request until the
 // next scan.
 func (s *Server) postStress(rq *request) error {
@@ -180,7 +180,7 @@ const (
 	esriOnDemand  = "on_demand"
 )
 
-// getESRI serves the ESRI (SPEC §5.4) of a chain's members on the chain subgraph
+// getESRI serves the ESRI (docs/models.md) of a chain's members on the chain subgraph
 // plus one hop: the esri job's latest result for the firm when the store holds one,
 // else computed now (monitor.NewChainESRI), once per state and firm.
 func (s *Server) getESRI(rq *request) error {

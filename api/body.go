@@ -12,7 +12,7 @@ import (
 	"github.com/chainrisk/chainrisk/ingest"
 )
 
-// Request bodies are read in full before the server works on a request (SPEC §15,
+// Request bodies are read in full before the server works on a request (docs/reliability.md,
 // slow clients): a client that sends slowly holds its own connection and nothing
 // else — no slot of max_concurrent_requests, no ingest slot, no store lock and no
 // transaction. What bounds it instead: a deadline between reads (body_read_timeout)

@@ -18,7 +18,7 @@ import (
 
 const mediaDOT = "text/vnd.graphviz"
 
-// chainJSON answers GET /api/v1/chains/{leader} (SPEC §8 field names).
+// chainJSON answers GET /api/v1/chains/{leader} (api/openapi.json field names).
 type chainJSON struct {
 	Leader  string `json:"leader"`
 	Name    string `json:"name"`

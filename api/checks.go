@@ -15,7 +15,7 @@ import (
 	"github.com/chainrisk/chainrisk/store"
 )
 
-// The verdicts of an investment-attraction check (精准招商, SPEC §8, §16), as POST
+// The verdicts of an investment-attraction check (精准招商, api/openapi.json), as POST
 // /api/v1/checks writes them; risk.CheckVerdict decides by the rules of checks.rules.
 const (
 	VerdictPass    = string(risk.VerdictPass)

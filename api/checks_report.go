@@ -10,7 +10,7 @@ import (
 	"github.com/chainrisk/chainrisk/visibility"
 )
 
-// checkJSON is the report of an investment-attraction check (SPEC §16), as
+// checkJSON is the report of an investment-attraction check (docs/models.md), as
 // saved — with persons' names in full — and, masked for the caller, answered.
 type checkJSON struct {
 	ID                  int64            `json:"id"`

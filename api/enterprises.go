@@ -16,7 +16,7 @@ import (
 // historyLimit bounds the score history an enterprise answer lists.
 const historyLimit = 100
 
-// enterpriseJSON answers GET /api/v1/enterprises/{uscc} (SPEC §8 field names).
+// enterpriseJSON answers GET /api/v1/enterprises/{uscc} (api/openapi.json field names).
 type enterpriseJSON struct {
 	USCC      string        `json:"uscc"`
 	Name      string        `json:"name"`

@@ -36,7 +36,7 @@ import (
 
 // The fuzz targets drive the whole handler stack (auth, limits, routing, decoding, the
 // handler, the store) with arbitrary bodies and parameters. Whatever the input, the
-// answer is never a 5xx (the backend is up), an error is the envelope of SPEC §8, a
+// answer is never a 5xx (the backend is up), an error is the envelope of api/openapi.json, a
 // success has the document's shape, the server keeps serving, and no goroutine
 // outlives the request; each target adds what its endpoint promises. The seed corpora
 // are the f.Add calls below and testdata/fuzz/Fuzz*.

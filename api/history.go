@@ -17,7 +17,7 @@ const (
 	maxHistory     = 1000
 )
 
-// historyJSON is one entry of a firm's score history (SPEC §8 field names).
+// historyJSON is one entry of a firm's score history (api/openapi.json field names).
 type historyJSON struct {
 	ScanID       int64     `json:"scan_id"`
 	At           time.Time `json:"at"` // the scan's own time

@@ -9,7 +9,7 @@ import (
 	"github.com/chainrisk/chainrisk/ingest"
 )
 
-// ingest serves POST /api/v1/{kind}: the body is one atomic batch (SPEC §3). The
+// ingest serves POST /api/v1/{kind}: the body is one atomic batch (README.md). The
 // answer is the CLI's summary, 200 when every row was accepted and committed, 422
 // when any was rejected (the good rows are committed unless strict=true).
 func (s *Server) ingest(kind credit.Kind) func(rq *request) error {

@@ -17,7 +17,7 @@ const (
 	maxScans     = 500
 )
 
-// scanJSON is a scan as the API shows it (SPEC §8).
+// scanJSON is a scan as the API shows it (api/openapi.json).
 type scanJSON struct {
 	ID         int64           `json:"id"`
 	Kind       string          `json:"kind"`

@@ -43,7 +43,7 @@ type screeningJSON struct {
 	Counts map[string]int     `json:"counts"`
 }
 
-// postScreening serves POST /api/v1/screenings (重点产业及优质企业筛选, SPEC §16):
+// postScreening serves POST /api/v1/screenings (重点产业及优质企业筛选, docs/models.md):
 // the investment-attraction check of every listed target, each saved as a check,
 // answered one row per target in input order. A target whose check would exceed
 // checks.max_steps gets verdict "error" and its reason in "error"; the others go on.

@@ -192,7 +192,7 @@ func NewServer(b Backend, opts Options) *Server {
 	return s
 }
 
-// table lists the API's routes (SPEC §8); api/openapi.json documents each of them,
+// table lists the API's routes (api/openapi.json); api/openapi.json documents each of them,
 // which TestOpenAPIMatchesRoutes checks.
 func (s *Server) table() []*route {
 	const (

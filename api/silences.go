@@ -9,7 +9,7 @@ import (
 	"github.com/chainrisk/chainrisk/store"
 )
 
-// Silences are for admins and analysts (SPEC §8): a silence mutes every subscriber,
+// Silences are for admins and analysts (api/openapi.json): a silence mutes every subscriber,
 // so tenants may not make one, nor read them (their matchers name other firms).
 
 var errSilenceNotFound = &apiError{status: http.StatusNotFound, code: codeNotFound, message: "no such silence"}
@@ -21,7 +21,7 @@ type matcherJSON struct {
 	Value string `json:"value"`
 }
 
-// silenceJSON is a silence as the API shows it (SPEC §8).
+// silenceJSON is a silence as the API shows it (api/openapi.json).
 type silenceJSON struct {
 	ID        string        `json:"id"`
 	Matchers  []matcherJSON `json:"matchers"`

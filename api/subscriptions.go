@@ -12,7 +12,7 @@ import (
 	"github.com/chainrisk/chainrisk/visibility"
 )
 
-// Subscriptions (SPEC §7): admins manage every stored subscription, analysts read
+// Subscriptions (docs/alerts.md): admins manage every stored subscription, analysts read
 // them, and a tenant manages its own (owner: its USCC), whose scope stays inside the
 // tenant's chain even when an admin edits it. The config file's subscriptions are read-only. Answers redact
 // channel URLs and secrets (config.Secret); a PUT may send the redacted values back

@@ -7,7 +7,7 @@ import (
 )
 
 // ChecksConfig parameterises the ownership checks of investment-attraction checks
-// (精准招商, SPEC §16) and their verdict. Package ownership owns the computations'
+// (精准招商, docs/models.md) and their verdict. Package ownership owns the computations'
 // parameters and package risk the verdict's rules; checks.* spells them for the
 // config file, and defaultChecks and the builders below are the two directions of
 // that mapping.

@@ -101,13 +101,13 @@ type HTTPConfig struct {
 // IngestConfig tunes ingest batches (API, CLI and sources).
 type IngestConfig struct {
 	// AcceptBadChecksums accepts USCCs whose only fault is the check character, with a
-	// warning (SPEC §2). It also lets such codes appear in this config.
+	// warning (docs/models.md). It also lets such codes appear in this config.
 	AcceptBadChecksums bool `yaml:"accept_bad_checksums" json:"accept_bad_checksums"`
 	// MaxErrors bounds how many rejected rows a batch summary lists (all are counted).
 	MaxErrors int `yaml:"max_errors" json:"max_errors"`
 }
 
-// ModelConfig parameterises scoring (SPEC §4) and network distress (SPEC §5.1).
+// ModelConfig parameterises scoring (docs/models.md) and network distress (docs/models.md).
 type ModelConfig struct {
 	// Version is stamped on every result; change it when changing the model.
 	Version     string         `yaml:"version" json:"version"`
@@ -171,7 +171,7 @@ type EventTypeConfig struct {
 	Publicity *credit.Period  `yaml:"publicity" json:"publicity"` // "3y", "18mo", "90d", "until_repaired"
 }
 
-// ChainConfig parameterises chain exposure (SPEC §5.2).
+// ChainConfig parameterises chain exposure (docs/models.md).
 type ChainConfig struct {
 	DepthUp         int `yaml:"depth_up" json:"depth_up"`
 	DepthDown       int `yaml:"depth_down" json:"depth_down"`
@@ -185,7 +185,7 @@ type ChainConfig struct {
 // MaxDepth bounds chain depths in config, subscriptions and API queries.
 const MaxDepth = 10
 
-// ESRIConfig parameterises the systemic-importance index (SPEC §5.4).
+// ESRIConfig parameterises the systemic-importance index (docs/models.md).
 type ESRIConfig struct {
 	Eps          float64        `yaml:"eps" json:"eps"`
 	EssDefault   int            `yaml:"ess_default" json:"ess_default"`
@@ -208,7 +208,7 @@ type Essentiality struct {
 	Level          int    `yaml:"level" json:"level"`
 }
 
-// ScheduleConfig holds the cron jobs (SPEC §6). A spec may be empty to disable its job.
+// ScheduleConfig holds the cron jobs (docs/operations.md). A spec may be empty to disable its job.
 type ScheduleConfig struct {
 	// Timezone applies to every spec without its own CRON_TZ= or TZ= prefix.
 	Timezone     string         `yaml:"timezone" json:"timezone"`
@@ -237,7 +237,7 @@ const (
 	SourceHTTP = "http"
 )
 
-// Source is a scheduled import (SPEC §6.1).
+// Source is a scheduled import (docs/operations.md).
 type Source struct {
 	Name     string      `yaml:"name" json:"name"`
 	Kind     string      `yaml:"kind" json:"kind"` // dir or http
@@ -259,7 +259,7 @@ type Source struct {
 
 func (s *Source) setDefaults() { s.Timeout = 30 * time.Second }
 
-// AlertsConfig drives alert rules, lifecycle, delivery and subscriptions (SPEC §7).
+// AlertsConfig drives alert rules, lifecycle, delivery and subscriptions (docs/alerts.md).
 type AlertsConfig struct {
 	// Language of summaries for subscriptions that do not choose one: zh or en.
 	Language       string        `yaml:"language" json:"language"`
@@ -338,7 +338,7 @@ func defaultRateLimits() RateLimitsConfig {
 	return out
 }
 
-// MetricsConfig bounds metric cardinality (SPEC §11).
+// MetricsConfig bounds metric cardinality (docs/operations.md).
 type MetricsConfig struct {
 	// MaxLeaderSeries bounds the leaders that get per-leader series.
 	MaxLeaderSeries int `yaml:"max_leader_series" json:"max_leader_series"`

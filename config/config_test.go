@@ -661,7 +661,7 @@ func TestNormalizeSubscription(t *testing.T) {
 	if s.Language != "zh" || s.MinSeverity != "info" {
 		t.Errorf("defaults: %+v", s)
 	}
-	// The JSON form uses the SPEC's field names and never shows the secret.
+	// The JSON form uses the documented field names and never shows the secret.
 	out, _ := json.Marshal(s)
 	for _, f := range []string{`"name":`, `"subscriber":`, `"scope":{"kind":"chain","leader":`, `"depth_up":0`, `"depth_down":1`,
 		`"min_severity":"info"`, `"channels":[{"type":"webhook","url":"https://hooks.example.com/\u003credacted\u003e","secret":"\u003credacted\u003e"}]`, `"language":"zh"`} {

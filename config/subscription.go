@@ -11,7 +11,7 @@ import (
 	"github.com/chainrisk/chainrisk/alerts/notify"
 )
 
-// Subscription says who gets which alerts on which channels (SPEC §7). The config file
+// Subscription says who gets which alerts on which channels (docs/alerts.md). The config file
 // (alerts.subscriptions) and the API use the same fields, in YAML and JSON.
 type Subscription struct {
 	Name string `yaml:"name" json:"name"`

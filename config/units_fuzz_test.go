@@ -12,7 +12,7 @@ import (
 )
 
 // Fuzz targets for the small parsers of config values, the CLI's flags and the API's
-// fields (SPEC §15): cron specs, durations, byte sizes, publicity periods and rate
+// fields (docs/reliability.md): cron specs, durations, byte sizes, publicity periods and rate
 // limits. Each accepted value must print in a form that reads back as the same value;
 // each error must quote what it refused.
 

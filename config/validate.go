@@ -192,7 +192,7 @@ func (c *Config) checkStore(ck *checker) {
 	}
 	ck.intRange("store.max_conns", c.Store.MaxConns, 1, 1000)
 	if d := c.Store.LeaderCheckInterval; d <= 0 || d > 10*time.Second {
-		// Leadership must move within 30 s of the leader's death (SPEC §6).
+		// Leadership must move within 30 s of the leader's death (docs/operations.md).
 		ck.errf("store.leader_check_interval", "must be between 1ms and 10s so that leadership moves within 30s, got %s", FormatDuration(d))
 	}
 }
@@ -291,7 +291,7 @@ func (c *Config) checkModel(ck *checker) {
 	}
 }
 
-// Catalogue returns the event catalogue: the SPEC's defaults with model.event_types
+// Catalogue returns the event catalogue: the documented defaults with model.event_types
 // applied. An entry for a known type changes only the fields it sets.
 func (c *Config) Catalogue() credit.Catalogue {
 	base := credit.NewCatalogue()

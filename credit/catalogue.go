@@ -78,7 +78,7 @@ type EventType struct {
 	Publicity Period
 }
 
-// DefaultEventTypes is the catalogue of SPEC §2. Points are the model's defaults and
+// DefaultEventTypes is the catalogue of docs/models.md. Points are the model's defaults and
 // can be overridden in config (model.event_types), which can also declare new types.
 func DefaultEventTypes() []EventType {
 	y := func(n int) Period { return Period{Years: n} }

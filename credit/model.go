@@ -60,7 +60,7 @@ func (s Status) Valid() bool {
 	return false
 }
 
-// Defunct reports whether the status forces grade D and p = 1 (SPEC §4 hard rule).
+// Defunct reports whether the status forces grade D and p = 1 (docs/models.md hard rule).
 func (s Status) Defunct() bool {
 	return s == StatusRevoked || s == StatusDeregistered || s == StatusBankrupt
 }
@@ -201,7 +201,7 @@ type Repair struct {
 // finite reports whether x is an ordinary number.
 func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
 
-// Shanghai is the zone of dates given without one (SPEC §3). China has kept UTC+8
+// Shanghai is the zone of dates given without one (README.md). China has kept UTC+8
 // without daylight saving since 1991, so the fixed zone is the fallback when the
 // system has no zone database.
 var Shanghai = func() *time.Location {

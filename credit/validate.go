@@ -88,7 +88,7 @@ func text(p *Problems, field, s string, required bool) {
 	}
 }
 
-// share checks a relation's share. A share is required (SPEC §3): a row that does
+// share checks a relation's share. A share is required (README.md): a row that does
 // not give one would otherwise be stored as 0, and a re-sent relation would zero the
 // share it held. 0 therefore means "not given"; the decoder refuses an explicit 0
 // itself, with its own reason.
@@ -157,7 +157,7 @@ func (v *Validator) Enterprise(e *Enterprise) Problems {
 const MaxPersonID = 64
 
 // personID checks an opaque person key: 1 to MaxPersonID printable characters, and
-// never a resident identity number, which must not be stored (SPEC §16). The reason
+// never a resident identity number, which must not be stored (docs/models.md). The reason
 // does not repeat the value, so that a refused identity number reaches no report.
 func personID(p *Problems, field, id string) {
 	switch n := utf8.RuneCountInString(id); {

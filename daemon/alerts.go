@@ -9,7 +9,7 @@ import (
 	"github.com/chainrisk/chainrisk/config"
 )
 
-// The alert pipeline (SPEC §7): the manager evaluates the rules after every scan (as
+// The alert pipeline (docs/alerts.md): the manager evaluates the rules after every scan (as
 // the engine's observer, on the leader only, since only the leader scans) and writes
 // alert changes with their notifications to the outbox; the worker delivers the
 // outbox on the leader; the resend_alerts job repeats and refreshes.

@@ -31,7 +31,7 @@ import (
 	"github.com/chainrisk/chainrisk/tokens"
 )
 
-// The store-outage tests of SPEC §15: PostgreSQL goes away under load; the daemon
+// The store-outage tests of docs/reliability.md: PostgreSQL goes away under load; the daemon
 // reports not-ready, refuses what it cannot commit with 503, recovers by itself,
 // leads again, and loses nothing it acknowledged.
 
@@ -681,7 +681,7 @@ func outageURL(t *testing.T, password string) (dsn, schema string) {
 }
 
 // outageRun runs the daemon on PostgreSQL under a load of ingests and reads, has mode
-// make one outage, and checks what SPEC §15 asks: /readyz follows the store, the
+// make one outage, and checks what docs/reliability.md asks: /readyz follows the store, the
 // refusals are 503s with Retry-After, nothing acknowledged is lost, the replica
 // leads again by itself and its scans and deliveries run, and the logs tell the
 // story without the database password.
@@ -762,7 +762,7 @@ func outageRun(t *testing.T, mode outageMode) {
 	recovered := outageWait(t, 30*time.Second, "/readyz back to 200", func() bool {
 		return outageStatus(client, base+"/readyz") == http.StatusOK
 	})
-	// Leadership comes back (SPEC §6: within 30 s), and with it scans and deliveries.
+	// Leadership comes back (docs/operations.md: within 30 s), and with it scans and deliveries.
 	leaderBack := outageWait(t, 30*time.Second, "leadership re-acquired", func() bool {
 		return outageMetric(client, base, "chainrisk_leader") == "1"
 	})

@@ -38,7 +38,7 @@ import (
 	"github.com/chainrisk/chainrisk/tokens"
 )
 
-// The province latency benchmark (SPEC §14): on a store holding a generated province,
+// The province latency benchmark (docs/performance.md): on a store holding a generated province,
 // the time from POSTing one severe event to receiving its signed webhook, and the
 // latency of GET /api/v1/enterprises/{uscc} at 500 requests/s. It is a measurement,
 // not a timed unit test: it fails only when an alert is lost or a GET fails, and
@@ -59,7 +59,7 @@ const (
 	provinceGetRate    = 500 // requests per second
 	provinceGetSeconds = 15
 	provinceSecret     = "whsec-province-0123456789"
-	// SPEC §14 targets.
+	// docs/performance.md targets.
 	provinceAlertTarget = 500 * time.Millisecond
 	provinceGetTarget   = 20 * time.Millisecond
 )

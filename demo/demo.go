@@ -49,7 +49,7 @@ func FS() fs.FS {
 	return sub
 }
 
-// Open opens the demo's CSV file of kind k (SPEC §3 format, with a header row).
+// Open opens the demo's CSV file of kind k (README.md format, with a header row).
 // Load the kinds in the order of credit.Kinds.
 func Open(k credit.Kind) (io.ReadCloser, error) {
 	if !k.Valid() {

@@ -220,8 +220,8 @@ func load(t *testing.T) *dataset {
 	return d
 }
 
-// scoring is SPEC §4 with its defaults, written out independently of the rest of the
-// code base: points and severities of the §2 table, half-lives per severity.
+// scoring is docs/models.md with its defaults, written out independently of the rest of the
+// code base: points and severities of the catalogue table (docs/models.md), half-lives per severity.
 var scoring = map[string]struct {
 	points   float64
 	severity string
@@ -482,7 +482,7 @@ func abs(x int) int {
 	return x
 }
 
-// distress is the network distress of SPEC §5.1 (noisy-OR, Jacobi, defaults).
+// distress is the network distress of docs/models.md (noisy-OR, Jacobi, defaults).
 func (w *world) distress(p map[string]float64) map[string]float64 {
 	d := make(map[string]float64, len(p))
 	for u, x := range p {

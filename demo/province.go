@@ -15,7 +15,7 @@ import (
 	"github.com/chainrisk/chainrisk/demo/internal/heilongjiang"
 )
 
-// ProvinceOptions sizes a synthetic province (SPEC §9 `chainriskctl gen`, §14).
+// ProvinceOptions sizes a synthetic province (`chainriskctl gen` in README.md; figures in docs/performance.md).
 type ProvinceOptions struct {
 	Firms         int     // number of enterprises, at least 2
 	EdgesPerFirm  float64 // mean number of suppliers per firm
@@ -53,10 +53,10 @@ const (
 	micro                = 1_000_000
 )
 
-// GenerateProvince writes a synthetic province in the CSV formats of SPEC §3 to the
+// GenerateProvince writes a synthetic province in the CSV formats of README.md to the
 // writers of w (kinds without a writer are generated and discarded): heavy-tailed
 // supply relations around opts.Leaders hubs, credit events over three years, a few
-// repairs, and shareholdings (SPEC §16). Shares respect Σ purchase_share ≤ 1 per
+// repairs, and shareholdings (docs/models.md). Shares respect Σ purchase_share ≤ 1 per
 // customer, Σ sales_share ≤ 1 per supplier and Σ share ≤ 1 per investee; every USCC is
 // valid. Memory stays near 100 bytes per firm and 8 per relation while the supply
 // data are written, about 200 more per firm for the shareholdings; rows are streamed.

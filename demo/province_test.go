@@ -387,7 +387,7 @@ func BenchmarkGenerateProvince(b *testing.B) {
 	b.ReportMetric(float64(stats.Relations+stats.Events+stats.Firms)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
 }
 
-// TestProvinceScale runs the SPEC §14 size (1M firms, 5M relations, 3M events, 1,000
+// TestProvinceScale runs the docs/performance.md size (1M firms, 5M relations, 3M events, 1,000
 // leaders) when CHAINRISK_GEN_SCALE is set, reporting time and heap.
 func TestProvinceScale(t *testing.T) {
 	if os.Getenv("CHAINRISK_GEN_SCALE") == "" {

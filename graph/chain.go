@@ -6,14 +6,14 @@ import (
 	"slices"
 )
 
-// ChainOptions bound a leader's chain (SPEC §5.2).
+// ChainOptions bound a leader's chain (docs/models.md).
 type ChainOptions struct {
 	DepthUp   int // hops upstream along supply relations (suppliers, their suppliers, …)
 	DepthDown int // hops downstream (customers, …)
 	MaxPaths  int // shortest paths to the leader recorded per member; 0 records none
 }
 
-// Default chain bounds (SPEC §5.2).
+// Default chain bounds (docs/models.md).
 const (
 	DefaultDepthUp   = 3
 	DefaultDepthDown = 1

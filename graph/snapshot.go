@@ -10,7 +10,7 @@ import (
 )
 
 // EdgeAttrs are the numeric attributes of one supply relation supplier →
-// customer (SPEC §2). Values are taken as given: defaults such as
+// customer (docs/models.md). Values are taken as given: defaults such as
 // substitutability 0.5 are applied at ingest, not here. A share of 0 means
 // "unknown" and carries no risk; Amount 0 means unknown.
 type EdgeAttrs struct {

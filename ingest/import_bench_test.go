@@ -34,7 +34,7 @@ func benchImport(b *testing.B, s store.Store, kind credit.Kind, text string) {
 }
 
 // timeImports resets the timer, imports inputs[i] (n rows of kind each) in turn and
-// reports rows/s, the figure SPEC §14 targets.
+// reports rows/s, the figure docs/performance.md targets.
 func timeImports(b *testing.B, s store.Store, kind credit.Kind, inputs []string, n int) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {

@@ -10,7 +10,7 @@ import (
 	"github.com/chainrisk/chainrisk/store"
 )
 
-// A schema describes one input kind: its fields, in the order SPEC §3 lists them, and
+// A schema describes one input kind: its fields, in the order README.md lists them, and
 // how a row of them becomes a record of type T.
 type schema[T any] struct {
 	layout

@@ -23,7 +23,7 @@ import (
 type Importer func(ctx context.Context, kind credit.Kind, format Format, r io.Reader, strict bool,
 	trigger string) (Summary, error)
 
-// Source pulls data on a schedule (SPEC §6.1): new files of a directory, or a URL.
+// Source pulls data on a schedule (docs/operations.md): new files of a directory, or a URL.
 type Source struct {
 	cfg    config.Source
 	imp    Importer

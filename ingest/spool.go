@@ -16,7 +16,7 @@ const SpoolMemory = 4 << 20
 
 // Spooled is an input read to its end, to be imported at the reader's own pace:
 // an import holds the store's write lock while it reads, so it must never read from
-// a client or a server that sends slowly (SPEC §15).
+// a client or a server that sends slowly (docs/reliability.md).
 type Spooled struct {
 	mem  *bytes.Reader // the whole input, or nil when it is in f
 	f    *os.File

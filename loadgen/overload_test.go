@@ -230,9 +230,9 @@ func TestOverload(t *testing.T) {
 		}
 	}
 
-	// Afterwards, a moderate paced load — SPEC §14's read rate, 500 GET
+	// Afterwards, a moderate paced load — docs/performance.md's read rate, 500 GET
 	// /api/v1/enterprises/{uscc} a second for 10 s — is served. Its latencies are
-	// figures, not assertions (SPEC §14: benchmarks, not timed unit tests). Every read
+	// figures, not assertions (docs/performance.md: benchmarks, not timed unit tests). Every read
 	// must be answered, 200 or 503 with Retry-After: a 503 means the daemon stalled for
 	// the time 32 requests take to arrive (64 ms), which a machine short of CPU sees,
 	// and then shedding is the right answer. A daemon that did not recover — request
@@ -249,7 +249,7 @@ func TestOverload(t *testing.T) {
 	t.Logf("wall time of the test before the daemon stops: %v (overload %v)", time.Since(began).Round(100*time.Millisecond), span)
 }
 
-// pacedRate is SPEC §14's read rate, in requests per second.
+// pacedRate is docs/performance.md's read rate, in requests per second.
 const pacedRate = 500
 
 // pacedReads sends GET /api/v1/enterprises/{uscc} at pacedRate, n requests in all, and

@@ -45,7 +45,7 @@ type CheckParty struct {
 	Fallback, SameLegalRep, Cyclic bool
 }
 
-// CheckResult is an investment-attraction check of a firm (精准招商, SPEC §16):
+// CheckResult is an investment-attraction check of a firm (精准招商, docs/models.md):
 // the ownership registry's findings, the credit state of every firm in them
 // and the verdict.
 type CheckResult struct {

@@ -31,7 +31,7 @@ var (
 // tells a timeout apart from a deadline of RunNow's caller or from Stop.
 var errCronTimeout = errors.New("cron job timeout")
 
-// CronJob is one scheduled job (SPEC §6): full_scan, esri, expire_events,
+// CronJob is one scheduled job (docs/operations.md): full_scan, esri, expire_events,
 // resend_alerts, or "source:" and a source's name.
 type CronJob struct {
 	Name    string

@@ -132,7 +132,7 @@ type Request struct {
 	Scan *store.Scan
 	// Shadow computes a full state for reading only: nothing is recorded, written
 	// or observed. Follower replicas build their state this way; only the leader
-	// runs scans (SPEC §6).
+	// runs scans (docs/operations.md).
 	Shadow bool
 	// Interrupt, when set, first fails the scans recorded as running, with this
 	// reason: those a dead process (or a predecessor as leader) left. It is done

@@ -28,7 +28,7 @@ type ESRIRun struct {
 	Dropped int
 }
 
-// RunESRI is the esri cron job (SPEC §5.4): the ESRI of every leading firm's chain
+// RunESRI is the esri cron job (docs/models.md): the ESRI of every leading firm's chain
 // members, on the chain subgraph plus one hop (NewChainESRI), from the latest
 // published state. Each leader's result is written to the store as soon as it is
 // computed, so a run cut short by its timeout keeps what it finished, and so that

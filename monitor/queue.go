@@ -14,7 +14,7 @@ import (
 	"github.com/chainrisk/chainrisk/store"
 )
 
-// Scan scopes (SPEC §6). ScopeFirms is internal: the firms an ingest batch touched.
+// Scan scopes (docs/operations.md). ScopeFirms is internal: the firms an ingest batch touched.
 const (
 	ScopeAll        = "all"
 	ScopeChain      = "chain:"

@@ -11,7 +11,7 @@ import (
 )
 
 // ShareTolerance is how far the current shares held in one firm may sum
-// above 1 (SPEC §16: Σ ≤ 1 + 1e-6), for rounding in the source's figures.
+// above 1 (docs/models.md: Σ ≤ 1 + 1e-6), for rounding in the source's figures.
 const ShareTolerance = credit.ShareSumTolerance
 
 // RowError is one rejected input row: its position in the slice given to

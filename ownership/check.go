@@ -18,7 +18,7 @@ type OtherFirm struct {
 	SameLegalRep bool
 }
 
-// Check is everything the ownership registry says about one firm (SPEC §16).
+// Check is everything the ownership registry says about one firm (docs/models.md).
 type Check struct {
 	Target string
 	Found  bool // the firm is in the registry; when false every list is empty

@@ -8,7 +8,7 @@ import (
 // MaxDepth bounds Params.Depth: the longest ownership path a check follows.
 const MaxDepth = 10
 
-// Params are the parameters of a check (SPEC §16, config checks.*).
+// Params are the parameters of a check (docs/models.md, config checks.*).
 type Params struct {
 	Depth               int     // longest path followed, in holdings (links), 1…MaxDepth
 	BeneficialThreshold float64 // a person at or above it is a beneficial owner, (0, 1]

@@ -63,7 +63,7 @@ func crashSeed(t *testing.T) uint64 {
 	return uint64(time.Now().UnixNano())
 }
 
-// TestCrashSafety is SPEC §15's crash-safety promise, tested on the real binaries
+// TestCrashSafety is docs/reliability.md's crash-safety promise, tested on the real binaries
 // with both stores: chainriskd is killed with SIGKILL at random moments — during
 // startup, during ingest requests, right after a rescan was queued, during webhook
 // deliveries, or just at a random time — and restarted, again and again, while
@@ -537,7 +537,7 @@ func checkRows(t *testing.T, l *ledger, final finalView, held heldView) {
 				got.PurchaseShare, got.SalesShare, got.Substitutability, r.ps, r.ss, r.subs)
 		}
 	}
-	// A batch without an answer is all there or not at all (SPEC §3: atomic).
+	// A batch without an answer is all there or not at all (README.md: atomic).
 	for _, b := range l.batches {
 		if !b.sent || b.acked() {
 			continue

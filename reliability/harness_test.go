@@ -349,7 +349,7 @@ func (c *apiClient) metric(name string) (float64, error) {
 	return 0, fmt.Errorf("/metrics has no %s", name)
 }
 
-// hookBody is the part of the webhook body (SPEC §7) the checks read.
+// hookBody is the part of the webhook body (docs/alerts.md) the checks read.
 type hookBody struct {
 	ID          string `json:"id"`
 	Fingerprint string `json:"fingerprint"`

@@ -31,7 +31,7 @@ const (
 	maxFirmDays = 300 // events of a firm lie on distinct days, at most this far back
 )
 
-// Event types by severity (SPEC §2 catalogue).
+// Event types by severity (docs/models.md catalogue).
 var eventTypes = map[credit.Severity][]string{
 	credit.SeverityCritical: {"serious_dishonesty_list", "dishonest_judgment_debtor", "major_tax_violation", "bankruptcy", "license_revoked"},
 	credit.SeverityHigh:     {"consumption_restriction", "penalty_serious", "tax_arrears", "equity_freeze"},
@@ -380,7 +380,7 @@ func (l *ledger) badRow(b *batch) string {
 		"type": "no_such_event_type", "occurred_at": l.today.AddDate(0, 0, -1).Format(time.RFC3339)})
 }
 
-// ingestAnswer is the summary POST /api/v1/{kind} answers (SPEC §8).
+// ingestAnswer is the summary POST /api/v1/{kind} answers (api/openapi.json).
 type ingestAnswer struct {
 	Accepted  int      `json:"accepted"`
 	Rejected  int      `json:"rejected"`

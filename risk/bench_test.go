@@ -12,7 +12,7 @@ import (
 
 // The benchmarks run on graphtest.BenchGraph: a heavy-tailed graph of
 // 100,000 firms and ~500,000 relations, or CHAINRISK_BENCH_FIRMS firms (and
-// 5 relations each; 1000000 for the province scale of SPEC §14).
+// 5 relations each; 1000000 for the province scale of docs/performance.md).
 
 // benchP returns credit-like distress probabilities: most firms healthy
 // (p ≈ 0.02, score ~800), one in ten weak, one in a hundred failed.

@@ -26,7 +26,7 @@ func (v Verdict) rank() int {
 	return slices.Index([]Verdict{VerdictPass, VerdictCaution, VerdictReject}, v)
 }
 
-// CheckRules are the verdict rules of a check (SPEC §16, config checks.rules).
+// CheckRules are the verdict rules of a check (docs/models.md, config checks.rules).
 // The target, its actual controller and every holder whose penetrated share
 // reaches MajorHolderShare are judged alike:
 //
@@ -51,7 +51,7 @@ type CheckRules struct {
 	MinKnownShare    float64         // [0, 1]; a known share below it cautions (0 turns the rule off)
 }
 
-// DefaultCheckRules returns SPEC §16's rules: holders from 25 %, reject at grade
+// DefaultCheckRules returns docs/models.md's rules: holders from 25 %, reject at grade
 // D or a critical event, caution at grade C or a high-severity event, investees
 // from 5 %, caution on an unknown target and below a known share of one half.
 func DefaultCheckRules() CheckRules {
@@ -160,7 +160,7 @@ type Reason struct {
 	ZH, EN  string
 }
 
-// CheckVerdict judges an investment-attraction check (精准招商, SPEC §16) by the
+// CheckVerdict judges an investment-attraction check (精准招商, docs/models.md) by the
 // rules r, which must be valid. Every finding is a reason, and the verdict is
 // the worst the reasons call for (pass when there are none). Reasons come in
 // the order: the target; the actual controller; the holders by penetrated

@@ -39,7 +39,7 @@ func known(k float64) *float64 { return &k }
 // short writes a reason as "severity code subject".
 func short(r Reason) string { return fmt.Sprintf("%s %s %s", r.Severity, r.Code, r.Subject) }
 
-// The expectations follow SPEC §16's rules by hand, with the default rules unless
+// The expectations follow docs/models.md's rules by hand, with the default rules unless
 // a case changes them: every finding is a reason; the verdict is the worst; the
 // target comes first, then the controller, the holders by share, the investees by
 // share, completeness.

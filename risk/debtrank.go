@@ -45,7 +45,7 @@ const (
 	drInactive
 )
 
-// DebtRank runs the DebtRank stress test (Battiston et al. 2012) of SPEC §5.3
+// DebtRank runs the DebtRank stress test (Battiston et al. 2012) of docs/models.md
 // on net read as the impact matrix W: the weight of edge i→j is the impact of
 // i's distress on j, capped at 1 per link. values gives each node's economic
 // value by index (nil: equal values); it is normalised to sum 1. topK bounds

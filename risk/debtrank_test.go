@@ -329,7 +329,7 @@ func syntheticNetwork(tb testing.TB, n, m int, seed uint64) (*graph.Network, str
 
 // BenchmarkDebtRank runs one shock on the biggest hub of a synthetic
 // heavy-tailed network: 100k nodes / 500k edges, plus the province scale of
-// SPEC §14 (1M / 5M) when CHAINRISK_BENCH_LARGE=1.
+// docs/performance.md (1M / 5M) when CHAINRISK_BENCH_LARGE=1.
 func BenchmarkDebtRank(b *testing.B) {
 	sizes := []struct {
 		name string

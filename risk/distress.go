@@ -12,7 +12,7 @@ import (
 	"github.com/chainrisk/chainrisk/graph"
 )
 
-// Network distress (SPEC §5.1) is the least fixpoint above p of
+// Network distress (docs/models.md) is the least fixpoint above p of
 //
 //	F(d)_j = 1 − (1 − p_j) · Π_{i→j} (1 − a_ij·d_i) · Π_{j→k} (1 − b_jk·d_k)
 //
@@ -43,7 +43,7 @@ type DistressParams struct {
 	Workers   int     // goroutines for whole-graph sweeps and Exposures; 0 = GOMAXPROCS
 }
 
-// DefaultDistressParams returns SPEC §5.1's defaults: α_up 0.6, α_down 0.3,
+// DefaultDistressParams returns docs/models.md's defaults: α_up 0.6, α_down 0.3,
 // tolerance 1e-9, 200 iterations.
 func DefaultDistressParams() DistressParams {
 	return DistressParams{AlphaUp: 0.6, AlphaDown: 0.3, Tol: 1e-9, MaxIter: 200}

@@ -12,7 +12,7 @@ import (
 )
 
 // Essentiality says how much a buying sector needs the inputs of a supplying
-// sector (SPEC §5.4).
+// sector (docs/models.md).
 type Essentiality uint8
 
 const (
@@ -40,7 +40,7 @@ type ESRIInput struct {
 	// Sectors gives every firm's sector (required, non-empty).
 	Sectors []string
 	// Ess returns ess[k][l] for supplying sector k and buying sector l;
-	// nil means EssLinear everywhere (the SPEC default).
+	// nil means EssLinear everywhere (the documented default).
 	Ess func(supplierSector, customerSector string) Essentiality
 	// Revenue (optional) replaces the out-strength as the denominator of
 	// Λu; NaN marks a firm whose revenue is unknown.
@@ -245,8 +245,8 @@ func (m *esriModel) replaceability(hd []float64, s *esriScratch) {
 	}
 }
 
-// ESRI computes the Economic Systemic Risk Index (Diem et al. 2022, SPEC
-// §5.4) of one firm.
+// ESRI computes the Economic Systemic Risk Index (Diem et al. 2022; docs/models.md)
+// of one firm.
 func ESRI(ctx context.Context, in ESRIInput, firm string) (ESRIResult, error) {
 	m, err := newESRIModel(in)
 	if err != nil {

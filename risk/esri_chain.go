@@ -11,7 +11,7 @@ import (
 	"github.com/chainrisk/chainrisk/graph"
 )
 
-// ChainESRI is the systemic importance (SPEC §5.4) of the members of one firm's
+// ChainESRI is the systemic importance (docs/models.md) of the members of one firm's
 // chain. It is also the document the esri job stores per leader (its JSON form).
 type ChainESRI struct {
 	Leader string `json:"leader"`
@@ -61,7 +61,7 @@ func DecodeChainESRI(detail []byte) (*ChainESRI, error) {
 // UnknownSector is the sector of a firm without an industry code.
 const UnknownSector = "unknown"
 
-// ESRIParams configure the chain ESRI the esri job and the API compute (SPEC §5.4).
+// ESRIParams configure the chain ESRI the esri job and the API compute (docs/models.md).
 type ESRIParams struct {
 	Eps      float64 // convergence threshold, in (0, 1); 0 means DefaultESRIEps
 	MaxSteps int     // update steps after which a cascade stops unconverged; 0: no bound
@@ -77,7 +77,7 @@ type ESRIParams struct {
 // SectorPair is a supplying and a buying sector.
 type SectorPair struct{ Supplier, Customer string }
 
-// DefaultESRIParams returns SPEC §5.4's defaults: eps 1e-2, no step bound, sectors
+// DefaultESRIParams returns docs/models.md's defaults: eps 1e-2, no step bound, sectors
 // of three characters, every input linear.
 func DefaultESRIParams() ESRIParams {
 	return ESRIParams{Eps: DefaultESRIEps, SectorDigits: 3, EssDefault: EssLinear}

@@ -10,7 +10,7 @@ import (
 	"github.com/chainrisk/chainrisk/graph"
 )
 
-// esriModel is the precomputed cascade of SPEC §5.4: the flat arrays every
+// esriModel is the precomputed cascade of docs/models.md: the flat arrays every
 // run reads, independent of the failing firm.
 //
 // Downstream (h^d) a firm pulls from its in-edges, grouped by the supplier's
@@ -41,7 +41,7 @@ type esriModel struct {
 
 // newESRIModel validates the input and precomputes Λd, Λu and the weights.
 //
-// Decisions beyond the SPEC's equations (also in docs/models.md):
+// Decisions beyond the model's equations (also in docs/models.md):
 //   - An essential sector k from which firm j buys nothing (B_jk = 0) puts no
 //     constraint on j: Π_jk is an empty sum, 1.
 //   - A firm with zero in-strength keeps h^d = ψ; one with zero out-strength

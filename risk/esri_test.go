@@ -239,7 +239,7 @@ func TestESRIHandDerived(t *testing.T) {
 			want: esriWant{0.5, 0.5, 2.0 / 9, 4},
 		},
 		{
-			// A market whose remaining production is 0 counts as 1 (SPEC):
+			// A market whose remaining production is 0 counts as 1 (docs/models.md):
 			// A→C 0.5, B→C 1.5, C→D 2; a essential to c, A alone in market
 			// m. w = (0.125, 0.375, 0.5, 0). Λd_AC = 0.5/B_{C,a} = 1.
 			// A fails: A_m = 0·0.5 = 0 → 1, σ_A = min(1, 0.5/1) = 0.5, so

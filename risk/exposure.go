@@ -12,7 +12,7 @@ import (
 	"github.com/chainrisk/chainrisk/graph"
 )
 
-// ExposureParams configure chain exposure (SPEC §5.2). The alphas are the
+// ExposureParams configure chain exposure (docs/models.md). The alphas are the
 // Propagator's.
 type ExposureParams struct {
 	Chain graph.ChainOptions // depths (default up 3, down 1) and paths per member
@@ -27,7 +27,7 @@ type ExposureParams struct {
 	KeepChains bool
 }
 
-// DefaultExposureParams returns SPEC §5.2's defaults.
+// DefaultExposureParams returns docs/models.md's defaults.
 func DefaultExposureParams() ExposureParams {
 	return ExposureParams{
 		Chain:                        graph.DefaultChainOptions(),

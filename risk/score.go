@@ -42,7 +42,7 @@ func ParseGrade(s string) (Grade, error) {
 	return GradeNone, fmt.Errorf("grade %q is not one of A, B, C, D", s)
 }
 
-// ScoreParams configure the scoring model (SPEC §4).
+// ScoreParams configure the scoring model (docs/models.md).
 type ScoreParams struct {
 	// Version is stamped on every result; change it when changing the model.
 	Version     string
@@ -58,7 +58,7 @@ type ScoreParams struct {
 	Midpoint, Scale float64
 }
 
-// DefaultScoreParams returns SPEC §4's defaults.
+// DefaultScoreParams returns docs/models.md's defaults.
 func DefaultScoreParams() ScoreParams {
 	const day = 24 * time.Hour
 	return ScoreParams{
@@ -75,7 +75,7 @@ func DefaultScoreParams() ScoreParams {
 	}
 }
 
-// Model is the scoring model of SPEC §4: its parameters and the event catalogue.
+// Model is the scoring model of docs/models.md: its parameters and the event catalogue.
 type Model struct {
 	ScoreParams
 	Catalogue credit.Catalogue
@@ -279,7 +279,7 @@ func (m *Model) grade(score float64) Grade {
 	return GradeD
 }
 
-// p is the logistic probability of distress of SPEC §4.3.
+// p is the logistic probability of distress of docs/models.md.
 func (m *Model) p(score float64) float64 {
 	return 1 / (1 + math.Exp((score-m.Midpoint)/m.Scale))
 }

@@ -7,7 +7,7 @@ import (
 	"github.com/chainrisk/chainrisk/graph"
 )
 
-// StressNetwork is the DebtRank input (SPEC §5.3) built from a supply graph: the
+// StressNetwork is the DebtRank input (docs/models.md) built from a supply graph: the
 // impact matrix W over the snapshot's firms, in node order, and the firms' values.
 //
 // Direction. With supplier i → customer j, Λd_ij = purchase_share_ij·(1 −

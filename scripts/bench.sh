@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Province-scale benchmark (SPEC §14): generate a synthetic province, import it into
+# Province-scale benchmark (docs/performance.md): generate a synthetic province, import it into
 # SQLite (and PostgreSQL when reachable), run one full scan under /usr/bin/time, run the
 # micro-benchmarks, and write DIR/report.md.
 #

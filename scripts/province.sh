@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Event-to-alert and GET latency at province scale (SPEC §14): generate a synthetic
+# Event-to-alert and GET latency at province scale (docs/performance.md): generate a synthetic
 # province, import it into SQLite (and PostgreSQL when reachable) recording rows/s per
 # file, run TestProvinceLatency (daemon/province_test.go) on each store, and write
 # DIR/province.md with every figure next to its target.

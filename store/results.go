@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// Scan statuses (SPEC §8).
+// Scan statuses (api/openapi.json).
 const (
 	ScanQueued    = "queued"
 	ScanRunning   = "running"

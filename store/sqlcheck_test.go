@@ -1,6 +1,6 @@
 package store_test
 
-// A static proof that every SQL statement of the module is parameterized (SPEC §15):
+// A static proof that every SQL statement of the module is parameterized (docs/reliability.md):
 // the text handed to a database is built from compile-time constants and from the
 // identifier builders of sqlAllowList only; values travel as arguments.
 //

@@ -14,7 +14,7 @@ import (
 	"github.com/chainrisk/chainrisk/store"
 )
 
-// Role is what a token may do (SPEC §8).
+// Role is what a token may do (api/openapi.json).
 type Role string
 
 const (

@@ -159,7 +159,7 @@ func (c *Views) entries(st *monitor.State) map[viewKey]*View {
 }
 
 // PersonName is how a natural person's name is shown to a caller of the given role
-// (SPEC §16): in full to admins, as the surname and "*" (张*、欧阳*) to everyone else.
+// (docs/models.md): in full to admins, as the surname and "*" (张*、欧阳*) to everyone else.
 func PersonName(role tokens.Role, name string) string {
 	if role == tokens.RoleAdmin {
 		return name

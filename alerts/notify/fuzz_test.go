@@ -13,7 +13,7 @@ import (
 	"time"
 )
 
-// Receivers are not trusted (SPEC §15): these fuzz the reading of their answers.
+// Receivers are not trusted (docs/reliability.md): these fuzz the reading of their answers.
 
 // FuzzRetryAfter: a Retry-After header, in seconds or as an HTTP date, gives a wait
 // within [0, 1 h]; delay-seconds of any length mean that many seconds, capped.

@@ -8,7 +8,7 @@ const (
 	StatusResolved = "resolved"
 )
 
-// Notification is one message about one alert to one subscriber (SPEC §7 webhook body
+// Notification is one message about one alert to one subscriber (docs/alerts.md webhook body
 // fields). Notifiers read it and never change it.
 type Notification struct {
 	// ID is unique per notification; receivers de-duplicate on it (Idempotency-Key).

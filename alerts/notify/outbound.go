@@ -11,7 +11,7 @@ import (
 	"time"
 )
 
-// The outbound policy (SPEC §15): a tenant's subscriptions may not make the daemon
+// The outbound policy (docs/reliability.md): a tenant's subscriptions may not make the daemon
 // post to its own machine or network — loopback, private, link-local (the cloud
 // metadata service at 169.254.169.254 included), unspecified and the like — unless an
 // admin listed the target in alerts.allow_private_targets. The check runs on the

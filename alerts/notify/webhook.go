@@ -27,14 +27,14 @@ func init() {
 		}})
 }
 
-// webhook posts each notification as the SPEC §7 JSON body, signed with HMAC-SHA256.
+// webhook posts each notification as the docs/alerts.md JSON body, signed with HMAC-SHA256.
 type webhook struct {
 	dest   *destination
 	secret sealed
 	p      *poster
 }
 
-// WebhookBody is the JSON body a webhook gets: the SPEC's fields in the SPEC's order,
+// WebhookBody is the JSON body a webhook gets: the documented fields in the documented order,
 // then extras. Receivers written in Go may decode into it.
 type WebhookBody struct {
 	ID           string             `json:"id"`

@@ -18,7 +18,7 @@ import (
 	"github.com/chainrisk/chainrisk/config"
 )
 
-// The alert commands (SPEC §9): list and acknowledge alerts, and manage silences,
+// The alert commands (README.md): list and acknowledge alerts, and manage silences,
 // through the API's /api/v1/alerts and /api/v1/silences.
 
 // alertJSON is an alert as GET /api/v1/alerts answers it (the fields shown).

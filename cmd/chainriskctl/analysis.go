@@ -18,7 +18,7 @@ import (
 	"github.com/chainrisk/chainrisk/risk/offline"
 )
 
-// Offline analysis (SPEC §9): DebtRank and ESRI on networks read from CSV
+// Offline analysis (README.md): DebtRank and ESRI on networks read from CSV
 // files, without a server or a store.
 
 // runStressOffline runs `chainriskctl stress --network FILE ...` (no server, no store).
@@ -218,7 +218,7 @@ func runESRI(args []string, stdout, stderr io.Writer) int {
 }
 
 // reportUnconverged names on stderr the firms whose cascade --max-steps stopped.
-// They keep their rows (the CSV columns are the SPEC's, unchanged; JSON rows say
+// They keep their rows (the CSV columns are the documented ones, unchanged; JSON rows say
 // "converged": false): their indices are lower bounds, and the run is a result,
 // not a failure, so the exit code stays 0.
 func reportUnconverged(w io.Writer, results []risk.ESRIResult, maxSteps int, eps float64) {

@@ -571,7 +571,7 @@ func TestESRIDenseScaleFreeTinyEps(t *testing.T) {
 		}
 		t.Logf("%d of %d firms stopped at %d steps", stopped, n, bound)
 
-		// CSV keeps exactly the SPEC's columns, with every firm, stopped or not.
+		// CSV keeps exactly the documented columns, with every firm, stopped or not.
 		code, stdout, stderr = runCmd(runESRI, append(args, "--max-steps", "1")...)
 		order, csvRows := esriRows(t, stdout)
 		if code != 0 || len(order) != n || len(csvRows) != n || !strings.Contains(stderr, fmt.Sprintf("%d firm(s) not converged", n)) {

@@ -15,7 +15,7 @@ import (
 	"time"
 )
 
-// client talks to chainriskd's API (SPEC §9: --server, --token or CHAINRISK_SERVER,
+// client talks to chainriskd's API (README.md: --server, --token or CHAINRISK_SERVER,
 // CHAINRISK_TOKEN).
 type client struct {
 	server string

@@ -16,7 +16,7 @@ import (
 	"github.com/chainrisk/chainrisk/alerts"
 )
 
-// Fuzz targets for what chainriskctl reads from users (SPEC §15): the CSV files of the
+// Fuzz targets for what chainriskctl reads from users (docs/reliability.md): the CSV files of the
 // offline stress and esri commands (risk/offline fuzzes its CSV reader alone), and the
 // values of --matcher, --shock and --anchor.
 

@@ -9,10 +9,10 @@ import (
 	"github.com/chainrisk/chainrisk/demo"
 )
 
-// runGen implements `chainriskctl gen`: it writes a synthetic province (SPEC §9, §14)
+// runGen implements `chainriskctl gen`: it writes a synthetic province (README.md, docs/performance.md)
 // as enterprises.csv, relations.csv, events.csv, repairs.csv and shareholdings.csv
 // into --out. The same flags write byte-identical files; the defaults are the province
-// scale of SPEC §14.
+// scale of docs/performance.md.
 func runGen(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("gen", flag.ContinueOnError)
 	fs.SetOutput(stderr)

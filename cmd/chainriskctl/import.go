@@ -23,7 +23,7 @@ import (
 	"github.com/chainrisk/chainrisk/store/backend"
 )
 
-// runImport imports files into a store, each file one atomic batch (SPEC §3).
+// runImport imports files into a store, each file one atomic batch (README.md).
 func runImport(args []string, stdout, stderr io.Writer) int {
 	cmd, code, ok := parseImport(args, stderr)
 	if !ok {

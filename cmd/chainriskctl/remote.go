@@ -392,7 +392,7 @@ func fmtValue(v any) string {
 	return fmt.Sprint(v)
 }
 
-// isOffline tells the offline stress command (SPEC §9: --network) from the API one.
+// isOffline tells the offline stress command (README.md: --network) from the API one.
 func isOffline(args []string) bool {
 	for _, a := range args {
 		if a == "--network" || a == "-network" || strings.HasPrefix(a, "--network=") || strings.HasPrefix(a, "-network=") {

@@ -29,7 +29,7 @@ Tokens live in the store (hashed); these commands write to it directly. The plai
 token is printed once, by create. A revoked token stops working within 5 seconds.
 `
 
-// runToken manages API tokens (SPEC §8, §9).
+// runToken manages API tokens (api/openapi.json, README.md).
 func runToken(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, tokenUsage)

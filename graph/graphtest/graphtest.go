@@ -181,7 +181,7 @@ func Leaders(s *graph.Snapshot, k int) []int32 {
 
 // BenchFirms returns the number of firms benchmarks generate: 100,000 by
 // default, or CHAINRISK_BENCH_FIRMS (e.g. 1000000 for the province scale of
-// SPEC §14). Benchmarks use 5 relations per firm.
+// docs/performance.md). Benchmarks use 5 relations per firm.
 func BenchFirms() int {
 	if v := os.Getenv("CHAINRISK_BENCH_FIRMS"); v != "" {
 		if n, err := strconv.Atoi(v); err == nil && n > 1 {

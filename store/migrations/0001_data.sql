@@ -1,4 +1,4 @@
--- Input data (SPEC §2). Timestamps are BIGINT Unix milliseconds (UTC) in both stores,
+-- Input data (docs/models.md). Timestamps are BIGINT Unix milliseconds (UTC) in both stores,
 -- so the same queries run on SQLite and PostgreSQL.
 --
 -- References between these tables (a relation's firms, an event's firm, a repair's

@@ -1,4 +1,4 @@
--- Scans and their results (SPEC §6, §12).
+-- Scans and their results (docs/operations.md).
 
 CREATE TABLE scans (
     id             BIGINT PRIMARY KEY,

@@ -1,4 +1,4 @@
--- API tokens (SPEC §8). Only the SHA-256 of a token is kept; the plain token is shown
+-- API tokens (api/openapi.json). Only the SHA-256 of a token is kept; the plain token is shown
 -- once, when it is created. Names are unique over revoked tokens too, so that a name in
 -- a scan's trigger (api:<name>) or a log line always means one token.
 

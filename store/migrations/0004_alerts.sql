@@ -1,5 +1,5 @@
 -- Alerts, their notifications (the durable outbox), silences and subscriptions
--- (SPEC §7, §12). Flags are BIGINT 0/1 and timestamps BIGINT Unix milliseconds, as in
+-- (docs/alerts.md, docs/operations.md). Flags are BIGINT 0/1 and timestamps BIGINT Unix milliseconds, as in
 -- the other tables, so the same statements run on SQLite and PostgreSQL.
 
 -- One row per fingerprint (rule + subject + leader); a resolved alert that fires again

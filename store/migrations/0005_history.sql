@@ -1,4 +1,4 @@
--- History keyed by scan (SPEC §8): one score history entry per firm and scan that
+-- History keyed by scan (api/openapi.json): one score history entry per firm and scan that
 -- changed it, and a chain history beside it. The score history was keyed by time,
 -- and incremental scans reused the clock of the scan they extended, so a second
 -- change within one full-scan period was dropped. SQLite cannot change a table's key

@@ -1,5 +1,5 @@
 -- Latest systemic importance (ESRI) of each leading firm's chain members, written by
--- the esri cron job (SPEC §5.4), so that it survives restarts and every replica serves
+-- the esri cron job (docs/models.md), so that it survives restarts and every replica serves
 -- it. detail is the JSON document of the chain's members (package monitor).
 
 CREATE TABLE esri_results (

@@ -1,4 +1,4 @@
--- Ownership data (SPEC §16): each firm's legal representative, registered capital and
+-- Ownership data (docs/models.md): each firm's legal representative, registered capital and
 -- date of establishment, and the shareholdings between firms and natural persons.
 -- A legal_rep_id and a person holder are opaque person_ids assigned by the source:
 -- ingest refuses resident identity numbers, so none is ever stored.

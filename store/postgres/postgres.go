@@ -207,7 +207,7 @@ func (t *pgTx) Rollback(ctx context.Context) error {
 }
 
 // Stage copies rows with COPY (binary): PostgreSQL's fastest load path. COPY cannot
-// upsert, which is why rows land in staging first (SPEC §12).
+// upsert, which is why rows land in staging first (docs/operations.md).
 func (t *pgTx) Stage(ctx context.Context, table string, cols []string, n int, row func(int, []any)) error {
 	buf := make([]any, len(cols))
 	_, err := t.tx.CopyFrom(ctx, pgx.Identifier{table}, cols, pgx.CopyFromSlice(n, func(i int) ([]any, error) {

@@ -269,7 +269,7 @@ func (b *builder) expand(c *firm, lo, hi int) {
 }
 
 // chainTiers sets every firm's tier to its distance from the nearest leader as
-// chainrisk computes it (SPEC §5.2: upstream up to 3 hops, downstream 1 hop), now that
+// chainrisk computes it (docs/models.md: upstream up to 3 hops, downstream 1 hop), now that
 // reuse has tied the chains together.
 func (b *builder) chainTiers(leaders ...*firm) {
 	in := make(map[*firm][]*firm)

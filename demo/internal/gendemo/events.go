@@ -105,7 +105,7 @@ func (g *eventGen) commit(es ...*event) {
 	}
 }
 
-// halfLife is the default decay of SPEC §4 per severity, in days; 0 means no decay.
+// halfLife is the default decay of docs/models.md per severity, in days; 0 means no decay.
 var halfLife = map[credit.Severity]float64{
 	credit.SeverityCritical: 0,
 	credit.SeverityHigh:     730,
@@ -114,7 +114,7 @@ var halfLife = map[credit.Severity]float64{
 	credit.SeverityInfo:     365,
 }
 
-// grade scores a firm with the default model of SPEC §4 at the anchor.
+// grade scores a firm with the default model of docs/models.md at the anchor.
 func (g *eventGen) grade(f *firm, es []*event) (float64, byte) {
 	neg, pos, critical := 0.0, 0.0, false
 	for _, e := range es {
