@@ -7,7 +7,10 @@ import "slices"
 // holders whose penetrated share in it is above 1/2.
 type Related struct {
 	Controller Controller
-	Majority   []Stake // sorted by penetrated share
+	// ControllerShare is the controller's penetrated share within the
+	// depth (0 when it lies beyond it).
+	ControllerShare float64
+	Majority        []Stake // sorted by penetrated share
 }
 
 // Parties lists the related firms and persons once each, controller first,
@@ -53,6 +56,9 @@ func (r *Registry) Related(uscc string, p Params) (*Related, error) {
 		}
 	}
 	rel.Controller = r.controller(s, t)
+	if c := rel.Controller.Node; c >= 0 && s.slot[c] > 0 {
+		rel.ControllerShare = s.pen[s.slot[c]-1]
+	}
 	return rel, nil
 }
 

@@ -3,6 +3,7 @@ package ownership
 import (
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"reflect"
 	"slices"
@@ -49,12 +50,15 @@ func TestRelated(t *testing.T) {
 	if rel.Controller.Key != "P" || !slices.Equal(rel.Controller.Path, []string{"P", "A", "B", "T"}) {
 		t.Errorf("controller of T %+v", rel.Controller)
 	}
+	if math.Abs(rel.ControllerShare-0.504) > tol {
+		t.Errorf("controller's share %v, want 0.504", rel.ControllerShare)
+	}
 	if got := len(rel.Parties()); got != 3 {
 		t.Errorf("parties of T %v, want P, B, A once each", rel.Parties())
 	}
 	// Within depth 2, P is out of reach as a holder, but still the controller.
 	rel, _ = r.Related("T", depth(2))
-	if !near(majority(rel), map[string]float64{"B": 0.9, "A": 0.63}) || rel.Controller.Key != "P" {
+	if !near(majority(rel), map[string]float64{"B": 0.9, "A": 0.63}) || rel.Controller.Key != "P" || rel.ControllerShare != 0 {
 		t.Errorf("depth 2: majority %v controller %q", majority(rel), rel.Controller.Key)
 	}
 	rel, _ = r.Related("U", DefaultParams())
