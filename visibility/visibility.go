@@ -1,7 +1,8 @@
 // Package visibility is the one rule of what a principal may see. Staff (admin,
 // analyst and ingest tokens; subscriptions of the config file and of admins) see
-// everything; a tenant, bound to one firm, sees the firms of that firm's chain and the
-// chain-level figures of that firm alone. Every outward path asks it: API answers,
+// everything; a tenant, bound to one firm, sees the firms of that firm's chain, the
+// chain-level figures of that firm alone, and the related parties (actual controller,
+// majority holders) of the firms it sees, as such. Every outward path asks it: API answers,
 // notifications on every channel, delivery records.
 package visibility
 
@@ -80,6 +81,29 @@ func (v *View) SeesChain(leader string) bool {
 // leader's chain ("" for the rules about one firm).
 func (v *View) SeesAlert(subject, leader string) bool {
 	return v.Sees(subject) && (leader == "" || v.SeesChain(leader))
+}
+
+// SeesRelatedOf reports whether the viewer may be shown the related parties of a
+// firm (its actual controller and majority holders, docs/models.md) — who they are,
+// the path and shares that relate them, their grade, status and distress — as
+// parties of that firm: whenever it sees the firm. A tenant learns of the holding
+// company behind a supplier of its chain because that company's distress is the
+// supplier's risk; the related party's own record (its events, history, chains, its
+// other holders and investees) stays behind Sees.
+func (v *View) SeesRelatedOf(firm string) bool { return v.Sees(firm) }
+
+// SeesOwnershipNode reports whether the viewer may see a node of the ownership
+// graph around a firm it sees (GET /api/v1/enterprises/{uscc}/ownership): staff
+// every node; a tenant the firms of its chain and the firm's related parties
+// (related: the node is one of them), and no other holder, investee or person.
+func (v *View) SeesOwnershipNode(firm, node string, isFirm, related bool) bool {
+	if v.IsStaff() {
+		return true
+	}
+	if related {
+		return v.SeesRelatedOf(firm)
+	}
+	return isFirm && v.Sees(node)
 }
 
 // Firms is how many firms a tenant sees (its chain, itself included); -1 for staff.
