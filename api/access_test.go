@@ -69,6 +69,8 @@ func TestAccessMatrix(t *testing.T) {
 			{"chain A shallower", req{method: "GET", path: "/api/v1/chains/" + h.leaderA + "?depth_up=1&depth_down=0"}, [5]int{ok, forb, ok, ok, nf}},
 			{"graph A", req{method: "GET", path: "/api/v1/chains/" + h.leaderA + "/graph?format=dot"}, [5]int{ok, forb, ok, ok, nf}},
 			{"graph B", req{method: "GET", path: "/api/v1/chains/" + h.leaderB + "/graph"}, [5]int{ok, forb, ok, nf, ok}},
+			{"ownership in A", req{method: "GET", path: "/api/v1/enterprises/" + inA + "/ownership"}, [5]int{ok, forb, ok, ok, nf}},
+			{"ownership in B", req{method: "GET", path: "/api/v1/enterprises/" + inB + "/ownership?format=dot"}, [5]int{ok, forb, ok, nf, ok}},
 			{"history in A", req{method: "GET", path: "/api/v1/enterprises/" + inA + "/history"}, [5]int{ok, forb, ok, ok, nf}},
 			{"history in B", req{method: "GET", path: "/api/v1/enterprises/" + inB + "/history"}, [5]int{ok, forb, ok, nf, ok}},
 			{"chain history A", req{method: "GET", path: "/api/v1/chains/" + h.leaderA + "/history"}, [5]int{ok, forb, ok, ok, nf}},
@@ -141,9 +143,12 @@ func TestAccessMatrix(t *testing.T) {
 			}
 		}
 
+		// Outside A's chain, but shown to A as the related parties of firms of its
+		// chain (visibility.View.SeesRelatedOf).
+		relatedA := h.relatedTo(h.scopeA)
 		var outsideA []string
 		for _, u := range h.all {
-			if !h.scopeA[u] {
+			if !h.scopeA[u] && !relatedA[u] {
 				outsideA = append(outsideA, u)
 			}
 		}

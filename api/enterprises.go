@@ -46,6 +46,11 @@ type enterpriseJSON struct {
 	// Chains lists the leaders' chains holding the firm; null when the firm trades
 	// with so many that listing them is refused (see membershipBudget).
 	Chains []membership `json:"chains"`
+	// Related are the firm's related parties (actual controller, majority
+	// holders) from the ownership registry; RelatedComplete is false when the
+	// holder search ran past checks.max_steps and only the controller is listed.
+	Related         []relatedJSON `json:"related"`
+	RelatedComplete bool          `json:"related_complete"`
 }
 
 type scoreBreakdown struct {
@@ -210,6 +215,9 @@ func (s *Server) getEnterprise(rq *request) error {
 		out.Explanation = append(out.Explanation, ruleContribution{Kind: "rule", Rule: r, Effect: ruleEffect(r, model)})
 	}
 
+	if out.Related, out.RelatedComplete, err = rq.related(st, uscc); err != nil {
+		return err
+	}
 	hist, err := s.b.Store().History(rq.r.Context(), uscc, store.HistoryFilter{Limit: historyLimit})
 	if err != nil {
 		return storeError(err)

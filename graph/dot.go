@@ -28,8 +28,8 @@ func (d Describe) of(v int32) NodeInfo {
 	return d(v)
 }
 
-// gradeColor is the DOT fill colour of a grade.
-func gradeColor(g string) string {
+// GradeColor is the DOT fill colour of a grade.
+func GradeColor(g string) string {
 	switch g {
 	case "A":
 		return "#66bb6a" // green
@@ -78,7 +78,7 @@ func (c *Chain) Graph(describe Describe) (dgraph.Graph[string, string], error) {
 			"tier":      strconv.Itoa(m.Tier),
 			"grade":     dotEscape(info.Grade),
 			"style":     "filled",
-			"fillcolor": gradeColor(info.Grade),
+			"fillcolor": GradeColor(info.Grade),
 			"shape":     shape,
 		}
 		if err := g.AddVertex(m.ID, dgraph.VertexAttributes(attrs), dgraph.VertexWeight(1)); err != nil {
