@@ -78,7 +78,12 @@ func (c *client) do(ctx context.Context, method, path string, body io.Reader, co
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}
-	req.Header.Set("Accept", "application/json")
+	// A writer takes the answer as it comes (CSV, DOT); errors are JSON either way.
+	if _, raw := out.(io.Writer); raw {
+		req.Header.Set("Accept", "*/*")
+	} else {
+		req.Header.Set("Accept", "application/json")
+	}
 	resp, err := c.http.Do(req)
 	if err != nil {
 		var uerr *url.Error

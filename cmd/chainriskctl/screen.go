@@ -9,26 +9,15 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strconv"
-	"strings"
+	"slices"
 
 	"github.com/chainrisk/chainrisk/ingest"
 )
 
 // screening is POST /api/v1/screenings' answer.
 type screening struct {
-	Rows []struct {
-		USCC    string `json:"uscc"`
-		Name    string `json:"name"`
-		Verdict string `json:"verdict"`
-		Grade   string `json:"grade"`
-		Reasons []struct {
-			Code string `json:"code"`
-		} `json:"reasons"`
-		CheckID *int64 `json:"check_id"`
-		Error   string `json:"error"`
-	} `json:"rows"`
-	Counts map[string]int `json:"counts"`
+	Rows   []json.RawMessage `json:"rows"`
+	Counts map[string]int    `json:"counts"`
 }
 
 // runScreen screens a list of firms (重点产业及优质企业筛选): the check of each USCC
@@ -54,47 +43,55 @@ func runScreen(args []string, stdout, stderr io.Writer) int {
 			if err != nil {
 				return fail(stderr, "screen", err)
 			}
-			var raw json.RawMessage
-			if _, err := c.do(ctx, "POST", "/api/v1/screenings", bytes.NewReader(body), ctype, &raw); err != nil {
-				return fail(stderr, "screen", err)
-			}
-			var s screening
-			if err := json.Unmarshal(raw, &s); err != nil {
-				return fail(stderr, "screen", err)
-			}
+			var counts map[string]int
+			var n int
 			if output == "json" {
+				var raw json.RawMessage
+				if _, err := c.do(ctx, "POST", "/api/v1/screenings", bytes.NewReader(body), ctype, &raw); err != nil {
+					return fail(stderr, "screen", err)
+				}
+				var s screening
+				if err := json.Unmarshal(raw, &s); err != nil {
+					return fail(stderr, "screen", err)
+				}
 				var v any
 				_ = json.Unmarshal(raw, &v)
 				printJSON(stdout, v)
-			} else if err := printScreening(stdout, &s); err != nil {
-				return fail(stderr, "screen", err)
+				counts, n = s.Counts, len(s.Rows)
+			} else {
+				// The API writes the CSV; the summary counts its verdict column.
+				var buf bytes.Buffer
+				if _, err := c.do(ctx, "POST", "/api/v1/screenings?format=csv", bytes.NewReader(body), ctype, &buf); err != nil {
+					return fail(stderr, "screen", err)
+				}
+				if counts, n, err = csvVerdicts(buf.Bytes()); err != nil {
+					return fail(stderr, "screen", err)
+				}
+				_, _ = stdout.Write(buf.Bytes())
 			}
-			summary := fmt.Sprintf("screened %d: pass %d, caution %d, reject %d", len(s.Rows),
-				s.Counts["pass"], s.Counts["caution"], s.Counts["reject"])
-			if n := s.Counts["error"]; n > 0 {
-				summary += fmt.Sprintf(", error %d", n)
+			summary := fmt.Sprintf("screened %d: pass %d, caution %d, reject %d", n,
+				counts["pass"], counts["caution"], counts["reject"])
+			if e := counts["error"]; e > 0 {
+				summary += fmt.Sprintf(", error %d", e)
 			}
 			fmt.Fprintln(stderr, summary)
 			return exitOK
 		})
 }
 
-// printScreening writes the rows as the API's CSV answer does: the reasons' codes
-// joined by ";".
-func printScreening(out io.Writer, s *screening) error {
-	w := csv.NewWriter(out)
-	_ = w.Write([]string{"uscc", "name", "verdict", "grade", "reasons", "check_id"})
-	for _, r := range s.Rows {
-		codes := make([]string, len(r.Reasons))
-		for i, x := range r.Reasons {
-			codes[i] = x.Code
-		}
-		id := ""
-		if r.CheckID != nil {
-			id = strconv.FormatInt(*r.CheckID, 10)
-		}
-		_ = w.Write([]string{r.USCC, r.Name, r.Verdict, r.Grade, strings.Join(codes, ";"), id})
+// csvVerdicts counts the verdict column of a screening's CSV answer.
+func csvVerdicts(b []byte) (map[string]int, int, error) {
+	rows, err := csv.NewReader(bytes.NewReader(b)).ReadAll()
+	if err != nil || len(rows) == 0 {
+		return nil, 0, fmt.Errorf("the screening's CSV answer: %v", err)
 	}
-	w.Flush()
-	return w.Error()
+	col := slices.Index(rows[0], "verdict")
+	if col < 0 {
+		return nil, 0, fmt.Errorf("the screening's CSV answer has no verdict column: %v", rows[0])
+	}
+	counts := map[string]int{}
+	for _, r := range rows[1:] {
+		counts[r[col]]++
+	}
+	return counts, len(rows) - 1, nil
 }

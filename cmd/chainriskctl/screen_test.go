@@ -49,7 +49,12 @@ func TestScreenCommand(t *testing.T) {
 	if code := run([]string{"screen", nd, "--output", "json"}, &out, &errOut); code != exitOK {
 		t.Fatalf("screen --output json: exit %d: %s", code, errOut.String())
 	}
-	var s screening
+	var s struct {
+		Rows []struct {
+			USCC    string `json:"uscc"`
+			CheckID *int64 `json:"check_id"`
+		}
+	}
 	if err := json.Unmarshal(out.Bytes(), &s); err != nil || len(s.Rows) != 1 || s.Rows[0].USCC != holding || s.Rows[0].CheckID == nil {
 		t.Errorf("json %v: %s", err, out.String())
 	}
