@@ -26,6 +26,7 @@ Usage:
   chainriskctl scans [--limit N]
   chainriskctl enterprise <uscc>
   chainriskctl check <uscc> [--depth N] [--min-share F]
+  chainriskctl ownership <uscc> [--depth N] [--output table|json|dot]
   chainriskctl screen <file.csv|file.ndjson> [--output csv|json]
   chainriskctl chain <leader> [--format table|json|dot] [--depth-up N] [--depth-down N]
   chainriskctl stress --shock USCC[=psi]... [--top N]
@@ -79,6 +80,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runRescan(rest, stdout, stderr)
 	case "scans":
 		return runScans(rest, stdout, stderr)
+	case "ownership":
+		return runOwnership(rest, stdout, stderr)
 	case "enterprise":
 		return runEnterprise(rest, stdout, stderr)
 	case "check":

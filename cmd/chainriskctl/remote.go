@@ -32,7 +32,7 @@ func remote(name, usage string, args []string, stdout, stderr io.Writer, extra f
 	if err := fs.Parse(interleave(fs, args)); err != nil {
 		return exitUsage
 	}
-	if *output != "table" && *output != "json" && !(name == "chain" && *output == "dot") &&
+	if *output != "table" && *output != "json" && !((name == "chain" || name == "ownership") && *output == "dot") &&
 		!(name == "screen" && *output == "csv") {
 		fmt.Fprintf(stderr, "chainriskctl %s: --output must be table or json\n", name)
 		return exitUsage
@@ -219,6 +219,7 @@ func runEnterprise(args []string, stdout, stderr io.Writer) int {
 				}
 				_ = tw.Flush()
 			}
+			printRelated(stdout, e)
 			if hist, ok := e["history"].([]any); ok && len(hist) > 0 {
 				fmt.Fprintln(stdout, "\nhistory (newest first):")
 				tw = tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
