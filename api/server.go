@@ -208,6 +208,7 @@ func (s *Server) table() []*route {
 			h: s.getEnterpriseHistory},
 		{pattern: "GET /api/v1/enterprises/{uscc}/ownership", access: readers, query: []string{"format", "depth"},
 			produces: []string{mediaJSON, mediaDOT}, h: s.getOwnership},
+		{pattern: "GET /api/v1/enterprises/{uscc}/report", access: readers, produces: []string{mediaHTML}, h: s.getReport},
 		{pattern: "GET /api/v1/chains/{leader}", access: readers, query: []string{"depth_up", "depth_down"}, h: s.getChain},
 		{pattern: "GET /api/v1/chains/{leader}/graph", access: readers, query: []string{"format", "depth_up", "depth_down"},
 			produces: []string{mediaJSON, mediaDOT}, h: s.getChainGraph},
