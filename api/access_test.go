@@ -141,6 +141,7 @@ func TestAccessMatrix(t *testing.T) {
 			}
 		}
 
+		relatedA := h.relatedOf(h.scopeA)
 		var outsideA []string
 		for _, u := range h.all {
 			if !h.scopeA[u] {
@@ -174,7 +175,8 @@ func TestAccessMatrix(t *testing.T) {
 				}
 				body := w.Body.String()
 				for _, u := range outsideA {
-					if strings.Contains(body, u) {
+					// Alerts name the related parties of A's firms as such (related_party_distress).
+					if strings.Contains(body, u) && !(strings.HasPrefix(c.name, "alert") && relatedA[u]) {
 						t.Errorf("%s as tenant A: the answer names %s, outside its chain", c.name, u)
 					}
 				}
