@@ -21,7 +21,8 @@ type Alert struct {
 	Labels      map[string]string  `json:"labels"`
 	Values      map[string]float64 `json:"values"`
 	Reasons     []string           `json:"reasons"`
-	// Path is the rule's own path from the subject to the leader (single_source).
+	// Path is the rule's own path: from the subject to the leader (single_source), or
+	// from the related party in distress down to the subject (related_party_distress).
 	Path       []string  `json:"path,omitempty"`
 	StartedAt  time.Time `json:"started_at"`
 	UpdatedAt  time.Time `json:"updated_at"`
@@ -159,7 +160,7 @@ func (m *Manager) GetAlert(ctx context.Context, id, lang string, view *visibilit
 // present is an alert as view sees it.
 func (m *Manager) present(c *current, sil silences, r *router, lang string, view *visibility.View) Alert {
 	a := &c.Alert
-	det := c.det.cut(view)
+	det := c.det.cut(view, a)
 	v := Alert{
 		ID: a.ID, Fingerprint: a.Fingerprint, Rule: a.Rule, Severity: a.Severity, State: a.State,
 		Subject: AlertFirm{USCC: a.USCC, Name: a.Name, Grade: a.Grade, PreviousGrade: a.PreviousGrade},

@@ -71,6 +71,41 @@ func (x reason) text(lang string, cat credit.Catalogue) string {
 			return "record last updated on " + day(x)
 		}
 		return "企业信息最后更新于 " + day(x)
+	case reasonRelated:
+		return x.relatedText(en, meaning)
 	}
 	return x.Kind
+}
+
+// relatedText words a related party in distress: "actual controller 黑龙江恒信实业集团有限公司
+// (91230102MAHTL3M900), penetrated share 39%: grade D; dishonest_judgment_debtor", in
+// Chinese "实际控制人 … (…)，穿透持股 39%：信用等级 D；失信被执行人". A controller beyond
+// checks.depth has no share; a party without a critical event names none.
+func (x reason) relatedText(en bool, meaning string) string {
+	role := map[[2]bool][2]string{
+		{true, true}:  {"实际控制人、控股股东", "actual controller and majority holder"},
+		{true, false}: {"实际控制人", "actual controller"},
+		{false, true}: {"控股股东", "majority holder"},
+	}[[2]bool{x.Controller, x.Majority}]
+	share := notify.FormatNumber(x.Value*100) + "%"
+	if en {
+		s := role[1] + " " + firmText(x.Name, x.USCC)
+		if x.Value > 0 {
+			s += ", penetrated share " + share
+		}
+		s += ": grade " + x.Grade
+		if x.Type != "" {
+			s += "; " + x.Type
+		}
+		return s
+	}
+	s := role[0] + " " + firmText(x.Name, x.USCC)
+	if x.Value > 0 {
+		s += "，穿透持股 " + share
+	}
+	s += "：信用等级 " + x.Grade
+	if x.Type != "" {
+		s += "；" + meaning
+	}
+	return s
 }

@@ -136,7 +136,7 @@ func (r *router) notification(sub *subscriber, a *store.Alert, full *details, st
 	if _, acked := a.Ack(view.Audience()); acked && skipAcked {
 		return nil, false
 	}
-	cut := full.cut(view)
+	cut := full.cut(view, a)
 	det := &cut
 	n = &notify.Notification{
 		Fingerprint: a.Fingerprint, Rule: a.Rule, Title: ruleTitle(a.Rule, sub.Language), Severity: a.Severity, Status: status,
@@ -172,8 +172,8 @@ func (r *router) place(sub *subscriber, a *store.Alert, det *details, n *notify.
 	if a.Leader != "" {
 		n.Leader = &notify.FirmRef{USCC: a.Leader, Name: a.LeaderName}
 	}
-	ownPath := func() {
-		if len(det.Path) > 0 {
+	ownPath := func() { // a path to the alert's leader (an ownership path is no place in a chain)
+		if a.Leader != "" && len(det.Path) > 0 {
 			n.Path, n.PathShares = det.Path, det.Shares
 			n.Tier = len(det.Path) - 1
 			n.PathNames = r.names(st, det.Path)

@@ -38,6 +38,18 @@ func TestRuleRegistry(t *testing.T) {
 	}
 }
 
+// paramsIn returns the parameters of the rule called name among rs, by name: the
+// position of a rule in the registry is no rule's business.
+func paramsIn[P ruleParams](rs ruleSettings, name string) P {
+	for _, s := range rs {
+		if s.name == name {
+			return s.params.(P)
+		}
+	}
+	var zero P
+	return zero
+}
+
 // A config that says nothing of the rules gets their defaults; each call gets
 // parameters of its own.
 func TestRuleDefaults(t *testing.T) {
@@ -56,7 +68,7 @@ func TestRuleDefaults(t *testing.T) {
 	}
 	se.Severities[0] = credit.SeverityInfo
 	b, _ := settingsOf(config.Default())
-	if got := b[1].params.(*severeEventParams).Severities[0]; got != credit.SeverityCritical {
+	if got := paramsIn[*severeEventParams](b, RuleSevereEvent).Severities[0]; got != credit.SeverityCritical {
 		t.Errorf("settings share their parameters: %v", got)
 	}
 }
@@ -77,7 +89,7 @@ func TestRuleSettingsOfAFile(t *testing.T) {
 	if rs.enabled(RuleSevereEvent) || !rs.enabled(RuleChainRisk) || !rs.enabled(RuleScoreDrop) || rs.enabled("credit_crunch") {
 		t.Errorf("enabled: %+v", rs)
 	}
-	if p := rs[2].params.(*chainRiskParams); *p != (chainRiskParams{Warning: 0.2, Critical: 0.5, Hysteresis: 0.9}) {
+	if p := paramsIn[*chainRiskParams](rs, RuleChainRisk); *p != (chainRiskParams{Warning: 0.2, Critical: 0.5, Hysteresis: 0.9}) {
 		t.Errorf("chain_risk: %+v", *p)
 	}
 
@@ -95,10 +107,10 @@ func TestRuleSettingsOfAFile(t *testing.T) {
 	if rs.enabled(RuleScoreDrop) || rs.enabled(RuleRepairDone) || !rs.enabled(RuleStaleData) {
 		t.Errorf("enabled: %+v", rs)
 	}
-	if p := rs[3].params.(*scoreDropParams); p.Points != 80 || p.Window != 14*24*time.Hour {
+	if p := paramsIn[*scoreDropParams](rs, RuleScoreDrop); p.Points != 80 || p.Window != 14*24*time.Hour {
 		t.Errorf("score_drop: %+v", *p)
 	}
-	if p := rs[1].params.(*severeEventParams); !slices.Equal(p.Severities, []credit.Severity{credit.SeverityCritical}) {
+	if p := paramsIn[*severeEventParams](rs, RuleSevereEvent); !slices.Equal(p.Severities, []credit.Severity{credit.SeverityCritical}) {
 		t.Errorf("severe_event: %+v", *p)
 	}
 }

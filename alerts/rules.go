@@ -125,11 +125,18 @@ type details struct {
 	// supply_at_risk, threshold, age_days.
 	Values  map[string]float64 `json:"values,omitempty"`
 	Reasons []reason           `json:"reasons,omitempty"`
-	// Path is the rule's own path from the subject to the alert's leader
-	// (single_source: the supplier, the firm it solely supplies, the leader) and
-	// Shares the purchase share of each hop.
+	// Path is the rule's own path: for an alert with a leader, from the subject to
+	// that leader (single_source: the supplier, the firm it solely supplies, the
+	// leader) with Shares the purchase share of each hop; for related_party_distress,
+	// the ownership path from the first related party in distress down to the subject
+	// (holder first) with Shares the direct share of each link. Only a path to a leader
+	// places the subject in notifications (router.place).
 	Path   []string  `json:"path,omitempty"`
 	Shares []float64 `json:"shares,omitempty"`
+	// Parties are, for related_party_distress, the USCCs of the subject's related
+	// firms in distress as of the alert's last evaluation, sorted: one not among them
+	// is news.
+	Parties []string `json:"parties,omitempty"`
 	// Announced is, for repair_done, when the latest repair it announced was
 	// recorded: the first evaluation of a process skips the firm's repairs recorded
 	// up to then (see repairCursor).
@@ -148,6 +155,7 @@ const (
 	reasonSoleSource  = "single_source"
 	reasonRepair      = "repair"
 	reasonStale       = "stale"
+	reasonRelated     = "related_party"
 )
 
 // reason is one reason of an alert, worded per language when notified.
@@ -156,12 +164,18 @@ type reason struct {
 	Type   string    `json:"type,omitempty"`   // event type
 	Points float64   `json:"points,omitempty"` // event points after decay
 	At     time.Time `json:"at,omitzero"`      // event date, repair date, last update
-	USCC   string    `json:"uscc,omitempty"`   // a contributor, or the firm solely supplied
+	USCC   string    `json:"uscc,omitempty"`   // a contributor, the firm solely supplied, a related party
 	Name   string    `json:"name,omitempty"`
 	Tier   int       `json:"tier,omitempty"`
-	Value  float64   `json:"value,omitempty"` // contribution, or purchase share
+	Value  float64   `json:"value,omitempty"` // contribution, purchase share, or penetrated share
 	P      float64   `json:"p,omitempty"`     // p of a contributor, or substitutability
 	By     string    `json:"by,omitempty"`    // who decided a repair
+	// A related party's grade, and whether it is the actual controller, a majority
+	// holder (penetrated share above 1/2), or both; Type is then its worst active
+	// critical event, if any.
+	Grade      string `json:"grade,omitempty"`
+	Controller bool   `json:"controller,omitempty"`
+	Majority   bool   `json:"majority,omitempty"`
 }
 
 const maxReasons = 3

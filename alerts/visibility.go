@@ -44,18 +44,25 @@ func (r *router) sees(sub *subscriber, a *store.Alert) (view *visibility.View, o
 	return view, false
 }
 
-// cut is what view may see of an alert's details: the reasons naming a firm it does
-// not see are left out, and so is a path through one.
-func (d details) cut(view *visibility.View) details {
+// cut is what view may see of alert a's details: the reasons naming a firm it does
+// not see are left out, and so is a path through one — except, for
+// related_party_distress, the subject's related parties and the ownership path that
+// relates the first one, which a viewer who sees the subject sees as the subject's
+// parties (visibility.View.SeesRelatedOf).
+func (d details) cut(view *visibility.View, a *store.Alert) details {
 	if view == nil || view.IsStaff() {
 		return d
 	}
+	related := a.Rule == RuleRelatedPartyDistress && view.SeesRelatedOf(a.USCC)
 	out := d
-	if !view.SeesAll(d.Path) {
-		out.Path, out.Shares = nil, nil
+	if !related {
+		out.Parties = nil
+		if !view.SeesAll(d.Path) {
+			out.Path, out.Shares = nil, nil
+		}
 	}
 	out.Reasons = slices.DeleteFunc(slices.Clone(d.Reasons), func(x reason) bool {
-		return x.USCC != "" && !view.Sees(x.USCC)
+		return x.USCC != "" && !view.Sees(x.USCC) && !(related && x.Kind == reasonRelated)
 	})
 	return out
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/chainrisk/chainrisk/credit"
 	"github.com/chainrisk/chainrisk/graph"
 	"github.com/chainrisk/chainrisk/monitor"
+	"github.com/chainrisk/chainrisk/ownership"
 	"github.com/chainrisk/chainrisk/risk"
 	"github.com/chainrisk/chainrisk/store"
 	"github.com/chainrisk/chainrisk/store/postgres"
@@ -87,6 +88,9 @@ type world struct {
 	rels   []trel
 	chains map[int]*risk.Exposure
 	scan   int64
+	// owners is the ownership registry the states carry (nil: none); a test that
+	// changes the holdings builds a new one, as the engine does.
+	owners *ownership.Registry
 }
 
 func newWorld(cfg *config.Config, at time.Time) *world {
@@ -138,7 +142,7 @@ func (w *world) state() *monitor.State {
 		panic(err)
 	}
 	s := &monitor.State{ScanID: w.scan, At: w.at, Params: monitor.Params{Model: w.model}, Snap: snap,
-		Chains: map[int32]*risk.Exposure{}}
+		Chains: map[int32]*risk.Exposure{}, Owners: w.owners}
 	n := snap.Len()
 	s.Firms, s.Score, s.P, s.D, s.Grade = make([]monitor.Firm, n), make([]float64, n), make([]float64, n),
 		make([]float64, n), make([]risk.Grade, n)

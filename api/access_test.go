@@ -146,8 +146,8 @@ func TestAccessMatrix(t *testing.T) {
 		}
 
 		// Outside A's chain, but shown to A as the related parties of firms of its
-		// chain (visibility.View.SeesRelatedOf).
-		relatedA := h.relatedTo(h.scopeA)
+		// chain, with the firms on their paths (visibility.View.SeesRelatedOf).
+		relatedA := h.relatedOf(h.scopeA)
 		var outsideA []string
 		for _, u := range h.all {
 			if !h.scopeA[u] && !relatedA[u] {

@@ -56,6 +56,30 @@ func (h *harness) alertFixtures() alertFixtures {
 	return fx
 }
 
+// relatedOf returns the firms an answer may name as related parties of the firms of
+// scope (the enterprise answer's related, its ownership graph and report,
+// related_party_distress alerts; visibility.View.SeesRelatedOf): each one's actual
+// controller and majority holders, with the firms of the paths relating them.
+func (h *harness) relatedOf(scope map[string]bool) map[string]bool {
+	h.t.Helper()
+	st, out := h.b.State(), map[string]bool{}
+	for u := range scope {
+		rel, err := st.Related(u, h.b.cfg.Checks.OwnershipParams())
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		for _, p := range rel.Controller.Path {
+			out[p] = true
+		}
+		for _, m := range rel.Majority {
+			for _, p := range m.Path {
+				out[p] = true
+			}
+		}
+	}
+	return out
+}
+
 // alerts lists alerts through the manager, as an admin sees them.
 func (h *harness) alerts(q alerts.AlertQuery) []alerts.Alert {
 	h.t.Helper()
@@ -222,6 +246,7 @@ func TestTenantAlerts(t *testing.T) {
 	eachStore(t, Options{}, func(t *testing.T, h *harness) {
 		fx := h.alertFixtures()
 		all := h.alerts(alerts.AlertQuery{})
+		relatedTo := map[string]map[string]bool{"tenantA": h.relatedOf(h.scopeA), "tenantB": h.relatedOf(h.scopeB)}
 		visible := func(sc map[string]bool, leader string) map[string]bool {
 			out := map[string]bool{}
 			for _, a := range all {
@@ -246,8 +271,14 @@ func TestTenantAlerts(t *testing.T) {
 					if a.Leader != nil && a.Leader.USCC != tc.leader || !tc.scope[a.Subject.USCC] {
 						t.Errorf("%s sees %+v", tc.token, a)
 					}
+					// A related_party_distress path is the ownership path from the party
+					// down to the subject, whose parties the tenant sees as such.
+					related := a.Rule == alerts.RuleRelatedPartyDistress
+					if related && (len(a.Path) < 2 || a.Path[len(a.Path)-1] != a.Subject.USCC) {
+						t.Errorf("%s: the path of %s is %v", tc.token, a.ID, a.Path)
+					}
 					for _, u := range a.Path {
-						if !tc.scope[u] {
+						if !tc.scope[u] && !(related && relatedTo[tc.token][u]) {
 							t.Errorf("%s: the path of %s names %s", tc.token, a.ID, u)
 						}
 					}

@@ -237,23 +237,6 @@ func (h *harness) chainSet(uscc string) map[string]bool {
 	return out
 }
 
-// relatedTo is the set of the related parties (actual controllers, majority
-// holders) of the firms of scope, as the config's ownership parameters find them.
-func (h *harness) relatedTo(scope map[string]bool) map[string]bool {
-	st := h.b.State()
-	out := map[string]bool{}
-	for u := range scope {
-		rel, err := st.Related(u, h.b.cfg.Checks.OwnershipParams())
-		if err != nil {
-			h.t.Fatal(err)
-		}
-		for _, v := range rel.Parties() {
-			out[st.Owners.Key(v)] = true
-		}
-	}
-	return out
-}
-
 // firm returns the USCC of the demo firm called name.
 func (h *harness) firm(name string) string {
 	st := h.b.State()

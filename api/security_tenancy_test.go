@@ -103,7 +103,7 @@ func TestTenantIsolationDisjointChains(t *testing.T) {
 			}
 			// The other tenant may be shown a firm of this chain as a related party of
 			// a firm of its own (visibility.View.SeesRelatedOf), and that alone.
-			shown := h.relatedTo(other(tn).scope)
+			shown := h.relatedOf(other(tn).scope)
 			tn.forbidden = append(append([]string{tn.sub}, tn.alerts...), slices.Sorted(func(yield func(string) bool) {
 				for u := range tn.scope {
 					if shown[u] {

@@ -65,6 +65,7 @@ func TestTenancyCrawler(t *testing.T) {
 	sme := byName("齐齐哈尔北疆包装科技有限公司")
 	tenants := []string{soy, dairy, petro, sme}
 	chains := chainsFromStore(t, d.Store(), cfg.Chain.DepthUp, cfg.Chain.DepthDown, tenants)
+	related := relatedFromStore(t, d.Store(), cfg.Checks.Depth, chains)
 	names := map[string]string{}
 	for v, f := range st.Firms {
 		names[st.Snap.IDs[v]] = f.Name
@@ -148,7 +149,7 @@ func TestTenancyCrawler(t *testing.T) {
 				t.Errorf("tenant %s received nothing on %s", names[u], ch)
 			}
 			for _, b := range got[ch] {
-				checkSees(t, fmt.Sprintf("%s to %s", ch, names[u]), b, chains[u], names)
+				checkSees(t, fmt.Sprintf("%s to %s", ch, names[u]), b, chains[u], related, names)
 				if ch == notify.TypeWebhook {
 					var n struct {
 						Rule   string
@@ -211,7 +212,14 @@ func TestTenancyCrawler(t *testing.T) {
 				called[rt.method+" "+rt.path] = true
 				if code == http.StatusOK {
 					seen++
-					checkSees(t, "GET "+path+" as "+names[u], b, chains[u], names)
+					// An answer about a firm of the chain may name that firm's related
+					// parties: its enterprise answer's related, its ownership graph, its report.
+					about := ""
+					if rest, ok := strings.CutPrefix(path, "/enterprises/"); ok {
+						about, _, _ = strings.Cut(rest, "/")
+						about, _, _ = strings.Cut(about, "?")
+					}
+					checkSeesAbout(t, "GET "+path+" as "+names[u], b, chains[u], related, names, about)
 				}
 			}
 		}
@@ -254,7 +262,7 @@ func TestTenancyCrawler(t *testing.T) {
 			if code != http.StatusOK {
 				t.Errorf("stress of %s as %s: %d %s", f, names[u], code, b)
 			}
-			checkSees(t, "POST /stress as "+names[u], b, chains[u], names)
+			checkSees(t, "POST /stress as "+names[u], b, chains[u], related, names)
 		}
 		t.Logf("%s: %d answers of 200 crawled, chain of %d firms", names[u], seen, len(chains[u]))
 	}
@@ -269,16 +277,35 @@ func TestTenancyCrawler(t *testing.T) {
 // 18 characters, never part of a longer word or of a decimal fraction.
 var wordRE = regexp.MustCompile(`[0-9A-Za-z.]+`)
 
-// checkSees fails when text names a firm outside chain, by USCC or by name.
-func checkSees(t *testing.T, what, text string, chain map[string]bool, names map[string]string) {
+// checkSees fails when text names a firm outside chain, by USCC or by name, other
+// than the related parties of a chain firm it shows a related_party_distress alert
+// about (relatedFirms.shownRelated).
+func checkSees(t *testing.T, what, text string, chain map[string]bool, related relatedFirms, names map[string]string) {
 	t.Helper()
+	checkSeesAbout(t, what, text, chain, related, names, "")
+}
+
+// checkSeesAbout is checkSees for an answer about the firm about ("" for none): when
+// that firm is in the chain, the answer may name its related parties too.
+func checkSeesAbout(t *testing.T, what, text string, chain map[string]bool, related relatedFirms, names map[string]string,
+	about string) {
+	t.Helper()
+	parties := related.shownRelated(text, chain)
+	if chain[about] {
+		if parties == nil {
+			parties = map[string]bool{}
+		}
+		for x := range related[about] {
+			parties[x] = true
+		}
+	}
 	for _, u := range wordRE.FindAllString(text, -1) {
-		if len(u) == 18 && credit.CheckUSCC(u) == nil && !chain[u] {
+		if len(u) == 18 && credit.CheckUSCC(u) == nil && !chain[u] && !parties[u] {
 			t.Errorf("%s names %s (%s), outside the chain", what, u, names[u])
 		}
 	}
 	for u, n := range names {
-		if chain[u] || !strings.Contains(text, n) {
+		if chain[u] || parties[u] || !strings.Contains(text, n) {
 			continue
 		}
 		inside := false // a name contained in the name of a firm of the chain

@@ -34,14 +34,15 @@ func (s *State) Related(uscc string, p ownership.Params) (*ownership.Related, er
 }
 
 // Distressed reports whether firm v is in distress as related-party risk
-// counts it: grade D, or an active event whose type is critical.
+// counts it: grade D, or an active event whose type is critical. It reads the
+// catalogue by type index, as the alert rule asks it of every firm on full scans.
 func (s *State) Distressed(v int32) bool {
 	if s.Grade[v] == risk.GradeD {
 		return true
 	}
 	model := s.Params.Model
 	for _, ev := range s.FirmEvents(v) {
-		if t, ok := model.Catalogue.Lookup(model.TypeName(ev.Type)); ok && t.Severity == credit.SeverityCritical {
+		if sev, ok := model.Severity(ev.Type); ok && sev == credit.SeverityCritical {
 			return true
 		}
 	}

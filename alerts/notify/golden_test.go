@@ -47,12 +47,21 @@ func everyRule(lang string) []*Notification {
 	stale.Subject = Firm{USCC: bearings.USCC, Name: bearings.Name, Grade: "B"}
 	stale.Path, stale.PathNames, stale.PathShares = []string{bearings.USCC, leaderRef.USCC}, []string{bearings.Name, leaderRef.Name}, []float64{0.15}
 	stale.Reasons, stale.Values = nil, map[string]float64{"age_days": 213}
+	related := firingDowngrade(lang)
+	related.Rule, related.Tier = "related_party_distress", 1
+	related.Path, related.PathNames, related.PathShares = related.Path[1:], related.PathNames[1:], related.PathShares[1:]
+	related.Subject = Firm{USCC: gearbox.USCC, Name: gearbox.Name, Grade: "B"}
+	related.Values = map[string]float64{"score": 760}
+	related.Reasons = []string{"actual controller 宁波远航控股集团有限公司 (91330200MA2H0LD1N9), penetrated share 39%: grade D; dishonest_judgment_debtor"}
+	if lang == "zh" {
+		related.Reasons = []string{"实际控制人 宁波远航控股集团有限公司 (91330200MA2H0LD1N9)，穿透持股 39%：信用等级 D；失信被执行人"}
+	}
 	unknown := firingDowngrade(lang)
 	unknown.Rule, unknown.Subject.Name = "custom_rule", ""
 	resolvedDown := firingDowngrade(lang)
 	resolvedDown.Status, resolvedDown.EndedAt = StatusResolved, t0.Add(26*time.Hour)
 	resolvedDown.Subject.Grade = "B"
-	out := []*Notification{down, b[1], chain, b[2], single, repair, stale, unknown, resolvedDown, resolvedChainRisk(lang)}
+	out := []*Notification{down, b[1], related, chain, b[2], single, repair, stale, unknown, resolvedDown, resolvedChainRisk(lang)}
 	for _, n := range out {
 		titled(n) // the rules changed above
 	}

@@ -30,13 +30,14 @@ var (
 
 // ruleTitles are the titles package alerts gives its rules, in zh and en.
 var ruleTitles = map[string][2]string{
-	"grade_downgrade": {"信用等级下调", "Credit grade downgraded"},
-	"severe_event":    {"严重信用事件", "Severe credit event"},
-	"chain_risk":      {"供应链风险超限", "Supply chain risk high"},
-	"score_drop":      {"信用分下降", "Credit score dropped"},
-	"single_source":   {"单一来源供应商风险", "Single-source supplier at risk"},
-	"repair_done":     {"信用修复已通过", "Credit repair approved"},
-	"stale_data":      {"信用数据过期", "Credit data stale"},
+	"grade_downgrade":        {"信用等级下调", "Credit grade downgraded"},
+	"severe_event":           {"严重信用事件", "Severe credit event"},
+	"related_party_distress": {"关联方信用风险", "Related party in distress"},
+	"chain_risk":             {"供应链风险超限", "Supply chain risk high"},
+	"score_drop":             {"信用分下降", "Credit score dropped"},
+	"single_source":          {"单一来源供应商风险", "Single-source supplier at risk"},
+	"repair_done":            {"信用修复已通过", "Credit repair approved"},
+	"stale_data":             {"信用数据过期", "Credit data stale"},
 }
 
 // titled sets n's title from its rule and language, as package alerts does.
