@@ -197,15 +197,16 @@ func add(t time.Time, p credit.Period) time.Time {
 	return t.In(credit.Shanghai).AddDate(p.Years, p.Months, p.Days)
 }
 
-// At is the status at time now of an event of this rule that occurred at occurred.
+// At is the status at time now of an event of this rule that occurred at occurred;
+// its times are in occurred's zone.
 func (r Rule) At(occurred, now time.Time) Status {
 	s := Status{Rule: r}
 	if r.Repairable {
-		s.EligibleFrom = add(occurred, r.MinPublicity)
+		s.EligibleFrom = add(occurred, r.MinPublicity).In(occurred.Location())
 		s.EligibleNow = !s.EligibleFrom.After(now)
 	}
 	if !r.MaxPublicity.UntilRepaired() {
-		s.MaxUntil = add(occurred, r.MaxPublicity)
+		s.MaxUntil = add(occurred, r.MaxPublicity).In(occurred.Location())
 	}
 	return s
 }
