@@ -158,6 +158,11 @@ func TestRepairEligibleWalkthrough(t *testing.T) {
 		if got := eligibleNotices(t, st); !slices.Equal(got, want) {
 			t.Errorf("on the day: %v, want %v", got, want)
 		}
+		ns := outbox(t, st)
+		if n := ns[len(ns)-1]; n.Title != "可申请信用修复" || len(n.Reasons) != 1 ||
+			n.Reasons[0] != "行政处罚(严重) −200（2000-01-01）：自 2001-01-01 起可申请信用修复，由作出行政处罚决定的行政机关决定" {
+			t.Errorf("the notification: %q %q", n.Title, n.Reasons)
+		}
 		sleepUntil(time.Date(2001, 1, 4, 8, 0, 1, 0, sh))
 		scan(monitor.ScanFull, nil)
 		if err := m.Resend(ctx, engine.State()); err != nil {
@@ -183,4 +188,24 @@ func TestRepairEligibleWalkthrough(t *testing.T) {
 			t.Errorf("after the repair: %v %s, want 800 B", s.Score[v], s.Grade[v])
 		}
 	})
+}
+
+// TestRepairEligibleWording: the reason in both languages, with the event's points,
+// its date, the day it became eligible and who decides.
+func TestRepairEligibleWording(t *testing.T) {
+	cat := credit.NewCatalogue()
+	r := reason{Kind: reasonEligible, Type: "penalty_general", Points: -80,
+		At:   time.Date(2026, 8, 29, 0, 0, 0, 0, credit.Shanghai).UTC(),
+		From: time.Date(2026, 11, 29, 0, 0, 0, 0, credit.Shanghai).UTC(), By: "作出行政处罚决定的行政机关"}
+	for lang, want := range map[string]string{
+		"zh": "行政处罚(一般) −80（2026-08-29）：自 2026-11-29 起可申请信用修复，由作出行政处罚决定的行政机关决定",
+		"en": "penalty_general −80 (2026-08-29): eligible for credit repair since 2026-11-29, decided by 作出行政处罚决定的行政机关",
+	} {
+		if got := r.text(lang, cat); got != want {
+			t.Errorf("%s: %q, want %q", lang, got, want)
+		}
+	}
+	if ruleTitle(RuleRepairEligible, "en") != "Eligible for credit repair" || ruleTitle(RuleRepairEligible, "zh") != "可申请信用修复" {
+		t.Error("titles")
+	}
 }
