@@ -63,7 +63,7 @@ type whatIfJSON struct {
 	EligibleNow   figuresJSON `json:"eligible_now"`
 	AllRepairable figuresJSON `json:"all_repairable"`
 	// GradeImprovesOn is a date (YYYY-MM-DD, Asia/Shanghai), null when the grade does
-	// not improve by expiry and decay within repair.Horizon years.
+	// not improve by expiry and decay within repair.HorizonYears years.
 	GradeImprovesOn *string `json:"grade_improves_on"`
 }
 

@@ -9,8 +9,9 @@ import (
 	"github.com/chainrisk/chainrisk/risk"
 )
 
-// Horizon bounds the search for the day a firm's grade improves by expiry alone.
-const Horizon = 5 // years
+// HorizonYears bounds the search for the day a firm's grade improves by expiry
+// alone.
+const HorizonYears = 5
 
 // Item is one active negative event of a plan, with its repair status and what it
 // takes off the score now.
@@ -28,7 +29,7 @@ type WhatIf struct {
 	EligibleNow, AllRepairable risk.Result
 	// GradeImprovesOn is the first day (00:00 Asia/Shanghai) by whose end the grade
 	// is better than now without any repair, as events leave their publicity period
-	// and points decay; zero when that does not happen within Horizon years.
+	// and points decay; zero when that does not happen within HorizonYears years.
 	GradeImprovesOn time.Time
 }
 
@@ -101,18 +102,18 @@ func compareItems(a, b Item) int {
 	return cmp.Or(a.Event.OccurredAt.Compare(b.Event.OccurredAt), cmp.Compare(a.Event.ID, b.Event.ID))
 }
 
-// gradeImproves is the first day after at by whose end (23:59:59 Asia/Shanghai) the
-// grade of the firm, with its events still public then and their points decayed
-// then, is better than grade; zero when no day within Horizon years is. The score
-// is evaluated once per day: every end of publicity falls within a day, and by
-// its end the grade has seen it.
+// gradeImproves is the first day, from the day of at on, by whose end (23:59:59
+// Asia/Shanghai) the grade of the firm, with its events still public then and their
+// points decayed then, is better than grade; zero when no day within HorizonYears
+// years is. The score is evaluated once per day: every end of publicity falls
+// within a day, and by its end the grade has seen it.
 func gradeImproves(m *risk.Model, status credit.Status, events []credit.Event, at time.Time, grade risk.Grade) time.Time {
 	if status.Defunct() || grade == risk.GradeA {
 		return time.Time{}
 	}
 	day := at.In(credit.Shanghai)
 	day = time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, credit.Shanghai)
-	end := at.AddDate(Horizon, 0, 0)
+	end := at.AddDate(HorizonYears, 0, 0)
 	scored := make([]risk.ScoredEvent, 0, len(events))
 	for ; !day.After(end); day = day.AddDate(0, 0, 1) {
 		t := day.AddDate(0, 0, 1).Add(-time.Second)
