@@ -47,6 +47,78 @@ func firingEligible(t *testing.T, st store.Store) []string {
 	return out
 }
 
+// eligibleWorld is the walkthrough's store, alert manager and engine, made inside
+// a synctest bubble: firm 1, an SME on its own watch-list ("own"), and firm 2, only
+// in the scope of a scope-all subscription taking every rule ("office").
+type eligibleWorld struct {
+	t         *testing.T
+	st        store.Store
+	cfg       *config.Config
+	m         *Manager
+	engine    *monitor.Engine
+	validator *credit.Validator
+}
+
+func newEligibleWorld(t *testing.T) *eligibleWorld {
+	st, err := sqlite.OpenDir(context.Background(), t.TempDir(), nil) // inside the bubble: its pool's timers are the bubble's
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	own := config.Subscription{Name: "own", Subscriber: code(1), Scope: config.Scope{Kind: config.ScopeWatchlist,
+		USCCs: []string{code(1)}}, Channels: logChannel()}
+	w := &eligibleWorld{t: t, st: st, cfg: testConfig(t, own, subAll("office"))}
+	w.validator = &credit.Validator{Catalogue: w.cfg.Catalogue(), Now: time.Now}
+	w.imp(credit.KindEnterprises, "uscc,name,region,industry,tags,status\n"+
+		code(1)+",黑河北疆精工机械有限公司,231100,C3411,specialized,active\n"+code(2)+",黑河北疆物流有限公司,231100,G5431,,active\n")
+	w.m = newTestManager(t, st, w.cfg, nil)
+	w.engine = monitor.NewEngine(monitor.EngineOptions{Store: st, Params: monitor.ParamsFromConfig(w.cfg), Logger: discardLogger()})
+	w.engine.Observe(w.m.Observe)
+	w.scan(monitor.ScanFull, nil) // the baseline: two firms without events
+	return w
+}
+
+// imp ingests one CSV input.
+func (w *eligibleWorld) imp(kind credit.Kind, csv string) store.Applied {
+	w.t.Helper()
+	sum, err := ingest.Import(context.Background(), w.st, []ingest.Input{{File: string(kind) + ".csv", Kind: kind,
+		Format: ingest.CSV, R: strings.NewReader(csv)}}, ingest.ImportOptions{Strict: true, Validator: w.validator})
+	if err != nil || !sum.OK() {
+		w.t.Fatalf("import: %v %v", err, sum.Errors)
+	}
+	return sum.Applied
+}
+
+func (w *eligibleWorld) scan(kind string, touched []string) {
+	w.t.Helper()
+	if _, err := w.engine.Run(context.Background(), monitor.Request{Kind: kind, Trigger: "test", Touched: touched}); err != nil {
+		w.t.Fatal(err)
+	}
+}
+
+// schedule starts the daily repair_eligible job as configured and an expire_events
+// job daily at 03:00; the scheduler stops with the test.
+func (w *eligibleWorld) schedule() {
+	sched := monitor.NewScheduler(monitor.SchedulerOptions{Logger: discardLogger()})
+	if err := sched.Set([]monitor.CronJob{
+		{Name: config.JobRepairEligible, Spec: w.cfg.Schedule.RepairEligible, Run: func(ctx context.Context) error {
+			return w.m.RepairEligible(ctx, w.engine.State())
+		}},
+		{Name: config.JobExpireEvents, Spec: "0 3 * * *", Run: func(ctx context.Context) error {
+			_, err := w.engine.ExpireEvents(ctx, "cron:expire_events")
+			return err
+		}},
+	}); err != nil {
+		w.t.Fatal(err)
+	}
+	sched.Start()
+	w.t.Cleanup(func() {
+		if err := sched.Stop(context.Background()); err != nil {
+			w.t.Error(err)
+		}
+	})
+}
+
 // TestRepairEligibleWalkthrough is the "done when" for the alert, in
 // simulated time (the bubble's clock starts on 2000-01-01, 08:00 in Shanghai): an
 // SME on its own watch-list has a serious penalty (eligible a year after) and two
@@ -65,68 +137,20 @@ func firingEligible(t *testing.T, st store.Store) []string {
 //     repaired, 800 (B).
 func TestRepairEligibleWalkthrough(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		ctx := context.Background()
-		sh := credit.Shanghai
-		st, err := sqlite.OpenDir(ctx, t.TempDir(), nil) // inside the bubble: its pool's timers are the bubble's
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer st.Close()
-		sme, other := code(1), code(2)
-		own := config.Subscription{Name: "own", Subscriber: sme, Scope: config.Scope{Kind: config.ScopeWatchlist,
-			USCCs: []string{sme}}, Channels: logChannel()}
-		cfg := testConfig(t, own, subAll("office"))
-		validator := &credit.Validator{Catalogue: cfg.Catalogue(), Now: time.Now}
-		imp := func(kind credit.Kind, csv string) store.Applied {
-			t.Helper()
-			sum, err := ingest.Import(ctx, st, []ingest.Input{{File: string(kind) + ".csv", Kind: kind, Format: ingest.CSV,
-				R: strings.NewReader(csv)}}, ingest.ImportOptions{Strict: true, Validator: validator})
-			if err != nil || !sum.OK() {
-				t.Fatalf("import: %v %v", err, sum.Errors)
-			}
-			return sum.Applied
-		}
-		imp(credit.KindEnterprises, "uscc,name,region,industry,tags,status\n"+
-			sme+",黑河北疆精工机械有限公司,231100,C3411,specialized,active\n"+other+",黑河北疆物流有限公司,231100,G5431,,active\n")
-		m := newTestManager(t, st, cfg, nil)
-		engine := monitor.NewEngine(monitor.EngineOptions{Store: st, Params: monitor.ParamsFromConfig(cfg), Logger: discardLogger()})
-		engine.Observe(m.Observe)
-		scan := func(kind string, touched []string) {
-			t.Helper()
-			if _, err := engine.Run(ctx, monitor.Request{Kind: kind, Trigger: "test", Touched: touched}); err != nil {
-				t.Fatal(err)
-			}
-		}
-		scan(monitor.ScanFull, nil) // the baseline: two firms without events
-		applied := imp(credit.KindEvents, "event_id,uscc,type,occurred_at,source\n"+
+		ctx, sh := context.Background(), credit.Shanghai
+		w := newEligibleWorld(t)
+		st, m, engine, sme := w.st, w.m, w.engine, code(1)
+		applied := w.imp(credit.KindEvents, "event_id,uscc,type,occurred_at,source\n"+
 			"SERIOUS,"+sme+",penalty_serious,2000-01-01,黑河市市场监督管理局\n"+
 			"MINOR-1,"+sme+",penalty_minor,2000-01-01,黑河市市场监督管理局\n"+
 			"MINOR-2,"+sme+",penalty_minor,2000-01-01,黑河市税务局\n"+
-			"ELSEWHERE,"+other+",penalty_minor,2000-01-01,黑河市市场监督管理局\n")
-		scan(monitor.ScanIncremental, applied.Touched)
+			"ELSEWHERE,"+code(2)+",penalty_minor,2000-01-01,黑河市市场监督管理局\n")
+		w.scan(monitor.ScanIncremental, applied.Touched)
 		want := []string{"firing MINOR-1 own", "firing MINOR-2 own"}
 		if got := eligibleNotices(t, st); !slices.Equal(got, want) {
 			t.Fatalf("after the ingest: %v, want %v", got, want)
 		}
-
-		sched := monitor.NewScheduler(monitor.SchedulerOptions{Logger: discardLogger()})
-		if err := sched.Set([]monitor.CronJob{
-			{Name: config.JobRepairEligible, Spec: cfg.Schedule.RepairEligible, Run: func(ctx context.Context) error {
-				return m.RepairEligible(ctx, engine.State())
-			}},
-			{Name: config.JobExpireEvents, Spec: "0 3 * * *", Run: func(ctx context.Context) error {
-				_, err := engine.ExpireEvents(ctx, "cron:expire_events")
-				return err
-			}},
-		}); err != nil {
-			t.Fatal(err)
-		}
-		sched.Start()
-		defer func() {
-			if err := sched.Stop(ctx); err != nil {
-				t.Error(err)
-			}
-		}()
+		w.schedule()
 		sleepUntil := func(at time.Time) {
 			time.Sleep(time.Until(at))
 			synctest.Wait()
@@ -164,7 +188,7 @@ func TestRepairEligibleWalkthrough(t *testing.T) {
 			t.Errorf("the notification: %q %q", n.Title, n.Reasons)
 		}
 		sleepUntil(time.Date(2001, 1, 4, 8, 0, 1, 0, sh))
-		scan(monitor.ScanFull, nil)
+		w.scan(monitor.ScanFull, nil)
 		if err := m.Resend(ctx, engine.State()); err != nil {
 			t.Fatal(err)
 		}
@@ -177,8 +201,8 @@ func TestRepairEligibleWalkthrough(t *testing.T) {
 			t.Errorf("before the repair: %.9f %s, want 659.159338235 C", s.Score[v], s.Grade[v])
 		}
 
-		applied = imp(credit.KindRepairs, "event_id,repaired_at,decided_by,reason\nSERIOUS,2001-01-04,黑龙江省发展和改革委员会,已整改\n")
-		scan(monitor.ScanIncremental, applied.Touched)
+		applied = w.imp(credit.KindRepairs, "event_id,repaired_at,decided_by,reason\nSERIOUS,2001-01-04,黑龙江省发展和改革委员会,已整改\n")
+		w.scan(monitor.ScanIncremental, applied.Touched)
 		want = append(want, "resolved SERIOUS own")
 		if got := eligibleNotices(t, st); !slices.Equal(got, want) || len(firingEligible(t, st)) != 0 {
 			t.Errorf("after the repair: %v (firing %v), want %v", got, firingEligible(t, st), want)
