@@ -18,10 +18,13 @@ type evaluation struct {
 	rules      ruleSettings
 	prev, next *monitor.State
 	full       bool // a full scan: every rule judges every firm
-	baseline   bool // nothing held before: record, announce nothing
-	now        time.Time
-	firing     firingSet
-	sorted     map[string][]*current // firingOf's
+	// clock is a run of the repair_eligible job between scans (prev and next are the
+	// latest state): only the clock rules run, and they judge every firm.
+	clock    bool
+	baseline bool // nothing held before: record, announce nothing
+	now      time.Time
+	firing   firingSet
+	sorted   map[string][]*current // firingOf's
 	// judgedAll are the rules that judged every subject, judged the fingerprints
 	// judged by the others (with their rule).
 	judgedAll map[string]bool
@@ -32,6 +35,9 @@ type evaluation struct {
 	sameIDs bool // next keeps prev's node indexes
 	subs    []*subscriber
 	watch   []bool // nil until needed
+	// repairWatch are the firms watched for repair_eligible (repairWatched); nil
+	// until needed.
+	repairWatch []bool
 	// repairsSeen is repair_done's cursor after this evaluation.
 	repairsSeen time.Time
 	// announced is, per firm, when the latest repair announced by a repair_done alert

@@ -165,17 +165,10 @@ func (m *Manager) loadFiring(ctx context.Context) (firingSet, error) {
 func (m *Manager) Observe(ctx context.Context, prev, next *monitor.State, sc *store.Scan) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	cfg := m.cfg()
-	e := &evaluation{m: m, cfg: cfg, prev: prev, next: next, now: m.clock.Now(), repairsSeen: m.repairsSeen,
-		full: prev == nil || sc == nil || sc.Kind != monitor.ScanIncremental, judgedAll: map[string]bool{},
-		judged: map[string]string{}, sorted: map[string][]*current{}}
-	var err error
-	// A few small decodes: read anew each time, as the config in force says.
-	rules, errs := settingsOf(cfg)
-	if len(errs) > 0 {
-		return fmt.Errorf("alerts: the config's rules: %w", errors.Join(errs...))
+	e, err := m.newEvaluation(prev, next, prev == nil || sc == nil || sc.Kind != monitor.ScanIncremental)
+	if err != nil {
+		return err
 	}
-	e.rules = rules
 	if m.firing == nil || e.full {
 		if m.firing, err = m.loadFiring(ctx); err != nil {
 			m.firing = nil
@@ -205,6 +198,55 @@ func (m *Manager) Observe(ctx context.Context, prev, next *monitor.State, sc *st
 	} else {
 		e.sameIDs = next.Snap == prev.Snap || next.Snap.Extends(prev.Snap)
 	}
+	return m.evaluate(ctx, e)
+}
+
+// RepairEligible is the repair_eligible job (daily by default, schedule.repair_eligible):
+// it evaluates the rules that follow the clock rather than the scans — those
+// registered with clock set, repair_eligible — on the latest state, with the
+// manager's clock, so that an event is announced on the day it becomes eligible for
+// repair even when no scan runs. The other rules' alerts stay as they are. Nothing
+// happens before the first scan.
+func (m *Manager) RepairEligible(ctx context.Context, state *monitor.State) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if state == nil {
+		return nil
+	}
+	e, err := m.newEvaluation(state, state, false)
+	if err != nil {
+		return err
+	}
+	e.clock, e.sameIDs = true, true
+	if m.firing == nil {
+		if m.firing, err = m.loadFiring(ctx); err != nil {
+			m.firing = nil
+			return fmt.Errorf("alerts: %w", err)
+		}
+	}
+	e.firing = m.firing
+	return m.evaluate(ctx, e)
+}
+
+// newEvaluation starts an evaluation with the config in force and its rules.
+func (m *Manager) newEvaluation(prev, next *monitor.State, full bool) (*evaluation, error) {
+	cfg := m.cfg()
+	e := &evaluation{m: m, cfg: cfg, prev: prev, next: next, now: m.clock.Now(), repairsSeen: m.repairsSeen,
+		full: full, judgedAll: map[string]bool{}, judged: map[string]string{}, sorted: map[string][]*current{}}
+	// A few small decodes: read anew each time, as the config in force says.
+	rules, errs := settingsOf(cfg)
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("alerts: the config's rules: %w", errors.Join(errs...))
+	}
+	e.rules = rules
+	return e, nil
+}
+
+// evaluate runs the rules of an evaluation (the clock rules only for a clock run)
+// and writes the alert changes and their notifications in one transaction.
+func (m *Manager) evaluate(ctx context.Context, e *evaluation) error {
+	cfg, prev, next := e.cfg, e.prev, e.next
+	var err error
 	if e.subs, err = m.subscribers(ctx, cfg); err != nil {
 		return err
 	}
@@ -227,7 +269,10 @@ func (m *Manager) Observe(ctx context.Context, prev, next *monitor.State, sc *st
 		cands[fp] = c
 	}
 	for _, s := range e.rules {
-		if !s.on {
+		switch {
+		case e.clock && !s.clock:
+			continue // judged by the scans only
+		case !s.on:
 			e.judgeAll(s.name) // a disabled rule's alerts resolve, without a word
 			continue
 		}

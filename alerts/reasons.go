@@ -66,6 +66,13 @@ func (x reason) text(lang string, cat credit.Catalogue) string {
 			return fmt.Sprintf("%s repaired on %s (decided by %s)", x.Type, day(x), x.By)
 		}
 		return fmt.Sprintf("%s 已于 %s 完成信用修复（%s）", meaning, day(x), x.By)
+	case reasonEligible:
+		from := x.From.In(credit.Shanghai).Format("2006-01-02")
+		if en {
+			return fmt.Sprintf("%s %s (%s): eligible for credit repair since %s, decided by %s", x.Type,
+				notify.FormatSigned(x.Points), day(x), from, x.By)
+		}
+		return fmt.Sprintf("%s %s（%s）：自 %s 起可申请信用修复，由%s决定", meaning, notify.FormatSigned(x.Points), day(x), from, x.By)
 	case reasonStale:
 		if en {
 			return "record last updated on " + day(x)

@@ -83,8 +83,8 @@ func (m *Manager) repeat(ctx context.Context, cfg *config.Config, r *router, now
 	var notified []*store.Alert
 	for i := range due {
 		a := &due[i]
-		if r := ruleNamed(a.Rule); r != nil && r.oneOff {
-			continue
+		if r := ruleNamed(a.Rule); r != nil && (r.oneOff || (r.noRepeat && !a.NotifiedAt.IsZero())) {
+			continue // announced once (one held back by a silence is announced still)
 		}
 		c, err := decodeAlert(*a)
 		if err != nil {

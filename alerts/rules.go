@@ -38,6 +38,12 @@ type rule struct {
 	defaults func() ruleParams
 	// oneOff rules announce an alert once: never repeated, resolved without a word.
 	oneOff bool
+	// noRepeat rules' alerts are announced once and not repeated by the resend job
+	// (alerts.repeat_interval); their resolve is announced.
+	noRepeat bool
+	// clock rules follow the clock besides the scans: the repair_eligible job
+	// evaluates them alone between scans (Manager.RepairEligible).
+	clock bool
 	// aboutChain rules' alerts are about a leader's chain: links go to the chain.
 	aboutChain bool
 	// evaluate names the alerts that should fire now (emit).
@@ -103,9 +109,12 @@ func ruleTitle(name, lang string) string {
 // candidate is an alert a rule wants firing.
 type candidate struct {
 	rule, uscc, leader string
-	severity           string
-	grade, prevGrade   string
-	det                details
+	// key tells apart the alerts of one rule about one firm (repair_eligible: one per
+	// event); "" for the rules with one alert per firm (and leader).
+	key              string
+	severity         string
+	grade, prevGrade string
+	det              details
 	// renotify asks for a notification although neither the state nor the severity
 	// changed: a new severe event on a firm whose severe_event alert fires already.
 	renotify bool
@@ -113,11 +122,24 @@ type candidate struct {
 	keep *current
 }
 
-func (c *candidate) fingerprint() string { return Fingerprint(c.rule, c.uscc, c.leader) }
+func (c *candidate) fingerprint() string {
+	return Fingerprint(c.rule, subjectKey(c.uscc, c.key), c.leader)
+}
 
 // Fingerprint is an alert's identity: rule, subject and leader ("" for the rules
-// about one firm), joined by ':'.
+// about one firm), joined by ':'. The subject is the firm's USCC, followed by '/'
+// and a key for the rules with several alerts per firm (subjectKey); the leader
+// stays last, where fingerprintLeader finds it.
 func Fingerprint(rule, uscc, leader string) string { return rule + ":" + uscc + ":" + leader }
+
+// subjectKey is the subject of a fingerprint: the USCC, and the key when there is
+// one (a USCC holds no '/').
+func subjectKey(uscc, key string) string {
+	if key == "" {
+		return uscc
+	}
+	return uscc + "/" + key
+}
 
 // details is what an alert keeps besides its row's columns (store.Alert.Details).
 type details struct {
@@ -156,6 +178,7 @@ const (
 	reasonRepair      = "repair"
 	reasonStale       = "stale"
 	reasonRelated     = "related_party"
+	reasonEligible    = "repair_eligible"
 )
 
 // reason is one reason of an alert, worded per language when notified.
@@ -169,13 +192,15 @@ type reason struct {
 	Tier   int       `json:"tier,omitempty"`
 	Value  float64   `json:"value,omitempty"` // contribution, purchase share, or penetrated share
 	P      float64   `json:"p,omitempty"`     // p of a contributor, or substitutability
-	By     string    `json:"by,omitempty"`    // who decided a repair
+	By     string    `json:"by,omitempty"`    // who decided a repair, or decides one
 	// A related party's grade, and whether it is the actual controller, a majority
 	// holder (penetrated share above 1/2), or both; Type is then its worst active
 	// critical event, if any.
 	Grade      string `json:"grade,omitempty"`
 	Controller bool   `json:"controller,omitempty"`
 	Majority   bool   `json:"majority,omitempty"`
+	// From is when an event became eligible for repair (repair_eligible).
+	From time.Time `json:"from,omitzero"`
 }
 
 const maxReasons = 3

@@ -73,6 +73,8 @@ func TestAccessMatrix(t *testing.T) {
 			{"ownership in B", req{method: "GET", path: "/api/v1/enterprises/" + inB + "/ownership?format=dot"}, [5]int{ok, forb, ok, nf, ok}},
 			{"report in A", req{method: "GET", path: "/api/v1/enterprises/" + inA + "/report"}, [5]int{ok, forb, ok, ok, nf}},
 			{"report in B", req{method: "GET", path: "/api/v1/enterprises/" + inB + "/report"}, [5]int{ok, forb, ok, nf, ok}},
+			{"repair plan in A", req{method: "GET", path: "/api/v1/enterprises/" + inA + "/repair-plan"}, [5]int{ok, forb, ok, ok, nf}},
+			{"repair plan in B", req{method: "GET", path: "/api/v1/enterprises/" + inB + "/repair-plan"}, [5]int{ok, forb, ok, nf, ok}},
 			{"history in A", req{method: "GET", path: "/api/v1/enterprises/" + inA + "/history"}, [5]int{ok, forb, ok, ok, nf}},
 			{"history in B", req{method: "GET", path: "/api/v1/enterprises/" + inB + "/history"}, [5]int{ok, forb, ok, nf, ok}},
 			{"chain history A", req{method: "GET", path: "/api/v1/chains/" + h.leaderA + "/history"}, [5]int{ok, forb, ok, ok, nf}},

@@ -85,6 +85,8 @@ type eventJSON struct {
 	Description  string            `json:"description"`
 	State        credit.EventState `json:"state"`
 	RepairedAt   *time.Time        `json:"repaired_at"`
+	// Repair is the repair block of an active negative event; null for the others.
+	Repair *repairJSON `json:"repair"`
 }
 
 // membership is a firm's place in a leader's chain.
@@ -149,6 +151,9 @@ func eventOf(st *monitor.State, e *credit.Event) eventJSON {
 	// it stopped counting already.
 	if e.State == credit.EventActive && !e.ActiveAt(st.At) {
 		out.State = credit.EventExpired
+	}
+	if rs, ok := repairStatus(st, e); ok {
+		out.Repair = repairOf(rs)
 	}
 	return out
 }

@@ -156,6 +156,7 @@ func TestTenantIsolationDisjointChains(t *testing.T) {
 				get(prefix("/api/v1/enterprises/"), me.root, other.root, missingFirm),
 				get(around("/api/v1/enterprises/", "/events"), me.firm, other.firm, missingFirm),
 				get(around("/api/v1/enterprises/", "/history"), me.firm, other.firm, missingFirm),
+				get(around("/api/v1/enterprises/", "/repair-plan"), me.firm, other.firm, missingFirm),
 				get(around("/api/v1/enterprises/", "/ownership"), me.firm, other.firm, missingFirm),
 				get(around("/api/v1/enterprises/", "/report"), me.firm, other.firm, missingFirm),
 				get(around("/api/v1/enterprises/", "/ownership?format=dot&depth=10"), me.root, other.root, missingFirm),

@@ -206,6 +206,7 @@ func (s *Server) table() []*route {
 		{pattern: "GET /api/v1/enterprises/{uscc}/events", access: readers, h: s.getEvents},
 		{pattern: "GET /api/v1/enterprises/{uscc}/history", access: readers, query: []string{"from", "to", "limit"},
 			h: s.getEnterpriseHistory},
+		{pattern: "GET /api/v1/enterprises/{uscc}/repair-plan", access: readers, h: s.getRepairPlan},
 		{pattern: "GET /api/v1/enterprises/{uscc}/ownership", access: readers, query: []string{"format", "depth"},
 			produces: []string{mediaJSON, mediaDOT}, h: s.getOwnership},
 		{pattern: "GET /api/v1/enterprises/{uscc}/report", access: readers, produces: []string{mediaHTML}, h: s.getReport},

@@ -33,6 +33,7 @@ type Config struct {
 	Chain    ChainConfig    `yaml:"chain" json:"chain"`
 	ESRI     ESRIConfig     `yaml:"esri" json:"esri"`
 	Checks   ChecksConfig   `yaml:"checks" json:"checks"`
+	Repair   RepairConfig   `yaml:"repair" json:"repair"`
 	Schedule ScheduleConfig `yaml:"schedule" json:"schedule"`
 	Sources  []Source       `yaml:"sources" json:"sources"`
 	Alerts   AlertsConfig   `yaml:"alerts" json:"alerts"`
@@ -211,22 +212,26 @@ type Essentiality struct {
 // ScheduleConfig holds the cron jobs (docs/operations.md). A spec may be empty to disable its job.
 type ScheduleConfig struct {
 	// Timezone applies to every spec without its own CRON_TZ= or TZ= prefix.
-	Timezone     string         `yaml:"timezone" json:"timezone"`
-	FullScan     string         `yaml:"full_scan" json:"full_scan"`
-	ESRI         string         `yaml:"esri" json:"esri"`
-	ExpireEvents string         `yaml:"expire_events" json:"expire_events"`
-	ResendAlerts string         `yaml:"resend_alerts" json:"resend_alerts"`
-	Timeouts     TimeoutsConfig `yaml:"timeouts" json:"timeouts"`
+	Timezone     string `yaml:"timezone" json:"timezone"`
+	FullScan     string `yaml:"full_scan" json:"full_scan"`
+	ESRI         string `yaml:"esri" json:"esri"`
+	ExpireEvents string `yaml:"expire_events" json:"expire_events"`
+	ResendAlerts string `yaml:"resend_alerts" json:"resend_alerts"`
+	// RepairEligible evaluates the repair_eligible alert rule with the clock
+	// (docs/alerts.md), daily.
+	RepairEligible string         `yaml:"repair_eligible" json:"repair_eligible"`
+	Timeouts       TimeoutsConfig `yaml:"timeouts" json:"timeouts"`
 
 	loc *time.Location
 }
 
 // TimeoutsConfig bounds each run of a cron job.
 type TimeoutsConfig struct {
-	FullScan     time.Duration `yaml:"full_scan" json:"full_scan"`
-	ESRI         time.Duration `yaml:"esri" json:"esri"`
-	ExpireEvents time.Duration `yaml:"expire_events" json:"expire_events"`
-	ResendAlerts time.Duration `yaml:"resend_alerts" json:"resend_alerts"`
+	FullScan       time.Duration `yaml:"full_scan" json:"full_scan"`
+	ESRI           time.Duration `yaml:"esri" json:"esri"`
+	ExpireEvents   time.Duration `yaml:"expire_events" json:"expire_events"`
+	ResendAlerts   time.Duration `yaml:"resend_alerts" json:"resend_alerts"`
+	RepairEligible time.Duration `yaml:"repair_eligible" json:"repair_eligible"`
 	// Sources bounds one run of a source's import (fetch or directory scan plus ingest).
 	Sources time.Duration `yaml:"sources" json:"sources"`
 }
@@ -381,18 +386,21 @@ func Default() *Config {
 		Chain:  defaultChain(),
 		ESRI:   defaultESRI(),
 		Checks: defaultChecks(),
+		Repair: RepairConfig{Rules: map[string]RepairRuleConfig{}},
 		Schedule: ScheduleConfig{
-			Timezone:     DefaultTimezone,
-			FullScan:     "0 2 * * *",
-			ESRI:         "0 3 * * 0",
-			ExpireEvents: "@hourly",
-			ResendAlerts: "* * * * *",
+			Timezone:       DefaultTimezone,
+			FullScan:       "0 2 * * *",
+			ESRI:           "0 3 * * 0",
+			ExpireEvents:   "@hourly",
+			ResendAlerts:   "* * * * *",
+			RepairEligible: "0 8 * * *",
 			Timeouts: TimeoutsConfig{
-				FullScan:     30 * time.Minute,
-				ESRI:         2 * time.Hour,
-				ExpireEvents: 5 * time.Minute,
-				ResendAlerts: time.Minute,
-				Sources:      10 * time.Minute,
+				FullScan:       30 * time.Minute,
+				ESRI:           2 * time.Hour,
+				ExpireEvents:   5 * time.Minute,
+				ResendAlerts:   time.Minute,
+				RepairEligible: 5 * time.Minute,
+				Sources:        10 * time.Minute,
 			},
 		},
 		Alerts: AlertsConfig{

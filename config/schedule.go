@@ -12,11 +12,12 @@ import (
 
 // Cron job names, as used in schedule and schedule.timeouts.
 const (
-	JobFullScan     = "full_scan"
-	JobESRI         = "esri"
-	JobExpireEvents = "expire_events"
-	JobResendAlerts = "resend_alerts"
-	JobSources      = "sources"
+	JobFullScan       = "full_scan"
+	JobESRI           = "esri"
+	JobExpireEvents   = "expire_events"
+	JobResendAlerts   = "resend_alerts"
+	JobRepairEligible = "repair_eligible"
+	JobSources        = "sources"
 )
 
 var cronParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
@@ -68,7 +69,7 @@ func ParseSchedule(spec string, loc *time.Location) (sched cron.Schedule, err er
 
 // Job is a cron job the scheduler runs: a fixed job or a source import.
 type Job struct {
-	// Name is full_scan, esri, expire_events, resend_alerts, or "source:" and the
+	// Name is full_scan, esri, expire_events, resend_alerts, repair_eligible, or "source:" and the
 	// source's name.
 	Name    string
 	Spec    string
@@ -91,6 +92,7 @@ var fixedJobs = []struct {
 	{JobESRI, func(s *ScheduleConfig) string { return s.ESRI }, func(t *TimeoutsConfig) time.Duration { return t.ESRI }},
 	{JobExpireEvents, func(s *ScheduleConfig) string { return s.ExpireEvents }, func(t *TimeoutsConfig) time.Duration { return t.ExpireEvents }},
 	{JobResendAlerts, func(s *ScheduleConfig) string { return s.ResendAlerts }, func(t *TimeoutsConfig) time.Duration { return t.ResendAlerts }},
+	{JobRepairEligible, func(s *ScheduleConfig) string { return s.RepairEligible }, func(t *TimeoutsConfig) time.Duration { return t.RepairEligible }},
 }
 
 // JobNames lists the jobs configured by name under schedule (sources aside), in

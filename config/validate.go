@@ -169,6 +169,7 @@ func (c *Config) check(ck *checker) {
 	c.checkChain(ck)
 	c.checkESRI(ck)
 	c.checkChecks(ck)
+	c.checkRepair(ck)
 	c.checkSchedule(ck)
 	c.checkSources(ck)
 	c.checkAlerts(ck)

@@ -47,6 +47,12 @@ func (d *Daemon) resendAlerts(ctx context.Context) error {
 	return d.alerts.Resend(ctx, d.engine.State())
 }
 
+// repairEligible is the repair_eligible cron job: the alert rules that follow the
+// clock, on the latest state (alerts.Manager.RepairEligible).
+func (d *Daemon) repairEligible(ctx context.Context) error {
+	return d.alerts.RepairEligible(ctx, d.engine.State())
+}
+
 // resendInterval is the period of the resend_alerts job: the gap between its next
 // two runs (1 m when it is not scheduled).
 func resendInterval(cfg *config.Config) time.Duration {

@@ -19,10 +19,11 @@ type jobRunner func(d *Daemon, ctx context.Context) error
 // config.JobNames, and checkJobs refuses a config enabling a job missing here, so a
 // job is never defaulted, validated and then left unscheduled.
 var jobRunners = map[string]jobRunner{
-	config.JobFullScan:     (*Daemon).fullScanJob,
-	config.JobESRI:         (*Daemon).esriJob,
-	config.JobExpireEvents: (*Daemon).expireEventsJob,
-	config.JobResendAlerts: (*Daemon).resendAlerts,
+	config.JobFullScan:       (*Daemon).fullScanJob,
+	config.JobESRI:           (*Daemon).esriJob,
+	config.JobExpireEvents:   (*Daemon).expireEventsJob,
+	config.JobResendAlerts:   (*Daemon).resendAlerts,
+	config.JobRepairEligible: (*Daemon).repairEligible,
 }
 
 // CheckConfig reports what in a loaded config this build of chainriskd cannot run:

@@ -10,6 +10,7 @@ import (
 	"github.com/chainrisk/chainrisk/credit"
 	"github.com/chainrisk/chainrisk/graph"
 	"github.com/chainrisk/chainrisk/ownership"
+	"github.com/chainrisk/chainrisk/repair"
 	"github.com/chainrisk/chainrisk/risk"
 	"github.com/chainrisk/chainrisk/store"
 )
@@ -40,11 +41,15 @@ type Params struct {
 	Model    *risk.Model
 	Distress risk.DistressParams
 	Exposure risk.ExposureParams
+	// Repair holds the repair rules of the event types (repair.rules); they score
+	// nothing, and the API and the alert rules read them with the state they go with.
+	Repair repair.Rules
 }
 
 // ParamsFromConfig builds the scan parameters.
 func ParamsFromConfig(c *config.Config) Params {
-	return Params{Model: risk.NewModel(c.ScoreParams(), c.Catalogue()), Distress: c.DistressParams(), Exposure: c.ExposureParams()}
+	return Params{Model: risk.NewModel(c.ScoreParams(), c.Catalogue()), Distress: c.DistressParams(), Exposure: c.ExposureParams(),
+		Repair: c.RepairRules()}
 }
 
 // State is one complete, immutable set of inputs and results. The engine publishes
