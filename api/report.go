@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/chainrisk/chainrisk/credit"
+	"github.com/chainrisk/chainrisk/repair"
 	"github.com/chainrisk/chainrisk/risk"
 	"github.com/chainrisk/chainrisk/version"
 	"github.com/chainrisk/chainrisk/visibility"
@@ -56,6 +57,27 @@ type reportContribution struct {
 	Points, Decay, Effective         string
 }
 
+// repairText words an event's repair guidance (docs/models.md "Credit repair").
+func repairText(x *repairJSON, day func(time.Time) string) string {
+	category := cmpOr(categoryZH[x.Category], string(x.Category))
+	if !x.Repairable {
+		return category + "失信信息，不可修复。"
+	}
+	when := "现可申请修复"
+	if !x.EligibleNow && x.EligibleFrom != nil {
+		when = day(*x.EligibleFrom) + " 起可申请修复"
+	}
+	req := x.Requirements
+	if req != "" && !strings.HasSuffix(req, "。") {
+		req += "。"
+	}
+	out := fmt.Sprintf("%s失信信息，%s（由%s决定）。%s", category, when, x.Authority, req)
+	if x.MaxUntil != nil {
+		out += fmt.Sprintf("最长公示至 %s。", day(*x.MaxUntil))
+	}
+	return out
+}
+
 type reportEvent struct {
 	Date, Meaning, Severity, Points, Until, Source, Description, Repair string
 }
@@ -75,6 +97,7 @@ var (
 	ruleZH  = map[string]string{risk.RuleCriticalEvent: "存在有效的严重失信事件，等级不高于 D",
 		risk.RuleDefunct:     "企业已吊销、注销或破产，等级为 D，违约概率为 1",
 		risk.RulePositiveCap: "正面事件加分已封顶", risk.RuleClamped: "评分限定在 0–1000 之间"}
+	categoryZH = map[repair.Category]string{repair.Minor: "轻微", repair.General: "一般", repair.Serious: "严重"}
 	relationZH = map[string]string{"actual_controller": "实际控制人", "majority_holder": "控股股东（穿透持股超过 50%）"}
 )
 
@@ -182,6 +205,10 @@ func (page *reportPage) reportEvents(e *enterpriseJSON, day func(time.Time) stri
 			Points: num(ev.Points, 0), Until: "修复前持续公示", Source: ev.Source, Description: ev.Description}
 		if ev.PublishUntil != nil {
 			r.Until = day(*ev.PublishUntil)
+		}
+		if x := ev.Repair; x != nil {
+			page.RepairGuidance = true
+			r.Repair = repairText(x, day)
 		}
 		page.Events = append(page.Events, r)
 	}

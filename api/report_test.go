@@ -11,6 +11,9 @@ import (
 	"github.com/chainrisk/chainrisk/internal/browser"
 )
 
+// repairSME is the demo's specialized SME with repairable events.
+const repairSME = "91230200MA2A29P71E"
+
 // reportText is the visible text of a report page: tags dropped, entities decoded,
 // runs of white space made one space.
 func reportText(page string) string {
@@ -61,6 +64,24 @@ func TestReport(t *testing.T) {
 				if !strings.Contains(text, s) {
 					t.Errorf("the report of %s for %s lacks %q", c.uscc, c.token, s)
 				}
+			}
+		}
+		// The demo SME's repairable events come with their guidance: who decides, and
+		// from when (docs/models.md "Credit repair").
+		var plan struct {
+			Events []struct {
+				Repair struct{ Authority string } `json:"repair"`
+			} `json:"events"`
+		}
+		h.call(req{method: "GET", path: "/api/v1/enterprises/" + repairSME + "/repair-plan", token: "analyst"}, http.StatusOK, &plan)
+		text := reportText(h.call(req{method: "GET", path: "/api/v1/enterprises/" + repairSME + "/report", token: "analyst"},
+			http.StatusOK, nil).Body.String())
+		if len(plan.Events) == 0 || !strings.Contains(text, "修复指引") {
+			t.Errorf("no repair guidance in the report of %s:\n%s", repairSME, text)
+		}
+		for _, ev := range plan.Events {
+			if !strings.Contains(text, "由"+ev.Repair.Authority+"决定") {
+				t.Errorf("the report of %s does not say that %s decides a repair", repairSME, ev.Repair.Authority)
 			}
 		}
 		// The holding company's events are in the report; its controller
