@@ -33,6 +33,7 @@ type Config struct {
 	Chain    ChainConfig    `yaml:"chain" json:"chain"`
 	ESRI     ESRIConfig     `yaml:"esri" json:"esri"`
 	Checks   ChecksConfig   `yaml:"checks" json:"checks"`
+	Lists    ListsConfig    `yaml:"lists" json:"lists"` // graded lists (docs/models.md)
 	Schedule ScheduleConfig `yaml:"schedule" json:"schedule"`
 	Sources  []Source       `yaml:"sources" json:"sources"`
 	Alerts   AlertsConfig   `yaml:"alerts" json:"alerts"`
@@ -381,6 +382,7 @@ func Default() *Config {
 		Chain:  defaultChain(),
 		ESRI:   defaultESRI(),
 		Checks: defaultChecks(),
+		Lists:  defaultLists(),
 		Schedule: ScheduleConfig{
 			Timezone:     DefaultTimezone,
 			FullScan:     "0 2 * * *",
