@@ -116,6 +116,9 @@ func (lb Lookback) Equal(o Lookback) bool {
 // Types lists the event types of the model's catalogue with one of the lookback's
 // severities, in name order.
 func (lb Lookback) Types(m *risk.Model) []string {
+	if len(lb.Severities) == 0 || m == nil {
+		return nil
+	}
 	var out []string
 	for _, name := range m.Catalogue.Names() {
 		if t, _ := m.Catalogue.Lookup(name); slices.Contains(lb.Severities, t.Severity) {
