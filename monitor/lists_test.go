@@ -5,16 +5,20 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"maps"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/chainrisk/chainrisk/config"
 	"github.com/chainrisk/chainrisk/credit"
 	"github.com/chainrisk/chainrisk/demo"
 	"github.com/chainrisk/chainrisk/ingest"
+	"github.com/chainrisk/chainrisk/internal/testmetrics"
 	"github.com/chainrisk/chainrisk/lists"
 	"github.com/chainrisk/chainrisk/monitor"
 	"github.com/chainrisk/chainrisk/risk"
@@ -307,5 +311,63 @@ func TestListsReload(t *testing.T) {
 	cfg.Lists[lists.Incentive] = inc
 	if sc := run(cfg); sc.Kind != monitor.ScanFull {
 		t.Errorf("a reload of the incentive list's window ran a %s scan", sc.Kind)
+	}
+}
+
+// chainrisk_list_members counts each list's members by prefecture: one series per
+// list and prefecture holding firms, 0 included, summing to the list's count.
+func TestListMetrics(t *testing.T) {
+	s := openStore(t)
+	loadDemo(t, s)
+	reg := prometheus.NewRegistry()
+	e := monitor.NewEngine(monitor.EngineOptions{Store: s, Params: monitor.ParamsFromConfig(config.Default()),
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: demo.AnchorTime,
+		Metrics: monitor.NewMetrics(reg, 100, nil)})
+	if _, err := e.Run(context.Background(), monitor.Request{Kind: monitor.ScanFull, Trigger: "startup"}); err != nil {
+		t.Fatal(err)
+	}
+	st := e.State()
+	prefectures := map[string]int{} // firms per prefecture
+	for _, f := range st.Firms {
+		prefectures[f.Region[:4]]++
+	}
+	// The demo's 13 prefectures of Heilongjiang (demo/README.md): Harbin 2301 …
+	// Daxinganling 2327.
+	if len(prefectures) != 13 || prefectures["2301"] == 0 || prefectures["2327"] == 0 {
+		t.Fatalf("prefectures %v", prefectures)
+	}
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sums, series := map[string]float64{}, 0
+	for _, mf := range mfs {
+		if mf.GetName() != "chainrisk_list_members" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			if prefectures[labels["region"]] == 0 {
+				t.Errorf("series of region %q, which holds no firm", labels["region"])
+			}
+			sums[labels["list"]] += m.GetGauge().GetValue()
+			series++
+		}
+	}
+	if series != 3*len(prefectures) {
+		t.Errorf("%d series, want 3 lists × %d prefectures", series, len(prefectures))
+	}
+	set := st.Lists.Set()
+	for l := range set.Len() {
+		if name := set.List(l).Name; sums[name] != float64(st.Lists.Count(l)) {
+			t.Errorf("%s: the series sum to %v, the list holds %d", name, sums[name], st.Lists.Count(l))
+		}
+	}
+	// The farm company of Heihe (2311) is on the discipline list.
+	if v := testmetrics.Must(t, reg, "chainrisk_list_members", "list", lists.Discipline, "region", "2311"); v < 1 {
+		t.Errorf("discipline members in Heihe: %v", v)
 	}
 }
