@@ -23,13 +23,16 @@ type Firm struct {
 	Industry    string
 	Leading     bool
 	Specialized bool
+	LittleGiant bool    // tagged little_giant (专精特新"小巨人")
+	Listed      bool    // tagged listed
 	Revenue     float64 // CNY per year; 0 when unknown
 	UpdatedAt   time.Time
 }
 
 func firmOf(e *credit.Enterprise) Firm {
 	f := Firm{Name: e.Name, Status: e.Status, Region: e.Region, Industry: e.Industry, UpdatedAt: e.UpdatedAt,
-		Leading: e.HasTag(credit.TagLeading), Specialized: e.HasTag(credit.TagSpecialized)}
+		Leading: e.HasTag(credit.TagLeading), Specialized: e.HasTag(credit.TagSpecialized),
+		LittleGiant: e.HasTag(credit.TagLittleGiant), Listed: e.HasTag(credit.TagListed)}
 	if e.Revenue != nil {
 		f.Revenue = *e.Revenue
 	}
