@@ -236,7 +236,7 @@ func (s *Server) getList(rq *request) error {
 		return err
 	}
 	l := st.Lists.Set().List(q.list)
-	nodes := st.Lists.Sorted(q.list, st.Snap.IDs)
+	nodes := st.Lists.Sorted(q.list)
 	ex := st.Lists.Explainer(st.ListInput())
 	if q.csv {
 		return rq.listCSV(st, &q, l.Name, nodes, ex)

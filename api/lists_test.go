@@ -256,10 +256,15 @@ func TestListBadInput(t *testing.T) {
 	}
 }
 
-// An ingest moves a firm between lists at the next (incremental) scan.
+// An ingest moves a firm between lists at the next (incremental) scan; the order of
+// lists read before it is carried over (lists.Patch), and pages still walk right.
 func TestListsFollowIngest(t *testing.T) {
 	h := newHarness(t, "sqlite", Options{})
-	firm := h.members(lists.Incentive, func(*monitor.Firm) bool { return true })[0]
+	all := func(*monitor.Firm) bool { return true }
+	for _, name := range []string{lists.Incentive, lists.Discipline} {
+		h.walk("/api/v1/lists/"+name+"?format=json", 10)
+	}
+	firm := h.members(lists.Incentive, all)[0]
 	csvBody := fmt.Sprintf("event_id,uscc,type,occurred_at\nLST-1,%s,bankruptcy,%s\n", firm,
 		h.b.clock.AddDate(0, 0, -1).Format("2006-01-02"))
 	if sum, err := h.b.Ingest(context.Background(), credit.KindEvents, ingest.CSV, strings.NewReader(csvBody), true, "test"); err != nil || !sum.OK() {
@@ -274,5 +279,10 @@ func TestListsFollowIngest(t *testing.T) {
 	}
 	if on(lists.Incentive) || !on(lists.Discipline) {
 		t.Errorf("%s after a bankruptcy: incentive %v, discipline %v; want false, true", firm, on(lists.Incentive), on(lists.Discipline))
+	}
+	for _, name := range []string{lists.Incentive, lists.Discipline} {
+		if got, _ := h.walk("/api/v1/lists/"+name+"?format=json", 10); !slices.Equal(got, h.members(name, all)) {
+			t.Errorf("%s after the ingest: walked %v, want %v", name, got, h.members(name, all))
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package lists
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -25,11 +26,11 @@ var clock = time.Date(2026, 11, 20, 0, 0, 0, 0, credit.Shanghai)
 // input builds an Input over firms; active events occurred 2026-06-15.
 func input(fs []firm) *Input {
 	m := risk.NewModel(risk.DefaultScoreParams(), credit.NewCatalogue())
-	in := &Input{At: clock, Model: m, Grade: make([]risk.Grade, len(fs))}
+	in := &Input{At: clock, Model: m, Grade: make([]risk.Grade, len(fs)), IDs: make([]string, len(fs))}
 	active, recent := make([][]risk.EventRef, len(fs)), make([][]risk.EventRef, len(fs))
 	june := time.Date(2026, 6, 15, 0, 0, 0, 0, credit.Shanghai).Unix()
 	for v, f := range fs {
-		in.Grade[v] = f.grade
+		in.Grade[v], in.IDs[v] = f.grade, fmt.Sprintf("u%02d", v)
 		for _, t := range f.active {
 			active[v] = append(active[v], risk.EventRef{Type: m.TypeIndex(t), At: june})
 		}
@@ -175,12 +176,36 @@ func TestPatch(t *testing.T) {
 
 func TestSorted(t *testing.T) {
 	s := MustSet(Defaults())
-	m := Compute(s, input(demoFirms()))
-	ids := []string{"k", "j", "i", "h", "g", "f", "e", "d", "c", "b", "a", "z"}
+	fs := demoFirms()
+	in := input(fs)
+	in.IDs = []string{"k", "j", "i", "h", "g", "f", "e", "d", "c", "b", "a", "z"}
+	m := Compute(s, in)
 	focus, _ := s.Index(Focus)
 	// focus {6 "e", 7 "d", 10 "a"} in id order: a, d, e.
-	if got := m.Sorted(focus, ids); !slices.Equal(got, []int32{10, 7, 6}) {
+	if got := m.Sorted(focus); !slices.Equal(got, []int32{10, 7, 6}) {
 		t.Errorf("sorted %v", got)
+	}
+	// A patch carries the order over: 6 leaves, 0 ("k") and the new 12 ("b") join.
+	fs[6].grade = risk.GradeB
+	fs[0].active = append(fs[0].active, "tax_arrears")
+	fs = append(fs, firm{grade: risk.GradeC, status: credit.StatusActive})
+	in2 := input(fs)
+	in2.Model, in2.IDs = in.Model, append(slices.Clone(in.IDs), "b2")
+	p := Patch(m, s, in2, []int32{0, 6})
+	if p.sorted[focus].nodes.Load() == nil {
+		t.Fatal("the patch did not carry the order over")
+	}
+	want := []int32{10, 12, 7, 0} // a, b2, d, k
+	if got := p.Sorted(focus); !slices.Equal(got, want) {
+		t.Errorf("patched order %v, want %v", got, want)
+	}
+	if got := Compute(s, in2).Sorted(focus); !slices.Equal(got, want) {
+		t.Errorf("computed order %v, want %v", got, want)
+	}
+	// A list never sorted before is sorted when asked.
+	incentive, _ := s.Index(Incentive)
+	if p.sorted[incentive].nodes.Load() != nil {
+		t.Error("the patch sorted a list nobody asked for")
 	}
 }
 

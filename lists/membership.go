@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/chainrisk/chainrisk/credit"
@@ -16,6 +17,7 @@ import (
 type Input struct {
 	At     time.Time   // the scan's clock
 	Model  *risk.Model // the catalogue the events' types index
+	IDs    []string    // the firms' USCCs, the members' order (Sorted)
 	Grade  []risk.Grade
 	Status func(v int32) credit.Status
 	// Active returns the firm's active events; Recent its events of the set's
@@ -25,20 +27,22 @@ type Input struct {
 }
 
 // Membership is who is on each list of a set at one scan: a bit per firm and list.
-// It is immutable once computed (the orders Sorted computes are kept, once).
+// It is immutable once computed (the orders Sorted computes are kept).
 type Membership struct {
 	set    *Set
 	at     time.Time
 	model  *risk.Model
+	ids    []string
 	n      int
 	bits   [][]uint64 // per list, bit v of word v/64 for node v
 	counts []int
 	sorted []sortedOnce
 }
 
+// sortedOnce is a list's members in id order, computed at most once.
 type sortedOnce struct {
 	once  sync.Once
-	nodes []int32
+	nodes atomic.Pointer[[]int32]
 }
 
 // Set returns the lists the membership is of.
@@ -55,10 +59,14 @@ func (m *Membership) Has(l int, v int32) bool {
 // Count is the number of members of list l.
 func (m *Membership) Count(l int) int { return m.counts[l] }
 
-// Sorted returns the members of list l in the order of their ids (ids[v] names node
-// v: the USCCs). It is computed once per membership; callers must not change it.
-func (m *Membership) Sorted(l int, ids []string) []int32 {
+// Sorted returns the members of list l in the order of their USCCs (Input.IDs). The
+// first call sorts them, unless Patch carried the order over from the previous
+// scan's; callers must not change the slice.
+func (m *Membership) Sorted(l int) []int32 {
 	so := &m.sorted[l]
+	if p := so.nodes.Load(); p != nil {
+		return *p
+	}
 	so.once.Do(func() {
 		out := make([]int32, 0, m.counts[l])
 		for w, word := range m.bits[l] {
@@ -66,11 +74,14 @@ func (m *Membership) Sorted(l int, ids []string) []int32 {
 				out = append(out, int32(w<<6+bits.TrailingZeros64(word)))
 			}
 		}
-		slices.SortFunc(out, func(a, b int32) int { return strings.Compare(ids[a], ids[b]) })
-		so.nodes = out
+		slices.SortFunc(out, m.byID)
+		so.nodes.Store(&out)
 	})
-	return so.nodes
+	return *so.nodes.Load()
 }
+
+// byID orders nodes by USCC.
+func (m *Membership) byID(a, b int32) int { return strings.Compare(m.ids[a], m.ids[b]) }
 
 // Compute evaluates every list of s for every firm of in.
 func Compute(s *Set, in *Input) *Membership {
@@ -107,12 +118,14 @@ func Compute(s *Set, in *Input) *Membership {
 // Patch returns prev's membership with the given nodes, and the firms prev did not
 // hold, evaluated again: what an incremental scan changed. When prev was computed
 // for other lists, another catalogue or another clock, every firm is evaluated again.
+// The members' order, when prev had sorted a list, is carried over.
 func Patch(prev *Membership, s *Set, in *Input, nodes []int32) *Membership {
 	if prev == nil || prev.set != s || prev.model != in.Model || !prev.at.Equal(in.At) || len(in.Grade) < prev.n {
 		return Compute(s, in)
 	}
 	m := newMembership(s, in, prev)
 	e := newEvaluator(s, in)
+	joined, left := make([][]int32, s.Len()), make([]map[int32]bool, s.Len())
 	eval := func(v int32) {
 		for l := range s.Len() {
 			word, bit := &m.bits[l][v>>6], uint64(1)<<(uint(v)&63)
@@ -121,9 +134,14 @@ func Patch(prev *Membership, s *Set, in *Input, nodes []int32) *Membership {
 			case is && !was:
 				*word |= bit
 				m.counts[l]++
+				joined[l] = append(joined[l], v)
 			case was && !is:
 				*word &^= bit
 				m.counts[l]--
+				if left[l] == nil {
+					left[l] = map[int32]bool{}
+				}
+				left[l][v] = true
 			}
 		}
 	}
@@ -135,14 +153,38 @@ func Patch(prev *Membership, s *Set, in *Input, nodes []int32) *Membership {
 	for v := prev.n; v < m.n; v++ {
 		eval(int32(v))
 	}
+	for l := range s.Len() {
+		if old := prev.sorted[l].nodes.Load(); old != nil {
+			m.sorted[l].nodes.Store(m.resorted(*old, joined[l], left[l]))
+		}
+	}
 	return m
+}
+
+// resorted is a sorted member list without the nodes that left and with those that
+// joined (a merge: no sort of the whole list).
+func (m *Membership) resorted(old, joined []int32, left map[int32]bool) *[]int32 {
+	slices.SortFunc(joined, m.byID)
+	out := make([]int32, 0, len(old)+len(joined))
+	i := 0
+	for _, v := range old {
+		if left[v] {
+			continue
+		}
+		for ; i < len(joined) && m.byID(joined[i], v) < 0; i++ {
+			out = append(out, joined[i])
+		}
+		out = append(out, v)
+	}
+	out = append(out, joined[i:]...)
+	return &out
 }
 
 // newMembership allocates the membership of in's firms, starting from prev's bits
 // and counts when given.
 func newMembership(s *Set, in *Input, prev *Membership) *Membership {
 	n := len(in.Grade)
-	m := &Membership{set: s, at: in.At, model: in.Model, n: n, bits: make([][]uint64, s.Len()),
+	m := &Membership{set: s, at: in.At, model: in.Model, ids: in.IDs, n: n, bits: make([][]uint64, s.Len()),
 		counts: make([]int, s.Len()), sorted: make([]sortedOnce, s.Len())}
 	for l := range m.bits {
 		m.bits[l] = make([]uint64, (n+63)/64)

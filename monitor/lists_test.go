@@ -168,7 +168,7 @@ func TestListsOnProvince(t *testing.T) {
 		bufs[k] = &bytes.Buffer{}
 		w[k] = bufs[k]
 	}
-	if _, err := demo.GenerateProvince(demo.ProvinceOptions{Firms: 2000, EdgesPerFirm: 3, EventsPerFirm: 3, Leaders: 2, Seed: 5}, w); err != nil {
+	if _, err := demo.GenerateProvince(demo.ProvinceOptions{Firms: 1500, EdgesPerFirm: 3, EventsPerFirm: 3, Leaders: 2, Seed: 5}, w); err != nil {
 		t.Fatal(err)
 	}
 	validator := &credit.Validator{Catalogue: credit.NewCatalogue(), Now: func() time.Time { return clock }}

@@ -126,7 +126,7 @@ func (s *State) FirmRecent(v int32) []risk.EventRef {
 
 // ListInput is what the graded lists read of the state.
 func (s *State) ListInput() *lists.Input {
-	return &lists.Input{At: s.At, Model: s.Params.Model, Grade: s.Grade,
+	return &lists.Input{At: s.At, Model: s.Params.Model, IDs: s.Snap.IDs, Grade: s.Grade,
 		Status: func(v int32) credit.Status { return s.Firms[v].Status },
 		Active: s.FirmEvents, Recent: s.FirmRecent}
 }
