@@ -155,25 +155,28 @@ func TestListsOnDemo(t *testing.T) {
 }
 
 // TestListsOnProvince compares the lists of a generated province with a firm-by-firm
-// evaluation, after a full scan and after incremental ones (new serious events,
-// repairs), a year after the data's anchor: a third of the events are older than the
-// incentive list's three years.
+// evaluation, after a full scan and after incremental ones (old and new serious
+// events, repairs), four months after the data's anchor: the events of the first four
+// of its 36 months are older than the incentive list's three years.
 func TestListsOnProvince(t *testing.T) {
 	ctx := context.Background()
 	s := openStore(t)
 	clock := demo.AnchorTime().AddDate(0, 4, 0)
 	bufs := map[credit.Kind]*bytes.Buffer{}
 	w := map[credit.Kind]io.Writer{}
-	for _, k := range credit.Kinds {
+	// The lists read firms and events: the shareholdings are left out, the relations
+	// few (the import is what takes time, under the race detector above all).
+	kinds := []credit.Kind{credit.KindEnterprises, credit.KindRelations, credit.KindEvents, credit.KindRepairs}
+	for _, k := range kinds {
 		bufs[k] = &bytes.Buffer{}
 		w[k] = bufs[k]
 	}
-	if _, err := demo.GenerateProvince(demo.ProvinceOptions{Firms: 1500, EdgesPerFirm: 3, EventsPerFirm: 3, Leaders: 2, Seed: 5}, w); err != nil {
+	if _, err := demo.GenerateProvince(demo.ProvinceOptions{Firms: 1000, EdgesPerFirm: 1, EventsPerFirm: 3, Leaders: 1, Seed: 3}, w); err != nil {
 		t.Fatal(err)
 	}
 	validator := &credit.Validator{Catalogue: credit.NewCatalogue(), Now: func() time.Time { return clock }}
 	var inputs []ingest.Input
-	for _, k := range credit.Kinds {
+	for _, k := range kinds {
 		inputs = append(inputs, ingest.Input{File: demo.FileName(k), Kind: k, Format: ingest.CSV, R: bufs[k]})
 	}
 	if sum, err := ingest.Import(ctx, s, inputs, ingest.ImportOptions{Strict: true, Validator: validator}); err != nil || !sum.OK() {
@@ -193,7 +196,7 @@ func TestListsOnProvince(t *testing.T) {
 	// Some incentive members get a serious event, some focus members' active events
 	// are repaired (they stay off the incentive list for three years).
 	inc := slices.Sorted(maps.Keys(got[lists.Incentive]))
-	if len(inc) < 10 {
+	if len(inc) < 7 { // five get a serious event, two an old one
 		t.Fatalf("only %d incentive members", len(inc))
 	}
 	var rows strings.Builder
