@@ -201,9 +201,9 @@ func (e *Engine) Run(ctx context.Context, req Request) (*store.Scan, error) {
 	}
 	kind := req.Kind
 	params := *e.params.Load()
-	// An incremental scan carries the previous state's recent events over: it
-	// needs them to be those the lists look back on now.
-	if kind != ScanIncremental || prev == nil || req.TouchedAll || !sameLookback(prev.Params, params) {
+	// An incremental scan carries the previous state's events over: they must
+	// index the same catalogue and be those the lists look back on now.
+	if kind != ScanIncremental || prev == nil || req.TouchedAll || !carriesOver(prev.Params, params) {
 		kind = ScanFull
 	}
 	sc, err := e.record(ctx, req, kind)

@@ -267,10 +267,10 @@ func compareLists(t *testing.T, step int, inc, full *monitor.State) {
 	}
 }
 
-// A config reload that changes what the lists look back on turns the next
-// incremental scan into a full one (the previous state's recent events are not the
-// ones needed); a reload that does not keeps it incremental, and new criteria apply
-// to every firm at once.
+// A config reload that changes what the lists look back on, or the catalogue's
+// types, turns the next incremental scan into a full one (the previous state's events
+// are not the ones needed, or index other types); a reload that does not keeps it
+// incremental, and new criteria apply to every firm at once.
 func TestListsReload(t *testing.T) {
 	ctx := context.Background()
 	s := openStore(t)
@@ -306,6 +306,13 @@ func TestListsReload(t *testing.T) {
 	counts := st.GradeCounts()
 	if got, want := st.Lists.Count(l), counts[risk.GradeB]+counts[risk.GradeC]; got != want {
 		t.Errorf("focus of B or C: %d members, want %d", got, want)
+	}
+	// A new event type shifts the catalogue's type indices: a full scan.
+	points := -10.0
+	cfg.Model.EventTypes = []config.EventTypeConfig{{Name: "aaa_notice", Points: &points, Severity: credit.SeverityLow,
+		Publicity: &credit.Period{Years: 1}}}
+	if sc := run(cfg); sc.Kind != monitor.ScanFull {
+		t.Errorf("a reload with a new event type ran a %s scan", sc.Kind)
 	}
 	// The incentive list looks back one year instead of three: a full scan.
 	inc := cfg.Lists[lists.Incentive]

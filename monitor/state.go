@@ -59,11 +59,13 @@ func ParamsFromConfig(c *config.Config) Params {
 		Lists: set}
 }
 
-// sameLookback reports whether two parameters' lists look back on the same events:
-// the state of one can be carried into an incremental scan with the other.
-func sameLookback(a, b Params) bool {
+// carriesOver reports whether the events of a state scanned with a can be carried
+// into an incremental scan with b: the catalogue names the same types (the events'
+// type indices stay valid) and the lists look back on the same events.
+func carriesOver(a, b Params) bool {
 	la, lb := a.Lists.Lookback(), b.Lists.Lookback()
-	return la.Equal(lb) && slices.Equal(la.Types(a.Model), lb.Types(b.Model))
+	return slices.Equal(a.Model.Catalogue.Names(), b.Model.Catalogue.Names()) && la.Equal(lb) &&
+		slices.Equal(la.Types(a.Model), lb.Types(b.Model))
 }
 
 // State is one complete, immutable set of inputs and results. The engine publishes
