@@ -180,6 +180,15 @@ func (rq *request) parseListQuery(st *monitor.State) (listQuery, error) {
 		return q, errorf(http.StatusBadRequest, codeBadRequest,
 			"industry must be a GB/T 4754 code or its start (a letter A-T, then up to 4 digits), got %q", q.indus)
 	}
+	for _, f := range []struct {
+		name, value string
+		of          func(*monitor.Firm) string
+	}{{"region", q.region, func(f *monitor.Firm) string { return f.Region }},
+		{"industry", q.indus, func(f *monitor.Firm) string { return f.Industry }}} {
+		if f.value != "" && !slices.ContainsFunc(st.Firms, func(x monitor.Firm) bool { return strings.HasPrefix(f.of(&x), f.value) }) {
+			return q, errorf(http.StatusBadRequest, codeBadRequest, "%s %q is unknown: no firm of the data has it", f.name, f.value)
+		}
+	}
 	if q.tag != "" && !slices.Contains(listTags, q.tag) {
 		return q, errorf(http.StatusBadRequest, codeBadRequest, "tag must be one of %s, got %q", strings.Join(listTags, ", "), q.tag)
 	}

@@ -159,7 +159,6 @@ func TestListPagination(t *testing.T) {
 		{"/api/v1/lists/incentive?region=2302&tag=leading", h.members(lists.Incentive, func(f *monitor.Firm) bool {
 			return strings.HasPrefix(f.Region, "2302") && f.Leading
 		})},
-		{"/api/v1/lists/focus?region=65", nil}, // Xinjiang: no demo firm
 	} {
 		for _, limit := range []int{1, 7, 1000} {
 			got, pages := h.walk(tc.path, limit)
@@ -232,6 +231,9 @@ func TestListBadInput(t *testing.T) {
 		{"/api/v1/lists/focus?cursor=" + base64.RawURLEncoding.EncodeToString([]byte("after:9123")), 400, codeBadRequest, "cursor"},
 		{"/api/v1/lists/focus?region=233", 400, codeBadRequest, "region"},
 		{"/api/v1/lists/focus?region=Harbin", 400, codeBadRequest, "region"},
+		{"/api/v1/lists/focus?region=65", 400, codeBadRequest, `region "65" is unknown`}, // Xinjiang: no demo firm
+		{"/api/v1/lists/focus?region=230199", 400, codeBadRequest, `region "230199" is unknown`},
+		{"/api/v1/lists/focus?industry=K70", 400, codeBadRequest, `industry "K70" is unknown`}, // real estate: none in the demo
 		{"/api/v1/lists/focus?industry=Z13", 400, codeBadRequest, "industry"},
 		{"/api/v1/lists/focus?industry=C13311", 400, codeBadRequest, "industry"},
 		{"/api/v1/lists/focus?tag=state_owned", 400, codeBadRequest, "tag"},
