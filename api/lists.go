@@ -185,7 +185,7 @@ func (rq *request) parseListQuery(st *monitor.State) (listQuery, error) {
 		of          func(*monitor.Firm) string
 	}{{"region", q.region, func(f *monitor.Firm) string { return f.Region }},
 		{"industry", q.indus, func(f *monitor.Firm) string { return f.Industry }}} {
-		if f.value != "" && !slices.ContainsFunc(st.Firms, func(x monitor.Firm) bool { return strings.HasPrefix(f.of(&x), f.value) }) {
+		if f.value != "" && !anyFirm(st, func(x *monitor.Firm) bool { return strings.HasPrefix(f.of(x), f.value) }) {
 			return q, errorf(http.StatusBadRequest, codeBadRequest, "%s %q is unknown: no firm of the data has it", f.name, f.value)
 		}
 	}
@@ -212,6 +212,16 @@ func (rq *request) parseListQuery(st *monitor.State) (listQuery, error) {
 		q.after = after
 	}
 	return q, nil
+}
+
+// anyFirm reports whether a firm of the state meets ok.
+func anyFirm(st *monitor.State, ok func(*monitor.Firm) bool) bool {
+	for v := range st.Firms {
+		if ok(&st.Firms[v]) {
+			return true
+		}
+	}
+	return false
 }
 
 // keeps reports whether node v passes the query's filters.
