@@ -87,6 +87,8 @@ func TestAccessMatrix(t *testing.T) {
 			{"check", req{method: "GET", path: "/api/v1/checks/1"}, [5]int{ok, forb, ok, forb, forb}},
 			{"screening", req{method: "POST", path: "/api/v1/screenings", ctype: "text/csv", body: "uscc\n" + inA + "\n"},
 				[5]int{ok, forb, ok, forb, forb}},
+			{"lists", req{method: "GET", path: "/api/v1/lists"}, [5]int{ok, forb, ok, forb, forb}},
+			{"list", req{method: "GET", path: "/api/v1/lists/discipline?region=23"}, [5]int{ok, forb, ok, forb, forb}},
 			{"stress in A", req{method: "POST", path: "/api/v1/stress", ctype: "application/json", body: stress(inA)},
 				[5]int{ok, forb, ok, ok, nf}},
 			{"stress in B", req{method: "POST", path: "/api/v1/stress", ctype: "application/json", body: stress(inB)},

@@ -221,6 +221,9 @@ func (s *Server) table() []*route {
 		{pattern: "GET /api/v1/checks/{id}", access: allowAnalyst, h: s.getCheck},
 		{pattern: "POST /api/v1/screenings", access: allowAnalyst, query: []string{"format"},
 			produces: []string{mediaJSON, mediaCSV}, h: s.postScreening},
+		{pattern: "GET /api/v1/lists", access: allowAnalyst, h: s.getLists},
+		{pattern: "GET /api/v1/lists/{name}", access: allowAnalyst, query: []string{"region", "industry", "tag", "limit", "cursor", "format"},
+			produces: []string{mediaJSON, mediaCSV}, h: s.getList},
 
 		{pattern: "POST /api/v1/stress", access: readers, h: s.postStress},
 		{pattern: "GET /api/v1/esri", access: readers, query: []string{"leader"}, h: s.getESRI},

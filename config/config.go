@@ -34,6 +34,7 @@ type Config struct {
 	ESRI     ESRIConfig     `yaml:"esri" json:"esri"`
 	Checks   ChecksConfig   `yaml:"checks" json:"checks"`
 	Repair   RepairConfig   `yaml:"repair" json:"repair"`
+	Lists    ListsConfig    `yaml:"lists" json:"lists"` // graded lists (docs/models.md)
 	Schedule ScheduleConfig `yaml:"schedule" json:"schedule"`
 	Sources  []Source       `yaml:"sources" json:"sources"`
 	Alerts   AlertsConfig   `yaml:"alerts" json:"alerts"`
@@ -387,6 +388,7 @@ func Default() *Config {
 		ESRI:   defaultESRI(),
 		Checks: defaultChecks(),
 		Repair: RepairConfig{Rules: map[string]RepairRuleConfig{}},
+		Lists:  defaultLists(),
 		Schedule: ScheduleConfig{
 			Timezone:       DefaultTimezone,
 			FullScan:       "0 2 * * *",

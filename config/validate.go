@@ -178,6 +178,7 @@ func (c *Config) check(ck *checker) {
 		ck.errf("metrics.max_leader_series", "must not be negative, got %d", c.Metrics.MaxLeaderSeries)
 	}
 	ck.usccList(c, "metrics.watchlist", c.Metrics.Watchlist)
+	c.checkLists(ck)
 }
 
 func (c *Config) checkStore(ck *checker) {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/chainrisk/chainrisk/credit"
 	"github.com/chainrisk/chainrisk/graph"
+	"github.com/chainrisk/chainrisk/lists"
 	"github.com/chainrisk/chainrisk/risk"
 	"github.com/chainrisk/chainrisk/store"
 )
@@ -97,6 +98,7 @@ func (e *Engine) Observe(fn func(ctx context.Context, prev, next *State, sc *sto
 const (
 	StageLoad      = "load"
 	StageScore     = "score"
+	StageLists     = "lists"
 	StagePropagate = "propagate"
 	StageExposure  = "exposure"
 	StageObserve   = "observe"
@@ -198,14 +200,17 @@ func (e *Engine) Run(ctx context.Context, req Request) (*store.Scan, error) {
 		prev = nil
 	}
 	kind := req.Kind
-	if kind != ScanIncremental || prev == nil || req.TouchedAll {
+	params := *e.params.Load()
+	// An incremental scan carries the previous state's events over: they must
+	// index the same catalogue and be those the lists look back on now.
+	if kind != ScanIncremental || prev == nil || req.TouchedAll || !carriesOver(prev.Params, params) {
 		kind = ScanFull
 	}
 	sc, err := e.record(ctx, req, kind)
 	if err != nil {
 		return sc, err
 	}
-	run := &scanRun{e: e, sc: sc, params: *e.params.Load(), stats: ScanStats{Stages: map[string]float64{}}, start: time.Now()}
+	run := &scanRun{e: e, sc: sc, params: params, stats: ScanStats{Stages: map[string]float64{}}, start: time.Now()}
 	next, err := run.compute(ctx, prev, kind, req.Touched)
 	if err == nil {
 		next.Held = nil // served its scan; the state need not carry it
@@ -405,6 +410,10 @@ func (r *scanRun) full(ctx context.Context, prev *State) (*State, error) {
 	}
 	r.stats.Recomputed = n
 	r.progress(ctx, n, n)
+	_ = r.stage(StageLists, func() error {
+		s.Lists = lists.Compute(r.params.Lists, s.ListInput())
+		return nil
+	})
 	err := r.stage(StagePropagate, func() error {
 		pr, err := risk.NewPropagator(s.Snap, r.params.Distress)
 		if err != nil {
@@ -426,8 +435,8 @@ func (r *scanRun) full(ctx context.Context, prev *State) (*State, error) {
 	return s, nil
 }
 
-// load reads every firm, every relation valid now, every active event and the
-// ownership registry.
+// load reads every firm, every relation valid now, every active event, the events
+// the lists look back on, and the ownership registry.
 func (r *scanRun) load(ctx context.Context, prev, s *State) error {
 	counts, err := r.e.db.Counts(ctx)
 	if err != nil {
@@ -464,37 +473,68 @@ func (r *scanRun) load(ctx context.Context, prev, s *State) error {
 		return err
 	}
 	s.Firms = firms
-	// Events come in no particular order: collect them, then lay them out by firm
-	// with a counting sort.
+	return r.loadEvents(ctx, s, int(counts.ActiveEvents))
+}
+
+// loadEvents reads, in one pass, the events active at the state's clock and those
+// of the lists' lookback, and lays each out by firm.
+func (r *scanRun) loadEvents(ctx context.Context, s *State, active int) error {
 	model := r.params.Model
-	nodes := make([]int32, 0, counts.ActiveEvents)
-	refs := make([]risk.EventRef, 0, counts.ActiveEvents)
-	err = r.e.db.Events(ctx, store.EventFilter{ActiveAt: s.At}, func(ev *credit.Event) error {
+	lb := r.params.Lists.Lookback()
+	filter := store.EventFilter{ActiveAt: s.At}
+	recent := make([]bool, len(model.Catalogue.Names())) // by type index
+	if types := lb.Types(model); len(types) > 0 {
+		filter.Recent = store.RecentFilter{Types: types, Since: lb.Since(s.At)}
+		for _, t := range types {
+			recent[model.TypeIndex(t)] = true
+		}
+	}
+	at, since := s.At.UnixMilli(), filter.Recent.Since.UnixMilli()
+	var nodes, rnodes []int32
+	refs := make([]risk.EventRef, 0, active)
+	var rrefs []risk.EventRef
+	err := r.e.db.Events(ctx, filter, func(ev *credit.Event) error {
 		v, ok := s.Snap.Index(ev.USCC)
 		if !ok {
 			return fmt.Errorf("event %s names unknown firm %s", ev.ID, ev.USCC)
 		}
-		nodes = append(nodes, v)
-		refs = append(refs, risk.EventRef{Type: model.TypeIndex(ev.Type), At: ev.OccurredAt.Unix()})
+		ref := risk.EventRef{Type: model.TypeIndex(ev.Type), At: ev.OccurredAt.Unix()}
+		// The store's filter, as it reads the rows: active at the clock, or recent.
+		if ev.State == credit.EventActive && (ev.PublishUntil.IsZero() || ev.PublishUntil.UnixMilli() > at) {
+			nodes, refs = append(nodes, v), append(refs, ref)
+		}
+		if int(ref.Type) < len(recent) && recent[ref.Type] && ev.OccurredAt.UnixMilli() >= since {
+			rnodes, rrefs = append(rnodes, v), append(rrefs, ref)
+		}
 		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("events: %w", err)
 	}
-	s.EventStart = make([]int32, len(firms)+1)
-	for _, v := range nodes {
-		s.EventStart[v+1]++
-	}
-	for v := range firms {
-		s.EventStart[v+1] += s.EventStart[v]
-	}
-	s.Events = make([]risk.EventRef, len(refs))
-	next := slices.Clone(s.EventStart[:len(firms)])
-	for i, v := range nodes {
-		s.Events[next[v]] = refs[i]
-		next[v]++
+	s.EventStart, s.Events = byFirm(s.Len(), nodes, refs)
+	if len(filter.Recent.Types) > 0 {
+		s.RecentStart, s.Recent = byFirm(s.Len(), rnodes, rrefs)
 	}
 	return nil
+}
+
+// byFirm lays events (refs[i] of node nodes[i], in no particular order) out by firm
+// with a counting sort: node v's are out[start[v]:start[v+1]].
+func byFirm(n int, nodes []int32, refs []risk.EventRef) (start []int32, out []risk.EventRef) {
+	start = make([]int32, n+1)
+	for _, v := range nodes {
+		start[v+1]++
+	}
+	for v := range n {
+		start[v+1] += start[v]
+	}
+	out = make([]risk.EventRef, len(refs))
+	next := slices.Clone(start[:n])
+	for i, v := range nodes {
+		out[next[v]] = refs[i]
+		next[v]++
+	}
+	return start, out
 }
 
 // score computes score, grade and p of the given nodes, in parallel.

@@ -285,6 +285,7 @@ func TestIncrementalEqualsFull(t *testing.T) {
 					t.Fatal(err)
 				}
 				compareStates(t, step, inc.State(), full.State())
+				compareLists(t, step, inc.State(), full.State())
 				for _, x := range full.State().Chains {
 					for _, c := range x.Concentration {
 						singleSources += len(c.SingleSource)

@@ -8,7 +8,9 @@ import (
 	"slices"
 	"time"
 
+	"github.com/chainrisk/chainrisk/credit"
 	"github.com/chainrisk/chainrisk/graph"
+	"github.com/chainrisk/chainrisk/lists"
 	"github.com/chainrisk/chainrisk/risk"
 	"github.com/chainrisk/chainrisk/store"
 )
@@ -67,6 +69,10 @@ func (r *scanRun) incremental(ctx context.Context, prev *State, touched []string
 	}
 	r.stats.Recomputed = len(ch.recompute)
 	r.progress(ctx, len(ch.recompute), len(ch.recompute))
+	_ = r.stage(StageLists, func() error {
+		s.Lists = lists.Patch(prev.Lists, r.params.Lists, s.ListInput(), ch.recompute)
+		return nil
+	})
 	if err := r.stage(StagePropagate, func() error { return r.repropagate(ctx, prev, s) }); err != nil {
 		return nil, err
 	}
@@ -143,8 +149,40 @@ func (r *scanRun) loadChange(ctx context.Context, prev, s *State, touched []stri
 		}
 	}
 	s.EventStart, s.Events = replaceEvents(prev, s.Len(), events)
+	if prev.RecentStart != nil { // Run saw to it that the lists look back as they did
+		recent, err := r.readRecent(ctx, s, touched)
+		if err != nil {
+			return ch, err
+		}
+		s.RecentStart, s.Recent = replaceRefs(prev.RecentStart, prev.Recent, prev.Len(), s.Len(), recent)
+	}
 	r.applyOwners(prev, s, sub, touched)
 	return ch, nil
+}
+
+// readRecent reads the touched firms' events of the lists' lookback, by node; every
+// touched firm has an entry (nil when it has none).
+func (r *scanRun) readRecent(ctx context.Context, s *State, touched []string) (map[int32][]risk.EventRef, error) {
+	model, lb := r.params.Model, r.params.Lists.Lookback()
+	out := make(map[int32][]risk.EventRef, len(touched))
+	for _, u := range touched {
+		if v, ok := s.Snap.Index(u); ok {
+			out[v] = nil
+		}
+	}
+	f := store.EventFilter{USCCs: touched, Recent: store.RecentFilter{Types: lb.Types(model), Since: lb.Since(s.At)}}
+	err := r.e.db.Events(ctx, f, func(ev *credit.Event) error {
+		v, ok := s.Snap.Index(ev.USCC)
+		if !ok {
+			return fmt.Errorf("event %s names unknown firm %s", ev.ID, ev.USCC)
+		}
+		out[v] = append(out[v], risk.EventRef{Type: model.TypeIndex(ev.Type), At: ev.OccurredAt.Unix()})
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("recent events: %w", err)
+	}
+	return out, nil
 }
 
 // readSubset reads the touched firms as of at. A relation may name a firm that came
@@ -364,13 +402,19 @@ func cmpKey(s1, c1, s2, c2 string) int {
 
 // replaceEvents rebuilds the event lists with some nodes' lists replaced.
 func replaceEvents(prev *State, n int, replace map[int32][]risk.EventRef) ([]int32, []risk.EventRef) {
+	return replaceRefs(prev.EventStart, prev.Events, prev.Len(), n, replace)
+}
+
+// replaceRefs rebuilds events laid out by firm (node v's are refs0[start0[v]:start0[v+1]]
+// for the n0 nodes of the previous state) for n nodes, with some nodes' replaced.
+func replaceRefs(start0 []int32, refs0 []risk.EventRef, n0, n int, replace map[int32][]risk.EventRef) ([]int32, []risk.EventRef) {
 	start := make([]int32, n+1)
-	out := make([]risk.EventRef, 0, len(prev.Events)+len(replace))
+	out := make([]risk.EventRef, 0, len(refs0)+len(replace))
 	for v := range n {
 		if evs, ok := replace[int32(v)]; ok {
 			out = append(out, evs...)
-		} else if v < prev.Len() {
-			out = append(out, prev.FirmEvents(int32(v))...)
+		} else if v < n0 {
+			out = append(out, refs0[start0[v]:start0[v+1]]...)
 		}
 		start[v+1] = int32(len(out))
 	}

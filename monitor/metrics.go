@@ -26,6 +26,15 @@ type Metrics struct {
 
 	cached     *State
 	severities map[credit.Severity]int
+	// listsOf is the state listCounts counted.
+	listsOf *State
+	lists   []listCount
+}
+
+// listCount is the members of one list in one prefecture.
+type listCount struct {
+	list, prefecture string
+	n                int
 }
 
 type engineMetrics struct {
@@ -119,6 +128,9 @@ var (
 		"When the esri job last wrote a chain's results (Unix time; 0 when none is stored).", nil, nil)
 	descESRINotConverged = prometheus.NewDesc("chainrisk_esri_members_not_converged",
 		"Chain members whose latest ESRI cascade stopped at esri.max_steps (their indices are lower bounds).", nil, nil)
+	descListMembers = prometheus.NewDesc("chainrisk_list_members",
+		"Members of a graded list (lists in the config) by prefecture: the first 4 digits of the firms' region code.",
+		[]string{"list", "region"}, nil)
 	descWatchedD = prometheus.NewDesc("chainrisk_watched_firm_distress", "Distress d of a firm on metrics.watchlist.", []string{"uscc"}, nil)
 	descWatchedP = prometheus.NewDesc("chainrisk_watched_firm_probability", "Probability of distress p of a firm on metrics.watchlist.", []string{"uscc"}, nil)
 	descWatchedS = prometheus.NewDesc("chainrisk_watched_firm_score", "Credit score of a firm on metrics.watchlist.", []string{"uscc"}, nil)
@@ -128,7 +140,7 @@ var (
 func (m *Metrics) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descEnterprises, descRelations, descEvents, descChainRisk, descSupply,
 		descDemand, descMembers, descMembersG, descTruncated, descLeaders, descESRIMax, descESRIAt, descESRINotConverged,
-		descWatchedD, descWatchedP, descWatchedS} {
+		descListMembers, descWatchedD, descWatchedP, descWatchedS} {
 		ch <- d
 	}
 }
@@ -194,6 +206,9 @@ func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
 		}
 	}
 	m.collectESRI(e, s, leaders, gauge)
+	for _, c := range m.listCounts(s) {
+		gauge(descListMembers, float64(c.n), c.list, c.prefecture)
+	}
 	for _, id := range watch {
 		if v, ok := s.Snap.Index(id); ok {
 			gauge(descWatchedD, s.D[v], id)
@@ -223,6 +238,51 @@ func (m *Metrics) eventSeverities(s *State) map[credit.Severity]int {
 	m.cached, m.severities = s, out
 	return out
 }
+
+// listCounts counts the members of each list by prefecture, once per state: every
+// prefecture holding a firm has a count for every list, 0 included, so that the
+// series stay bounded by the prefectures (a few hundred in China) and do not come and go.
+func (m *Metrics) listCounts(s *State) []listCount {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.listsOf == s {
+		return m.lists
+	}
+	var out []listCount
+	if s.Lists != nil {
+		set := s.Lists.Set()
+		col := map[string]int{}
+		var prefectures []string
+		counts := make([][]int, set.Len())
+		for v := range s.Firms {
+			p := Prefecture(s.Firms[v].Region)
+			i, ok := col[p]
+			if !ok {
+				i = len(prefectures)
+				col[p], prefectures = i, append(prefectures, p)
+				for l := range counts {
+					counts[l] = append(counts[l], 0)
+				}
+			}
+			for l := range counts {
+				if s.Lists.Has(l, int32(v)) {
+					counts[l][i]++
+				}
+			}
+		}
+		for l := range counts {
+			for i, p := range prefectures {
+				out = append(out, listCount{list: set.List(l).Name, prefecture: p, n: counts[l][i]})
+			}
+		}
+	}
+	m.listsOf, m.lists = s, out
+	return out
+}
+
+// Prefecture is the prefecture-level division of a 6-digit region code: its first 4
+// digits (the label region of chainrisk_list_members).
+func Prefecture(region string) string { return region[:min(4, len(region))] }
 
 // collectESRI emits the stored chain ESRI results: a series per leader among those
 // given (the leaders with series of their own), and two totals over all.

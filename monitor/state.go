@@ -9,6 +9,7 @@ import (
 	"github.com/chainrisk/chainrisk/config"
 	"github.com/chainrisk/chainrisk/credit"
 	"github.com/chainrisk/chainrisk/graph"
+	"github.com/chainrisk/chainrisk/lists"
 	"github.com/chainrisk/chainrisk/ownership"
 	"github.com/chainrisk/chainrisk/repair"
 	"github.com/chainrisk/chainrisk/risk"
@@ -23,13 +24,16 @@ type Firm struct {
 	Industry    string
 	Leading     bool
 	Specialized bool
+	LittleGiant bool    // tagged little_giant (专精特新"小巨人")
+	Listed      bool    // tagged listed
 	Revenue     float64 // CNY per year; 0 when unknown
 	UpdatedAt   time.Time
 }
 
 func firmOf(e *credit.Enterprise) Firm {
 	f := Firm{Name: e.Name, Status: e.Status, Region: e.Region, Industry: e.Industry, UpdatedAt: e.UpdatedAt,
-		Leading: e.HasTag(credit.TagLeading), Specialized: e.HasTag(credit.TagSpecialized)}
+		Leading: e.HasTag(credit.TagLeading), Specialized: e.HasTag(credit.TagSpecialized),
+		LittleGiant: e.HasTag(credit.TagLittleGiant), Listed: e.HasTag(credit.TagListed)}
 	if e.Revenue != nil {
 		f.Revenue = *e.Revenue
 	}
@@ -44,12 +48,28 @@ type Params struct {
 	// Repair holds the repair rules of the event types (repair.rules); they score
 	// nothing, and the API and the alert rules read them with the state they go with.
 	Repair repair.Rules
+	// Lists are the graded lists the scan computes (nil: none).
+	Lists *lists.Set
 }
 
-// ParamsFromConfig builds the scan parameters.
+// ParamsFromConfig builds the scan parameters. Lists that validation passed always
+// build; others (a config not validated) leave the scan without lists.
 func ParamsFromConfig(c *config.Config) Params {
+	set, err := lists.NewSet(c.GradedLists())
+	if err != nil {
+		set = nil
+	}
 	return Params{Model: risk.NewModel(c.ScoreParams(), c.Catalogue()), Distress: c.DistressParams(), Exposure: c.ExposureParams(),
-		Repair: c.RepairRules()}
+		Repair: c.RepairRules(), Lists: set}
+}
+
+// carriesOver reports whether the events of a state scanned with a can be carried
+// into an incremental scan with b: the catalogue names the same types (the events'
+// type indices stay valid) and the lists look back on the same events.
+func carriesOver(a, b Params) bool {
+	la, lb := a.Lists.Lookback(), b.Lists.Lookback()
+	return slices.Equal(a.Model.Catalogue.Names(), b.Model.Catalogue.Names()) && la.Equal(lb) &&
+		slices.Equal(la.Types(a.Model), lb.Types(b.Model))
 }
 
 // State is one complete, immutable set of inputs and results. The engine publishes
@@ -66,6 +86,13 @@ type State struct {
 	// Active events of node v are Events[EventStart[v]:EventStart[v+1]].
 	EventStart []int32
 	Events     []risk.EventRef
+	// Recent events of node v are Recent[RecentStart[v]:RecentStart[v+1]]: its
+	// events of the lists' lookback (lists.Set.Lookback), active or not, that
+	// occurred since its start at At. Nil when no list looks back.
+	RecentStart []int32
+	Recent      []risk.EventRef
+	// Lists is who is on each graded list (docs/models.md, "Graded lists").
+	Lists *lists.Membership
 
 	Score, P, D []float64
 	Grade       []risk.Grade
@@ -93,6 +120,21 @@ func (s *State) Len() int { return len(s.Firms) }
 // FirmEvents returns node v's active events.
 func (s *State) FirmEvents(v int32) []risk.EventRef {
 	return s.Events[s.EventStart[v]:s.EventStart[v+1]]
+}
+
+// FirmRecent returns node v's recent events (State.Recent).
+func (s *State) FirmRecent(v int32) []risk.EventRef {
+	if s.RecentStart == nil {
+		return nil
+	}
+	return s.Recent[s.RecentStart[v]:s.RecentStart[v+1]]
+}
+
+// ListInput is what the graded lists read of the state.
+func (s *State) ListInput() *lists.Input {
+	return &lists.Input{At: s.At, Model: s.Params.Model, IDs: s.Snap.IDs, Grade: s.Grade,
+		Status: func(v int32) credit.Status { return s.Firms[v].Status },
+		Active: s.FirmEvents, Recent: s.FirmRecent}
 }
 
 // Revenue and Industry give the models the state's firm data (risk.FirmData).

@@ -40,8 +40,21 @@ var ErrFenced = errors.New("fenced: this replica is not the leader (another repl
 // EventFilter selects events to stream. Zero values select everything.
 type EventFilter struct {
 	USCC string
+	// USCCs, when not empty, keeps only the events of these firms (read in chunks,
+	// each in firm and time order).
+	USCCs []string
 	// ActiveAt, when set, keeps only events that count toward scores at that time.
 	ActiveAt time.Time
+	// Recent, when its Types are set, keeps the events of those types that occurred
+	// at or after its Since, whatever their state; with ActiveAt, the events either
+	// of the two keeps, in one pass over the table.
+	Recent RecentFilter
+}
+
+// RecentFilter selects the events of some types since a time (EventFilter.Recent).
+type RecentFilter struct {
+	Types []string
+	Since time.Time
 }
 
 // Counts is the number of rows per table.

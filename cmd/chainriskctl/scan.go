@@ -88,7 +88,7 @@ func runScan(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(tw, "leaders\t%s\n", groupDigits(stats.Leaders))
 	fmt.Fprintf(tw, "distress\t%d iterations, residual %.2g (%s)\n", stats.Iterations, stats.Residual, stats.DistressMode)
 	fmt.Fprintf(tw, "results written\t%s\n", groupDigits(stats.Written))
-	for _, stage := range []string{monitor.StageLoad, monitor.StageScore, monitor.StagePropagate, monitor.StageExposure,
+	for _, stage := range []string{monitor.StageLoad, monitor.StageScore, monitor.StageLists, monitor.StagePropagate, monitor.StageExposure,
 		monitor.StageObserve, monitor.StagePersist} {
 		if secs, ok := stats.Stages[stage]; ok {
 			fmt.Fprintf(tw, "  %s\t%.3f s\n", stage, secs)

@@ -32,6 +32,7 @@ func Run(t *testing.T, open Opener) {
 		{"RollbackLeavesNothing", testRollback},
 		{"RepairMovesEventToRepaired", testRepair},
 		{"EventFilters", testEventFilters},
+		{"RecentEvents", testRecentEvents},
 		{"NotFound", testNotFound},
 		{"ConcurrentBatchesSerialise", testConcurrentBatches},
 		{"MixedBatchOrder", testMixedBatch},
