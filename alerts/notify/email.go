@@ -152,7 +152,7 @@ func (e *email) deliver(ctx context.Context, s *mailSession, n *Notification) (*
 		"accepted", out.accepted, "duration", e.p.clock.Now().Sub(start))
 	var se *mailStageError
 	if err != nil && (!errors.As(err, &se) || !se.usable) {
-		s.close()
+		s.drop()
 		s = nil
 	}
 	return s, e.result(ctx, err, out)

@@ -84,7 +84,7 @@ func dialMail(ctx context.Context, srv *SMTPServer, password string, timeout tim
 	s = &mailSession{conn: conn, timeout: timeout}
 	defer func() {
 		if err != nil {
-			s.close()
+			s.drop()
 			s = nil
 		}
 	}()
@@ -138,12 +138,18 @@ func (s *mailSession) watch(ctx context.Context) func() bool {
 	return context.AfterFunc(ctx, func() { _ = s.conn.SetDeadline(time.Unix(1, 0)) })
 }
 
-// close quits politely when it can and closes the connection.
-func (s *mailSession) close() {
+// close quits politely and closes the connection.
+func (s *mailSession) close() { s.closeConn(true) }
+
+// drop closes a connection that failed: a QUIT could only wait for an answer that
+// will not come.
+func (s *mailSession) drop() { s.closeConn(false) }
+
+func (s *mailSession) closeConn(polite bool) {
 	if s == nil {
 		return
 	}
-	if s.c != nil {
+	if s.c != nil && polite {
 		_ = s.conn.SetDeadline(time.Now().Add(time.Second))
 		_ = s.c.Quit()
 		_ = s.c.Close()
