@@ -32,7 +32,6 @@ func setTestEnv(t *testing.T) {
 	t.Setenv("CHAINRISK_TEST_PGPASS", "pgpass-SECRET1")
 	t.Setenv("CHAINRISK_TEST_TOKEN", "tok-SECRET2")
 	t.Setenv("CHAINRISK_TEST_DINGTALK", "dtsecret-SECRET6")
-	t.Setenv("CHAINRISK_TEST_SMTP", "smtppass-SECRET10")
 }
 
 func TestGoodFiles(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"net/mail"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -25,7 +26,8 @@ type SMTPConfig struct {
 	// ImplicitTLS speaks TLS from the first byte (port 465) instead of STARTTLS.
 	ImplicitTLS bool `yaml:"implicit_tls" json:"implicit_tls,omitempty"`
 	// CAFile is a PEM file of the certificates the server's certificate must chain
-	// to, instead of the system's roots (a private CA); "" means the system's.
+	// to, instead of the system's roots (a private CA); "" means the system's. A
+	// relative path is relative to the config file's directory.
 	CAFile string `yaml:"ca_file" json:"ca_file,omitempty"`
 	// Username and Password log in with AUTH PLAIN; no username, no login.
 	Username string `yaml:"username" json:"username,omitempty"`
@@ -50,6 +52,14 @@ const (
 // defaultSMTP is alerts.smtp's defaults: no server, STARTTLS required, 10 s, 60/min.
 func defaultSMTP() SMTPConfig {
 	return SMTPConfig{StartTLS: notify.StartTLSRequired, Timeout: 10 * time.Second, RateLimit: Rate{Count: 60, Per: time.Minute}}
+}
+
+// resolvePaths makes a relative ca_file relative to the directory of the config file
+// that names it, wherever the daemon runs.
+func (s *SMTPConfig) resolvePaths(configFile string) {
+	if s.CAFile != "" && configFile != "" && !filepath.IsAbs(s.CAFile) {
+		s.CAFile = filepath.Join(filepath.Dir(configFile), s.CAFile)
+	}
 }
 
 // PortOrDefault is the port to connect to.

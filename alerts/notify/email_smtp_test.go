@@ -98,7 +98,7 @@ func TestEmailRecipientsRefused(t *testing.T) {
 // session goes on (RSET) with the rest of the batch.
 func TestEmailSessionGoesOn(t *testing.T) {
 	clock := newFakeClock()
-	ms := newMailServer(t, clock, notifytest.MailOptions{Data: func(n int) error {
+	ms := newMailServer(t, clock, notifytest.MailOptions{Data: func(n int, _ []byte) error {
 		if n == 2 {
 			return &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 7, 1}, Message: "looks like spam"}
 		}
@@ -194,7 +194,7 @@ func TestEmailConnectionProblems(t *testing.T) {
 	wantFailure(t, sendMail(t, emailChannel("ops@example.com"), opts), true, "", "email via SMTP: connection refused (connect)")
 
 	release := make(chan struct{})
-	hang := newMailServer(t, clock, notifytest.MailOptions{Data: func(int) error { <-release; return nil }})
+	hang := newMailServer(t, clock, notifytest.MailOptions{Data: func(int, []byte) error { <-release; return nil }})
 	t.Cleanup(func() { close(release) }) // before the server closes: cleanups run last first
 	opts = mailOptions(t, hang, clock, nil)
 	opts.SMTP.Timeout = 300 * time.Millisecond

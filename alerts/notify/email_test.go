@@ -233,7 +233,7 @@ func TestEmailHTMLEscaped(t *testing.T) {
 // and is delivered.
 func TestEmailRetrySameMessage(t *testing.T) {
 	clock := newFakeClock()
-	ms := newMailServer(t, clock, notifytest.MailOptions{Data: func(n int) error {
+	ms := newMailServer(t, clock, notifytest.MailOptions{Data: func(n int, _ []byte) error {
 		if n == 1 {
 			return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "local error, try again"}
 		}

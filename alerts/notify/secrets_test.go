@@ -147,8 +147,8 @@ func TestEmailSecretsNeverLeak(t *testing.T) {
 		"login refused":         {Username: mailUser, Password: "another", AuthFailure: refusal(535)},
 		"login refused for now": {Username: mailUser, Password: "another", AuthFailure: refusal(454)},
 		"recipient refused":     {Rcpt: func(string) error { return refusal(550) }},
-		"message refused":       {Data: func(int) error { return refusal(554) }},
-		"message deferred":      {Data: func(int) error { return refusal(451) }},
+		"message refused":       {Data: func(int, []byte) error { return refusal(554) }},
+		"message deferred":      {Data: func(int, []byte) error { return refusal(451) }},
 	}
 	for name, o := range servers {
 		ms := newMailServer(t, clock, o)

@@ -55,8 +55,8 @@ type MailOptions struct {
 	AuthFailure error
 	// Rcpt, when set, may refuse a recipient.
 	Rcpt func(addr string) error
-	// Data, when set, may refuse the n-th message (from 1) after reading it.
-	Data func(n int) error
+	// Data, when set, may refuse the n-th message (from 1), data, after reading it.
+	Data func(n int, data []byte) error
 	// Clock stamps what arrives; nil leaves it zero.
 	Clock interface{ Now() time.Time }
 }
@@ -212,7 +212,7 @@ func (s *mailSession) Data(r io.Reader) error {
 	n := s.ms.datas
 	s.ms.mu.Unlock()
 	if s.ms.opts.Data != nil {
-		m.Refused = s.ms.opts.Data(n) // may block: outside the lock
+		m.Refused = s.ms.opts.Data(n, b) // may block: outside the lock
 	}
 	s.ms.mu.Lock()
 	s.ms.mails = append(s.ms.mails, m)
