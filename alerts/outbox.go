@@ -30,10 +30,11 @@ type channelSpec struct {
 	URL    string   `json:"url,omitempty"`
 	URLs   []string `json:"urls,omitempty"`
 	Secret string   `json:"secret,omitempty"`
+	To     []string `json:"to,omitempty"`
 }
 
 func specOf(ch config.Channel) channelSpec {
-	s := channelSpec{Type: ch.Type, URL: ch.URL.Reveal(), Secret: ch.Secret.Reveal()}
+	s := channelSpec{Type: ch.Type, URL: ch.URL.Reveal(), Secret: ch.Secret.Reveal(), To: ch.To}
 	for _, u := range ch.URLs {
 		s.URLs = append(s.URLs, u.Reveal())
 	}
@@ -41,7 +42,7 @@ func specOf(ch config.Channel) channelSpec {
 }
 
 func (s channelSpec) channel() config.Channel {
-	ch := config.Channel{Type: s.Type, URL: config.Secret(s.URL), Secret: config.Secret(s.Secret)}
+	ch := config.Channel{Type: s.Type, URL: config.Secret(s.URL), Secret: config.Secret(s.Secret), To: s.To}
 	for _, u := range s.URLs {
 		ch.URLs = append(ch.URLs, config.Secret(u))
 	}
@@ -55,6 +56,14 @@ func (s channelSpec) key() string {
 	for _, part := range append([]string{s.Type, s.URL, s.Secret}, s.URLs...) {
 		h.Write([]byte(part))
 		h.Write([]byte{0})
+	}
+	// An e-mail channel's addresses are its destination; other channels have none, and
+	// keep the keys they always had.
+	if len(s.To) > 0 {
+		h.Write([]byte("to\x00"))
+		for _, a := range s.To {
+			h.Write([]byte(strings.ToLower(a) + "\x00"))
+		}
 	}
 	return hex.EncodeToString(h.Sum(nil)[:16])
 }

@@ -285,7 +285,9 @@ type AlertsConfig struct {
 	AllowPrivateTargets []string         `yaml:"allow_private_targets" json:"allow_private_targets"`
 	Rules               RulesConfig      `yaml:"rules" json:"rules"`
 	RateLimits          RateLimitsConfig `yaml:"rate_limits" json:"rate_limits"`
-	Subscriptions       []Subscription   `yaml:"subscriptions" json:"subscriptions"`
+	// SMTP is the mail server of e-mail channels (smtp.go).
+	SMTP          SMTPConfig     `yaml:"smtp" json:"smtp"`
+	Subscriptions []Subscription `yaml:"subscriptions" json:"subscriptions"`
 }
 
 // BackoffConfig is the exponential backoff (with jitter) between delivery attempts.
@@ -318,7 +320,8 @@ func (r RulesConfig) SetEnabled(name string, on bool) {
 }
 
 // RateLimitsConfig holds the rate limits of each channel type that sends requests,
-// by type, each applying per destination (robot or URL). Every limit of a list
+// by type, each applying per destination (robot or URL); e-mail's is the server's
+// (alerts.smtp.rate_limit). Every limit of a list
 // applies at once: feishu's ["5/s", "100/min"]. A type the file leaves out keeps the
 // default its channel registers (notify.Kind.Rates); an empty list means no limit.
 type RateLimitsConfig map[string][]Rate
@@ -332,7 +335,7 @@ func defaultRateLimits() RateLimitsConfig {
 	out := RateLimitsConfig{}
 	for _, typ := range notify.Types() {
 		k, _ := notify.Lookup(typ)
-		if k.Local {
+		if k.Local || k.Mail {
 			continue
 		}
 		var rates []Rate
@@ -412,6 +415,7 @@ func Default() *Config {
 			Backoff:        BackoffConfig{Initial: 10 * time.Second, Max: 30 * time.Minute},
 			Rules:          RulesConfig{},
 			RateLimits:     defaultRateLimits(),
+			SMTP:           defaultSMTP(),
 		},
 		Metrics: MetricsConfig{MaxLeaderSeries: 2000},
 	}

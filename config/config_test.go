@@ -22,7 +22,7 @@ import (
 // testSecrets are the secret values full.good.yaml carries, inline or through ${ENV}.
 var testSecrets = []string{
 	"pgpass-SECRET1", "tok-SECRET2", "whsec-SECRET3", "wecomkey-SECRET4", "dttoken-SECRET5",
-	"dtsecret-SECRET6", "feishuhook-SECRET7", "feishusecret-SECRET8", "ampass-SECRET9",
+	"dtsecret-SECRET6", "feishuhook-SECRET7", "feishusecret-SECRET8", "ampass-SECRET9", "smtppass-SECRET10",
 }
 
 func setTestEnv(t *testing.T) {
@@ -211,6 +211,30 @@ func TestBadFiles(t *testing.T) {
 			`esri.essentiality[1]: pair C13 → C1331 is also given at esri.essentiality[0]`,
 			`esri.essentiality[1].customer_sector: "C1331" is not a sector`,
 			`esri.essentiality[1].level: must be between 0 and 2, got 5`,
+		},
+		"smtp.bad.yaml": {
+			`:2:3: alerts.smtp.username: required with alerts.smtp.password`,
+			`:3:5: alerts.smtp.host: "smtp.example.com:587": write the port in alerts.smtp.port`,
+			`:4:5: alerts.smtp.port: must be between 0 and 65535, got 70000`,
+			`:5:5: alerts.smtp.starttls: "sometimes" is not one of required, opportunistic, none`,
+			`:6:5: alerts.smtp.ca_file: testdata/smtp-ca-empty.txt holds no PEM certificate`,
+			`:8:5: alerts.smtp.from: "chainrisk alerts" is not an address`,
+			`:9:5: alerts.smtp.timeout: must be positive, got 0s`,
+			`:11:5: alerts.rate_limits.email: e-mail is limited per server: set alerts.smtp.rate_limit`,
+		},
+		"smtp-none.bad.yaml": {
+			`:5:5: alerts.smtp.starttls: none sends mail in clear: only for a server on loopback (localhost, 127.0.0.1, ::1); use opportunistic for a relay without TLS`,
+		},
+		"email-channels.bad.yaml": {
+			`:7:12: alerts.subscriptions[0].channels[0].type: channel type email needs an SMTP server: alerts.smtp.host is not set`,
+			`:8:11: alerts.subscriptions[0].channels[1].type: channel type email needs an SMTP server`,
+			`:8:11: alerts.subscriptions[0].channels[1].to: at least one address is required for channel type email`,
+			`:9:11: alerts.subscriptions[0].channels[2].type: channel type email needs an SMTP server`,
+			`:10:11: alerts.subscriptions[0].channels[2].url: not used by channel type email`,
+			`:11:33: alerts.subscriptions[0].channels[2].to[1]: "ops" is not an e-mail address (name@example.com)`,
+			`:11:38: alerts.subscriptions[0].channels[2].to[2]: "Risk <risk@example.com>" is not an e-mail address`,
+			`:11:65: alerts.subscriptions[0].channels[2].to[3]: "OPS@example.com" listed twice (also [0])`,
+			`:15:11: alerts.subscriptions[0].channels[3].to: not used by channel type webhook`,
 		},
 		"rate-limits.bad.yaml": {
 			`:3:5: alerts.rate_limits.slack: "slack" is not a channel type that sends requests (alertmanager, `,
@@ -592,7 +616,7 @@ func TestExampleConfig(t *testing.T) {
 		if !strings.Contains(string(text), "type: "+ct) {
 			t.Errorf("config.example.yaml has no example of channel type %s", ct)
 		}
-		if k, _ := notify.Lookup(ct); !k.Local && !strings.Contains(string(text), "\n    "+ct+": [") {
+		if k, _ := notify.Lookup(ct); !k.Local && !k.Mail && !strings.Contains(string(text), "\n    "+ct+": [") {
 			t.Errorf("config.example.yaml does not show the rate limits of channel type %s", ct)
 		}
 	}

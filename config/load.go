@@ -80,6 +80,7 @@ func parse(data []byte, filename string, lookup func(string) (string, bool)) (*C
 		d.value(root, reflect.ValueOf(c).Elem(), "")
 	}
 	c.applyEnv(lookup)
+	c.Alerts.SMTP.resolvePaths(filename)
 	ck := &checker{c: c}
 	c.check(ck)
 	if errs := append(d.errs, ck.errs...); len(errs) > 0 {

@@ -66,6 +66,7 @@ type Channel struct {
 	URL    Secret   `yaml:"url,omitempty" json:"url,omitempty"`   // webhook, wecom, dingtalk, feishu
 	URLs   []Secret `yaml:"urls,omitempty" json:"urls,omitempty"` // alertmanager
 	Secret Secret   `yaml:"secret,omitempty" json:"secret,omitempty"`
+	To     []string `yaml:"to,omitempty" json:"to,omitempty"` // email: addresses
 }
 
 // Alert severities, the levels of min_severity.
@@ -193,6 +194,8 @@ func (ck *checker) channel(c *Config, path string, ch *Channel) {
 			ck.errf(at(key), "not used by channel type %s", ch.Type)
 		case !set && use.Needed() && key == "urls":
 			ck.errf(at(key), "at least one %s URL is required", k.Name)
+		case !set && use.Needed() && key == "to":
+			ck.errf(at(key), "at least one address is required for channel type %s", ch.Type)
 		case !set && use.Needed():
 			ck.errf(at(key), "required for channel type %s", ch.Type)
 		}
@@ -200,6 +203,10 @@ func (ck *checker) channel(c *Config, path string, ch *Channel) {
 	field("url", k.URL, ch.URL != "")
 	field("urls", k.URLs, len(ch.URLs) > 0)
 	field("secret", k.Secret, ch.Secret != "")
+	field("to", k.To, len(ch.To) > 0)
+	if k.Mail {
+		ck.mailChannel(c, path, ch)
+	}
 	if !k.URL.Used() && !k.URLs.Used() {
 		return // a channel that posts nowhere (the log): its URLs were refused whole
 	}

@@ -485,6 +485,7 @@ func (c *Config) checkAlerts(ck *checker) {
 	}
 
 	ck.rateLimits(a.RateLimits)
+	ck.checkSMTP(a.SMTP)
 
 	for i := range c.Alerts.Subscriptions {
 		s := &c.Alerts.Subscriptions[i]
@@ -504,11 +505,15 @@ func (c *Config) checkAlerts(ck *checker) {
 func (ck *checker) rateLimits(r RateLimitsConfig) {
 	var limited []string
 	for _, typ := range notify.Types() {
-		if k, _ := notify.Lookup(typ); !k.Local {
+		if k, _ := notify.Lookup(typ); !k.Local && !k.Mail {
 			limited = append(limited, typ)
 		}
 	}
 	for _, typ := range slices.Sorted(maps.Keys(r)) {
+		if k, _ := notify.Lookup(typ); k.Mail {
+			ck.errf("alerts.rate_limits."+typ, "%s is limited per server: set alerts.smtp.rate_limit", k.Name)
+			continue
+		}
 		if !slices.Contains(limited, typ) {
 			ck.errf("alerts.rate_limits."+typ, "%q is not a channel type that sends requests (%s)", typ, strings.Join(limited, ", "))
 			continue

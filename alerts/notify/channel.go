@@ -14,6 +14,7 @@ type Channel struct {
 	URL    Secret   // the one destination (webhook, robots)
 	URLs   []Secret // several destinations (Alertmanager replicas)
 	Secret Secret   // the signing secret
+	To     []string // e-mail addresses (the email channel)
 }
 
 // Secret is a channel credential — a URL whose path or query carries a robot's key,
@@ -56,12 +57,17 @@ type Kind struct {
 	Type string
 	// Name is how messages name it ("Alertmanager").
 	Name string
-	// URL, URLs and Secret say how it uses those fields of Channel: New refuses a
+	// URL, URLs, Secret and To say how it uses those fields of Channel: New refuses a
 	// channel that breaks them, as config validation does with the file's line.
-	URL, URLs, Secret Use
+	URL, URLs, Secret, To Use
 	// Local channels deliver inside the process (the log): no HTTP request, so no
 	// send slot, no guarded client and no rate limits.
 	Local bool
+	// Mail channels send through the SMTP server of Options.SMTP (the config's
+	// alerts.smtp): no URL and no HTTP client — the server is the admin's, so the
+	// tenants' outbound policy has nothing to guard — and one rate limit per server
+	// (alerts.smtp.rate_limit) instead of alerts.rate_limits.
+	Mail bool
 	// Refreshed channels have every announced alert re-posted by the caller's resend
 	// job (Alertmanager's model: an alert not re-posted expires), so repeats of a
 	// firing alert leave them out.
@@ -134,6 +140,10 @@ func (k Kind) check(ch Channel) error {
 		return fmt.Errorf("secret is not used")
 	case k.Secret.Needed() && reveal(ch.Secret) == "":
 		return fmt.Errorf("secret is required")
+	case !k.To.Used() && len(ch.To) > 0:
+		return fmt.Errorf("to is not used")
+	case k.To.Needed() && len(ch.To) == 0:
+		return fmt.Errorf("to: at least one address is required")
 	}
 	return nil
 }

@@ -73,7 +73,12 @@ func newScrubber(u, secret string) *strings.Replacer {
 			}
 		}
 	}
-	parts = slices.DeleteFunc(parts, func(s string) bool { return len(s) < 4 })
+	return redactor(parts)
+}
+
+// redactor replaces each of parts (those of 4 bytes or more) with "<redacted>".
+func redactor(parts []string) *strings.Replacer {
+	parts = slices.DeleteFunc(slices.Clone(parts), func(s string) bool { return len(s) < 4 })
 	// Longest first, so that a URL is replaced whole rather than piece by piece.
 	slices.SortFunc(parts, func(a, b string) int {
 		if len(a) != len(b) {

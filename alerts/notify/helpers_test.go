@@ -225,11 +225,12 @@ type testKind struct {
 
 var testKinds = map[string]testKind{}
 
-// httpKinds are the channel types the common tests drive, sorted.
+// httpKinds are the channel types the common tests drive, sorted: those that post
+// HTTP requests (e-mail has tests of its own, email_test.go).
 func httpKinds() []string {
 	var out []string
 	for _, typ := range Types() {
-		if k, _ := Lookup(typ); !k.Local {
+		if k, _ := Lookup(typ); !k.Local && !k.Mail {
 			out = append(out, typ)
 		}
 	}

@@ -13,6 +13,9 @@ const (
 type Notification struct {
 	// ID is unique per notification; receivers de-duplicate on it (Idempotency-Key).
 	ID string
+	// AlertID is the alert's id (16 hex characters of the fingerprint's SHA-256), where
+	// the caller knows it; e-mails carry it in X-Chainrisk-Alert.
+	AlertID string
 	// Fingerprint identifies the alert: rule + subject + leader.
 	Fingerprint string
 	// Rule names the rule that raised the alert; Title is its name for people, in

@@ -61,6 +61,9 @@ type Options struct {
 	// FeishuMessage is the Feishu message type: "post" (the default) or "interactive"
 	// (a card coloured by severity).
 	FeishuMessage string
+	// SMTP is the mail server e-mail channels send through (the config's alerts.smtp);
+	// nil or without a host, e-mail channels cannot be built.
+	SMTP *SMTPServer
 }
 
 const (

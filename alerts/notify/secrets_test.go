@@ -3,6 +3,7 @@ package notify
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -11,6 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/emersion/go-smtp"
+
+	"github.com/chainrisk/chainrisk/alerts/notify/notifytest"
 	"github.com/chainrisk/chainrisk/internal/testlog"
 )
 
@@ -121,6 +125,53 @@ func TestSecretsNeverLeak(t *testing.T) {
 		}
 	}
 	if !strings.Contains(everything, Redacted) || !logs.Contains(`"destination"`) {
+		t.Error("the test did not exercise what it meant to")
+	}
+}
+
+// TestEmailSecretsNeverLeak drives the e-mail channel through servers that quote the
+// SMTP password back — in a refused login, a refused recipient, a refused message —
+// and searches everything the package produced (debug logs, errors, results, the
+// notifier printed) for the password and for AUTH PLAIN's argument, which carries it.
+func TestEmailSecretsNeverLeak(t *testing.T) {
+	var logs testlog.Buffer
+	var said []string
+	note := func(format string, args ...any) { said = append(said, fmt.Sprintf(format, args...)) }
+	plainArg := base64.StdEncoding.EncodeToString([]byte("\x00" + mailUser + "\x00" + mailPass))
+	echo := "you sent " + mailPass + " (" + plainArg + ", " + base64.StdEncoding.EncodeToString([]byte(mailPass)) + ")"
+	refusal := func(code int) error {
+		return &smtp.SMTPError{Code: code, EnhancedCode: smtp.EnhancedCode{code / 100, 7, 0}, Message: echo}
+	}
+	clock := newFakeClock()
+	servers := map[string]notifytest.MailOptions{
+		"login refused":         {Username: mailUser, Password: "another", AuthFailure: refusal(535)},
+		"login refused for now": {Username: mailUser, Password: "another", AuthFailure: refusal(454)},
+		"recipient refused":     {Rcpt: func(string) error { return refusal(550) }},
+		"message refused":       {Data: func(int, []byte) error { return refusal(554) }},
+		"message deferred":      {Data: func(int, []byte) error { return refusal(451) }},
+	}
+	for name, o := range servers {
+		ms := newMailServer(t, clock, o)
+		nt := mustNotifier(t, emailChannel("ops@example.com"), mailOptions(t, ms, clock, &logs))
+		note("%v %+v %#v", nt, nt, nt)
+		for _, r := range nt.Send(context.Background(), batch3("zh")) {
+			if r.Err == nil {
+				t.Errorf("%s: delivered", name)
+				continue
+			}
+			note("%s: %v %+v %#v", name, r.Err, r, r)
+		}
+	}
+	_, err := New(emailChannel("ops"), Options{SMTP: &SMTPServer{Host: "smtp.example.com", Password: secret(mailPass), From: mailFrom}})
+	note("%v", err)
+
+	everything := logs.String() + "\n" + strings.Join(said, "\n")
+	for _, s := range []string{mailPass, plainArg, base64.StdEncoding.EncodeToString([]byte(mailPass))} {
+		if i := strings.Index(everything, s); i >= 0 {
+			t.Errorf("secret %q leaked: …%s…", s, everything[max(0, i-200):min(len(everything), i+100)])
+		}
+	}
+	if !strings.Contains(everything, "you sent "+Redacted) || !logs.Contains(`"destination"`) {
 		t.Error("the test did not exercise what it meant to")
 	}
 }
