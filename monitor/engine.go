@@ -15,6 +15,7 @@ import (
 	"github.com/chainrisk/chainrisk/credit"
 	"github.com/chainrisk/chainrisk/graph"
 	"github.com/chainrisk/chainrisk/risk"
+	"github.com/chainrisk/chainrisk/search"
 	"github.com/chainrisk/chainrisk/store"
 )
 
@@ -435,10 +436,12 @@ func (r *scanRun) load(ctx context.Context, prev, s *State) error {
 	}
 	b := graph.NewBuilder(int(counts.Enterprises), int(counts.Relations))
 	firms := make([]Firm, 0, counts.Enterprises)
+	names := search.NewBuilder(int(counts.Enterprises))
 	owners := &ownersLoad{people: map[string]string{}}
 	err = r.e.db.Enterprises(ctx, func(e *credit.Enterprise) error {
 		b.AddNode(e.USCC)
 		firms = append(firms, firmOf(e))
+		names.Add(e.Name, e.Tags)
 		owners.enterprise(e)
 		return nil
 	})
@@ -464,6 +467,7 @@ func (r *scanRun) load(ctx context.Context, prev, s *State) error {
 		return err
 	}
 	s.Firms = firms
+	s.Search = names.Build(s.Snap.IDs)
 	// Events come in no particular order: collect them, then lay them out by firm
 	// with a counting sort.
 	model := r.params.Model

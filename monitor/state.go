@@ -11,6 +11,7 @@ import (
 	"github.com/chainrisk/chainrisk/graph"
 	"github.com/chainrisk/chainrisk/ownership"
 	"github.com/chainrisk/chainrisk/risk"
+	"github.com/chainrisk/chainrisk/search"
 	"github.com/chainrisk/chainrisk/store"
 )
 
@@ -57,6 +58,9 @@ type State struct {
 	Snap   *graph.Snapshot
 	Prop   *risk.Propagator
 	Firms  []Firm // by node index
+	// Search finds firms by name or USCC prefix and holds their tags, by node
+	// (package search): built by a full scan, updated by an incremental one.
+	Search *search.Index
 
 	// Active events of node v are Events[EventStart[v]:EventStart[v+1]].
 	EventStart []int32
