@@ -25,6 +25,7 @@ Usage:
   chainriskctl rescan [--scope all|chain:USCC|enterprise:USCC] [--wait]
   chainriskctl scans [--limit N]
   chainriskctl enterprise <uscc>
+  chainriskctl search TEXT [--region R] [--industry I] [--tag T] [--grade G] [--status S] [--sort name|score|-score] [--limit N]
   chainriskctl check <uscc> [--depth N] [--min-share F]
   chainriskctl ownership <uscc> [--depth N] [--output table|json|dot]
   chainriskctl screen <file.csv|file.ndjson> [--output csv|json]
@@ -84,6 +85,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runOwnership(rest, stdout, stderr)
 	case "enterprise":
 		return runEnterprise(rest, stdout, stderr)
+	case "search":
+		return runSearch(rest, stdout, stderr)
 	case "check":
 		return runCheck(rest, stdout, stderr)
 	case "screen":
