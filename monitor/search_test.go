@@ -2,9 +2,14 @@ package monitor_test
 
 import (
 	"context"
+	"io"
+	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/chainrisk/chainrisk/config"
 	"github.com/chainrisk/chainrisk/credit"
@@ -74,5 +79,65 @@ func TestSearchFollowsIngest(t *testing.T) {
 	}
 	if v, _ := st.Index(storetest.USCC(1)); !slices.Equal(st.Search.Tags(v), []string{"listed"}) {
 		t.Errorf("tags after the rename: %v", st.Search.Tags(v))
+	}
+}
+
+// leaderInfo returns chainrisk_leader_info as leader → name, checking every value is 1.
+func leaderInfo(t *testing.T, reg *prometheus.Registry) map[string]string {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, mf := range mfs {
+		if mf.GetName() != "chainrisk_leader_info" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			if m.GetGauge().GetValue() != 1 || len(labels) != 2 {
+				t.Errorf("chainrisk_leader_info %v = %v", labels, m.GetGauge().GetValue())
+			}
+			out[labels["leader"]] = labels["name"]
+		}
+	}
+	return out
+}
+
+// chainrisk_leader_info names every leader with series of its own, and follows a
+// rename at the next scan.
+func TestLeaderInfoMetric(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t)
+	loadESRIHand(t, s, "L", "K") // firms named <name>有限公司
+	reg := prometheus.NewPedanticRegistry()
+	metrics := monitor.NewMetrics(reg, 10, nil)
+	e := monitor.NewEngine(monitor.EngineOptions{Store: s, Params: monitor.ParamsFromConfig(config.Default()),
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Metrics: metrics})
+	if _, err := e.Run(ctx, monitor.Request{Kind: monitor.ScanFull, Trigger: "startup"}); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{esriUSCC("L"): "L有限公司", esriUSCC("K"): "K有限公司"}
+	if got := leaderInfo(t, reg); !maps.Equal(got, want) {
+		t.Errorf("leader info %v, want %v", got, want)
+	}
+	a := apply(t, s, &store.Chunk{Kind: credit.KindEnterprises, Lines: []int{2}, Enterprises: []credit.Enterprise{
+		{USCC: esriUSCC("K"), Name: "鹤乡乳业集团有限公司", Region: "230100", Tags: []string{"leading"}}}})
+	if _, err := e.Run(ctx, monitor.Request{Kind: monitor.ScanIncremental, Trigger: "ingest", Touched: a.Touched}); err != nil {
+		t.Fatal(err)
+	}
+	want[esriUSCC("K")] = "鹤乡乳业集团有限公司"
+	if got := leaderInfo(t, reg); !maps.Equal(got, want) {
+		t.Errorf("after the rename: leader info %v, want %v", got, want)
+	}
+	// Under metrics.max_leader_series, the leaders with series of their own are named.
+	metrics.SetLimits(1, nil)
+	got := leaderInfo(t, reg)
+	if len(got) != 1 || want[slices.Collect(maps.Keys(got))[0]] == "" {
+		t.Errorf("with a cap of 1: leader info %v", got)
 	}
 }
