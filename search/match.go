@@ -18,20 +18,26 @@ func (ix *Index) each(text string, fn func(v int32)) {
 		}
 		return
 	}
+	up := usccQuery(text)
+	named := 0 // name matches, which the USCC matches must not repeat
+	byName := fn
+	if up != "" {
+		byName = func(v int32) { named++; fn(v) }
+	}
 	switch utf8.RuneCountInString(text) {
 	case 1:
 		r, _ := utf8.DecodeRuneInString(text)
-		ix.eachRune(r, fn)
+		ix.eachRune(r, byName)
 	default:
-		ix.eachGrams(text, fn)
+		ix.eachGrams(text, byName)
 	}
 	for _, e := range ix.over {
 		if strings.Contains(e.name, text) {
-			fn(e.node)
+			byName(e.node)
 		}
 	}
-	if up := usccQuery(text); up != "" {
-		ix.eachUSCC(up, text, fn)
+	if up != "" {
+		ix.eachUSCC(up, text, named > 0, fn)
 	}
 }
 
@@ -143,21 +149,21 @@ func (ix *Index) eachRune(r rune, fn func(v int32)) {
 	}
 }
 
-// eachUSCC yields the nodes whose USCC begins with up and whose name does not hold
-// text (those came with the name matches).
-func (ix *Index) eachUSCC(up, text string, fn func(v int32)) {
+// eachUSCC yields the nodes whose USCC begins with up and, when some names matched,
+// whose name does not hold text (those came with the name matches).
+func (ix *Index) eachUSCC(up, text string, named bool, fn func(v int32)) {
 	b := ix.b
 	lo, _ := slices.BinarySearchFunc(b.byID, up, func(v int32, p string) int { return strings.Compare(ix.ids[v], p) })
 	for _, v := range b.byID[lo:] {
 		if !strings.HasPrefix(ix.ids[v], up) {
 			break
 		}
-		if !strings.Contains(ix.name(v), text) {
+		if !named || !strings.Contains(ix.name(v), text) {
 			fn(v)
 		}
 	}
 	for _, e := range ix.over {
-		if int(e.node) >= b.n && strings.HasPrefix(ix.ids[e.node], up) && !strings.Contains(e.name, text) {
+		if int(e.node) >= b.n && strings.HasPrefix(ix.ids[e.node], up) && (!named || !strings.Contains(e.name, text)) {
 			fn(e.node)
 		}
 	}
