@@ -1,7 +1,6 @@
 package api
 
 import (
-	"cmp"
 	"encoding/base64"
 	"encoding/json"
 	"hash/fnv"
@@ -172,38 +171,18 @@ func (p *searchParams) keep(st *monitor.State, seesNode func(int32) bool, staff 
 	}
 }
 
-// order returns the search's order and, with a cursor, the test of what follows it.
-// Names order by name then USCC (search.Index.CompareNames); scores break their ties
-// by that order: score is riskiest first (a lower score is worse), -score best first.
-func (p *searchParams) order(st *monitor.State) (by func(a, b int32) int, after func(v int32) bool) {
-	ix := st.Search
-	var nameAfter func(int32) bool
+// query is the search's query: q, the filters, the order and the cursor. The name
+// order is by name then USCC (search.Index.CompareNames); score and -score break
+// their ties by it. score is riskiest first: a lower score is worse (docs/models.md).
+func (p *searchParams) query(st *monitor.State, seesNode func(int32) bool, staff bool) search.Query {
+	q := search.Query{Text: p.q, Keep: p.keep(st, seesNode, staff), Limit: p.limit, Desc: p.sort == "-score"}
+	if p.sort != "name" {
+		q.Score = st.Score
+	}
 	if c := p.cursor; c != nil {
-		nameAfter = ix.AfterName(c.Name, c.USCC)
+		q.After = &search.Position{Score: c.Score, Name: c.Name, USCC: c.USCC}
 	}
-	if p.sort == "name" {
-		return ix.CompareNames, nameAfter
-	}
-	sign := 1
-	if p.sort == "-score" {
-		sign = -1
-	}
-	by = func(a, b int32) int {
-		if c := cmp.Compare(st.Score[a], st.Score[b]); c != 0 {
-			return sign * c
-		}
-		return ix.CompareNames(a, b)
-	}
-	if p.cursor != nil {
-		score := p.cursor.Score
-		after = func(v int32) bool {
-			if c := cmp.Compare(st.Score[v], score); c != 0 {
-				return sign*c > 0
-			}
-			return nameAfter(v)
-		}
-	}
-	return by, after
+	return q
 }
 
 // searchEnterprises answers GET /api/v1/enterprises: the firms whose name holds q or
@@ -218,9 +197,7 @@ func (s *Server) searchEnterprises(rq *request) error {
 		return err
 	}
 	view := rq.who.View()
-	by, after := p.order(st)
-	page := st.Search.Search(search.Query{Text: p.q, Keep: p.keep(st, view.SeesNode, view.IsStaff()), Cmp: by,
-		After: after, Limit: p.limit})
+	page := st.Search.Search(p.query(st, view.SeesNode, view.IsStaff()))
 	out := searchJSON{Firms: make([]firmHitJSON, len(page.Nodes)), Total: page.Total, ScanID: st.ScanID}
 	for i, v := range page.Nodes {
 		f := &st.Firms[v]

@@ -22,7 +22,7 @@ import (
 
 // findUSCCs lists, in name order, the USCCs of the firms a query finds in st.
 func findUSCCs(st *monitor.State, q string) []string {
-	p := st.Search.Search(search.Query{Text: q, Cmp: st.Search.CompareNames, Limit: st.Len() + 1})
+	p := st.Search.Search(search.Query{Text: q, Limit: st.Len() + 1})
 	out := make([]string, len(p.Nodes))
 	for i, v := range p.Nodes {
 		out[i] = st.Snap.IDs[v]

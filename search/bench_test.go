@@ -1,7 +1,6 @@
 package search
 
 import (
-	"cmp"
 	"encoding/csv"
 	"io"
 	"math/rand/v2"
@@ -120,16 +119,15 @@ func twoCharQueries(d benchDir, n int) []string {
 
 // benchSearch runs the queries with order, timing each, and reports p50, p99, the
 // worst and the mean matches.
-func benchSearch(b *testing.B, queries []string, order func(d benchDir, ix *Index) func(a, b int32) int) {
+func benchSearch(b *testing.B, queries []string, score []float64) {
 	d := benchFirms(b)
 	ix := buildBench(d)
-	by := order(d, ix)
 	var took []time.Duration
 	matches := 0
 	i := 0
 	for b.Loop() {
 		t := time.Now()
-		p := ix.Search(Query{Text: queries[i%len(queries)], Cmp: by, Limit: 50})
+		p := ix.Search(Query{Text: queries[i%len(queries)], Score: score, Limit: 50})
 		took = append(took, time.Since(t))
 		matches += p.Total
 		i++
@@ -142,41 +140,35 @@ func benchSearch(b *testing.B, queries []string, order func(d benchDir, ix *Inde
 	b.ReportMetric(float64(matches)/float64(len(took)), "matches/query")
 }
 
-// byName is the API's default order: name, then USCC.
-func byName(_ benchDir, ix *Index) func(a, b int32) int { return ix.CompareNames }
-
-// byScore is the API's sort=score: riskiest first, then name and USCC; scores are
-// drawn as a scan's would spread (most firms at the event-free score).
-func byScore(d benchDir, ix *Index) func(a, b int32) int {
+// benchScores are scores as a scan spreads them: most firms at the event-free score.
+func benchScores(n int) []float64 {
 	rng := rand.New(rand.NewPCG(3, 3))
-	score := make([]float64, len(d.names))
+	score := make([]float64, n)
 	for v := range score {
 		score[v] = 700
 		if rng.IntN(3) == 0 {
 			score[v] = 300 + 400*rng.Float64()
 		}
 	}
-	return func(a, b int32) int {
-		if c := cmp.Compare(score[a], score[b]); c != 0 {
-			return c
-		}
-		return ix.CompareNames(a, b)
-	}
+	return score
 }
 
+// BenchmarkSearchTwoChars: the API's default order, by name, pages of 50.
 func BenchmarkSearchTwoChars(b *testing.B) {
-	benchSearch(b, twoCharQueries(benchFirms(b), 1000), byName)
+	benchSearch(b, twoCharQueries(benchFirms(b), 1000), nil)
 }
 
+// BenchmarkSearchTwoCharsByScore: sort=score, riskiest first.
 func BenchmarkSearchTwoCharsByScore(b *testing.B) {
-	benchSearch(b, twoCharQueries(benchFirms(b), 1000), byScore)
+	d := benchFirms(b)
+	benchSearch(b, twoCharQueries(d, 1000), benchScores(len(d.names)))
 }
 
 // BenchmarkSearchMixed: one character, a firm's whole name, a brand, a USCC prefix
 // and nothing (every firm).
 func BenchmarkSearchMixed(b *testing.B) {
 	d := benchFirms(b)
-	benchSearch(b, []string{"豆", d.names[len(d.names)/2], "松花江恒信", d.ids[0][:8], "有限公司", ""}, byName)
+	benchSearch(b, []string{"豆", d.names[len(d.names)/2], "松花江恒信", d.ids[0][:8], "有限公司", ""}, nil)
 }
 
 // BenchmarkUpdate is the index's part of an incremental scan: ten firms renamed and

@@ -40,10 +40,13 @@ type base struct {
 	rank   []uint32
 }
 
-// entry is a node's folded name in the overlay.
+// entry is a node's folded name in the overlay, with its place in the name order:
+// pos is the first rank of the base past it, key its sort key (nameKey).
 type entry struct {
 	node int32
 	name string
+	pos  uint32
+	key  uint64
 }
 
 // Doc is a firm as Update takes it.
@@ -129,11 +132,16 @@ func (ix *Index) Overlay() int { return len(ix.over) }
 
 // name returns node v's folded name.
 func (ix *Index) name(v int32) string {
-	if int(v) < ix.b.n && !ix.isStale(v) {
+	if ix.ranked(v) {
 		return ix.b.names[v]
 	}
+	return ix.overEntry(v).name
+}
+
+// overEntry returns the overlay's entry of a node not ranked in the base.
+func (ix *Index) overEntry(v int32) *entry {
 	i, _ := slices.BinarySearchFunc(ix.over, v, func(e entry, v int32) int { return cmp.Compare(e.node, v) })
-	return ix.over[i].name
+	return &ix.over[i]
 }
 
 func (ix *Index) isStale(v int32) bool {
@@ -205,11 +213,7 @@ func (ix *Index) Update(ids []string, docs []Doc) *Index {
 		next.b, next.stale, next.over = buildBase(names, ids), nil, nil
 		return next
 	}
-	next.over = make([]entry, 0, len(over))
-	for v, s := range over {
-		next.over = append(next.over, entry{v, s})
-	}
-	slices.SortFunc(next.over, func(a, b entry) int { return cmp.Compare(a.node, b.node) })
+	next.over = ix.overlay(ids, over)
 	return next
 }
 

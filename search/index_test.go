@@ -23,10 +23,11 @@ func build(names []string) *Index {
 
 // all returns every match of text, by node.
 func all(ix *Index, text string) []int32 {
-	p := ix.Search(Query{Text: text, Cmp: func(a, b int32) int { return cmp.Compare(a, b) }, Limit: ix.Len() + 1})
+	p := ix.Search(Query{Text: text, Limit: ix.Len() + 1})
 	if p.Total != len(p.Nodes) || p.More {
 		panic(fmt.Sprintf("%q: total %d, %d nodes, more %v", text, p.Total, len(p.Nodes), p.More))
 	}
+	slices.Sort(p.Nodes)
 	return p.Nodes
 }
 
@@ -89,37 +90,51 @@ func TestSearchExample(t *testing.T) {
 	}
 }
 
-// Pages in a caller's order, walked with a cursor, list every kept match once, and
-// every page reports the same total.
+// Pages in name order and in score order, walked with a cursor, list every kept
+// match once, and every page reports the same total.
 func TestSearchPages(t *testing.T) {
 	names := make([]string, 200)
+	score := make([]float64, 200)
 	for v := range names {
-		names[v] = fmt.Sprintf("第%d大豆公司", v%37) // duplicate names: ties broken by node
+		names[v] = fmt.Sprintf("第%d大豆公司", v%37) // duplicate names: ties broken by USCC
+		score[v] = float64(v % 5)               // and duplicate scores
 	}
 	ix := build(names)
-	byName := func(a, b int32) int { return cmp.Or(strings.Compare(names[a], names[b]), cmp.Compare(a, b)) }
 	keep := func(v int32) bool { return v%3 != 0 } // 133 of 200 kept: 200 − ⌈200/3⌉
-	var walked []int32
-	var after func(int32) bool
-	for pages := 0; ; pages++ {
-		p := ix.Search(Query{Text: "大豆", Keep: keep, Cmp: byName, After: after, Limit: 10})
-		if p.Total != 133 {
-			t.Fatalf("page %d: total %d, want 133", pages, p.Total)
-		}
-		walked = append(walked, p.Nodes...)
-		if !p.More {
-			if pages != 13 { // 133 = 13 pages of 10 and one of 3
-				t.Errorf("%d pages, want 14", pages+1)
-			}
-			break
-		}
-		last := p.Nodes[len(p.Nodes)-1]
-		after = func(v int32) bool { return byName(v, last) > 0 }
+	byName := func(a, b int32) int {
+		return cmp.Or(strings.Compare(names[a], names[b]), strings.Compare(ix.ids[a], ix.ids[b]))
 	}
-	want := slices.DeleteFunc(all(ix, "大豆"), func(v int32) bool { return !keep(v) })
-	slices.SortFunc(want, byName)
-	if !slices.Equal(walked, want) {
-		t.Errorf("walked %v\nwant   %v", walked, want)
+	for _, tc := range []struct {
+		score []float64
+		desc  bool
+		order func(a, b int32) int
+	}{
+		{nil, false, byName},
+		{score, false, func(a, b int32) int { return cmp.Or(cmp.Compare(score[a], score[b]), byName(a, b)) }},
+		{score, true, func(a, b int32) int { return cmp.Or(cmp.Compare(score[b], score[a]), byName(a, b)) }},
+	} {
+		var walked []int32
+		var after *Position
+		for pages := 0; ; pages++ {
+			p := ix.Search(Query{Text: "大豆", Keep: keep, Score: tc.score, Desc: tc.desc, After: after, Limit: 10})
+			if p.Total != 133 {
+				t.Fatalf("page %d: total %d, want 133", pages, p.Total)
+			}
+			walked = append(walked, p.Nodes...)
+			if !p.More {
+				if pages != 13 { // 133 = 13 pages of 10 and one of 3
+					t.Errorf("%d pages, want 14", pages+1)
+				}
+				break
+			}
+			last := p.Nodes[len(p.Nodes)-1]
+			after = &Position{Score: score[last], Name: names[last], USCC: ix.ids[last]}
+		}
+		want := slices.DeleteFunc(all(ix, "大豆"), func(v int32) bool { return !keep(v) })
+		slices.SortFunc(want, tc.order)
+		if !slices.Equal(walked, want) {
+			t.Errorf("score %v desc %v: walked %v\nwant   %v", tc.score != nil, tc.desc, walked, want)
+		}
 	}
 }
 
@@ -223,27 +238,49 @@ func (w *world) check(t *testing.T, ix *Index, round int) {
 			t.Fatalf("round %d, %q: %d matches %v, brute force %d %v", round, q, len(got), got, len(want), want)
 		}
 	}
-	// The name order, walked page by page with AfterName as the cursor, is the
-	// brute-force order of (folded name, USCC).
-	for range 20 {
+	// The name and score orders, walked page by page with a cursor, are the
+	// brute-force orders of (folded name, USCC) and (score, folded name, USCC).
+	score := make([]float64, len(w.names))
+	for v := range score {
+		score[v] = float64(w.rng.IntN(4))
+	}
+	byName := func(a, b int32) int {
+		return cmp.Or(strings.Compare(Fold(w.names[a]), Fold(w.names[b])), strings.Compare(w.ids[a], w.ids[b]))
+	}
+	for i := range 30 {
 		q := w.query()
+		var sc []float64
+		sign := 1.0
+		if i%3 > 0 {
+			sc, sign = score, float64(3-2*(i%3)) // 1 then -1
+		}
 		want := w.brute(q)
 		slices.SortFunc(want, func(a, b int32) int {
-			return cmp.Or(strings.Compare(Fold(w.names[a]), Fold(w.names[b])), strings.Compare(w.ids[a], w.ids[b]))
+			if sc != nil {
+				if c := cmp.Compare(sign*sc[a], sign*sc[b]); c != 0 {
+					return c
+				}
+			}
+			return byName(a, b)
 		})
 		var got []int32
-		var after func(int32) bool
+		var after *Position
 		for {
-			p := ix.Search(Query{Text: q, Cmp: ix.CompareNames, After: after, Limit: 1 + w.rng.IntN(40)})
+			p := ix.Search(Query{Text: q, Score: sc, Desc: sign < 0, After: after, Limit: 1 + w.rng.IntN(40)})
 			got = append(got, p.Nodes...)
 			if !p.More {
 				break
 			}
 			last := p.Nodes[len(p.Nodes)-1]
-			after = ix.AfterName(w.names[last], w.ids[last])
+			after = &Position{Score: score[last], Name: w.names[last], USCC: w.ids[last]}
 		}
 		if !slices.Equal(got, want) {
-			t.Fatalf("round %d, %q by name: %v, brute force %v", round, q, got, want)
+			t.Fatalf("round %d, %q (scores %v, sign %v): %v, brute force %v", round, q, sc != nil, sign, got, want)
+		}
+		for j := 1; j < len(got); j++ {
+			if ix.CompareNames(got[j-1], got[j]) >= 0 && sc == nil {
+				t.Fatalf("round %d: CompareNames disagrees with the page order", round)
+			}
 		}
 	}
 }

@@ -1,7 +1,6 @@
 package search
 
 import (
-	"container/heap"
 	"slices"
 	"strings"
 )
@@ -14,62 +13,146 @@ type Query struct {
 	// Keep filters the matches (the caller's filters and what it may see); nil keeps
 	// every one.
 	Keep func(v int32) bool
-	// Cmp orders the matches; it must be a total order (ties broken by USCC).
-	Cmp func(a, b int32) int
-	// After reports whether a node comes after the previous page's last (the
-	// cursor); nil starts from the first.
-	After func(v int32) bool
+	// Score, when set, orders the page by score[v] first, lowest first (Desc: highest
+	// first); the name order (CompareNames) follows, and alone orders without it.
+	Score []float64
+	Desc  bool
+	// After is the position the page starts past (the previous page's last firm);
+	// nil starts from the first.
+	After *Position
 	// Limit is the page size, at least 1.
 	Limit int
 }
 
+// Position is a place in a query's order: a firm's score (when the query orders by
+// score), name and USCC. The firm need not exist any longer.
+type Position struct {
+	Score      float64
+	Name, USCC string
+}
+
 // Page is one page of matches.
 type Page struct {
-	Nodes []int32 // at most Limit, in Cmp order
+	Nodes []int32 // at most Limit, in the query's order
 	Total int     // every match kept, on every page
 	More  bool    // matches follow the page's last node
 }
 
+// item is a match with its sort key: the score (negated for Desc), then the name key.
+type item struct {
+	s float64
+	k uint64
+	v int32
+}
+
+func (a item) less(b item) bool { return a.s < b.s || a.s == b.s && a.k < b.k }
+
 // Search returns the page q asks for. It visits every match once (so Total is
-// exact) and keeps the page in a bounded heap: the cost is the number of matches,
-// times a comparison with the heap's top, whatever the page.
+// exact) and keeps the page in a heap of Limit items compared by integer keys: the
+// cost is the number of matches, whatever the page.
 func (ix *Index) Search(q Query) Page {
 	text := Fold(strings.TrimSpace(q.Text))
 	limit := max(q.Limit, 1)
-	top := &topK{cmp: q.Cmp, nodes: make([]int32, 0, min(limit, 1024))}
+	sign := 1.0
+	if q.Desc {
+		sign = -1
+	}
+	var past func(it item) bool
+	if q.After != nil {
+		past = ix.past(*q.After, q.Score != nil, sign)
+	}
+	top := topK{items: make([]item, 0, min(limit, 1024)), limit: limit}
 	var total, after int
+	b := ix.b
 	ix.each(text, func(v int32) {
 		if q.Keep != nil && !q.Keep(v) {
 			return
 		}
 		total++
-		if q.After != nil && !q.After(v) {
+		it := item{v: v}
+		if int(v) < b.n && !ix.isStale(v) {
+			it.k = uint64(b.rank[v])<<32 | rankedBit
+		} else {
+			it.k = ix.overEntry(v).key
+		}
+		if q.Score != nil {
+			it.s = sign * q.Score[v]
+		}
+		if past != nil && !past(it) {
 			return
 		}
 		after++
-		if len(top.nodes) < limit {
-			heap.Push(top, v)
-		} else if q.Cmp(v, top.nodes[0]) < 0 {
-			top.nodes[0] = v
-			heap.Fix(top, 0)
-		}
+		top.offer(it)
 	})
-	slices.SortFunc(top.nodes, q.Cmp)
-	return Page{Nodes: top.nodes, Total: total, More: after > limit}
+	slices.SortFunc(top.items, func(a, b item) int {
+		if a.less(b) {
+			return -1
+		}
+		return 1
+	})
+	nodes := make([]int32, len(top.items))
+	for i, it := range top.items {
+		nodes[i] = it.v
+	}
+	return Page{Nodes: nodes, Total: total, More: after > limit}
 }
 
-// topK is a max-heap under cmp: its top is the last of the best nodes seen.
+// past returns the test of whether an item comes after a position. Ranked nodes
+// compare by rank with the first rank past the position; overlay nodes, few, by
+// name and USCC.
+func (ix *Index) past(p Position, byScore bool, sign float64) func(it item) bool {
+	name := Fold(p.Name)
+	bound := ix.b.past(name, p.USCC, ix.ids)
+	s := sign * p.Score
+	return func(it item) bool {
+		if byScore && it.s != s {
+			return it.s > s
+		}
+		if it.k&rankedBit != 0 {
+			return uint32(it.k>>32) >= bound
+		}
+		return compareKeys(ix.name(it.v), ix.ids[it.v], name, p.USCC) > 0
+	}
+}
+
+// topK keeps the limit least items seen, in a max-heap.
 type topK struct {
-	cmp   func(a, b int32) int
-	nodes []int32
+	items []item
+	limit int
 }
 
-func (t *topK) Len() int           { return len(t.nodes) }
-func (t *topK) Less(i, j int) bool { return t.cmp(t.nodes[i], t.nodes[j]) > 0 }
-func (t *topK) Swap(i, j int)      { t.nodes[i], t.nodes[j] = t.nodes[j], t.nodes[i] }
-func (t *topK) Push(x any)         { t.nodes = append(t.nodes, x.(int32)) }
-func (t *topK) Pop() any {
-	v := t.nodes[len(t.nodes)-1]
-	t.nodes = t.nodes[:len(t.nodes)-1]
-	return v
+// offer adds it when it is among the least so far.
+func (t *topK) offer(it item) {
+	h := t.items
+	if len(h) < t.limit {
+		h = append(h, it)
+		for i := len(h) - 1; i > 0; { // sift up
+			p := (i - 1) / 2
+			if !h[p].less(h[i]) {
+				break
+			}
+			h[p], h[i] = h[i], h[p]
+			i = p
+		}
+		t.items = h
+		return
+	}
+	if !it.less(h[0]) {
+		return
+	}
+	h[0] = it
+	for i := 0; ; { // sift down
+		l, m := 2*i+1, i
+		if l < len(h) && h[m].less(h[l]) {
+			m = l
+		}
+		if r := l + 1; r < len(h) && h[m].less(h[r]) {
+			m = r
+		}
+		if m == i {
+			return
+		}
+		h[m], h[i] = h[i], h[m]
+		i = m
+	}
 }

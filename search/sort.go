@@ -108,36 +108,23 @@ func rankOf(order []int32) []uint32 {
 	return rank
 }
 
-// CompareNames is the name order: by folded name (Latin letters without case, see
-// Fold), then by USCC — a total order. Two firms the bigram index holds under their
-// current names compare by rank, without reading the names.
-func (ix *Index) CompareNames(a, b int32) int {
-	if ix.ranked(a) && ix.ranked(b) {
-		return cmp.Compare(ix.b.rank[a], ix.b.rank[b])
+// The name order is by folded name (Latin letters without case, see Fold), then by
+// USCC: a total order. Each node has a sort key in it (nameKey): a node the base
+// holds under its current name has its rank in the high 32 bits and bit 31 set; an
+// overlay node has the first rank past it in the high bits and, in the low 31, its
+// place among the overlay nodes falling there. Comparing keys is comparing names.
+const rankedBit = 1 << 31
+
+// nameKey returns node v's sort key in the name order.
+func (ix *Index) nameKey(v int32) uint64 {
+	if ix.ranked(v) {
+		return uint64(ix.b.rank[v])<<32 | rankedBit
 	}
-	return compareKeys(ix.name(a), ix.ids[a], ix.name(b), ix.ids[b])
+	return ix.overEntry(v).key
 }
 
-// AfterName returns a test of whether a node comes after a firm called name with
-// USCC uscc in the name order (a cursor: the firm need not exist).
-func (ix *Index) AfterName(name, uscc string) func(v int32) bool {
-	name = Fold(name)
-	b := ix.b
-	// The first rank past the cursor: the base's names are those it was built with,
-	// renamed firms included, so that its order holds.
-	lo, _ := slices.BinarySearchFunc(b.byName, 0, func(v int32, _ int) int {
-		if compareKeys(b.names[v], ix.ids[v], name, uscc) > 0 {
-			return 1
-		}
-		return -1
-	})
-	return func(v int32) bool {
-		if ix.ranked(v) {
-			return b.rank[v] >= uint32(lo)
-		}
-		return compareKeys(ix.name(v), ix.ids[v], name, uscc) > 0
-	}
-}
+// CompareNames orders two nodes by name, then USCC.
+func (ix *Index) CompareNames(a, b int32) int { return cmp.Compare(ix.nameKey(a), ix.nameKey(b)) }
 
 // ranked reports whether v has a rank for its current name.
 func (ix *Index) ranked(v int32) bool { return int(v) < ix.b.n && !ix.isStale(v) }
@@ -148,4 +135,54 @@ func compareKeys(name1, id1, name2, id2 string) int {
 		return c
 	}
 	return strings.Compare(id1, id2)
+}
+
+// past returns the first rank of the base whose name and USCC come after (name, id):
+// the base's names are those it was built with, renamed firms included, so that
+// its order holds.
+func (b *base) past(name, id string, ids []string) uint32 {
+	i, _ := slices.BinarySearchFunc(b.byName, 0, func(u int32, _ int) int {
+		if compareKeys(b.names[u], ids[u], name, id) > 0 {
+			return 1
+		}
+		return -1
+	})
+	return uint32(i)
+}
+
+// overlay lays out the overlay (node → folded name) by node, each entry with its
+// key: its place past the base's ranks (kept from the previous index when the name
+// is the same), then its place among the entries of that place.
+func (ix *Index) overlay(ids []string, over map[int32]string) []entry {
+	out := make([]entry, 0, len(over))
+	for v, s := range over {
+		e := entry{node: v, name: s}
+		if old := ix.overEntryOf(v); old != nil && old.name == s {
+			e.pos = old.pos
+		} else {
+			e.pos = ix.b.past(s, ids[v], ids)
+		}
+		out = append(out, e)
+	}
+	slices.SortFunc(out, func(x, y entry) int {
+		return cmp.Or(cmp.Compare(x.pos, y.pos), compareKeys(x.name, ids[x.node], y.name, ids[y.node]))
+	})
+	for i := range out {
+		j := uint64(0)
+		if i > 0 && out[i-1].pos == out[i].pos {
+			j = out[i-1].key&(rankedBit-1) + 1
+		}
+		out[i].key = uint64(out[i].pos)<<32 | j
+	}
+	slices.SortFunc(out, func(x, y entry) int { return cmp.Compare(x.node, y.node) })
+	return out
+}
+
+// overEntryOf returns v's overlay entry, or nil.
+func (ix *Index) overEntryOf(v int32) *entry {
+	i, ok := slices.BinarySearchFunc(ix.over, v, func(e entry, v int32) int { return cmp.Compare(e.node, v) })
+	if !ok {
+		return nil
+	}
+	return &ix.over[i]
 }
