@@ -30,10 +30,14 @@ type Index struct {
 type base struct {
 	n     int
 	names []string // folded, by node
-	// Posting list i, of bigram keys[i], is post[start[i]:start[i+1]]: ascending nodes.
+	// Posting list i, of bigram keys[i], is post[start[i]:start[i+1]]: ascending nodes;
+	// off gives, for each posting, the byte offset of the bigram's first occurrence in
+	// the name (noOffset past 254), with which a longer query is matched without
+	// reading the name.
 	keys  []uint64
 	start []uint32
 	post  []int32
+	off   []uint8
 	byID  []int32 // the n nodes in USCC order
 	// byName lists the n nodes by folded name, then USCC; rank is its inverse.
 	byName []int32
@@ -100,7 +104,7 @@ func tagKey(tags []string) string { return strings.Join(tags, "\x00") }
 // sets and setOf belong to a published index: they are copied before a set is added.
 func internTags(sets [][]string, setOf map[string]uint32, tags []string, shared bool) ([][]string, map[string]uint32, uint32) {
 	key := tagKey(tags)
-	if id, ok := setOf[key]; ok && int(id) < len(sets) && tagKey(sets[id]) == key {
+	if id, ok := setOf[key]; ok {
 		return sets, setOf, id
 	}
 	if shared {
@@ -223,19 +227,32 @@ const endRune = 0xFFFFFFFF
 
 func gramKey(a rune, b uint32) uint64 { return uint64(uint32(a))<<32 | uint64(b) }
 
-// grams appends the distinct bigram keys of a folded name to buf.
-func grams(buf []uint64, s string) []uint64 {
-	prev := rune(-1)
+// gram is a bigram of a name with the byte offset of its first occurrence.
+type gram struct {
+	key uint64
+	off uint8
+}
+
+// noOffset stands for an offset too large for a byte.
+const noOffset = 255
+
+// grams appends the distinct bigrams of a folded name to buf, at their first
+// occurrences.
+func grams(buf []gram, s string) []gram {
+	prev, at := rune(-1), 0
 	add := func(k uint64) {
-		if !slices.Contains(buf, k) {
-			buf = append(buf, k)
+		for _, g := range buf {
+			if g.key == k {
+				return
+			}
 		}
+		buf = append(buf, gram{k, uint8(min(at, noOffset))})
 	}
-	for _, r := range s {
+	for i, r := range s {
 		if prev >= 0 {
 			add(gramKey(prev, uint32(r)))
 		}
-		prev = r
+		prev, at = r, i
 	}
 	if prev >= 0 {
 		add(gramKey(prev, endRune))
@@ -250,13 +267,13 @@ func buildBase(names, ids []string) *base {
 	b := &base{n: len(names), names: names}
 	var slots slotTable
 	var counts []uint32
-	var buf []uint64
+	var buf []gram
 	for _, s := range names {
 		buf = grams(buf[:0], s)
-		for _, k := range buf {
-			i, fresh := slots.get(k, int32(len(b.keys)))
+		for _, g := range buf {
+			i, fresh := slots.get(g.key, int32(len(b.keys)))
 			if fresh {
-				b.keys = append(b.keys, k)
+				b.keys = append(b.keys, g.key)
 				counts = append(counts, 0)
 			}
 			counts[i]++
@@ -275,14 +292,14 @@ func buildBase(names, ids []string) *base {
 		b.start[pos+1] = b.start[pos] + counts[i]
 	}
 	b.keys = keys
-	b.post = make([]int32, b.start[len(order)])
+	b.post, b.off = make([]int32, b.start[len(order)]), make([]uint8, b.start[len(order)])
 	fill := slices.Clone(b.start[:len(order)])
 	for v, s := range names {
 		buf = grams(buf[:0], s)
-		for _, k := range buf {
-			i, _ := slots.get(k, -1)
+		for _, g := range buf {
+			i, _ := slots.get(g.key, -1)
 			pos := rank[i]
-			b.post[fill[pos]] = int32(v)
+			b.post[fill[pos]], b.off[fill[pos]] = int32(v), g.off
 			fill[pos]++
 		}
 	}
@@ -332,13 +349,14 @@ func (t *slotTable) grow() {
 	}
 }
 
-// postings returns the list of a bigram key (nil when no name holds it).
-func (b *base) postings(k uint64) []int32 {
+// postings returns the list of a bigram key and its offsets (nil when no name
+// holds it).
+func (b *base) postings(k uint64) ([]int32, []uint8) {
 	i, ok := slices.BinarySearch(b.keys, k)
 	if !ok {
-		return nil
+		return nil, nil
 	}
-	return b.post[b.start[i]:b.start[i+1]]
+	return b.post[b.start[i]:b.start[i+1]], b.off[b.start[i]:b.start[i+1]]
 }
 
 // SizeBytes estimates the memory the index holds of its own: the bigram lists, the
@@ -346,7 +364,7 @@ func (b *base) postings(k uint64) []int32 {
 // their fold are shared with the state's firms).
 func (ix *Index) SizeBytes() int64 {
 	b := ix.b
-	n := 8*int64(len(b.keys)) + 16*int64(len(b.names)) +
+	n := 8*int64(len(b.keys)) + 16*int64(len(b.names)) + int64(len(b.off)) +
 		4*int64(len(b.start)+len(b.post)+len(b.byID)+len(b.byName)+len(b.rank))
 	n += 4*int64(len(ix.tags)) + 8*int64(len(ix.stale))
 	for _, e := range ix.over {

@@ -42,42 +42,52 @@ func (ix *Index) each(text string, fn func(v int32)) {
 }
 
 // eachGrams yields the nodes of the bigram index, not stale, whose name holds text
-// (two runes or more): the intersection of its bigrams' lists, checked by substring
-// when text is longer than one bigram.
+// (two runes or more): the intersection of its bigrams' lists. Past one bigram, a
+// node whose bigrams first occur one after the other, as in text, holds it; any
+// other is checked by substring.
 func (ix *Index) eachGrams(text string, fn func(v int32)) {
 	b := ix.b
-	var keys []uint64
-	var prev rune = -1
-	for _, r := range text {
+	type list struct {
+		nodes []int32
+		offs  []uint8
+		at    int // the bigram's offset in text
+	}
+	var lists []list
+	repeats := false // a bigram twice in text: offsets cannot tell
+	prev, at := rune(-1), 0
+	for i, r := range text {
 		if prev >= 0 {
-			keys = append(keys, gramKey(prev, uint32(r)))
+			nodes, offs := b.postings(gramKey(prev, uint32(r)))
+			if len(nodes) == 0 {
+				return
+			}
+			if slices.ContainsFunc(lists, func(l list) bool { return &l.nodes[0] == &nodes[0] }) {
+				repeats = true
+			} else {
+				lists = append(lists, list{nodes, offs, at})
+			}
 		}
-		prev = r
+		prev, at = r, i
 	}
-	verify := len(keys) > 1
-	slices.Sort(keys)
-	keys = slices.Compact(keys)
-	lists := make([][]int32, len(keys))
-	for i, k := range keys {
-		if lists[i] = b.postings(k); len(lists[i]) == 0 {
-			return
-		}
-	}
-	slices.SortFunc(lists, func(x, y []int32) int { return len(x) - len(y) })
+	verify := len(lists) > 1 || repeats
+	slices.SortFunc(lists, func(x, y list) int { return len(x.nodes) - len(y.nodes) })
 next:
-	for _, v := range lists[0] {
+	for i, v := range lists[0].nodes {
+		start := int(lists[0].offs[i]) - lists[0].at // where text would begin
+		inPlace := !repeats && lists[0].offs[i] != noOffset
 		for j := 1; j < len(lists); j++ {
-			l := lists[j]
-			k := gallop(l, v)
-			if k == len(l) {
+			l := &lists[j]
+			k := gallop(l.nodes, v)
+			if k == len(l.nodes) {
 				return // no later node can be in every list
 			}
-			lists[j] = l[k:]
-			if l[k] != v {
+			l.nodes, l.offs = l.nodes[k:], l.offs[k:]
+			if l.nodes[0] != v {
 				continue next
 			}
+			inPlace = inPlace && l.offs[0] != noOffset && int(l.offs[0])-l.at == start
 		}
-		if ix.isStale(v) || verify && !strings.Contains(b.names[v], text) {
+		if ix.isStale(v) || verify && !inPlace && !strings.Contains(b.names[v], text) {
 			continue
 		}
 		fn(v)
@@ -101,46 +111,27 @@ func gallop(l []int32, v int32) int {
 	return lo + 1 + k
 }
 
-// scratch are bitsets of one bit per node, for one-character queries.
+// scratch are bitsets of one bit per node of a base, kept clear between uses.
 var scratch sync.Pool
 
-// eachRune yields the nodes of the bigram index, not stale, whose name holds r: the
-// union of the lists of every bigram r begins (with the end mark, r last), merged
-// in a bitset.
-func (ix *Index) eachRune(r rune, fn func(v int32)) {
-	b := ix.b
-	lo, _ := slices.BinarySearch(b.keys, gramKey(r, 0))
-	hi, _ := slices.BinarySearch(b.keys, gramKey(r, endRune)+1)
-	if lo == hi {
-		return
-	}
-	if hi-lo == 1 {
-		for _, v := range b.post[b.start[lo]:b.start[hi]] {
-			if !ix.isStale(v) {
-				fn(v)
-			}
-		}
-		return
-	}
-	words := (b.n + 63) / 64
-	set, _ := scratch.Get().(*[]uint64)
-	if set == nil || len(*set) < words {
+// ascending calls fn for the nodes mark sets in a bitset of the base's nodes, in
+// ascending order: a long run of nodes read in order reads the per-node arrays
+// (ranks, scores) in order too.
+func (ix *Index) ascending(mark func(set []uint64), fn func(v int32)) {
+	words := (ix.b.n + 63) / 64
+	p, _ := scratch.Get().(*[]uint64)
+	if p == nil || len(*p) < words {
 		s := make([]uint64, words)
-		set = &s
+		p = &s
 	}
-	defer scratch.Put(set)
-	bs := (*set)[:words]
-	for _, v := range b.post[b.start[lo]:b.start[hi]] {
-		bs[v>>6] |= 1 << (v & 63)
-	}
-	for w, word := range bs {
+	defer scratch.Put(p)
+	set := (*p)[:words]
+	mark(set)
+	for w, word := range set {
 		if word == 0 {
 			continue
 		}
-		bs[w] = 0 // leave the scratch clear
-		if ix.stale != nil {
-			word &^= ix.stale[w]
-		}
+		set[w] = 0 // leave the scratch clear
 		for word != 0 {
 			v := int32(w<<6 + bits.TrailingZeros64(word))
 			word &= word - 1
@@ -149,17 +140,53 @@ func (ix *Index) eachRune(r rune, fn func(v int32)) {
 	}
 }
 
+// eachRune yields the nodes of the bigram index, not stale, whose name holds r: the
+// union of the lists of every bigram r begins (with the end mark, r last).
+func (ix *Index) eachRune(r rune, fn func(v int32)) {
+	b := ix.b
+	lo, _ := slices.BinarySearch(b.keys, gramKey(r, 0))
+	hi, _ := slices.BinarySearch(b.keys, gramKey(r, endRune)+1)
+	if lo == hi {
+		return
+	}
+	ix.ascending(func(set []uint64) {
+		for _, v := range b.post[b.start[lo]:b.start[hi]] {
+			if !ix.isStale(v) {
+				set[v>>6] |= 1 << (v & 63)
+			}
+		}
+	}, fn)
+}
+
+// manyUSCCs is the length of a USCC range past which it is read in node order (a
+// variable for the tests).
+var manyUSCCs = 4096
+
 // eachUSCC yields the nodes whose USCC begins with up and, when some names matched,
 // whose name does not hold text (those came with the name matches).
 func (ix *Index) eachUSCC(up, text string, named bool, fn func(v int32)) {
 	b := ix.b
 	lo, _ := slices.BinarySearchFunc(b.byID, up, func(v int32, p string) int { return strings.Compare(ix.ids[v], p) })
-	for _, v := range b.byID[lo:] {
-		if !strings.HasPrefix(ix.ids[v], up) {
-			break
+	n, _ := slices.BinarySearchFunc(b.byID[lo:], false, func(v int32, _ bool) int {
+		if strings.HasPrefix(ix.ids[v], up) {
+			return -1
 		}
+		return 1
+	})
+	yield := func(v int32) {
 		if !named || !strings.Contains(ix.name(v), text) {
 			fn(v)
+		}
+	}
+	if n > manyUSCCs { // in node order, through a bitset
+		ix.ascending(func(set []uint64) {
+			for _, v := range b.byID[lo : lo+n] {
+				set[v>>6] |= 1 << (v & 63)
+			}
+		}, yield)
+	} else {
+		for _, v := range b.byID[lo : lo+n] {
+			yield(v)
 		}
 	}
 	for _, e := range ix.over {
