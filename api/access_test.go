@@ -3,6 +3,7 @@ package api
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -60,6 +61,8 @@ func TestAccessMatrix(t *testing.T) {
 			{"enterprise in B", req{method: "GET", path: "/api/v1/enterprises/" + inB}, [5]int{ok, forb, ok, nf, ok}},
 			{"leader A", req{method: "GET", path: "/api/v1/enterprises/" + h.leaderA}, [5]int{ok, forb, ok, ok, ok}},
 			{"leader B", req{method: "GET", path: "/api/v1/enterprises/" + h.leaderB}, [5]int{ok, forb, ok, nf, ok}},
+			{"search", req{method: "GET", path: "/api/v1/enterprises?q=" + url.QueryEscape("有限")}, [5]int{ok, forb, ok, ok, ok}},
+			{"search every firm", req{method: "GET", path: "/api/v1/enterprises?limit=500&sort=score"}, [5]int{ok, forb, ok, ok, ok}},
 			{"events in A", req{method: "GET", path: "/api/v1/enterprises/" + inA + "/events"}, [5]int{ok, forb, ok, ok, nf}},
 			{"events in B", req{method: "GET", path: "/api/v1/enterprises/" + inB + "/events"}, [5]int{ok, forb, ok, nf, ok}},
 			{"chain A", req{method: "GET", path: "/api/v1/chains/" + h.leaderA}, [5]int{ok, forb, ok, ok, nf}},

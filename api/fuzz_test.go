@@ -577,6 +577,7 @@ var fuzzQueryRoutes = []struct{ method, path string }{
 	{"POST", "/api/v1/events"},
 	{"GET", "/api/v1/enterprises/{}/history"},
 	{"GET", "/api/v1/chains/{}/history"},
+	{"GET", "/api/v1/enterprises{}"}, // the search: {} is empty or a suffix of the path
 }
 
 // FuzzQuery sends a route's path parameter and query string as they come, as any of
@@ -633,6 +634,9 @@ func FuzzQuery(f *testing.F) {
 		{"/api/v1/enterprises/{}/history", farm, "from=2026-01-01&to=2026-12-31&limit=2"},
 		{"/api/v1/enterprises/{}/history", farm, "from=2026-02-30"}, {"/api/v1/chains/{}/history", h.leaderA, "limit=1"},
 		{"/api/v1/chains/{}/history", h.leaderB, "to=2026-11-20T08:00:00Z"}, {"/api/v1/chains/{}/history", farm, "from=x"},
+		{"/api/v1/enterprises{}", "", "q=%E5%A4%A7%E8%B1%86&limit=2"}, {"/api/v1/enterprises{}", "", "q=9123&sort=-score&grade=D"},
+		{"/api/v1/enterprises{}", "", "region=2301&industry=C13&tag=leading&status=active"},
+		{"/api/v1/enterprises{}", "", "cursor=eyJxIjoiIiwibiI6IngiLCJ1IjoieCJ9"}, {"/api/v1/enterprises{}", "", "q=%FF&sort=x"},
 	} {
 		for _, who := range []uint8{0, 2} {
 			f.Add(route(s.path), who, s.param, s.query)
@@ -660,11 +664,12 @@ func FuzzQuery(f *testing.F) {
 			History      []json.RawMessage
 			Members      []struct{ USCC string }
 			Nodes        []struct{ USCC string }
+			Firms        []struct{ USCC string }
 		}
 		if err := json.Unmarshal(w.Body.Bytes(), &out); err != nil {
 			t.Fatal(err)
 		}
-		n := len(out.Leaders) + len(out.Scans) + len(out.Alerts) + len(out.Deliveries) + len(out.History)
+		n := len(out.Leaders) + len(out.Scans) + len(out.Alerts) + len(out.Deliveries) + len(out.History) + len(out.Firms)
 		if u, err := url.ParseRequestURI(target); err == nil {
 			if v, err := url.ParseQuery(u.RawQuery); err == nil {
 				if limit, err := strconv.Atoi(v.Get("limit")); err == nil && n > limit {
@@ -680,6 +685,9 @@ func FuzzQuery(f *testing.F) {
 			seen = append(seen, m.USCC)
 		}
 		for _, m := range out.Nodes {
+			seen = append(seen, m.USCC)
+		}
+		for _, m := range out.Firms {
 			seen = append(seen, m.USCC)
 		}
 		for _, a := range out.Alerts {

@@ -94,7 +94,8 @@ func (notReady) State() *monitor.State { return nil }
 func TestNotReady(t *testing.T) {
 	h := newHarness(t, "sqlite", Options{})
 	s := NewServer(notReady{h.b}, Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	for _, path := range []string{"/api/v1/enterprises/" + h.leaderA, "/api/v1/leaders", "/api/v1/chains/" + h.leaderA} {
+	for _, path := range []string{"/api/v1/enterprises/" + h.leaderA, "/api/v1/leaders", "/api/v1/chains/" + h.leaderA,
+		"/api/v1/enterprises?q=" + h.leaderA} {
 		rec := httptest.NewRecorder()
 		hr := httptest.NewRequest("GET", path, nil)
 		hr.Header.Set("Authorization", "Bearer "+h.tokens["admin"])

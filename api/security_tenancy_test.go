@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -150,10 +151,17 @@ func TestTenantIsolationDisjointChains(t *testing.T) {
 				return probe{mk(own), mk(other), mk(missing), true}
 			}
 			prefix := func(p string) func(string) string { return func(v string) string { return p + v } }
+			// nameOf is a firm's name as a query: the other tenant's must find nothing.
+			nameOf := func(uscc string) string {
+				v, _ := st.Index(uscc)
+				return url.QueryEscape(st.Firms[v].Name)
+			}
 			around := func(p, s string) func(string) string { return func(v string) string { return p + v + s } }
 			probes := []probe{
 				get(prefix("/api/v1/enterprises/"), me.firm, other.firm, missingFirm),
 				get(prefix("/api/v1/enterprises/"), me.root, other.root, missingFirm),
+				get(prefix("/api/v1/enterprises?q="), nameOf(me.firm), nameOf(other.firm), url.QueryEscape("不存在的企业名称")),
+				get(prefix("/api/v1/enterprises?limit=1&q="), me.root, other.root, missingFirm),
 				get(around("/api/v1/enterprises/", "/events"), me.firm, other.firm, missingFirm),
 				get(around("/api/v1/enterprises/", "/history"), me.firm, other.firm, missingFirm),
 				get(around("/api/v1/enterprises/", "/repair-plan"), me.firm, other.firm, missingFirm),

@@ -202,6 +202,8 @@ func (s *Server) table() []*route {
 	rs := []*route{
 		{pattern: "GET /api/v1/openapi.json", access: open, h: s.openAPI},
 
+		{pattern: "GET /api/v1/enterprises", access: readers, query: []string{"q", "region", "industry", "tag", "grade", "status",
+			"sort", "limit", "cursor"}, h: s.searchEnterprises},
 		{pattern: "GET /api/v1/enterprises/{uscc}", access: readers, h: s.getEnterprise},
 		{pattern: "GET /api/v1/enterprises/{uscc}/events", access: readers, h: s.getEvents},
 		{pattern: "GET /api/v1/enterprises/{uscc}/history", access: readers, query: []string{"from", "to", "limit"},

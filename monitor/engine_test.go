@@ -137,11 +137,15 @@ type randomWorld struct {
 	// (purchase share ≥ 0.5, substitutability ≤ 0.2); the batch checks refuse those
 	// that would take a customer's shares past 1.
 	singleSource float64
+	// renames turns with every firm chunk, so that re-sent firms change names.
+	renames int
 }
 
 func (w *randomWorld) firmChunk(from, to int) *store.Chunk {
 	c := &store.Chunk{Kind: credit.KindEnterprises}
+	w.renames++
 	for i := from; i < to; i++ {
+		name := fmt.Sprint("firm", i, []string{"", "大豆", "乳业", "Agri"}[(i+w.renames)%4])
 		tags := []string{}
 		if w.rng.IntN(8) == 0 {
 			tags = append(tags, credit.TagLeading)
@@ -151,7 +155,7 @@ func (w *randomWorld) firmChunk(from, to int) *store.Chunk {
 			status = credit.StatusBankrupt
 		}
 		c.Lines = append(c.Lines, len(c.Lines)+2)
-		c.Enterprises = append(c.Enterprises, credit.Enterprise{USCC: storetest.USCC(i), Name: fmt.Sprint("firm", i),
+		c.Enterprises = append(c.Enterprises, credit.Enterprise{USCC: storetest.USCC(i), Name: name,
 			Region: "230100", Tags: tags, Status: status})
 	}
 	return c
@@ -314,6 +318,7 @@ func compareStates(t *testing.T, step int, inc, full *monitor.State) {
 				inc.Score[u], inc.Grade[u], inc.P[u], inc.D[u], full.Score[v], full.Grade[v], full.P[v], full.D[v])
 		}
 	}
+	compareSearch(t, step, inc, full)
 	if len(inc.Chains) != len(full.Chains) {
 		t.Fatalf("step %d: %d chains incremental, %d full", step, len(inc.Chains), len(full.Chains))
 	}

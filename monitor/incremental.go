@@ -12,6 +12,7 @@ import (
 	"github.com/chainrisk/chainrisk/graph"
 	"github.com/chainrisk/chainrisk/lists"
 	"github.com/chainrisk/chainrisk/risk"
+	"github.com/chainrisk/chainrisk/search"
 	"github.com/chainrisk/chainrisk/store"
 )
 
@@ -120,11 +121,14 @@ func (r *scanRun) loadChange(ctx context.Context, prev, s *State, touched []stri
 	for _, u := range delta.Nodes {
 		s.Firms = append(s.Firms, newFirm[u])
 	}
+	docs := make([]search.Doc, len(sub.Enterprises))
 	for i := range sub.Enterprises {
 		e := &sub.Enterprises[i]
 		v, _ := s.Snap.Index(e.USCC)
 		s.Firms[v] = firmOf(e)
+		docs[i] = search.Doc{Node: v, Name: e.Name, Tags: e.Tags}
 	}
+	s.Search = prev.Search.Update(s.Snap.IDs, docs)
 	for _, rel := range delta.Set {
 		sv, _ := s.Snap.Index(rel.Supplier)
 		cv, _ := s.Snap.Index(rel.Customer)

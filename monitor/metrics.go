@@ -136,11 +136,17 @@ var (
 	descWatchedS = prometheus.NewDesc("chainrisk_watched_firm_score", "Credit score of a firm on metrics.watchlist.", []string{"uscc"}, nil)
 )
 
+// descLeaderInfo names the leaders with series of their own, for dashboards to show
+// names rather than USCCs (docs/operations.md, "Monitoring").
+var descLeaderInfo = prometheus.NewDesc("chainrisk_leader_info",
+	"Always 1: a leading firm's name, to join on leader (* on(leader) group_left(name) chainrisk_leader_info).",
+	[]string{"leader", "name"}, nil)
+
 // Describe implements prometheus.Collector.
 func (m *Metrics) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descEnterprises, descRelations, descEvents, descChainRisk, descSupply,
 		descDemand, descMembers, descMembersG, descTruncated, descLeaders, descESRIMax, descESRIAt, descESRINotConverged,
-		descListMembers, descWatchedD, descWatchedP, descWatchedS} {
+		descListMembers, descWatchedD, descWatchedP, descWatchedS, descLeaderInfo} {
 		ch <- d
 	}
 }
@@ -186,11 +192,12 @@ func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
 	}
 	gauge(descTruncated, truncated)
 	for _, v := range leaders {
+		id := s.Snap.IDs[v]
+		gauge(descLeaderInfo, 1, id, s.Firms[v].Name)
 		x, ok := s.Chains[v]
 		if !ok {
 			continue
 		}
-		id := s.Snap.IDs[v]
 		gauge(descChainRisk, x.ChainRisk, id)
 		gauge(descSupply, x.SupplyAtRisk, id)
 		gauge(descDemand, x.DemandAtRisk, id)

@@ -13,6 +13,7 @@ import (
 	"github.com/chainrisk/chainrisk/ownership"
 	"github.com/chainrisk/chainrisk/repair"
 	"github.com/chainrisk/chainrisk/risk"
+	"github.com/chainrisk/chainrisk/search"
 	"github.com/chainrisk/chainrisk/store"
 )
 
@@ -82,6 +83,9 @@ type State struct {
 	Snap   *graph.Snapshot
 	Prop   *risk.Propagator
 	Firms  []Firm // by node index
+	// Search finds firms by name or USCC prefix and holds their tags, by node
+	// (package search): built by a full scan, updated by an incremental one.
+	Search *search.Index
 
 	// Active events of node v are Events[EventStart[v]:EventStart[v+1]].
 	EventStart []int32
