@@ -181,6 +181,32 @@ func TestTenancyCrawler(t *testing.T) {
 		}
 	}
 
+	// What a principal records about an alert is its own too: the dairy tenant's
+	// status, assignee, note and verdict on the freight firm's alert are shown to it
+	// alone — neither the soybean tenant nor staff reads them, and no answer of the
+	// crawl below shows them to another tenant.
+	dairyWrote := []string{"dairy-assignee-5e1f", "dairy-note-5e1f", "dairy-comment-5e1f"}
+	for _, r := range [][2]string{
+		{"PATCH", `{"status":"confirmed","assignee":"` + dairyWrote[0] + `","note":"` + dairyWrote[1] + `"}`},
+		{"POST", `{"verdict":"irrelevant","comment":"` + dairyWrote[2] + `"}`},
+	} {
+		path := "/alerts/" + id
+		if r[0] == "POST" {
+			path += "/feedback"
+		}
+		if code, b := c.do(r[0], path, dairy, r[1]); code != http.StatusOK {
+			t.Fatalf("dairy's %s %s: %d %s", r[0], path, code, b)
+		}
+	}
+	for _, who := range []string{dairy, soy, "admin"} {
+		_, b := c.do("GET", "/alerts/"+id, who, "")
+		for _, w := range append(dairyWrote, `"status":"confirmed"`) {
+			if strings.Contains(b, w) != (who == dairy) {
+				t.Errorf("%s reads the freight alert with %q: %v, want %v", who, w, strings.Contains(b, w), who == dairy)
+			}
+		}
+	}
+
 	// Every API route a tenant may call, with every value of its parameters.
 	routes := c.routes()
 	var alertIDs, subNames []string
@@ -210,6 +236,11 @@ func TestTenancyCrawler(t *testing.T) {
 			for _, path := range expand(t, rt, values) {
 				code, b := c.do("GET", path, u, "")
 				called[rt.method+" "+rt.path] = true
+				for _, w := range dairyWrote {
+					if u != dairy && strings.Contains(b, w) {
+						t.Errorf("GET %s as %s shows %q, which the dairy tenant wrote", path, names[u], w)
+					}
+				}
 				if code == http.StatusOK {
 					seen++
 					// An answer about a firm of the chain may name that firm's related
