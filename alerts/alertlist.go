@@ -104,33 +104,39 @@ func (m *Manager) Alerts(ctx context.Context, q AlertQuery) ([]Alert, error) {
 	if q.View == nil {
 		q.View = staffView
 	}
-	f := store.AlertFilter{State: q.State, Severity: q.Severity, Rule: q.Rule, USCC: q.USCC,
-		Own: &store.OwnFilter{Audience: q.View.Audience(), Status: q.Status, Assignee: q.Assignee}}
-	// Alerts kept or dropped here are read in full; the store bounds the rest.
+	own := &store.OwnFilter{Audience: q.View.Audience(), Status: q.Status, Assignee: q.Assignee}
+	f := store.AlertFilter{State: q.State, Severity: q.Severity, Rule: q.Rule, USCC: q.USCC, Own: own}
+	// Alerts kept or dropped here are read in full, and the reader's own records of
+	// those kept then; the store bounds the rest, and reads their records with them.
 	filtered := !q.View.IsStaff() || q.Chain != nil
 	if !filtered {
-		f.Leader, f.Limit = q.Leader, q.Limit
+		f.Leader, f.Limit, own.Records = q.Leader, q.Limit, true
 	}
 	list, err := m.db.Alerts(ctx, f)
 	if err != nil {
 		return nil, fmt.Errorf("alerts: %w", err)
+	}
+	kept := list[:0]
+	for _, a := range list {
+		if len(kept) == q.Limit {
+			break
+		}
+		if q.View.SeesAlert(a.USCC, a.Leader) && (q.Chain == nil || a.Leader == q.Leader || a.Leader == "" && q.Chain.Sees(a.USCC)) {
+			kept = append(kept, a)
+		}
+	}
+	if filtered {
+		if err := m.db.FillOwn(ctx, kept, own.Audience); err != nil {
+			return nil, fmt.Errorf("alerts: %w", err)
+		}
 	}
 	sil, err := m.activeSilences(ctx, m.clock.Now())
 	if err != nil {
 		return nil, fmt.Errorf("alerts: silences: %w", err)
 	}
 	r := &router{m: m, cfg: cfg}
-	out := []Alert{}
-	for _, a := range list {
-		if !q.View.SeesAlert(a.USCC, a.Leader) {
-			continue
-		}
-		if q.Chain != nil && a.Leader != q.Leader && (a.Leader != "" || !q.Chain.Sees(a.USCC)) {
-			continue
-		}
-		if len(out) == q.Limit {
-			break
-		}
+	out := make([]Alert, 0, len(kept))
+	for _, a := range kept {
 		c, err := decodeAlert(a)
 		if err != nil {
 			return nil, err
@@ -149,7 +155,7 @@ func (m *Manager) GetAlert(ctx context.Context, id, lang string, view *visibilit
 	if view == nil {
 		view = staffView
 	}
-	list, err := m.db.Alerts(ctx, store.AlertFilter{ID: id, Own: &store.OwnFilter{Audience: view.Audience()}})
+	list, err := m.db.Alerts(ctx, store.AlertFilter{ID: id, Own: &store.OwnFilter{Audience: view.Audience(), Records: true}})
 	if err != nil {
 		return nil, err
 	}

@@ -106,17 +106,20 @@ type AlertFilter struct {
 	Announced bool
 	// ResolvedSince keeps alerts resolved at or after it (with State resolved).
 	ResolvedSince time.Time
-	// Own, when set, reads one audience's own records with each alert (Alert.Feedback,
-	// Alert.Workflow) and selects on them.
+	// Own, when set, selects on one audience's own records and, with Records, reads
+	// them with each alert (Alert.Feedback, Alert.Workflow).
 	Own *OwnFilter
 	// Limit bounds the list (0: no bound). Alerts come newest change first.
 	Limit int
 }
 
-// OwnFilter names the audience whose own records an alert read fills in, and selects
-// on them; zero Status and Assignee select everything.
+// OwnFilter names the audience whose own records an alert read selects on and fills
+// in; zero Status and Assignee select everything.
 type OwnFilter struct {
 	Audience string
+	// Records reads the audience's records with each alert listed (a reader that keeps
+	// a few of many alerts reads theirs with FillOwn instead).
+	Records bool
 	// Status keeps the alerts the audience's workflow gives this status;
 	// WorkflowOpen keeps those without a workflow too.
 	Status string
@@ -357,8 +360,8 @@ func (s *SQL) Alerts(ctx context.Context, f AlertFilter) ([]Alert, error) {
 	if err := s.fillAcks(ctx, out); err != nil {
 		return nil, fmt.Errorf("list alerts: %w", err)
 	}
-	if f.Own != nil {
-		if err := s.fillOwn(ctx, out, f.Own.Audience); err != nil {
+	if f.Own != nil && f.Own.Records {
+		if err := s.FillOwn(ctx, out, f.Own.Audience); err != nil {
 			return nil, fmt.Errorf("list alerts: %w", err)
 		}
 	}

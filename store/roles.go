@@ -129,7 +129,8 @@ type AlertStore interface {
 
 // WorkflowStore keeps what each principal records about alerts, per audience as
 // acknowledgements are: its verdicts (feedback) and its incident workflow
-// (store/workflow.go). Alert reads give an audience its own (AlertFilter.Own).
+// (store/workflow.go). Alert reads select on an audience's own and give them
+// (AlertFilter.Own).
 type WorkflowStore interface {
 	// SetFeedback records an audience's verdict, replacing its previous one
 	// (ErrNotFound).
@@ -141,6 +142,9 @@ type WorkflowStore interface {
 	// UpdateWorkflow changes an audience's status, assignee and notes of an alert
 	// (ErrNotFound, ErrTooManyNotes).
 	UpdateWorkflow(ctx context.Context, id, audience string, ch WorkflowChange) error
+	// FillOwn reads an audience's own records of the listed alerts into them
+	// (Alert.Feedback, Alert.Workflow), and nobody else's.
+	FillOwn(ctx context.Context, list []Alert, audience string) error
 }
 
 // OutboxStore holds the notifications waiting for delivery and the record of those

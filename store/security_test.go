@@ -302,7 +302,7 @@ func secOwnRecords(t *testing.T, s store.Store, at time.Time) {
 		}
 	}
 	for _, h := range secHostile {
-		list, err := s.Alerts(ctx, store.AlertFilter{Own: &store.OwnFilter{Audience: h, Status: h, Assignee: h}})
+		list, err := s.Alerts(ctx, store.AlertFilter{Own: &store.OwnFilter{Audience: h, Status: h, Assignee: h, Records: true}})
 		if err != nil || len(list) != 1 || list[0].ID != "A"+h {
 			t.Errorf("own alerts of %q: %d, %v; want its one", h, len(list), err)
 			continue

@@ -228,9 +228,9 @@ func (s *SQL) UpdateWorkflow(ctx context.Context, id, audience string, ch Workfl
 	return nil
 }
 
-// fillOwn reads one audience's feedback and workflow of the listed alerts, and
-// nobody else's.
-func (s *SQL) fillOwn(ctx context.Context, list []Alert, audience string) error {
+// FillOwn reads one audience's feedback and workflow of the listed alerts into them,
+// and nobody else's.
+func (s *SQL) FillOwn(ctx context.Context, list []Alert, audience string) error {
 	at := make(map[string]int, len(list))
 	for i := range list {
 		at[list[i].ID] = i

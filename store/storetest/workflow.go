@@ -36,6 +36,7 @@ func twoAlerts(t *testing.T, s store.Store, t1 time.Time) (a1, a2 store.Alert) {
 // own reads every alert with an audience's own records, keyed by id.
 func own(t *testing.T, s store.Store, o store.OwnFilter) map[string]store.Alert {
 	t.Helper()
+	o.Records = true
 	list, err := s.Alerts(context.Background(), store.AlertFilter{Own: &o})
 	if err != nil {
 		t.Fatal(err)
@@ -135,6 +136,19 @@ func testFeedback(t *testing.T, s store.Store) {
 	}
 	if a, _ := s.Alert(ctx, a1.ID); a.Feedback != nil || a.Workflow != nil {
 		t.Errorf("a read naming no audience has own records: %+v %+v", a.Feedback, a.Workflow)
+	}
+	// Selecting without Records reads none; FillOwn reads them afterwards.
+	sel, err := s.Alerts(ctx, store.AlertFilter{Own: &store.OwnFilter{Audience: tenant1}})
+	if err != nil || len(sel) != 2 || sel[0].Feedback != nil || sel[1].Feedback != nil {
+		t.Fatalf("without Records: %+v, %v", sel, err)
+	}
+	if err := s.FillOwn(ctx, sel, tenant1); err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range sel {
+		if (a.Feedback != nil) != (a.ID == a1.ID) || a.Feedback != nil && a.Feedback.Audience != tenant1 {
+			t.Errorf("FillOwn of tenant 1: %s has %+v", a.ID, a.Feedback)
+		}
 	}
 	feedbackMutes(t, s, a1, a2, give)
 }
