@@ -33,7 +33,8 @@ import (
 // tenant, nothing it received — on any channel, or from any API route it may call,
 // with every firm, alert, subscription and scan as parameter — names a firm outside
 // its chain, computed here independently from the store's relations; every delivery
-// it is shown is of an alert it may read; and its acknowledgement is its own.
+// it is shown is of an alert it may read; and its acknowledgement, status, assignee,
+// notes and verdict are its own.
 func TestTenancyCrawler(t *testing.T) {
 	rv := newRecorder()
 	defer rv.srv.Close()
@@ -181,31 +182,8 @@ func TestTenancyCrawler(t *testing.T) {
 		}
 	}
 
-	// What a principal records about an alert is its own too: the dairy tenant's
-	// status, assignee, note and verdict on the freight firm's alert are shown to it
-	// alone — neither the soybean tenant nor staff reads them, and no answer of the
-	// crawl below shows them to another tenant.
-	dairyWrote := []string{"dairy-assignee-5e1f", "dairy-note-5e1f", "dairy-comment-5e1f"}
-	for _, r := range [][2]string{
-		{"PATCH", `{"status":"confirmed","assignee":"` + dairyWrote[0] + `","note":"` + dairyWrote[1] + `"}`},
-		{"POST", `{"verdict":"irrelevant","comment":"` + dairyWrote[2] + `"}`},
-	} {
-		path := "/alerts/" + id
-		if r[0] == "POST" {
-			path += "/feedback"
-		}
-		if code, b := c.do(r[0], path, dairy, r[1]); code != http.StatusOK {
-			t.Fatalf("dairy's %s %s: %d %s", r[0], path, code, b)
-		}
-	}
-	for _, who := range []string{dairy, soy, "admin"} {
-		_, b := c.do("GET", "/alerts/"+id, who, "")
-		for _, w := range append(dairyWrote, `"status":"confirmed"`) {
-			if strings.Contains(b, w) != (who == dairy) {
-				t.Errorf("%s reads the freight alert with %q: %v, want %v", who, w, strings.Contains(b, w), who == dairy)
-			}
-		}
-	}
+	// What a principal records about an alert is its own too (tenancy_workflow_test.go).
+	dairyWrote := writeOwnRecords(t, c, id, dairy, soy)
 
 	// Every API route a tenant may call, with every value of its parameters.
 	routes := c.routes()
