@@ -3,6 +3,8 @@ package alerts
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/chainrisk/chainrisk/store"
@@ -32,6 +34,12 @@ type Alert struct {
 	// or its tenant); another principal's is never shown.
 	AckedAt time.Time `json:"acked_at,omitzero"`
 	AckedBy string    `json:"acked_by,omitempty"`
+	// Status, Assignee and Notes are the reader's own incident workflow, Feedback its
+	// own verdict (its audience's, workflow.go); another principal's are never shown.
+	Status   string         `json:"status"`
+	Assignee string         `json:"assignee,omitempty"`
+	Notes    []AlertNote    `json:"notes,omitempty"`
+	Feedback *AlertFeedback `json:"feedback,omitempty"`
 	// Silenced is set while a silence matches the alert's labels (a silence that
 	// names a subscription mutes that subscription only and is not counted here).
 	Silenced   bool     `json:"silenced"`
@@ -61,6 +69,10 @@ type AlertQuery struct {
 	Leader string
 	Chain  *visibility.View
 	USCC   string
+	// Status and Assignee select on the reader's own workflow: the status (open also
+	// for alerts it never changed) and the exact assignee.
+	Status   string
+	Assignee string
 	// View is the reader's: it lists only the alerts the reader may see, cut to its
 	// view, with its own acknowledgement. Nil means staff.
 	View *visibility.View
@@ -80,6 +92,8 @@ func (m *Manager) Alerts(ctx context.Context, q AlertQuery) ([]Alert, error) {
 		return nil, inputErrorf("severity", "%q is not one of info, warning, critical", q.Severity)
 	case q.Rule != "" && ruleNamed(q.Rule) == nil:
 		return nil, inputErrorf("rule", "unknown rule %q", q.Rule)
+	case q.Status != "" && !slices.Contains(WorkflowStatuses, q.Status):
+		return nil, inputErrorf("status", "%q is not one of %s", q.Status, strings.Join(WorkflowStatuses, ", "))
 	}
 	if q.Limit <= 0 {
 		q.Limit = 500
@@ -87,35 +101,42 @@ func (m *Manager) Alerts(ctx context.Context, q AlertQuery) ([]Alert, error) {
 	if q.Language == "" {
 		q.Language = cfg.Alerts.Language
 	}
-	f := store.AlertFilter{State: q.State, Severity: q.Severity, Rule: q.Rule, USCC: q.USCC}
 	if q.View == nil {
 		q.View = staffView
 	}
-	// Alerts kept or dropped here are read in full; the store bounds the rest.
+	own := &store.OwnFilter{Audience: q.View.Audience(), Status: q.Status, Assignee: q.Assignee}
+	f := store.AlertFilter{State: q.State, Severity: q.Severity, Rule: q.Rule, USCC: q.USCC, Own: own}
+	// Alerts kept or dropped here are read in full, and the reader's own records of
+	// those kept then; the store bounds the rest, and reads their records with them.
 	filtered := !q.View.IsStaff() || q.Chain != nil
 	if !filtered {
-		f.Leader, f.Limit = q.Leader, q.Limit
+		f.Leader, f.Limit, own.Records = q.Leader, q.Limit, true
 	}
 	list, err := m.db.Alerts(ctx, f)
 	if err != nil {
 		return nil, fmt.Errorf("alerts: %w", err)
+	}
+	kept := list[:0]
+	for _, a := range list {
+		if len(kept) == q.Limit {
+			break
+		}
+		if q.View.SeesAlert(a.USCC, a.Leader) && (q.Chain == nil || a.Leader == q.Leader || a.Leader == "" && q.Chain.Sees(a.USCC)) {
+			kept = append(kept, a)
+		}
+	}
+	if filtered {
+		if err := m.db.FillOwn(ctx, kept, own.Audience); err != nil {
+			return nil, fmt.Errorf("alerts: %w", err)
+		}
 	}
 	sil, err := m.activeSilences(ctx, m.clock.Now())
 	if err != nil {
 		return nil, fmt.Errorf("alerts: silences: %w", err)
 	}
 	r := &router{m: m, cfg: cfg}
-	out := []Alert{}
-	for _, a := range list {
-		if !q.View.SeesAlert(a.USCC, a.Leader) {
-			continue
-		}
-		if q.Chain != nil && a.Leader != q.Leader && (a.Leader != "" || !q.Chain.Sees(a.USCC)) {
-			continue
-		}
-		if len(out) == q.Limit {
-			break
-		}
+	out := make([]Alert, 0, len(kept))
+	for _, a := range kept {
 		c, err := decodeAlert(a)
 		if err != nil {
 			return nil, err
@@ -134,14 +155,14 @@ func (m *Manager) GetAlert(ctx context.Context, id, lang string, view *visibilit
 	if view == nil {
 		view = staffView
 	}
-	a, err := m.db.Alert(ctx, id)
+	list, err := m.db.Alerts(ctx, store.AlertFilter{ID: id, Own: &store.OwnFilter{Audience: view.Audience(), Records: true}})
 	if err != nil {
 		return nil, err
 	}
-	if !view.SeesAlert(a.USCC, a.Leader) {
+	if len(list) == 0 || !view.SeesAlert(list[0].USCC, list[0].Leader) {
 		return nil, fmt.Errorf("alert %s: %w", id, store.ErrNotFound)
 	}
-	c, err := decodeAlert(*a)
+	c, err := decodeAlert(list[0])
 	if err != nil {
 		return nil, err
 	}
@@ -171,6 +192,7 @@ func (m *Manager) present(c *current, sil silences, r *router, lang string, view
 	if k, ok := a.Ack(view.Audience()); ok {
 		v.AckedAt, v.AckedBy = k.At, k.By
 	}
+	own(&v, a, view)
 	if a.Leader != "" {
 		v.Leader = &AlertFirm{USCC: a.Leader, Name: a.LeaderName}
 	} else {
@@ -197,12 +219,8 @@ func (m *Manager) Ack(ctx context.Context, id string, view *visibility.View, by 
 	if view == nil {
 		view = staffView
 	}
-	a, err := m.db.Alert(ctx, id)
-	if err != nil {
+	if _, err := m.seen(ctx, id, view); err != nil {
 		return err
-	}
-	if !view.SeesAlert(a.USCC, a.Leader) {
-		return fmt.Errorf("alert %s: %w", id, store.ErrNotFound)
 	}
 	return m.db.AckAlert(ctx, id, view.Audience(), by, m.clock.Now())
 }

@@ -30,11 +30,12 @@ import (
 // make a no-op. The first scan on an empty store records a baseline: its alerts
 // are stored firing but quiet, and are announced only once they change.
 
-// Store is what the Manager uses of the store: the alerts, their outbox, silences
-// and subscriptions, and for the rules the scans, the score history (ResultStore) and
+// Store is what the Manager uses of the store: the alerts, what principals record
+// about them (workflow.go), their outbox, silences and subscriptions, and for the rules the scans, the score history (ResultStore) and
 // the repairs (DataStore).
 type Store interface {
 	store.AlertStore
+	store.WorkflowStore
 	store.OutboxStore
 	store.SilenceStore
 	store.SubscriptionStore
@@ -281,7 +282,11 @@ func (m *Manager) evaluate(ctx context.Context, e *evaluation) error {
 		}
 	}
 
-	r := &router{m: m, cfg: cfg, subs: e.subs, sil: sil, states: []*monitor.State{next, prev}}
+	ms, err := m.loadMutes(ctx)
+	if err != nil {
+		return err
+	}
+	r := &router{m: m, cfg: cfg, subs: e.subs, sil: sil, mutes: ms, states: []*monitor.State{next, prev}}
 	changes, put, gone, st, err := e.transitions(cands, order, r)
 	if err != nil {
 		return err

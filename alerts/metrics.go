@@ -26,6 +26,7 @@ type Metrics struct {
 	notifications *prometheus.CounterVec
 	duration      *prometheus.HistogramVec
 	refreshes     *prometheus.CounterVec
+	feedback      *prometheus.CounterVec
 }
 
 // NewMetrics registers the alert metrics with reg; the gauges of the firing alerts and
@@ -45,6 +46,10 @@ func NewMetrics(reg prometheus.Registerer, db countStore) *Metrics {
 			Name: "chainrisk_alertmanager_refreshes_total",
 			Help: "Alerts re-posted to Alertmanager by the resend_alerts job, by result.",
 		}, []string{"result"}),
+		feedback: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "chainrisk_alert_feedback_total",
+			Help: "Verdicts given on alerts through the API, by rule and verdict (useful, irrelevant, wrong_entity).",
+		}, []string{"rule", "verdict"}),
 	}
 	for _, ch := range notify.Types() {
 		m.duration.WithLabelValues(ch) // present from the first scrape, for dashboards
@@ -55,7 +60,12 @@ func NewMetrics(reg prometheus.Registerer, db countStore) *Metrics {
 	for _, r := range []string{"ok", "failed"} {
 		m.refreshes.WithLabelValues(r)
 	}
-	reg.MustRegister(m.notifications, m.duration, m.refreshes, &stateCollector{db: db})
+	for _, r := range RuleNames() {
+		for _, v := range Verdicts {
+			m.feedback.WithLabelValues(r, v)
+		}
+	}
+	reg.MustRegister(m.notifications, m.duration, m.refreshes, m.feedback, &stateCollector{db: db})
 	return m
 }
 
@@ -68,6 +78,13 @@ func (m *Metrics) count(channel, result string) {
 func (m *Metrics) observeDelivery(channel string, d time.Duration) {
 	if m != nil {
 		m.duration.WithLabelValues(channel).Observe(d.Seconds())
+	}
+}
+
+// feedbackGiven counts a verdict on an alert of a rule.
+func (m *Metrics) feedbackGiven(rule, verdict string) {
+	if m != nil {
+		m.feedback.WithLabelValues(rule, verdict).Inc()
 	}
 }
 

@@ -51,7 +51,11 @@ func (m *Manager) Resend(ctx context.Context, state *monitor.State) error {
 	if err != nil {
 		return fmt.Errorf("alerts: silences: %w", err)
 	}
-	r := &router{m: m, cfg: cfg, subs: subs, sil: sil, states: []*monitor.State{state}}
+	ms, err := m.loadMutes(ctx)
+	if err != nil {
+		return err
+	}
+	r := &router{m: m, cfg: cfg, subs: subs, sil: sil, mutes: ms, states: []*monitor.State{state}}
 	if err := m.repeat(ctx, cfg, r, now); err != nil {
 		return err
 	}

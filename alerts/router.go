@@ -66,6 +66,9 @@ type router struct {
 	cfg  *config.Config
 	subs []*subscriber
 	sil  silences
+	// mutes are the principals' irrelevant verdicts: a muted (alert, audience) pair
+	// goes to none of that audience's subscriptions (workflow.go).
+	mutes mutes
 	// states to find a subject in: the new state first, then the previous one (a
 	// resolved alert's firm may have left the chain).
 	states []*monitor.State
@@ -93,6 +96,9 @@ type routed struct {
 func (r *router) route(n notice) (routed, error) {
 	var out routed
 	for _, sub := range r.subs {
+		if r.mutes.hold(n.a, viewerOf(sub.Owner).Audience()) {
+			continue
+		}
 		nt, silenced := r.notification(sub, n.a, &n.det, n.status, n.skipAcked)
 		if silenced {
 			out.silenced++

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strings"
 
 	"github.com/chainrisk/chainrisk/alerts"
 	"github.com/chainrisk/chainrisk/config"
@@ -68,6 +69,8 @@ func alertsError(err error, notFound *apiError) error {
 		return errorf(http.StatusConflict, codeAlreadyExists, "a subscription of that name exists; choose another name")
 	case errors.Is(err, alerts.ErrReadOnly):
 		return errReadOnly
+	case errors.Is(err, alerts.ErrTooManyNotes):
+		return errorf(http.StatusConflict, codeTooManyNotes, "the alert holds %d notes of yours, as many as it may hold", alerts.MaxNotes)
 	case errors.Is(err, store.ErrAlertResolved):
 		return errorf(http.StatusConflict, codeAlertResolved, "the alert is resolved; only firing alerts can be acknowledged")
 	case errors.Is(err, store.ErrNotFound):
@@ -111,7 +114,7 @@ func (s *Server) getAlerts(rq *request) error {
 	}
 	q := rq.r.URL.Query()
 	aq := alerts.AlertQuery{State: q.Get("state"), Severity: q.Get("severity"), Rule: q.Get("rule"), Limit: limit,
-		Language: lang, View: rq.who.View()}
+		Language: lang, View: rq.who.View(), Status: q.Get("status"), Assignee: strings.TrimSpace(q.Get("assignee"))}
 	if u := q.Get("uscc"); u != "" {
 		if err := rq.checkUSCC("uscc", u); err != nil {
 			return err

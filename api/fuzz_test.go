@@ -578,6 +578,7 @@ var fuzzQueryRoutes = []struct{ method, path string }{
 	{"GET", "/api/v1/enterprises/{}/history"},
 	{"GET", "/api/v1/chains/{}/history"},
 	{"GET", "/api/v1/enterprises{}"}, // the search: {} is empty or a suffix of the path
+	{"GET", "/api/v1/feedback"},
 }
 
 // FuzzQuery sends a route's path parameter and query string as they come, as any of
@@ -623,7 +624,9 @@ func FuzzQuery(f *testing.F) {
 		{"/api/v1/rescans/{}", "-1", ""}, {"/api/v1/scans", "", "limit=1"}, {"/api/v1/scans", "", "limit=501"}, {"/api/v1/scans", "", "limit=0"},
 		{"/api/v1/alerts", "", "state=firing&rule=severe_event&severity=critical&limit=3&language=en"},
 		{"/api/v1/alerts", "", "leader=" + h.leaderA}, {"/api/v1/alerts", "", "uscc=" + farm + "&limit=1000"},
-		{"/api/v1/alerts", "", "state=gone&limit=1001"},
+		{"/api/v1/alerts", "", "state=gone&limit=1001"}, {"/api/v1/alerts", "", "status=open&assignee=%20x%20&limit=2"},
+		{"/api/v1/alerts", "", "status=done"}, {"/api/v1/feedback", "", "verdict=wrong_entity&rule=severe_event&limit=1"},
+		{"/api/v1/feedback", "", "uscc=" + farm}, {"/api/v1/feedback", "", "verdict=meh"},
 		{"/api/v1/alerts/{}", list[0].ID, "language=zh"}, {"/api/v1/alerts/{}", "nope", ""},
 		{"/api/v1/silences", "", "state=active"}, {"/api/v1/silences", "", "state=gone"},
 		{"/api/v1/silences/{}", silences[0].ID, ""}, {"/api/v1/silences/{}", "nope", ""},
@@ -662,6 +665,7 @@ func FuzzQuery(f *testing.F) {
 			Alerts       []alerts.Alert
 			Deliveries   []json.RawMessage
 			History      []json.RawMessage
+			Feedback     []json.RawMessage
 			Members      []struct{ USCC string }
 			Nodes        []struct{ USCC string }
 			Firms        []struct{ USCC string }
@@ -669,7 +673,8 @@ func FuzzQuery(f *testing.F) {
 		if err := json.Unmarshal(w.Body.Bytes(), &out); err != nil {
 			t.Fatal(err)
 		}
-		n := len(out.Leaders) + len(out.Scans) + len(out.Alerts) + len(out.Deliveries) + len(out.History) + len(out.Firms)
+		n := len(out.Leaders) + len(out.Scans) + len(out.Alerts) + len(out.Deliveries) + len(out.History) + len(out.Firms) +
+			len(out.Feedback)
 		if u, err := url.ParseRequestURI(target); err == nil {
 			if v, err := url.ParseQuery(u.RawQuery); err == nil {
 				if limit, err := strconv.Atoi(v.Get("limit")); err == nil && n > limit {

@@ -105,7 +105,9 @@ func TestTenantIsolationDisjointChains(t *testing.T) {
 			// The other tenant may be shown a firm of this chain as a related party of
 			// a firm of its own (visibility.View.SeesRelatedOf), and that alone.
 			shown := h.relatedOf(other(tn).scope)
-			tn.forbidden = append(append([]string{tn.sub}, tn.alerts...), slices.Sorted(func(yield func(string) bool) {
+			// What it writes about its alerts (wrote) is its own, too.
+			tn.forbidden = append(append(wrote(tn), tn.sub), tn.alerts...)
+			tn.forbidden = append(tn.forbidden, slices.Sorted(func(yield func(string) bool) {
 				for u := range tn.scope {
 					if shown[u] {
 						continue
@@ -178,6 +180,10 @@ func TestTenantIsolationDisjointChains(t *testing.T) {
 				get(prefix("/api/v1/alerts?uscc="), me.firm, other.firm, missingFirm),
 				get(prefix("/api/v1/alerts/"), me.alerts[0], other.alerts[0], missingAlert),
 				post(around("/api/v1/alerts/", "/ack"), nil, me.alerts[0], other.alerts[0], missingAlert),
+				post(around("/api/v1/alerts/", "/feedback"), func(string) string {
+					return `{"verdict":"irrelevant","comment":"` + wrote(me)[0] + `"}`
+				}, me.alerts[0], other.alerts[0], missingAlert),
+				{own: patch(me, me.alerts[0]), other: patch(me, other.alerts[0]), missing: patch(me, missingAlert), object: true},
 				get(prefix("/api/v1/subscriptions/"), me.sub, other.sub, missingSub),
 				get(prefix("/api/v1/deliveries?subscription="), me.sub, other.sub, missingSub),
 				get(prefix("/api/v1/deliveries?alert="), me.alerts[0], other.alerts[0], missingAlert),
@@ -193,6 +199,8 @@ func TestTenantIsolationDisjointChains(t *testing.T) {
 				{own: req{method: "POST", path: "/api/v1/checks", ctype: "application/json", body: `{"uscc":"` + me.firm + `"}`},
 					other:   req{method: "POST", path: "/api/v1/checks", ctype: "application/json", body: `{"uscc":"` + other.firm + `"}`},
 					missing: req{method: "GET", path: "/api/v1/silences"}},
+				{own: req{method: "GET", path: "/api/v1/feedback"}, other: req{method: "GET", path: "/api/v1/feedback?uscc=" + other.firm},
+					missing: req{method: "GET", path: "/api/v1/feedback?verdict=wrong_entity"}},
 				{own: req{method: "POST", path: "/api/v1/rescans", ctype: "application/json", body: `{"scope":"enterprise:` + me.firm + `"}`},
 					other:   req{method: "POST", path: "/api/v1/rescans", ctype: "application/json", body: `{"scope":"enterprise:` + other.firm + `"}`},
 					missing: req{method: "GET", path: "/api/v1/scans"}},
@@ -266,6 +274,7 @@ func TestTenantIsolationDisjointChains(t *testing.T) {
 				}
 			}
 		}
+		ownRecordsStayOwn(t, h, x, y)
 		// The other's subscription is untouched by the PUT and DELETE the tenant tried.
 		for _, tn := range []*secTenant{x, y} {
 			rec, err := h.b.st.Subscription(ctx, tn.sub)
@@ -278,4 +287,61 @@ func TestTenantIsolationDisjointChains(t *testing.T) {
 			}
 		}
 	})
+}
+
+// wrote is what a tenant writes about its alerts in TestTenantIsolationDisjointChains:
+// a feedback comment, an assignee and a note.
+func wrote(tn *secTenant) []string {
+	return []string{"comment-of-" + tn.token, "assignee-of-" + tn.token, "note-of-" + tn.token}
+}
+
+// patch is tn's change of its workflow of an alert.
+func patch(tn *secTenant, id string) req {
+	w := wrote(tn)
+	return req{method: "PATCH", path: "/api/v1/alerts/" + id, ctype: "application/json",
+		body: `{"status":"investigating","assignee":"` + w[1] + `","note":"` + w[2] + `"}`}
+}
+
+// ownRecordsStayOwn: what each tenant wrote about its alert — verdict, status,
+// assignee, note — it reads back, and neither the other tenant nor staff is shown
+// it in an alert answer or selects on it; staff's review list names the tenant's
+// verdict, as verdicts are addressed to the platform.
+func ownRecordsStayOwn(t *testing.T, h *harness, x, y *secTenant) {
+	t.Helper()
+	var staffAnswers strings.Builder
+	for _, path := range []string{"/api/v1/alerts?limit=1000", "/api/v1/alerts/" + x.alerts[0], "/api/v1/alerts/" + y.alerts[0],
+		"/api/v1/alerts?status=investigating", "/api/v1/alerts?assignee=" + wrote(x)[1]} {
+		staffAnswers.WriteString(h.do(req{method: "GET", path: path, token: "admin"}).Body.String())
+	}
+	var review struct{ Feedback []alerts.FeedbackEntry }
+	h.call(req{method: "GET", path: "/api/v1/feedback?verdict=irrelevant&limit=1000", token: "analyst"}, 200, &review)
+	for _, tn := range []*secTenant{x, y} {
+		var a alerts.Alert
+		h.call(req{method: "GET", path: "/api/v1/alerts/" + tn.alerts[0], token: tn.token}, 200, &a)
+		w := wrote(tn)
+		if a.Status != alerts.WorkflowInvestigating || a.Assignee != w[1] || len(a.Notes) != 1 || a.Notes[0].Text != w[2] ||
+			a.Feedback == nil || a.Feedback.Verdict != alerts.VerdictIrrelevant || a.Feedback.Comment != w[0] || !a.Feedback.Muted {
+			t.Errorf("%s reads its own alert as %+v", tn.token, a)
+		}
+		var list alertList
+		h.call(req{method: "GET", path: "/api/v1/alerts?status=investigating&assignee=" + w[1], token: tn.token}, 200, &list)
+		if len(list.Alerts) != 1 || list.Alerts[0].ID != tn.alerts[0] {
+			t.Errorf("%s's investigating alerts: %d", tn.token, len(list.Alerts))
+		}
+		for _, f := range w {
+			if strings.Contains(staffAnswers.String(), f) {
+				t.Errorf("staff's alert answers show %q, written by %s", f, tn.token)
+			}
+		}
+		found := false
+		for _, e := range review.Feedback {
+			found = found || e.AlertID == tn.alerts[0] && e.Tenant == tn.root && e.Comment == w[0]
+		}
+		if !found {
+			t.Errorf("the review list lacks %s's verdict on %s", tn.token, tn.alerts[0])
+		}
+	}
+	if strings.Contains(staffAnswers.String(), `"status":"investigating"`) {
+		t.Error("staff's answers show a tenant's status")
+	}
 }

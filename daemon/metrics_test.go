@@ -62,7 +62,7 @@ func TestMetricsCatalogue(t *testing.T) {
 	for _, name := range []string{"enterprises", "relations", "events_active", "leader_chain_risk",
 		"leader_supply_at_risk", "leader_chain_members", "scan_duration_seconds", "scan_last_success_timestamp_seconds",
 		"scan_firms_per_second", "propagation_iterations", "cron_job_runs_total", "cron_job_skipped_total",
-		"alerts_firing", "notifications_total", "outbox_pending", "outbox_dead", "ingest_rows_total",
+		"alerts_firing", "alert_feedback_total", "notifications_total", "outbox_pending", "outbox_dead", "ingest_rows_total",
 		"config_reload_success", "leader", "build_info", "leader_series_truncated"} {
 		if !strings.Contains(got, "# TYPE chainrisk_"+name+" ") {
 			t.Errorf("docs/operations.md metric chainrisk_%s missing", name)

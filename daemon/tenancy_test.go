@@ -33,7 +33,8 @@ import (
 // tenant, nothing it received — on any channel, or from any API route it may call,
 // with every firm, alert, subscription and scan as parameter — names a firm outside
 // its chain, computed here independently from the store's relations; every delivery
-// it is shown is of an alert it may read; and its acknowledgement is its own.
+// it is shown is of an alert it may read; and its acknowledgement, status, assignee,
+// notes and verdict are its own.
 func TestTenancyCrawler(t *testing.T) {
 	rv := newRecorder()
 	defer rv.srv.Close()
@@ -181,6 +182,9 @@ func TestTenancyCrawler(t *testing.T) {
 		}
 	}
 
+	// What a principal records about an alert is its own too (tenancy_workflow_test.go).
+	dairyWrote := writeOwnRecords(t, c, id, dairy, soy)
+
 	// Every API route a tenant may call, with every value of its parameters.
 	routes := c.routes()
 	var alertIDs, subNames []string
@@ -210,6 +214,11 @@ func TestTenancyCrawler(t *testing.T) {
 			for _, path := range expand(t, rt, values) {
 				code, b := c.do("GET", path, u, "")
 				called[rt.method+" "+rt.path] = true
+				for _, w := range dairyWrote {
+					if u != dairy && strings.Contains(b, w) {
+						t.Errorf("GET %s as %s shows %q, which the dairy tenant wrote", path, names[u], w)
+					}
+				}
 				if code == http.StatusOK {
 					seen++
 					// An answer about a firm of the chain may name that firm's related

@@ -1444,7 +1444,7 @@ func TestPrometheusScrapesDaemon(t *testing.T) {
 	})
 
 	// Every dashboard query is valid PromQL; the overview's gauges have data.
-	vars := strings.NewReplacer("$__rate_interval", "1m", "$leader", leaders[0].Metric["leader"], "$instance", ".*")
+	vars := strings.NewReplacer("$__rate_interval", "1m", "$__range", "1h", "$leader", leaders[0].Metric["leader"], "$instance", ".*")
 	labelValues := regexp.MustCompile(`^label_values\((\w+),\s*(\w+)\)$`)
 	for _, d := range loadDashboards(t) {
 		for _, q := range d.queries() {

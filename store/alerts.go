@@ -43,6 +43,12 @@ type Alert struct {
 	// Acks are the episode's acknowledgements, one per audience at most, in audience
 	// order. The store fills them on reads; upserts ignore them.
 	Acks []AlertAck
+	// Feedback and Workflow are the own records of the audience a read named
+	// (AlertFilter.Own) — its latest verdict and its incident workflow — and never
+	// another audience's: nil when it has none, or when the read named no audience.
+	// Upserts ignore them.
+	Feedback *AlertFeedback
+	Workflow *AlertWorkflow
 }
 
 // AlertAck is one audience's acknowledgement of an alert's episode.
@@ -100,8 +106,25 @@ type AlertFilter struct {
 	Announced bool
 	// ResolvedSince keeps alerts resolved at or after it (with State resolved).
 	ResolvedSince time.Time
+	// Own, when set, selects on one audience's own records and, with Records, reads
+	// them with each alert (Alert.Feedback, Alert.Workflow).
+	Own *OwnFilter
 	// Limit bounds the list (0: no bound). Alerts come newest change first.
 	Limit int
+}
+
+// OwnFilter names the audience whose own records an alert read selects on and fills
+// in; zero Status and Assignee select everything.
+type OwnFilter struct {
+	Audience string
+	// Records reads the audience's records with each alert listed (a reader that keeps
+	// a few of many alerts reads theirs with FillOwn instead).
+	Records bool
+	// Status keeps the alerts the audience's workflow gives this status;
+	// WorkflowOpen keeps those without a workflow too.
+	Status string
+	// Assignee keeps the alerts the audience's workflow assigns to exactly this.
+	Assignee string
 }
 
 // AlertCount is the number of firing alerts of one rule and severity.
@@ -221,6 +244,7 @@ func (s *SQL) applyAlerts(ctx context.Context, tx Tx, ch *AlertChanges) error {
 				ON CONFLICT (fingerprint) DO UPDATE SET ` + strings.Join(set, ", "),
 			`UPDATE alerts SET ` + strings.Join(upd, ", ") + ` FROM stage_alerts s
 				WHERE alerts.fingerprint = s.fingerprint AND s.episode = 0`,
+			liftMutes,
 			`DROP TABLE stage_alerts`,
 		}
 		for _, q := range stmts {
@@ -275,9 +299,9 @@ func (s *SQL) applyAlerts(ctx context.Context, tx Tx, ch *AlertChanges) error {
 func (s *SQL) Alerts(ctx context.Context, f AlertFilter) ([]Alert, error) {
 	q := `SELECT ` + alertCols + ` FROM alerts WHERE 1=1`
 	var args []any
-	add := func(cond string, v any) {
+	add := func(cond string, v ...any) {
 		q += ` AND ` + cond
-		args = append(args, v)
+		args = append(args, v...)
 	}
 	if f.ID != "" {
 		add(`id = ?`, f.ID)
@@ -307,6 +331,18 @@ func (s *SQL) Alerts(ctx context.Context, f AlertFilter) ([]Alert, error) {
 	if !f.ResolvedSince.IsZero() {
 		add(`state = 'resolved' AND resolved_at >= ?`, f.ResolvedSince.UnixMilli())
 	}
+	// The audience's workflow: WorkflowOpen also matches alerts without one.
+	if o := f.Own; o != nil && o.Status == WorkflowOpen {
+		add(`NOT EXISTS (SELECT 1 FROM alert_workflow w WHERE w.alert_id = alerts.id AND w.audience = ? AND w.status <> ?)`,
+			o.Audience, o.Status)
+	} else if o != nil && o.Status != "" {
+		add(`EXISTS (SELECT 1 FROM alert_workflow w WHERE w.alert_id = alerts.id AND w.audience = ? AND w.status = ?)`,
+			o.Audience, o.Status)
+	}
+	if o := f.Own; o != nil && o.Assignee != "" {
+		add(`EXISTS (SELECT 1 FROM alert_workflow w WHERE w.alert_id = alerts.id AND w.audience = ? AND w.assignee = ?)`,
+			o.Audience, o.Assignee)
+	}
 	q += ` ORDER BY updated_at DESC, id`
 	if f.Limit > 0 {
 		q += ` LIMIT ?`
@@ -323,6 +359,11 @@ func (s *SQL) Alerts(ctx context.Context, f AlertFilter) ([]Alert, error) {
 	}
 	if err := s.fillAcks(ctx, out); err != nil {
 		return nil, fmt.Errorf("list alerts: %w", err)
+	}
+	if f.Own != nil && f.Own.Records {
+		if err := s.FillOwn(ctx, out, f.Own.Audience); err != nil {
+			return nil, fmt.Errorf("list alerts: %w", err)
+		}
 	}
 	return out, nil
 }

@@ -127,6 +127,26 @@ type AlertStore interface {
 	AlertCounts(ctx context.Context) ([]AlertCount, error)
 }
 
+// WorkflowStore keeps what each principal records about alerts, per audience as
+// acknowledgements are: its verdicts (feedback) and its incident workflow
+// (store/workflow.go). Alert reads select on an audience's own and give them
+// (AlertFilter.Own).
+type WorkflowStore interface {
+	// SetFeedback records an audience's verdict, replacing its previous one
+	// (ErrNotFound).
+	SetFeedback(ctx context.Context, f *AlertFeedback) error
+	// Feedback lists verdicts with their alerts, newest first (the review list).
+	Feedback(ctx context.Context, f FeedbackFilter) ([]FeedbackEntry, error)
+	// AlertMutes lists the verdicts that mute an alert for their audience.
+	AlertMutes(ctx context.Context) ([]AlertFeedback, error)
+	// UpdateWorkflow changes an audience's status, assignee and notes of an alert
+	// (ErrNotFound, ErrTooManyNotes).
+	UpdateWorkflow(ctx context.Context, id, audience string, ch WorkflowChange) error
+	// FillOwn reads an audience's own records of the listed alerts into them
+	// (Alert.Feedback, Alert.Workflow), and nobody else's.
+	FillOwn(ctx context.Context, list []Alert, audience string) error
+}
+
 // OutboxStore holds the notifications waiting for delivery and the record of those
 // delivered or dead (store/outbox.go). ApplyAlerts appends to it.
 type OutboxStore interface {

@@ -247,6 +247,7 @@ func secRoundTrip(t *testing.T, s store.Store, d store.Dialect) {
 	if list, err := s.Alerts(ctx, store.AlertFilter{}); err != nil || len(list) != n {
 		t.Errorf("all alerts: %d, %v; want %d", len(list), err, n)
 	}
+	secOwnRecords(t, s, at)
 
 	holders := map[string]string{}
 	if err := s.Shareholdings(ctx, func(sh *credit.Shareholding) error {
@@ -268,7 +269,8 @@ func secRoundTrip(t *testing.T, s store.Store, d store.Dialect) {
 	}
 	for table, want := range map[string]int64{"enterprises": int64(n), "relations": int64(n - 1), "events": int64(n),
 		"repairs": 1, "shareholdings": int64(n), "tokens": int64(n), "silences": int64(n), "subscriptions": 0, "alerts": int64(n),
-		"alert_notifications": int64(n), "schema_migrations": -1, "scans": 0} {
+		"alert_notifications": int64(n), "alert_feedback": int64(n), "alert_workflow": int64(n), "alert_notes": int64(n),
+		"schema_migrations": -1, "scans": 0} {
 		var got int64
 		rows, err := d.Query(ctx, "SELECT COUNT(*) FROM "+table)
 		if err != nil {
@@ -281,6 +283,37 @@ func secRoundTrip(t *testing.T, s store.Store, d store.Dialect) {
 		rows.Close()
 		if want >= 0 && got != want {
 			t.Errorf("table %s holds %d rows, want %d", table, got, want)
+		}
+	}
+}
+
+// secOwnRecords gives each alert of secRoundTrip a verdict and a workflow whose every
+// text — audience, verdict, comment, status, assignee, note, author — is hostile: they
+// round-trip, select as values, and an audience that is SQL reads nobody else's.
+func secOwnRecords(t *testing.T, s store.Store, at time.Time) {
+	ctx := context.Background()
+	for _, h := range secHostile {
+		if err := s.SetFeedback(ctx, &store.AlertFeedback{AlertID: "A" + h, Audience: h, Verdict: h, Comment: h, By: h, At: at}); err != nil {
+			t.Errorf("feedback %q: %v", h, err)
+		}
+		v := h
+		if err := s.UpdateWorkflow(ctx, "A"+h, h, store.WorkflowChange{Status: &v, Assignee: &v, Note: h, By: h, At: at, MaxNotes: 1}); err != nil {
+			t.Errorf("workflow %q: %v", h, err)
+		}
+	}
+	for _, h := range secHostile {
+		list, err := s.Alerts(ctx, store.AlertFilter{Own: &store.OwnFilter{Audience: h, Status: h, Assignee: h, Records: true}})
+		if err != nil || len(list) != 1 || list[0].ID != "A"+h {
+			t.Errorf("own alerts of %q: %d, %v; want its one", h, len(list), err)
+			continue
+		}
+		f, w := list[0].Feedback, list[0].Workflow
+		if f == nil || f.Verdict != h || f.Comment != h || f.By != h || w == nil || w.Status != h || w.Assignee != h ||
+			len(w.Notes) != 1 || w.Notes[0].Text != h || w.Notes[0].By != h {
+			t.Errorf("own records of %q: %+v %+v", h, f, w)
+		}
+		if fb, err := s.Feedback(ctx, store.FeedbackFilter{Verdict: h}); err != nil || len(fb) != 1 || fb[0].Audience != h {
+			t.Errorf("review list of verdict %q: %+v, %v", h, fb, err)
 		}
 	}
 }

@@ -18,6 +18,7 @@ type Store interface {
 	CheckStore
 	TokenStore
 	AlertStore
+	WorkflowStore
 	OutboxStore
 	SilenceStore
 	SubscriptionStore

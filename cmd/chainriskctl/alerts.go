@@ -19,7 +19,8 @@ import (
 )
 
 // The alert commands (README.md): list and acknowledge alerts, and manage silences,
-// through the API's /api/v1/alerts and /api/v1/silences.
+// through the API's /api/v1/alerts and /api/v1/silences (the workflow of an alert is
+// in workflow.go).
 
 // alertJSON is an alert as GET /api/v1/alerts answers it (the fields shown).
 type alertJSON struct {
@@ -39,18 +40,23 @@ type alertJSON struct {
 	StartedAt time.Time `json:"started_at"`
 	AckedBy   string    `json:"acked_by"`
 	Silenced  bool      `json:"silenced"`
+	Status    string    `json:"status"`
+	Assignee  string    `json:"assignee"`
 }
 
 func runAlerts(args []string, stdout, stderr io.Writer) int {
-	var state, severity, rule, leader, uscc *string
+	var state, severity, rule, leader, uscc, status, assignee *string
 	var limit *int
-	return remote("alerts", "alerts [--state firing|resolved] [--severity S] [--rule R] [--leader USCC] [--uscc USCC] [--limit N]",
+	return remote("alerts", "alerts [--state firing|resolved] [--severity S] [--rule R] [--leader USCC] [--uscc USCC] "+
+		"[--status S] [--assignee A] [--limit N]",
 		args, stdout, stderr, func(fs *flag.FlagSet) {
 			state = fs.String("state", "", "firing or resolved (default both)")
 			severity = fs.String("severity", "", "info, warning or critical")
 			rule = fs.String("rule", "", "only this rule")
 			leader = fs.String("leader", "", "the alerts about this leader's chain")
 			uscc = fs.String("uscc", "", "the alerts about this firm")
+			status = fs.String("status", "", "the alerts your principal's workflow gives this status (open, investigating, no_impact, confirmed, closed)")
+			assignee = fs.String("assignee", "", "the alerts your principal assigned to exactly this")
 			limit = fs.Int("limit", 100, "how many, the most recently changed first (at most 1000)")
 		}, func(ctx context.Context, c *client, fs *flag.FlagSet, output string) int {
 			if fs.NArg() > 0 {
@@ -58,7 +64,8 @@ func runAlerts(args []string, stdout, stderr io.Writer) int {
 				return exitUsage
 			}
 			q := url.Values{"limit": {strconv.Itoa(*limit)}}
-			for name, v := range map[string]string{"state": *state, "severity": *severity, "rule": *rule, "leader": *leader, "uscc": *uscc} {
+			for name, v := range map[string]string{"state": *state, "severity": *severity, "rule": *rule, "leader": *leader, "uscc": *uscc,
+				"status": *status, "assignee": *assignee} {
 				if v != "" {
 					q.Set(name, v)
 				}
@@ -88,6 +95,12 @@ func runAlerts(args []string, stdout, stderr io.Writer) int {
 					lead = a.Leader.USCC
 				}
 				var note []string
+				if a.Status != "" && a.Status != "open" {
+					note = append(note, a.Status)
+				}
+				if a.Assignee != "" {
+					note = append(note, "assigned to "+a.Assignee)
+				}
 				if a.AckedBy != "" {
 					note = append(note, "acked by "+a.AckedBy)
 				}

@@ -33,7 +33,11 @@ Usage:
   chainriskctl chain <leader> [--format table|json|dot] [--depth-up N] [--depth-down N]
   chainriskctl stress --shock USCC[=psi]... [--top N]
   chainriskctl alerts [--state firing|resolved] [--severity S] [--rule R] [--leader USCC] [--uscc USCC]
+                      [--status S] [--assignee A]
   chainriskctl ack <alert id> [--comment C]
+  chainriskctl alert set <alert id> [--status open|investigating|no_impact|confirmed|closed] [--assignee A] [--note TEXT]
+  chainriskctl alert feedback <alert id> --verdict useful|irrelevant|wrong_entity [--comment C]
+  chainriskctl alert review [--verdict V] [--rule R] [--uscc USCC]
   chainriskctl silence add --matcher NAME=VALUE... (--duration 2h | --until RFC3339) [--comment C]
   chainriskctl silence list [--state active|pending|expired]
   chainriskctl silence expire <id>
@@ -100,6 +104,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runAlerts(rest, stdout, stderr)
 	case "ack":
 		return runAck(rest, stdout, stderr)
+	case "alert":
+		return runAlert(rest, stdout, stderr)
 	case "silence":
 		return runSilence(rest, stdout, stderr)
 	case "esri":

@@ -50,6 +50,8 @@ func Run(t *testing.T, open Opener) {
 		{"ConcurrentTokens", testConcurrentTokens},
 		{"Alerts", testAlerts},
 		{"AlertsAtomic", testAlertsAtomic},
+		{"Feedback", testFeedback},
+		{"Workflow", testWorkflow},
 		{"Outbox", testOutbox},
 		{"OutboxOwnersTakeTurns", testOutboxOwnersTakeTurns},
 		{"Silences", testSilences},
