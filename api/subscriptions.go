@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/chainrisk/chainrisk/alerts"
+	"github.com/chainrisk/chainrisk/alerts/notify"
 	"github.com/chainrisk/chainrisk/config"
 	"github.com/chainrisk/chainrisk/tokens"
 	"github.com/chainrisk/chainrisk/visibility"
@@ -192,11 +193,37 @@ func (rq *request) checkSubscription(sub *config.Subscription, owner string) err
 			}
 		}
 	}
+	problems = append(problems, rq.tenantMail(sub)...)
 	if len(problems) > 0 {
-		return &apiError{status: http.StatusForbidden, code: codeForbidden, message: "the subscription reaches beyond the tenant's own chain",
+		return &apiError{status: http.StatusForbidden, code: codeForbidden, message: "the subscription reaches beyond the tenant's own chain or mail domains",
 			details: problems}
 	}
 	return nil
+}
+
+// tenantMail checks a tenant's e-mail channels: the platform's mail server sends a
+// tenant's alerts only to the domains of alerts.smtp.tenant_domains, so that no
+// tenant turns it into a relay to any address.
+func (rq *request) tenantMail(sub *config.Subscription) []string {
+	var problems []string
+	smtp := rq.cfg.Alerts.SMTP
+	for i, ch := range sub.Channels {
+		if ch.Type != notify.TypeEmail {
+			continue
+		}
+		if len(smtp.TenantDomains) == 0 {
+			problems = append(problems, fmt.Sprintf("channels[%d]: tenants' subscriptions take no e-mail channel on this platform "+
+				"(its operator lists the domains they may mail under alerts.smtp.tenant_domains)", i))
+			continue
+		}
+		for j, to := range ch.To {
+			if !smtp.TenantMayMail(to) {
+				problems = append(problems, fmt.Sprintf("channels[%d].to[%d]: a tenant's alerts go to the domains %s only",
+					i, j, strings.Join(smtp.TenantDomains, ", ")))
+			}
+		}
+	}
+	return problems
 }
 
 // keepSecrets lets a client send back what it was shown: a channel value that is the

@@ -220,7 +220,9 @@ func TestBadFiles(t *testing.T) {
 			`:6:5: alerts.smtp.ca_file: testdata/smtp-ca-empty.txt holds no PEM certificate`,
 			`:8:5: alerts.smtp.from: "chainrisk alerts" is not an address`,
 			`:9:5: alerts.smtp.timeout: must be positive, got 0s`,
-			`:11:5: alerts.rate_limits.email: e-mail is limited per server: set alerts.smtp.rate_limit`,
+			`alerts.smtp.tenant_domains[1]: "*.example.org" is not a domain name (example.com)`,
+			`alerts.smtp.tenant_domains[2]: "localhost" is not a domain name (example.com)`,
+			`:12:5: alerts.rate_limits.email: e-mail is limited per server: set alerts.smtp.rate_limit`,
 		},
 		"smtp-none.bad.yaml": {
 			`:5:5: alerts.smtp.starttls: none sends mail in clear: only for a server on loopback (localhost, 127.0.0.1, ::1); use opportunistic for a relay without TLS`,

@@ -41,6 +41,27 @@ type SMTPConfig struct {
 	Timeout time.Duration `yaml:"timeout" json:"timeout"`
 	// RateLimit bounds the messages sent through the server, all channels together.
 	RateLimit Rate `yaml:"rate_limit" json:"rate_limit"`
+	// TenantDomains are the recipient domains a tenant's subscription may mail
+	// (each with its subdomains): the platform's server does not send to any address
+	// a tenant names. Empty: tenants' subscriptions take no e-mail channel.
+	TenantDomains []string `yaml:"tenant_domains" json:"tenant_domains,omitempty"`
+}
+
+// TenantMayMail reports whether a tenant's e-mail channel may send to addr: its
+// domain is one of TenantDomains or below one.
+func (s SMTPConfig) TenantMayMail(addr string) bool {
+	at := strings.LastIndexByte(addr, '@')
+	if at < 0 {
+		return false
+	}
+	domain := strings.ToLower(addr[at+1:])
+	for _, d := range s.TenantDomains {
+		d = strings.ToLower(d)
+		if domain == d || strings.HasSuffix(domain, "."+d) {
+			return true
+		}
+	}
+	return false
 }
 
 // SMTP defaults.
@@ -157,6 +178,11 @@ func (ck *checker) checkSMTP(s SMTPConfig) {
 	}
 	if s.HelloName != "" && !hostPatternRE.MatchString(s.HelloName) {
 		ck.errf("alerts.smtp.hello_name", "%q is not a host name", s.HelloName)
+	}
+	for i, d := range s.TenantDomains {
+		if !hostPatternRE.MatchString(d) || strings.Contains(d, "*") || !strings.Contains(d, ".") {
+			ck.errf(fmt.Sprintf("alerts.smtp.tenant_domains[%d]", i), "%q is not a domain name (example.com)", d)
+		}
 	}
 	ck.positive("alerts.smtp.timeout", s.Timeout)
 	if s.RateLimit.Count <= 0 || s.RateLimit.Per <= 0 {
