@@ -197,5 +197,11 @@ func TestResolveRepairedOrExpired(t *testing.T) {
 		if err != nil || a.State != store.AlertResolved || !strings.Contains(string(a.Details), `"resolved":"repaired"`) {
 			t.Errorf("stored alert: %s %s, %v", a.State, a.Details, err)
 		}
+		for i, want := range []string{notify.ResolveRepaired, notify.ResolvePublicityExpired} {
+			v, err := m.GetAlert(ctx, AlertID(Fingerprint(RuleSevereEvent, code(i+1), "")), "en", nil)
+			if err != nil || v.ResolveReason != want || v.Values["score"] != float64(740+5*i) || len(v.Reasons) != 0 {
+				t.Errorf("listed alert of firm %d: %+v, %v; want %s at %d", i+1, v, err, want, 740+5*i)
+			}
+		}
 	})
 }
