@@ -38,6 +38,8 @@ func (e *evaluation) resolution(ctx context.Context, cur *current) (details, err
 		case "previous_score": // the score before the firing change: no current figure
 		case "score":
 			det.Values[k] = math.Round(e.next.Score[v])
+		case "age_days": // as stale_data counts it
+			det.Values[k] = math.Floor(e.next.At.Sub(e.next.Firms[v].UpdatedAt).Hours() / 24)
 		default:
 			det.Values[k] = x
 		}

@@ -205,3 +205,23 @@ func TestResolveRepairedOrExpired(t *testing.T) {
 		}
 	})
 }
+
+// TestResolveDataUpdated: a record 200 days old (max_age 180 days) is updated two days
+// before the scan: the resolve quotes 2 days, not 200.
+func TestResolveDataUpdated(t *testing.T) {
+	st := openSQLite(t)
+	cfg := resolveConfig(t)
+	w := newWorld(cfg, t0)
+	w.firm(1, tfirm{})
+	m := newTestManager(t, st, cfg, newFakeClock())
+	ob := &outboxWatch{t: t, st: st}
+	s := w.observe(t, m, nil, full)
+	w.firms[1].updated = t0.AddDate(0, 0, -200)
+	s = w.observe(t, m, s, full)
+	ob.expect("stale", "stale_data firing warning "+code(1)+" zh", "stale_data firing warning "+code(1)+" en")
+	w.firms[1].updated = t0.AddDate(0, 0, -2)
+	w.observe(t, m, s, full)
+	got := ob.expect("updated", "stale_data resolved warning "+code(1)+" zh", "stale_data resolved warning "+code(1)+" en")
+	expectResolve(t, got, notify.ResolveDataUpdated, []string{"恢复原因：数据已更新", "已 2 天未更新"},
+		[]string{"Why: record updated", "Last updated 2 days ago"}, []string{"200"})
+}
