@@ -29,7 +29,9 @@ type Alert struct {
 	StartedAt  time.Time `json:"started_at"`
 	UpdatedAt  time.Time `json:"updated_at"`
 	ResolvedAt time.Time `json:"resolved_at,omitzero"`
-	NotifiedAt time.Time `json:"notified_at,omitzero"`
+	// ResolveReason is why a resolved alert stopped firing (notify.ResolveReasons).
+	ResolveReason string    `json:"resolve_reason,omitempty"`
+	NotifiedAt    time.Time `json:"notified_at,omitzero"`
 	// AckedAt and AckedBy are the reader's own acknowledgement (its audience's: staff,
 	// or its tenant); another principal's is never shown.
 	AckedAt time.Time `json:"acked_at,omitzero"`
@@ -188,6 +190,9 @@ func (m *Manager) present(c *current, sil silences, r *router, lang string, view
 		Labels:  alertLabels(a), Values: det.Values, Reasons: r.words(det.Reasons, lang), Path: det.Path,
 		StartedAt: a.StartedAt, UpdatedAt: a.UpdatedAt, ResolvedAt: a.ResolvedAt, NotifiedAt: a.NotifiedAt,
 		Baseline: a.Quiet, ScanID: a.ScanID,
+	}
+	if a.State == store.AlertResolved {
+		v.ResolveReason = det.Resolved
 	}
 	if k, ok := a.Ack(view.Audience()); ok {
 		v.AckedAt, v.AckedBy = k.At, k.By

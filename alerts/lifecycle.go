@@ -274,7 +274,7 @@ func (m *Manager) evaluate(ctx context.Context, e *evaluation) error {
 		case e.clock && !s.clock:
 			continue // judged by the scans only
 		case !s.on:
-			e.judgeAll(s.name) // a disabled rule's alerts resolve, without a word
+			e.judgeAll(s.name) // a disabled rule's alerts resolve (rule_disabled)
 			continue
 		}
 		if err := s.evaluate(e, ctx, emit); err != nil {
@@ -287,7 +287,7 @@ func (m *Manager) evaluate(ctx context.Context, e *evaluation) error {
 		return err
 	}
 	r := &router{m: m, cfg: cfg, subs: e.subs, sil: sil, mutes: ms, states: []*monitor.State{next, prev}}
-	changes, put, gone, st, err := e.transitions(cands, order, r)
+	changes, put, gone, st, err := e.transitions(ctx, cands, order, r)
 	if err != nil {
 		return err
 	}
@@ -317,7 +317,7 @@ type transitionStats struct{ fired, changed, resolved int }
 // transitions compares the candidates with the firing alerts. It returns the store
 // changes (with their notifications), the alerts firing anew or changed (put), and
 // those resolved (gone).
-func (e *evaluation) transitions(cands map[string]*candidate, order []string, r *router) (
+func (e *evaluation) transitions(ctx context.Context, cands map[string]*candidate, order []string, r *router) (
 	ch *store.AlertChanges, put, gone []*current, st transitionStats, err error) {
 	ch = &store.AlertChanges{At: e.now}
 	announce := func(row *store.Alert, det details, status string) error {
@@ -402,10 +402,17 @@ func (e *evaluation) transitions(cands map[string]*candidate, order []string, r 
 		if v, ok := e.next.Index(row.USCC); ok {
 			row.Grade = e.next.Grade[v].String()
 		}
+		det, err := e.resolution(ctx, cur)
+		if err != nil {
+			return nil, nil, nil, st, fmt.Errorf("alerts: resolve %s: %w", cur.Fingerprint, err)
+		}
+		if row.Details, err = json.Marshal(det); err != nil {
+			return nil, nil, nil, st, fmt.Errorf("alerts: %s: %w", cur.Fingerprint, err)
+		}
 		r := ruleNamed(row.Rule)
-		quiet := row.Quiet || row.NotifiedAt.IsZero() || r == nil || r.oneOff || !e.rules.enabled(row.Rule)
+		quiet := row.Quiet || row.NotifiedAt.IsZero() || r == nil || r.oneOff
 		if !quiet {
-			if err := announce(&row, cur.det, notify.StatusResolved); err != nil {
+			if err := announce(&row, det, notify.StatusResolved); err != nil {
 				return nil, nil, nil, st, err
 			}
 		}

@@ -92,6 +92,8 @@ type notificationJSON struct {
 	Subscription string             `json:"subscription"`
 	Language     string             `json:"language,omitempty"`
 	URL          string             `json:"url,omitempty"`
+	// ResolveReason: notify.Notification.ResolveReason.
+	ResolveReason string `json:"resolve_reason,omitempty"`
 }
 
 // outboxFirm and outboxFirmRef are notify.Firm and notify.FirmRef as the outbox has
@@ -107,6 +109,7 @@ func encodeNotification(n *notify.Notification) ([]byte, error) {
 		Subject: outboxFirm(n.Subject), Leader: (*outboxFirmRef)(n.Leader), Tier: n.Tier, Path: n.Path,
 		PathNames: n.PathNames, PathShares: n.PathShares, Reasons: n.Reasons, Values: n.Values, StartedAt: n.StartedAt,
 		EndedAt: n.EndedAt, Subscription: n.Subscription, Language: n.Language, URL: n.URL,
+		ResolveReason: n.ResolveReason,
 	})
 }
 
@@ -123,6 +126,7 @@ func decodeNotification(b []byte) (*notify.Notification, error) {
 		Subject: notify.Firm(j.Subject), Leader: (*notify.FirmRef)(j.Leader), Tier: j.Tier, Path: j.Path,
 		PathNames: j.PathNames, PathShares: j.PathShares, Reasons: j.Reasons, Values: j.Values, StartedAt: j.StartedAt,
 		EndedAt: j.EndedAt, Subscription: j.Subscription, Language: j.Language, URL: j.URL,
+		ResolveReason: j.ResolveReason,
 	}, nil
 }
 

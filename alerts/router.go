@@ -154,7 +154,7 @@ func (r *router) notification(sub *subscriber, a *store.Alert, full *details, st
 		URL:          r.url(a),
 	}
 	if status == notify.StatusResolved {
-		n.EndedAt = a.ResolvedAt
+		n.EndedAt, n.ResolveReason = a.ResolvedAt, det.Resolved
 	}
 	if !r.place(sub, a, det, n) {
 		return nil, false

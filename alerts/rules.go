@@ -168,6 +168,9 @@ type details struct {
 	// announces those added since, which the stopped process took in but never
 	// announced.
 	Events []string `json:"events,omitempty"`
+	// Resolved is why the alert resolved (notify.ResolveReasons), set by the
+	// evaluation that resolved it (resolution).
+	Resolved string `json:"resolved,omitempty"`
 }
 
 // Reason kinds.

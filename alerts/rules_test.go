@@ -474,9 +474,9 @@ func TestSevereEventCatalogueReload(t *testing.T) {
 	ob.expect("an event of the new type", "severe_event firing critical "+code(2)+" all")
 }
 
-// TestDisabledRuleResolvesQuietly: disabling a rule (a reload) resolves its alerts
-// without notifying anybody.
-func TestDisabledRuleResolvesQuietly(t *testing.T) {
+// TestDisabledRuleResolves: disabling a rule (a reload) resolves its alerts, and
+// says so (rule_disabled).
+func TestDisabledRuleResolves(t *testing.T) {
 	st := openSQLite(t)
 	cfg := testConfig(t, subAll("all"))
 	cfg.Alerts.Rules.SetEnabled(RuleScoreDrop, false)
@@ -490,7 +490,10 @@ func TestDisabledRuleResolvesQuietly(t *testing.T) {
 	ob.expect("fires", "grade_downgrade firing warning "+code(1)+" all")
 	cfg.Alerts.Rules.SetEnabled(RuleGradeDowngrade, false)
 	w.observe(t, m, s, incr)
-	ob.expect("rule disabled")
+	got := ob.expect("rule disabled", "grade_downgrade resolved warning "+code(1)+" all")
+	if len(got) == 1 && got[0].ResolveReason != notify.ResolveRuleDisabled {
+		t.Errorf("resolve reason %q, want rule_disabled", got[0].ResolveReason)
+	}
 	if a := firingAlerts(t, st); len(a) != 0 {
 		t.Errorf("alerts of a disabled rule still fire: %v", a)
 	}

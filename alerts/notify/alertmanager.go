@@ -166,6 +166,9 @@ func (a *alertmanager) alert(n *Notification, now time.Time) (amAlert, error) {
 		GeneratorURL: generatorURL(n),
 	}
 	if n.Status == StatusResolved {
+		if n.ResolveReason != "" {
+			al.Annotations["resolve_reason"] = n.ResolveReason
+		}
 		al.EndsAt = now.UTC()
 		if !n.EndedAt.IsZero() {
 			al.EndsAt = n.EndedAt.UTC()

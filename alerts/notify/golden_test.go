@@ -61,6 +61,9 @@ func everyRule(lang string) []*Notification {
 	resolvedDown := firingDowngrade(lang)
 	resolvedDown.Status, resolvedDown.EndedAt = StatusResolved, t0.Add(26*time.Hour)
 	resolvedDown.Subject.Grade = "B"
+	// The figures as of the resolving scan: back at 700, p 0.012, no event left.
+	resolvedDown.Values, resolvedDown.Reasons = map[string]float64{"score": 700, "p": 0.012}, nil
+	resolvedDown.ResolveReason = ResolveGradeRecovered
 	out := []*Notification{down, b[1], related, chain, b[2], single, repair, stale, unknown, resolvedDown, resolvedChainRisk(lang)}
 	for _, n := range out {
 		titled(n) // the rules changed above

@@ -96,6 +96,8 @@ func resolvedChainRisk(lang string) *Notification {
 		Subscription: "yuanhang-chain",
 		Language:     lang,
 		URL:          "https://chainrisk.example.com/api/v1/chains/91330000MA27U8T41B",
+		// 0.312 < 0.9 × 0.4 = 0.36, the critical level's hysteresis threshold
+		ResolveReason: ResolveRiskFell,
 	})
 }
 

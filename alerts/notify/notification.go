@@ -53,7 +53,38 @@ type Notification struct {
 	Language string
 	// URL links to the firm or chain in the API; may be empty.
 	URL string
+	// ResolveReason says why a resolved alert stopped firing: one of the Resolve*
+	// constants (docs/alerts.md, "Why an alert resolved"); empty while firing.
+	ResolveReason string
 }
+
+// Why an alert resolved: the closed set of Notification.ResolveReason.
+const (
+	// ResolveRepaired: the event that kept it firing was repaired (信用修复).
+	ResolveRepaired = "repaired"
+	// ResolvePublicityExpired: the event's publicity period ended (公示期满).
+	ResolvePublicityExpired = "publicity_expired"
+	// ResolveGradeRecovered: the grade came back to the level it fell from, or the
+	// related party in distress recovered (等级恢复).
+	ResolveGradeRecovered = "grade_recovered"
+	// ResolveRiskFell: the chain risk fell below the hysteresis threshold (风险回落).
+	ResolveRiskFell = "risk_fell"
+	// ResolveRelationEnded: the supply or ownership relation that put the firm at
+	// risk ended, or the firm left the watched scope (供应关系结束).
+	ResolveRelationEnded = "relation_ended"
+	// ResolveRuleDisabled: the rule was disabled in the config (规则已停用).
+	ResolveRuleDisabled = "rule_disabled"
+	// ResolveDataUpdated: the firm's record was updated again (数据已更新).
+	ResolveDataUpdated = "data_updated"
+	// ResolveFirmRemoved: the firm is no longer in the data (企业已移除).
+	ResolveFirmRemoved = "firm_removed"
+	// ResolveOther: none of the above (其他).
+	ResolveOther = "other"
+)
+
+// ResolveReasons lists the resolve reasons, in the order docs/alerts.md gives them.
+var ResolveReasons = []string{ResolveRepaired, ResolvePublicityExpired, ResolveGradeRecovered, ResolveRiskFell,
+	ResolveRelationEnded, ResolveRuleDisabled, ResolveDataUpdated, ResolveFirmRemoved, ResolveOther}
 
 // Firm is the subject of an alert with its grade change.
 type Firm struct {

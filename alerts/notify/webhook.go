@@ -55,6 +55,8 @@ type WebhookBody struct {
 	PathShares   []float64          `json:"path_shares"`
 	Values       map[string]float64 `json:"values"`
 	URL          string             `json:"url,omitempty"`
+	// ResolveReason says why a resolved alert stopped firing; absent while firing.
+	ResolveReason string `json:"resolve_reason,omitempty"`
 }
 
 // WebhookFirm is the subject of a webhook body.
@@ -109,22 +111,23 @@ func encodeWebhookBody(n *Notification) ([]byte, error) {
 		return nil, err
 	}
 	b := WebhookBody{
-		ID:           n.ID,
-		Fingerprint:  n.Fingerprint,
-		Rule:         n.Rule,
-		Severity:     n.Severity,
-		Status:       n.Status,
-		Subject:      WebhookFirm{n.Subject.USCC, n.Subject.Name, n.Subject.Grade, n.Subject.PreviousGrade},
-		Tier:         n.Tier,
-		Path:         nonNil(n.Path),
-		Summary:      summary,
-		Reasons:      nonNil(n.Reasons),
-		StartedAt:    n.StartedAt.UTC(),
-		Subscription: n.Subscription,
-		PathNames:    nonNil(n.PathNames),
-		PathShares:   nonNil(n.PathShares),
-		Values:       n.Values,
-		URL:          n.URL,
+		ID:            n.ID,
+		Fingerprint:   n.Fingerprint,
+		Rule:          n.Rule,
+		Severity:      n.Severity,
+		Status:        n.Status,
+		Subject:       WebhookFirm{n.Subject.USCC, n.Subject.Name, n.Subject.Grade, n.Subject.PreviousGrade},
+		Tier:          n.Tier,
+		Path:          nonNil(n.Path),
+		Summary:       summary,
+		Reasons:       nonNil(n.Reasons),
+		StartedAt:     n.StartedAt.UTC(),
+		Subscription:  n.Subscription,
+		PathNames:     nonNil(n.PathNames),
+		PathShares:    nonNil(n.PathShares),
+		Values:        n.Values,
+		URL:           n.URL,
+		ResolveReason: n.ResolveReason,
 	}
 	if b.Values == nil {
 		b.Values = map[string]float64{}
