@@ -314,6 +314,27 @@ func (m *Manager) evaluate(ctx context.Context, e *evaluation) error {
 
 type transitionStats struct{ fired, changed, resolved int }
 
+// resolving lists the firing alerts that resolve: those judged and not named again
+// among the candidates, the rules that judged everything first.
+func (e *evaluation) resolving(cands map[string]*candidate) []*current {
+	var gone []*current
+	for _, rule := range slices.Sorted(maps.Keys(e.judgedAll)) {
+		for _, a := range e.firingOf(rule) {
+			if cands[a.Fingerprint] == nil {
+				gone = append(gone, a)
+			}
+		}
+	}
+	var more []*current
+	for fp, rule := range e.judged {
+		if a := e.firing.get(rule, fp); a != nil && !e.judgedAll[rule] && cands[fp] == nil {
+			more = append(more, a)
+		}
+	}
+	slices.SortFunc(more, func(a, b *current) int { return strings.Compare(a.Fingerprint, b.Fingerprint) })
+	return append(gone, more...)
+}
+
 // transitions compares the candidates with the firing alerts. It returns the store
 // changes (with their notifications), the alerts firing anew or changed (put), and
 // those resolved (gone).
@@ -379,22 +400,7 @@ func (e *evaluation) transitions(ctx context.Context, cands map[string]*candidat
 		ch.Upserts = append(ch.Upserts, up)
 		put = append(put, &current{Alert: row, det: c.det})
 	}
-	// The alerts judged and not named again resolve.
-	for _, rule := range slices.Sorted(maps.Keys(e.judgedAll)) {
-		for _, a := range e.firingOf(rule) {
-			if cands[a.Fingerprint] == nil {
-				gone = append(gone, a)
-			}
-		}
-	}
-	var more []*current
-	for fp, rule := range e.judged {
-		if a := e.firing.get(rule, fp); a != nil && !e.judgedAll[rule] && cands[fp] == nil {
-			more = append(more, a)
-		}
-	}
-	slices.SortFunc(more, func(a, b *current) int { return strings.Compare(a.Fingerprint, b.Fingerprint) })
-	gone = append(gone, more...)
+	gone = e.resolving(cands)
 	for _, cur := range gone {
 		st.resolved++
 		row := cur.Alert
