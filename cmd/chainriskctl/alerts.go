@@ -152,22 +152,30 @@ one of = != =~ !~ (=~ and !~ take an anchored regular expression).
 `
 
 func runSilence(args []string, stdout, stderr io.Writer) int {
+	return subcommand("silence", silenceUsage, args, stdout, stderr, map[string]command{
+		"add": runSilenceAdd, "list": runSilenceList, "expire": runSilenceExpire})
+}
+
+// command runs one (sub)command with its arguments.
+type command func(args []string, stdout, stderr io.Writer) int
+
+// subcommand runs the subcommand args[0] of the command name: its usage (on stdout
+// when asked for, with exit 0) when there is none or help is asked for, an error
+// naming an unknown one.
+func subcommand(name, usage string, args []string, stdout, stderr io.Writer, subs map[string]command) int {
 	if len(args) == 0 {
-		fmt.Fprint(stderr, silenceUsage)
+		fmt.Fprint(stderr, usage)
 		return exitUsage
 	}
+	if run, ok := subs[args[0]]; ok {
+		return run(args[1:], stdout, stderr)
+	}
 	switch args[0] {
-	case "add":
-		return runSilenceAdd(args[1:], stdout, stderr)
-	case "list":
-		return runSilenceList(args[1:], stdout, stderr)
-	case "expire":
-		return runSilenceExpire(args[1:], stdout, stderr)
 	case "-h", "--help", "help":
-		fmt.Fprint(stdout, silenceUsage)
+		fmt.Fprint(stdout, usage)
 		return exitOK
 	}
-	fmt.Fprintf(stderr, "chainriskctl silence: unknown subcommand %q\n%s", args[0], silenceUsage)
+	fmt.Fprintf(stderr, "chainriskctl %s: unknown subcommand %q\n%s", name, args[0], usage)
 	return exitUsage
 }
 

@@ -29,23 +29,8 @@ wrong_entity puts it on the review list.
 `
 
 func runAlert(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, alertUsage)
-		return exitUsage
-	}
-	switch args[0] {
-	case "set":
-		return runAlertSet(args[1:], stdout, stderr)
-	case "feedback":
-		return runAlertFeedback(args[1:], stdout, stderr)
-	case "review":
-		return runAlertReview(args[1:], stdout, stderr)
-	case "-h", "--help", "help":
-		fmt.Fprint(stdout, alertUsage)
-		return exitOK
-	}
-	fmt.Fprintf(stderr, "chainriskctl alert: unknown subcommand %q\n%s", args[0], alertUsage)
-	return exitUsage
+	return subcommand("alert", alertUsage, args, stdout, stderr, map[string]command{
+		"set": runAlertSet, "feedback": runAlertFeedback, "review": runAlertReview})
 }
 
 // alertWorkflowJSON is what the workflow commands print of the alert they answer.
