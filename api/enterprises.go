@@ -159,7 +159,7 @@ func eventOf(st *monitor.State, e *credit.Event) eventJSON {
 }
 
 func (s *Server) getEnterprise(rq *request) error {
-	out, _, err := s.enterpriseAnswer(rq)
+	out, _, _, err := s.enterpriseAnswer(rq)
 	if err != nil {
 		return err
 	}
@@ -167,19 +167,19 @@ func (s *Server) getEnterprise(rq *request) error {
 }
 
 // enterpriseAnswer builds the enterprise answer of the path's firm, as the caller
-// may see it, with the firm's record.
-func (s *Server) enterpriseAnswer(rq *request) (*enterpriseJSON, *credit.Enterprise, error) {
+// may see it, with the firm's record and the state it was read from.
+func (s *Server) enterpriseAnswer(rq *request) (*enterpriseJSON, *credit.Enterprise, *monitor.State, error) {
 	uscc, err := rq.pathUSCC("uscc")
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	st, e, err := rq.enterprise(uscc)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	events, err := rq.events(st, uscc, true)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	out := enterpriseJSON{USCC: e.USCC, Name: e.Name, Region: e.Region, Industry: e.Industry, Tags: e.Tags,
 		Status: e.Status, Revenue: e.Revenue, UpdatedAt: e.UpdatedAt, Events: []eventJSON{},
@@ -192,7 +192,7 @@ func (s *Server) enterpriseAnswer(rq *request) (*enterpriseJSON, *credit.Enterpr
 	// alone, and scores with an older clock than its own).
 	r, err := s.b.Store().FirmResult(rq.r.Context(), uscc)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return nil, nil, storeError(err)
+		return nil, nil, nil, storeError(err)
 	}
 	if v, ok := st.Index(uscc); ok {
 		out.Score, out.Grade, out.P, out.D = ptr(st.Score[v]), ptr(st.Grade[v].String()), ptr(st.P[v]), ptr(st.D[v])
@@ -231,16 +231,16 @@ func (s *Server) enterpriseAnswer(rq *request) (*enterpriseJSON, *credit.Enterpr
 	}
 
 	if out.Related, out.RelatedComplete, err = rq.related(st, uscc); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	hist, err := s.b.Store().History(rq.r.Context(), uscc, store.HistoryFilter{Limit: historyLimit})
 	if err != nil {
-		return nil, nil, storeError(err)
+		return nil, nil, nil, storeError(err)
 	}
 	for i := range hist {
 		out.History = append(out.History, rq.historyPoint(&hist[i]))
 	}
-	return &out, e, nil
+	return &out, e, st, nil
 }
 
 // membershipBudget bounds the firms visited to list a firm's chains: from a hub

@@ -104,11 +104,7 @@ var (
 // getReport serves GET /api/v1/enterprises/{uscc}/report: the evaluation report
 // (信用评价报告), a printable Chinese HTML page of the enterprise answer.
 func (s *Server) getReport(rq *request) error {
-	e, firm, err := s.enterpriseAnswer(rq)
-	if err != nil {
-		return err
-	}
-	st, err := rq.ready()
+	e, firm, st, err := s.enterpriseAnswer(rq)
 	if err != nil {
 		return err
 	}

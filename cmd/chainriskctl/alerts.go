@@ -63,13 +63,8 @@ func runAlerts(args []string, stdout, stderr io.Writer) int {
 				fs.Usage()
 				return exitUsage
 			}
-			q := url.Values{"limit": {strconv.Itoa(*limit)}}
-			for name, v := range map[string]string{"state": *state, "severity": *severity, "rule": *rule, "leader": *leader, "uscc": *uscc,
-				"status": *status, "assignee": *assignee} {
-				if v != "" {
-					q.Set(name, v)
-				}
-			}
+			q := listQuery(*limit, map[string]string{"state": *state, "severity": *severity, "rule": *rule, "leader": *leader,
+				"uscc": *uscc, "status": *status, "assignee": *assignee})
 			var list struct {
 				Alerts json.RawMessage `json:"alerts"`
 			}
@@ -154,6 +149,17 @@ one of = != =~ !~ (=~ and !~ take an anchored regular expression).
 func runSilence(args []string, stdout, stderr io.Writer) int {
 	return subcommand("silence", silenceUsage, args, stdout, stderr, map[string]command{
 		"add": runSilenceAdd, "list": runSilenceList, "expire": runSilenceExpire})
+}
+
+// listQuery is the query of a list: its limit and the filters given (non-empty).
+func listQuery(limit int, filters map[string]string) url.Values {
+	q := url.Values{"limit": {strconv.Itoa(limit)}}
+	for name, v := range filters {
+		if v != "" {
+			q.Set(name, v)
+		}
+	}
+	return q
 }
 
 // command runs one (sub)command with its arguments.

@@ -9,7 +9,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -164,12 +163,7 @@ func runAlertReview(args []string, stdout, stderr io.Writer) int {
 				fs.Usage()
 				return exitUsage
 			}
-			q := url.Values{"limit": {strconv.Itoa(*limit)}}
-			for name, v := range map[string]string{"verdict": *verdict, "rule": *rule, "uscc": *uscc} {
-				if v != "" {
-					q.Set(name, v)
-				}
-			}
+			q := listQuery(*limit, map[string]string{"verdict": *verdict, "rule": *rule, "uscc": *uscc})
 			var list struct {
 				Feedback json.RawMessage `json:"feedback"`
 			}
