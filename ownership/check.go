@@ -87,23 +87,40 @@ func (r *Registry) Investees(k Kind, key string, p Params) ([]Stake, error) {
 }
 
 func (r *Registry) stakes(k Kind, key string, p Params, upward bool) ([]Stake, error) {
+	min := p.MinShare
+	if upward {
+		min = 0
+	}
+	var out []Stake
+	err := r.searched(k, key, p, upward, func(s *scratch, _ int32) error {
+		out = s.stakes(r, min, -1, upward)
+		return nil
+	})
+	return out, err
+}
+
+// searched checks p, runs one search from the node (k, key) along holdings
+// (upward: to its holders) within p.Depth, and hands its scratch and start to
+// fn; an unknown node runs nothing. A search past p.MaxSteps fails with a
+// *TooLargeError.
+func (r *Registry) searched(k Kind, key string, p Params, upward bool, fn func(s *scratch, v int32) error) error {
 	if err := p.Validate(); err != nil {
-		return nil, err
+		return err
 	}
 	v, ok := r.Lookup(k, key)
 	if !ok {
-		return nil, nil
+		return nil
 	}
 	s := r.scratch(p)
 	defer r.release(s)
-	adj, what, min := &r.down, "investees", p.MinShare
+	adj, what := &r.down, "investees"
 	if upward {
-		adj, what, min = &r.up, "holders", 0
+		adj, what = &r.up, "holders"
 	}
 	if !s.search(adj, v, p.Depth) {
-		return nil, &TooLargeError{what, key, p.Depth, p.MaxSteps}
+		return &TooLargeError{what, key, p.Depth, p.MaxSteps}
 	}
-	return s.stakes(r, min, -1, upward), nil
+	return fn(s, v)
 }
 
 // knownShare is Σ of t's direct holders' shares, capped at 1 (the sum may

@@ -37,27 +37,21 @@ func above(share, threshold float64) bool { return share > threshold+shareEpsilo
 // p.Depth whose penetrated share is above 1/2. An unknown firm has none. A
 // search past p.MaxSteps fails with a *TooLargeError.
 func (r *Registry) Related(uscc string, p Params) (*Related, error) {
-	if err := p.Validate(); err != nil {
-		return nil, err
-	}
 	rel := &Related{Controller: Controller{Node: -1}}
-	t, ok := r.firms[uscc]
-	if !ok {
-		return rel, nil
-	}
-	s := r.scratch(p)
-	defer r.release(s)
-	if !s.search(&r.up, t, p.Depth) {
-		return nil, &TooLargeError{"holders", uscc, p.Depth, p.MaxSteps}
-	}
-	for _, st := range s.stakes(r, 0.5, -1, true) {
-		if above(st.Penetrated, 0.5) {
-			rel.Majority = append(rel.Majority, st)
+	err := r.searched(Firm, uscc, p, true, func(s *scratch, t int32) error {
+		for _, st := range s.stakes(r, 0.5, -1, true) {
+			if above(st.Penetrated, 0.5) {
+				rel.Majority = append(rel.Majority, st)
+			}
 		}
-	}
-	rel.Controller = r.controller(s, t)
-	if c := rel.Controller.Node; c >= 0 && s.slot[c] > 0 {
-		rel.ControllerShare = s.pen[s.slot[c]-1]
+		rel.Controller = r.controller(s, t)
+		if c := rel.Controller.Node; c >= 0 && s.slot[c] > 0 {
+			rel.ControllerShare = s.pen[s.slot[c]-1]
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return rel, nil
 }
@@ -70,34 +64,36 @@ func (r *Registry) Related(uscc string, p Params) (*Related, error) {
 // holder), sorted by key; callers judge each with Related. A search past
 // p.MaxSteps fails with a *TooLargeError.
 func (r *Registry) Dependents(k Kind, key string, p Params) ([]string, error) {
-	if err := p.Validate(); err != nil {
+	var out []string
+	err := r.searched(k, key, p, false, func(s *scratch, v int32) error {
+		seen := map[int32]bool{v: true}
+		add := func(u int32) {
+			if !seen[u] {
+				seen[u] = true
+				out = append(out, r.keys[u])
+			}
+		}
+		for sl, u := range s.nodes {
+			if above(s.pen[sl], 0.5) {
+				add(u)
+			}
+		}
+		if !r.majorityChains(v, len(s.nodes), p.MaxSteps, add) {
+			return &TooLargeError{"majority stakes", key, p.Depth, p.MaxSteps}
+		}
+		return nil
+	})
+	if err != nil {
 		return nil, err
 	}
-	v, ok := r.Lookup(k, key)
-	if !ok {
-		return nil, nil
-	}
-	s := r.scratch(p)
-	defer r.release(s)
-	if !s.search(&r.down, v, p.Depth) {
-		return nil, &TooLargeError{"investees", key, p.Depth, p.MaxSteps}
-	}
-	seen := map[int32]bool{v: true}
-	var out []string
-	add := func(u int32) {
-		if !seen[u] {
-			seen[u] = true
-			out = append(out, r.keys[u])
-		}
-	}
-	for sl, u := range s.nodes {
-		if above(s.pen[sl], 0.5) {
-			add(u)
-		}
-	}
-	// The majority chains downward: a walk over links above 1/2, each node
-	// once (walked ends cycles).
-	steps := len(s.nodes)
+	slices.Sort(out)
+	return out, nil
+}
+
+// majorityChains walks the links above 1/2 downward from v, each node once
+// (which ends cycles), calling add on each node reached; it reports false
+// once steps, counted on from the given number, pass maxSteps.
+func (r *Registry) majorityChains(v int32, steps, maxSteps int, add func(int32)) bool {
 	walked := map[int32]bool{v: true}
 	for stack := []int32{v}; len(stack) > 0; {
 		u := stack[len(stack)-1]
@@ -107,14 +103,13 @@ func (r *Registry) Dependents(k Kind, key string, p Params) ([]string, error) {
 			if shares[i] <= 0.5 || walked[w] {
 				continue
 			}
-			if steps++; steps > p.MaxSteps {
-				return nil, &TooLargeError{"majority stakes", key, p.Depth, p.MaxSteps}
+			if steps++; steps > maxSteps {
+				return false
 			}
 			walked[w] = true
 			add(w)
 			stack = append(stack, w)
 		}
 	}
-	slices.Sort(out)
-	return out, nil
+	return true
 }
