@@ -50,9 +50,12 @@ soak:
 	@mkdir -p $(BENCH_DIR)
 	set -o pipefail; CHAINRISK_SOAK=1 CHAINRISK_CRASH_KILLS=$(SOAK_KILLS) CHAINRISK_OVERLOAD_FOR=$(SOAK_OVERLOAD) \
 		$(GO) test -count=1 -timeout 60m -v -run '^(TestCrashSafety|TestKillBeforeFirstScan|TestOverload|TestReceiverOutage.*)$$' \
-		./reliability ./loadgen ./alerts | tee $(BENCH_DIR)/soak.log | grep -E '^\s*(--- |ok|FAIL|PASS|panic)'
+		./reliability ./loadgen ./alerts | tee $(BENCH_DIR)/soak.log | grep -E '^\s*(--- |ok|FAIL|PASS|panic)' \
+		|| { ./scripts/failures.sh $(BENCH_DIR)/soak.log; exit 1; }
 	set -o pipefail; CHAINRISK_SOAK_PG_RESTART=1 $(GO) test -count=1 -timeout 10m -v -run '^TestPostgresRestart$$' ./daemon \
-		| tee -a $(BENCH_DIR)/soak.log | grep -E '^\s*(--- |ok|FAIL|PASS|panic)'
+		| tee $(BENCH_DIR)/soak-restart.log | grep -E '^\s*(--- |ok|FAIL|PASS|panic)' \
+		|| { ./scripts/failures.sh $(BENCH_DIR)/soak-restart.log; exit 1; }
+	cat $(BENCH_DIR)/soak-restart.log >> $(BENCH_DIR)/soak.log
 	@echo "soak: every figure is in $(BENCH_DIR)/soak.log"
 
 # Event → webhook and GET latency at province scale (docs/performance.md); PROVINCE_FIRMS

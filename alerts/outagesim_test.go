@@ -6,11 +6,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -130,11 +133,7 @@ type outageHook struct {
 
 func newOutageHook(t *testing.T) *outageHook {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := &outageHook{port: newSwitchedListener(ln)}
+	h := &outageHook{port: newSwitchedListener(listenOutsideEphemeral(t))}
 	h.unavailable.Store(true)
 	h.hookReceiver = &hookReceiver{secret: hookSecret, bodies: map[string][]byte{}, status: func(int) int {
 		if h.unavailable.Load() {
@@ -151,6 +150,37 @@ func newOutageHook(t *testing.T) *outageHook {
 	h.Start()
 	t.Cleanup(h.Close)
 	return h
+}
+
+// listenOutsideEphemeral listens on a loopback port below the kernel's ephemeral range.
+// The receiver closes its port for a while and must get it back: a port from the
+// ephemeral range may meanwhile become the local end of any outgoing connection on the
+// machine (other test packages run beside this one), and the second listen would fail.
+func listenOutsideEphemeral(t *testing.T) net.Listener {
+	t.Helper()
+	low := 32768 // Linux's default start of net.ipv4.ip_local_port_range
+	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
+		if f := strings.Fields(string(b)); len(f) == 2 {
+			if n, err := strconv.Atoi(f[0]); err == nil {
+				low = n
+			}
+		}
+	}
+	const from = 20000
+	if low <= from+100 {
+		t.Fatalf("the ephemeral port range starts at %d; the outage test needs free ports below it", low)
+	}
+	var last error
+	for range 200 {
+		port := from + rand.IntN(low-from)
+		ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+		if err == nil {
+			return ln
+		}
+		last = err
+	}
+	t.Fatalf("no free loopback port between %d and %d: %v", from, low, last)
+	return nil
 }
 
 // okCount is how many requests with key were answered 2xx.
