@@ -94,6 +94,12 @@ type notificationJSON struct {
 	URL          string             `json:"url,omitempty"`
 	// ResolveReason: notify.Notification.ResolveReason.
 	ResolveReason string `json:"resolve_reason,omitempty"`
+	// Kind, Group and the period: notify.Notification's. Rows written before messages
+	// were grouped have none: one alert each.
+	Kind        string              `json:"kind,omitempty"`
+	Group       []*notificationJSON `json:"group,omitempty"`
+	PeriodStart time.Time           `json:"period_start,omitzero"`
+	PeriodEnd   time.Time           `json:"period_end,omitzero"`
 }
 
 // outboxFirm and outboxFirmRef are notify.Firm and notify.FirmRef as the outbox has
@@ -104,13 +110,21 @@ type (
 )
 
 func encodeNotification(n *notify.Notification) ([]byte, error) {
-	return json.Marshal(notificationJSON{
+	return json.Marshal(toJSON(n))
+}
+
+func toJSON(n *notify.Notification) *notificationJSON {
+	j := &notificationJSON{
 		ID: n.ID, Fingerprint: n.Fingerprint, Rule: n.Rule, Title: n.Title, Severity: n.Severity, Status: n.Status,
 		Subject: outboxFirm(n.Subject), Leader: (*outboxFirmRef)(n.Leader), Tier: n.Tier, Path: n.Path,
 		PathNames: n.PathNames, PathShares: n.PathShares, Reasons: n.Reasons, Values: n.Values, StartedAt: n.StartedAt,
 		EndedAt: n.EndedAt, Subscription: n.Subscription, Language: n.Language, URL: n.URL,
-		ResolveReason: n.ResolveReason,
-	})
+		ResolveReason: n.ResolveReason, Kind: n.Kind, PeriodStart: n.PeriodStart, PeriodEnd: n.PeriodEnd,
+	}
+	for _, g := range n.Group {
+		j.Group = append(j.Group, toJSON(g))
+	}
+	return j
 }
 
 func decodeNotification(b []byte) (*notify.Notification, error) {
@@ -118,16 +132,24 @@ func decodeNotification(b []byte) (*notify.Notification, error) {
 	if err := json.Unmarshal(b, &j); err != nil {
 		return nil, err
 	}
-	if j.Title == "" {
+	return fromJSON(&j), nil
+}
+
+func fromJSON(j *notificationJSON) *notify.Notification {
+	if j.Title == "" && j.Rule != "" {
 		j.Title = ruleTitle(j.Rule, j.Language)
 	}
-	return &notify.Notification{
+	n := &notify.Notification{
 		ID: j.ID, Fingerprint: j.Fingerprint, Rule: j.Rule, Title: j.Title, Severity: j.Severity, Status: j.Status,
 		Subject: notify.Firm(j.Subject), Leader: (*notify.FirmRef)(j.Leader), Tier: j.Tier, Path: j.Path,
 		PathNames: j.PathNames, PathShares: j.PathShares, Reasons: j.Reasons, Values: j.Values, StartedAt: j.StartedAt,
 		EndedAt: j.EndedAt, Subscription: j.Subscription, Language: j.Language, URL: j.URL,
-		ResolveReason: j.ResolveReason,
-	}, nil
+		ResolveReason: j.ResolveReason, Kind: j.Kind, PeriodStart: j.PeriodStart, PeriodEnd: j.PeriodEnd,
+	}
+	for _, g := range j.Group {
+		n.Group = append(n.Group, fromJSON(g))
+	}
+	return n
 }
 
 // outboxEntry turns a notification to one channel of a subscription into an outbox row.

@@ -56,6 +56,42 @@ type Notification struct {
 	// ResolveReason says why a resolved alert stopped firing: one of the Resolve*
 	// constants (docs/alerts.md, "Why an alert resolved"); empty while firing.
 	ResolveReason string
+
+	// Kind is what the message is: KindAlert (the zero value), KindSnapshot or
+	// KindDigest.
+	Kind string
+	// Group holds the message's other alerts. For an alert message: the other alerts
+	// about the same firm (for chain-level rules, the same leader's chain) that changed
+	// in the same scan for the same subscription, most severe first; the Notification
+	// itself is the most severe of them. For a snapshot or a digest: every alert the
+	// message lists, and the Notification's own alert fields (Fingerprint, Rule,
+	// Subject…) are empty.
+	Group []*Notification
+	// PeriodStart and PeriodEnd bound what a digest covers; zero otherwise. A snapshot
+	// is taken at PeriodEnd.
+	PeriodStart, PeriodEnd time.Time
+}
+
+// Message kinds (Notification.Kind).
+const (
+	// KindAlert: one or more alerts about one firm (or one leader's chain) that
+	// changed in one scan.
+	KindAlert = ""
+	// KindSnapshot: the alerts firing in a subscription's scope, sent when it is
+	// created and on demand.
+	KindSnapshot = "snapshot"
+	// KindDigest: what fired and resolved in a subscription's scope during a period.
+	KindDigest = "digest"
+)
+
+// Alerts lists the alerts a message carries: for an alert message the Notification
+// itself, then its Group; for a snapshot or a digest its Group.
+func (n *Notification) Alerts() []*Notification {
+	if n.Kind != KindAlert {
+		return n.Group
+	}
+	out := make([]*Notification, 0, 1+len(n.Group))
+	return append(append(out, n), n.Group...)
 }
 
 // Why an alert resolved: the closed set of Notification.ResolveReason.
