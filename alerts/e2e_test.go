@@ -138,18 +138,23 @@ func TestEndToEnd(t *testing.T) {
 		if !slices.ContainsFunc(got.Reasons, func(r string) bool { return strings.Contains(r, "失信被执行人") }) {
 			t.Errorf("reasons %q do not name the event", got.Reasons)
 		}
-		// The event's own alert goes to the same destination, in enqueue order: it may
-		// arrive just after the grade's.
-		eventually(t, 5*time.Second, "the severe_event delivery", func() bool {
-			for _, key := range rv.unique() {
-				var b notify.WebhookBody
-				_ = json.Unmarshal(rv.body(key), &b)
-				if b.Rule == RuleSevereEvent && b.Subject.USCC == supplier {
-					return true
-				}
+		// The event's own alert and the score drop are in the same message: one per
+		// destination, not three.
+		var msgs []*notify.Notification
+		for _, n := range outbox(t, st) {
+			if n.Subscription == sub.Name && n.Subject.USCC == supplier {
+				msgs = append(msgs, n)
 			}
-			return false
-		})
+		}
+		if len(msgs) != len(sub.Channels) {
+			t.Errorf("%d messages about the supplier for %d channels", len(msgs), len(sub.Channels))
+		}
+		for _, n := range msgs {
+			if b := brief([]*notify.Notification{n}); !slices.Equal(b, []string{"grade_downgrade firing critical " + supplier +
+				" " + sub.Name + " + severe_event firing critical + score_drop firing warning"}) {
+				t.Errorf("message %v, want the downgrade with the event and the score drop in its group", b)
+			}
+		}
 
 		// The same alert reached the real Alertmanager.
 		// amActive says whether Alertmanager holds the alert active (a resolved alert

@@ -349,10 +349,9 @@ func (e *evaluation) transitions(ctx context.Context, cands map[string]*candidat
 		if err != nil {
 			return err
 		}
-		ch.Notifications = append(ch.Notifications, res.entries...)
 		// Nothing sent because every subscriber in scope was silenced: leave the alert
 		// unannounced, so that the resend job tells them once the silence is over.
-		if status == notify.StatusFiring && (len(res.entries) > 0 || res.silenced == 0) {
+		if status == notify.StatusFiring && (res.channels > 0 || res.silenced == 0) {
 			row.NotifiedAt = e.now
 		}
 		return nil
@@ -423,6 +422,9 @@ func (e *evaluation) transitions(ctx context.Context, cands map[string]*candidat
 			}
 		}
 		ch.Upserts = append(ch.Upserts, store.AlertUpsert{Alert: row})
+	}
+	if ch.Notifications, err = r.flush(); err != nil {
+		return nil, nil, nil, st, err
 	}
 	return ch, put, gone, st, nil
 }

@@ -178,8 +178,8 @@ func TestRouting(t *testing.T) {
 		w.firms[3].events = []risk.EventRef{w.event("bankruptcy", t0)}
 		w.observe(t, m, s, incr)
 		ns = ob.expect("bankruptcy of the tier-2 supplier",
-			"grade_downgrade firing critical "+code(3)+" chain", "grade_downgrade firing critical "+code(3)+" watch",
-			"severe_event firing critical "+code(3)+" chain", "severe_event firing critical "+code(3)+" watch",
+			"grade_downgrade firing critical "+code(3)+" chain + severe_event firing critical",
+			"grade_downgrade firing critical "+code(3)+" watch + severe_event firing critical",
 			"severe_event firing critical "+code(3)+" events")
 		if n := ns[1]; n.Leader != nil || n.Path != nil || n.Language != "en" || !strings.HasPrefix(n.Reasons[0], "bankruptcy −500") {
 			t.Errorf("watch-list notification: %+v", n)

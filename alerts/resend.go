@@ -98,11 +98,13 @@ func (m *Manager) repeat(ctx context.Context, cfg *config.Config, r *router, now
 		if err != nil {
 			return err
 		}
-		ch.Notifications = append(ch.Notifications, res.entries...)
-		if len(res.entries) > 0 || res.silenced == 0 {
+		if res.channels > 0 || res.silenced == 0 {
 			ch.Notified = append(ch.Notified, a.ID)
 			notified = append(notified, a)
 		}
+	}
+	if ch.Notifications, err = r.flush(); err != nil {
+		return err
 	}
 	if err := m.db.ApplyAlerts(ctx, ch); err != nil {
 		return fmt.Errorf("alerts: repeats: %w", err)

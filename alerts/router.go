@@ -2,6 +2,7 @@ package alerts
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/chainrisk/chainrisk/alerts/notify"
@@ -73,6 +74,10 @@ type router struct {
 	// resolved alert's firm may have left the chain).
 	states []*monitor.State
 	cat    *credit.Catalogue // for wording reasons, read on first use
+	// messages are the notifications routed since the last flush, by groupKey, in
+	// the order they were first queued.
+	messages map[string]*message
+	order    []string
 }
 
 // notice is one alert change to announce.
@@ -89,10 +94,15 @@ type notice struct {
 
 // routed is what routing one notice gave.
 type routed struct {
-	entries  []store.OutboxEntry
+	channels int // channels of subscriptions that take it
 	silenced int // subscribers a silence kept from being notified
 }
 
+// route works out which subscriptions take a notice, and what each gets, and adds
+// it to their messages; flush writes the messages. Every alert about one firm (or, for
+// chain-level rules, one leader's chain) that a subscription takes in one evaluation
+// goes out as one message listing them all, per channel (docs/alerts.md, "One message
+// per firm").
 func (r *router) route(n notice) (routed, error) {
 	var out routed
 	for _, sub := range r.subs {
@@ -106,20 +116,100 @@ func (r *router) route(n notice) (routed, error) {
 		if nt == nil {
 			continue
 		}
-		for i, ch := range sub.Channels {
-			if n.repeat && refreshed(ch.Type) {
-				continue
+		taken := 0
+		for _, ch := range sub.Channels {
+			if !(n.repeat && refreshed(ch.Type)) {
+				taken++
 			}
-			one := *nt
-			one.ID = store.NewID()
-			e, err := outboxEntry(&one, n.a, sub.Owner, i, ch)
-			if err != nil {
-				return routed{}, fmt.Errorf("alerts: notification of %s: %w", n.a.Fingerprint, err)
-			}
-			out.entries = append(out.entries, e)
 		}
+		if taken == 0 {
+			continue
+		}
+		out.channels += taken
+		r.queue(sub, n, nt)
 	}
 	return out, nil
+}
+
+// message is what one subscription gets about one firm or chain in one evaluation.
+type message struct {
+	sub   *subscriber
+	items []messageItem
+}
+
+// messageItem is one alert of a message.
+type messageItem struct {
+	n      *notify.Notification
+	a      *store.Alert
+	repeat bool
+}
+
+// groupKey names a message: the subscription, then the firm, or the leader for the
+// rules about a leader's chain.
+func groupKey(sub *subscriber, a *store.Alert) string {
+	if r := ruleNamed(a.Rule); r != nil && r.aboutChain && a.Leader != "" {
+		return sub.Name + "\x00chain\x00" + a.Leader
+	}
+	return sub.Name + "\x00firm\x00" + a.USCC
+}
+
+func (r *router) queue(sub *subscriber, n notice, nt *notify.Notification) {
+	if r.messages == nil {
+		r.messages = make(map[string]*message)
+	}
+	k := groupKey(sub, n.a)
+	msg := r.messages[k]
+	if msg == nil {
+		msg = &message{sub: sub}
+		r.messages[k] = msg
+		r.order = append(r.order, k)
+	}
+	msg.items = append(msg.items, messageItem{n: nt, a: n.a, repeat: n.repeat})
+}
+
+// flush turns the messages queued since the last flush into outbox entries: one per
+// message and channel, the most severe alert first (firing before resolved, then in
+// the order the rules run) and the others in its Group.
+func (r *router) flush() ([]store.OutboxEntry, error) {
+	var out []store.OutboxEntry
+	for _, k := range r.order {
+		msg := r.messages[k]
+		slices.SortStableFunc(msg.items, func(x, y messageItem) int {
+			if d := severityRank(y.n.Severity) - severityRank(x.n.Severity); d != 0 {
+				return d
+			}
+			return boolRank(x.n.Status == notify.StatusResolved) - boolRank(y.n.Status == notify.StatusResolved)
+		})
+		for i, ch := range msg.sub.Channels {
+			items := msg.items
+			if refreshed(ch.Type) {
+				items = slices.DeleteFunc(slices.Clone(items), func(it messageItem) bool { return it.repeat })
+			}
+			if len(items) == 0 {
+				continue
+			}
+			one := *items[0].n
+			one.ID = store.NewID()
+			one.Group = nil
+			for _, it := range items[1:] {
+				one.Group = append(one.Group, it.n)
+			}
+			e, err := outboxEntry(&one, items[0].a, msg.sub.Owner, i, ch)
+			if err != nil {
+				return nil, fmt.Errorf("alerts: notification of %s: %w", items[0].a.Fingerprint, err)
+			}
+			out = append(out, e)
+		}
+	}
+	r.messages, r.order = nil, nil
+	return out, nil
+}
+
+func boolRank(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // labels are an alert's labels as silences see them.

@@ -24,8 +24,11 @@ import (
 func eligibleNotices(t *testing.T, st store.Store) []string {
 	t.Helper()
 	var out []string
-	for _, n := range outbox(t, st) {
-		if n.Rule == RuleRepairEligible && n.Subscription == "own" {
+	for _, msg := range outbox(t, st) {
+		for _, n := range msg.Alerts() {
+			if n.Rule != RuleRepairEligible || n.Subscription != "own" {
+				continue
+			}
 			_, key, _ := strings.Cut(strings.TrimSuffix(n.Fingerprint, ":"), "/")
 			out = append(out, n.Status+" "+key+" "+n.Subscription)
 		}

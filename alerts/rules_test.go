@@ -393,7 +393,7 @@ func TestRestartComparesWithTheStore(t *testing.T) {
 		ob := &outboxWatch{t: t, st: st}
 		s := w.observe(t, m, nil, full)
 		ob.expect("restart", "grade_downgrade firing warning "+code(1)+" all",
-			"grade_downgrade firing critical "+code(3)+" all", "severe_event firing critical "+code(3)+" all")
+			"grade_downgrade firing critical "+code(3)+" all + severe_event firing critical")
 		persist(t, st, s)
 		// Another restart: the alerts in the store are the state; nothing is repeated.
 		m2 := newTestManager(t, st, cfg, newFakeClock())

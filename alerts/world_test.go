@@ -252,11 +252,18 @@ func outbox(t *testing.T, st store.Store) []*notify.Notification {
 	return out
 }
 
-// brief is "rule status severity uscc subscription" of each notification.
+// brief is "rule status severity uscc subscription" of each message, then
+// " + rule status severity" for each other alert of its group.
 func brief(ns []*notify.Notification) []string {
 	out := make([]string, len(ns))
 	for i, n := range ns {
 		out[i] = strings.Join([]string{n.Rule, n.Status, n.Severity, n.Subject.USCC, n.Subscription}, " ")
+		for _, g := range n.Group {
+			if g.Subject.USCC != n.Subject.USCC && (g.Leader == nil || n.Leader == nil || g.Leader.USCC != n.Leader.USCC) {
+				out[i] += " + (another firm!)"
+			}
+			out[i] += " + " + strings.Join([]string{g.Rule, g.Status, g.Severity}, " ")
+		}
 	}
 	return out
 }
