@@ -57,6 +57,63 @@ type WebhookBody struct {
 	URL          string             `json:"url,omitempty"`
 	// ResolveReason says why a resolved alert stopped firing; absent while firing.
 	ResolveReason string `json:"resolve_reason,omitempty"`
+	// Kind is alert, snapshot or digest.
+	Kind string `json:"kind"`
+	// Alerts lists every alert of the message; for an alert message the first is the
+	// one the fields above describe.
+	Alerts []WebhookAlert `json:"alerts"`
+}
+
+// WebhookAlert is one alert of a webhook message.
+type WebhookAlert struct {
+	Fingerprint   string             `json:"fingerprint"`
+	Rule          string             `json:"rule"`
+	Title         string             `json:"title"`
+	Severity      string             `json:"severity"`
+	Status        string             `json:"status"`
+	Subject       WebhookFirm        `json:"subject"`
+	Leader        *WebhookRef        `json:"leader"`
+	Tier          int                `json:"tier"`
+	Path          []string           `json:"path"`
+	PathNames     []string           `json:"path_names"`
+	Summary       string             `json:"summary"`
+	Reasons       []string           `json:"reasons"`
+	StartedAt     time.Time          `json:"started_at"`
+	EndedAt       *time.Time         `json:"ended_at"`
+	ResolveReason string             `json:"resolve_reason,omitempty"`
+	Values        map[string]float64 `json:"values"`
+	URL           string             `json:"url,omitempty"`
+}
+
+// webhookAlert is one alert of a message as a webhook body lists it.
+func webhookAlert(n *Notification) (WebhookAlert, error) {
+	summary, err := Summary(n)
+	if err != nil {
+		return WebhookAlert{}, err
+	}
+	a := WebhookAlert{Fingerprint: n.Fingerprint, Rule: n.Rule, Title: n.Title, Severity: n.Severity, Status: n.Status,
+		Subject: WebhookFirm{n.Subject.USCC, n.Subject.Name, n.Subject.Grade, n.Subject.PreviousGrade},
+		Tier:    n.Tier, Path: nonNil(n.Path), PathNames: nonNil(n.PathNames), Summary: summary, Reasons: nonNil(n.Reasons),
+		StartedAt: n.StartedAt.UTC(), ResolveReason: n.ResolveReason, Values: n.Values, URL: n.URL}
+	if a.Values == nil {
+		a.Values = map[string]float64{}
+	}
+	if n.Leader != nil {
+		a.Leader = &WebhookRef{n.Leader.USCC, n.Leader.Name}
+	}
+	if !n.EndedAt.IsZero() {
+		t := n.EndedAt.UTC()
+		a.EndedAt = &t
+	}
+	return a, nil
+}
+
+// webhookKind is the kind a webhook body names.
+func webhookKind(n *Notification) string {
+	if n.Kind == KindAlert {
+		return "alert"
+	}
+	return n.Kind
 }
 
 // WebhookFirm is the subject of a webhook body.
@@ -138,6 +195,14 @@ func encodeWebhookBody(n *Notification) ([]byte, error) {
 	if !n.EndedAt.IsZero() {
 		t := n.EndedAt.UTC()
 		b.EndedAt = &t
+	}
+	b.Kind, b.Alerts = webhookKind(n), []WebhookAlert{}
+	for _, x := range n.Alerts() {
+		a, err := webhookAlert(x)
+		if err != nil {
+			return nil, err
+		}
+		b.Alerts = append(b.Alerts, a)
 	}
 	return marshalJSON(b)
 }
