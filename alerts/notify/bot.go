@@ -57,11 +57,11 @@ type codeInfo struct {
 type lineKind int
 
 const (
-	plainLine  lineKind = iota
-	headerLine          // "chainrisk 信用预警（3 条）", first in every message
-	titleLine           // a message's title
-	sectionLine         // heads a section: an alert of a group, a digest's fired or resolved
-	linkLine            // a link to the firm or chain
+	plainLine   lineKind = iota
+	headerLine           // "chainrisk 信用预警（3 条）", first in every message
+	titleLine            // a message's title
+	sectionLine          // heads a section: an alert of a group, a digest's fired or resolved
+	linkLine             // a link to the firm or chain
 )
 
 // line is one line of a message, before the vendor's markup.
