@@ -29,36 +29,37 @@ type logAlert struct {
 	Fingerprint string `json:"fingerprint"`
 }
 
-// Send logs each message at the level of its gravest firing alert: the message's
-// own fields (for an alert message, its most severe alert's), every alert in alerts,
-// and the message as people read it in summary.
+// Send logs each alert message at the level of its gravest firing alert, a snapshot
+// or a digest at info: for an alert message its most severe alert's fields, then
+// every alert in alerts, and the message as people read it in summary.
 func (l *logNotifier) Send(ctx context.Context, batch []*Notification) []Result {
 	for _, n := range batch {
 		all := n.Alerts()
 		level := slog.LevelInfo
-		switch worstTone(all) {
-		case "warning":
+		switch tone := worstTone(all); {
+		case n.Kind != KindAlert: // a report, not a change
+		case tone == "warning":
 			level = slog.LevelWarn
-		case "critical":
+		case tone == "critical":
 			level = slog.LevelError
 		}
 		kind := n.Kind
 		if kind == KindAlert {
 			kind = webhookKindAlert
 		}
-		attrs := []slog.Attr{
-			slog.String("id", n.ID),
-			slog.String("kind", kind),
-			slog.String("fingerprint", n.Fingerprint),
-			slog.String("rule", n.Rule),
-			slog.String("severity", n.Severity),
-			slog.String("status", n.Status),
-			slog.String("uscc", n.Subject.USCC),
-			slog.String("name", n.Subject.Name),
-			slog.Int("tier", n.Tier),
-			slog.Any("path", n.Path),
-			slog.String("subscription", n.Subscription),
+		attrs := []slog.Attr{slog.String("id", n.ID), slog.String("kind", kind)}
+		if n.Kind == KindAlert {
+			attrs = append(attrs,
+				slog.String("fingerprint", n.Fingerprint),
+				slog.String("rule", n.Rule),
+				slog.String("severity", n.Severity),
+				slog.String("status", n.Status),
+				slog.String("uscc", n.Subject.USCC),
+				slog.String("name", n.Subject.Name),
+				slog.Int("tier", n.Tier),
+				slog.Any("path", n.Path))
 		}
+		attrs = append(attrs, slog.String("subscription", n.Subscription))
 		if n.Leader != nil {
 			attrs = append(attrs, slog.String("leader", n.Leader.USCC))
 		}
