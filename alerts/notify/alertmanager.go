@@ -130,9 +130,8 @@ func (a *alertmanager) Send(ctx context.Context, batch []*Notification) []Result
 	return results
 }
 
-// alerts maps every alert of a message onto Alertmanager's model; a message whose
-// alerts are all about the same firm is still one alert each, as Alertmanager groups
-// them itself.
+// alerts maps every alert of a message (a group, a snapshot, a digest) onto
+// Alertmanager's model, one alert each: Alertmanager does its own grouping.
 func (a *alertmanager) alerts(n *Notification, now time.Time) ([]amAlert, error) {
 	var out []amAlert
 	for _, x := range alertsOf(n) {
