@@ -26,10 +26,6 @@ const (
 	ScanIncremental = "incremental"
 )
 
-// TriggerStartup triggers the full scan a daemon runs when it starts: the firms it
-// scores first were in the store before the daemon ran.
-const TriggerStartup = "startup"
-
 // Store is what the engine uses of the store: it scans the data, records the scans
 // (the queue's too), writes their results, and keeps the chain ESRI of its cron job.
 type Store interface {
