@@ -118,17 +118,19 @@ func loadHistory(from, to int) string {
 	return b.String()
 }
 
-// countRule counts the alerts of a rule in the store (any state) and its
-// notifications in the outbox.
+// countRule counts the alerts of a rule in the store (any state) and how many times
+// the outbox's messages list them.
 func countRule(t *testing.T, st store.Store, rule string) (alerts, notes int) {
 	t.Helper()
 	list, err := st.Alerts(context.Background(), store.AlertFilter{Rule: rule})
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, n := range outbox(t, st) {
-		if n.Rule == rule {
-			notes++
+	for _, msg := range outbox(t, st) {
+		for _, n := range msg.Alerts() {
+			if n.Rule == rule {
+				notes++
+			}
 		}
 	}
 	return len(list), notes
@@ -229,9 +231,11 @@ func TestNoAlertsOnFirstSight(t *testing.T) {
 		want[Fingerprint(RuleScoreDrop, late, "")] = "B→D warning"
 		checkFiring(t, st, want)
 		notes := map[string]int{}
-		for _, n := range outbox(t, st) {
-			if n.Rule == RuleGradeDowngrade || n.Rule == RuleScoreDrop {
-				notes[n.Rule+" "+n.Subject.USCC]++
+		for _, msg := range outbox(t, st) {
+			for _, n := range msg.Alerts() {
+				if n.Rule == RuleGradeDowngrade || n.Rule == RuleScoreDrop {
+					notes[n.Rule+" "+n.Subject.USCC]++
+				}
 			}
 		}
 		wantNotes := map[string]int{}
