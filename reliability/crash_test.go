@@ -70,8 +70,9 @@ func crashSeed(t *testing.T) uint64 {
 // deliveries, or just at a random time — and restarted, again and again, while
 // batches and rescans keep coming. Then a clean start must show every acknowledged
 // row in the store, every scan finished, the outbox drained into the receiver with
-// no notification lost, invented, or duplicated under a second key, and severe
-// events on watched firms announced; and SIGTERM must end it with exit code 0.
+// no notification lost, invented, or duplicated under a second key, each listing the
+// alerts of its message as stored, no alert change told twice, and severe events on
+// watched firms announced; and SIGTERM must end it with exit code 0.
 func TestCrashSafety(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds chainriskd and kills it many times")
