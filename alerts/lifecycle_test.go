@@ -184,6 +184,20 @@ func TestRouting(t *testing.T) {
 		if n := ns[1]; n.Leader != nil || n.Path != nil || n.Language != "en" || !strings.HasPrefix(n.Reasons[0], "bankruptcy −500") {
 			t.Errorf("watch-list notification: %+v", n)
 		}
+		// The event's alert rides in the downgrade's messages to chain and watch, and
+		// has its own to events: its deliveries are those three messages.
+		sev, err := m.Deliveries(context.Background(), DeliveryQuery{AlertID: AlertID(Fingerprint(RuleSevereEvent, code(3), ""))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var subsOf []string
+		for _, d := range sev {
+			subsOf = append(subsOf, d.Rule+" "+d.Subscription)
+		}
+		slices.Sort(subsOf)
+		if want := []string{"grade_downgrade chain", "grade_downgrade watch", "severe_event events"}; !slices.Equal(subsOf, want) {
+			t.Errorf("the severe_event alert's deliveries: %v, want %v", subsOf, want)
+		}
 
 		// The API's queries: a tenant's scope, a rule, a state; reasons in English.
 		list, err := m.Alerts(context.Background(), AlertQuery{View: tenantView(cfg, s, code(1)), Language: "en"})

@@ -198,6 +198,9 @@ func (r *router) flush() ([]store.OutboxEntry, error) {
 			if err != nil {
 				return nil, fmt.Errorf("alerts: notification of %s: %w", items[0].a.Fingerprint, err)
 			}
+			for _, it := range items {
+				e.AlertIDs = append(e.AlertIDs, it.a.ID)
+			}
 			out = append(out, e)
 		}
 	}

@@ -292,6 +292,7 @@ func (s *SQL) applyAlerts(ctx context.Context, tx Tx, ch *AlertChanges) error {
 		dst[10], dst[11], dst[12], dst[13], dst[14] = int64(o.ChannelIndex), o.ChannelType, o.ChannelKey, string(o.Channel), string(o.Payload)
 		dst[15], dst[16], dst[17], dst[18] = o.State, int64(o.Attempts), o.NextAttemptAt.UnixMilli(), o.LastError
 		dst[19], dst[20], dst[21] = o.CreatedAt.UnixMilli(), ms(o.DeliveredAt), at
+		dst[22] = spaced(o.AlertIDs)
 	})
 }
 
@@ -450,4 +451,12 @@ func (s *SQL) AlertCounts(ctx context.Context) ([]AlertCount, error) {
 		return nil, fmt.Errorf("count alerts: %w", err)
 	}
 	return out, nil
+}
+
+// spaced joins ids between spaces, " a b ", so that LIKE '% a %' finds each; "" for none.
+func spaced(ids []string) string {
+	if len(ids) == 0 {
+		return ""
+	}
+	return " " + strings.Join(ids, " ") + " "
 }

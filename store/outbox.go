@@ -16,9 +16,12 @@ const (
 
 // OutboxEntry is one notification to one channel of one subscription.
 type OutboxEntry struct {
-	ID          string
-	Seq         int64
-	AlertID     string
+	ID      string
+	Seq     int64
+	AlertID string
+	// AlertIDs are the ids of every alert the message carries, AlertID's first when it
+	// has one (a snapshot or a digest has none).
+	AlertIDs    []string
 	Fingerprint string
 	Rule        string
 	Severity    string
@@ -62,18 +65,19 @@ type OutboxCounts struct {
 
 const outboxCols = `id, seq, alert_id, fingerprint, rule, severity, status, uscc, subscription, owner,
 	channel_index, channel_type, channel_key, channel, payload, state, attempts, next_attempt_at, last_error,
-	created_at, delivered_at, updated_at`
+	created_at, delivered_at, updated_at, alert_ids`
 
 var outboxColList = strings.Fields(strings.NewReplacer(",", " ").Replace(outboxCols))
 
 func scanOutbox(r Rows) (OutboxEntry, error) {
 	var o OutboxEntry
-	var channel, payload string
+	var channel, payload, ids string
 	var idx, attempts, next, created, updated int64
 	var delivered *int64
 	err := r.Scan(&o.ID, &o.Seq, &o.AlertID, &o.Fingerprint, &o.Rule, &o.Severity, &o.Status, &o.USCC,
 		&o.Subscription, &o.Owner, &idx, &o.ChannelType, &o.ChannelKey, &channel, &payload, &o.State, &attempts,
-		&next, &o.LastError, &created, &delivered, &updated)
+		&next, &o.LastError, &created, &delivered, &updated, &ids)
+	o.AlertIDs = strings.Fields(ids)
 	o.ChannelIndex, o.Attempts = int(idx), int(attempts)
 	o.Channel, o.Payload = []byte(channel), []byte(payload)
 	o.NextAttemptAt, o.CreatedAt = time.UnixMilli(next).UTC(), time.UnixMilli(created).UTC()
@@ -154,11 +158,16 @@ func (s *SQL) Deliveries(ctx context.Context, f DeliveryFilter) ([]OutboxEntry, 
 	q := `SELECT ` + outboxCols + ` FROM alert_notifications WHERE 1=1`
 	var args []any
 	for _, c := range []struct{ col, v string }{{"state", f.State}, {"subscription", f.Subscription},
-		{"owner", f.Owner}, {"alert_id", f.AlertID}} {
+		{"owner", f.Owner}} {
 		if c.v != "" {
 			q += ` AND ` + c.col + ` = ?`
 			args = append(args, c.v)
 		}
+	}
+	if f.AlertID != "" {
+		// Rows written before messages carried several alerts have no alert_ids.
+		q += ` AND (alert_id = ? OR alert_ids LIKE ?)`
+		args = append(args, f.AlertID, "% "+f.AlertID+" %")
 	}
 	q += ` ORDER BY seq DESC`
 	if f.Limit > 0 {
