@@ -56,6 +56,7 @@ func Run(t *testing.T, open Opener) {
 		{"OutboxOwnersTakeTurns", testOutboxOwnersTakeTurns},
 		{"Silences", testSilences},
 		{"Subscriptions", testSubscriptions},
+		{"Snapshots", testSnapshots},
 		{"RepairsSince", testRepairsSince},
 		{"OwnershipRoundTrip", testOwnershipRoundTrip},
 		{"ShareholdingChecks", testShareholdingChecks},
