@@ -31,6 +31,7 @@ const (
 	codeAlreadyExists = "already_exists"
 	codeReadOnly      = "read_only"
 	codeAlertResolved = "alert_resolved"
+	codeRefused       = "subscription_refused"
 )
 
 var (
@@ -73,6 +74,10 @@ func alertsError(err error, notFound *apiError) error {
 		return errorf(http.StatusConflict, codeTooManyNotes, "the alert holds %d notes of yours, as many as it may hold", alerts.MaxNotes)
 	case errors.Is(err, store.ErrAlertResolved):
 		return errorf(http.StatusConflict, codeAlertResolved, "the alert is resolved; only firing alerts can be acknowledged")
+	case errors.Is(err, alerts.ErrSubscriptionUnusable):
+		return errorf(http.StatusConflict, codeRefused, "the config in force refuses the subscription, so it is sent nothing; replace it with one the config accepts")
+	case errors.Is(err, alerts.ErrNoState):
+		return errNotReady
 	case errors.Is(err, store.ErrNotFound):
 		return notFound
 	}
