@@ -182,24 +182,32 @@ const maxComment = 4096
 // postAck acknowledges a firing alert in the name of the token, for the caller's
 // audience (its tenant, or staff): no more repeats to that audience until it
 // resolves. The comment goes to the daemon's log with the acknowledgement.
+// optionalJSON decodes a request's JSON body into v when it has one: no body, or an
+// empty one, leaves v as it is.
+func (rq *request) optionalJSON(v any) error {
+	if rq.r.ContentLength == 0 {
+		return nil
+	}
+	// A body of unannounced length (chunked) may be empty: no body either.
+	body := bufio.NewReader(rq.r.Body)
+	if _, err := body.Peek(1); err == io.EOF {
+		return nil
+	}
+	rq.r.Body = struct {
+		io.Reader
+		io.Closer
+	}{body, rq.r.Body}
+	return rq.decodeJSON(v)
+}
+
 func (s *Server) postAck(rq *request) error {
 	m, err := rq.alerts()
 	if err != nil {
 		return err
 	}
 	var in ackRequest
-	if rq.r.ContentLength != 0 {
-		// A body of unannounced length (chunked) may be empty: no body either.
-		body := bufio.NewReader(rq.r.Body)
-		if _, err := body.Peek(1); err != io.EOF {
-			rq.r.Body = struct {
-				io.Reader
-				io.Closer
-			}{body, rq.r.Body}
-			if err := rq.decodeJSON(&in); err != nil {
-				return err
-			}
-		}
+	if err := rq.optionalJSON(&in); err != nil {
+		return err
 	}
 	if len(in.Comment) > maxComment {
 		return errorf(http.StatusBadRequest, codeBadRequest, "comment: longer than %d bytes", maxComment)

@@ -174,6 +174,10 @@ func (s *Server) postSnapshot(rq *request) error {
 	if err != nil {
 		return err
 	}
+	var in struct{} // no fields: nothing, or {}
+	if err := rq.optionalJSON(&in); err != nil {
+		return err
+	}
 	name := rq.r.PathValue("name")
 	if _, err := rq.subscription(m, name); err != nil {
 		return err
