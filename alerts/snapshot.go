@@ -103,7 +103,7 @@ func (m *Manager) SnapshotsDue(ctx context.Context, state *monitor.State) error 
 // and the next scan or resend job tries again.
 func (m *Manager) ObserveSnapshots(ctx context.Context, _, next *monitor.State, _ *store.Scan) error {
 	if err := m.SnapshotsDue(ctx, next); err != nil {
-		m.log.Warn("snapshots not sent; retried after the next scan", "err", err)
+		m.log.Warn("snapshots not sent; the next scan or resend job tries again", "err", err)
 	}
 	return nil
 }

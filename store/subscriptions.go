@@ -103,7 +103,9 @@ func (s *SQL) DeleteSubscription(ctx context.Context, name string) error {
 // it sent at at, in one transaction. With once, a subscription whose snapshot was
 // recorded before is left alone: nothing is written and the answer is false, so that
 // two replicas (or the API and the leader) racing to send the same first snapshot
-// send it once. Any replica may call it: the API sends snapshots too.
+// send it once. Any replica may call it, the API sending snapshots too, so the write
+// is not fenced: a follower's snapshot may take the same seq as a notification the
+// leader writes at that moment, which only leaves their order to each other open.
 func (s *SQL) SaveSnapshot(ctx context.Context, name string, at time.Time, notifications []OutboxEntry, once bool) (bool, error) {
 	tx, err := s.d.Begin(ctx, false)
 	if err != nil {

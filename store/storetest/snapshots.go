@@ -71,3 +71,30 @@ func testSnapshots(t *testing.T, s store.Store) {
 		t.Errorf("after deleting acme, SnapshotsSent = %v; want ops only", sent)
 	}
 }
+
+// testSnapshotsMigration: the subscriptions stored before snapshots existed are
+// recorded as sent (at their creation) by migration 13, so that none is sent one.
+func testSnapshotsMigration(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	ds, ok := s.(interface{ Dialect() store.Dialect })
+	if !ok {
+		t.Fatal("the store does not expose its dialect: the migration cannot be replayed")
+	}
+	d := ds.Dialect()
+	t1 := time.Date(2026, 11, 2, 8, 0, 0, 0, time.UTC)
+	if err := s.CreateSubscription(ctx, &store.SubscriptionRecord{Name: "acme", Spec: []byte(`{}`), CreatedAt: t1}); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{`DROP TABLE subscription_snapshots`, `DELETE FROM schema_migrations WHERE version = 13`} {
+		if _, err := d.Exec(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	if applied, err := store.Migrate(ctx, d); err != nil || !slices.Equal(applied, []int{13}) {
+		t.Fatalf("Migrate applied %v, %v; want [13]", applied, err)
+	}
+	sent, err := s.SnapshotsSent(ctx)
+	if err != nil || len(sent) != 1 || !sent["acme"].Equal(t1) {
+		t.Errorf("after the migration SnapshotsSent = %v, %v; want acme at %v", sent, err, t1)
+	}
+}

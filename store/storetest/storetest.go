@@ -57,6 +57,7 @@ func Run(t *testing.T, open Opener) {
 		{"Silences", testSilences},
 		{"Subscriptions", testSubscriptions},
 		{"Snapshots", testSnapshots},
+		{"SnapshotsMigration", testSnapshotsMigration},
 		{"RepairsSince", testRepairsSince},
 		{"OwnershipRoundTrip", testOwnershipRoundTrip},
 		{"ShareholdingChecks", testShareholdingChecks},
