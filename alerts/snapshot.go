@@ -196,7 +196,6 @@ func (m *Manager) snapshotMessage(ctx context.Context, cfg *config.Config, sub *
 		if n == nil {
 			continue
 		}
-		n.AlertID = a.ID
 		msg.Group = append(msg.Group, n)
 	}
 	slices.SortFunc(msg.Group, bySeverityThenFirm)
