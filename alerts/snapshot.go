@@ -22,7 +22,7 @@ import (
 // those the owner's audience muted are not: a silence and an irrelevant verdict say
 // not to tell these subscribers. An empty list is still sent, saying that nothing is
 // open. One outbox entry goes to each channel of the subscription but Alertmanager's:
-// the resend job keeps Alertmanager's alerts in sync itself.
+// the resend job re-posts the announced alerts to Alertmanager itself.
 //
 // A subscription made through the API is sent its snapshot on creation; one of the
 // config file (at start or after a reload) on the leader after the next scan, and by
