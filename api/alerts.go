@@ -179,9 +179,6 @@ type ackRequest struct {
 // maxComment bounds the comments of acknowledgements and silences.
 const maxComment = 4096
 
-// postAck acknowledges a firing alert in the name of the token, for the caller's
-// audience (its tenant, or staff): no more repeats to that audience until it
-// resolves. The comment goes to the daemon's log with the acknowledgement.
 // optionalJSON decodes a request's JSON body into v when it has one: no body, or an
 // empty one, leaves v as it is.
 func (rq *request) optionalJSON(v any) error {
@@ -200,6 +197,9 @@ func (rq *request) optionalJSON(v any) error {
 	return rq.decodeJSON(v)
 }
 
+// postAck acknowledges a firing alert in the name of the token, for the caller's
+// audience (its tenant, or staff): no more repeats to that audience until it
+// resolves. The comment goes to the daemon's log with the acknowledgement.
 func (s *Server) postAck(rq *request) error {
 	m, err := rq.alerts()
 	if err != nil {
