@@ -173,7 +173,11 @@ func outboxEntry(n *notify.Notification, a *store.Alert, owner string, index int
 // Delivery is an outbox entry as the API lists it: never the channel's config (its
 // URL and secret) nor the payload.
 type Delivery struct {
-	ID           string          `json:"id"` // the Idempotency-Key
+	ID string `json:"id"` // the Idempotency-Key
+	// Kind is the message's (notify.Kind*): absent for one alert's, whose alert the
+	// alert fields name; "snapshot" for a subscription's snapshot, whose alert fields
+	// are empty.
+	Kind         string          `json:"kind,omitempty"`
 	AlertID      string          `json:"alert_id"`
 	Fingerprint  string          `json:"fingerprint"`
 	Rule         string          `json:"rule"`
@@ -238,9 +242,10 @@ func (m *Manager) Deliveries(ctx context.Context, q DeliveryQuery) ([]Delivery, 
 		return nil, fmt.Errorf("alerts: %w", err)
 	}
 	// Routing sends a tenant only what it sees; the check again here keeps records
-	// written under an older rule (or before the firm left its chain) from showing.
+	// written under an older rule (or before the firm left its chain) from showing. A
+	// message about no one alert (a snapshot) is the tenant's as its subscription is.
 	list = slices.DeleteFunc(list, func(o store.OutboxEntry) bool {
-		return !q.View.SeesAlert(o.USCC, fingerprintLeader(o.Fingerprint))
+		return o.AlertID != "" && !q.View.SeesAlert(o.USCC, fingerprintLeader(o.Fingerprint))
 	})
 	out := make([]Delivery, len(list))
 	for i, o := range list {
@@ -254,11 +259,23 @@ func (m *Manager) Deliveries(ctx context.Context, q DeliveryQuery) ([]Delivery, 
 		if o.State == store.DeliveryPending {
 			out[i].NextAttemptAt = o.NextAttemptAt
 		}
+		if o.AlertID == "" {
+			out[i].Kind = messageKind(o.Payload)
+		}
 		if !q.View.IsStaff() {
 			out[i].LastError = tenantError(o.LastError)
 		}
 	}
 	return out, nil
+}
+
+// messageKind reads the kind of a stored notification ("" when unreadable).
+func messageKind(payload []byte) string {
+	var k struct {
+		Kind string `json:"kind"`
+	}
+	_ = json.Unmarshal(payload, &k)
+	return k.Kind
 }
 
 // tenantError is a failed delivery's error as a tenant sees it: on each line (one per

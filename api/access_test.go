@@ -136,6 +136,10 @@ func TestAccessMatrix(t *testing.T) {
 			{"replace subscription of A", req{method: "PUT", path: "/api/v1/subscriptions/" + fx.subA, ctype: "application/json",
 				body: subscriptionBody("", h.leaderA)}, [5]int{ok, forb, forb, ok, nf}},
 			{"delete subscription of A", req{method: "DELETE", path: "/api/v1/subscriptions/doomed"}, [5]int{del, forb, forb, del, nf}},
+			{"snapshot of subscription of A", req{method: "POST", path: "/api/v1/subscriptions/" + fx.subA + "/snapshot"},
+				[5]int{acc, forb, forb, acc, nf}},
+			{"snapshot of config subscription", req{method: "POST", path: "/api/v1/subscriptions/" + configSubscription + "/snapshot",
+				ctype: "application/json", body: `{}`}, [5]int{acc, forb, forb, nf, nf}},
 			{"deliveries", req{method: "GET", path: "/api/v1/deliveries?limit=1000"}, [5]int{ok, forb, ok, ok, ok}},
 		}
 		// before runs before each caller's request of a call: it recreates what the

@@ -31,6 +31,7 @@ const (
 	codeAlreadyExists = "already_exists"
 	codeReadOnly      = "read_only"
 	codeAlertResolved = "alert_resolved"
+	codeRefused       = "subscription_refused"
 )
 
 var (
@@ -73,6 +74,10 @@ func alertsError(err error, notFound *apiError) error {
 		return errorf(http.StatusConflict, codeTooManyNotes, "the alert holds %d notes of yours, as many as it may hold", alerts.MaxNotes)
 	case errors.Is(err, store.ErrAlertResolved):
 		return errorf(http.StatusConflict, codeAlertResolved, "the alert is resolved; only firing alerts can be acknowledged")
+	case errors.Is(err, alerts.ErrSubscriptionUnusable):
+		return errorf(http.StatusConflict, codeRefused, "the config in force refuses the subscription, so it is sent nothing; replace it with one the config accepts")
+	case errors.Is(err, alerts.ErrNoState):
+		return errNotReady
 	case errors.Is(err, store.ErrNotFound):
 		return notFound
 	}
@@ -174,6 +179,24 @@ type ackRequest struct {
 // maxComment bounds the comments of acknowledgements and silences.
 const maxComment = 4096
 
+// optionalJSON decodes a request's JSON body into v when it has one: no body, or an
+// empty one, leaves v as it is.
+func (rq *request) optionalJSON(v any) error {
+	if rq.r.ContentLength == 0 {
+		return nil
+	}
+	// A body of unannounced length (chunked) may be empty: no body either.
+	body := bufio.NewReader(rq.r.Body)
+	if _, err := body.Peek(1); err == io.EOF {
+		return nil
+	}
+	rq.r.Body = struct {
+		io.Reader
+		io.Closer
+	}{body, rq.r.Body}
+	return rq.decodeJSON(v)
+}
+
 // postAck acknowledges a firing alert in the name of the token, for the caller's
 // audience (its tenant, or staff): no more repeats to that audience until it
 // resolves. The comment goes to the daemon's log with the acknowledgement.
@@ -183,18 +206,8 @@ func (s *Server) postAck(rq *request) error {
 		return err
 	}
 	var in ackRequest
-	if rq.r.ContentLength != 0 {
-		// A body of unannounced length (chunked) may be empty: no body either.
-		body := bufio.NewReader(rq.r.Body)
-		if _, err := body.Peek(1); err != io.EOF {
-			rq.r.Body = struct {
-				io.Reader
-				io.Closer
-			}{body, rq.r.Body}
-			if err := rq.decodeJSON(&in); err != nil {
-				return err
-			}
-		}
+	if err := rq.optionalJSON(&in); err != nil {
+		return err
 	}
 	if len(in.Comment) > maxComment {
 		return errorf(http.StatusBadRequest, codeBadRequest, "comment: longer than %d bytes", maxComment)

@@ -605,14 +605,26 @@ func TestDeliveryEndpoints(t *testing.T) {
 		day := h.b.clock.AddDate(0, 0, -1).Format("2006-01-02")
 		h.call(req{method: "POST", path: "/api/v1/events", token: "ingest", ctype: "text/csv",
 			body: "event_id,uscc,type,occurred_at\nT-1," + firm + ",bankruptcy," + day + "\n"}, 200, nil)
-		h.call(req{method: "GET", path: "/api/v1/deliveries", token: "tenantA"}, 200, &list)
+		w = h.call(req{method: "GET", path: "/api/v1/deliveries", token: "tenantA"}, 200, &list)
+		h.conforms("GET /api/v1/deliveries", 200, w.Body.Bytes())
 		if len(list.Deliveries) == 0 {
 			t.Fatal("no delivery for tenant A's subscription")
 		}
+		snapshots := 0 // the new subscription's snapshot (docs/alerts.md)
 		for _, d := range list.Deliveries {
+			if d.Kind == notify.KindSnapshot {
+				snapshots++
+				if d.Subscription != "soy-chain" || d.Owner != h.leaderA || d.AlertID != "" || d.USCC != "" {
+					t.Errorf("tenant A's snapshot delivery: %+v", d)
+				}
+				continue
+			}
 			if d.Subscription != "soy-chain" || d.Owner != h.leaderA || d.USCC != firm {
 				t.Errorf("tenant A's delivery: %+v", d)
 			}
+		}
+		if snapshots != 1 {
+			t.Errorf("tenant A's new subscription was sent %d snapshots, want 1", snapshots)
 		}
 		h.call(req{method: "GET", path: "/api/v1/deliveries?subscription=soy-chain", token: "admin"}, 200, &list)
 		if len(list.Deliveries) == 0 {

@@ -251,6 +251,7 @@ func (s *Server) table() []*route {
 		{pattern: "GET /api/v1/subscriptions/{name}", access: readers, h: s.getSubscription},
 		{pattern: "PUT /api/v1/subscriptions/{name}", access: allowTenant, h: s.putSubscription},
 		{pattern: "DELETE /api/v1/subscriptions/{name}", access: allowTenant, h: s.deleteSubscription},
+		{pattern: "POST /api/v1/subscriptions/{name}/snapshot", access: allowTenant, h: s.postSnapshot},
 		{pattern: "GET /api/v1/deliveries", access: readers, query: []string{"state", "subscription", "alert", "limit"},
 			h: s.getDeliveries},
 	}

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -91,6 +92,11 @@ func (s *Server) postSubscription(rq *request) error {
 		return alertsError(err, errSubscriptionNotFound)
 	}
 	s.log.Info("subscription created", "subscription", sub.Name, "owner", sub.Owner, "token", rq.who.Name)
+	// Snapshot on subscribe: before the first scan the leader sends it after that scan.
+	if _, _, err := m.FirstSnapshot(rq.r.Context(), sub.Name, rq.state); err != nil && !errors.Is(err, alerts.ErrNoState) {
+		s.log.Warn("snapshot of a new subscription not sent; the leader sends it after the next scan",
+			"subscription", sub.Name, "err", err)
+	}
 	rq.w.Header().Set("Location", "/api/v1/subscriptions/"+url.PathEscape(sub.Name))
 	return rq.json(http.StatusCreated, sub)
 }
@@ -157,6 +163,31 @@ func (s *Server) deleteSubscription(rq *request) error {
 	s.log.Info("subscription deleted", "subscription", name, "token", rq.who.Name)
 	rq.w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+// postSnapshot sends a subscription's snapshot now (202): the alerts firing in its
+// scope, as its owner may see them, one message per channel. Whoever may change the
+// subscription may ask: an admin any, a tenant its own (another's answers 404 as a
+// missing one does).
+func (s *Server) postSnapshot(rq *request) error {
+	m, err := rq.alerts()
+	if err != nil {
+		return err
+	}
+	var in struct{} // no fields: nothing, or {}
+	if err := rq.optionalJSON(&in); err != nil {
+		return err
+	}
+	name := rq.r.PathValue("name")
+	if _, err := rq.subscription(m, name); err != nil {
+		return err
+	}
+	res, err := m.Snapshot(rq.r.Context(), rq.owner(), name, rq.state)
+	if err != nil {
+		return alertsError(err, errSubscriptionNotFound)
+	}
+	s.log.Info("snapshot sent on demand", "subscription", name, "alerts", res.Alerts, "token", rq.who.Name)
+	return rq.json(http.StatusAccepted, res)
 }
 
 // checkSubscription fills in a subscription's defaults and checks it as the config

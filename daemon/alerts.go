@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/chainrisk/chainrisk/alerts"
@@ -12,7 +13,8 @@ import (
 // The alert pipeline (docs/alerts.md): the manager evaluates the rules after every scan (as
 // the engine's observer, on the leader only, since only the leader scans) and writes
 // alert changes with their notifications to the outbox; the worker delivers the
-// outbox on the leader; the resend_alerts job repeats and refreshes.
+// outbox on the leader; the resend_alerts job repeats and refreshes. Subscriptions are
+// sent their snapshot after the scans and by the resend job, once each.
 
 // newAlerts builds the pipeline and hooks the rules into the engine. New calls it
 // once the engine and the election exist.
@@ -36,15 +38,19 @@ func (d *Daemon) newAlerts() {
 	d.alerts = alerts.NewManager(alerts.ManagerOptions{Store: d.store, Config: d.cfg.Load, Logger: log,
 		Clock: clock, Worker: d.outbox, AnnounceFirst: d.opts.Demo})
 	d.engine.Observe(d.alerts.Observe)
+	d.engine.Observe(d.alerts.ObserveSnapshots) // after the alerts: a snapshot lists what the scan fired
 }
 
 // Alerts is the alert pipeline: the API lists and acknowledges alerts, manages
 // silences and subscriptions, and lists deliveries through it.
 func (d *Daemon) Alerts() *alerts.Manager { return d.alerts }
 
-// resendAlerts is the resend_alerts cron job.
+// resendAlerts is the resend_alerts cron job; it also sends the snapshots due
+// (alerts.Manager.SnapshotsDue), so that a subscription a reload added to the config
+// file is sent its snapshot without waiting for a scan.
 func (d *Daemon) resendAlerts(ctx context.Context) error {
-	return d.alerts.Resend(ctx, d.engine.State())
+	state := d.engine.State()
+	return errors.Join(d.alerts.Resend(ctx, state), d.alerts.SnapshotsDue(ctx, state))
 }
 
 // repairEligible is the repair_eligible cron job: the alert rules that follow the

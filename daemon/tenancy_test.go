@@ -41,6 +41,9 @@ func TestTenancyCrawler(t *testing.T) {
 	cfg := config.Default()
 	cfg.DataDir = t.TempDir()
 	cfg.Alerts.AllowPrivateTargets = []string{"127.0.0.1"} // the receivers live on loopback
+	// Tenants may mail tenant.example only (crawlTenantMail).
+	cfg.Alerts.SMTP.Host, cfg.Alerts.SMTP.From = "smtp.tenant.example", "alerts@tenant.example"
+	cfg.Alerts.SMTP.TenantDomains = []string{"tenant.example"}
 	d, stop := start(t, cfg, true)
 	defer stop()
 	ctx := context.Background()
@@ -77,6 +80,7 @@ func TestTenancyCrawler(t *testing.T) {
 
 	channels := []string{notify.TypeWebhook, notify.TypeWeCom, notify.TypeDingTalk, notify.TypeFeishu,
 		notify.TypeAlertmanager}
+	own := map[string]string{} // each tenant's subscription
 	for i, u := range tenants {
 		name := fmt.Sprintf("tenant-%d", i)
 		plain, _, err := tokens.Create(ctx, d.Store(), name, tokens.RoleTenant, u)
@@ -96,6 +100,7 @@ func TestTenancyCrawler(t *testing.T) {
 				chs = append(chs, map[string]any{"type": ch, "url": hook, "secret": "crawler-secret-" + ch})
 			}
 		}
+		own[u] = name + "-chain"
 		body, _ := json.Marshal(map[string]any{"name": name + "-chain", "subscriber": u, "min_severity": "info",
 			"scope": map[string]any{"kind": "chain", "leader": u}, "channels": chs})
 		if code, b := c.do("POST", "/subscriptions", u, string(body)); code != http.StatusCreated {
@@ -142,28 +147,15 @@ func TestTenancyCrawler(t *testing.T) {
 	}
 	t.Logf("%d alerts; %d (alert, tenant) pairs where another chain's alert is about the tenant's firm", len(all.Alerts), shared)
 
-	// What every tenant received, on every channel.
-	for _, u := range tenants {
-		got := rv.bodies(u)
-		for _, ch := range channels {
-			if len(got[ch]) == 0 {
-				t.Errorf("tenant %s received nothing on %s", names[u], ch)
-			}
-			for _, b := range got[ch] {
-				checkSees(t, fmt.Sprintf("%s to %s", ch, names[u]), b, chains[u], related, names)
-				if ch == notify.TypeWebhook {
-					var n struct {
-						Rule   string
-						Leader *struct{ USCC string }
-					}
-					_ = json.Unmarshal([]byte(b), &n)
-					if n.Leader != nil && n.Leader.USCC != u {
-						t.Errorf("webhook to %s names leader %s: %s", names[u], n.Leader.USCC, b)
-					}
-				}
-			}
+	// What every tenant received, on every channel: its subscription's snapshot, then its
+	// alerts.
+	checkReceived := func() {
+		t.Helper()
+		for _, u := range tenants {
+			checkReceivedBy(t, rv, u, names[u], channels, chains[u], related, names)
 		}
 	}
+	checkReceived()
 
 	// Acknowledgements are the acknowledging tenant's own: the dairy tenant acks the
 	// freight firm's alert, which the soybean tenant and staff see unacknowledged.
@@ -253,17 +245,31 @@ func TestTenancyCrawler(t *testing.T) {
 		// The deliveries shown are of alerts the tenant may read.
 		var ds struct {
 			Deliveries []struct {
-				AlertID string `json:"alert_id"`
+				Kind         string
+				AlertID      string `json:"alert_id"`
+				Subscription string
 			}
 		}
 		c.get("/deliveries?limit=1000", u, &ds)
 		if len(ds.Deliveries) == 0 {
 			t.Errorf("%s is shown no delivery", names[u])
 		}
+		snapshots := 0
 		for _, dl := range ds.Deliveries {
+			if dl.Kind == notify.KindSnapshot {
+				snapshots++
+				if dl.Subscription != own[u] || dl.AlertID != "" {
+					t.Errorf("%s is shown the snapshot delivery %+v", names[u], dl)
+				}
+				continue
+			}
 			if code, _ := c.do("GET", "/alerts/"+dl.AlertID, u, ""); code != http.StatusOK {
 				t.Errorf("%s is shown a delivery of alert %s, which answers it %d", names[u], dl.AlertID, code)
 			}
+		}
+		// Its subscription's snapshot went to each channel but Alertmanager.
+		if snapshots != len(channels)-1 {
+			t.Errorf("%s is shown %d snapshot deliveries, want %d", names[u], snapshots, len(channels)-1)
 		}
 		// Stress tests run on the whole graph but answer with the tenant's chain.
 		for _, f := range slices.Sorted(maps.Keys(chains[u]))[:3] {
@@ -275,9 +281,41 @@ func TestTenancyCrawler(t *testing.T) {
 		}
 		t.Logf("%s: %d answers of 200 crawled, chain of %d firms", names[u], seen, len(chains[u]))
 	}
+	// Snapshots on demand, of every subscription by every tenant, and e-mail
+	// channels beyond the tenants' domains (tenancy_snapshot_test.go); then what
+	// everyone received again, the snapshots asked for included.
+	crawlSnapshots(t, c, tenants, own, subNames)
+	crawlTenantMail(t, c, tenants, own)
+	checkReceived()
 	for _, rt := range routes {
 		if rt.method == "GET" && !called[rt.method+" "+rt.path] {
 			t.Errorf("the crawl never called %s %s", rt.method, rt.path)
+		}
+	}
+}
+
+// checkReceivedBy checks what tenant u (called name) received on every channel: something
+// on each, nothing naming a firm outside its chain, no webhook naming another leader.
+func checkReceivedBy(t *testing.T, rv *recorder, u, name string, channels []string, chain map[string]bool,
+	related relatedFirms, names map[string]string) {
+	t.Helper()
+	got := rv.bodies(u)
+	for _, ch := range channels {
+		if len(got[ch]) == 0 {
+			t.Errorf("tenant %s received nothing on %s", name, ch)
+		}
+		for _, b := range got[ch] {
+			checkSees(t, fmt.Sprintf("%s to %s", ch, name), b, chain, related, names)
+			if ch == notify.TypeWebhook {
+				var n struct {
+					Rule   string
+					Leader *struct{ USCC string }
+				}
+				_ = json.Unmarshal([]byte(b), &n)
+				if n.Leader != nil && n.Leader.USCC != u {
+					t.Errorf("webhook to %s names leader %s: %s", name, n.Leader.USCC, b)
+				}
+			}
 		}
 	}
 }

@@ -265,28 +265,35 @@ func (s *SQL) applyAlerts(ctx context.Context, tx Tx, ch *AlertChanges) error {
 			return err
 		}
 	}
-	if len(ch.Notifications) == 0 {
+	return insertNotifications(ctx, tx, ch.At, ch.Notifications)
+}
+
+// insertNotifications appends notifications to the outbox, pending, in their order,
+// created at now unless they say otherwise.
+func insertNotifications(ctx context.Context, tx Tx, now time.Time, list []OutboxEntry) error {
+	if len(list) == 0 {
 		return nil
 	}
+	at := now.UnixMilli()
 	var seq int64
 	if err := eachRow(ctx, tx, `SELECT COALESCE(MAX(seq), 0) FROM alert_notifications`, nil, func(r Rows) error {
 		return r.Scan(&seq)
 	}); err != nil {
 		return err
 	}
-	for i := range ch.Notifications {
-		o := &ch.Notifications[i]
+	for i := range list {
+		o := &list[i]
 		seq++
 		o.Seq, o.State, o.Attempts = seq, DeliveryPending, 0
 		if o.CreatedAt.IsZero() {
-			o.CreatedAt = ch.At
+			o.CreatedAt = now
 		}
 		if o.NextAttemptAt.IsZero() {
 			o.NextAttemptAt = o.CreatedAt
 		}
 	}
-	return tx.Stage(ctx, "alert_notifications", outboxColList, len(ch.Notifications), func(i int, dst []any) {
-		o := &ch.Notifications[i]
+	return tx.Stage(ctx, "alert_notifications", outboxColList, len(list), func(i int, dst []any) {
+		o := &list[i]
 		dst[0], dst[1], dst[2], dst[3], dst[4] = o.ID, o.Seq, o.AlertID, o.Fingerprint, o.Rule
 		dst[5], dst[6], dst[7], dst[8], dst[9] = o.Severity, o.Status, o.USCC, o.Subscription, o.Owner
 		dst[10], dst[11], dst[12], dst[13], dst[14] = int64(o.ChannelIndex), o.ChannelType, o.ChannelKey, string(o.Channel), string(o.Payload)

@@ -183,4 +183,10 @@ type SubscriptionStore interface {
 	DeleteSubscription(ctx context.Context, name string) error
 	Subscription(ctx context.Context, name string) (*SubscriptionRecord, error)
 	Subscriptions(ctx context.Context) ([]SubscriptionRecord, error)
+	// SaveSnapshot and SnapshotsSent record the subscriptions' snapshots (by name,
+	// config file's and stored alike): SaveSnapshot enqueues a snapshot's
+	// notifications and records it sent, in one transaction; SnapshotsSent lists
+	// when each recorded one was last sent.
+	SaveSnapshot(ctx context.Context, name string, at time.Time, notifications []OutboxEntry, once bool) (bool, error)
+	SnapshotsSent(ctx context.Context) (map[string]time.Time, error)
 }

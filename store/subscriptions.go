@@ -74,17 +74,80 @@ func (s *SQL) UpdateSubscription(ctx context.Context, sub *SubscriptionRecord) e
 	return nil
 }
 
-// DeleteSubscription deletes a subscription (ErrNotFound). Its pending notifications
-// are still delivered: they carry their channel.
+// DeleteSubscription deletes a subscription (ErrNotFound) and the record of its
+// snapshot, so that a new subscription of the same name is sent one. Its pending
+// notifications are still delivered: they carry their channel.
 func (s *SQL) DeleteSubscription(ctx context.Context, name string) error {
-	n, err := s.d.Exec(ctx, `DELETE FROM subscriptions WHERE name = ?`, name)
+	tx, err := s.d.Begin(ctx, false)
+	if err != nil {
+		return fmt.Errorf("delete subscription %q: %w", name, err)
+	}
+	defer func() { _ = tx.Rollback(ctx) }()
+	n, err := tx.Exec(ctx, `DELETE FROM subscriptions WHERE name = ?`, name)
 	if err != nil {
 		return fmt.Errorf("delete subscription %q: %w", name, err)
 	}
 	if n == 0 {
 		return fmt.Errorf("subscription %q: %w", name, ErrNotFound)
 	}
+	if _, err := tx.Exec(ctx, `DELETE FROM subscription_snapshots WHERE name = ?`, name); err != nil {
+		return fmt.Errorf("delete subscription %q: %w", name, err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("delete subscription %q: %w", name, err)
+	}
 	return nil
+}
+
+// SaveSnapshot enqueues the notifications of a subscription's snapshot and records
+// it sent at at, in one transaction. With once, a subscription whose snapshot was
+// recorded before is left alone: nothing is written and the answer is false, so that
+// two replicas (or the API and the leader) racing to send the same first snapshot
+// send it once. Any replica may call it, the API sending snapshots too, so the write
+// is not fenced: a follower's snapshot may take the same seq as a notification the
+// leader writes at that moment, which only leaves their order to each other open.
+func (s *SQL) SaveSnapshot(ctx context.Context, name string, at time.Time, notifications []OutboxEntry, once bool) (bool, error) {
+	tx, err := s.d.Begin(ctx, false)
+	if err != nil {
+		return false, fmt.Errorf("save snapshot of %q: %w", name, err)
+	}
+	defer func() { _ = tx.Rollback(ctx) }()
+	q := `INSERT INTO subscription_snapshots (name, sent_at) VALUES (?, ?)
+		ON CONFLICT (name) DO UPDATE SET sent_at = excluded.sent_at`
+	if once {
+		q = `INSERT INTO subscription_snapshots (name, sent_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING`
+	}
+	n, err := tx.Exec(ctx, q, name, at.UnixMilli())
+	if err != nil {
+		return false, fmt.Errorf("save snapshot of %q: %w", name, err)
+	}
+	if n == 0 {
+		return false, nil
+	}
+	if err := insertNotifications(ctx, tx, at, notifications); err != nil {
+		return false, fmt.Errorf("save snapshot of %q: %w", name, err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return false, fmt.Errorf("save snapshot of %q: %w", name, err)
+	}
+	return true, nil
+}
+
+// SnapshotsSent returns when each recorded subscription's snapshot was last sent, by
+// name.
+func (s *SQL) SnapshotsSent(ctx context.Context) (map[string]time.Time, error) {
+	out := make(map[string]time.Time)
+	err := s.each(ctx, `SELECT name, sent_at FROM subscription_snapshots`, nil, func(r Rows) error {
+		var name string
+		var at int64
+		err := r.Scan(&name, &at)
+		out[name] = time.UnixMilli(at).UTC()
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list snapshots: %w", err)
+	}
+	return out, nil
 }
 
 func (s *SQL) subscriptions(ctx context.Context, where string, args []any) ([]SubscriptionRecord, error) {

@@ -56,6 +56,8 @@ func Run(t *testing.T, open Opener) {
 		{"OutboxOwnersTakeTurns", testOutboxOwnersTakeTurns},
 		{"Silences", testSilences},
 		{"Subscriptions", testSubscriptions},
+		{"Snapshots", testSnapshots},
+		{"SnapshotsMigration", testSnapshotsMigration},
 		{"RepairsSince", testRepairsSince},
 		{"OwnershipRoundTrip", testOwnershipRoundTrip},
 		{"ShareholdingChecks", testShareholdingChecks},
