@@ -88,6 +88,9 @@ type AlertChanges struct {
 	// Notifications are appended to the outbox, in order; the store assigns Seq,
 	// State pending, Attempts 0 and, when zero, NextAttemptAt = CreatedAt = At.
 	Notifications []OutboxEntry
+	// DigestItems are held for their digest subscriptions' next digests
+	// (store/digests.go); the store assigns Seq and, when zero, CreatedAt = At.
+	DigestItems []DigestItem
 }
 
 // AlertFilter selects alerts; zero fields select everything.
@@ -177,9 +180,10 @@ func scanAlert(r Rows) (Alert, error) {
 }
 
 // ApplyAlerts writes alert changes and their notifications in one transaction:
-// either every alert row and every outbox row is written, or none is.
+// either every alert row, every outbox row and every digest item is written, or none
+// is.
 func (s *SQL) ApplyAlerts(ctx context.Context, ch *AlertChanges) error {
-	if len(ch.Upserts)+len(ch.Notified)+len(ch.Notifications) == 0 {
+	if len(ch.Upserts)+len(ch.Notified)+len(ch.Notifications)+len(ch.DigestItems) == 0 {
 		return nil
 	}
 	tx, err := s.leaderTx(ctx)
@@ -265,7 +269,16 @@ func (s *SQL) applyAlerts(ctx context.Context, tx Tx, ch *AlertChanges) error {
 			return err
 		}
 	}
-	if len(ch.Notifications) == 0 {
+	if err := appendDigestItems(ctx, tx, ch.DigestItems, ch.At); err != nil {
+		return err
+	}
+	return s.appendOutbox(ctx, tx, ch.Notifications, ch.At)
+}
+
+// appendOutbox appends notifications to the outbox, assigning Seq, State pending,
+// Attempts 0 and, when zero, NextAttemptAt = CreatedAt = at.
+func (s *SQL) appendOutbox(ctx context.Context, tx Tx, list []OutboxEntry, at time.Time) error {
+	if len(list) == 0 {
 		return nil
 	}
 	var seq int64
@@ -274,24 +287,25 @@ func (s *SQL) applyAlerts(ctx context.Context, tx Tx, ch *AlertChanges) error {
 	}); err != nil {
 		return err
 	}
-	for i := range ch.Notifications {
-		o := &ch.Notifications[i]
+	for i := range list {
+		o := &list[i]
 		seq++
 		o.Seq, o.State, o.Attempts = seq, DeliveryPending, 0
 		if o.CreatedAt.IsZero() {
-			o.CreatedAt = ch.At
+			o.CreatedAt = at
 		}
 		if o.NextAttemptAt.IsZero() {
 			o.NextAttemptAt = o.CreatedAt
 		}
 	}
-	return tx.Stage(ctx, "alert_notifications", outboxColList, len(ch.Notifications), func(i int, dst []any) {
-		o := &ch.Notifications[i]
+	updated := at.UnixMilli()
+	return tx.Stage(ctx, "alert_notifications", outboxColList, len(list), func(i int, dst []any) {
+		o := &list[i]
 		dst[0], dst[1], dst[2], dst[3], dst[4] = o.ID, o.Seq, o.AlertID, o.Fingerprint, o.Rule
 		dst[5], dst[6], dst[7], dst[8], dst[9] = o.Severity, o.Status, o.USCC, o.Subscription, o.Owner
 		dst[10], dst[11], dst[12], dst[13], dst[14] = int64(o.ChannelIndex), o.ChannelType, o.ChannelKey, string(o.Channel), string(o.Payload)
 		dst[15], dst[16], dst[17], dst[18] = o.State, int64(o.Attempts), o.NextAttemptAt.UnixMilli(), o.LastError
-		dst[19], dst[20], dst[21] = o.CreatedAt.UnixMilli(), ms(o.DeliveredAt), at
+		dst[19], dst[20], dst[21] = o.CreatedAt.UnixMilli(), ms(o.DeliveredAt), updated
 	})
 }
 
