@@ -238,9 +238,10 @@ func (m *Manager) Deliveries(ctx context.Context, q DeliveryQuery) ([]Delivery, 
 		return nil, fmt.Errorf("alerts: %w", err)
 	}
 	// Routing sends a tenant only what it sees; the check again here keeps records
-	// written under an older rule (or before the firm left its chain) from showing.
+	// written under an older rule (or before the firm left its chain) from showing. A
+	// message of no alert of its own (a digest) is its owner's, listing what routing gave it.
 	list = slices.DeleteFunc(list, func(o store.OutboxEntry) bool {
-		return !q.View.SeesAlert(o.USCC, fingerprintLeader(o.Fingerprint))
+		return o.AlertID != "" && !q.View.SeesAlert(o.USCC, fingerprintLeader(o.Fingerprint))
 	})
 	out := make([]Delivery, len(list))
 	for i, o := range list {

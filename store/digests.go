@@ -48,8 +48,9 @@ type Digest struct {
 	Through int64
 	// Notifications are appended to the outbox as AlertChanges.Notifications are.
 	Notifications []OutboxEntry
-	// Drop forgets the subscription instead (it was deleted): its items and its last
-	// digest time go, and nothing is sent.
+	// Drop forgets the subscription instead of recording At (it was deleted, or gets
+	// no more digests): all its items and its last digest time go; Notifications, if
+	// any, are still appended.
 	Drop bool
 }
 
@@ -103,7 +104,8 @@ func (s *SQL) DigestItems(ctx context.Context, subscription string) ([]DigestIte
 
 // ApplyDigest writes a digest in one transaction (fenced, as alert changes are):
 // its notifications, the consumption of its items and its time, or with Drop the
-// subscription's forgetting.
+// subscription's forgetting. The drop of a subscription that holds nothing is a
+// no-op.
 func (s *SQL) ApplyDigest(ctx context.Context, d *Digest) error {
 	tx, err := s.leaderTx(ctx)
 	if err != nil {
@@ -127,7 +129,7 @@ func (s *SQL) applyDigest(ctx context.Context, tx Tx, d *Digest) error {
 				return err
 			}
 		}
-		return nil
+		return s.appendOutbox(ctx, tx, d.Notifications, d.At)
 	}
 	if d.Through > 0 {
 		if _, err := tx.Exec(ctx, `DELETE FROM alert_digest_items WHERE subscription = ? AND seq <= ?`,
