@@ -170,3 +170,94 @@ func testDailyDigest(t *testing.T, open func(t *testing.T) store.Store) {
 		_ = s
 	})
 }
+
+// TestDigestSubscriptionChanges: digest subscriptions made through the API keep their
+// digest fields; with realtime_min_severity none even a critical alert waits; one
+// that becomes realtime gets what it holds at once, one digest per channel; the items
+// of a deleted one are dropped.
+func TestDigestSubscriptionChanges(t *testing.T) {
+	eachStore(t, func(t *testing.T, st store.Store) {
+		ctx := context.Background()
+		cfg := testConfig(t)
+		cfg.Alerts.Rules.SetEnabled(RuleScoreDrop, false)
+		clock := newFakeClock() // Saturday 16:00 in Shanghai
+		m := newTestManager(t, st, cfg, clock)
+		weekly := subAll("weekly")
+		weekly.Digest, weekly.RealtimeMinSeverity = config.DigestWeekly, config.RealtimeNever
+		weekly.Channels = append(logChannel(), config.Channel{Type: notify.TypeWebhook, URL: "https://hooks.example.com/x", Secret: "s3"})
+		got, err := m.CreateSubscription(ctx, "", weekly)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.DigestAt != "0 8 * * 1" || got.RealtimeMinSeverity != "none" {
+			t.Errorf("created %+v", got.Subscription)
+		}
+		hourly := subAll("hourly")
+		hourly.Digest = config.DigestHourly
+		if _, err := m.CreateSubscription(ctx, "", hourly); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := m.Subscription(ctx, "", "hourly"); err != nil || got.Digest != "hourly" || got.DigestAt != "0 * * * *" ||
+			got.RealtimeMinSeverity != "critical" {
+			t.Fatalf("read back %+v, %v", got, err)
+		}
+
+		w := newWorld(cfg, t0)
+		for i := 1; i <= 3; i++ {
+			w.firm(i, tfirm{})
+		}
+		ob := &digestWatch{t: t, st: st}
+		s := w.observe(t, m, nil, full)
+		w.firms[2].grade = risk.GradeD
+		s = w.observe(t, m, s, incr)
+		ob.expect("a critical alert", "grade_downgrade firing critical "+code(2)+" hourly")
+		clock.Advance(10 * time.Minute)
+		w.firms[3].grade = risk.GradeC
+		w.observe(t, m, s, incr)
+		ob.expect("a warning")
+		held := func(sub string) int {
+			items, err := st.DigestItems(ctx, sub)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return len(items)
+		}
+		if h, w := held("hourly"), held("weekly"); h != 1 || w != 2 {
+			t.Fatalf("held: hourly %d, weekly %d; want 1 and 2", h, w)
+		}
+
+		// The weekly one becomes realtime: what it holds goes out now, on both channels.
+		clock.Advance(10 * time.Minute)
+		weekly.Digest, weekly.DigestAt, weekly.RealtimeMinSeverity = "", "", ""
+		if _, err := m.UpdateSubscription(ctx, "", weekly); err != nil {
+			t.Fatal(err)
+		}
+		// The hourly one is deleted before its digest: its item goes.
+		if err := m.DeleteSubscription(ctx, "", "hourly"); err != nil {
+			t.Fatal(err)
+		}
+		if err := m.SendDigests(ctx); err != nil {
+			t.Fatal(err)
+		}
+		last := "digest weekly 11-21 16:00:00–11-21 16:20:00: [grade_downgrade firing critical " + code(2) +
+			"] [grade_downgrade firing warning " + code(3) + "]"
+		ob.expect("the last digest of the weekly one", last, last)
+		rows, err := st.Deliveries(ctx, store.DeliveryFilter{Subscription: "weekly"})
+		if err != nil || len(rows) != 2 {
+			t.Fatalf("deliveries %d, %v", len(rows), err)
+		}
+		for i, r := range rows { // newest first
+			if r.ChannelIndex != 1-i || r.Severity != "critical" || r.Status != "firing" || r.AlertID != "" {
+				t.Errorf("delivery %d: %+v", i, r)
+			}
+		}
+		if marks, err := st.DigestMarks(ctx); err != nil || len(marks) != 0 {
+			t.Errorf("marks left: %+v, %v", marks, err)
+		}
+		clock.Advance(time.Hour)
+		if err := m.SendDigests(ctx); err != nil {
+			t.Fatal(err)
+		}
+		ob.expect("an hour later")
+	})
+}
