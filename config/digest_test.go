@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/chainrisk/chainrisk/credit"
 )
 
 // TestSubscriptionDigest: a digest subscription gets its digest's default time and
@@ -31,7 +33,7 @@ func TestSubscriptionDigest(t *testing.T) {
 		{name: "own zone", digest: "daily", at: "CRON_TZ=UTC 0 0 * * *", min: "warning",
 			wantAt: "CRON_TZ=UTC 0 0 * * *", wantMin: "warning", next: "2026-03-03 08:00", isDigest: true},
 	}
-	sh, _ := time.LoadLocation(DigestZone)
+	sh := credit.Shanghai
 	from := time.Date(2026, 3, 2, 9, 30, 0, 0, sh)
 	for _, tc := range good {
 		t.Run(tc.name, func(t *testing.T) {

@@ -7,11 +7,11 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/robfig/cron/v3"
 
 	"github.com/chainrisk/chainrisk/alerts/notify"
+	"github.com/chainrisk/chainrisk/credit"
 )
 
 // Subscription says who gets which alerts on which channels (docs/alerts.md). The config file
@@ -65,13 +65,11 @@ var DigestDefaults = map[string]string{
 // all wait for the digest.
 const RealtimeNever = "none"
 
-// DigestZone is the zone of digest_at specs: China Standard Time.
-const DigestZone = "Asia/Shanghai"
-
 // IsDigest says whether the subscription gets digests.
 func (s *Subscription) IsDigest() bool { return s.Digest != "" && s.Digest != DigestRealtime }
 
-// DigestSchedule parses digest_at (nil for a realtime subscription).
+// DigestSchedule parses digest_at, in Asia/Shanghai unless it names its own zone
+// (nil for a realtime subscription).
 func (s *Subscription) DigestSchedule() (cron.Schedule, error) {
 	if !s.IsDigest() {
 		return nil, nil
@@ -80,11 +78,7 @@ func (s *Subscription) DigestSchedule() (cron.Schedule, error) {
 	if spec == "" {
 		spec = DigestDefaults[s.Digest]
 	}
-	loc, err := time.LoadLocation(DigestZone)
-	if err != nil {
-		return nil, fmt.Errorf("digest_at: %w", err)
-	}
-	return ParseSchedule(spec, loc)
+	return ParseSchedule(spec, credit.Shanghai)
 }
 
 // Scope kinds.
