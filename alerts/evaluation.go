@@ -31,7 +31,9 @@ type evaluation struct {
 	judged    map[string]string
 	changed   []int32 // changedNodes', nil until needed
 	// held are the stored results, the previous values when there is no prev.
-	held    map[string]store.FirmResult
+	held map[string]store.FirmResult
+	// hist holds the score histories read (historyOf), by node; nil until needed.
+	hist    map[int32][]store.HistoryEntry
 	sameIDs bool // next keeps prev's node indexes
 	subs    []*subscriber
 	watch   []bool // nil until needed

@@ -2,6 +2,7 @@ package alerts
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/chainrisk/chainrisk/risk"
 )
@@ -16,10 +17,12 @@ func init() {
 }
 
 // gradeDowngrade: the grade worsened to C (warning) or D (critical); the alert
-// holds until the grade is back at the level it fell from, or better.
-func (e *evaluation) gradeDowngrade(_ context.Context, emit func(*candidate)) error {
+// holds until the grade is back at the level it fell from, or better. A fall that
+// the firm's history explains — its baseline grade is as bad (baseline.go) — does
+// not fire: a firm loaded in batches is not downgraded by its own records.
+func (e *evaluation) gradeDowngrade(ctx context.Context, emit func(*candidate)) error {
 	rule := RuleGradeDowngrade
-	judge := func(v int32, a *current) {
+	judge := func(v int32, a *current) error {
 		g := e.next.Grade[v]
 		if a != nil {
 			if g.Worse(parseGrade(a.PreviousGrade)) {
@@ -27,17 +30,25 @@ func (e *evaluation) gradeDowngrade(_ context.Context, emit func(*candidate)) er
 				c.sticky(a)
 				emit(c)
 			}
-			return
+			return nil
 		}
-		if old, ok := e.prevGrade(v); ok && g >= risk.GradeC && old != risk.GradeNone && g.Worse(old) {
-			emit(e.firmCandidate(rule, v, gradeSeverity(g), old.String()))
+		old, ok := e.prevGrade(v)
+		if !ok || g < risk.GradeC || old == risk.GradeNone || !g.Worse(old) {
+			return nil
 		}
+		if explained, err := e.historyExplains(ctx, v, g); err != nil || explained {
+			return err
+		}
+		emit(e.firmCandidate(rule, v, gradeSeverity(g), old.String()))
+		return nil
 	}
 	if e.incremental() {
 		for _, v := range e.changedNodes() {
 			fp := Fingerprint(rule, e.next.Snap.IDs[v], "")
 			e.judge(rule, fp)
-			judge(v, e.firing.get(rule, fp))
+			if err := judge(v, e.firing.get(rule, fp)); err != nil {
+				return fmt.Errorf("grade_downgrade: %w", err)
+			}
 		}
 		return nil
 	}
@@ -46,12 +57,16 @@ func (e *evaluation) gradeDowngrade(_ context.Context, emit func(*candidate)) er
 	for _, a := range e.firingOf(rule) {
 		if v, ok := e.next.Index(a.USCC); ok { // a firm that is gone resolves
 			held[v] = true
-			judge(v, a)
+			if err := judge(v, a); err != nil {
+				return fmt.Errorf("grade_downgrade: %w", err)
+			}
 		}
 	}
 	for v := range int32(e.next.Len()) {
 		if e.next.Grade[v] >= risk.GradeC && !held[v] {
-			judge(v, nil)
+			if err := judge(v, nil); err != nil {
+				return fmt.Errorf("grade_downgrade: %w", err)
+			}
 		}
 	}
 	return nil

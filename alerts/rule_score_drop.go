@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/chainrisk/chainrisk/config"
-	"github.com/chainrisk/chainrisk/store"
 )
 
 // RuleScoreDrop fires when a score fell by a configured number of points within a
@@ -39,8 +38,9 @@ func (p *scoreDropParams) check(_ bool, problem func(key, format string, args ..
 
 // scoreDrop: the score fell by at least the configured points within the window:
 // the highest score held in the window (the store's history, the previous result)
-// minus the score now. Firms whose score fell in this scan are examined, and the
-// firing alerts on a full scan or when their firm's score moved.
+// minus the score now, the peak capped at the firm's baseline score (baseline.go).
+// Firms whose score fell in this scan are examined, and the firing alerts on a full
+// scan or when their firm's score moved.
 func (e *evaluation) scoreDrop(ctx context.Context, emit func(*candidate)) error {
 	rule := RuleScoreDrop
 	rc := paramsOf[*scoreDropParams](e, rule)
@@ -79,10 +79,9 @@ func (e *evaluation) scoreDrop(ctx context.Context, emit func(*candidate)) error
 	slices.Sort(nodes)
 	start := e.next.At.Add(-rc.Window)
 	for _, v := range nodes {
-		uscc := e.next.Snap.IDs[v]
-		hist, err := e.m.db.History(ctx, uscc, store.HistoryFilter{Limit: 1000})
+		hist, err := e.historyOf(ctx, v)
 		if err != nil {
-			return fmt.Errorf("score_drop: history of %s: %w", uscc, err)
+			return fmt.Errorf("score_drop: %w", err)
 		}
 		peak, ok := e.prevScore(v)
 		for _, h := range hist { // newest first
@@ -95,6 +94,12 @@ func (e *evaluation) scoreDrop(ctx context.Context, emit func(*candidate)) error
 		}
 		if !ok || peak-e.next.Score[v] < rc.Points {
 			continue
+		}
+		if peak, err = e.baselineCap(ctx, v, peak); err != nil {
+			return fmt.Errorf("score_drop: %w", err)
+		}
+		if peak-e.next.Score[v] < rc.Points {
+			continue // the firm's history explains the fall
 		}
 		prevGrade := ""
 		if g, ok := e.prevGrade(v); ok {

@@ -345,6 +345,16 @@ func (w *Worker) send(ctx context.Context, rows []store.OutboxEntry) {
 		fail(rows, "unreadable channel config in the outbox")
 		return
 	}
+	if tenant && kind == notify.TypeEmail {
+		// The domains tenants may mail are checked when a subscription is saved, and
+		// again here: an operator who strikes a domain off stops its mail at once.
+		for _, to := range spec.To {
+			if !cfg.Alerts.SMTP.TenantMayMail(to) {
+				fail(rows, "a recipient's domain is not one of alerts.smtp.tenant_domains, which tenants' mail may go to")
+				return
+			}
+		}
+	}
 	nt, err := w.notifier(rows[0].ChannelKey, spec.channel(), rows[0].Owner)
 	if err != nil {
 		fail(rows, err.Error()) // NewNotifier shows URLs as scheme and host only

@@ -24,7 +24,8 @@ import (
 // a message the server defers (451) is retried and delivered as the same message,
 // a tenant's e-mail goes through the admin's server, and a recipient refused for good
 // dead-letters its notification at once with a last_error that tells the tenant no
-// more than chainrisk's words.
+// more than chainrisk's words. A tenant's mail to a domain no longer among
+// alerts.smtp.tenant_domains is not sent at all.
 func TestWorkerDeliversEmail(t *testing.T) {
 	eachStore(t, func(t *testing.T, st store.Store) {
 		const pass = "smtp-worker-Pa55-77d1"
@@ -52,6 +53,7 @@ func TestWorkerDeliversEmail(t *testing.T) {
 		cfg.Alerts.SMTP.Host, cfg.Alerts.SMTP.Port, cfg.Alerts.SMTP.CAFile = ms.Host, ms.Port, caFile
 		cfg.Alerts.SMTP.Username, cfg.Alerts.SMTP.Password = "alerts@example.com", config.Secret(pass)
 		cfg.Alerts.SMTP.From = "chainrisk 预警 <alerts@example.com>"
+		cfg.Alerts.SMTP.TenantDomains = []string{"example.com"}
 		if err := cfg.Validate(); err != nil {
 			t.Fatal(err)
 		}
@@ -60,11 +62,13 @@ func TestWorkerDeliversEmail(t *testing.T) {
 		opsIDs := enqueue(t, st, ops, 2, "ops", time.Now())
 		tenantIDs := enqueueFor(t, st, notifytest.Leader.USCC, config.Channel{Type: notify.TypeEmail, To: []string{"cfo@example.com"}}, 1, "tenant", time.Now())
 		goneIDs := enqueue(t, st, gone, 1, "gone", time.Now())
+		// Saved while its domain was allowed; the operator has struck it off since.
+		struckIDs := enqueueFor(t, st, notifytest.Leader.USCC, config.Channel{Type: notify.TypeEmail, To: []string{"cfo@struck-off.example.org"}}, 1, "struck", time.Now())
 
 		w := newTestWorker(t, st, workerSetup{cfg: cfg})
 		stop := start(t, w)
-		eventually(t, 10*time.Second, "three delivered, one dead", func() bool {
-			return countState(t, st, store.DeliveryDelivered) == 3 && countState(t, st, store.DeliveryDead) == 1
+		eventually(t, 10*time.Second, "three delivered, two dead", func() bool {
+			return countState(t, st, store.DeliveryDelivered) == 3 && countState(t, st, store.DeliveryDead) == 2
 		})
 		stop()
 
@@ -93,6 +97,15 @@ func TestWorkerDeliversEmail(t *testing.T) {
 		}
 		if want := "<chainrisk." + opsIDs[0] + "@example.com>"; !slices.Equal(offered, []string{want, want}) {
 			t.Errorf("offered Message-IDs %v, want %s twice", offered, want)
+		}
+
+		if o := all[struckIDs[0]]; o.State != store.DeliveryDead || o.Attempts != 1 || !strings.Contains(o.LastError, "alerts.smtp.tenant_domains") {
+			t.Errorf("mail to a domain struck off: %+v", o)
+		}
+		for _, m := range ms.Offered() {
+			if slices.ContainsFunc(m.To, func(a string) bool { return strings.Contains(a, "struck-off") }) {
+				t.Errorf("the server was offered mail for %v", m.To)
+			}
 		}
 
 		o := all[goneIDs[0]]

@@ -13,6 +13,7 @@ import (
 	"github.com/chainrisk/chainrisk/alerts"
 	"github.com/chainrisk/chainrisk/alerts/notify"
 	"github.com/chainrisk/chainrisk/config"
+	"github.com/chainrisk/chainrisk/internal/testoutbox"
 	"github.com/chainrisk/chainrisk/store"
 )
 
@@ -554,14 +555,12 @@ func TestSubscriptionEndpoints(t *testing.T) {
 
 func TestDeliveryEndpoints(t *testing.T) {
 	eachStore(t, Options{}, func(t *testing.T, h *harness) {
-		firing := len(h.alerts(alerts.AlertQuery{}))
+		firing := h.alerts(alerts.AlertQuery{})
 		type deliveryList struct{ Deliveries []alerts.Delivery }
 		var list deliveryList
 		w := h.call(req{method: "GET", path: "/api/v1/deliveries?limit=1000", token: "analyst"}, 200, &list)
 		h.conforms("GET /api/v1/deliveries", 200, w.Body.Bytes())
-		if len(list.Deliveries) != firing {
-			t.Errorf("%d deliveries of %d announced alerts", len(list.Deliveries), firing)
-		}
+		checkMessages(t, h, list.Deliveries, firing)
 		for _, d := range list.Deliveries {
 			if d.State != store.DeliveryPending || d.Subscription != configSubscription || d.Channel.Type != notify.TypeWebhook ||
 				d.Owner != "" || d.Attempts != 0 || d.NextAttemptAt.IsZero() {
@@ -643,6 +642,58 @@ func TestDeliveryEndpoints(t *testing.T) {
 			t.Errorf("an admin sees %+v", list.Deliveries)
 		}
 	})
+}
+
+// checkMessages checks that the deliveries listed are the outbox's messages, which
+// announce each alert of the list once, one message per firm (or chain) and channel.
+func checkMessages(t *testing.T, h *harness, listed []alerts.Delivery, announced []alerts.Alert) {
+	t.Helper()
+	rows, err := h.b.st.Deliveries(context.Background(), store.DeliveryFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs, err := testoutbox.DecodeAll(rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byID := map[string]testoutbox.Message{}
+	for _, m := range msgs {
+		byID[m.ID] = m
+	}
+	if len(listed) != len(msgs) {
+		t.Errorf("%d deliveries listed, %d in the outbox", len(listed), len(msgs))
+	}
+	for _, d := range listed {
+		if m, ok := byID[d.ID]; !ok || m.AlertID != d.AlertID || m.Fingerprint != d.Fingerprint || m.Status != d.Status {
+			t.Errorf("delivery %+v; the outbox holds %+v", d, m.OutboxEntry)
+		}
+	}
+	told := map[string]int{}
+	type topic struct {
+		ch    int
+		topic string
+	}
+	topics := map[topic]bool{}
+	for _, m := range msgs {
+		if err := m.Check(); err != nil {
+			t.Error(err)
+		}
+		for _, a := range m.Alerts {
+			told[a.Fingerprint]++
+		}
+		topics[topic{m.ChannelIndex, testoutbox.Topic(m.Alerts[0])}] = true
+	}
+	for _, a := range announced {
+		if told[a.Fingerprint] != 1 {
+			t.Errorf("alert %s is in %d messages, want 1", a.Fingerprint, told[a.Fingerprint])
+		}
+	}
+	if len(told) != len(announced) {
+		t.Errorf("the messages announce %d alerts, %d are listed", len(told), len(announced))
+	}
+	if len(msgs) != len(topics) {
+		t.Errorf("%d messages about %d firms and chains", len(msgs), len(topics))
+	}
 }
 
 // Without an alert pipeline the alert endpoints answer 503.

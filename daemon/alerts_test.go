@@ -17,7 +17,9 @@ import (
 	"github.com/chainrisk/chainrisk/config"
 	"github.com/chainrisk/chainrisk/credit"
 	"github.com/chainrisk/chainrisk/ingest"
+	"github.com/chainrisk/chainrisk/internal/testoutbox"
 	"github.com/chainrisk/chainrisk/risk"
+	"github.com/chainrisk/chainrisk/store"
 )
 
 // TestAlertPipelineWired: in a running daemon an ingested event reaches a webhook
@@ -73,8 +75,12 @@ func TestAlertPipelineWired(t *testing.T) {
 		mu.Lock()
 		found := false
 		for _, b := range bodies {
-			subj, _ := b["subject"].(map[string]any)
-			found = found || b["rule"] == "grade_downgrade" && subj["uscc"] == firm
+			list, _ := b["alerts"].([]any)
+			for _, x := range list {
+				a, _ := x.(map[string]any)
+				subj, _ := a["subject"].(map[string]any)
+				found = found || b["kind"] == "alert" && a["rule"] == "grade_downgrade" && subj["uscc"] == firm
+			}
 		}
 		mu.Unlock()
 		if found {
@@ -103,7 +109,8 @@ func alertsQuery(uscc string) alerts.AlertQuery {
 }
 
 // The demo announces what its first scan finds to the log channel: its alerts are
-// visible at once, and delivered.
+// visible at once, and delivered, each once, in one message per firm (per leader for
+// the alerts about a chain).
 func TestDemoAnnouncesAlerts(t *testing.T) {
 	cfg := config.Default()
 	cfg.DataDir = t.TempDir()
@@ -114,18 +121,65 @@ func TestDemoAnnouncesAlerts(t *testing.T) {
 	if err != nil || len(firing) == 0 {
 		t.Fatalf("firing alerts after the demo's first scan: %d, %v", len(firing), err)
 	}
+	var msgs []testoutbox.Message
+	announced := map[string]int{} // fingerprint → messages announcing it firing
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		done, err := d.Alerts().Deliveries(ctx, alerts.DeliveryQuery{State: "delivered", Subscription: "demo", Limit: 1000})
+		rows, err := d.Store().Deliveries(ctx, store.DeliveryFilter{State: store.DeliveryDelivered, Subscription: "demo"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(done) >= len(firing) {
+		if msgs, err = testoutbox.DecodeAll(rows); err != nil {
+			t.Fatal(err)
+		}
+		clear(announced)
+		for _, m := range msgs {
+			for _, a := range m.Alerts {
+				if a.Status == notify.StatusFiring {
+					announced[a.Fingerprint]++
+				}
+			}
+		}
+		told := 0
+		for _, a := range firing {
+			if announced[a.Fingerprint] > 0 {
+				told++
+			}
+		}
+		if told == len(firing) {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%d of %d demo notifications delivered to the log", len(done), len(firing))
+			t.Fatalf("%d of %d firing alerts announced in the %d demo messages delivered to the log", told, len(firing), len(msgs))
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+	topics := map[string]bool{}
+	for _, m := range msgs {
+		if err := m.Check(); err != nil {
+			t.Error(err)
+		}
+		if m.ChannelType != notify.TypeLog || m.ChannelIndex != 0 {
+			t.Errorf("message %s went to channel %d (%s); the demo has the log only", m.ID, m.ChannelIndex, m.ChannelType)
+		}
+		topics[testoutbox.Topic(m.Alerts[0])] = true
+	}
+	for fp, n := range announced {
+		if n != 1 {
+			t.Errorf("alert %s announced firing in %d messages, want 1", fp, n)
+		}
+	}
+	if len(announced) != len(firing) {
+		t.Errorf("%d alerts announced firing, %d firing", len(announced), len(firing))
+	}
+	// One scan, one channel: a message per firm or chain that has alerts.
+	if len(msgs) != len(topics) {
+		t.Errorf("%d messages about %d firms and chains, for %d alerts", len(msgs), len(topics), len(firing))
+	}
+	// The API lists the same deliveries.
+	done, err := d.Alerts().Deliveries(ctx, alerts.DeliveryQuery{State: "delivered", Subscription: "demo", Limit: 1000})
+	if err != nil || len(done) != len(msgs) {
+		t.Errorf("the API lists %d delivered demo notifications (%v); the store holds %d", len(done), err, len(msgs))
+	}
+	t.Logf("%d firing alerts announced in %d messages", len(firing), len(msgs))
 }

@@ -298,7 +298,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 // state of this leadership, compared with what the store holds. Both happen under the
 // engine's lock, so a scan this process's queue has just started is never failed.
 func (d *Daemon) startupScan(ctx context.Context) error {
-	_, err := d.engine.Run(ctx, monitor.Request{Kind: monitor.ScanFull, Trigger: "startup",
+	_, err := d.engine.Run(ctx, monitor.Request{Kind: monitor.ScanFull, Trigger: monitor.TriggerStartup,
 		Interrupt: monitor.ReasonInterrupted})
 	return err
 }

@@ -21,10 +21,13 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/chainrisk/chainrisk/alerts"
+	"github.com/chainrisk/chainrisk/alerts/notify"
 	"github.com/chainrisk/chainrisk/config"
 	"github.com/chainrisk/chainrisk/credit"
 	"github.com/chainrisk/chainrisk/daemon"
 	"github.com/chainrisk/chainrisk/internal/testlog"
+	"github.com/chainrisk/chainrisk/internal/testoutbox"
 	"github.com/chainrisk/chainrisk/store"
 	"github.com/chainrisk/chainrisk/store/postgres"
 	"github.com/chainrisk/chainrisk/store/postgres/pgtest"
@@ -919,8 +922,15 @@ func outageSevereEvent(t *testing.T, ctx context.Context, l *outageLoad, d *daem
 	}
 	outageWait(t, 30*time.Second, "severe_event alert delivered after recovery", func() bool {
 		entries, err := d.Store().Deliveries(ctx, store.DeliveryFilter{State: store.DeliveryDelivered, Limit: 1000})
-		return err == nil && slices.ContainsFunc(entries, func(e store.OutboxEntry) bool {
-			return e.USCC == firm && e.Rule == "severe_event" && !e.CreatedAt.Before(posted)
+		if err != nil {
+			return false
+		}
+		msgs, err := testoutbox.DecodeAll(entries)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return slices.ContainsFunc(msgs, func(m testoutbox.Message) bool {
+			return m.Has(alerts.RuleSevereEvent, firm, notify.StatusFiring) && !m.CreatedAt.Before(posted)
 		})
 	})
 }

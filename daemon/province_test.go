@@ -458,11 +458,13 @@ func (rv *provinceReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	at := time.Now()
 	good := r.Header.Get("Idempotency-Key") != "" && notifytest.WebhookSigned(rv.secret, r.Header, body)
 	var b struct {
-		Rule    string `json:"rule"`
-		Status  string `json:"status"`
-		Subject struct {
-			USCC string `json:"uscc"`
-		} `json:"subject"`
+		Alerts []struct {
+			Rule    string `json:"rule"`
+			Status  string `json:"status"`
+			Subject struct {
+				USCC string `json:"uscc"`
+			} `json:"subject"`
+		} `json:"alerts"`
 	}
 	rv.mu.Lock()
 	rv.n++
@@ -472,10 +474,15 @@ func (rv *provinceReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusUnauthorized)
 		return
 	}
-	if json.Unmarshal(body, &b) == nil && b.Rule == alerts.RuleSevereEvent && b.Status == "firing" {
-		if ch, ok := rv.waiting[b.Subject.USCC]; ok {
-			ch <- at
-			delete(rv.waiting, b.Subject.USCC)
+	if json.Unmarshal(body, &b) == nil {
+		for _, a := range b.Alerts {
+			if a.Rule != alerts.RuleSevereEvent || a.Status != "firing" {
+				continue
+			}
+			if ch, ok := rv.waiting[a.Subject.USCC]; ok {
+				ch <- at
+				delete(rv.waiting, a.Subject.USCC)
+			}
 		}
 	}
 	rv.mu.Unlock()

@@ -12,6 +12,7 @@ import (
 	"github.com/chainrisk/chainrisk/config"
 	"github.com/chainrisk/chainrisk/credit"
 	"github.com/chainrisk/chainrisk/ingest"
+	"github.com/chainrisk/chainrisk/internal/testoutbox"
 	"github.com/chainrisk/chainrisk/monitor"
 	"github.com/chainrisk/chainrisk/store"
 )
@@ -96,7 +97,11 @@ func TestReadyOnceAScanIsOnRecord(t *testing.T) {
 	if a.State != store.AlertFiring || a.Quiet {
 		t.Errorf("severe_event of %s after the restart: %s, quiet %v; want it firing, announced, not a baseline", uscc, a.State, a.Quiet)
 	}
-	if out, err := d.store.Deliveries(ctx, store.DeliveryFilter{}); err != nil || len(out) != 1 {
-		t.Errorf("outbox after the restart: %d notifications, %v; want the event's", len(out), err)
+	out, err := d.store.Deliveries(ctx, store.DeliveryFilter{})
+	if err != nil || len(out) != 1 {
+		t.Fatalf("outbox after the restart: %d notifications, %v; want the event's", len(out), err)
+	}
+	if m, err := testoutbox.Decode(out[0]); err != nil || !m.Has(alerts.RuleSevereEvent, uscc, notify.StatusFiring) {
+		t.Errorf("outbox after the restart: %+v (%v); want a message announcing severe_event of %s", m.Alerts, err, uscc)
 	}
 }

@@ -22,6 +22,10 @@ const (
 	ScopeFirms      = "firms"
 )
 
+// TriggerStartup triggers the full scan a daemon runs when it starts: the firms it
+// scores first were in the store before the daemon ran.
+const TriggerStartup = "startup"
+
 // ErrUnknownFirm is returned for a scope naming a firm the engine does not hold.
 var ErrUnknownFirm = errors.New("unknown firm")
 

@@ -1,9 +1,9 @@
 package reliability
 
 import (
+	"cmp"
 	"context"
 	"fmt"
-	"maps"
 	"math"
 	"math/rand/v2"
 	"net/http"
@@ -21,6 +21,7 @@ import (
 	"github.com/chainrisk/chainrisk/alerts/notify"
 	"github.com/chainrisk/chainrisk/config"
 	"github.com/chainrisk/chainrisk/credit"
+	"github.com/chainrisk/chainrisk/internal/testoutbox"
 	"github.com/chainrisk/chainrisk/monitor"
 	"github.com/chainrisk/chainrisk/store"
 	"github.com/chainrisk/chainrisk/store/backend"
@@ -69,8 +70,9 @@ func crashSeed(t *testing.T) uint64 {
 // deliveries, or just at a random time — and restarted, again and again, while
 // batches and rescans keep coming. Then a clean start must show every acknowledged
 // row in the store, every scan finished, the outbox drained into the receiver with
-// no notification lost, invented, or duplicated under a second key, and severe
-// events on watched firms announced; and SIGTERM must end it with exit code 0.
+// no notification lost, invented, or duplicated under a second key, each listing the
+// alerts of its message as stored, no alert change told twice, and severe events on
+// watched firms announced; and SIGTERM must end it with exit code 0.
 func TestCrashSafety(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds chainriskd and kills it many times")
@@ -195,7 +197,12 @@ func runCrash(t *testing.T, s crashSetup) {
 	checkRows(t, l, final, held)
 	reRun := checkScans(t, l, held)
 	checkOutbox(t, rv, held)
-	direct, covered := checkSevereEvents(t, l, final, held, rv)
+	rv.mu.Lock()
+	if rv.cut > s.kills {
+		t.Errorf("the receiver got %d bodies cut short, more than the %d kills could cut", rv.cut, s.kills)
+	}
+	rv.mu.Unlock()
+	direct, covered := checkSevereEvents(t, l, final, held)
 
 	for _, p := range st.problems {
 		t.Error(p)
@@ -429,7 +436,7 @@ func readBack(t *testing.T, c *apiClient, l *ledger) finalView {
 type heldView struct {
 	rels   map[[2]string]credit.Relation
 	scans  []store.Scan
-	outbox []store.OutboxEntry
+	outbox []testoutbox.Message   // each row with the alerts of its message
 	alerts map[string]store.Alert // by fingerprint
 }
 
@@ -451,7 +458,11 @@ func readStore(t *testing.T, dsn string) heldView {
 	if v.scans, err = st.Scans(ctx, math.MaxInt32); err != nil {
 		t.Fatal(err)
 	}
-	if v.outbox, err = st.Deliveries(ctx, store.DeliveryFilter{}); err != nil {
+	rows, err := st.Deliveries(ctx, store.DeliveryFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.outbox, err = testoutbox.DecodeAll(rows); err != nil {
 		t.Fatal(err)
 	}
 	list, err := st.Alerts(ctx, store.AlertFilter{})
@@ -595,10 +606,12 @@ func checkScans(t *testing.T, l *ledger, held heldView) (reRun int) {
 }
 
 // checkOutbox: every notification of the outbox was delivered and reached the
-// receiver, signed, under its own key; the receiver accepted no other key; and no
-// alert change was written twice under two keys (for one destination, two
-// notifications in a row of the same episode, status and severity — and, for the
-// rules that announce news within an episode, the same news).
+// receiver, signed, under its own key, listing the alerts of its message as the
+// outbox holds them; the receiver accepted no other key; every message gathers
+// alerts about one firm or chain, most severe first; and no alert change was written
+// twice under two keys (for one destination, two notifications in a row of the same
+// alert, episode, status and severity — and, for the rules that announce news
+// within an episode, the same news).
 func checkOutbox(t *testing.T, rv *receiver, held heldView) {
 	t.Helper()
 	rv.mu.Lock()
@@ -625,6 +638,11 @@ func checkOutbox(t *testing.T, rv *receiver, held heldView) {
 			b.Subscription != o.Subscription || rv.paths[o.ID] != paths[o.Subscription]:
 			t.Errorf("notification %s: the receiver got %+v at %s; the outbox holds %s %s %s for %s", o.ID, b, rv.paths[o.ID],
 				o.Fingerprint, o.Status, o.Severity, o.Subscription)
+		case !sameAlerts(b.Alerts, o.Alerts):
+			t.Errorf("notification %s: the receiver got the alerts %+v; the outbox holds %+v", o.ID, b.Alerts, o.Alerts)
+		}
+		if err := o.Check(); err != nil {
+			t.Error(err)
 		}
 	}
 	for key := range rv.accepted {
@@ -636,32 +654,61 @@ func checkOutbox(t *testing.T, rv *receiver, held heldView) {
 		fp, sub string
 		ch      int
 	}
-	byDest := map[dest][]store.OutboxEntry{}
-	for _, o := range held.outbox {
-		k := dest{o.Fingerprint, o.Subscription, o.ChannelIndex}
-		byDest[k] = append(byDest[k], o)
+	byDest := map[dest][]notice{}
+	for _, n := range notices(held.outbox) {
+		k := dest{n.Fingerprint, n.row.Subscription, n.row.ChannelIndex}
+		byDest[k] = append(byDest[k], n)
 	}
 	for k, list := range byDest {
-		slices.SortFunc(list, func(a, b store.OutboxEntry) int { return int(a.Seq - b.Seq) })
 		for i := 1; i < len(list); i++ {
 			a, b := list[i-1], list[i]
-			ba, bb := rv.bodies[a.ID], rv.bodies[b.ID]
-			if a.Status != b.Status || a.Severity != b.Severity || !sameEpisode(ba.StartedAt, bb.StartedAt) {
+			if a.Status != b.Status || a.Severity != b.Severity || !sameEpisode(a.StartedAt, b.StartedAt) {
 				continue
 			}
 			same := true
 			switch a.Rule {
 			case alerts.RuleSevereEvent: // the news comes first
-				same = len(ba.Reasons) > 0 && len(bb.Reasons) > 0 && ba.Reasons[0] == bb.Reasons[0]
+				same = len(a.Reasons) > 0 && len(b.Reasons) > 0 && a.Reasons[0] == b.Reasons[0]
 			case alerts.RuleRepairDone:
-				same = slices.Equal(ba.Reasons, bb.Reasons)
+				same = slices.Equal(a.Reasons, b.Reasons)
 			}
 			if same {
 				t.Errorf("%s to %s: one change notified twice, as %s and %s (%s %s since %s, reasons %q / %q)", k.fp, k.sub,
-					a.ID, b.ID, a.Status, a.Severity, ba.StartedAt, ba.Reasons, bb.Reasons)
+					a.row.ID, b.row.ID, a.Status, a.Severity, a.StartedAt, a.Reasons, b.Reasons)
 			}
 		}
 	}
+}
+
+// notice is one alert of an outbox message: the alert as the outbox holds it, and
+// the row that carried it.
+type notice struct {
+	testoutbox.Alert
+	row store.OutboxEntry
+}
+
+// notices lists the alerts of every message, in the order the rows were written.
+func notices(outbox []testoutbox.Message) []notice {
+	var out []notice
+	for _, m := range outbox {
+		for _, a := range m.Alerts {
+			out = append(out, notice{Alert: a, row: m.OutboxEntry})
+		}
+	}
+	slices.SortStableFunc(out, func(a, b notice) int { return cmp.Compare(a.row.Seq, b.row.Seq) })
+	return out
+}
+
+// sameAlerts compares the alerts a webhook body lists with those its outbox row
+// holds, in order.
+func sameAlerts(got []hookAlert, held []testoutbox.Alert) bool {
+	return slices.EqualFunc(got, held, func(g hookAlert, h testoutbox.Alert) bool {
+		var w hookAlert
+		w.Fingerprint, w.Rule, w.Severity, w.Status, w.Reasons, w.StartedAt = h.Fingerprint, h.Rule, h.Severity, h.Status,
+			h.Reasons, h.StartedAt
+		w.Subject.USCC = h.Subject.USCC
+		return g.equal(w)
+	})
 }
 
 // sameEpisode compares the started_at of two notifications, or of a notification
@@ -678,19 +725,13 @@ func sameEpisode(a, b time.Time) bool { return a.UnixMilli() == b.UnixMilli() }
 // the firm's alert fired already (covered: a process that saw it come re-announces
 // the alert, but after a restart the rule cannot tell it from the events that made
 // the alert fire), or was repaired.
-func checkSevereEvents(t *testing.T, l *ledger, final finalView, held heldView, rv *receiver) (direct, covered int) {
+func checkSevereEvents(t *testing.T, l *ledger, final finalView, held heldView) (direct, covered int) {
 	t.Helper()
-	rv.mu.Lock()
-	bodies := maps.Clone(rv.bodies)
-	rv.mu.Unlock()
-	notes := map[string][]store.OutboxEntry{} // fingerprint → watch notifications, by seq
-	for _, o := range held.outbox {
-		if o.Subscription == "watch" && o.Rule == alerts.RuleSevereEvent {
-			notes[o.Fingerprint] = append(notes[o.Fingerprint], o)
+	notes := map[string][]notice{} // fingerprint → the alert in watch messages, by seq
+	for _, n := range notices(held.outbox) {
+		if n.row.Subscription == "watch" && n.Rule == alerts.RuleSevereEvent {
+			notes[n.Fingerprint] = append(notes[n.Fingerprint], n)
 		}
-	}
-	for _, list := range notes {
-		slices.SortFunc(list, func(a, b store.OutboxEntry) int { return int(a.Seq - b.Seq) })
 	}
 	for _, f := range l.firms {
 		if !f.watched() {
@@ -707,10 +748,10 @@ func checkSevereEvents(t *testing.T, l *ledger, final finalView, held heldView, 
 		}
 		fp := alerts.Fingerprint(alerts.RuleSevereEvent, f.uscc, "")
 		a, has := held.alerts[fp]
-		var episode []store.OutboxEntry // notifications of the alert's last episode
-		for _, o := range notes[fp] {
-			if has && sameEpisode(bodies[o.ID].StartedAt, a.StartedAt) {
-				episode = append(episode, o)
+		var episode []notice // notifications of the alert's last episode
+		for _, n := range notes[fp] {
+			if has && sameEpisode(n.StartedAt, a.StartedAt) {
+				episode = append(episode, n)
 			}
 		}
 		if len(severeNow) > 0 {
@@ -718,7 +759,7 @@ func checkSevereEvents(t *testing.T, l *ledger, final finalView, held heldView, 
 			if critical {
 				want = config.AlertCritical
 			}
-			var lastFiring *store.OutboxEntry
+			var lastFiring *notice
 			for i := range episode {
 				if episode[i].Status == notify.StatusFiring {
 					lastFiring = &episode[i]
@@ -751,10 +792,10 @@ func checkSevereEvents(t *testing.T, l *ledger, final finalView, held heldView, 
 			continue
 		}
 		firingBefore, after := false, false
-		for _, o := range notes[alerts.Fingerprint(alerts.RuleSevereEvent, e.firm.uscc, "")] {
-			if o.CreatedAt.Before(e.batch.sentAt) {
-				firingBefore = o.Status == notify.StatusFiring
-			} else if o.Status == notify.StatusFiring {
+		for _, n := range notes[alerts.Fingerprint(alerts.RuleSevereEvent, e.firm.uscc, "")] {
+			if n.row.CreatedAt.Before(e.batch.sentAt) {
+				firingBefore = n.Status == notify.StatusFiring
+			} else if n.Status == notify.StatusFiring {
 				after = true
 				break
 			}
@@ -815,15 +856,15 @@ func report(t *testing.T, l *ledger, rv *receiver, st *crashStats, held heldView
 			dups += n - 1
 		}
 	}
-	refusedHooks := rv.refused
+	refusedHooks, cut := rv.refused, rv.cut
 	rv.mu.Unlock()
 	t.Logf("kills: %d (%s); ingest in flight at %d, delivery in flight at %d", kills, strings.Join(modes, ", "),
 		st.ingestInFlight, st.hookInFlight)
 	t.Logf("batches: %d sent, %d acknowledged (%d rows; %d with a refused row), %d without an answer; rescans acknowledged: %d",
 		batches, acked, ackedRows, refused, unanswered, rescans)
 	t.Logf("scans: %d, re-run after a kill: %d", len(held.scans), reRun)
-	t.Logf("notifications: %d in the outbox; receiver: %d requests (%d answered 503), %d unique keys accepted, %d duplicate acceptances",
-		len(held.outbox), raw, refusedHooks, unique, dups)
+	t.Logf("notifications: %d in the outbox, announcing %d alert changes; receiver: %d requests (%d answered 503, %d cut short by a kill), %d unique keys accepted, %d duplicate acceptances",
+		len(held.outbox), len(notices(held.outbox)), raw, refusedHooks, cut, unique, dups)
 	t.Logf("severe events on watched firms: %d announced after they were sent, %d came while the alert fired already", direct, covered)
 	t.Logf("time: %s killing, %s to settle, %s in all", killed.Round(time.Millisecond), settled.Round(time.Millisecond),
 		total.Round(time.Millisecond))

@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chainrisk/chainrisk/alerts"
+	"github.com/chainrisk/chainrisk/alerts/notify"
 	"github.com/chainrisk/chainrisk/config"
 	"github.com/chainrisk/chainrisk/credit"
 	"github.com/chainrisk/chainrisk/store"
@@ -397,7 +399,7 @@ func (f *failover) checkAnnounced(leader int, uscc string, rv *receiver, round i
 		rv.mu.Lock()
 		delivered = false
 		for _, b := range rv.bodies {
-			delivered = delivered || b.Rule == "grade_downgrade" && b.Subject.USCC == uscc && b.Status == "firing"
+			delivered = delivered || b.has(alerts.RuleGradeDowngrade, uscc, notify.StatusFiring)
 		}
 		rv.mu.Unlock()
 		var e struct{ History []struct{ Grade string } }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/chainrisk/chainrisk/alerts"
+	"github.com/chainrisk/chainrisk/alerts/notify"
 	"github.com/chainrisk/chainrisk/config"
 	"github.com/chainrisk/chainrisk/store/postgres/pgtest"
 	"github.com/chainrisk/chainrisk/store/sqlite"
@@ -84,8 +85,7 @@ func killBeforeFirstScan(t *testing.T, s crashSetup) (hit bool) {
 		time.Sleep(20 * time.Millisecond)
 		rv.mu.Lock()
 		for key, b := range rv.bodies {
-			announced = announced || b.Rule == alerts.RuleSevereEvent && b.Subject.USCC == f.uscc && b.Status == "firing" &&
-				rv.paths[key] == "/hook/watch"
+			announced = announced || b.has(alerts.RuleSevereEvent, f.uscc, notify.StatusFiring) && rv.paths[key] == "/hook/watch"
 		}
 		rv.mu.Unlock()
 	}

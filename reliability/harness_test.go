@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -349,9 +350,19 @@ func (c *apiClient) metric(name string) (float64, error) {
 	return 0, fmt.Errorf("/metrics has no %s", name)
 }
 
-// hookBody is the part of the webhook body (docs/alerts.md) the checks read.
+// hookBody is the part of the webhook body (docs/alerts.md) the checks read: the
+// message's most severe alert at the top, and every alert of the message under
+// alerts, that one first.
 type hookBody struct {
-	ID          string `json:"id"`
+	ID string `json:"id"`
+	hookAlert
+	Subscription string      `json:"subscription"`
+	Kind         string      `json:"kind"`
+	Alerts       []hookAlert `json:"alerts"`
+}
+
+// hookAlert is one alert of a webhook body.
+type hookAlert struct {
 	Fingerprint string `json:"fingerprint"`
 	Rule        string `json:"rule"`
 	Severity    string `json:"severity"`
@@ -359,9 +370,32 @@ type hookBody struct {
 	Subject     struct {
 		USCC string `json:"uscc"`
 	} `json:"subject"`
-	Reasons      []string  `json:"reasons"`
-	StartedAt    time.Time `json:"started_at"`
-	Subscription string    `json:"subscription"`
+	Reasons   []string  `json:"reasons"`
+	StartedAt time.Time `json:"started_at"`
+}
+
+// equal compares two alerts field by field (the instants as instants).
+func (a hookAlert) equal(b hookAlert) bool {
+	return a.Fingerprint == b.Fingerprint && a.Rule == b.Rule && a.Severity == b.Severity && a.Status == b.Status &&
+		a.Subject.USCC == b.Subject.USCC && slices.Equal(a.Reasons, b.Reasons) && a.StartedAt.Equal(b.StartedAt)
+}
+
+// wellFormed says what is wrong with the shape of an alert message's body: its kind
+// must be alert, and its alerts start with the one its top-level fields describe.
+func (b hookBody) wellFormed() string {
+	if b.Kind != "alert" || len(b.Alerts) == 0 || !b.Alerts[0].equal(b.hookAlert) {
+		return fmt.Sprintf("body of kind %q about %s lists %d alerts, the first %+v; want an alert message led by its own alert",
+			b.Kind, b.Fingerprint, len(b.Alerts), b.Alerts)
+	}
+	return ""
+}
+
+// has reports whether the message announces an alert of rule about the firm uscc
+// with status.
+func (b hookBody) has(rule, uscc, status string) bool {
+	return slices.ContainsFunc(b.Alerts, func(a hookAlert) bool {
+		return a.Rule == rule && a.Subject.USCC == uscc && a.Status == status
+	})
 }
 
 // receiver is a webhook receiver that outlives the daemon's kills. It checks every
@@ -379,6 +413,9 @@ type receiver struct {
 	requests int
 	inFlight int
 	refused  int // answered 503 on purpose
+	// cut counts requests whose body ended early: the daemon was killed while it
+	// sent them (a message listing many alerts takes several writes).
+	cut      int
 	badSigs  int
 	problems []string
 	raw      map[string]int      // requests per key, whatever the answer
@@ -419,7 +456,11 @@ func (rv *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	problem := ""
 	switch {
 	case err != nil:
-		problem = "body cut short: " + err.Error()
+		rv.mu.Lock()
+		rv.cut++
+		rv.mu.Unlock()
+		w.WriteHeader(http.StatusBadRequest)
+		return
 	case !known:
 		problem = "POST to unknown path " + r.URL.Path
 	case !notifytest.WebhookSigned(secret, r.Header, body):
@@ -434,6 +475,8 @@ func (rv *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		problem = fmt.Sprintf("key %s: body is not JSON: %.200s", key, body)
 	case b.ID != key:
 		problem = fmt.Sprintf("key %s: body id %q differs from the Idempotency-Key", key, b.ID)
+	case b.wellFormed() != "":
+		problem = fmt.Sprintf("key %s: %s", key, b.wellFormed())
 	}
 	if problem != "" {
 		rv.mu.Lock()

@@ -70,7 +70,8 @@ func alertmanagerAPI(s string) (string, error) {
 	return u.String(), nil
 }
 
-// Send posts the whole batch to every Alertmanager. It succeeds only when every one
+// Send posts the whole batch to every Alertmanager, each alert of each message
+// (Notification.Alerts) as an alert of its own. It succeeds only when every one
 // accepted it; otherwise the failure is permanent if some Alertmanager refused the
 // alerts (4xx), else retryable — a retry posts to all of them again.
 func (a *alertmanager) Send(ctx context.Context, batch []*Notification) []Result {
@@ -79,12 +80,12 @@ func (a *alertmanager) Send(ctx context.Context, batch []*Notification) []Result
 	var alerts []amAlert
 	var sent []int
 	for i, n := range batch {
-		al, err := a.alert(n, now)
+		als, err := a.alerts(n, now)
 		if err != nil {
 			results[i] = Result{Err: fmt.Errorf("alertmanager: notification %s: %w", n.ID, err)}
 			continue
 		}
-		alerts = append(alerts, al)
+		alerts = append(alerts, als...)
 		sent = append(sent, i)
 	}
 	if len(alerts) == 0 {
@@ -129,7 +130,21 @@ func (a *alertmanager) Send(ctx context.Context, batch []*Notification) []Result
 	return results
 }
 
-// alert maps a notification onto Alertmanager's model. The labels identify the alert
+// alerts maps every alert of a message (a group, a snapshot, a digest) onto
+// Alertmanager's model, one alert each: Alertmanager does its own grouping.
+func (a *alertmanager) alerts(n *Notification, now time.Time) ([]amAlert, error) {
+	var out []amAlert
+	for _, x := range alertsOf(n) {
+		al, err := a.alert(x, now)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, al)
+	}
+	return out, nil
+}
+
+// alert maps one alert onto Alertmanager's model. The labels identify the alert
 // (rule, subject, leader, subscription) and must not change while it fires; the
 // free text goes into annotations. A firing alert ends at now + 4 × the resend interval
 // unless re-posted; a resolved one at its EndedAt.

@@ -57,10 +57,11 @@ type codeInfo struct {
 type lineKind int
 
 const (
-	plainLine  lineKind = iota
-	headerLine          // "chainrisk 信用预警（3 条）", first in every message
-	titleLine           // a notification's title
-	linkLine            // a link to the firm or chain
+	plainLine   lineKind = iota
+	headerLine           // "chainrisk 信用预警（3 条）", first in every message
+	titleLine            // a message's title
+	sectionLine          // heads a section: an alert of a group, a digest's fired or resolved
+	linkLine             // a link to the firm or chain
 )
 
 // line is one line of a message, before the vendor's markup.
@@ -68,7 +69,10 @@ type line struct {
 	kind lineKind
 	text string
 	href string // linkLine
-	tone string // titleLine: critical, warning, info or resolved
+	tone string // titleLine, sectionLine: critical, warning, info or resolved
+	// repeat marks the title and section repeated at the top of a message that
+	// continues a message too long for one.
+	repeat bool
 }
 
 // message is one robot message: lines (the header first) and the batch indexes of the
@@ -97,7 +101,7 @@ func (b *bot) Send(ctx context.Context, batch []*Notification) []Result {
 	var blocks []block
 	lang := ""
 	for i, n := range batch {
-		s, err := Summary(n)
+		d, err := render(n)
 		if err != nil {
 			results[i] = Result{Err: b.dest.explain("notification "+n.ID, err)}
 			continue
@@ -105,7 +109,7 @@ func (b *bot) Send(ctx context.Context, batch []*Notification) []Result {
 		if lang == "" {
 			lang = n.Language
 		}
-		blocks = append(blocks, block{owner: i, lines: blockLines(n, s)})
+		blocks = append(blocks, block{owner: i, lines: blockLines(d, n.Language), weight: weightOf(n)})
 	}
 	msgs := splitMessages(b.v, lang, blocks, botMessageLimit)
 	reqs := make([]request, len(msgs))
@@ -118,6 +122,15 @@ func (b *bot) Send(ctx context.Context, batch []*Notification) []Result {
 		}
 	}
 	return results
+}
+
+// weightOf is what a message counts for in the header of a robot message carrying
+// several: its alerts, or one for a snapshot or a digest.
+func weightOf(n *Notification) int {
+	if n.Kind == KindAlert {
+		return len(n.Alerts())
+	}
+	return 1
 }
 
 func (b *bot) post(ctx context.Context, m *message) Result {
@@ -157,106 +170,174 @@ func (b *bot) post(ctx context.Context, m *message) Result {
 
 // block is one notification's lines.
 type block struct {
-	owner int
-	lines []line
+	owner  int
+	lines  []line
+	weight int // weightOf
 }
 
-func blockLines(n *Notification, summary string) []line {
-	tone := n.Severity
-	if n.Status == StatusResolved {
-		tone = StatusResolved
-	}
-	title, rest, _ := strings.Cut(summary, "\n")
-	out := []line{{kind: titleLine, text: title, tone: tone}}
-	if rest != "" {
-		for s := range strings.SplitSeq(rest, "\n") {
-			out = append(out, line{text: s})
+// blockLines writes a message's doc as robot lines: its title, its lines, its link.
+func blockLines(d *doc, lang string) []line {
+	out := []line{{kind: titleLine, text: d.title, tone: d.tone}}
+	for _, l := range d.lines {
+		if l.section {
+			out = append(out, line{kind: sectionLine, text: l.text, tone: l.tone})
+		} else {
+			out = append(out, line{text: l.text})
 		}
 	}
-	if n.URL != "" {
-		out = append(out, line{kind: linkLine, text: words(n.Language).details, href: n.URL})
+	if d.url != "" {
+		out = append(out, line{kind: linkLine, text: words(lang).details, href: d.url})
 	}
 	return out
 }
 
+// splitter packs blocks into robot messages (splitMessages).
+type splitter struct {
+	v                     vendor
+	lang                  string
+	limit, sep, headerMax int
+	weights               map[int]int // by owner
+
+	msgs      []*message
+	cur       *message
+	size      int
+	titles    []string
+	continued bool
+}
+
 // splitMessages packs blocks into messages whose text stays within limit bytes: whole
 // blocks while they fit, separated by an empty line; a block too big for one message
-// goes line by line into messages of its own, and a line too long for one message is
-// cut at a UTF-8 boundary.
+// goes line by line into messages of its own, each continuing one repeating the
+// block's title and current section, and a line too long for one message is cut at a
+// UTF-8 boundary.
 func splitMessages(v vendor, lang string, blocks []block, limit int) []*message {
-	total := len(blocks)
-	sep := len(v.sep())
+	s := &splitter{v: v, lang: lang, limit: limit, sep: len(v.sep()), weights: map[int]int{}}
+	total := 0
+	for _, bl := range blocks {
+		s.weights[bl.owner] = max(bl.weight, 1)
+		total += max(bl.weight, 1)
+	}
 	// The header is written last, when a message's count is known; reserve its longest form.
-	headerMax := len(v.render(line{kind: headerLine, text: headerText(lang, total, true)}))
-	cost := func(l line) int { return sep + len(v.render(l)) }
+	s.headerMax = len(v.render(line{kind: headerLine, text: headerText(lang, total, true)}))
+	s.start(false)
+	for _, bl := range blocks {
+		s.add(bl)
+	}
+	s.flush()
+	return s.msgs
+}
 
-	var msgs []*message
-	var cur *message
-	var size int
-	var titles []string
-	var continued bool
-	flush := func() {
-		if cur == nil || len(cur.lines) == 0 {
+func (s *splitter) cost(l line) int { return s.sep + len(s.v.render(l)) }
+
+// flush closes the current message, heading it.
+func (s *splitter) flush() {
+	cur := s.cur
+	if cur == nil || len(cur.lines) == 0 {
+		return
+	}
+	s.msgs = append(s.msgs, cur)
+	count := 1
+	if len(cur.owners) > 1 {
+		count = 0
+		for _, o := range cur.owners {
+			count += s.weights[o]
+		}
+	}
+	h := headerText(s.lang, count, s.continued)
+	cur.lines = append([]line{{kind: headerLine, text: h}}, cur.lines...)
+	cur.title = h
+	if len(s.titles) == 1 && !s.continued {
+		cur.title = s.titles[0]
+	}
+	s.cur = nil
+}
+
+// start begins a new message, a continuation of the last one if cont.
+func (s *splitter) start(cont bool) {
+	s.flush()
+	s.cur, s.size, s.titles, s.continued = &message{lang: s.lang}, s.headerMax, nil, cont
+}
+
+// take adds a line of owner's block to the current message.
+func (s *splitter) take(owner int, l line) {
+	cur := s.cur
+	cur.lines = append(cur.lines, l)
+	s.size += s.cost(l)
+	if n := len(cur.owners); n == 0 || cur.owners[n-1] != owner {
+		cur.owners = append(cur.owners, owner)
+	}
+	if l.kind == titleLine && !l.repeat {
+		s.titles = append(s.titles, l.text)
+	}
+	if l.kind == titleLine || l.kind == sectionLine {
+		cur.tone = graver(cur.tone, l.tone)
+	}
+}
+
+// add packs one block: after the blocks before it when it fits, else at the top of a
+// message, else over several.
+func (s *splitter) add(bl block) {
+	need := 0
+	for _, l := range bl.lines {
+		need += s.cost(l)
+	}
+	if len(s.cur.lines) > 0 {
+		if s.size+s.sep+need <= s.limit {
+			s.take(bl.owner, line{})
+			for _, l := range bl.lines {
+				s.take(bl.owner, l)
+			}
 			return
 		}
-		msgs = append(msgs, cur)
-		h := headerText(lang, len(cur.owners), continued)
-		cur.lines = append([]line{{kind: headerLine, text: h}}, cur.lines...)
-		cur.title = h
-		if len(titles) == 1 && !continued {
-			cur.title = titles[0]
-		}
-		cur = nil
+		s.start(false)
 	}
-	start := func(cont bool) {
-		flush()
-		cur, size, titles, continued = &message{lang: lang}, headerMax, nil, cont
-	}
-	take := func(bl block, l line) {
-		cur.lines = append(cur.lines, l)
-		size += cost(l)
-		if n := len(cur.owners); n == 0 || cur.owners[n-1] != bl.owner {
-			cur.owners = append(cur.owners, bl.owner)
+	if s.headerMax+need <= s.limit {
+		for _, l := range bl.lines {
+			s.take(bl.owner, l)
 		}
-		if l.kind == titleLine {
-			titles = append(titles, l.text)
-			cur.tone = graver(cur.tone, l.tone)
-		}
+		return
 	}
+	s.addSplit(bl)
+}
 
-	start(false)
-	for _, bl := range blocks {
-		need := 0
-		for _, l := range bl.lines {
-			need += cost(l)
-		}
-		if len(cur.lines) > 0 {
-			if size+sep+need <= limit {
-				take(bl, line{})
-				for _, l := range bl.lines {
-					take(bl, l)
-				}
-				continue
-			}
-			start(false)
-		}
-		if headerMax+need <= limit {
-			for _, l := range bl.lines {
-				take(bl, l)
-			}
-			continue
-		}
-		for _, l := range bl.lines {
-			for _, piece := range cutLine(v, l, limit-headerMax-sep) {
-				if len(cur.lines) > 0 && size+cost(piece) > limit {
-					start(true)
-				}
-				take(bl, piece)
-			}
+// addSplit spreads a block too big for one message over several. Each message
+// continuing it starts with the block's title marked continued and, within a
+// section, the section's heading again — when they take at most half a message.
+func (s *splitter) addSplit(bl block) {
+	title := bl.lines[0]
+	title.text += words(s.lang).continued
+	title.repeat = true
+	context := s.cost(title)
+	widest := 0
+	for _, l := range bl.lines {
+		if l.kind == sectionLine {
+			widest = max(widest, s.cost(l))
 		}
 	}
-	flush()
-	return msgs
+	context += widest
+	if title.kind != titleLine || context > s.limit/2 {
+		context = 0
+	}
+	var section *line
+	for i, l := range bl.lines {
+		if l.kind == sectionLine {
+			section = &bl.lines[i]
+		}
+		for _, piece := range cutLine(s.v, l, s.limit-s.headerMax-s.sep-context) {
+			if len(s.cur.lines) > 0 && s.size+s.cost(piece) > s.limit {
+				s.start(true)
+				if context > 0 && i > 0 {
+					s.take(bl.owner, title)
+					if section != nil && l.kind != sectionLine {
+						again := *section
+						again.repeat = true
+						s.take(bl.owner, again)
+					}
+				}
+			}
+			s.take(bl.owner, piece)
+		}
+	}
 }
 
 // cutLine cuts a line whose markup exceeds room bytes into pieces that fit, at UTF-8
@@ -288,8 +369,13 @@ func cutLine(v vendor, l line, room int) []line {
 
 // graver returns the graver of two tones.
 func graver(a, b string) string {
-	rank := map[string]int{StatusResolved: 1, "info": 2, "warning": 3, "critical": 4}
-	if rank[b] > rank[a] {
+	rank := func(t string) int {
+		if t == StatusResolved {
+			return 0
+		}
+		return severityRank(t)
+	}
+	if a == "" || rank(b) > rank(a) {
 		return b
 	}
 	return a

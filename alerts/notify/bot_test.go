@@ -33,11 +33,11 @@ func TestSplitBatchOf50(t *testing.T) {
 			var blocks []block
 			rendered := map[string]bool{"": true} // every line a message may hold
 			for i, n := range batch {
-				s, err := Summary(n)
+				d, err := render(n)
 				if err != nil {
 					t.Fatal(err)
 				}
-				bl := block{owner: i, lines: blockLines(n, s)}
+				bl := block{owner: i, lines: blockLines(d, n.Language), weight: 1}
 				for _, l := range bl.lines {
 					rendered[v.render(l)] = true
 				}
@@ -82,15 +82,15 @@ func TestSplitLongLine(t *testing.T) {
 	long := strings.Repeat("失信被执行人记录", 500) // 12,000 bytes, 3 per rune
 	n.Reasons = append(n.Reasons, long)
 	v := wecom{}
-	s, err := Summary(n)
+	d, err := render(n)
 	if err != nil {
 		t.Fatal(err)
 	}
-	msgs := splitMessages(v, "zh", []block{{owner: 0, lines: blockLines(n, s)}}, botMessageLimit)
+	msgs := splitMessages(v, "zh", []block{{owner: 0, lines: blockLines(d, n.Language), weight: 1}}, botMessageLimit)
 	if len(msgs) < 4 {
 		t.Fatalf("%d messages", len(msgs))
 	}
-	orig := blockLines(n, s)
+	orig := blockLines(d, n.Language)
 	var texts []string
 	for i, m := range msgs {
 		text := m.text(v)
@@ -103,8 +103,14 @@ func TestSplitLongLine(t *testing.T) {
 		if i > 0 && !strings.HasSuffix(m.lines[0].text, "（续）") {
 			t.Errorf("message %d header %q", i, m.lines[0].text)
 		}
-		for _, l := range m.lines[1:] {
-			texts = append(texts, l.text)
+		for j, l := range m.lines[1:] {
+			// A continuing message repeats the title, marked continued, and nothing else.
+			if l.repeat != (i > 0 && j == 0) || l.repeat && l.text != orig[0].text+"（续）" {
+				t.Errorf("message %d line %d: %q, repeated %v", i, j+1, l.text, l.repeat)
+			}
+			if !l.repeat {
+				texts = append(texts, l.text)
+			}
 		}
 	}
 	// The lines come back in order, the long one in consecutive pieces.

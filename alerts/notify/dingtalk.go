@@ -55,7 +55,7 @@ func (*dingtalk) render(l line) string {
 	switch l.kind {
 	case headerLine:
 		return "#### " + l.text
-	case titleLine:
+	case titleLine, sectionLine:
 		return "**" + l.text + "**"
 	case linkLine:
 		return "[" + l.text + "](" + l.href + ")"

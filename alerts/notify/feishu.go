@@ -58,7 +58,7 @@ func (f *feishu) render(l line) string {
 	switch l.kind {
 	case headerLine:
 		return ""
-	case titleLine:
+	case titleLine, sectionLine:
 		if f.card {
 			return "**" + l.text + "**"
 		}

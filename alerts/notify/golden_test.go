@@ -117,6 +117,9 @@ var goldenCases = []struct {
 	{"firing", func(lang string) []*Notification { return []*Notification{firingDowngrade(lang)} }},
 	{"resolved", func(lang string) []*Notification { return []*Notification{resolvedChainRisk(lang)} }},
 	{"batch", batch3},
+	{"group", func(lang string) []*Notification { return []*Notification{groupAlert(lang)} }},
+	{"snapshot", func(lang string) []*Notification { return []*Notification{snapshotOf2(lang)} }},
+	{"digest", func(lang string) []*Notification { return []*Notification{dailyDigest(lang)} }},
 }
 
 // TestPayloadGolden records what each channel sends for the fixed notifications at the

@@ -1,7 +1,10 @@
 package notify
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"log/slog"
 	"strings"
 	"testing"
 
@@ -28,5 +31,34 @@ func TestLogNotifier(t *testing.T) {
 	}
 	if !strings.Contains(lines[1], `"level":"ERROR"`) || !strings.Contains(lines[3], `"level":"INFO"`) {
 		t.Errorf("levels: %s", logs.String())
+	}
+}
+
+// TestLogGolden records the log channel's line for the payload goldens' notifications,
+// indented, without the time.
+func TestLogGolden(t *testing.T) {
+	for _, lang := range []string{"zh", "en"} {
+		for _, tc := range goldenCases {
+			name := "log." + lang + "." + tc.name + ".golden"
+			t.Run(name, func(t *testing.T) {
+				var buf bytes.Buffer
+				h := slog.NewJSONHandler(&buf, &slog.HandlerOptions{ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+					if a.Key == slog.TimeKey && len(groups) == 0 {
+						return slog.Attr{}
+					}
+					return a
+				}})
+				nt := &logNotifier{log: slog.New(h)}
+				nt.Send(context.Background(), tc.batch(lang))
+				var out bytes.Buffer
+				for line := range strings.SplitSeq(strings.TrimSpace(buf.String()), "\n") {
+					if err := json.Indent(&out, []byte(line), "", "  "); err != nil {
+						t.Fatal(err)
+					}
+					out.WriteString("\n")
+				}
+				golden(t, name, out.Bytes())
+			})
+		}
 	}
 }

@@ -16,20 +16,21 @@ import (
 	"time"
 )
 
-// An e-mail is multipart/alternative: the summary as text/plain, and the same lines
+// An e-mail is multipart/alternative: the message as text/plain, and the same lines
 // as text/html (escaped by html/template), both UTF-8 in quoted-printable; the
-// Subject is the summary's title line, an RFC 2047 encoded-word when it is not
-// ASCII. Its Message-ID comes from the notification's id, so that a retry is the
-// same message to the recipients' mail systems.
+// Subject is the message's title (a group's with the firm's name alone, a snapshot's
+// and a digest's with the subscription), an RFC 2047 encoded-word when it is not
+// ASCII. Its Message-ID comes from the notification's id, so that a retry is the same
+// message to the recipients' mail systems.
 
 // composeMail renders notification n as an e-mail from from to to, dated now.
 func composeMail(n *Notification, from *mail.Address, to []string, now time.Time) ([]byte, error) {
-	summary, err := Summary(n)
+	d, err := render(n)
 	if err != nil {
 		return nil, err
 	}
-	text := mailText(n, summary)
-	html, err := mailHTML(n, summary)
+	text := mailText(n, d)
+	html, err := mailHTML(n, d)
 	if err != nil {
 		return nil, err
 	}
@@ -41,24 +42,28 @@ func composeMail(n *Notification, from *mail.Address, to []string, now time.Time
 	boundary := mailBoundary(n.ID, encoded)
 
 	var b bytes.Buffer
-	title, _, _ := strings.Cut(summary, "\n")
 	domain := from.Address[strings.LastIndexByte(from.Address, '@')+1:]
 	header := func(name, value string) { b.WriteString(name + ": " + value + "\r\n") }
+	// token writes a machine value's header, when there is one.
+	token := func(name, value string) {
+		if value != "" {
+			header(name, headerToken(value))
+		}
+	}
 	header("Date", now.Format(time.RFC1123Z))
 	header("From", from.String())
 	header("To", strings.Join(to, ",\r\n "))
-	header("Subject", encodeHeader(n.Language, title))
+	header("Subject", encodeHeader(n.Language, d.subject))
 	header("Message-ID", "<"+mailID(n.ID)+"@"+domain+">")
 	header("MIME-Version", "1.0")
 	header("Content-Type", `multipart/alternative; boundary="`+boundary+`"`)
 	header("Auto-Submitted", "auto-generated") // RFC 3834: no vacation replies
-	if n.AlertID != "" {
-		header("X-Chainrisk-Alert", headerToken(n.AlertID))
-	}
-	header("X-Chainrisk-Notification", headerToken(n.ID))
-	header("X-Chainrisk-Rule", headerToken(n.Rule))
-	header("X-Chainrisk-Severity", headerToken(n.Severity))
-	header("X-Chainrisk-Status", headerToken(n.Status))
+	token("X-Chainrisk-Alert", n.AlertID)
+	token("X-Chainrisk-Notification", n.ID)
+	token("X-Chainrisk-Kind", n.Kind)
+	token("X-Chainrisk-Rule", n.Rule)
+	token("X-Chainrisk-Severity", n.Severity)
+	token("X-Chainrisk-Status", n.Status)
 	b.WriteString("\r\n")
 
 	mw := multipart.NewWriter(&b)
@@ -86,34 +91,37 @@ func mailWords(lang string) (details, footer string) {
 	return "详情", "chainrisk 信用预警 · 订阅 "
 }
 
-// mailText is the text/plain body: the summary, the link, and a signature naming the
+// mailText is the text/plain body: the message, the link, and a signature naming the
 // subscription.
-func mailText(n *Notification, summary string) string {
+func mailText(n *Notification, d *doc) string {
 	details, footer := mailWords(n.Language)
 	var b strings.Builder
-	b.WriteString(summary + "\n")
-	if n.URL != "" {
+	b.WriteString(d.text() + "\n")
+	if d.url != "" {
 		sep := "："
 		if n.Language == "en" {
 			sep = ": "
 		}
-		b.WriteString("\n" + details + sep + n.URL + "\n")
+		b.WriteString("\n" + details + sep + d.url + "\n")
 	}
 	b.WriteString("\n-- \n" + footer + n.Subscription + "\n")
 	return b.String()
 }
 
-// mailPage is what the HTML template sees: the title, the summary's other lines in
-// blocks (a run of "- " lines is a list), the link and the footer.
+// mailPage is what the HTML template sees: the title, the message's other lines in
+// blocks (a run of "- " lines is a list, a section's heading a heading), the link and
+// the footer.
 type mailPage struct {
 	Lang, Title, Color, URL, Details, Footer string
 	Blocks                                   []mailBlock
 }
 
-// mailBlock is a paragraph, or a list when Items is set.
+// mailBlock is a paragraph, a list when Items is set, or a section's heading in Color
+// when that is set.
 type mailBlock struct {
 	Text  string
 	Items []string
+	Color string
 }
 
 var mailTemplate = template.Must(template.New("mail").Parse(`<!DOCTYPE html>
@@ -126,6 +134,8 @@ var mailTemplate = template.Must(template.New("mail").Parse(`<!DOCTYPE html>
 <ul>{{range .Items}}
 <li>{{.}}</li>{{end}}
 </ul>
+{{- else if .Color}}
+<h3 style="font-size:14px;margin:16px 0 4px;color:{{.Color}}">{{.Text}}</h3>
 {{- else}}
 <p style="margin:4px 0">{{.Text}}</p>
 {{- end}}
@@ -143,38 +153,40 @@ var mailTemplate = template.Must(template.New("mail").Parse(`<!DOCTYPE html>
 var toneColors = map[string]string{"critical": "#cf222e", "warning": "#bc4c00", "info": "#0969da", StatusResolved: "#1a7f37"}
 
 // mailHTML is the text/html body, every value escaped by html/template.
-func mailHTML(n *Notification, summary string) (string, error) {
+func mailHTML(n *Notification, d *doc) (string, error) {
 	details, footer := mailWords(n.Language)
-	title, rest, _ := strings.Cut(summary, "\n")
-	tone := n.Severity
-	if n.Status == StatusResolved {
-		tone = StatusResolved
-	}
 	lang := n.Language
 	if lang == "" {
 		lang = "zh"
 	}
-	p := mailPage{Lang: lang, Title: title, Color: toneColors[tone], URL: n.URL, Details: details,
+	p := mailPage{Lang: lang, Title: d.title, Color: toneColor(d.tone), URL: d.url, Details: details,
 		Footer: footer + n.Subscription}
-	if p.Color == "" {
-		p.Color = toneColors["info"]
-	}
-	for l := range strings.SplitSeq(rest, "\n") {
-		item, isItem := strings.CutPrefix(l, "- ")
+	for _, l := range d.lines {
+		item, isItem := strings.CutPrefix(l.text, "- ")
 		switch {
-		case l == "":
+		case l.section:
+			p.Blocks = append(p.Blocks, mailBlock{Text: l.text, Color: toneColor(l.tone)})
+		case l.text == "":
 		case isItem && len(p.Blocks) > 0 && p.Blocks[len(p.Blocks)-1].Items != nil:
 			last := &p.Blocks[len(p.Blocks)-1]
 			last.Items = append(last.Items, item)
 		case isItem:
 			p.Blocks = append(p.Blocks, mailBlock{Items: []string{item}})
 		default:
-			p.Blocks = append(p.Blocks, mailBlock{Text: l})
+			p.Blocks = append(p.Blocks, mailBlock{Text: l.text})
 		}
 	}
 	var b strings.Builder
 	err := mailTemplate.Execute(&b, p)
 	return b.String(), err
+}
+
+// toneColor is a tone's colour, info's for an unknown one.
+func toneColor(tone string) string {
+	if c, ok := toneColors[tone]; ok {
+		return c
+	}
+	return toneColors["info"]
 }
 
 // quotedPrintable encodes a body; its line breaks become CRLF.

@@ -8,8 +8,9 @@ const (
 	StatusResolved = "resolved"
 )
 
-// Notification is one message about one alert to one subscriber (docs/alerts.md webhook body
-// fields). Notifiers read it and never change it.
+// Notification is one message to one subscriber: an alert, with the others about the
+// same firm that changed in the same scan, a snapshot or a digest (docs/alerts.md,
+// "Messages"). Notifiers read it and never change it.
 type Notification struct {
 	// ID is unique per notification; receivers de-duplicate on it (Idempotency-Key).
 	ID string

@@ -54,6 +54,10 @@ type summaryData struct {
 	Hops []hop
 	// Lasted is how long a resolved alert was active ("3h20m"), or empty.
 	Lasted string
+	// ShowFirm and HideChain shape a section of a group (message.go): its short title
+	// names the firm when the heading does not, and its chain lines are left out when
+	// the heading shows the same.
+	ShowFirm, HideChain bool
 }
 
 type hop struct {
@@ -64,32 +68,77 @@ type hop struct {
 
 // Summary renders the notification's human summary in its language: a title line, then
 // the subject's place in the chain (tier and path to the leader), figures and the top
-// reasons, one per line.
+// reasons, one per line. For an alert message carrying a group it is the summary of
+// the message's own (most severe) alert; for a snapshot or a digest, the whole message
+// as text.
 func Summary(n *Notification) (string, error) {
-	all, err := summaryTemplates()
+	if n.Kind != KindAlert {
+		d, err := render(n)
+		if err != nil {
+			return "", err
+		}
+		return d.text(), nil
+	}
+	w, err := newWriter(n.Language)
 	if err != nil {
 		return "", err
 	}
-	lang := n.Language
-	if lang == "" {
-		lang = "zh"
+	s := w.exec(summaryName(w, n), newSummaryData(n))
+	if w.err != nil {
+		return "", fmt.Errorf("alerts: render %s summary: %w", n.Rule, w.err)
 	}
-	t := all[lang]
-	if t == nil {
-		return "", fmt.Errorf("alerts: no summary template for language %q", n.Language)
-	}
-	name := n.Rule
+	return s, nil
+}
+
+// summaryName is the template of an alert's summary: its rule's, "generic" for a rule
+// without one, "resolved" once resolved.
+func summaryName(w *writer, n *Notification) string {
 	switch {
 	case n.Status == StatusResolved:
-		name = "resolved"
-	case t.Lookup(name) == nil:
-		name = "generic"
+		return "resolved"
+	case w.t.Lookup(n.Rule) == nil:
+		return "generic"
+	}
+	return n.Rule
+}
+
+// writer runs the templates of one language, keeping the first error so that a
+// message's many small parts need not each be checked.
+type writer struct {
+	lang string
+	t    *template.Template
+	err  error
+}
+
+// newWriter is the writer of lang ("" means zh).
+func newWriter(lang string) (*writer, error) {
+	all, err := summaryTemplates()
+	if err != nil {
+		return nil, err
+	}
+	l := lang
+	if l == "" {
+		l = "zh"
+	}
+	t := all[l]
+	if t == nil {
+		return nil, fmt.Errorf("alerts: no summary template for language %q", lang)
+	}
+	return &writer{lang: l, t: t}, nil
+}
+
+// exec runs the named template with data and tidies its lines; after an error it
+// writes nothing.
+func (w *writer) exec(name string, data any) string {
+	if w.err != nil {
+		return ""
 	}
 	var b strings.Builder
-	if err := t.ExecuteTemplate(&b, name, newSummaryData(n)); err != nil {
-		return "", fmt.Errorf("alerts: render %s summary: %w", n.Rule, err)
+	if err := w.t.ExecuteTemplate(&b, name, data); err != nil {
+		w.err = err
+		return ""
 	}
-	return tidyLines(b.String()), nil
+	return tidyLines(b.String())
 }
 
 func newSummaryData(n *Notification) summaryData {

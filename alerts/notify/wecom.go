@@ -25,6 +25,8 @@ func (wecom) render(l line) string {
 		return "### " + l.text
 	case titleLine:
 		return `<font color="` + wecomColor(l.tone) + `">**` + l.text + `**</font>`
+	case sectionLine:
+		return "**" + l.text + "**"
 	case linkLine:
 		return "[" + l.text + "](" + l.href + ")"
 	}
