@@ -31,6 +31,9 @@ func (d *digestWatch) expect(what string, want ...string) {
 	got := make([]string, 0)
 	for _, n := range all[d.seen:] {
 		got = append(got, digestBrief(n))
+		if _, err := notify.Summary(n); err != nil {
+			d.t.Errorf("%s: summary of %s: %v", what, digestBrief(n), err)
+		}
 	}
 	d.seen = len(all)
 	if want == nil {
@@ -112,6 +115,10 @@ func testDailyDigest(t *testing.T, open func(t *testing.T) store.Store) {
 		at(24*time.Hour + 30*time.Second)
 		send("the first digest",
 			"digest daily 01-01 09:00:00–01-02 08:00:30: [grade_downgrade firing warning "+code(2)+"] [grade_downgrade firing warning "+code(3)+"]")
+		// The channels name it after the day holding the middle of its period.
+		if all := outbox(t, st); len(all) == 0 || !strings.Contains(mustSummary(t, all[len(all)-1]), "告警日报 2000-01-01") {
+			t.Errorf("the first digest's summary is not the daily report of Jan 1")
+		}
 
 		at(25 * time.Hour)
 		grade(2, risk.GradeB)
@@ -260,4 +267,13 @@ func TestDigestSubscriptionChanges(t *testing.T) {
 		}
 		ob.expect("an hour later")
 	})
+}
+
+func mustSummary(t *testing.T, n *notify.Notification) string {
+	t.Helper()
+	s, err := notify.Summary(n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
