@@ -93,24 +93,21 @@ func testDailyDigest(t *testing.T, open func(t *testing.T) store.Store) {
 			}
 			ob.expect(what, want...)
 		}
-		grade := func(i int, g risk.Grade) { w.firms[i].grade = g }
-		fired := func(i int, sev, sub string) string {
-			return "grade_downgrade firing " + sev + " " + code(i) + " " + sub
-		}
-		resolved := func(i int, sev, sub string) string {
-			return "grade_downgrade resolved " + sev + " " + code(i) + " " + sub
-		}
-
 		s := w.observe(t, m, nil, full) // Jan 1 08:00: the baseline
+		change := func(i int, g risk.Grade) {
+			w.firms[i].grade = g
+			s = w.observe(t, m, s, incr)
+		}
+		fired := func(i int, sev, sub string) string { return downgrade(i, "firing", sev, sub) }
+		resolved := func(i int, sev, sub string) string { return downgrade(i, "resolved", sev, sub) }
+
 		at(time.Hour)
-		grade(2, risk.GradeC)
-		s = w.observe(t, m, s, incr)
+		change(2, risk.GradeC)
 		ob.expect("a warning", fired(2, "warning", "now"))
 		at(2 * time.Hour)
 		send("before 08:00 the next day")
 		at(23 * time.Hour)
-		grade(3, risk.GradeC)
-		s = w.observe(t, m, s, incr)
+		change(3, risk.GradeC)
 		ob.expect("another warning", fired(3, "warning", "now"))
 		at(24*time.Hour + 30*time.Second)
 		send("the first digest",
@@ -121,8 +118,7 @@ func testDailyDigest(t *testing.T, open func(t *testing.T) store.Store) {
 		}
 
 		at(25 * time.Hour)
-		grade(2, risk.GradeB)
-		s = w.observe(t, m, s, incr)
+		change(2, risk.GradeB)
 		ob.expect("a resolve", resolved(2, "warning", "now"))
 		// A restart: a new manager on the same store.
 		at(26 * time.Hour)
@@ -130,20 +126,16 @@ func testDailyDigest(t *testing.T, open func(t *testing.T) store.Store) {
 		s = w.observe(t, m, s, full)
 		send("after the restart")
 		at(27 * time.Hour)
-		grade(4, risk.GradeC)
-		s = w.observe(t, m, s, incr)
+		change(4, risk.GradeC)
 		at(28 * time.Hour)
-		grade(5, risk.GradeD)
-		s = w.observe(t, m, s, incr)
+		change(5, risk.GradeD)
 		at(30 * time.Hour)
-		grade(5, risk.GradeB)
-		s = w.observe(t, m, s, incr)
+		change(5, risk.GradeB)
 		ob.expect("a warning, then a critical alert fired and resolved",
 			fired(4, "warning", "now"), fired(5, "critical", "now"), fired(5, "critical", "daily"),
 			resolved(5, "critical", "now"), resolved(5, "critical", "daily"))
 		at(48*time.Hour - time.Minute)
-		grade(6, risk.GradeC)
-		s = w.observe(t, m, s, incr)
+		change(6, risk.GradeC)
 		ob.expect("a minute before the digest", fired(6, "warning", "now"))
 		at(48 * time.Hour)
 		send("the second digest, on the minute",
@@ -159,8 +151,7 @@ func testDailyDigest(t *testing.T, open func(t *testing.T) store.Store) {
 		// subscription, nothing for the digest's.
 		ob.expect("repeats of what fired over a day ago", fired(3, "warning", "now"))
 		at(49 * time.Hour)
-		grade(3, risk.GradeB)
-		s = w.observe(t, m, s, incr)
+		change(3, risk.GradeB)
 		ob.expect("the third day's resolve", resolved(3, "warning", "now"))
 		send("before the third digest")
 		at(72 * time.Hour)
@@ -174,8 +165,12 @@ func testDailyDigest(t *testing.T, open func(t *testing.T) store.Store) {
 		if len(marks) != 1 || marks[0].Subscription != "daily" || !marks[0].LastAt.Equal(start.Add(96*time.Hour)) || marks[0].Pending != 0 {
 			t.Errorf("marks after an empty day: %+v", marks)
 		}
-		_ = s
 	})
+}
+
+// downgrade is what brief says of a grade_downgrade message about firm i.
+func downgrade(i int, status, sev, sub string) string {
+	return "grade_downgrade " + status + " " + sev + " " + code(i) + " " + sub
 }
 
 // TestDigestSubscriptionChanges: digest subscriptions made through the API keep their
