@@ -31,12 +31,14 @@ import (
 // are stored firing but quiet, and are announced only once they change.
 
 // Store is what the Manager uses of the store: the alerts, what principals record
-// about them (workflow.go), their outbox, silences and subscriptions, and for the rules the scans, the score history (ResultStore) and
+// about them (workflow.go), their outbox, the digests' items (digest.go), silences and
+// subscriptions, and for the rules the scans, the score history (ResultStore) and
 // the repairs (DataStore).
 type Store interface {
 	store.AlertStore
 	store.WorkflowStore
 	store.OutboxStore
+	store.DigestStore
 	store.SilenceStore
 	store.SubscriptionStore
 	store.ScanStore
@@ -423,7 +425,7 @@ func (e *evaluation) transitions(ctx context.Context, cands map[string]*candidat
 		}
 		ch.Upserts = append(ch.Upserts, store.AlertUpsert{Alert: row})
 	}
-	if ch.Notifications, err = r.flush(); err != nil {
+	if ch.Notifications, ch.DigestItems, err = r.flush(); err != nil {
 		return nil, nil, nil, st, err
 	}
 	return ch, put, gone, st, nil

@@ -243,7 +243,8 @@ func (m *Manager) Deliveries(ctx context.Context, q DeliveryQuery) ([]Delivery, 
 	}
 	// Routing sends a tenant only what it sees; the check again here keeps records
 	// written under an older rule (or before the firm left its chain) from showing. A
-	// message about no one alert (a snapshot) is the tenant's as its subscription is.
+	// message of no alert of its own (a snapshot, a digest) is its owner's, listing what
+	// routing gave it.
 	list = slices.DeleteFunc(list, func(o store.OutboxEntry) bool {
 		return o.AlertID != "" && !q.View.SeesAlert(o.USCC, fingerprintLeader(o.Fingerprint))
 	})

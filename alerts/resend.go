@@ -103,7 +103,7 @@ func (m *Manager) repeat(ctx context.Context, cfg *config.Config, r *router, now
 			notified = append(notified, a)
 		}
 	}
-	if ch.Notifications, err = r.flush(); err != nil {
+	if ch.Notifications, ch.DigestItems, err = r.flush(); err != nil {
 		return err
 	}
 	if err := m.db.ApplyAlerts(ctx, ch); err != nil {

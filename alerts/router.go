@@ -169,9 +169,12 @@ func (r *router) queue(sub *subscriber, n notice, nt *notify.Notification) {
 
 // flush turns the messages queued since the last flush into outbox entries: one per
 // message and channel, the most severe alert first (firing before resolved, then in
-// the order the rules run) and the others in its Group.
-func (r *router) flush() ([]store.OutboxEntry, error) {
+// the order the rules run) and the others in its Group. A digest subscription's
+// message whose alerts are all below its realtime_min_severity is held for its digest
+// instead (digest.go).
+func (r *router) flush() ([]store.OutboxEntry, []store.DigestItem, error) {
 	var out []store.OutboxEntry
+	var held []store.DigestItem
 	for _, k := range r.order {
 		msg := r.messages[k]
 		slices.SortStableFunc(msg.items, func(x, y messageItem) int {
@@ -180,6 +183,14 @@ func (r *router) flush() ([]store.OutboxEntry, error) {
 			}
 			return boolRank(x.n.Status == notify.StatusResolved) - boolRank(y.n.Status == notify.StatusResolved)
 		})
+		if msg.held() {
+			items, err := digestItems(msg)
+			if err != nil {
+				return nil, nil, err
+			}
+			held = append(held, items...)
+			continue
+		}
 		for i, ch := range msg.sub.Channels {
 			items := msg.items
 			if refreshed(ch.Type) {
@@ -196,7 +207,7 @@ func (r *router) flush() ([]store.OutboxEntry, error) {
 			}
 			e, err := outboxEntry(&one, items[0].a, msg.sub.Owner, i, ch)
 			if err != nil {
-				return nil, fmt.Errorf("alerts: notification of %s: %w", items[0].a.Fingerprint, err)
+				return nil, nil, fmt.Errorf("alerts: notification of %s: %w", items[0].a.Fingerprint, err)
 			}
 			for _, it := range items {
 				e.AlertIDs = append(e.AlertIDs, it.a.ID)
@@ -205,7 +216,7 @@ func (r *router) flush() ([]store.OutboxEntry, error) {
 		}
 	}
 	r.messages, r.order = nil, nil
-	return out, nil
+	return out, held, nil
 }
 
 func boolRank(b bool) int {

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/robfig/cron/v3"
+
 	"github.com/chainrisk/chainrisk/config"
 	"github.com/chainrisk/chainrisk/store"
 )
@@ -41,11 +43,15 @@ type subscriptionSpec struct {
 	Rules       []string      `json:"rules,omitempty"`
 	Channels    []channelSpec `json:"channels"`
 	Language    string        `json:"language,omitempty"`
+	// The digest: config.Subscription's.
+	Digest              string `json:"digest,omitempty"`
+	DigestAt            string `json:"digest_at,omitempty"`
+	RealtimeMinSeverity string `json:"realtime_min_severity,omitempty"`
 }
 
 func encodeSubscription(s *config.Subscription) ([]byte, error) {
 	spec := subscriptionSpec{Name: s.Name, Subscriber: s.Subscriber, Scope: s.Scope, MinSeverity: s.MinSeverity,
-		Rules: s.Rules, Language: s.Language}
+		Rules: s.Rules, Language: s.Language, Digest: s.Digest, DigestAt: s.DigestAt, RealtimeMinSeverity: s.RealtimeMinSeverity}
 	for _, ch := range s.Channels {
 		spec.Channels = append(spec.Channels, specOf(ch))
 	}
@@ -58,7 +64,8 @@ func decodeSubscription(rec *store.SubscriptionRecord) (Subscription, error) {
 		return Subscription{}, fmt.Errorf("alerts: subscription %q: %w", rec.Name, err)
 	}
 	s := config.Subscription{Name: spec.Name, Subscriber: spec.Subscriber, Scope: spec.Scope,
-		MinSeverity: spec.MinSeverity, Rules: spec.Rules, Language: spec.Language}
+		MinSeverity: spec.MinSeverity, Rules: spec.Rules, Language: spec.Language, Digest: spec.Digest,
+		DigestAt: spec.DigestAt, RealtimeMinSeverity: spec.RealtimeMinSeverity}
 	for _, ch := range spec.Channels {
 		s.Channels = append(s.Channels, ch.channel())
 	}
@@ -220,6 +227,10 @@ type subscriber struct {
 	watch   map[string]bool // watch-list scope
 	up      int
 	down    int
+	// digest is when a digest subscription's digests are due (nil: realtime);
+	// realtimeRank the severity rank from which its alerts still go out at once.
+	digest       cron.Schedule
+	realtimeRank int
 }
 
 // subscribers prepares every usable subscription for routing. A stored subscription
@@ -230,6 +241,11 @@ func (m *Manager) subscribers(ctx context.Context, cfg *config.Config) ([]*subsc
 	if err != nil {
 		return nil, err
 	}
+	return m.prepare(cfg, all), nil
+}
+
+// prepare prepares the usable subscriptions of all for routing.
+func (m *Manager) prepare(cfg *config.Config, all []Subscription) []*subscriber {
 	var out []*subscriber
 	for _, s := range all {
 		if s.Source == SourceAPI {
@@ -254,9 +270,29 @@ func (m *Manager) subscribers(ctx context.Context, cfg *config.Config) ([]*subsc
 		case config.ScopeChain:
 			sub.up, sub.down = s.Scope.Depths()
 		}
+		if s.IsDigest() {
+			sched, err := s.DigestSchedule()
+			if err != nil {
+				m.log.Warn("subscription skipped: its digest_at is refused", "subscription", s.Name, "err", err)
+				continue
+			}
+			sub.digest, sub.realtimeRank = sched, realtimeRank(s.RealtimeMinSeverity)
+		}
 		out = append(out, sub)
 	}
-	return out, nil
+	return out
+}
+
+// realtimeRank is the severity rank of a realtime_min_severity: none is above every
+// severity, and unset means critical.
+func realtimeRank(s string) int {
+	switch s {
+	case config.RealtimeNever:
+		return len(config.AlertSeverities)
+	case "":
+		return severityRank(config.AlertCritical)
+	}
+	return severityRank(s)
 }
 
 func severityRank(s string) int { return slices.Index(config.AlertSeverities, s) }

@@ -220,8 +220,11 @@ type ScheduleConfig struct {
 	ResendAlerts string `yaml:"resend_alerts" json:"resend_alerts"`
 	// RepairEligible evaluates the repair_eligible alert rule with the clock
 	// (docs/alerts.md), daily.
-	RepairEligible string         `yaml:"repair_eligible" json:"repair_eligible"`
-	Timeouts       TimeoutsConfig `yaml:"timeouts" json:"timeouts"`
+	RepairEligible string `yaml:"repair_eligible" json:"repair_eligible"`
+	// SendDigests sends the digests due of the digest subscriptions (docs/alerts.md,
+	// "Digests"); each subscription's digest_at says when its digests are due.
+	SendDigests string         `yaml:"send_digests" json:"send_digests"`
+	Timeouts    TimeoutsConfig `yaml:"timeouts" json:"timeouts"`
 
 	loc *time.Location
 }
@@ -233,6 +236,7 @@ type TimeoutsConfig struct {
 	ExpireEvents   time.Duration `yaml:"expire_events" json:"expire_events"`
 	ResendAlerts   time.Duration `yaml:"resend_alerts" json:"resend_alerts"`
 	RepairEligible time.Duration `yaml:"repair_eligible" json:"repair_eligible"`
+	SendDigests    time.Duration `yaml:"send_digests" json:"send_digests"`
 	// Sources bounds one run of a source's import (fetch or directory scan plus ingest).
 	Sources time.Duration `yaml:"sources" json:"sources"`
 }
@@ -399,12 +403,14 @@ func Default() *Config {
 			ExpireEvents:   "@hourly",
 			ResendAlerts:   "* * * * *",
 			RepairEligible: "0 8 * * *",
+			SendDigests:    "* * * * *",
 			Timeouts: TimeoutsConfig{
 				FullScan:       30 * time.Minute,
 				ESRI:           2 * time.Hour,
 				ExpireEvents:   5 * time.Minute,
 				ResendAlerts:   time.Minute,
 				RepairEligible: 5 * time.Minute,
+				SendDigests:    time.Minute,
 				Sources:        10 * time.Minute,
 			},
 		},

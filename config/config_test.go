@@ -740,7 +740,7 @@ func TestJobs(t *testing.T) {
 			t.Errorf("job %s: %v", j.Name, err)
 		}
 	}
-	if want := []string{"full_scan", "expire_events", "resend_alerts", "repair_eligible", "source:feed"}; !reflect.DeepEqual(names, want) {
+	if want := []string{"full_scan", "expire_events", "resend_alerts", "repair_eligible", "send_digests", "source:feed"}; !reflect.DeepEqual(names, want) {
 		t.Errorf("jobs %v, want %v", names, want)
 	}
 }

@@ -17,6 +17,7 @@ const (
 	JobExpireEvents   = "expire_events"
 	JobResendAlerts   = "resend_alerts"
 	JobRepairEligible = "repair_eligible"
+	JobSendDigests    = "send_digests"
 	JobSources        = "sources"
 )
 
@@ -69,8 +70,8 @@ func ParseSchedule(spec string, loc *time.Location) (sched cron.Schedule, err er
 
 // Job is a cron job the scheduler runs: a fixed job or a source import.
 type Job struct {
-	// Name is full_scan, esri, expire_events, resend_alerts, repair_eligible, or "source:" and the
-	// source's name.
+	// Name is full_scan, esri, expire_events, resend_alerts, repair_eligible,
+	// send_digests, or "source:" and the source's name.
 	Name    string
 	Spec    string
 	Timeout time.Duration
@@ -93,6 +94,7 @@ var fixedJobs = []struct {
 	{JobExpireEvents, func(s *ScheduleConfig) string { return s.ExpireEvents }, func(t *TimeoutsConfig) time.Duration { return t.ExpireEvents }},
 	{JobResendAlerts, func(s *ScheduleConfig) string { return s.ResendAlerts }, func(t *TimeoutsConfig) time.Duration { return t.ResendAlerts }},
 	{JobRepairEligible, func(s *ScheduleConfig) string { return s.RepairEligible }, func(t *TimeoutsConfig) time.Duration { return t.RepairEligible }},
+	{JobSendDigests, func(s *ScheduleConfig) string { return s.SendDigests }, func(t *TimeoutsConfig) time.Duration { return t.SendDigests }},
 }
 
 // JobNames lists the jobs configured by name under schedule (sources aside), in

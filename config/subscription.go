@@ -8,7 +8,10 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/robfig/cron/v3"
+
 	"github.com/chainrisk/chainrisk/alerts/notify"
+	"github.com/chainrisk/chainrisk/credit"
 )
 
 // Subscription says who gets which alerts on which channels (docs/alerts.md). The config file
@@ -25,6 +28,57 @@ type Subscription struct {
 	Channels []Channel `yaml:"channels" json:"channels"`
 	// Language is zh or en; empty means alerts.language.
 	Language string `yaml:"language,omitempty" json:"language,omitempty"`
+	// Digest is realtime (empty means realtime), hourly, daily or weekly: a digest
+	// subscription gets what fired and resolved below RealtimeMinSeverity in one
+	// message per period (docs/alerts.md, "Digests").
+	Digest string `yaml:"digest,omitempty" json:"digest,omitempty"`
+	// DigestAt is when a digest goes out: a cron spec in Asia/Shanghai (unless it names
+	// its own CRON_TZ=); NormalizeSubscription fills in the digest's default
+	// (DigestDefaults). Only with a digest.
+	DigestAt string `yaml:"digest_at,omitempty" json:"digest_at,omitempty"`
+	// RealtimeMinSeverity is the severity from which a digest subscription's alerts
+	// still go out at once: info, warning or critical, or none for never;
+	// NormalizeSubscription fills in critical. Only with a digest.
+	RealtimeMinSeverity string `yaml:"realtime_min_severity,omitempty" json:"realtime_min_severity,omitempty"`
+}
+
+// Subscription digests (Subscription.Digest).
+const (
+	DigestRealtime = "realtime"
+	DigestHourly   = "hourly"
+	DigestDaily    = "daily"
+	DigestWeekly   = "weekly"
+)
+
+// Digests lists the values of Subscription.Digest.
+var Digests = []string{DigestRealtime, DigestHourly, DigestDaily, DigestWeekly}
+
+// DigestDefaults are the digest_at of each digest when none is given, in
+// Asia/Shanghai: hourly on the hour, daily at 08:00, weekly on Mondays at 08:00.
+var DigestDefaults = map[string]string{
+	DigestHourly: "0 * * * *",
+	DigestDaily:  "0 8 * * *",
+	DigestWeekly: "0 8 * * 1",
+}
+
+// RealtimeNever is the realtime_min_severity of a digest subscription whose alerts
+// all wait for the digest.
+const RealtimeNever = "none"
+
+// IsDigest says whether the subscription gets digests.
+func (s *Subscription) IsDigest() bool { return s.Digest != "" && s.Digest != DigestRealtime }
+
+// DigestSchedule parses digest_at, in Asia/Shanghai unless it names its own zone
+// (nil for a realtime subscription).
+func (s *Subscription) DigestSchedule() (cron.Schedule, error) {
+	if !s.IsDigest() {
+		return nil, nil
+	}
+	spec := s.DigestAt
+	if spec == "" {
+		spec = DigestDefaults[s.Digest]
+	}
+	return ParseSchedule(spec, credit.Shanghai)
 }
 
 // Scope kinds.
@@ -131,12 +185,40 @@ func (ck *checker) subscription(c *Config, path string, s *Subscription) {
 			ck.errf(fmt.Sprintf("%s[%d]", at("rules"), i), "rule %q listed twice", r)
 		}
 	}
+	ck.digest(at, s)
 	ck.scope(c, at("scope"), &s.Scope)
 	if len(s.Channels) == 0 {
 		ck.errf(at("channels"), "at least one channel is required")
 	}
 	for i := range s.Channels {
 		ck.channel(c, fmt.Sprintf("%s[%d]", at("channels"), i), &s.Channels[i])
+	}
+}
+
+// digest fills in and checks a subscription's digest fields: digest_at and
+// realtime_min_severity belong to digests alone.
+func (ck *checker) digest(at func(string) string, s *Subscription) {
+	switch {
+	case s.Digest != "" && !slices.Contains(Digests, s.Digest):
+		ck.errf(at("digest"), "%q is not one of %s", s.Digest, strings.Join(Digests, ", "))
+	case !s.IsDigest():
+		if s.DigestAt != "" {
+			ck.errf(at("digest_at"), "only used with digest hourly, daily or weekly")
+		}
+		if s.RealtimeMinSeverity != "" {
+			ck.errf(at("realtime_min_severity"), "only used with digest hourly, daily or weekly")
+		}
+	default:
+		if s.DigestAt == "" {
+			s.DigestAt = DigestDefaults[s.Digest]
+		}
+		if s.RealtimeMinSeverity == "" {
+			s.RealtimeMinSeverity = AlertCritical
+		}
+		if _, err := s.DigestSchedule(); err != nil {
+			ck.errf(at("digest_at"), "invalid cron spec %q: %v", s.DigestAt, err)
+		}
+		ck.oneOf(at("realtime_min_severity"), s.RealtimeMinSeverity, append(slices.Clone(AlertSeverities), RealtimeNever))
 	}
 }
 

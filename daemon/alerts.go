@@ -13,8 +13,9 @@ import (
 // The alert pipeline (docs/alerts.md): the manager evaluates the rules after every scan (as
 // the engine's observer, on the leader only, since only the leader scans) and writes
 // alert changes with their notifications to the outbox; the worker delivers the
-// outbox on the leader; the resend_alerts job repeats and refreshes. Subscriptions are
-// sent their snapshot after the scans and by the resend job, once each.
+// outbox on the leader; the resend_alerts job repeats and refreshes, and the
+// send_digests job sends the digests due. Subscriptions are sent their snapshot after
+// the scans and by the resend job, once each.
 
 // newAlerts builds the pipeline and hooks the rules into the engine. New calls it
 // once the engine and the election exist.
@@ -57,6 +58,11 @@ func (d *Daemon) resendAlerts(ctx context.Context) error {
 // clock, on the latest state (alerts.Manager.RepairEligible).
 func (d *Daemon) repairEligible(ctx context.Context) error {
 	return d.alerts.RepairEligible(ctx, d.engine.State())
+}
+
+// sendDigests is the send_digests cron job (alerts.Manager.SendDigests).
+func (d *Daemon) sendDigests(ctx context.Context) error {
+	return d.alerts.SendDigests(ctx)
 }
 
 // resendInterval is the period of the resend_alerts job: the gap between its next

@@ -24,6 +24,7 @@ var jobRunners = map[string]jobRunner{
 	config.JobExpireEvents:   (*Daemon).expireEventsJob,
 	config.JobResendAlerts:   (*Daemon).resendAlerts,
 	config.JobRepairEligible: (*Daemon).repairEligible,
+	config.JobSendDigests:    (*Daemon).sendDigests,
 }
 
 // CheckConfig reports what in a loaded config this build of chainriskd cannot run:

@@ -88,6 +88,9 @@ type AlertChanges struct {
 	// Notifications are appended to the outbox, in order; the store assigns Seq,
 	// State pending, Attempts 0 and, when zero, NextAttemptAt = CreatedAt = At.
 	Notifications []OutboxEntry
+	// DigestItems are held for their digest subscriptions' next digests
+	// (store/digests.go); the store assigns Seq and, when zero, CreatedAt = At.
+	DigestItems []DigestItem
 }
 
 // AlertFilter selects alerts; zero fields select everything.
@@ -177,9 +180,10 @@ func scanAlert(r Rows) (Alert, error) {
 }
 
 // ApplyAlerts writes alert changes and their notifications in one transaction:
-// either every alert row and every outbox row is written, or none is.
+// either every alert row, every outbox row and every digest item is written, or none
+// is.
 func (s *SQL) ApplyAlerts(ctx context.Context, ch *AlertChanges) error {
-	if len(ch.Upserts)+len(ch.Notified)+len(ch.Notifications) == 0 {
+	if len(ch.Upserts)+len(ch.Notified)+len(ch.Notifications)+len(ch.DigestItems) == 0 {
 		return nil
 	}
 	tx, err := s.leaderTx(ctx)
@@ -264,6 +268,9 @@ func (s *SQL) applyAlerts(ctx context.Context, tx Tx, ch *AlertChanges) error {
 			args...); err != nil {
 			return err
 		}
+	}
+	if err := appendDigestItems(ctx, tx, ch.DigestItems, ch.At); err != nil {
+		return err
 	}
 	return insertNotifications(ctx, tx, ch.At, ch.Notifications)
 }

@@ -190,3 +190,16 @@ type SubscriptionStore interface {
 	SaveSnapshot(ctx context.Context, name string, at time.Time, notifications []OutboxEntry, once bool) (bool, error)
 	SnapshotsSent(ctx context.Context) (map[string]time.Time, error)
 }
+
+// DigestStore holds what digest subscriptions get later (store/digests.go): the alert
+// changes held for their next digest, which ApplyAlerts writes with the changes, and
+// the time of each subscription's last digest.
+type DigestStore interface {
+	// DigestMarks lists every subscription with a last digest time or held items.
+	DigestMarks(ctx context.Context) ([]DigestMark, error)
+	// DigestItems lists a subscription's held items, in order.
+	DigestItems(ctx context.Context, subscription string) ([]DigestItem, error)
+	// ApplyDigest writes one digest in one transaction: its outbox messages, the
+	// consumption of its items and its time (or, with Drop, forgets the subscription).
+	ApplyDigest(ctx context.Context, d *Digest) error
+}

@@ -20,6 +20,7 @@ type Store interface {
 	AlertStore
 	WorkflowStore
 	OutboxStore
+	DigestStore
 	SilenceStore
 	SubscriptionStore
 

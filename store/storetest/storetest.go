@@ -54,6 +54,7 @@ func Run(t *testing.T, open Opener) {
 		{"Workflow", testWorkflow},
 		{"Outbox", testOutbox},
 		{"OutboxOwnersTakeTurns", testOutboxOwnersTakeTurns},
+		{"Digests", testDigests},
 		{"Silences", testSilences},
 		{"Subscriptions", testSubscriptions},
 		{"Snapshots", testSnapshots},
