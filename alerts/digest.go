@@ -139,7 +139,7 @@ func (m *Manager) sendDigest(ctx context.Context, mk store.DigestMark, sub *subs
 		if len(items) > 0 {
 			start := mk.LastAt
 			if start.IsZero() {
-				start = items[0].CreatedAt
+				start = firstPeriodStart(sub.Digest, items[0].CreatedAt, now)
 			}
 			d.Through = items[len(items)-1].Seq
 			if d.Notifications, err = digestMessages(sub, items, start, now); err != nil {
@@ -151,6 +151,25 @@ func (m *Manager) sendDigest(ctx context.Context, mk store.DigestMark, sub *subs
 		return 0, fmt.Errorf("alerts: %w", err)
 	}
 	return len(d.Notifications), nil
+}
+
+// firstPeriodStart is where a subscription's first digest starts: a whole period
+// (an hour, a day, a week) before it, so that a first daily digest is the day's like
+// every other, or earlier when the oldest change it lists is older.
+func firstPeriodStart(kind string, oldest, now time.Time) time.Time {
+	var p time.Duration
+	switch kind {
+	case config.DigestHourly:
+		p = time.Hour
+	case config.DigestDaily:
+		p = 24 * time.Hour
+	case config.DigestWeekly:
+		p = 7 * 24 * time.Hour
+	}
+	if p > 0 && now.Add(-p).Before(oldest) {
+		return now.Add(-p)
+	}
+	return oldest
 }
 
 // digestMessages are a digest's outbox entries: one per channel of sub (Alertmanager

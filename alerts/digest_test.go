@@ -111,8 +111,9 @@ func testDailyDigest(t *testing.T, open func(t *testing.T) store.Store) {
 		ob.expect("another warning", fired(3, "warning", "now"))
 		at(24*time.Hour + 30*time.Second)
 		send("the first digest",
-			"digest daily 01-01 09:00:00–01-02 08:00:30: [grade_downgrade firing warning "+code(2)+"] [grade_downgrade firing warning "+code(3)+"]")
-		// The channels name it after the day holding the middle of its period.
+			"digest daily 01-01 08:00:30–01-02 08:00:30: [grade_downgrade firing warning "+code(2)+"] [grade_downgrade firing warning "+code(3)+"]")
+		// A first digest covers a whole day like the others, and the channels name it
+		// after the day holding the middle of its period.
 		if all := outbox(t, st); len(all) == 0 || !strings.Contains(mustSummary(t, all[len(all)-1]), "告警日报 2000-01-01") {
 			t.Errorf("the first digest's summary is not the daily report of Jan 1")
 		}
