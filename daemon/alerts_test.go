@@ -133,7 +133,12 @@ func TestDemoAnnouncesAlerts(t *testing.T) {
 			t.Fatal(err)
 		}
 		clear(announced)
+		listings := 0
 		for _, m := range msgs {
+			if m.IsListing() {
+				listings++
+				continue
+			}
 			for _, a := range m.Alerts {
 				if a.Status == notify.StatusFiring {
 					announced[a.Fingerprint]++
@@ -146,7 +151,7 @@ func TestDemoAnnouncesAlerts(t *testing.T) {
 				told++
 			}
 		}
-		if told == len(firing) {
+		if told == len(firing) && listings > 0 {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -155,9 +160,14 @@ func TestDemoAnnouncesAlerts(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	topics := map[string]bool{}
+	var snapshots []testoutbox.Message
 	for _, m := range msgs {
 		if err := m.Check(); err != nil {
 			t.Error(err)
+		}
+		if m.IsListing() {
+			snapshots = append(snapshots, m)
+			continue
 		}
 		if m.ChannelType != notify.TypeLog || m.ChannelIndex != 0 {
 			t.Errorf("message %s went to channel %d (%s); the demo has the log only", m.ID, m.ChannelIndex, m.ChannelType)
@@ -172,9 +182,13 @@ func TestDemoAnnouncesAlerts(t *testing.T) {
 	if len(announced) != len(firing) {
 		t.Errorf("%d alerts announced firing, %d firing", len(announced), len(firing))
 	}
-	// One scan, one channel: a message per firm or chain that has alerts.
-	if len(msgs) != len(topics) {
-		t.Errorf("%d messages about %d firms and chains, for %d alerts", len(msgs), len(topics), len(firing))
+	// One scan, one channel: a message per firm or chain that has alerts, and the
+	// subscription's snapshot, sent after that scan, listing every one of them.
+	if len(msgs)-len(snapshots) != len(topics) {
+		t.Errorf("%d messages about %d firms and chains, for %d alerts", len(msgs)-len(snapshots), len(topics), len(firing))
+	}
+	if len(snapshots) != 1 || snapshots[0].Kind != notify.KindSnapshot || len(snapshots[0].Alerts) != len(firing) {
+		t.Errorf("%d snapshots, want one listing the %d firing alerts", len(snapshots), len(firing))
 	}
 	// The API lists the same deliveries.
 	done, err := d.Alerts().Deliveries(ctx, alerts.DeliveryQuery{State: "delivered", Subscription: "demo", Limit: 1000})

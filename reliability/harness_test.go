@@ -380,9 +380,16 @@ func (a hookAlert) equal(b hookAlert) bool {
 		a.Subject.USCC == b.Subject.USCC && slices.Equal(a.Reasons, b.Reasons) && a.StartedAt.Equal(b.StartedAt)
 }
 
-// wellFormed says what is wrong with the shape of an alert message's body: its kind
-// must be alert, and its alerts start with the one its top-level fields describe.
+// wellFormed says what is wrong with the shape of a message's body: an alert message
+// lists first the alert its top-level fields describe; a snapshot (each subscription
+// is sent one) has no alert of its own.
 func (b hookBody) wellFormed() string {
+	if b.Kind == "snapshot" {
+		if b.Fingerprint != "" || b.Rule != "" || b.Subject.USCC != "" {
+			return fmt.Sprintf("snapshot body about %s %s %s: a snapshot has no alert of its own", b.Fingerprint, b.Rule, b.Subject.USCC)
+		}
+		return ""
+	}
 	if b.Kind != "alert" || len(b.Alerts) == 0 || !b.Alerts[0].equal(b.hookAlert) {
 		return fmt.Sprintf("body of kind %q about %s lists %d alerts, the first %+v; want an alert message led by its own alert",
 			b.Kind, b.Fingerprint, len(b.Alerts), b.Alerts)

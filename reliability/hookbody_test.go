@@ -29,6 +29,9 @@ func TestHookBody(t *testing.T) {
 		{"no alerts", top + `,"kind":"alert","alerts":[]}`, true},
 		{"led by another alert", top + `,"kind":"alert","alerts":[` + grade + `,` + severe + `]}`, true},
 		{"its own alert told otherwise", top + `,"kind":"alert","alerts":[` + strings.Replace(severe, "bankruptcy", "arrears", 1) + `]}`, true},
+		{"a snapshot", `{"id":"K2","subscription":"watch","fingerprint":"","rule":"","subject":null,"kind":"snapshot","alerts":[` + severe + `]}`, false},
+		{"an empty snapshot", `{"id":"K3","subscription":"watch","fingerprint":"","rule":"","subject":null,"kind":"snapshot","alerts":[]}`, false},
+		{"a snapshot with an alert of its own", top + `,"kind":"snapshot","alerts":[` + severe + `]}`, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var b hookBody

@@ -125,9 +125,16 @@ func severityRank(s string) int {
 // Check verifies how an alert message gathers its alerts: at least one; all of the
 // row's subscription, about one topic, each at most once; the most severe first and
 // then in decreasing severity, firing before resolved at equal severity.
+//
+// A snapshot or a digest lists alerts of any firms, in its own order: Check verifies
+// only that each has a known severity and, for a snapshot, appears once.
 func (m Message) Check() error {
-	if m.Kind != "" {
-		return fmt.Errorf("outbox row %s is a %s, not an alert message", m.ID, m.Kind)
+	switch m.Kind {
+	case "":
+	case "snapshot", "digest":
+		return m.checkListing()
+	default:
+		return fmt.Errorf("outbox row %s is of kind %q", m.ID, m.Kind)
 	}
 	if len(m.Alerts) == 0 {
 		return fmt.Errorf("outbox row %s lists no alert", m.ID)
@@ -158,3 +165,22 @@ func (m Message) Check() error {
 	}
 	return nil
 }
+
+// checkListing checks a snapshot's or a digest's alerts.
+func (m Message) checkListing() error {
+	seen := map[string]bool{}
+	for _, a := range m.Alerts {
+		if severityRank(a.Severity) < 0 {
+			return fmt.Errorf("outbox row %s: alert %s has severity %q", m.ID, a.Fingerprint, a.Severity)
+		}
+		if m.Kind == "snapshot" && seen[a.Fingerprint] {
+			return fmt.Errorf("outbox row %s: the snapshot lists %s twice", m.ID, a.Fingerprint)
+		}
+		seen[a.Fingerprint] = true
+	}
+	return nil
+}
+
+// IsListing reports whether the message is a snapshot or a digest: it lists alerts
+// already announced (a snapshot) or held back (a digest), rather than announcing them.
+func (m Message) IsListing() bool { return m.Kind == "snapshot" || m.Kind == "digest" }
