@@ -1,6 +1,7 @@
 package noise
 
 import (
+	"cmp"
 	"context"
 	"os"
 	"path/filepath"
@@ -15,6 +16,8 @@ import (
 //	CHAINRISK_NOISE_FIRMS   firms of the generated province (default 100,000)
 //	CHAINRISK_NOISE_DAYS    days of the simulated month (default 30)
 //	CHAINRISK_NOISE_DIGEST  a digest period to give every subscription (e.g. daily)
+//	CHAINRISK_NOISE_REPEATS daily: run resend_alerts through the month, not once at
+//	                        its end (Options.Repeats; far longer in a large province)
 //
 // It fails only when the pipeline fails; the figures are for people to read.
 func TestNoise(t *testing.T) {
@@ -23,6 +26,7 @@ func TestNoise(t *testing.T) {
 	}
 	o := Options{Dir: t.TempDir(), Firms: envInt(t, "CHAINRISK_NOISE_FIRMS", 100_000),
 		Days: envInt(t, "CHAINRISK_NOISE_DAYS", 30), Seed: 1, Digest: os.Getenv("CHAINRISK_NOISE_DIGEST"),
+		Repeats:  cmp.Or(os.Getenv("CHAINRISK_NOISE_REPEATS"), RepeatsEnd),
 		Progress: func(msg string, args ...any) { t.Log(append([]any{msg}, args...)...) }}
 	res, err := Run(context.Background(), o)
 	if err != nil {

@@ -12,8 +12,13 @@ import (
 	"time"
 )
 
-// phases lists the phases in report order.
-var phases = []string{PhaseLoad, PhaseMonth, PhaseRepeats}
+// phases lists the phases of a result, in report order.
+func (r *Result) phases() []string {
+	if r.Options.Repeats == RepeatsDaily {
+		return []string{PhaseLoad, PhaseMonth, PhaseRepeats}
+	}
+	return []string{PhaseLoad, PhaseMonth, PhaseLastRepeat}
+}
 
 // SubscriberDist is the distribution over a world's subscriptions of the messages
 // each received in a phase (subscriptions that received none count as zero).
@@ -56,6 +61,14 @@ func num(f float64) string {
 	return fmt.Sprintf("%.1f", f)
 }
 
+func repeatsNote(mode string) string {
+	if mode == RepeatsDaily {
+		return "every half hour of every simulated day"
+	}
+	return "once, at the end of the month: every firing announced alert is due, so it sends one day's repeats " +
+		"(make noise NOISE_REPEATS=daily runs it through the month)"
+}
+
 // SummaryTable is the table of docs/alerts.md's Noise section: per world and phase,
 // the raw alert changes, the messages sent and their spread over subscribers.
 func (r *Result) SummaryTable() string {
@@ -63,7 +76,7 @@ func (r *Result) SummaryTable() string {
 	b.WriteString("| world | phase | raw alert changes | notifications | per subscriber median / p90 / max | notifications / raw |\n")
 	b.WriteString("| --- | --- | ---: | ---: | ---: | ---: |\n")
 	for _, w := range r.Worlds {
-		for _, ph := range phases {
+		for _, ph := range r.phases() {
 			raw := w.raw(ph).Raw()
 			msgs, _ := w.Messages(ph)
 			d := w.SubscriberDist(ph)
@@ -85,18 +98,18 @@ func (r *Result) Markdown() []byte {
 	fmt.Fprintf(&b, "- simulated month: %d days; per firm and day %.5f new events (%.0f a day per 100,000 firms), "+
 		"repairs %.0f %% of that, %.4f relation changes (half end, half new); seed %d\n", o.Days, eventsPerFirmDay,
 		eventsPerFirmDay*100_000, repairsPerEvent*100, relationsPerFirmDay, o.Seed)
-	fmt.Fprintf(&b, "- digest option: %s\n\n", r.DigestNote)
+	fmt.Fprintf(&b, "- digest option: %s; resend_alerts: %s\n\n", r.DigestNote, repeatsNote(o.Repeats))
 	b.WriteString("Raw alert changes: alerts fired (new episodes), severity changes and resolves, read from the " +
 		"store's alerts after every step. Notifications: messages in the outbox, counted per subscription on its " +
 		"busiest channel. Nothing is delivered; the outbox is read at the end.\n\n")
 	b.WriteString(r.SummaryTable())
 	for _, w := range r.Worlds {
-		w.markdown(&b)
+		w.markdown(&b, r.phases())
 	}
 	return b.Bytes()
 }
 
-func (w *WorldResult) markdown(b *bytes.Buffer) {
+func (w *WorldResult) markdown(b *bytes.Buffer, phases []string) {
 	fmt.Fprintf(b, "\n## %s\n\n%s. %d subscriptions; took %s.\n\n", w.Name, w.Describe, len(w.Subscriptions),
 		w.Elapsed.Round(time.Second))
 	b.WriteString("| phase | rows ingested (refused) | fired | severity changes | resolved | quiet (baseline) | " +
@@ -136,12 +149,12 @@ func (w *WorldResult) markdown(b *bytes.Buffer) {
 		}
 		b.WriteString("\n")
 	}
-	w.topSubscribers(b)
+	w.topSubscribers(b, phases)
 }
 
 // topSubscribers lists the five subscriptions that received the most messages over
 // the whole run.
-func (w *WorldResult) topSubscribers(b *bytes.Buffer) {
+func (w *WorldResult) topSubscribers(b *bytes.Buffer, phases []string) {
 	type row struct {
 		name string
 		per  []Delivered

@@ -26,6 +26,9 @@ const (
 	PhaseLoad    = "initial load"
 	PhaseMonth   = "month: ingests, scans, jobs"
 	PhaseRepeats = "month: resend_alerts repeats"
+	// PhaseLastRepeat is the one resend_alerts run at the end of a month simulated
+	// without repeats (Options.Repeats RepeatsEnd): one day's repeats.
+	PhaseLastRepeat = "one day's repeats, at the month's end"
 )
 
 // Clock is the simulated clock: it stands still until the simulation moves it.
@@ -100,7 +103,7 @@ func (s *sim) step(ctx context.Context, phase string, at time.Time, fn func(ctx 
 	if err := fn(ctx); err != nil {
 		return err
 	}
-	if phase == PhaseRepeats {
+	if phase == PhaseRepeats || phase == PhaseLastRepeat {
 		return nil // a resend changes no alert: not worth reading them all again
 	}
 	list, err := s.db.Alerts(ctx, store.AlertFilter{})
@@ -202,7 +205,7 @@ type dayStep struct {
 	fn    func(ctx context.Context) error
 }
 
-func (s *sim) daySteps(b *dayBatch) []dayStep {
+func (s *sim) daySteps(b *dayBatch, repeats bool) []dayStep {
 	batch := func(k credit.Kind, data []byte) func(ctx context.Context) error {
 		return func(ctx context.Context) error {
 			return s.ingest(ctx, PhaseMonth, []ingest.Input{input(demo.FileName(k), k, bytes.NewReader(data))}, false)
@@ -222,18 +225,20 @@ func (s *sim) daySteps(b *dayBatch) []dayStep {
 		{10*time.Hour + 10*time.Minute, PhaseMonth, batch(credit.KindRepairs, b.repairs)},
 		{10*time.Hour + 20*time.Minute, PhaseMonth, batch(credit.KindRelations, b.relations)},
 	}
-	for at := 15 * time.Minute; at < 24*time.Hour; at += 30 * time.Minute {
-		steps = append(steps, dayStep{at, PhaseRepeats, func(ctx context.Context) error {
-			return s.mgr.Resend(ctx, s.eng.State())
-		}})
+	for at := 15 * time.Minute; repeats && at < 24*time.Hour; at += 30 * time.Minute {
+		steps = append(steps, dayStep{at, PhaseRepeats, s.resend})
 	}
 	slices.SortStableFunc(steps, func(a, b dayStep) int { return cmp.Compare(a.at, b.at) })
 	return steps
 }
 
-// day runs the steps of the day starting at midnight day.
-func (s *sim) day(ctx context.Context, day time.Time, b *dayBatch) error {
-	for _, st := range s.daySteps(b) {
+// resend is a resend_alerts run.
+func (s *sim) resend(ctx context.Context) error { return s.mgr.Resend(ctx, s.eng.State()) }
+
+// day runs the steps of the day starting at midnight day, with resend_alerts runs
+// when repeats is set.
+func (s *sim) day(ctx context.Context, day time.Time, b *dayBatch, repeats bool) error {
+	for _, st := range s.daySteps(b, repeats) {
 		if err := s.step(ctx, st.phase, day.Add(st.at), st.fn); err != nil {
 			return fmt.Errorf("%s %s: %w", day.Format(time.DateOnly), st.phase, err)
 		}
