@@ -1,6 +1,7 @@
 package noise
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -19,9 +20,11 @@ import (
 type Options struct {
 	// Dir receives the worlds' stores and generated files.
 	Dir string
-	// Firms sizes the generated province; Seed seeds it and the daily batches.
-	Firms int
-	Seed  uint64
+	// Firms sizes the generated province, Leaders its leading firms (0: the
+	// generator's default, one per thousand firms), each of which subscribes to its
+	// chain. Seed seeds the province and the daily batches.
+	Firms, Leaders int
+	Seed           uint64
 	// Days is the length of the simulated month.
 	Days int
 	// Digest, when set ("daily"), is given to every subscription as its digest
@@ -89,7 +92,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 
 	pdir := filepath.Join(o.Dir, "province-data")
 	popts := demo.ProvinceOptions{Firms: o.Firms, EdgesPerFirm: 5, EventsPerFirm: 3,
-		Leaders: demo.DefaultProvinceLeaders(o.Firms), Seed: o.Seed}
+		Leaders: cmp.Or(o.Leaders, demo.DefaultProvinceLeaders(o.Firms)), Seed: o.Seed}
 	o.Progress("generating the province", "firms", o.Firms)
 	if _, err := demo.WriteProvince(pdir, popts); err != nil {
 		return nil, fmt.Errorf("province: %w", err)
@@ -133,7 +136,7 @@ func runWorld(ctx context.Context, o Options, w *world, subs func(inv *inventory
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	s, err := newSim(ctx, dir, cfg, w.start, w.demo, o.Logger)
+	s, err := newSim(ctx, dir, cfg, w.start, w.demo, o)
 	if err != nil {
 		return nil, err
 	}

@@ -6,7 +6,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"slices"
 	"sync"
 	"time"
@@ -71,13 +70,15 @@ type sim struct {
 	last    map[string]alertSnap
 	// ingested counts rows accepted and rejected by phase.
 	accepted, rejected map[string]int
+	progress           func(msg string, args ...any)
 }
 
 // newSim opens a SQLite store in dir and builds the pipeline over it.
 func newSim(ctx context.Context, dir string, cfg *config.Config, start time.Time, announceFirst bool,
-	log *slog.Logger) (*sim, error) {
+	o Options) (*sim, error) {
 	s := &sim{clock: &Clock{t: start}, cfg: cfg, changes: map[string]*Changes{}, last: map[string]alertSnap{},
-		accepted: map[string]int{}, rejected: map[string]int{}}
+		accepted: map[string]int{}, rejected: map[string]int{}, progress: o.Progress}
+	log := o.Logger
 	db, err := backend.OpenDaemon(ctx, "", dir, backend.Options{Now: s.clock.Now})
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
@@ -181,6 +182,7 @@ func (s *sim) load(ctx context.Context, w *world) error {
 			return err
 		}
 		at = at.Add(10 * time.Minute)
+		began := time.Now()
 		err = s.step(ctx, PhaseLoad, at, func(ctx context.Context) error {
 			f, err := w.files.Open(demo.FileName(k))
 			if err != nil {
@@ -189,6 +191,7 @@ func (s *sim) load(ctx context.Context, w *world) error {
 			defer f.Close()
 			return s.ingest(ctx, PhaseLoad, []ingest.Input{input(demo.FileName(k), k, f)}, false)
 		})
+		s.progress("batch loaded and scanned", "kind", k, "took", time.Since(began).Round(time.Millisecond))
 	}
 	return err
 }
