@@ -61,6 +61,16 @@ func num(f float64) string {
 	return fmt.Sprintf("%.1f", f)
 }
 
+// loadAvg is the machine's load average over 1, 5 and 15 minutes: the run's time
+// means little on a machine busy with other work.
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(b)); err == nil && len(f) >= 3 {
+		return strings.Join(f[:3], " ")
+	}
+	return "unknown"
+}
+
 func repeatsNote(mode string) string {
 	if mode == RepeatsDaily {
 		return "every half hour of every simulated day"
@@ -93,8 +103,9 @@ func (r *Result) Markdown() []byte {
 	o := r.Options
 	host, _ := os.Hostname()
 	fmt.Fprintf(&b, "# chainrisk alert noise\n\n")
-	fmt.Fprintf(&b, "- date: %s; %d cores (%s); %s; run took %s\n", time.Now().UTC().Format("2006-01-02T15:04Z"),
-		runtime.NumCPU(), host, runtime.Version(), r.Elapsed.Round(time.Second))
+	fmt.Fprintf(&b, "- date: %s; %d cores (%s); %s; run took %s; load average (1, 5, 15 min) at the start "+
+		"and at the end: %s; %s\n", time.Now().UTC().Format("2006-01-02T15:04Z"), runtime.NumCPU(), host,
+		runtime.Version(), r.Elapsed.Round(time.Second), r.LoadStart, loadAvg())
 	fmt.Fprintf(&b, "- simulated month: %d days; per firm and day %.5f new events (%.0f a day per 100,000 firms), "+
 		"repairs %.0f %% of that, %.4f relation changes (half end, half new); seed %d\n", o.Days, eventsPerFirmDay,
 		eventsPerFirmDay*100_000, repairsPerEvent*100, relationsPerFirmDay, o.Seed)

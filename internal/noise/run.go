@@ -69,6 +69,8 @@ type Result struct {
 	// DigestNote says what became of Options.Digest.
 	DigestNote string
 	Elapsed    time.Duration
+	// LoadStart is the machine's load average when the run began.
+	LoadStart string
 }
 
 // Run measures both worlds: the demo, then the generated province.
@@ -80,7 +82,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if o.Progress == nil {
 		o.Progress = func(string, ...any) {}
 	}
-	res := &Result{Options: o}
+	res := &Result{Options: o, LoadStart: loadAvg()}
 	dw := &world{name: "demo", files: demo.FS(), start: demo.AnchorTime().Add(10 * time.Hour), demo: true,
 		describe: "`chainriskd -demo`: the demo data set loaded as one batch, first scan announced; " +
 			"the demo's subscription (everything, to the log)"}
