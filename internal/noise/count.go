@@ -144,9 +144,9 @@ func distOf(values []int) Dist {
 
 // alertSnap is what the change count keeps of an alert row.
 type alertSnap struct {
-	state, severity string
-	started         time.Time
-	quiet           bool
+	state, severity   string
+	started, notified time.Time
+	quiet             bool
 }
 
 // Changes counts alert changes that the rules produced, as read from the store's
@@ -155,14 +155,16 @@ type Changes struct {
 	// Fired counts new episodes (a first firing, or a resolved alert firing again)
 	// that are announced; Quiet those recorded quiet by a baseline.
 	Fired, Quiet int
-	// Severity counts firing alerts whose severity changed; Resolved those that stopped.
-	Severity, Resolved int
-	// ByRule counts Fired + Severity + Resolved by rule.
+	// Severity counts firing alerts whose severity changed; Renotified those announced
+	// again without one (severe_event on a further severe event); Resolved those that
+	// stopped.
+	Severity, Renotified, Resolved int
+	// ByRule counts Fired + Severity + Renotified + Resolved by rule.
 	ByRule map[string]int
 }
 
 // Raw is the number of changes a subscriber could be told of.
-func (c *Changes) Raw() int { return c.Fired + c.Severity + c.Resolved }
+func (c *Changes) Raw() int { return c.Fired + c.Severity + c.Renotified + c.Resolved }
 
 func (c *Changes) add(rule string, n *int) {
 	*n++
@@ -180,15 +182,18 @@ func snapshot(alerts []store.Alert) (map[string]alertSnap, map[string]string) {
 	snaps := make(map[string]alertSnap, len(alerts))
 	rules := make(map[string]string, len(alerts))
 	for _, a := range alerts {
-		snaps[a.Fingerprint] = alertSnap{state: a.State, severity: a.Severity, started: a.StartedAt, quiet: a.Quiet}
+		snaps[a.Fingerprint] = alertSnap{state: a.State, severity: a.Severity, started: a.StartedAt,
+			notified: a.NotifiedAt, quiet: a.Quiet}
 		rules[a.Fingerprint] = a.Rule
 	}
 	return snaps, rules
 }
 
-// diffAlerts adds to c the changes from the alert rows before to those after: at
-// most one change per alert, so the two reads must enclose one evaluation.
-func diffAlerts(c *Changes, before, after map[string]alertSnap, rules map[string]string) {
+// diffAlerts adds to c the changes from the alert rows before to those after, read
+// around one evaluation made at the simulated moment at (at most one change per
+// alert): a firing alert notified at that moment without another change was
+// announced again.
+func diffAlerts(c *Changes, before, after map[string]alertSnap, rules map[string]string, at time.Time) {
 	for fp, a := range after {
 		b, held := before[fp]
 		rule := rules[fp]
@@ -201,6 +206,8 @@ func diffAlerts(c *Changes, before, after map[string]alertSnap, rules map[string
 			}
 		case a.state == store.AlertFiring && b.severity != a.severity:
 			c.add(rule, &c.Severity)
+		case a.state == store.AlertFiring && a.notified.Equal(at) && !b.notified.Equal(at):
+			c.add(rule, &c.Renotified)
 		case a.state != store.AlertFiring && held && b.state == store.AlertFiring:
 			c.add(rule, &c.Resolved)
 		}

@@ -1,9 +1,11 @@
 package noise
 
 import (
+	"reflect"
 	"testing"
 	"time"
 
+	"github.com/chainrisk/chainrisk/config"
 	"github.com/chainrisk/chainrisk/store"
 )
 
@@ -104,27 +106,48 @@ func TestDistOf(t *testing.T) {
 // TestDiffAlerts: one alert of each kind of change between two reads of the store.
 func TestDiffAlerts(t *testing.T) {
 	firing := func(sev string, started int, quiet bool) alertSnap {
-		return alertSnap{state: store.AlertFiring, severity: sev, started: at(started), quiet: quiet}
+		return alertSnap{state: store.AlertFiring, severity: sev, started: at(started), notified: at(started), quiet: quiet}
 	}
+	news := firing("warning", 0, false)
+	news.notified = at(50)
+	repeated := firing("warning", 0, false)
+	repeated.notified = at(30) // by a resend before this evaluation
 	resolved := alertSnap{state: store.AlertResolved, severity: "warning", started: at(0)}
 	before := map[string]alertSnap{
 		"held": firing("warning", 0, false), "worse": firing("warning", 0, false), "gone": firing("critical", 0, false),
-		"again": resolved, "stays-resolved": resolved,
+		"again": resolved, "stays-resolved": resolved, "news": firing("warning", 0, false), "repeated": repeated,
 	}
 	after := map[string]alertSnap{
 		"held": firing("warning", 0, false), "worse": firing("critical", 0, false), "gone": resolved,
 		"again": firing("warning", 50, false), "stays-resolved": resolved,
-		"new": firing("info", 50, false), "baseline": firing("warning", 50, true),
+		"new": firing("info", 50, false), "baseline": firing("warning", 50, true), "news": news, "repeated": repeated,
 	}
 	rules := map[string]string{"worse": "score_drop", "gone": "severe_event", "again": "severe_event",
-		"new": "repair_done", "baseline": "grade_downgrade", "held": "x", "stays-resolved": "x"}
+		"new": "repair_done", "baseline": "grade_downgrade", "held": "x", "stays-resolved": "x", "news": "severe_event",
+		"repeated": "x"}
 	var c Changes
-	diffAlerts(&c, before, after, rules)
-	if c.Fired != 2 || c.Quiet != 1 || c.Severity != 1 || c.Resolved != 1 || c.Raw() != 4 {
-		t.Errorf("changes %+v, want fired 2 (new, again), quiet 1, severity 1, resolved 1", c)
+	diffAlerts(&c, before, after, rules, at(50))
+	if c.Fired != 2 || c.Quiet != 1 || c.Severity != 1 || c.Renotified != 1 || c.Resolved != 1 || c.Raw() != 5 {
+		t.Errorf("changes %+v, want fired 2 (new, again), quiet 1, severity 1, announced again 1, resolved 1", c)
 	}
-	if c.ByRule["severe_event"] != 2 || c.ByRule["score_drop"] != 1 || c.ByRule["repair_done"] != 1 ||
+	if c.ByRule["severe_event"] != 3 || c.ByRule["score_drop"] != 1 || c.ByRule["repair_done"] != 1 ||
 		c.ByRule["grade_downgrade"] != 0 || c.ByRule["x"] != 0 {
 		t.Errorf("by rule %v", c.ByRule)
+	}
+}
+
+// TestSetDigest: the digest option sets config.Subscription's Digest field where the
+// build has one, and says so; without it, nothing changes and it says not.
+func TestSetDigest(t *testing.T) {
+	var sub config.Subscription
+	ok := setDigest(&sub, "daily")
+	f := reflect.ValueOf(sub).FieldByName("Digest")
+	switch {
+	case ok != f.IsValid():
+		t.Errorf("setDigest = %v, but the field exists: %v", ok, f.IsValid())
+	case ok && f.String() != "daily":
+		t.Errorf("Digest = %q after setDigest(daily)", f.String())
+	case !ok && !reflect.DeepEqual(sub, config.Subscription{}):
+		t.Errorf("the subscription changed without a Digest field: %+v", sub)
 	}
 }

@@ -110,7 +110,8 @@ func (r *Result) Markdown() []byte {
 		"repairs %.0f %% of that, %.4f relation changes (half end, half new); seed %d\n", o.Days, eventsPerFirmDay,
 		eventsPerFirmDay*100_000, repairsPerEvent*100, relationsPerFirmDay, o.Seed)
 	fmt.Fprintf(&b, "- digest option: %s; resend_alerts: %s\n\n", r.DigestNote, repeatsNote(o.Repeats))
-	b.WriteString("Raw alert changes: alerts fired (new episodes), severity changes and resolves, read from the " +
+	b.WriteString("Raw alert changes: alerts fired (new episodes), severity changes, alerts announced again " +
+		"(severe_event on a further severe event) and resolves, read from the " +
 		"store's alerts after every step. Notifications: messages in the outbox, counted per subscription on its " +
 		"busiest channel. Nothing is delivered; the outbox is read at the end.\n\n")
 	b.WriteString(r.SummaryTable())
@@ -123,9 +124,9 @@ func (r *Result) Markdown() []byte {
 func (w *WorldResult) markdown(b *bytes.Buffer, phases []string) {
 	fmt.Fprintf(b, "\n## %s\n\n%s. %d subscriptions; took %s.\n\n", w.Name, w.Describe, len(w.Subscriptions),
 		w.Elapsed.Round(time.Second))
-	b.WriteString("| phase | rows ingested (refused) | fired | severity changes | resolved | quiet (baseline) | " +
-		"notifications | alert changes carried | subscribers reached |\n")
-	b.WriteString("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
+	b.WriteString("| phase | rows ingested (refused) | fired | severity changes | announced again | resolved | " +
+		"quiet (baseline) | notifications | alert changes carried | subscribers reached |\n")
+	b.WriteString("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
 	for _, ph := range phases {
 		c := w.raw(ph)
 		msgs, carried := w.Messages(ph)
@@ -135,8 +136,8 @@ func (w *WorldResult) markdown(b *bytes.Buffer, phases []string) {
 				reached++
 			}
 		}
-		fmt.Fprintf(b, "| %s | %d (%d) | %d | %d | %d | %d | %d | %d | %d |\n", ph, w.Accepted[ph], w.Rejected[ph],
-			c.Fired, c.Severity, c.Resolved, c.Quiet, msgs, carried, reached)
+		fmt.Fprintf(b, "| %s | %d (%d) | %d | %d | %d | %d | %d | %d | %d | %d |\n", ph, w.Accepted[ph],
+			w.Rejected[ph], c.Fired, c.Severity, c.Renotified, c.Resolved, c.Quiet, msgs, carried, reached)
 	}
 	b.WriteString("\nBy rule (raw changes / outbox rows, by the rule of a message's first alert):\n\n")
 	b.WriteString("| rule |")

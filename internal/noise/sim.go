@@ -115,7 +115,7 @@ func (s *sim) step(ctx context.Context, phase string, at time.Time, fn func(ctx 
 	if s.changes[phase] == nil {
 		s.changes[phase] = &Changes{}
 	}
-	diffAlerts(s.changes[phase], s.last, after, rules)
+	diffAlerts(s.changes[phase], s.last, after, rules, at)
 	s.last = after
 	return nil
 }
