@@ -191,7 +191,10 @@ func (s *sim) load(ctx context.Context, w *world) error {
 			defer f.Close()
 			return s.ingest(ctx, PhaseLoad, []ingest.Input{input(demo.FileName(k), k, f)}, false)
 		})
-		s.progress("batch loaded and scanned", "kind", k, "took", time.Since(began).Round(time.Millisecond))
+		if c := s.changes[PhaseLoad]; c != nil {
+			s.progress("batch loaded and scanned", "kind", k, "took", time.Since(began).Round(time.Millisecond),
+				"raw changes so far", c.Raw(), "by rule", c.ByRule)
+		}
 	}
 	return err
 }
