@@ -31,6 +31,9 @@ func TestNoise(t *testing.T) {
 		Digest:   os.Getenv("CHAINRISK_NOISE_DIGEST"),
 		Repeats:  cmp.Or(os.Getenv("CHAINRISK_NOISE_REPEATS"), RepeatsEnd),
 		Progress: func(msg string, args ...any) { t.Log(append([]any{msg}, args...)...) }}
+	if o.Repeats != RepeatsDaily && o.Repeats != RepeatsEnd {
+		t.Fatalf("CHAINRISK_NOISE_REPEATS=%q: want %s or %s", o.Repeats, RepeatsDaily, RepeatsEnd)
+	}
 	res, err := Run(context.Background(), o)
 	if err != nil {
 		t.Fatal(err)
