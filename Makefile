@@ -6,7 +6,7 @@ FUZZTIME  ?= 60s
 BENCH_DIR ?= bench
 LDFLAGS   ?= -s -w
 
-.PHONY: all build test test-short lint bench bench-quick fuzz soak province clean
+.PHONY: all build test test-short lint bench bench-quick fuzz soak province noise clean
 
 all: build
 
@@ -63,6 +63,26 @@ soak:
 PROVINCE_FIRMS ?= 1000000
 province:
 	./scripts/province.sh $(BENCH_DIR)/province $(PROVINCE_FIRMS)
+
+# Alert noise (docs/alerts.md, Noise): notifications against the alert changes behind
+# them, in the demo and in a generated province of NOISE_FIRMS firms (NOISE_LEADERS of
+# them subscribing to their chains) loaded the way a user loads it, then over NOISE_DAYS
+# simulated days. NOISE_DIGEST=daily gives every subscription a daily digest;
+# NOISE_REPEATS=daily runs resend_alerts through the month rather than once at its end.
+# The report lands in $(BENCH_DIR)/noise.md.
+NOISE_FIRMS   ?= 100000
+NOISE_LEADERS ?= 10
+NOISE_DAYS    ?= 30
+NOISE_DIGEST  ?=
+NOISE_REPEATS ?= end
+noise:
+	@mkdir -p $(BENCH_DIR)
+	set -o pipefail; CHAINRISK_NOISE=1 CHAINRISK_NOISE_FIRMS=$(NOISE_FIRMS) CHAINRISK_NOISE_LEADERS=$(NOISE_LEADERS) \
+		CHAINRISK_NOISE_DAYS=$(NOISE_DAYS) CHAINRISK_NOISE_DIGEST=$(NOISE_DIGEST) CHAINRISK_NOISE_REPEATS=$(NOISE_REPEATS) \
+		CHAINRISK_NOISE_REPORT=$(abspath $(BENCH_DIR))/noise.md \
+		$(GO) test -count=1 -timeout 30m -v -run '^TestNoise$$' ./internal/noise | tee $(BENCH_DIR)/noise.log \
+		| grep -E '^\s*(--- |ok|FAIL|PASS|panic)| took ' || { ./scripts/failures.sh $(BENCH_DIR)/noise.log; exit 1; }
+	@echo "noise: report in $(BENCH_DIR)/noise.md, log in $(BENCH_DIR)/noise.log"
 
 clean:
 	rm -rf bin $(BENCH_DIR)
