@@ -1,11 +1,9 @@
 package noise
 
 import (
-	"reflect"
 	"testing"
 	"time"
 
-	"github.com/chainrisk/chainrisk/config"
 	"github.com/chainrisk/chainrisk/store"
 )
 
@@ -133,21 +131,5 @@ func TestDiffAlerts(t *testing.T) {
 	if c.ByRule["severe_event"] != 3 || c.ByRule["score_drop"] != 1 || c.ByRule["repair_done"] != 1 ||
 		c.ByRule["grade_downgrade"] != 0 || c.ByRule["x"] != 0 {
 		t.Errorf("by rule %v", c.ByRule)
-	}
-}
-
-// TestSetDigest: the digest option sets config.Subscription's Digest field where the
-// build has one, and says so; without it, nothing changes and it says not.
-func TestSetDigest(t *testing.T) {
-	var sub config.Subscription
-	ok := setDigest(&sub, "daily")
-	f := reflect.ValueOf(sub).FieldByName("Digest")
-	switch {
-	case ok != f.IsValid():
-		t.Errorf("setDigest = %v, but the field exists: %v", ok, f.IsValid())
-	case ok && f.String() != "daily":
-		t.Errorf("Digest = %q after setDigest(daily)", f.String())
-	case !ok && !reflect.DeepEqual(sub, config.Subscription{}):
-		t.Errorf("the subscription changed without a Digest field: %+v", sub)
 	}
 }

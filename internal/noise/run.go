@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"reflect"
 	"time"
 
 	"github.com/chainrisk/chainrisk/alerts/notify"
@@ -57,9 +56,7 @@ type WorldResult struct {
 	Tally         *Tally
 	// Accepted and Rejected count ingested rows by phase.
 	Accepted, Rejected map[string]int
-	// DigestSet reports whether the digest option could be applied.
-	DigestSet bool
-	Elapsed   time.Duration
+	Elapsed            time.Duration
 }
 
 // Result is a whole measurement.
@@ -109,7 +106,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		return nil, fmt.Errorf("province: %w", err)
 	}
 	res.Worlds = append(res.Worlds, wr)
-	res.DigestNote = digestNote(o.Digest, res.Worlds)
+	res.DigestNote = digestNote(o.Digest)
 	res.Elapsed = time.Since(began)
 	return res, nil
 }
@@ -123,11 +120,8 @@ func runWorld(ctx context.Context, o Options, w *world, subs func(inv *inventory
 	}
 	cfg := config.Default()
 	wr := &WorldResult{Name: w.name, Describe: w.describe}
-	wr.DigestSet = true
 	for _, sub := range subs(inv) {
-		if o.Digest != "" && !setDigest(&sub, o.Digest) {
-			wr.DigestSet = false
-		}
+		sub.Digest = o.Digest
 		if err := cfg.NormalizeSubscription(&sub); err != nil {
 			return nil, fmt.Errorf("subscription %s: %w", sub.Name, err)
 		}
@@ -155,7 +149,7 @@ func runWorld(ctx context.Context, o Options, w *world, subs func(inv *inventory
 		if err != nil {
 			return nil, err
 		}
-		if err := s.day(ctx, day, b, o.Repeats == RepeatsDaily); err != nil {
+		if err := s.day(ctx, day, b, o.Repeats == RepeatsDaily, o.Digest != ""); err != nil {
 			return nil, err
 		}
 		o.Progress("day done", "world", w.name, "day", d+1, "events", b.counts[0], "repairs", b.counts[1],
@@ -180,27 +174,12 @@ func runWorld(ctx context.Context, o Options, w *world, subs func(inv *inventory
 	return wr, nil
 }
 
-// setDigest sets a subscription's Digest field to period and reports whether the
-// field exists (it is a string field of config.Subscription where digests exist).
-func setDigest(sub *config.Subscription, period string) bool {
-	f := reflect.ValueOf(sub).Elem().FieldByName("Digest")
-	if !f.IsValid() || f.Kind() != reflect.String || !f.CanSet() {
-		return false
-	}
-	f.SetString(period)
-	return true
-}
-
-func digestNote(period string, worlds []*WorldResult) string {
-	switch {
-	case period == "":
+func digestNote(period string) string {
+	if period == "" {
 		return "off: subscriptions as configured"
-	case len(worlds) > 0 && !worlds[0].DigestSet:
-		return fmt.Sprintf("asked for %q, but config.Subscription has no Digest field in this build: "+
-			"subscriptions as configured, the figures are those without digests", period)
-	default:
-		return fmt.Sprintf("every subscription has digest: %s", period)
 	}
+	return fmt.Sprintf("every subscription has digest: %s (realtime_min_severity critical, the default); "+
+		"send_digests runs hourly, at minute 1", period)
 }
 
 // demoSubscriptions is chainriskd -demo's subscription when the config names none:

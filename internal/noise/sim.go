@@ -201,7 +201,8 @@ func (s *sim) load(ctx context.Context, w *world) error {
 
 // daySteps are the steps of one simulated day, as a daemon with the default schedule
 // lives it: expire_events, the 02:00 full scan, repair_eligible at 08:00, the day's
-// batches at 10:00 (events, repairs, relations, each scanned), and resend_alerts —
+// batches at 10:00 (events, repairs, relations, each scanned), send_digests hourly at
+// minute 1 when subscriptions take digests, and resend_alerts —
 // which repeats every firing alert last notified more than repeat_interval ago —
 // every half hour (the default runs it every minute: repeats come within 30 minutes
 // of falling due instead of one).
@@ -211,7 +212,7 @@ type dayStep struct {
 	fn    func(ctx context.Context) error
 }
 
-func (s *sim) daySteps(b *dayBatch, repeats bool) []dayStep {
+func (s *sim) daySteps(b *dayBatch, repeats, digests bool) []dayStep {
 	batch := func(k credit.Kind, data []byte) func(ctx context.Context) error {
 		return func(ctx context.Context) error {
 			return s.ingest(ctx, PhaseMonth, []ingest.Input{input(demo.FileName(k), k, bytes.NewReader(data))}, false)
@@ -234,6 +235,9 @@ func (s *sim) daySteps(b *dayBatch, repeats bool) []dayStep {
 	for at := 15 * time.Minute; repeats && at < 24*time.Hour; at += 30 * time.Minute {
 		steps = append(steps, dayStep{at, PhaseRepeats, s.resend})
 	}
+	for at := time.Minute; digests && at < 24*time.Hour; at += time.Hour {
+		steps = append(steps, dayStep{at, PhaseMonth, s.mgr.SendDigests})
+	}
 	slices.SortStableFunc(steps, func(a, b dayStep) int { return cmp.Compare(a.at, b.at) })
 	return steps
 }
@@ -243,8 +247,8 @@ func (s *sim) resend(ctx context.Context) error { return s.mgr.Resend(ctx, s.eng
 
 // day runs the steps of the day starting at midnight day, with resend_alerts runs
 // when repeats is set.
-func (s *sim) day(ctx context.Context, day time.Time, b *dayBatch, repeats bool) error {
-	for _, st := range s.daySteps(b, repeats) {
+func (s *sim) day(ctx context.Context, day time.Time, b *dayBatch, repeats, digests bool) error {
+	for _, st := range s.daySteps(b, repeats, digests) {
 		if err := s.step(ctx, st.phase, day.Add(st.at), st.fn); err != nil {
 			return fmt.Errorf("%s %s: %w", day.Format(time.DateOnly), st.phase, err)
 		}
