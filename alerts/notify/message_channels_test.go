@@ -115,10 +115,8 @@ func TestAlertmanagerEveryAlert(t *testing.T) {
 // bigSnapshot is a snapshot of n alerts, each of its own firm, and the line each
 // must come out as.
 func bigSnapshot(n int, lang string) (*Notification, []string) {
-	s := &Notification{ID: "ntf-0020", Kind: KindSnapshot, Subscription: "yuanhang-chain", Language: lang, PeriodEnd: t0}
-	for _, a := range manyNotifications(n, lang) {
-		s.Group = append(s.Group, a)
-	}
+	s := &Notification{ID: "ntf-0020", Kind: KindSnapshot, Subscription: "yuanhang-chain", Language: lang, PeriodEnd: t0,
+		Group: manyNotifications(n, lang)}
 	var want []string
 	for _, a := range s.Group {
 		want = append(want, "- 【警告】信用等级下调 · "+a.Subject.Name+"（"+a.Subject.USCC+"） · 2026-11-21 07:55 起")
