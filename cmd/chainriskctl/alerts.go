@@ -11,11 +11,11 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/chainrisk/chainrisk/alerts"
 	"github.com/chainrisk/chainrisk/config"
+	"github.com/chainrisk/chainrisk/internal/table"
 )
 
 // The alert commands (README.md): list and acknowledge alerts, and manage silences,
@@ -79,7 +79,7 @@ func runAlerts(args []string, stdout, stderr io.Writer) int {
 			if err := json.Unmarshal(list.Alerts, &shown); err != nil {
 				return fail(stderr, "alerts", err)
 			}
-			tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+			tw := table.NewWriter(stdout)
 			fmt.Fprintln(tw, "ID\tSTATE\tSEVERITY\tRULE\tFIRM\tNAME\tGRADE\tLEADER\tSINCE\tNOTE")
 			for _, a := range shown {
 				grade, lead := a.Subject.Grade, "-"
@@ -320,7 +320,7 @@ func runSilenceList(args []string, stdout, stderr io.Writer) int {
 		if err := json.Unmarshal(list.Silences, &shown); err != nil {
 			return fail(stderr, "silence list", err)
 		}
-		tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+		tw := table.NewWriter(stdout)
 		fmt.Fprintln(tw, "ID\tSTATUS\tMATCHERS\tSTARTS\tENDS\tCREATED BY\tCOMMENT")
 		for _, s := range shown {
 			ms := make([]string, len(s.Matchers))

@@ -11,9 +11,9 @@ import (
 	"math"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/chainrisk/chainrisk/graph"
+	"github.com/chainrisk/chainrisk/internal/table"
 	"github.com/chainrisk/chainrisk/risk"
 	"github.com/chainrisk/chainrisk/risk/offline"
 )
@@ -105,7 +105,7 @@ func writeStressJSON(w io.Writer, net *graph.Network, res risk.DebtRankResult) e
 }
 
 func writeStressTable(w io.Writer, net *graph.Network, res risk.DebtRankResult, shocked int) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	tw := table.NewWriter(w)
 	fmt.Fprintf(tw, "R\t%s\n", formatFloat(res.R, 6))
 	fmt.Fprintf(tw, "defaults\t%d\n", res.Defaults)
 	fmt.Fprintf(tw, "iterations\t%d\n", res.Iterations)

@@ -7,7 +7,8 @@ import (
 	"io"
 	"strconv"
 	"strings"
-	"text/tabwriter"
+
+	"github.com/chainrisk/chainrisk/internal/table"
 )
 
 // checkRows bounds the holders and investees the table prints; --output json has all.
@@ -108,7 +109,7 @@ func printCheck(w io.Writer, r *checkReport) {
 		orDash(r.Target.Grade), orDash(r.Target.Status), percent(r.Completeness.KnownShare), r.ScanID)
 	if len(r.Reasons) > 0 {
 		fmt.Fprintln(w, "\nreasons:")
-		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		tw := table.NewWriter(w)
 		for _, x := range r.Reasons {
 			fmt.Fprintf(tw, "  %s\t%s\t%s\n", x.Severity, x.Code, x.ZH)
 		}
@@ -138,7 +139,7 @@ func printParties(w io.Writer, title string, ps []checkParty) {
 		return
 	}
 	fmt.Fprintf(w, "\n%s:\n", title)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	tw := table.NewWriter(w)
 	fmt.Fprintln(tw, "  KEY\tNAME\tKIND\tGRADE\tDIRECT\tPENETRATED")
 	for _, p := range ps[:min(len(ps), checkRows)] {
 		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\n", p.key(), p.Name, orDash(p.HolderKind), orDash(p.Grade),

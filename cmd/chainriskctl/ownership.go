@@ -8,7 +8,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"text/tabwriter"
+
+	"github.com/chainrisk/chainrisk/internal/table"
 )
 
 // runOwnership prints the ownership graph around a firm (GET
@@ -64,7 +65,7 @@ func printOwnership(w io.Writer, doc map[string]any) {
 		holds[h] = append(holds[h], fmt.Sprintf("%v %s%%", l["investee"],
 			strconv.FormatFloat(toFloat(l["share"])*100, 'f', -1, 64)))
 	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	tw := table.NewWriter(w)
 	fmt.Fprintln(tw, "UP\tDOWN\tKIND\tKEY\tNAME\tGRADE\tRELATION\tHOLDS")
 	nodes, _ := doc["nodes"].([]any)
 	for _, x := range nodes {
@@ -105,7 +106,7 @@ func printRelated(w io.Writer, e map[string]any) {
 		return
 	}
 	fmt.Fprintln(w, "\nrelated parties (actual controller, holders above 50 %):")
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	tw := table.NewWriter(w)
 	for _, x := range rel {
 		p, _ := x.(map[string]any)
 		key := p["uscc"]

@@ -12,8 +12,9 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
-	"text/tabwriter"
 	"time"
+
+	"github.com/chainrisk/chainrisk/internal/table"
 )
 
 // remote parses an API command's flags and runs fn with a client.
@@ -162,7 +163,7 @@ func runScans(args []string, stdout, stderr io.Writer) int {
 			printJSON(stdout, scans)
 			return exitOK
 		}
-		tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+		tw := table.NewWriter(stdout)
 		fmt.Fprintln(tw, "ID\tKIND\tSCOPE\tTRIGGER\tSTATUS\tSTARTED\tSECONDS")
 		for _, s := range scans {
 			started, secs := "-", "-"
@@ -194,7 +195,7 @@ func runEnterprise(args []string, stdout, stderr io.Writer) int {
 				printJSON(stdout, e)
 				return exitOK
 			}
-			tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+			tw := table.NewWriter(stdout)
 			for _, k := range []string{"uscc", "name", "status", "region", "industry", "score", "grade", "p", "d", "model_version",
 				"scan_id", "scored_at"} {
 				if v, ok := e[k]; ok {
@@ -207,7 +208,7 @@ func runEnterprise(args []string, stdout, stderr io.Writer) int {
 			_ = tw.Flush()
 			if ex, ok := e["explanation"].([]any); ok && len(ex) > 0 {
 				fmt.Fprintln(stdout, "\nwhy (worst first):")
-				tw = tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+				tw = table.NewWriter(stdout)
 				for _, x := range ex {
 					m, _ := x.(map[string]any)
 					if m["kind"] == "rule" {
@@ -222,7 +223,7 @@ func runEnterprise(args []string, stdout, stderr io.Writer) int {
 			printRelated(stdout, e)
 			if hist, ok := e["history"].([]any); ok && len(hist) > 0 {
 				fmt.Fprintln(stdout, "\nhistory (newest first):")
-				tw = tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+				tw = table.NewWriter(stdout)
 				for _, x := range hist[:min(len(hist), enterpriseHistoryRows)] {
 					m, _ := x.(map[string]any)
 					fmt.Fprintf(tw, "  %v\tscan %v\t%v\t%v\t%s\n", localTime(m["at"]), fmtValue(m["scan_id"]), m["trigger"],
@@ -286,7 +287,7 @@ func runChain(args []string, stdout, stderr io.Writer) int {
 			}
 			fmt.Fprintf(stdout, "leader %v  chain_risk %v  supply_at_risk %v  demand_at_risk %v\n",
 				ch["leader"], fmtValue(ch["chain_risk"]), fmtValue(ch["supply_at_risk"]), fmtValue(ch["demand_at_risk"]))
-			tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+			tw := table.NewWriter(stdout)
 			fmt.Fprintln(tw, "\nTOP CONTRIBUTORS\tTIER\tP\tCONTRIBUTION\tPATH")
 			if tops, ok := ch["top_contributors"].([]any); ok {
 				for _, t := range tops {
@@ -329,7 +330,7 @@ func runStressOnline(args []string, stdout, stderr io.Writer) int {
 		}
 		fmt.Fprintf(stdout, "R %v  defaults %v  iterations %v\n", fmtValue(res["R"]), fmtValue(res["defaults"]),
 			fmtValue(res["iterations"]))
-		tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+		tw := table.NewWriter(stdout)
 		fmt.Fprintln(tw, "FIRM\tNAME\tH")
 		if tops, ok := res["top"].([]any); ok {
 			for _, t := range tops {

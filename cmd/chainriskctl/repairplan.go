@@ -7,10 +7,10 @@ import (
 	"io"
 	"net/url"
 	"strconv"
-	"text/tabwriter"
 	"time"
 
 	"github.com/chainrisk/chainrisk/credit"
+	"github.com/chainrisk/chainrisk/internal/table"
 )
 
 // runRepairPlan prints a firm's credit repair plan (信用修复, GET
@@ -48,7 +48,7 @@ func printRepairPlan(w io.Writer, plan map[string]any) {
 		return
 	}
 	fmt.Fprintln(w)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	tw := table.NewWriter(w)
 	fmt.Fprintln(tw, "ELIGIBLE FROM\tNOW\tEVENT\tTYPE\tCATEGORY\tOCCURRED\tPOINTS\tDECIDED BY")
 	var requirements []string
 	for _, x := range events {
@@ -76,7 +76,7 @@ func printRepairPlan(w io.Writer, plan map[string]any) {
 	}
 	wi, _ := plan["what_if"].(map[string]any)
 	fmt.Fprintln(w, "\nwhat if:")
-	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	tw = table.NewWriter(w)
 	for _, row := range []struct{ key, label string }{
 		{"eligible_now", "the events eligible now are repaired"}, {"all_repairable", "every repairable event is repaired"},
 	} {

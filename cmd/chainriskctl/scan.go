@@ -11,9 +11,9 @@ import (
 	"os/signal"
 	"runtime/pprof"
 	"syscall"
-	"text/tabwriter"
 
 	"github.com/chainrisk/chainrisk/config"
+	"github.com/chainrisk/chainrisk/internal/table"
 	"github.com/chainrisk/chainrisk/monitor"
 	"github.com/chainrisk/chainrisk/store/backend"
 )
@@ -80,7 +80,7 @@ func runScan(args []string, stdout, stderr io.Writer) int {
 		}{sc.ID, sc.Status, stats})
 		return exitOK
 	}
-	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	tw := table.NewWriter(stdout)
 	fmt.Fprintf(tw, "scan\t%d (%s)\n", sc.ID, sc.Status)
 	fmt.Fprintf(tw, "firms\t%s\n", groupDigits(stats.Firms))
 	fmt.Fprintf(tw, "relations\t%s\n", groupDigits(stats.Relations))

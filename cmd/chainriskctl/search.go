@@ -7,7 +7,8 @@ import (
 	"io"
 	"net/url"
 	"strconv"
-	"text/tabwriter"
+
+	"github.com/chainrisk/chainrisk/internal/table"
 )
 
 // searchPageSize is the page the search command asks for when it needs more firms
@@ -60,7 +61,7 @@ func runSearch(args []string, stdout, stderr io.Writer) int {
 				printJSON(stdout, all)
 				return exitOK
 			}
-			tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+			tw := table.NewWriter(stdout)
 			fmt.Fprintln(tw, "USCC\tNAME\tGRADE\tSCORE\tREGION")
 			for _, f := range all.Firms {
 				fmt.Fprintf(tw, "%v\t%v\t%v\t%s\t%v\n", f["uscc"], f["name"], f["grade"],

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/chainrisk/chainrisk/internal/table"
 )
 
 // TestSearchCommand finds the demo's soybean firms by name, as a table and as JSON,
@@ -23,6 +25,22 @@ func TestSearchCommand(t *testing.T) {
 	for _, l := range lines[1:5] {
 		if f := strings.Fields(l); len(f) != 5 || !strings.Contains(f[1], "大豆") || len(f[4]) != 6 {
 			t.Errorf("row %q", l)
+		}
+	}
+	// The Chinese names are padded by display width: GRADE starts at one terminal
+	// column on every line (a CJK character takes two).
+	col := func(l, cell string) int {
+		i := strings.Index(l, cell)
+		if i < 0 {
+			return -1
+		}
+		return table.Width(l[:i])
+	}
+	head := col(lines[0], "GRADE")
+	for _, l := range lines[1:5] {
+		f := strings.Fields(l)
+		if at := col(l, "  "+f[2]+"  ") + 2; at != head {
+			t.Errorf("in %q the grade starts at display column %d, the header's at %d", l, at, head)
 		}
 	}
 

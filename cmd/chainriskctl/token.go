@@ -10,11 +10,11 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
-	"text/tabwriter"
 	"time"
 
 	"github.com/chainrisk/chainrisk/api"
 	"github.com/chainrisk/chainrisk/credit"
+	"github.com/chainrisk/chainrisk/internal/table"
 	"github.com/chainrisk/chainrisk/store"
 	"github.com/chainrisk/chainrisk/store/backend"
 	"github.com/chainrisk/chainrisk/tokens"
@@ -177,7 +177,7 @@ func tokenList(ctx context.Context, db store.TokenStore, output string, stdout, 
 		_ = json.NewEncoder(stdout).Encode(out)
 		return exitOK
 	}
-	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	tw := table.NewWriter(stdout)
 	fmt.Fprintln(tw, "NAME\tROLE\tLEADER\tCREATED\tLAST USED\tSTATE")
 	stamp := func(t time.Time) string {
 		if t.IsZero() {

@@ -10,8 +10,9 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"text/tabwriter"
 	"time"
+
+	"github.com/chainrisk/chainrisk/internal/table"
 )
 
 // The alert workflow commands (README.md): the token's principal's status, assignee
@@ -178,7 +179,7 @@ func runAlertReview(args []string, stdout, stderr io.Writer) int {
 			if err := json.Unmarshal(list.Feedback, &shown); err != nil {
 				return fail(stderr, "alert review", err)
 			}
-			tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+			tw := table.NewWriter(stdout)
 			fmt.Fprintln(tw, "ALERT\tRULE\tFIRM\tNAME\tVERDICT\tBY\tTENANT\tAT\tCOMMENT")
 			for _, e := range shown {
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.AlertID, e.Rule, e.Subject.USCC, e.Subject.Name, e.Verdict,

@@ -17,9 +17,9 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
-	"text/tabwriter"
 	"time"
 
+	"github.com/chainrisk/chainrisk/internal/table"
 	"github.com/chainrisk/chainrisk/loadgen"
 )
 
@@ -332,7 +332,7 @@ func (r *report) problems() []string {
 }
 
 func (r *report) table(w io.Writer) {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	tw := table.NewWriter(w)
 	run := fmt.Sprintf("closed, %d workers", r.Workers)
 	if r.Mode == "paced" {
 		run = fmt.Sprintf("paced, %g/s, at most %d in flight", r.Rate, r.Workers)
