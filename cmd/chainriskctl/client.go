@@ -46,7 +46,17 @@ func newClient(server, token string) *client {
 	if token == "" {
 		token = os.Getenv("CHAINRISK_TOKEN")
 	}
-	return &client{server: strings.TrimRight(server, "/"), token: token, http: &http.Client{Timeout: 5 * time.Minute}}
+	return &client{server: serverURL(server), token: token, http: &http.Client{Timeout: 5 * time.Minute}}
+}
+
+// serverURL is the daemon's base URL: a bare host:port (127.0.0.1:8480, as the
+// daemon's own -listen flag takes it) is taken as http.
+func serverURL(server string) string {
+	server = strings.TrimRight(strings.TrimSpace(server), "/")
+	if server != "" && !strings.Contains(server, "://") {
+		server = "http://" + server
+	}
+	return server
 }
 
 // apiError is the API's error envelope.
@@ -90,7 +100,8 @@ func (c *client) do(ctx context.Context, method, path string, body io.Reader, co
 		if errors.As(err, &uerr) {
 			err = uerr.Err
 		}
-		return 0, fmt.Errorf("cannot reach chainriskd at %s: %w", c.server, err)
+		return 0, fmt.Errorf("cannot reach chainriskd at %s: %w\n(is the daemon running there? --server or "+
+			"CHAINRISK_SERVER name another address)", c.server, err)
 	}
 	defer resp.Body.Close()
 	ok := resp.StatusCode/100 == 2
@@ -106,6 +117,10 @@ func (c *client) do(ctx context.Context, method, path string, body io.Reader, co
 			return resp.StatusCode, fmt.Errorf("HTTP %d: %s", resp.StatusCode, strings.TrimSpace(string(raw)))
 		}
 		env.Error.Status = resp.StatusCode
+		if resp.StatusCode == http.StatusUnauthorized && c.token == "" {
+			env.Error.Details = append(env.Error.Details, "no token was sent: CHAINRISK_TOKEN is not set and --token was not "+
+				"given (chainriskd -demo prints an admin token when it starts; chainriskctl token create makes one)")
+		}
 		return resp.StatusCode, &env.Error
 	}
 	if out == nil {
