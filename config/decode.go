@@ -13,6 +13,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/chainrisk/chainrisk/credit"
+	suggestpkg "github.com/chainrisk/chainrisk/internal/suggest"
 )
 
 // maxNodes bounds the work of one decode: aliases can make a small document expand
@@ -412,45 +413,5 @@ func suggest(name string, fields map[string]int, also []string) string {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	best, bestDist := "", 3
-	lower := strings.ToLower(name)
-	for _, k := range keys {
-		if dist := editDistance(lower, k); dist < bestDist {
-			best, bestDist = k, dist
-		}
-	}
-	if bestDist >= len([]rune(name)) {
-		return ""
-	}
-	return best
-}
-
-// editDistance is the optimal string alignment distance: insertions, deletions,
-// substitutions and transpositions of adjacent characters each cost 1.
-func editDistance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	if len(ra) > 64 || len(rb) > 64 {
-		return math.MaxInt32
-	}
-	prev2 := make([]int, len(rb)+1)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
-				cur[j] = min(cur[j], prev2[j-2]+1)
-			}
-		}
-		prev2, prev, cur = prev, cur, prev2
-	}
-	return prev[len(rb)]
+	return suggestpkg.Closest(name, keys)
 }

@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/chainrisk/chainrisk/credit"
+	suggestpkg "github.com/chainrisk/chainrisk/internal/suggest"
 	"github.com/chainrisk/chainrisk/store"
 )
 
@@ -465,38 +466,9 @@ func hasField(errs []credit.FieldError, field string) bool {
 
 // suggest returns ` (did you mean "x"?)` for the known name closest to a misspelt one.
 func suggest(name string, known []string) string {
-	best, bestDist := "", 3
-	for _, k := range known {
-		if d := editDistance(strings.ToLower(name), k); d < bestDist {
-			best, bestDist = k, d
-		}
-	}
+	best := suggestpkg.Closest(name, known)
 	if best == "" {
 		return ""
 	}
 	return fmt.Sprintf(" (did you mean %q?)", best)
-}
-
-// editDistance is the Levenshtein distance between two short names, in bytes.
-func editDistance(a, b string) int {
-	if len(a) > 64 {
-		return len(a)
-	}
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/chainrisk/chainrisk/config"
 	"github.com/chainrisk/chainrisk/credit"
 	"github.com/chainrisk/chainrisk/ingest"
+	"github.com/chainrisk/chainrisk/internal/suggest"
 	"github.com/chainrisk/chainrisk/monitor"
 	"github.com/chainrisk/chainrisk/store"
 	"github.com/chainrisk/chainrisk/store/backend"
@@ -84,7 +85,15 @@ func parseImport(args []string, stderr io.Writer) (*importCmd, int, bool) {
 	cmd := &importCmd{strict: *strict, output: *output, dsn: *dsn, server: *server, token: *token,
 		kind: credit.Kind(fs.Arg(0)), paths: fs.Args()[1:]}
 	if !cmd.kind.Valid() {
-		fmt.Fprintf(stderr, "chainriskctl import: unknown kind %q (want %s)\n", cmd.kind, credit.KindNames())
+		hint := ""
+		var kinds []string
+		for _, k := range credit.Kinds {
+			kinds = append(kinds, string(k))
+		}
+		if near := suggest.Closest(string(cmd.kind), kinds); near != "" {
+			hint = fmt.Sprintf("; did you mean %q?", near)
+		}
+		fmt.Fprintf(stderr, "chainriskctl import: unknown kind %q%s (want %s)\n", cmd.kind, hint, credit.KindNames())
 		return nil, exitUsage, false
 	}
 	if cmd.output != "table" && cmd.output != "json" {

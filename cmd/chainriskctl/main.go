@@ -8,6 +8,7 @@ import (
 	"os"
 	_ "time/tzdata" // Asia/Shanghai on minimal images
 
+	"github.com/chainrisk/chainrisk/internal/suggest"
 	"github.com/chainrisk/chainrisk/version"
 )
 
@@ -121,6 +122,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stdout, usage)
 		return exitOK
 	}
+	if near := suggest.Closest(cmd, commands); near != "" {
+		fmt.Fprintf(stderr, "chainriskctl: unknown command %q; did you mean %q? (chainriskctl help lists the commands)\n", cmd, near)
+		return exitUsage
+	}
 	fmt.Fprintf(stderr, "chainriskctl: unknown command %q\n\n%s", cmd, usage)
 	return exitUsage
 }
+
+// commands are the subcommands run dispatches, for "did you mean".
+var commands = []string{"import", "scan", "config", "stress", "rescan", "scans", "ownership", "enterprise",
+	"repair-plan", "search", "check", "screen", "chain", "alerts", "ack", "alert", "silence", "esri", "gen", "token",
+	"version", "help"}
