@@ -50,6 +50,8 @@ type Index struct {
 	gramID    map[uint64]uint32
 	postStart []uint32 // bigram g's entries are post[postStart[g]:postStart[g+1]]
 	post      []int32
+
+	pool sync.Pool // of *scratch
 }
 
 // NewIndex indexes firms. Names Normalize refuses, empty and repeated USCCs are left

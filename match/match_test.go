@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -237,4 +238,29 @@ func TestNewIndexSkips(t *testing.T) {
 	if res, _ := ix.Match("重复粮油有限公司", "", ""); res.Status != StatusNone {
 		t.Errorf("a repeated USCC's name was indexed: %+v", res)
 	}
+}
+
+// TestMatchConcurrent: queries share the index and its pool of working memory (run
+// with -race); each answers as it does alone.
+func TestMatchConcurrent(t *testing.T) {
+	ix := NewIndex(testFirms)
+	names := []string{"东北轻合金", "松雷商业", "北大荒农牧", "建三江七星现代农业综合开友", "完全不相关的名字"}
+	want := make([]Result, len(names))
+	for i, n := range names {
+		want[i], _ = ix.Match(n, "", "")
+	}
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Go(func() {
+			for k := range 200 {
+				i := (w + k) % len(names)
+				got, err := ix.Match(names[i], "", "")
+				if err != nil || got.Status != want[i].Status || got.USCC != want[i].USCC || len(got.Candidates) != len(want[i].Candidates) {
+					t.Errorf("Match(%q) = %+v, %v; alone %+v", names[i], got, err, want[i])
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
 }

@@ -3,7 +3,6 @@ package match
 import (
 	"math"
 	"slices"
-	"sync"
 )
 
 // Status says how a name was matched.
@@ -87,10 +86,10 @@ type scored struct {
 	region bool
 }
 
-var scratchPool sync.Pool
-
+// getScratch takes a query's working memory from the index's pool; every count in it
+// is zero.
 func (ix *Index) getScratch() *scratch {
-	if s, ok := scratchPool.Get().(*scratch); ok && len(s.count) == len(ix.entFirm) {
+	if s, ok := ix.pool.Get().(*scratch); ok {
 		return s
 	}
 	return &scratch{count: make([]uint8, len(ix.entFirm))}
@@ -104,7 +103,7 @@ func (ix *Index) Match(name, regionHint, usccHint string) (Result, error) {
 		return Result{}, err
 	}
 	sc := ix.getScratch()
-	defer scratchPool.Put(sc)
+	defer ix.pool.Put(sc)
 	res := Result{Normalized: q, Status: StatusNone}
 	var exact []int32
 	if e, ok := ix.exact[q]; ok {
