@@ -105,10 +105,10 @@ func (ix *Index) Match(name, regionHint, usccHint string) (Result, error) {
 	sc := ix.getScratch()
 	defer ix.pool.Put(sc)
 	res := Result{Normalized: q, Status: StatusNone}
-	var exact []int32
+	var exact []int32 // the entries with core q, one per firm
 	if e, ok := ix.exact[q]; ok {
 		for ; e >= 0; e = ix.nextSame[e] {
-			exact = append(exact, ix.entFirm[e])
+			exact = append(exact, e)
 		}
 	}
 	top := ix.rank(sc, q, regionHint, exact)
@@ -126,16 +126,18 @@ func (ix *Index) Match(name, regionHint, usccHint string) (Result, error) {
 	return res, nil
 }
 
-// decide sets the status and the chosen firm from the exact matches and the ranking.
+// decide sets the status and the chosen firm from the entries matching exactly and
+// the ranking.
 func (ix *Index) decide(res *Result, exact []int32, top []scored, regionHint string) {
 	switch {
 	case len(exact) == 1:
-		res.Status, res.USCC, res.Confidence = StatusExact, ix.firms[exact[0]].USCC, 1
+		res.Status, res.USCC, res.Confidence = StatusExact, ix.firms[ix.entFirm[exact[0]]].USCC, 1
 		return
 	case len(exact) > 1:
 		res.Status = StatusAmbiguous
 		chosen := int32(-1)
-		for _, f := range exact {
+		for _, e := range exact {
+			f := ix.entFirm[e]
 			if regionMatch(regionHint, ix.firms[f].Region) {
 				if chosen >= 0 {
 					return
@@ -208,10 +210,7 @@ func (ix *Index) rank(sc *scratch, q, regionHint string, exact []int32) []scored
 		}
 		top = ix.offer(top, e, dice, regionHint)
 	}
-	for _, f := range exact { // found above unless the cap cut them off
-		e := ix.exact[q]
-		for ; ix.entFirm[e] != f; e = ix.nextSame[e] {
-		}
+	for _, e := range exact { // found above unless the cap cut them off
 		top = ix.offer(top, e, 1, regionHint)
 	}
 	sc.top = top
