@@ -1,6 +1,7 @@
 package match
 
 import (
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -52,28 +53,27 @@ var counties = []string{
 	"杜尔伯特蒙古族自治县", "大兴安岭地区", "大兴安岭",
 }
 
-// adminNames holds every form to strip; adminByFirst lists them by first rune, longest
-// first.
-var adminNames, adminByFirst = func() (map[string]struct{}, map[rune][]string) {
-	m := make(map[string]struct{})
+// adminByFirst lists every form to strip by its first rune, longest first.
+var adminByFirst = func() map[rune][]string {
+	var all []string
 	for _, p := range provinces {
-		m[p.full], m[p.short] = struct{}{}, struct{}{}
+		all = append(all, p.full, p.short)
 	}
 	for _, c := range cities {
-		m[c], m[c+"市"] = struct{}{}, struct{}{}
+		all = append(all, c, c+"市")
 	}
-	for _, c := range counties {
-		m[c] = struct{}{}
-	}
+	all = append(all, counties...)
 	by := make(map[rune][]string)
-	for s := range m {
+	for _, s := range all {
 		r, _ := utf8.DecodeRuneInString(s)
-		by[r] = append(by[r], s)
+		if !slices.Contains(by[r], s) {
+			by[r] = append(by[r], s)
+		}
 	}
 	for r, l := range by {
 		by[r] = sortedLongestFirst(l)
 	}
-	return m, by
+	return by
 }()
 
 // adminPrefix returns the byte length of the longest administrative name that starts
