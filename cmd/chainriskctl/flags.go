@@ -24,6 +24,15 @@ func parseFlags(fs *flag.FlagSet, args []string) (code int, ok bool) {
 	return 0, true
 }
 
+// parseExit is the exit code of a command whose flags did not parse: 0 when -h or
+// --help asked for its usage, 2 otherwise.
+func parseExit(err error) int {
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	return exitUsage
+}
+
 func usageError(fs *flag.FlagSet, msg string) int {
 	fmt.Fprintf(fs.Output(), "%s: %s\n", fs.Name(), msg)
 	fs.Usage()

@@ -76,7 +76,7 @@ func parseImport(args []string, stderr io.Writer) (*importCmd, int, bool) {
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(interleave(fs, args)); err != nil {
-		return nil, exitUsage, false
+		return nil, parseExit(err), false
 	}
 	if fs.NArg() < 2 {
 		fs.Usage()

@@ -31,7 +31,7 @@ func remote(name, usage string, args []string, stdout, stderr io.Writer, extra f
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(interleave(fs, args)); err != nil {
-		return exitUsage
+		return parseExit(err)
 	}
 	if *output != "table" && *output != "json" && !((name == "chain" || name == "ownership") && *output == "dot") &&
 		!(name == "screen" && *output == "csv") {

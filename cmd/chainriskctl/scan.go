@@ -31,7 +31,7 @@ func runScan(args []string, stdout, stderr io.Writer) int {
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
-		return exitUsage
+		return parseExit(err)
 	}
 	if fs.NArg() > 0 || *dsn == "" || (*output != "table" && *output != "json") {
 		fs.Usage()

@@ -20,3 +20,26 @@ func TestDidYouMean(t *testing.T) {
 		t.Errorf("import event: exit %d, %q", code, errOut)
 	}
 }
+
+// TestHelpExitsZero: -h and --help print a command's usage and exit 0, for every
+// command and subcommand; a bad flag still exits 2.
+func TestHelpExitsZero(t *testing.T) {
+	cmds := [][]string{{"alert", "set"}, {"alert", "feedback"}, {"alert", "review"}, {"silence", "add"},
+		{"silence", "list"}, {"token", "list"}, {"token", "create"}, {"config", "check"}}
+	for _, c := range commands {
+		if c != "version" && c != "help" && c != "alert" && c != "silence" && c != "token" && c != "config" {
+			cmds = append(cmds, []string{c})
+		}
+	}
+	for _, c := range cmds {
+		for _, h := range []string{"-h", "--help"} {
+			code, out, errOut := runCmd(run, append(c, h)...)
+			if code != exitOK || !strings.Contains(strings.ToLower(out+errOut), "usage") {
+				t.Errorf("%s %s: exit %d, %q %q", strings.Join(c, " "), h, code, out, errOut)
+			}
+		}
+		if code, _, _ := runCmd(run, append(c, "--no-such-flag")...); code != exitUsage {
+			t.Errorf("%s --no-such-flag: exit %d, want %d", strings.Join(c, " "), code, exitUsage)
+		}
+	}
+}

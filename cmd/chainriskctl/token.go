@@ -57,12 +57,12 @@ func runToken(args []string, stdout, stderr io.Writer) int {
 	}
 	// Flags may come before or after revoke's NAME.
 	if err := fs.Parse(rest); err != nil {
-		return exitUsage
+		return parseExit(err)
 	}
 	positional := fs.Args()
 	if sub == "revoke" && len(positional) > 0 {
 		if err := fs.Parse(positional[1:]); err != nil {
-			return exitUsage
+			return parseExit(err)
 		}
 		positional = append(positional[:1], fs.Args()...)
 	}
