@@ -1,8 +1,6 @@
 package match
 
 import (
-	"encoding/csv"
-	"io"
 	"math/rand/v2"
 	"os"
 	"runtime"
@@ -13,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chainrisk/chainrisk/credit"
 	"github.com/chainrisk/chainrisk/demo"
 )
 
@@ -36,25 +33,12 @@ func loadBenchFirms(b *testing.B) []Firm {
 				b.Fatalf("CHAINRISK_BENCH_FIRMS: %v", err)
 			}
 		}
-		pr, pw := io.Pipe()
-		go func() {
-			_, err := demo.GenerateProvince(demo.ProvinceOptions{Firms: n, Leaders: demo.DefaultProvinceLeaders(n), Seed: 1},
-				map[credit.Kind]io.Writer{credit.KindEnterprises: pw})
-			pw.CloseWithError(err)
-		}()
-		r := csv.NewReader(pr)
-		if _, err := r.Read(); err != nil { // the header
-			b.Fatal(err)
-		}
-		for {
-			rec, err := r.Read()
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				b.Fatal(err)
-			}
+		err := demo.EachProvinceEnterprise(n, func(rec []string) error {
 			benchFirms = append(benchFirms, Firm{USCC: rec[0], Name: rec[1], Region: rec[2]})
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
 		}
 		if os.Getenv("CHAINRISK_MATCH_RAW_NAMES") == "" {
 			distinctCores(benchFirms)

@@ -1,8 +1,6 @@
 package search
 
 import (
-	"encoding/csv"
-	"io"
 	"math/rand/v2"
 	"os"
 	"runtime"
@@ -13,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chainrisk/chainrisk/credit"
 	"github.com/chainrisk/chainrisk/demo"
 )
 
@@ -42,24 +39,7 @@ func benchFirms(b *testing.B) benchDir {
 				b.Fatalf("CHAINRISK_BENCH_FIRMS: %v", err)
 			}
 		}
-		pr, pw := io.Pipe()
-		go func() {
-			_, err := demo.GenerateProvince(demo.ProvinceOptions{Firms: n, Leaders: demo.DefaultProvinceLeaders(n), Seed: 1},
-				map[credit.Kind]io.Writer{credit.KindEnterprises: pw})
-			pw.CloseWithError(err)
-		}()
-		r := csv.NewReader(pr)
-		if _, err := r.Read(); err != nil { // the header
-			b.Fatal(err)
-		}
-		for {
-			rec, err := r.Read()
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				b.Fatal(err)
-			}
+		err := demo.EachProvinceEnterprise(n, func(rec []string) error {
 			benchData.ids = append(benchData.ids, rec[0])
 			benchData.names = append(benchData.names, rec[1])
 			var tags []string
@@ -67,6 +47,10 @@ func benchFirms(b *testing.B) benchDir {
 				tags = strings.Split(rec[4], ";")
 			}
 			benchData.tags = append(benchData.tags, tags)
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
 		}
 	})
 	return benchData
