@@ -84,6 +84,9 @@ type Manager struct {
 	scopes      scopeCache
 	views       visibility.Views // subscription owners' views (visibility.go)
 	pruned      time.Time        // when the outbox was last pruned
+	// snapshotted holds the names of the subscriptions known to have had their first
+	// snapshot (snapshot.go), so that scans stop asking the store once all have.
+	snapshotted sync.Map
 }
 
 // NewManager returns a manager.

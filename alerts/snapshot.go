@@ -77,20 +77,30 @@ func (m *Manager) SnapshotsDue(ctx context.Context, state *monitor.State) error 
 	if state == nil {
 		return nil
 	}
-	sent, err := m.db.SnapshotsSent(ctx)
-	if err != nil {
-		return fmt.Errorf("alerts: snapshots: %w", err)
-	}
 	all, err := m.allSubscriptions(ctx, m.cfg())
 	if err != nil {
 		return err
 	}
+	// Once every subscription is known to have had its snapshot, as after the first
+	// scans, a scan reads no more than the evaluation read already.
+	if !slices.ContainsFunc(all, func(s Subscription) bool { _, ok := m.snapshotted.Load(s.Name); return !ok }) {
+		return nil
+	}
+	sent, err := m.db.SnapshotsSent(ctx)
+	if err != nil {
+		return fmt.Errorf("alerts: snapshots: %w", err)
+	}
 	var errs []error
 	for _, s := range all {
 		if _, ok := sent[s.Name]; ok {
+			m.snapshotted.Store(s.Name, true)
 			continue
 		}
-		if _, _, err := m.sendSnapshot(ctx, s.Name, state, true); err != nil && !errors.Is(err, ErrSubscriptionUnusable) {
+		_, _, err := m.sendSnapshot(ctx, s.Name, state, true)
+		switch {
+		case err == nil:
+			m.snapshotted.Store(s.Name, true) // sent now, or by another replica meanwhile
+		case !errors.Is(err, ErrSubscriptionUnusable):
 			errs = append(errs, err)
 		}
 	}

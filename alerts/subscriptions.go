@@ -196,7 +196,11 @@ func (m *Manager) DeleteSubscription(ctx context.Context, as, name string) error
 	if _, err := m.Subscription(ctx, as, name); err != nil {
 		return err
 	}
-	return m.db.DeleteSubscription(ctx, name)
+	if err := m.db.DeleteSubscription(ctx, name); err != nil {
+		return err
+	}
+	m.snapshotted.Delete(name) // the store forgot its snapshot: a new one of that name is sent one
+	return nil
 }
 
 // allSubscriptions returns the config's subscriptions, then the stored ones.
