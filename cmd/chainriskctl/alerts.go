@@ -65,51 +65,39 @@ func runAlerts(args []string, stdout, stderr io.Writer) int {
 			}
 			q := listQuery(*limit, map[string]string{"state": *state, "severity": *severity, "rule": *rule, "leader": *leader,
 				"uscc": *uscc, "status": *status, "assignee": *assignee})
-			var list struct {
-				Alerts json.RawMessage `json:"alerts"`
-			}
-			if err := c.getJSON(ctx, "/api/v1/alerts?"+q.Encode(), &list); err != nil {
-				return fail(stderr, "alerts", err)
-			}
-			if output == "json" {
-				printJSON(stdout, list.Alerts)
+			return showList(ctx, c, stdout, stderr, "alerts", "/api/v1/alerts?"+q.Encode(), "alerts", output, func(shown []alertJSON) int {
+				tw := table.NewWriter(stdout)
+				fmt.Fprintln(tw, "ID\tSTATE\tSEVERITY\tRULE\tFIRM\tNAME\tGRADE\tLEADER\tSINCE\tNOTE")
+				for _, a := range shown {
+					grade, lead := a.Subject.Grade, "-"
+					if a.Subject.PreviousGrade != "" {
+						grade = a.Subject.PreviousGrade + "→" + grade
+					}
+					if a.Leader != nil {
+						lead = a.Leader.USCC
+					}
+					var note []string
+					if a.Status != "" && a.Status != "open" {
+						note = append(note, a.Status)
+					}
+					if a.Assignee != "" {
+						note = append(note, "assigned to "+a.Assignee)
+					}
+					if a.AckedBy != "" {
+						note = append(note, "acked by "+a.AckedBy)
+					}
+					if a.Silenced {
+						note = append(note, "silenced")
+					}
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", a.ID, a.State, a.Severity, a.Rule, a.Subject.USCC,
+						a.Subject.Name, orDash(grade), lead, a.StartedAt.Local().Format(time.DateTime), orDash(strings.Join(note, ", ")))
+				}
+				_ = tw.Flush()
+				if len(shown) == 0 {
+					fmt.Fprintln(stderr, "no alerts")
+				}
 				return exitOK
-			}
-			var shown []alertJSON
-			if err := json.Unmarshal(list.Alerts, &shown); err != nil {
-				return fail(stderr, "alerts", err)
-			}
-			tw := table.NewWriter(stdout)
-			fmt.Fprintln(tw, "ID\tSTATE\tSEVERITY\tRULE\tFIRM\tNAME\tGRADE\tLEADER\tSINCE\tNOTE")
-			for _, a := range shown {
-				grade, lead := a.Subject.Grade, "-"
-				if a.Subject.PreviousGrade != "" {
-					grade = a.Subject.PreviousGrade + "→" + grade
-				}
-				if a.Leader != nil {
-					lead = a.Leader.USCC
-				}
-				var note []string
-				if a.Status != "" && a.Status != "open" {
-					note = append(note, a.Status)
-				}
-				if a.Assignee != "" {
-					note = append(note, "assigned to "+a.Assignee)
-				}
-				if a.AckedBy != "" {
-					note = append(note, "acked by "+a.AckedBy)
-				}
-				if a.Silenced {
-					note = append(note, "silenced")
-				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", a.ID, a.State, a.Severity, a.Rule, a.Subject.USCC,
-					a.Subject.Name, orDash(grade), lead, a.StartedAt.Local().Format(time.DateTime), orDash(strings.Join(note, ", ")))
-			}
-			_ = tw.Flush()
-			if len(shown) == 0 {
-				fmt.Fprintln(stderr, "no alerts")
-			}
-			return exitOK
+			})
 		})
 }
 
@@ -306,35 +294,23 @@ func runSilenceList(args []string, stdout, stderr io.Writer) int {
 		if *state != "" {
 			path += "?state=" + url.QueryEscape(*state)
 		}
-		var list struct {
-			Silences json.RawMessage `json:"silences"`
-		}
-		if err := c.getJSON(ctx, path, &list); err != nil {
-			return fail(stderr, "silence list", err)
-		}
-		if output == "json" {
-			printJSON(stdout, list.Silences)
-			return exitOK
-		}
-		var shown []silenceJSON
-		if err := json.Unmarshal(list.Silences, &shown); err != nil {
-			return fail(stderr, "silence list", err)
-		}
-		tw := table.NewWriter(stdout)
-		fmt.Fprintln(tw, "ID\tSTATUS\tMATCHERS\tSTARTS\tENDS\tCREATED BY\tCOMMENT")
-		for _, s := range shown {
-			ms := make([]string, len(s.Matchers))
-			for i, m := range s.Matchers {
-				ms[i] = m.String()
+		return showList(ctx, c, stdout, stderr, "silence list", path, "silences", output, func(shown []silenceJSON) int {
+			tw := table.NewWriter(stdout)
+			fmt.Fprintln(tw, "ID\tSTATUS\tMATCHERS\tSTARTS\tENDS\tCREATED BY\tCOMMENT")
+			for _, s := range shown {
+				ms := make([]string, len(s.Matchers))
+				for i, m := range s.Matchers {
+					ms[i] = m.String()
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.ID, s.Status, strings.Join(ms, ","),
+					s.StartsAt.Local().Format(time.DateTime), s.EndsAt.Local().Format(time.DateTime), s.CreatedBy, orDash(s.Comment))
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.ID, s.Status, strings.Join(ms, ","),
-				s.StartsAt.Local().Format(time.DateTime), s.EndsAt.Local().Format(time.DateTime), s.CreatedBy, orDash(s.Comment))
-		}
-		_ = tw.Flush()
-		if len(shown) == 0 {
-			fmt.Fprintln(stderr, "no silences")
-		}
-		return exitOK
+			_ = tw.Flush()
+			if len(shown) == 0 {
+				fmt.Fprintln(stderr, "no silences")
+			}
+			return exitOK
+		})
 	})
 }
 

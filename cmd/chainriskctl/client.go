@@ -148,6 +148,41 @@ func (c *client) postJSON(ctx context.Context, path string, in, out any) error {
 	return err
 }
 
+// showDoc gets the JSON document at path and prints it: as it came for --output json,
+// else through table. cmd names the command in errors.
+func showDoc(ctx context.Context, c *client, stdout, stderr io.Writer, cmd, path, output string,
+	table func(w io.Writer, doc map[string]any)) int {
+	var doc map[string]any
+	if err := c.getJSON(ctx, path, &doc); err != nil {
+		return fail(stderr, cmd, err)
+	}
+	if output == "json" {
+		printJSON(stdout, doc)
+		return exitOK
+	}
+	table(stdout, doc)
+	return exitOK
+}
+
+// showList gets the list under key of the answer at path and prints it: the list as it
+// came for --output json, else decoded into []T through table.
+func showList[T any](ctx context.Context, c *client, stdout, stderr io.Writer, cmd, path, key, output string,
+	table func(list []T) int) int {
+	var env map[string]json.RawMessage
+	if err := c.getJSON(ctx, path, &env); err != nil {
+		return fail(stderr, cmd, err)
+	}
+	if output == "json" {
+		printJSON(stdout, env[key])
+		return exitOK
+	}
+	var list []T
+	if err := json.Unmarshal(env[key], &list); err != nil {
+		return fail(stderr, cmd, err)
+	}
+	return table(list)
+}
+
 // printJSON writes v indented, for --output json.
 func printJSON(w io.Writer, v any) {
 	enc := json.NewEncoder(w)

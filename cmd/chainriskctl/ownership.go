@@ -40,16 +40,7 @@ func runOwnership(args []string, stdout, stderr io.Writer) int {
 			if len(q) > 0 {
 				path += "?" + q.Encode()
 			}
-			var doc map[string]any
-			if err := c.getJSON(ctx, path, &doc); err != nil {
-				return fail(stderr, "ownership", err)
-			}
-			if output == "json" {
-				printJSON(stdout, doc)
-				return exitOK
-			}
-			printOwnership(stdout, doc)
-			return exitOK
+			return showDoc(ctx, c, stdout, stderr, "ownership", path, output, printOwnership)
 		})
 }
 

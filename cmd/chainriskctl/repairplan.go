@@ -23,16 +23,8 @@ func runRepairPlan(args []string, stdout, stderr io.Writer) int {
 				fs.Usage()
 				return exitUsage
 			}
-			var plan map[string]any
-			if err := c.getJSON(ctx, "/api/v1/enterprises/"+url.PathEscape(fs.Arg(0))+"/repair-plan", &plan); err != nil {
-				return fail(stderr, "repair-plan", err)
-			}
-			if output == "json" {
-				printJSON(stdout, plan)
-				return exitOK
-			}
-			printRepairPlan(stdout, plan)
-			return exitOK
+			return showDoc(ctx, c, stdout, stderr, "repair-plan", "/api/v1/enterprises/"+url.PathEscape(fs.Arg(0))+"/repair-plan",
+				output, printRepairPlan)
 		})
 }
 

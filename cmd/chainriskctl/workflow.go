@@ -165,30 +165,18 @@ func runAlertReview(args []string, stdout, stderr io.Writer) int {
 				return exitUsage
 			}
 			q := listQuery(*limit, map[string]string{"verdict": *verdict, "rule": *rule, "uscc": *uscc})
-			var list struct {
-				Feedback json.RawMessage `json:"feedback"`
-			}
-			if err := c.getJSON(ctx, "/api/v1/feedback?"+q.Encode(), &list); err != nil {
-				return fail(stderr, "alert review", err)
-			}
-			if output == "json" {
-				printJSON(stdout, list.Feedback)
+			return showList(ctx, c, stdout, stderr, "alert review", "/api/v1/feedback?"+q.Encode(), "feedback", output, func(shown []reviewJSON) int {
+				tw := table.NewWriter(stdout)
+				fmt.Fprintln(tw, "ALERT\tRULE\tFIRM\tNAME\tVERDICT\tBY\tTENANT\tAT\tCOMMENT")
+				for _, e := range shown {
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.AlertID, e.Rule, e.Subject.USCC, e.Subject.Name, e.Verdict,
+						e.By, orDash(e.Tenant), e.At.Local().Format(time.DateTime), orDash(strings.ReplaceAll(e.Comment, "\n", " ")))
+				}
+				_ = tw.Flush()
+				if len(shown) == 0 {
+					fmt.Fprintln(stderr, "no verdicts")
+				}
 				return exitOK
-			}
-			var shown []reviewJSON
-			if err := json.Unmarshal(list.Feedback, &shown); err != nil {
-				return fail(stderr, "alert review", err)
-			}
-			tw := table.NewWriter(stdout)
-			fmt.Fprintln(tw, "ALERT\tRULE\tFIRM\tNAME\tVERDICT\tBY\tTENANT\tAT\tCOMMENT")
-			for _, e := range shown {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.AlertID, e.Rule, e.Subject.USCC, e.Subject.Name, e.Verdict,
-					e.By, orDash(e.Tenant), e.At.Local().Format(time.DateTime), orDash(strings.ReplaceAll(e.Comment, "\n", " ")))
-			}
-			_ = tw.Flush()
-			if len(shown) == 0 {
-				fmt.Fprintln(stderr, "no verdicts")
-			}
-			return exitOK
+			})
 		})
 }
