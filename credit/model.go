@@ -119,7 +119,19 @@ type Relation struct {
 	Product          string
 	ValidFrom        time.Time // zero: open
 	ValidTo          time.Time // zero: open
+	// Source is who supplied the relation: "" for the registry (the relations
+	// table), or the USCC of the leading firm whose tenant listed it as one of its
+	// own purchases (docs/onboarding.md). A leader's rows are kept beside the
+	// registry's and count only in that leader's chain view.
+	Source string
+	// SalesShareEstimated is set when a leader's row did not give SalesShare and
+	// it was estimated (docs/onboarding.md); every answer showing the relation
+	// labels it.
+	SalesShareEstimated bool
 }
+
+// SourceRegistry is how answers name the registry as a relation's source.
+const SourceRegistry = "registry"
 
 // DefaultSubstitutability applies when a relation does not say.
 const DefaultSubstitutability = 0.5
