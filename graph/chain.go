@@ -170,6 +170,11 @@ type Reach struct {
 // and one downstream along out-edges, over pooled dense arrays, so it costs
 // O(members and their relations), not O(firms).
 func (s *Snapshot) Reach(leader int32, o ChainOptions) (*Reach, error) {
+	return s.reach(leader, o, nil)
+}
+
+// reach is Reach with extra suppliers of the leader besides its in-edges'.
+func (s *Snapshot) reach(leader int32, o ChainOptions, extra []int32) (*Reach, error) {
 	if leader < 0 || int(leader) >= s.Len() {
 		return nil, fmt.Errorf("graph: chain: leader index %d out of range [0, %d)", leader, s.Len())
 	}
@@ -192,6 +197,14 @@ func (s *Snapshot) Reach(leader int32, o ChainOptions) (*Reach, error) {
 			if w := csr.InFrom[q]; sc.up[w] < 0 {
 				sc.up[w] = h + 1
 				sc.touched = append(sc.touched, w)
+			}
+		}
+		if k == 0 {
+			for _, w := range extra {
+				if sc.up[w] < 0 {
+					sc.up[w] = 1
+					sc.touched = append(sc.touched, w)
+				}
 			}
 		}
 	}

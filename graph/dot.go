@@ -94,6 +94,14 @@ func (c *Chain) Graph(describe Describe) (dgraph.Graph[string, string], error) {
 			"substitutability": strconv.FormatFloat(a.Substitutability, 'g', -1, 64),
 			"penwidth":         strconv.FormatFloat(1+3*a.PurchaseShare, 'f', 2, 64),
 		}
+		if src, est := c.snap.EdgeSource(l.Edge); src != SourceRegistry {
+			// The leader's own list: drawn dashed, its source and any estimate named.
+			attrs["source"], attrs["style"] = dotEscape(src), "dashed"
+			if est {
+				attrs["estimated"] = "sales_share"
+				attrs["label"] += " (est.)"
+			}
+		}
 		if err := g.AddEdge(c.snap.IDs[l.Supplier], c.snap.IDs[l.Customer],
 			dgraph.EdgeAttributes(attrs), dgraph.EdgeData(a), dgraph.EdgeWeight(1)); err != nil {
 			return nil, fmt.Errorf("graph: chain subgraph: edge %s → %s: %w", c.snap.IDs[l.Supplier], c.snap.IDs[l.Customer], err)
@@ -170,6 +178,11 @@ type ChainEdge struct {
 	SalesShare       float64 `json:"sales_share"`
 	Substitutability float64 `json:"substitutability"`
 	Amount           float64 `json:"amount,omitempty"`
+	// Source is who supplied the relation: "registry", or the leader's USCC for a
+	// relation of its own supplier list; Estimated names the figures estimated
+	// rather than given (["sales_share"]), empty otherwise.
+	Source    string   `json:"source"`
+	Estimated []string `json:"estimated"`
 }
 
 // Document returns the chain's JSON form: members in Members order with
@@ -192,9 +205,14 @@ func (c *Chain) Document(describe Describe) ChainDocument {
 	}
 	for k, l := range c.Links {
 		a := c.snap.Attrs(l.Edge)
+		src, est := c.snap.EdgeSource(l.Edge)
 		doc.Edges[k] = ChainEdge{
 			Supplier: c.snap.IDs[l.Supplier], Customer: c.snap.IDs[l.Customer],
 			PurchaseShare: a.PurchaseShare, SalesShare: a.SalesShare, Substitutability: a.Substitutability, Amount: a.Amount,
+			Source: src, Estimated: []string{},
+		}
+		if est {
+			doc.Edges[k].Estimated = []string{"sales_share"}
 		}
 	}
 	return doc

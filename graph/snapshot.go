@@ -65,6 +65,8 @@ type Snapshot struct {
 	index map[string]int32
 	csr   CSR
 	pool  sync.Pool // *chainScratch for Chain
+	// overlay is set on a leader's chain view (Overlay); nil on the registry's graph.
+	overlay *overlay
 }
 
 // Len returns the number of firms.
