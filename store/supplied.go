@@ -159,10 +159,10 @@ func (s *SQL) SuppliedRelations(ctx context.Context, fn func(*credit.Relation) e
 }
 
 // subsetSupplied adds to out the supplied relations whose customer is one of the
-// firms (args, in the placeholders in).
-func (s *SQL) subsetSupplied(ctx context.Context, out *Subset, in string, args []any) error {
+// firms args holds.
+func (s *SQL) subsetSupplied(ctx context.Context, out *Subset, args []any) error {
 	return s.each(ctx, `SELECT `+relationCols+`, source, sales_share_estimated FROM supplied_relations
-		WHERE customer IN `+in+` ORDER BY customer, source, supplier`, args, func(r Rows) error {
+		WHERE customer IN (`+placeholders(len(args))+`) ORDER BY customer, source, supplier`, args, func(r Rows) error {
 		var rel credit.Relation
 		if err := scanRelation(r, &rel, true); err != nil {
 			return err
@@ -176,23 +176,18 @@ func (s *SQL) subsetSupplied(ctx context.Context, out *Subset, in string, args [
 // and customer, then the supplied ones, by source, supplier and customer; fn's error
 // stops the stream and is returned.
 func (s *SQL) ListRelations(ctx context.Context, f RelationFilter, fn func(*credit.Relation) error) error {
-	var where []string
+	where := ` WHERE 1=1`
 	var args []any
 	if f.Supplier != "" {
-		where, args = append(where, "supplier = ?"), append(args, f.Supplier)
+		where += ` AND supplier = ?`
+		args = append(args, f.Supplier)
 	}
 	if f.Customer != "" {
-		where, args = append(where, "customer = ?"), append(args, f.Customer)
-	}
-	cond := func(extra []string) string {
-		all := append(append([]string{}, where...), extra...)
-		if len(all) == 0 {
-			return ""
-		}
-		return " WHERE " + strings.Join(all, " AND ")
+		where += ` AND customer = ?`
+		args = append(args, f.Customer)
 	}
 	if f.Source == "" || f.Source == credit.SourceRegistry {
-		err := s.each(ctx, `SELECT `+relationCols+` FROM relations`+cond(nil)+` ORDER BY supplier, customer`, args,
+		err := s.each(ctx, `SELECT `+relationCols+` FROM relations`+where+` ORDER BY supplier, customer`, args,
 			func(r Rows) error {
 				var rel credit.Relation
 				if err := scanRelation(r, &rel, false); err != nil {
@@ -204,13 +199,15 @@ func (s *SQL) ListRelations(ctx context.Context, f RelationFilter, fn func(*cred
 			return err
 		}
 	}
-	var extra []string
-	for _, src := range []string{f.Source, f.SuppliedBy} {
-		if src != "" {
-			extra, args = append(extra, "source = ?"), append(args, src)
-		}
+	if f.Source != "" {
+		where += ` AND source = ?`
+		args = append(args, f.Source)
 	}
-	return s.each(ctx, `SELECT `+relationCols+`, source, sales_share_estimated FROM supplied_relations`+cond(extra)+
+	if f.SuppliedBy != "" {
+		where += ` AND source = ?`
+		args = append(args, f.SuppliedBy)
+	}
+	return s.each(ctx, `SELECT `+relationCols+`, source, sales_share_estimated FROM supplied_relations`+where+
 		` ORDER BY source, supplier, customer`, args, func(r Rows) error {
 		var rel credit.Relation
 		if err := scanRelation(r, &rel, true); err != nil {
