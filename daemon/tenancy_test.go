@@ -287,6 +287,9 @@ func TestTenancyCrawler(t *testing.T) {
 	crawlSnapshots(t, c, tenants, own, subNames)
 	crawlTenantMail(t, c, tenants, own)
 	checkReceived()
+	// The tenants' own relations (tenancy_supply_test.go): the soybean tenant writes,
+	// the dairy tenant, whose chain holds the soybean leader, looks on.
+	crawlSupply(t, c, d.Store(), soy, "tenant-0", dairy)
 	for _, rt := range routes {
 		if rt.method == "GET" && !called[rt.method+" "+rt.path] {
 			t.Errorf("the crawl never called %s %s", rt.method, rt.path)
