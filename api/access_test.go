@@ -9,7 +9,11 @@ import (
 	"testing"
 
 	"github.com/chainrisk/chainrisk/credit"
+	"github.com/chainrisk/chainrisk/ingest"
 )
+
+// demoSupplier is the supplier of the demo's first relation, a purchase of leader A.
+const demoSupplier = "91231100843841844D"
 
 // matrixRoles are the callers of the access matrix: a token per role, tenant A bound
 // to the soybean leader, tenant B to the dairy leader, and three kinds of bad
@@ -141,16 +145,33 @@ func TestAccessMatrix(t *testing.T) {
 			{"snapshot of config subscription", req{method: "POST", path: "/api/v1/subscriptions/" + configSubscription + "/snapshot",
 				ctype: "application/json", body: `{}`}, [5]int{acc, forb, forb, nf, nf}},
 			{"deliveries", req{method: "GET", path: "/api/v1/deliveries?limit=1000"}, [5]int{ok, forb, ok, ok, ok}},
+			// Tenants list relations within their chain and their own supplied ones;
+			// a tenant alone withdraws, and only its own.
+			{"relations of leader A", req{method: "GET", path: "/api/v1/relations?customer=" + h.leaderA}, [5]int{ok, ok, ok, ok, ok}},
+			{"withdraw A's own relation", req{method: "DELETE", path: "/api/v1/relations?supplier=" + demoSupplier},
+				[5]int{forb, forb, forb, del, nf}},
 		}
 		// before runs before each caller's request of a call: it recreates what the
 		// previous caller deleted.
 		before := map[string]func(){
 			"delete subscription of A": func() { h.subscribe(h.leaderA, "doomed", h.leaderA) },
+			"withdraw A's own relation": func() {
+				sum, err := h.b.Supply(t.Context(), h.leaderA, ingest.CSV, strings.NewReader("supplier,purchase_share\n"+demoSupplier+",0.5\n"),
+					true, "test")
+				if err != nil || !sum.Committed {
+					t.Fatalf("supply: %+v, %v", sum, err)
+				}
+			},
 		}
 		for _, k := range credit.Kinds {
+			// The demo's first relation is one of leader A's purchases: tenant A may
+			// supply it as its own (beside the registry's), tenant B may not (422).
+			want := [5]int{ok, ok, forb, forb, forb}
+			if k == credit.KindRelations {
+				want = [5]int{ok, ok, forb, ok, http.StatusUnprocessableEntity}
+			}
 			calls = append(calls, call{"ingest " + string(k),
-				req{method: "POST", path: "/api/v1/" + string(k), ctype: "text/csv", body: demoRow(t, k)},
-				[5]int{ok, ok, forb, forb, forb}})
+				req{method: "POST", path: "/api/v1/" + string(k), ctype: "text/csv", body: demoRow(t, k)}, want})
 		}
 		// Every route is walked.
 		walked := map[string]bool{}
@@ -193,7 +214,8 @@ func TestAccessMatrix(t *testing.T) {
 				if w.Code != want {
 					t.Errorf("%s as %s: status %d, want %d: %.300s", c.name, role, w.Code, want, w.Body.String())
 				}
-				if w.Code >= 400 && !strings.HasPrefix(w.Body.String(), `{"error":{"code":`) {
+				summary := w.Code == http.StatusUnprocessableEntity && strings.HasPrefix(w.Body.String(), `{"accepted":`)
+				if w.Code >= 400 && !summary && !strings.HasPrefix(w.Body.String(), `{"error":{"code":`) {
 					t.Errorf("%s as %s: %d without the error envelope: %.200s", c.name, role, w.Code, w.Body.String())
 				}
 				if role != "tenantA" || c.name == "openapi" {

@@ -80,6 +80,29 @@ func (b *testBackend) Ingest(ctx context.Context, kind credit.Kind, format inges
 	return sum, err
 }
 
+// Supply imports a tenant's own relations for its leader and runs the incremental
+// scan, as Ingest.
+func (b *testBackend) Supply(ctx context.Context, leader string, format ingest.Format, body io.Reader, strict bool, trigger string) (ingest.Summary, error) {
+	sum, err := ingest.Import(ctx, b.st, []ingest.Input{{Kind: credit.KindRelations, Format: format, R: body}},
+		ingest.ImportOptions{Strict: strict, Validator: b.validator(), MaxErrors: b.cfg.Ingest.MaxErrors,
+			Source: leader, DefaultSalesShare: b.cfg.Onboarding.DefaultSalesShare})
+	if err != nil || !sum.Committed || (sum.Changed == 0 && !sum.Applied.TouchedAll) {
+		return sum, err
+	}
+	_, err = b.eng.Run(ctx, monitor.Request{Kind: monitor.ScanIncremental, Touched: sum.Applied.Touched,
+		TouchedAll: sum.Applied.TouchedAll, Trigger: trigger})
+	return sum, err
+}
+
+// Withdraw deletes a leader's own relation and runs the incremental scan.
+func (b *testBackend) Withdraw(ctx context.Context, leader, supplier, trigger string) error {
+	if err := b.st.WithdrawSupplied(ctx, leader, supplier); err != nil {
+		return err
+	}
+	_, err := b.eng.Run(ctx, monitor.Request{Kind: monitor.ScanIncremental, Touched: []string{leader, supplier}, Trigger: trigger})
+	return err
+}
+
 // Rescan records the scan queued, runs it to the end, and answers the record as it
 // was when queued: the daemon's answers before the scan starts.
 func (b *testBackend) Rescan(ctx context.Context, scope, trigger string) (*store.Scan, error) {

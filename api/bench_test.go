@@ -44,6 +44,15 @@ func (b importBackend) Ingest(ctx context.Context, kind credit.Kind, format inge
 	return ingest.Import(ctx, b.st, []ingest.Input{{Kind: kind, Format: format, R: body}}, ingest.ImportOptions{Strict: strict})
 }
 
+func (b importBackend) Supply(ctx context.Context, leader string, format ingest.Format, body io.Reader, strict bool,
+	_ string) (ingest.Summary, error) {
+	return ingest.Import(ctx, b.st, []ingest.Input{{Kind: credit.KindRelations, Format: format, R: body}},
+		ingest.ImportOptions{Strict: strict, Source: leader})
+}
+func (b importBackend) Withdraw(ctx context.Context, leader, supplier, _ string) error {
+	return b.st.WithdrawSupplied(ctx, leader, supplier)
+}
+
 // BenchmarkIngestAPI posts batches of 100,000 events (about 8 MiB of CSV) to POST
 // /api/v1/events over loopback HTTP: the body is read in full (to a temporary file
 // past ingest.SpoolMemory), then imported. It reports rows/s and the peak of the Go

@@ -213,6 +213,14 @@ func TestTenantIsolationDisjointChains(t *testing.T) {
 					other: req{method: "POST", path: "/api/v1/subscriptions", ctype: "application/json",
 						body: subscriptionBody(me.sub+"-3", other.root)},
 					missing: req{method: "POST", path: "/api/v1/subscriptions", ctype: "application/json", body: subscriptionBody(other.sub, me.root)}},
+				// Relations: its own supplied ones are listed, the other's answer as none;
+				// a write naming the other's firm (refused whole, strict, by a bad row)
+				// and a withdrawal say nothing of the other.
+				get(prefix("/api/v1/relations?source="), me.root, other.root, missingFirm),
+				{own: supplyProbe(me.firm), other: supplyProbe(other.firm), missing: supplyProbe(missingFirm)},
+				{own: req{method: "DELETE", path: "/api/v1/relations?supplier=" + me.firm},
+					other:   req{method: "DELETE", path: "/api/v1/relations?supplier=" + other.firm},
+					missing: req{method: "DELETE", path: "/api/v1/relations?supplier=" + missingFirm}, object: false},
 				{own: req{method: "GET", path: "/api/v1/rescans/1"}, other: req{method: "POST", path: "/api/v1/silences",
 					ctype: "application/json", body: `{"matchers":[{"name":"uscc","op":"=","value":"` + other.firm + `"}],"duration":"1h"}`},
 					missing: req{method: "DELETE", path: "/api/v1/subscriptions/" + other.sub}},
@@ -347,4 +355,11 @@ func ownRecordsStayOwn(t *testing.T, h *harness, x, y *secTenant) {
 	if strings.Contains(staffAnswers.String(), `"status":"investigating"`) {
 		t.Error("staff's answers show a tenant's status")
 	}
+}
+
+// supplyProbe is a tenant's strict batch of its leader's purchases from supplier, which
+// a bad second row refuses whole.
+func supplyProbe(supplier string) req {
+	return req{method: "POST", path: "/api/v1/relations?strict=true", ctype: "text/csv",
+		body: "supplier,purchase_share\n" + supplier + ",0.001\n" + supplier + ",lots\n"}
 }

@@ -47,6 +47,13 @@ type Backend interface {
 	// temporary file), so the batch never waits on the client. An error means
 	// nothing was committed.
 	Ingest(ctx context.Context, kind credit.Kind, format ingest.Format, body io.Reader, strict bool, trigger string) (ingest.Summary, error)
+	// Supply imports one body of relations a tenant supplies for its leader (the
+	// leader's USCC) as one atomic batch, beside the registry's relations
+	// (docs/onboarding.md), and triggers the incremental scan, as Ingest.
+	Supply(ctx context.Context, leader string, format ingest.Format, body io.Reader, strict bool, trigger string) (ingest.Summary, error)
+	// Withdraw deletes the relation a leader supplied for its purchases from supplier
+	// (store.ErrNotFound when there is none) and triggers the incremental scan.
+	Withdraw(ctx context.Context, leader, supplier, trigger string) error
 	// Rescan queues a scan of scope ("all", "chain:<uscc>", "enterprise:<uscc>");
 	// concurrent triggers for a scope coalesce into one follow-up scan. It returns the
 	// scan record (status queued or running).
@@ -256,10 +263,19 @@ func (s *Server) table() []*route {
 			h: s.getDeliveries},
 	}
 	for _, k := range credit.Kinds {
-		rs = append(rs, &route{pattern: "POST /api/v1/" + string(k), access: control, query: []string{"strict"},
-			ingest: true, h: s.ingest(k)})
+		rt := &route{pattern: "POST /api/v1/" + string(k), access: control, query: []string{"strict"},
+			ingest: true, h: s.ingest(k)}
+		if k == credit.KindRelations {
+			// A tenant posts its leader's own purchases here (docs/onboarding.md); every
+			// other ingest route stays closed to tenants.
+			rt.access, rt.h = control|allowTenant, s.postRelations
+		}
+		rs = append(rs, rt)
 	}
-	return rs
+	return append(rs,
+		&route{pattern: "GET /api/v1/relations", access: readers | control, query: []string{"supplier", "customer", "source", "limit"},
+			h: s.getRelations},
+		&route{pattern: "DELETE /api/v1/relations", access: allowTenant, query: []string{"supplier"}, h: s.deleteRelations})
 }
 
 func (s *Server) add(rt *route) {

@@ -25,20 +25,22 @@ type Config struct {
 	// CHAINRISK_DATA_DIR overrides it.
 	DataDir string `yaml:"data_dir" json:"data_dir"`
 
-	Log      LogConfig      `yaml:"log" json:"log"`
-	Store    StoreConfig    `yaml:"store" json:"store"`
-	HTTP     HTTPConfig     `yaml:"http" json:"http"`
-	Ingest   IngestConfig   `yaml:"ingest" json:"ingest"`
-	Model    ModelConfig    `yaml:"model" json:"model"`
-	Chain    ChainConfig    `yaml:"chain" json:"chain"`
-	ESRI     ESRIConfig     `yaml:"esri" json:"esri"`
-	Checks   ChecksConfig   `yaml:"checks" json:"checks"`
-	Repair   RepairConfig   `yaml:"repair" json:"repair"`
-	Lists    ListsConfig    `yaml:"lists" json:"lists"` // graded lists (docs/models.md)
-	Schedule ScheduleConfig `yaml:"schedule" json:"schedule"`
-	Sources  []Source       `yaml:"sources" json:"sources"`
-	Alerts   AlertsConfig   `yaml:"alerts" json:"alerts"`
-	Metrics  MetricsConfig  `yaml:"metrics" json:"metrics"`
+	Log    LogConfig    `yaml:"log" json:"log"`
+	Store  StoreConfig  `yaml:"store" json:"store"`
+	HTTP   HTTPConfig   `yaml:"http" json:"http"`
+	Ingest IngestConfig `yaml:"ingest" json:"ingest"`
+	// Onboarding tunes what leading firms supply themselves (docs/onboarding.md).
+	Onboarding OnboardingConfig `yaml:"onboarding" json:"onboarding"`
+	Model      ModelConfig      `yaml:"model" json:"model"`
+	Chain      ChainConfig      `yaml:"chain" json:"chain"`
+	ESRI       ESRIConfig       `yaml:"esri" json:"esri"`
+	Checks     ChecksConfig     `yaml:"checks" json:"checks"`
+	Repair     RepairConfig     `yaml:"repair" json:"repair"`
+	Lists      ListsConfig      `yaml:"lists" json:"lists"` // graded lists (docs/models.md)
+	Schedule   ScheduleConfig   `yaml:"schedule" json:"schedule"`
+	Sources    []Source         `yaml:"sources" json:"sources"`
+	Alerts     AlertsConfig     `yaml:"alerts" json:"alerts"`
+	Metrics    MetricsConfig    `yaml:"metrics" json:"metrics"`
 
 	// file names the config file ("" for built-in defaults); pos says where each key
 	// path was written; bad which key paths failed to decode (so that validation does
@@ -107,6 +109,15 @@ type IngestConfig struct {
 	AcceptBadChecksums bool `yaml:"accept_bad_checksums" json:"accept_bad_checksums"`
 	// MaxErrors bounds how many rejected rows a batch summary lists (all are counted).
 	MaxErrors int `yaml:"max_errors" json:"max_errors"`
+}
+
+// OnboardingConfig tunes the relations a tenant supplies for its leading firm
+// (docs/onboarding.md, "Leaders' own supplier lists").
+type OnboardingConfig struct {
+	// DefaultSalesShare is the sales share of a leader's row that gave none when
+	// neither the registry's relation for the pair nor amount / supplier revenue
+	// tells it; in (0,1]. Such a share is always labelled estimated.
+	DefaultSalesShare float64 `yaml:"default_sales_share" json:"default_sales_share"`
 }
 
 // ModelConfig parameterises scoring (docs/models.md) and network distress (docs/models.md).
@@ -389,13 +400,14 @@ func Default() *Config {
 			BodyReadTimeout:       30 * time.Second,
 			MaxBodyReadsPerToken:  8,
 		},
-		Ingest: IngestConfig{MaxErrors: 1000},
-		Model:  defaultModel(),
-		Chain:  defaultChain(),
-		ESRI:   defaultESRI(),
-		Checks: defaultChecks(),
-		Repair: RepairConfig{Rules: map[string]RepairRuleConfig{}},
-		Lists:  defaultLists(),
+		Ingest:     IngestConfig{MaxErrors: 1000},
+		Onboarding: OnboardingConfig{DefaultSalesShare: 0.1},
+		Model:      defaultModel(),
+		Chain:      defaultChain(),
+		ESRI:       defaultESRI(),
+		Checks:     defaultChecks(),
+		Repair:     RepairConfig{Rules: map[string]RepairRuleConfig{}},
+		Lists:      defaultLists(),
 		Schedule: ScheduleConfig{
 			Timezone:       DefaultTimezone,
 			FullScan:       "0 2 * * *",

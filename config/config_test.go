@@ -64,6 +64,10 @@ func TestBadFiles(t *testing.T) {
 		"unknown-key.bad.yaml": {
 			`unknown-key.bad.yaml:3:1: unknown key "listne" at the top level; did you mean "listen"?`,
 		},
+		"onboarding.bad.yaml": {
+			`onboarding.bad.yaml:4:3: unknown key "default_sale_share" in onboarding; did you mean "default_sales_share"?`,
+			`onboarding.bad.yaml:3:3: onboarding.default_sales_share: must be in (0,1], got 1.5`,
+		},
 		"unknown-job.bad.yaml": {
 			`unknown-job.bad.yaml:4:3: unknown key "reindex" in schedule`,
 		},

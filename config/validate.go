@@ -165,6 +165,7 @@ func (c *Config) check(ck *checker) {
 	if c.Ingest.MaxErrors < 1 || c.Ingest.MaxErrors > 1_000_000 {
 		ck.errf("ingest.max_errors", "must be between 1 and 1000000, got %d", c.Ingest.MaxErrors)
 	}
+	ck.share("onboarding.default_sales_share", c.Onboarding.DefaultSalesShare)
 	c.checkModel(ck)
 	c.checkChain(ck)
 	c.checkESRI(ck)

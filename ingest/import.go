@@ -32,7 +32,18 @@ type ImportOptions struct {
 	Mutate func(*store.Chunk)
 	// Progress, when set, is called after each staged chunk with the rows read so far.
 	Progress func(rows int)
+	// Source, when set, is the USCC of the leading firm whose tenant supplies the
+	// batch's relations (docs/onboarding.md, "Leaders' own supplier lists"): they go
+	// beside the registry's as that leader's rows, read with Options.Leader's rules.
+	Source string
+	// DefaultSalesShare is the sales share of a leader's row that gave none when
+	// nothing better is known (onboarding.default_sales_share); 0 means
+	// DefaultSalesShare.
+	DefaultSalesShare float64
 }
+
+// DefaultSalesShare is the default of onboarding.default_sales_share.
+const DefaultSalesShare = 0.1
 
 // Counts are one kind's rows in a batch.
 type Counts struct {
@@ -94,7 +105,15 @@ func Import(ctx context.Context, db store.DataStore, inputs []Input, opts Import
 	if err != nil {
 		return sum, err
 	}
-	b, err := db.BeginBatch(ctx)
+	var b store.Batch
+	if opts.Source != "" {
+		if opts.DefaultSalesShare == 0 {
+			opts.DefaultSalesShare = DefaultSalesShare
+		}
+		b, err = db.BeginSupplyBatch(ctx, store.SupplyOptions{Source: opts.Source, DefaultSalesShare: opts.DefaultSalesShare})
+	} else {
+		b, err = db.BeginBatch(ctx)
+	}
 	if err != nil {
 		return sum, err
 	}
@@ -133,7 +152,7 @@ func openReaders(inputs []Input, opts ImportOptions) ([]*Reader, error) {
 	readers := make([]*Reader, len(inputs))
 	for idx, in := range inputs {
 		r, err := NewReader(in.R, Options{File: in.File, Kind: in.Kind, Format: in.Format,
-			Validator: opts.Validator, ChunkSize: opts.ChunkSize, MaxProblems: opts.MaxErrors})
+			Validator: opts.Validator, ChunkSize: opts.ChunkSize, MaxProblems: opts.MaxErrors, Leader: opts.Source})
 		if err != nil {
 			return nil, err
 		}

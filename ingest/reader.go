@@ -87,6 +87,11 @@ type Options struct {
 	// MaxRecordBytes bounds an NDJSON line or a CSV record (all its lines); a longer
 	// one is a row problem and reading goes on after it. 0: DefaultMaxRecordBytes.
 	MaxRecordBytes int
+	// Leader, for relations, reads the rows a tenant supplies for its leading firm
+	// (docs/onboarding.md): customer may be left out and means the leader, a row for
+	// another customer is refused, and sales_share may be left out (the row is then
+	// marked SalesShareEstimated, for the store to estimate).
+	Leader string
 }
 
 // RowProblem is a rejected row, or a warning about an accepted one. Each row gives at
@@ -158,6 +163,12 @@ func NewReader(in io.Reader, opts Options) (*Reader, error) {
 	b, err := newBuilder(opts.Kind)
 	if err != nil {
 		return nil, fmt.Errorf("ingest: %w", err)
+	}
+	if opts.Leader != "" {
+		if opts.Kind != credit.KindRelations {
+			return nil, fmt.Errorf("ingest: a leader supplies relations only, not %s", opts.Kind)
+		}
+		b = &record[credit.Relation]{s: suppliedRelations(opts.Leader)}
 	}
 	if opts.Format != CSV && opts.Format != NDJSON {
 		return nil, fmt.Errorf("ingest: %v is neither CSV nor NDJSON", opts.Format)

@@ -3,6 +3,7 @@ package ingest
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -206,18 +207,49 @@ var enterprises = newSchema(credit.KindEnterprises, []column[credit.Enterprise]{
 	{"established_at", false, moment(func(e *credit.Enterprise, t time.Time) { e.EstablishedAt = t })},
 }, nil, (*credit.Validator).Enterprise, func(c *store.Chunk) *[]credit.Enterprise { return &c.Enterprises })
 
-var relations = newSchema(credit.KindRelations, []column[credit.Relation]{
-	{"supplier", true, text(func(r *credit.Relation, s string) { r.Supplier = s })},
-	{"customer", true, text(func(r *credit.Relation, s string) { r.Customer = s })},
-	{"purchase_share", true, share(func(r *credit.Relation, x float64) { r.PurchaseShare = x })},
-	{"sales_share", true, share(func(r *credit.Relation, x float64) { r.SalesShare = x })},
-	{"substitutability", false, number(func(r *credit.Relation, x float64) { r.Substitutability = x })},
-	{"amount", false, number(func(r *credit.Relation, x float64) { r.Amount = &x })},
-	{"product", false, prose(func(r *credit.Relation, s string) { r.Product = s })},
-	{"valid_from", false, moment(func(r *credit.Relation, t time.Time) { r.ValidFrom = t })},
-	{"valid_to", false, moment(func(r *credit.Relation, t time.Time) { r.ValidTo = t })},
-}, func(r *credit.Relation) { r.Substitutability = credit.DefaultSubstitutability },
+// relationColumns lists the relation fields; supplied says whether customer and
+// sales_share may be left out of a CSV header (a leader's rows).
+func relationColumns(supplied bool) []column[credit.Relation] {
+	return []column[credit.Relation]{
+		{"supplier", true, text(func(r *credit.Relation, s string) { r.Supplier = s })},
+		{"customer", !supplied, text(func(r *credit.Relation, s string) { r.Customer = s })},
+		{"purchase_share", true, share(func(r *credit.Relation, x float64) { r.PurchaseShare = x })},
+		{"sales_share", !supplied, share(func(r *credit.Relation, x float64) { r.SalesShare = x })},
+		{"substitutability", false, number(func(r *credit.Relation, x float64) { r.Substitutability = x })},
+		{"amount", false, number(func(r *credit.Relation, x float64) { r.Amount = &x })},
+		{"product", false, prose(func(r *credit.Relation, s string) { r.Product = s })},
+		{"valid_from", false, moment(func(r *credit.Relation, t time.Time) { r.ValidFrom = t })},
+		{"valid_to", false, moment(func(r *credit.Relation, t time.Time) { r.ValidTo = t })},
+	}
+}
+
+var relations = newSchema(credit.KindRelations, relationColumns(false),
+	func(r *credit.Relation) { r.Substitutability = credit.DefaultSubstitutability },
 	(*credit.Validator).Relation, func(c *store.Chunk) *[]credit.Relation { return &c.Relations })
+
+// suppliedRelations is the schema of the relations a tenant supplies for its leader
+// (docs/onboarding.md, "Leaders' own supplier lists"): customer not given means the
+// leader, and any other customer is refused; sales_share not given is left 0 and
+// marked SalesShareEstimated, for the store to estimate in the batch.
+func suppliedRelations(leader string) *schema[credit.Relation] {
+	defaults := func(r *credit.Relation) {
+		r.Substitutability, r.Customer, r.Source = credit.DefaultSubstitutability, leader, leader
+	}
+	check := func(v *credit.Validator, r *credit.Relation) credit.Problems {
+		r.SalesShareEstimated = r.SalesShare == 0
+		p := v.Relation(r)
+		if r.SalesShareEstimated {
+			p.Errors = slices.DeleteFunc(p.Errors, func(e credit.FieldError) bool { return e.Field == "sales_share" })
+		}
+		if r.Customer != leader && !slices.ContainsFunc(p.Errors, func(e credit.FieldError) bool { return e.Field == "customer" }) {
+			p.Errors = append(p.Errors, credit.FieldError{Field: "customer",
+				Reason: fmt.Sprintf("a tenant supplies only its own leader's purchases: customer %s is not %s", r.Customer, leader)})
+		}
+		return p
+	}
+	return newSchema(credit.KindRelations, relationColumns(true), defaults, check,
+		func(c *store.Chunk) *[]credit.Relation { return &c.Relations })
+}
 
 var events = newSchema(credit.KindEvents, []column[credit.Event]{
 	{"event_id", true, text(func(e *credit.Event, s string) { e.ID = s })},

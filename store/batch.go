@@ -19,7 +19,7 @@ var stageCols = map[credit.Kind][]string{
 	credit.KindEnterprises: {"line", "uscc", "name", "region", "industry", "tags", "status", "revenue",
 		"legal_rep_id", "legal_rep_name", "registered_capital", "established_at"},
 	credit.KindRelations: {"line", "supplier", "customer", "purchase_share", "sales_share",
-		"substitutability", "amount", "product", "valid_from", "valid_to"},
+		"substitutability", "amount", "product", "valid_from", "valid_to", "sales_share_estimated"},
 	credit.KindEvents: {"line", "event_id", "uscc", "type", "occurred_at", "publish_until",
 		"source", "amount", "description"},
 	credit.KindRepairs: {"line", "event_id", "repaired_at", "decided_by", "reason"},
@@ -38,6 +38,7 @@ func stagingDDL(d Dialect) []string {
 		"occurred_at": "BIGINT NOT NULL", "publish_until": "BIGINT", "repaired_at": "BIGINT NOT NULL",
 		"registered_capital": "DOUBLE PRECISION", "established_at": "BIGINT", "share": "DOUBLE PRECISION NOT NULL",
 		"subscribed_capital": "DOUBLE PRECISION", "since": "BIGINT", "until": "BIGINT",
+		"sales_share_estimated": "BIGINT NOT NULL",
 	}
 	var out []string
 	for _, k := range credit.Kinds {
@@ -56,8 +57,11 @@ func stagingDDL(d Dialect) []string {
 }
 
 type sqlBatch struct {
-	s       *SQL
-	tx      Tx
+	s  *SQL
+	tx Tx
+	// supply is set for a batch of the relations one leader supplies itself
+	// (store/supplied.go); nil for the registry's batches.
+	supply  *SupplyOptions
 	staged  map[credit.Kind]int
 	checked bool
 	done    bool
@@ -65,6 +69,10 @@ type sqlBatch struct {
 
 // BeginBatch implements Store.
 func (s *SQL) BeginBatch(ctx context.Context) (Batch, error) {
+	return s.beginBatch(ctx, nil)
+}
+
+func (s *SQL) beginBatch(ctx context.Context, supply *SupplyOptions) (*sqlBatch, error) {
 	tx, err := s.d.Begin(ctx, true)
 	if err != nil {
 		return nil, fmt.Errorf("begin ingest batch: %w", err)
@@ -75,12 +83,15 @@ func (s *SQL) BeginBatch(ctx context.Context) (Batch, error) {
 			return nil, fmt.Errorf("create staging tables: %w", err)
 		}
 	}
-	return &sqlBatch{s: s, tx: tx, staged: make(map[credit.Kind]int)}, nil
+	return &sqlBatch{s: s, tx: tx, supply: supply, staged: make(map[credit.Kind]int)}, nil
 }
 
 func (b *sqlBatch) Stage(ctx context.Context, c *Chunk) error {
 	if c.Len() == 0 {
 		return nil
+	}
+	if b.supply != nil && c.Kind != credit.KindRelations {
+		return fmt.Errorf("stage: a leader supplies relations only, not %s", c.Kind)
 	}
 	var row func(i int, dst []any)
 	switch c.Kind {
@@ -97,6 +108,10 @@ func (b *sqlBatch) Stage(ctx context.Context, c *Chunk) error {
 			dst[0], dst[1], dst[2] = int64(c.Lines[i]), r.Supplier, r.Customer
 			dst[3], dst[4], dst[5] = r.PurchaseShare, r.SalesShare, r.Substitutability
 			dst[6], dst[7], dst[8], dst[9] = r.Amount, r.Product, ms(r.ValidFrom), ms(r.ValidTo)
+			dst[10] = int64(0)
+			if r.SalesShareEstimated {
+				dst[10] = int64(1)
+			}
 		}
 	case credit.KindEvents:
 		row = func(i int, dst []any) {
@@ -136,6 +151,8 @@ type check struct {
 	q       string
 	msg     func(key string, x float64) string
 	nowArgs int
+	// sourceArgs placeholders, after the nowArgs ones, take a supplied batch's source.
+	sourceArgs int
 }
 
 // duplicate refuses every row whose key an earlier line of the same batch already gave.
@@ -217,13 +234,20 @@ var checks = []check{
 func (b *sqlBatch) Check(ctx context.Context) ([]RowError, error) {
 	var out []RowError
 	now := b.s.now().UnixMilli()
-	for _, c := range checks {
+	list := checks
+	if b.supply != nil {
+		list = supplyChecks
+	}
+	for _, c := range list {
 		if b.staged[c.kind] == 0 {
 			continue
 		}
 		var lines, args []any
 		for range c.nowArgs {
 			args = append(args, now)
+		}
+		for range c.sourceArgs {
+			args = append(args, b.supply.Source)
 		}
 		err := eachRow(ctx, b.tx, c.q, args, func(r Rows) error {
 			var line int64
@@ -240,6 +264,11 @@ func (b *sqlBatch) Check(ctx context.Context) ([]RowError, error) {
 			return nil, fmt.Errorf("check %s %s: %w", c.kind, c.field, err)
 		}
 		if err := b.drop(ctx, c.kind, lines); err != nil {
+			return nil, err
+		}
+	}
+	if b.supply != nil && b.staged[credit.KindRelations] > 0 {
+		if err := b.estimate(ctx); err != nil {
 			return nil, err
 		}
 	}
@@ -357,6 +386,9 @@ type merge struct {
 	// says each returned row is a changed input row.
 	touches, counts bool
 	q               string
+	// args gives the statement's arguments from the batch's clock and source; nil
+	// means the clock alone.
+	args func(now int64, source string) []any
 }
 
 var merges = func() []merge {
@@ -364,7 +396,7 @@ var merges = func() []merge {
 	for _, t := range mergeTables {
 		up, in := t.statements()
 		touches := t.returning[0] != "''"
-		out = append(out, merge{t.kind, touches, true, up}, merge{t.kind, touches, true, in})
+		out = append(out, merge{t.kind, touches, true, up, nil}, merge{t.kind, touches, true, in, nil})
 	}
 	// A repair moves its event to repaired; an event re-sent after its repair stays
 	// repaired, since event merges never touch state.
@@ -372,7 +404,7 @@ var merges = func() []merge {
 		`UPDATE events SET state = 'repaired', repaired_at = s.repaired_at, updated_at = CAST(? AS BIGINT)
 		FROM stage_repairs s WHERE events.event_id = s.event_id
 			AND (events.state <> 'repaired' OR events.repaired_at IS DISTINCT FROM s.repaired_at)
-		RETURNING events.uscc, ''`})
+		RETURNING events.uscc, ''`, nil})
 }()
 
 func (b *sqlBatch) Commit(ctx context.Context) (Applied, error) {
@@ -385,11 +417,19 @@ func (b *sqlBatch) Commit(ctx context.Context) (Applied, error) {
 	var a Applied
 	touched := make(map[string]struct{})
 	now := b.s.now().UnixMilli()
-	for _, m := range merges {
+	list := merges
+	if b.supply != nil {
+		list = supplyMerges
+	}
+	for _, m := range list {
 		if b.staged[m.kind] == 0 {
 			continue
 		}
-		err := eachRow(ctx, b.tx, m.q, []any{now}, func(r Rows) error {
+		args := []any{now}
+		if m.args != nil {
+			args = m.args(now, b.supply.Source)
+		}
+		err := eachRow(ctx, b.tx, m.q, args, func(r Rows) error {
 			var k1, k2 string
 			if err := r.Scan(&k1, &k2); err != nil {
 				return err

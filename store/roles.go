@@ -18,12 +18,26 @@ type DataStore interface {
 	// against the data already held, and merges the good ones on Commit. Batches are
 	// serialised, so two batches never both pass the Σ purchase_share or Σ share check.
 	BeginBatch(ctx context.Context) (Batch, error)
+	// BeginSupplyBatch opens a batch of the relations one leader supplies itself
+	// (store/supplied.go): its rows go to the leader's supplied relations, beside the
+	// registry's and never over them.
+	BeginSupplyBatch(ctx context.Context, o SupplyOptions) (Batch, error)
 
 	// Enterprises, Relations and Events stream the held data in no particular order
 	// (whole-table scans skip sorting; a firm's events come in time order); fn's
 	// error stops the stream and is returned.
 	Enterprises(ctx context.Context, fn func(*credit.Enterprise) error) error
 	Relations(ctx context.Context, fn func(*credit.Relation) error) error
+	// SuppliedRelations streams every relation a leader supplied itself, with Source
+	// and SalesShareEstimated set, in no particular order and whatever its validity
+	// period (as Relations).
+	SuppliedRelations(ctx context.Context, fn func(*credit.Relation) error) error
+	// ListRelations streams the registry's relations and then the supplied ones that f
+	// selects, each in key order (the API's list).
+	ListRelations(ctx context.Context, f RelationFilter, fn func(*credit.Relation) error) error
+	// WithdrawSupplied deletes the relation a leader (source) supplied for its own
+	// purchases from supplier; ErrNotFound when it holds none.
+	WithdrawSupplied(ctx context.Context, source, supplier string) error
 	Events(ctx context.Context, filter EventFilter, fn func(*credit.Event) error) error
 	// Shareholdings streams every holding held, current or ended, in no particular
 	// order.

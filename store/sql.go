@@ -345,6 +345,9 @@ func (s *SQL) Subset(ctx context.Context, usccs []string, activeAt time.Time) (*
 		if err := s.subsetShareholdings(ctx, out, args, seenHoldings); err != nil {
 			return nil, fmt.Errorf("subset: shareholdings: %w", err)
 		}
+		if err := s.subsetSupplied(ctx, out, args); err != nil {
+			return nil, fmt.Errorf("subset: supplied relations: %w", err)
+		}
 	}
 	return out, nil
 }

@@ -131,6 +131,9 @@ type Subset struct {
 	Relations     []credit.Relation
 	Events        []credit.Event
 	Shareholdings []credit.Shareholding
+	// Supplied are the relations leaders supplied themselves (Source and
+	// SalesShareEstimated set) whose customer is one of the firms.
+	Supplied []credit.Relation
 }
 
 // RepairedEvent is a repair with the event it repaired.

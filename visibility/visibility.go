@@ -106,6 +106,29 @@ func (v *View) SeesOwnershipNode(firm, node string, isFirm, related bool) bool {
 	return isFirm && v.Sees(node)
 }
 
+// MaySupply reports whether the viewer may supply relations whose customer is
+// customer as its own (docs/onboarding.md, "Leaders' own supplier lists"): a tenant
+// for the firm it is bound to — its own tier-1 purchases, never another firm's — and
+// staff never, since staff write the registry's relations, which a tenant's rows sit
+// beside and never replace. Withdrawing a supplied row follows the same rule.
+func (v *View) MaySupply(customer string) bool {
+	return !v.IsStaff() && customer != "" && customer == v.Tenant
+}
+
+// SeesRelation reports whether the viewer may be shown a relation: staff every one; a
+// tenant the registry's relations (Source "") whose supplier and customer it both
+// sees, and, of the relations leaders supplied themselves, only those supplied for
+// the firm it is bound to — never another leader's, whatever firms they name.
+func (v *View) SeesRelation(r *credit.Relation) bool {
+	if v.IsStaff() {
+		return true
+	}
+	if r.Source != "" {
+		return r.Source == v.Tenant
+	}
+	return v.Sees(r.Supplier) && v.Sees(r.Customer)
+}
+
 // Firms is how many firms a tenant sees (its chain, itself included); -1 for staff.
 func (v *View) Firms() int {
 	if v.IsStaff() {

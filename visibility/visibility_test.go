@@ -3,6 +3,7 @@ package visibility
 import (
 	"testing"
 
+	"github.com/chainrisk/chainrisk/credit"
 	"github.com/chainrisk/chainrisk/graph"
 	"github.com/chainrisk/chainrisk/monitor"
 	"github.com/chainrisk/chainrisk/tokens"
@@ -103,6 +104,41 @@ func TestPersonName(t *testing.T) {
 	} {
 		if got := PersonName(c.role, c.name); got != c.want {
 			t.Errorf("PersonName(%s, %q) = %q, want %q", c.role, c.name, got, c.want)
+		}
+	}
+}
+
+// TestSupplied: a tenant supplies for its own firm alone and staff never; a tenant is
+// shown the registry's relations inside its chain and its own supplied ones, never
+// another leader's.
+func TestSupplied(t *testing.T) {
+	st := state(t)
+	var views Views
+	a, b := views.Of(st, Tenant("A"), 2, 1), views.Of(st, Tenant("B"), 2, 1)
+	staff := views.Of(st, Staff(), 2, 1)
+	for _, tc := range []struct {
+		v        *View
+		customer string
+		want     bool
+	}{{a, "A", true}, {a, "B", false}, {a, "S1", false}, {b, "B", true}, {staff, "A", false}, {staff, "", false}} {
+		if got := tc.v.MaySupply(tc.customer); got != tc.want {
+			t.Errorf("%q MaySupply(%s) = %v, want %v", tc.v.Tenant, tc.customer, got, tc.want)
+		}
+	}
+	own := &credit.Relation{Supplier: "X", Customer: "A", Source: "A"}
+	rivals := &credit.Relation{Supplier: "S1", Customer: "B", Source: "B"}
+	inChain := &credit.Relation{Supplier: "S1", Customer: "A"}
+	outside := &credit.Relation{Supplier: "X", Customer: "A"}
+	for _, tc := range []struct {
+		v    *View
+		r    *credit.Relation
+		want bool
+	}{
+		{a, own, true}, {a, rivals, false}, {a, inChain, true}, {a, outside, false},
+		{b, own, false}, {b, rivals, true}, {staff, own, true}, {staff, rivals, true}, {staff, outside, true},
+	} {
+		if got := tc.v.SeesRelation(tc.r); got != tc.want {
+			t.Errorf("%q SeesRelation(%+v) = %v, want %v", tc.v.Tenant, *tc.r, got, tc.want)
 		}
 	}
 }

@@ -67,6 +67,10 @@ func Run(t *testing.T, open Opener) {
 		{"ShareholdingRefusedBatch", testShareholdingRefusedBatch},
 		{"ShareholdingSubset", testShareholdingSubset},
 		{"MigrationsRecordedOnce", testMigrationsRecordedOnce},
+		{"SuppliedEstimates", testSuppliedEstimates},
+		{"SuppliedShareSum", testSuppliedShareSum},
+		{"SuppliedChecks", testSuppliedChecks},
+		{"SuppliedListAndWithdraw", testSuppliedListAndWithdraw},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
