@@ -54,7 +54,7 @@ func (c *scopeCache) chain(st *monitor.State, k chainKey) *graph.Chain {
 	v, ok := st.Index(k.leader)
 	var ch *graph.Chain
 	if ok {
-		ch, _ = st.Snap.Chain(v, graph.ChainOptions{DepthUp: k.up, DepthDown: k.down, MaxPaths: 1})
+		ch, _ = st.ChainOf(v, graph.ChainOptions{DepthUp: k.up, DepthDown: k.down, MaxPaths: 1})
 	}
 	byKey[k] = ch
 	return ch
@@ -332,7 +332,7 @@ func (r *router) place(sub *subscriber, a *store.Alert, det *details, n *notify.
 			for i, x := range p {
 				n.PathNames[i] = st.Firms[x].Name
 			}
-			n.PathShares = pathShares(st.Snap, p, mem.Tier < 0)
+			n.PathShares = pathShares(ch.Snapshot(), p, mem.Tier < 0)
 		}
 		return true
 	}

@@ -52,8 +52,10 @@ func (e *evaluation) singleSource(_ context.Context, emit func(*candidate)) erro
 				if con.USCC != leader {
 					c.det.Path = append(c.det.Path, leader)
 					cv, _ := e.next.Index(con.USCC)
-					if edge, ok := e.next.Snap.FindEdge(cv, l); ok {
-						c.det.Shares = append(c.det.Shares, e.next.Snap.Attrs(edge).PurchaseShare)
+					if snap, err := e.next.ChainSnap(l, e.next.Params.Exposure.Chain); err == nil {
+						if edge, ok := snap.FindEdge(cv, l); ok { // the leader's own share where it gave one
+							c.det.Shares = append(c.det.Shares, snap.Attrs(edge).PurchaseShare)
+						}
 					}
 				}
 				sole := reason{Kind: reasonSoleSource, USCC: con.USCC, Name: e.name(con.USCC),

@@ -40,6 +40,9 @@ type chainJSON struct {
 	// OnDemand is set when the depths differ from the scan's and the exposure was
 	// computed for this request from the scan's p and d.
 	OnDemand bool `json:"on_demand"`
+	// SuppliedRelations counts the relations of the leader's own supplier list in
+	// force; when above 0 the chain is taken on its chain view (docs/onboarding.md).
+	SuppliedRelations int `json:"supplied_relations"`
 	// ESRIComputedAt and ESRIScanID say when the esri job computed the members'
 	// esri and on which scan's graph; null when the store holds no result for
 	// this firm (or did not answer).
@@ -115,13 +118,14 @@ func exposure(st *monitor.State, v int32, up, down int) (*risk.Exposure, *graph.
 		ch := x.Chain
 		if ch == nil {
 			var err error
-			if ch, err = st.Snap.Chain(v, p.Chain); err != nil {
+			if ch, err = st.ChainOf(v, p.Chain); err != nil {
 				return nil, nil, false, err
 			}
 		}
 		return x, ch, false, nil
 	}
-	x, err := st.Prop.Exposure(v, st.P, st.D, st.Grade, p)
+	p.KeepChains = true
+	x, err := st.ChainExposure(v, p)
 	if err != nil {
 		return nil, nil, false, err
 	}
@@ -149,7 +153,7 @@ func (s *Server) getChain(rq *request) error {
 		DepthUp: up, DepthDown: down, ChainRisk: x.ChainRisk, SupplyAtRisk: x.SupplyAtRisk, DemandAtRisk: x.DemandAtRisk,
 		Members: make([]memberJSON, len(ch.Members)), Tiers: x.Tiers, TopContributors: []contributorJSON{},
 		Concentration: []risk.Concentration{}, ScanID: st.ScanID, ModelVersion: st.Params.Model.Version,
-		ComputedAt: st.At, OnDemand: onDemand}
+		ComputedAt: st.At, OnDemand: onDemand, SuppliedRelations: len(st.Supplied[v])}
 	for k, m := range ch.Members {
 		paths := make([][]string, len(m.Paths))
 		for i, p := range m.Paths {
@@ -224,7 +228,7 @@ func (s *Server) getChainGraph(rq *request) error {
 	}
 	o := st.Params.Exposure.Chain
 	o.DepthUp, o.DepthDown = up, down
-	ch, err := st.Snap.Chain(v, o)
+	ch, err := st.ChainOf(v, o)
 	if err != nil {
 		return err
 	}

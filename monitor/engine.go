@@ -481,6 +481,9 @@ func (r *scanRun) load(ctx context.Context, prev, s *State) error {
 	if s.Snap, err = b.Build(); err != nil {
 		return err
 	}
+	if err := r.loadSupplied(ctx, s); err != nil {
+		return err
+	}
 	s.Firms = firms
 	index.Wait()
 	return r.loadEvents(ctx, s, int(counts.ActiveEvents))
@@ -571,12 +574,18 @@ func (r *scanRun) exposures(ctx context.Context, s *State, leaders []int32) erro
 	// needs only the contributors' paths, which the exposure finds itself.
 	params := r.params.Exposure
 	params.Chain.MaxPaths, params.KeepChains = 0, false
-	xs, err := s.Prop.Exposures(ctx, leaders, s.P, s.D, s.Grade, params)
+	registry, own := splitLeaders(s, leaders)
+	xs, err := s.Prop.Exposures(ctx, registry, s.P, s.D, s.Grade, params)
 	if err != nil {
 		return err
 	}
-	for i, v := range leaders {
+	for i, v := range registry {
 		s.Chains[v] = xs[i]
+	}
+	for _, v := range own {
+		if s.Chains[v], err = s.ChainExposure(v, params); err != nil {
+			return fmt.Errorf("chain of %s on its own supplier list: %w", s.Snap.IDs[v], err)
+		}
 	}
 	r.stats.Chains, r.stats.Leaders = len(leaders), len(s.Leaders)
 	r.stats.Iterations, r.stats.Residual, r.stats.DistressMode = s.Distress.Iterations, s.Distress.Residual, s.Distress.Mode

@@ -129,6 +129,7 @@ func (r *scanRun) loadChange(ctx context.Context, prev, s *State, touched []stri
 		docs[i] = search.Doc{Node: v, Name: e.Name, Tags: e.Tags}
 	}
 	s.Search = prev.Search.Update(s.Snap.IDs, docs)
+	patchSupplied(prev, s, sub, touched)
 	for _, rel := range delta.Set {
 		sv, _ := s.Snap.Index(rel.Supplier)
 		cv, _ := s.Snap.Index(rel.Customer)
@@ -335,7 +336,10 @@ func (r *scanRun) rechain(ctx context.Context, prev, s *State, ch change, rescor
 	s.detail = make(map[int32][]byte, len(s.Leaders))
 	for _, v := range s.Leaders {
 		x, had := prev.Chains[v]
-		if !had || !sameParams || structural[v] || slices.Contains(ch.recompute, v) || (affected[v] && !patching) {
+		// A chain on its leader's own list is recomputed every time: its view is
+		// not the graph the patches and structural changes are found on.
+		if !had || !sameParams || structural[v] || slices.Contains(ch.recompute, v) || (affected[v] && !patching) ||
+			s.HasOwnList(v) {
 			recompute = append(recompute, v)
 			continue
 		}
@@ -364,7 +368,7 @@ func (r *scanRun) rechain(ctx context.Context, prev, s *State, ch change, rescor
 	if err := r.exposures(ctx, s, recompute); err != nil {
 		return nil, err
 	}
-	return slices.Concat(recompute, refreshed), nil
+	return slices.Concat(keepUnchangedOwn(prev, s, recompute), refreshed), nil
 }
 
 // affectedChains returns the leaders whose chains hold one of the rescored firms old,

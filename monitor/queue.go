@@ -300,7 +300,7 @@ func (q *Queue) take(sc *store.Scan) Request {
 		req.Kind, req.Touched = ScanIncremental, []string{uscc}
 	case kind == ScopeChain && state != nil:
 		if v, ok := state.Index(uscc); ok {
-			if ch, err := state.Snap.Chain(v, state.Params.Exposure.Chain); err == nil {
+			if ch, err := state.ChainOf(v, state.Params.Exposure.Chain); err == nil {
 				req.Kind = ScanIncremental
 				for _, m := range ch.Members {
 					req.Touched = append(req.Touched, state.Snap.IDs[m.Node])

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"math"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/chainrisk/chainrisk/config"
@@ -101,10 +102,17 @@ type State struct {
 	Score, P, D []float64
 	Grade       []risk.Grade
 
-	// Leaders are the nodes tagged leading, in USCC order; Chains their exposure.
-	Leaders  []int32
-	Chains   map[int32]*risk.Exposure
-	Distress risk.DistressStats
+	// Leaders are the nodes tagged leading, in USCC order; Chains their exposure,
+	// each on its leader's chain view (ChainSnap).
+	Leaders []int32
+	Chains  map[int32]*risk.Exposure
+	// Supplied are the leaders' own supplier lists in force at At, by leader node
+	// (docs/onboarding.md): they count in the leader's chain view only.
+	Supplied map[int32][]graph.Supplied
+	// overlay caches the chain views of leaders with their own lists (ChainSnap).
+	overlayOnce sync.Once
+	overlay     *overlays
+	Distress    risk.DistressStats
 	// Owners is the ownership registry of the holdings current at At, with the
 	// legal representatives; People names its persons (person_id → name), as
 	// the store holds them: full names, for the visibility rule to mask.

@@ -174,11 +174,15 @@ func (c *Views) Of(st *monitor.State, who Viewer, up, down int) *View {
 	v = &View{Viewer: who, state: st, nodes: map[int32]bool{}}
 	if n, ok := st.Index(who.Tenant); ok {
 		v.nodes[n] = true
-		if r, err := st.Snap.Reach(n, graph.ChainOptions{DepthUp: up, DepthDown: down}); err == nil {
-			for _, m := range r.Nodes {
-				v.nodes[m] = true
+		// A leader's chain view holds the suppliers only its own list names.
+		o := graph.ChainOptions{DepthUp: up, DepthDown: down}
+		if snap, err := st.ChainSnap(n, o); err == nil {
+			if r, err := snap.Reach(n, o); err == nil {
+				for _, m := range r.Nodes {
+					v.nodes[m] = true
+				}
+				r.Release()
 			}
-			r.Release()
 		}
 	}
 	c.mu.Lock()
