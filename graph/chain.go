@@ -132,6 +132,9 @@ type chainScratch struct {
 }
 
 func (s *Snapshot) scratch() *chainScratch {
+	if s.overlay != nil { // same firms: the registry snapshot's scratch fits
+		return s.overlay.parent.scratch()
+	}
 	if x := s.pool.Get(); x != nil {
 		return x.(*chainScratch)
 	}
@@ -148,6 +151,9 @@ func (s *Snapshot) release(sc *chainScratch) {
 		sc.up[v], sc.down[v], sc.at[v] = -1, -1, 0
 	}
 	sc.touched = sc.touched[:0]
+	if s.overlay != nil {
+		s = s.overlay.parent
+	}
 	s.pool.Put(sc)
 }
 

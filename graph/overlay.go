@@ -31,6 +31,7 @@ const (
 // overlay is what an overlay snapshot knows beyond its edges: whose list it
 // applies, and the source of each edge.
 type overlay struct {
+	parent *Snapshot // the registry's snapshot the view was made from
 	leader int32
 	source []edgeSource // by edge id
 }
@@ -123,7 +124,7 @@ func (s *Snapshot) withEdges(leader int32, edges []overlayEdge) *Snapshot {
 		Substitutability: make([]float64, m),
 		Amount:           make([]float64, m),
 	}
-	ov := &overlay{leader: leader, source: make([]edgeSource, m)}
+	ov := &overlay{parent: s, leader: leader, source: make([]edgeSource, m)}
 	for k, e := range edges {
 		c.OutStart[e.from+1]++
 		c.OutTo[k] = e.to

@@ -130,6 +130,7 @@ func (r *scanRun) loadChange(ctx context.Context, prev, s *State, touched []stri
 	}
 	s.Search = prev.Search.Update(s.Snap.IDs, docs)
 	patchSupplied(prev, s, sub, touched)
+	inheritViews(prev, s)
 	for _, rel := range delta.Set {
 		sv, _ := s.Snap.Index(rel.Supplier)
 		cv, _ := s.Snap.Index(rel.Customer)

@@ -102,48 +102,97 @@ type overlayKey struct {
 	up, down int
 }
 
+// chainView is a leader's chain view and the coefficients of its relations.
+type chainView struct {
+	snap *graph.Snapshot
+	prop *risk.Propagator
+	list []graph.Supplied // the list it applies
+}
+
 // overlays caches chain views of one state, the most recently used last.
 type overlays struct {
 	mu    sync.Mutex
 	order []overlayKey
-	snaps map[overlayKey]*graph.Snapshot
+	views map[overlayKey]*chainView
+}
+
+// view returns leader's chain view within o, building it on a miss.
+func (s *State) view(leader int32, o graph.ChainOptions) (*chainView, error) {
+	key := overlayKey{leader, o.DepthUp, o.DepthDown}
+	c := s.overlayCache()
+	c.mu.Lock()
+	cv, ok := c.views[key]
+	c.mu.Unlock()
+	if ok {
+		return cv, nil
+	}
+	list := s.Supplied[leader]
+	ov, err := s.Snap.Overlay(leader, o, list)
+	if err != nil {
+		return nil, err
+	}
+	dp := s.Params.Distress
+	dp.Workers = 1 // one chain: the coefficients, not parallel sweeps
+	pr, err := risk.NewPropagator(ov, dp)
+	if err != nil {
+		return nil, err
+	}
+	cv = &chainView{snap: ov, prop: pr, list: list}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.put(key, cv)
+	return cv, nil
+}
+
+// put adds a view, forgetting the least recently added past maxOverlays. c.mu is held.
+func (c *overlays) put(key overlayKey, cv *chainView) {
+	if _, ok := c.views[key]; ok {
+		return
+	}
+	c.views[key] = cv
+	c.order = append(c.order, key)
+	if len(c.order) > maxOverlays {
+		delete(c.views, c.order[0])
+		c.order = c.order[1:]
+	}
+}
+
+// inheritViews hands prev's chain views on to s when s has prev's graph (an
+// incremental scan that changed no relation): a view whose leader's list is the
+// same is the same view. Leaders' lists change rarely and events often, so most
+// incremental scans rebuild none.
+func inheritViews(prev, s *State) {
+	if prev.Snap != s.Snap || prev.overlay == nil {
+		return
+	}
+	pc, c := prev.overlayCache(), s.overlayCache()
+	pc.mu.Lock()
+	defer pc.mu.Unlock()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, key := range pc.order {
+		if cv := pc.views[key]; slices.Equal(cv.list, s.Supplied[key.leader]) && s.Params.Distress == prev.Params.Distress {
+			c.put(key, cv)
+		}
+	}
 }
 
 // ChainSnap returns the snapshot on which leader's chain within o is taken: the
 // registry's, or, for a leader with its own supplier list, its chain view.
 func (s *State) ChainSnap(leader int32, o graph.ChainOptions) (*graph.Snapshot, error) {
-	list := s.Supplied[leader]
-	if len(list) == 0 {
+	if !s.HasOwnList(leader) {
 		return s.Snap, nil
 	}
-	key := overlayKey{leader, o.DepthUp, o.DepthDown}
-	c := s.overlayCache()
-	c.mu.Lock()
-	ov, ok := c.snaps[key]
-	c.mu.Unlock()
-	if ok {
-		return ov, nil
-	}
-	ov, err := s.Snap.Overlay(leader, o, list)
+	cv, err := s.view(leader, o)
 	if err != nil {
 		return nil, err
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if _, ok := c.snaps[key]; !ok {
-		c.snaps[key] = ov
-		c.order = append(c.order, key)
-		if len(c.order) > maxOverlays {
-			delete(c.snaps, c.order[0])
-			c.order = c.order[1:]
-		}
-	}
-	return ov, nil
+	return cv.snap, nil
 }
 
 // overlayCache returns the state's cache, made on first use.
 func (s *State) overlayCache() *overlays {
-	s.overlayOnce.Do(func() { s.overlay = &overlays{snaps: make(map[overlayKey]*graph.Snapshot)} })
+	s.overlayOnce.Do(func() { s.overlay = &overlays{views: make(map[overlayKey]*chainView)} })
 	return s.overlay
 }
 
@@ -157,11 +206,11 @@ func (s *State) ChainExposure(leader int32, params risk.ExposureParams) (*risk.E
 	if !s.HasOwnList(leader) {
 		return s.Prop.Exposure(leader, s.P, s.D, s.Grade, params)
 	}
-	ov, err := s.ChainSnap(leader, params.Chain)
+	cv, err := s.view(leader, params.Chain)
 	if err != nil {
 		return nil, err
 	}
-	return risk.OverlayExposure(ov, leader, s.P, s.D, s.Grade, s.Params.Distress, params)
+	return cv.prop.OverlayExposure(leader, s.P, s.D, s.Grade, params)
 }
 
 // ChainOf extracts leader's chain within o, on its chain view when it has one.

@@ -85,14 +85,22 @@ func reference(t *testing.T, st *monitor.State, leader int32, list map[string]gr
 	return x
 }
 
+// sameExposure compares two exposures: the figures that depend on d to 1e-9 (full
+// and incremental scans agree to that), everything else exactly.
 func sameExposure(t *testing.T, what string, got, want *risk.Exposure) {
 	t.Helper()
 	g, w := *got, *want
 	g.Chain, w.Chain = nil, nil
-	if math.Abs(g.ChainRisk-w.ChainRisk) > 1e-12 {
-		t.Errorf("%s: chain_risk %v, want %v", what, g.ChainRisk, w.ChainRisk)
+	for _, f := range []struct {
+		name   string
+		gv, wv *float64
+	}{{"chain_risk", &g.ChainRisk, &w.ChainRisk}, {"supply_at_risk", &g.SupplyAtRisk, &w.SupplyAtRisk},
+		{"demand_at_risk", &g.DemandAtRisk, &w.DemandAtRisk}} {
+		if math.Abs(*f.gv-*f.wv) > 1e-9 {
+			t.Errorf("%s: %s %v, want %v", what, f.name, *f.gv, *f.wv)
+		}
+		*f.gv = *f.wv
 	}
-	g.ChainRisk = w.ChainRisk
 	if !reflect.DeepEqual(g, w) {
 		t.Errorf("%s:\n got %+v\nwant %+v", what, g, w)
 	}
@@ -161,6 +169,31 @@ func TestOwnSupplierList(t *testing.T) {
 	}
 	registryRow(t, s, beanTrade, soybean, 0.5)
 
+	// News about the new supplier: the chain view is handed on (no relation changed)
+	// and the chain follows its new p.
+	view1, _ := st1.ChainSnap(l, st1.Params.Exposure.Chain)
+	sum, err := ingest.Import(ctx, s, []ingest.Input{{File: "events.csv", Kind: credit.KindEvents, Format: ingest.CSV,
+		R: strings.NewReader("event_id,uscc,type,occurred_at\nOWN-1," + rawMilk + ",bankruptcy,2026-01-05\n")}},
+		ingest.ImportOptions{Strict: true, Validator: &credit.Validator{Catalogue: credit.NewCatalogue(), Now: demo.AnchorTime}})
+	if err != nil || !sum.OK() {
+		t.Fatalf("event: %v %v", err, sum.Errors)
+	}
+	if _, err := e.Run(ctx, monitor.Request{Kind: monitor.ScanIncremental, Trigger: "test", Touched: sum.Applied.Touched}); err != nil {
+		t.Fatal(err)
+	}
+	st2 := e.State()
+	if view2, _ := st2.ChainSnap(l, st2.Params.Exposure.Chain); view2 != view1 {
+		t.Error("an events-only scan rebuilt soybean's chain view")
+	}
+	if st2.P[milk] <= st1.P[milk] {
+		t.Fatalf("raw milk's p %v → %v: the bankruptcy did not count", st1.P[milk], st2.P[milk])
+	}
+	sameExposure(t, "soybean after news of raw milk", st2.Chains[l], reference(t, st2, l, map[string]graph.EdgeAttrs{
+		beanTrade: {PurchaseShare: 0.3, SalesShare: 0.899, Substitutability: 0.2},
+		rawMilk:   est.Attrs,
+	}))
+	st1 = st2
+
 	if _, err := e.Run(ctx, monitor.Request{Kind: monitor.ScanFull, Trigger: "test"}); err != nil {
 		t.Fatal(err)
 	}
@@ -178,7 +211,16 @@ func TestOwnSupplierList(t *testing.T) {
 	if st3.HasOwnList(l) {
 		t.Fatal("soybean still has its list after withdrawing it")
 	}
-	sameExposure(t, "soybean after withdrawing its list", st3.Chains[l], st0.Chains[l])
+	params := st3.Params.Exposure
+	params.Chain.MaxPaths = 0
+	registry, err := st3.Prop.Exposure(l, st3.P, st3.D, st3.Grade, params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameExposure(t, "soybean after withdrawing its list", st3.Chains[l], registry)
+	if st3.Chains[l].Size != st0.Chains[l].Size {
+		t.Errorf("soybean's chain has %d members after withdrawing its list, %d before it", st3.Chains[l].Size, st0.Chains[l].Size)
+	}
 }
 
 // registryRow checks that the registry's relation supplier → customer still has its
