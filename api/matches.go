@@ -5,10 +5,13 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"runtime"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/chainrisk/chainrisk/ingest"
 	"github.com/chainrisk/chainrisk/match"
+	"github.com/chainrisk/chainrisk/visibility"
 )
 
 // Limits of POST /api/v1/matches.
@@ -20,6 +23,9 @@ const (
 	// matchBodyFactor: the route takes bodies of this many times http.max_body_bytes,
 	// so that 10,000 rows fit (4 MiB by default, 400 bytes a row).
 	matchBodyFactor = 4
+	// A request matches on up to maxMatchWorkers cores, one per matchRowsPerWorker rows.
+	maxMatchWorkers    = 4
+	matchRowsPerWorker = 500
 )
 
 // regionCodeRE is a division code, as a region hint gives it.
@@ -105,14 +111,31 @@ func (s *Server) postMatches(rq *request) error {
 		return err
 	}
 	out := matchesJSON{Results: make([]matchResultJSON, len(rows))}
-	for i := range rows {
-		out.Results[i] = rq.matchRow(ix, &rows[i], &out.Summary)
+	// A long list is matched on several cores (0.5 ms a name at a million firms).
+	view := rq.who.View()
+	workers := min(runtime.GOMAXPROCS(0), maxMatchWorkers, (len(rows)+matchRowsPerWorker-1)/matchRowsPerWorker)
+	sums := make([]matchSummaryJSON, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < len(rows); i += workers {
+				out.Results[i] = rq.matchRow(ix, view, &rows[i], &sums[w])
+			}
+		})
+	}
+	wg.Wait()
+	for _, s := range sums {
+		out.Summary.Exact += s.Exact
+		out.Summary.Unique += s.Unique
+		out.Summary.Ambiguous += s.Ambiguous
+		out.Summary.None += s.None
+		out.Summary.Errors += s.Errors
 	}
 	return rq.json(http.StatusOK, out)
 }
 
 // matchRow answers one row, counting it in sum.
-func (rq *request) matchRow(ix *match.Index, row *matchRow, sum *matchSummaryJSON) matchResultJSON {
+func (rq *request) matchRow(ix *match.Index, view *visibility.View, row *matchRow, sum *matchSummaryJSON) matchResultJSON {
 	out := matchResultJSON{Line: row.line, Name: row.name, Candidates: []matchCandidateJSON{}}
 	if row.err == "" {
 		row.err = rq.checkMatchRow(row)
@@ -129,7 +152,6 @@ func (rq *request) matchRow(ix *match.Index, row *matchRow, sum *matchSummaryJSO
 		sum.Errors++
 		return out
 	}
-	view := rq.who.View()
 	status := res.Status
 	out.Status, out.Confidence, out.RegionTieBreak = &status, res.Confidence, res.RegionTieBreak
 	if res.USCC != "" && view.SeesIdentity(res.USCC) {
