@@ -106,7 +106,7 @@ func (s *Server) postMatches(rq *request) error {
 	if st.Names == nil {
 		return errNotReady
 	}
-	ix, _, err := st.Names.Index(rq.r.Context())
+	ix, _, err := st.NameIndex(rq.r.Context())
 	if err != nil {
 		return err
 	}

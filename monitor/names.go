@@ -2,6 +2,7 @@ package monitor
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"sync"
 
@@ -15,29 +16,28 @@ import (
 // every scan nor rebuilt when nothing it holds changed. A scan that adds a firm or
 // changes a firm's name, former names or region gives its state a new Names, one
 // Version up; any other scan hands the previous state's Names on unchanged, index and
-// all. A Names builds its index on first use, on a goroutine of its own; while that
-// build runs, Index serves the newest older version's index that was built (its answer
-// then does not know the latest renames and additions), and waits only when there is
-// none. Once built, a Names lets go of the older versions and of the firm list it was
-// made from.
+// all. A Names builds its index on first use (State.NameIndex), on a goroutine of its
+// own; while that build runs, the newest older version's index that was built answers
+// (it does not know the latest renames and additions), and only when there is none
+// does NameIndex wait. Once built, a Names lets go of the older versions.
 type Names struct {
 	// Version counts the identity changes the engine has seen since the process
 	// started: 1 for the first state's firms.
 	Version uint64
 
 	mu      sync.Mutex
-	ids     []string // the firms' USCCs by node; dropped once built
-	firms   []Firm   // by node; dropped once built
-	prev    *Names   // the newest older version that was asked for, if any; dropped once built
+	prev    *Names // the newest older version that was asked for, if any; dropped once built
 	started bool
 	done    chan struct{} // closed when ix is set
 	ix      *match.Index
 }
 
-// newNames makes the next version after prev (nil for the first) over a state's firms.
-// It keeps prev only if prev's index was asked for; otherwise it keeps what prev kept.
-func newNames(prev *Names, ids []string, firms []Firm) *Names {
-	n := &Names{Version: 1, ids: ids, firms: firms, done: make(chan struct{})}
+// newNames makes the next version after prev (nil for the first). It keeps prev only
+// if prev's index was asked for; otherwise it keeps what prev kept. A Names holds no
+// firms: its index is built from the firms of the state that first asks for it, which
+// every state sharing the Names holds alike.
+func newNames(prev *Names) *Names {
+	n := &Names{Version: 1, done: make(chan struct{})}
 	if prev != nil {
 		n.Version = prev.Version + 1
 		prev.mu.Lock()
@@ -51,12 +51,16 @@ func newNames(prev *Names, ids []string, firms []Firm) *Names {
 	return n
 }
 
-// Index returns a name-matching index: this version's when it is built (current is
-// true), else the newest older version's that is, while this one builds. It starts the
-// build on first use, and waits for it when no older index is ready; the build goes
-// on when ctx ends.
-func (n *Names) Index(ctx context.Context) (ix *match.Index, current bool, err error) {
-	n.start()
+// NameIndex returns a name-matching index of the state's firms: its names version's
+// when built (current is true), else, while that one builds, the newest older
+// version's that is. It starts the build on first use, and waits for it when no older
+// index is ready; the build goes on when ctx ends.
+func (s *State) NameIndex(ctx context.Context) (ix *match.Index, current bool, err error) {
+	n := s.Names
+	if n == nil {
+		return nil, false, errors.New("the state has no name index")
+	}
+	n.start(s)
 	select {
 	case <-n.done:
 		return n.ix, true, nil
@@ -65,13 +69,18 @@ func (n *Names) Index(ctx context.Context) (ix *match.Index, current bool, err e
 	if old := n.older(); old != nil {
 		return old, false, nil
 	}
-	ix, err = n.Wait(ctx)
+	ix, err = s.WaitNameIndex(ctx)
 	return ix, err == nil, err
 }
 
-// Wait returns this version's index, starting its build if need be and waiting for it.
-func (n *Names) Wait(ctx context.Context) (*match.Index, error) {
-	n.start()
+// WaitNameIndex returns the index of the state's names version, starting its build if
+// need be and waiting for it.
+func (s *State) WaitNameIndex(ctx context.Context) (*match.Index, error) {
+	n := s.Names
+	if n == nil {
+		return nil, errors.New("the state has no name index")
+	}
+	n.start(s)
 	select {
 	case <-n.done:
 		return n.ix, nil
@@ -80,19 +89,19 @@ func (n *Names) Wait(ctx context.Context) (*match.Index, error) {
 	}
 }
 
-// start builds the index on a goroutine, once.
-func (n *Names) start() {
+// start builds the index from s's firms on a goroutine, once.
+func (n *Names) start(s *State) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.started {
 		return
 	}
 	n.started = true
-	ids, firms := n.ids, n.firms
+	ids, firms := s.Snap.IDs, s.Firms
 	go func() {
 		ix := match.NewIndex(matchFirms(ids, firms))
 		n.mu.Lock()
-		n.ix, n.ids, n.firms, n.prev = ix, nil, nil, nil
+		n.ix, n.prev = ix, nil
 		n.mu.Unlock()
 		close(n.done)
 	}()
@@ -133,7 +142,7 @@ func sameIdentity(a, b *Firm) bool {
 // firms in the same order with the same identities, else the next version.
 func namesAfterFull(prev, s *State) *Names {
 	if prev == nil || prev.Names == nil {
-		return newNames(nil, s.Snap.IDs, s.Firms)
+		return newNames(nil)
 	}
 	same := prev.Len() == s.Len() && slices.Equal(prev.Snap.IDs, s.Snap.IDs)
 	for v := 0; same && v < s.Len(); v++ {
@@ -142,7 +151,7 @@ func namesAfterFull(prev, s *State) *Names {
 	if same {
 		return prev.Names
 	}
-	return newNames(prev.Names, s.Snap.IDs, s.Firms)
+	return newNames(prev.Names)
 }
 
 // namesAfterIncremental is the Names of an incremental scan's state s, whose firms
@@ -150,11 +159,11 @@ func namesAfterFull(prev, s *State) *Names {
 // no firm was added and no changed one has a new identity.
 func namesAfterIncremental(prev, s *State, changed []int32) *Names {
 	if prev.Names == nil || s.Len() != prev.Len() {
-		return newNames(prev.Names, s.Snap.IDs, s.Firms)
+		return newNames(prev.Names)
 	}
 	for _, v := range changed {
 		if !sameIdentity(&prev.Firms[v], &s.Firms[v]) {
-			return newNames(prev.Names, s.Snap.IDs, s.Firms)
+			return newNames(prev.Names)
 		}
 	}
 	return prev.Names

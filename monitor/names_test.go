@@ -16,7 +16,7 @@ import (
 // matchOne matches a name with the state's current name index.
 func matchOne(t *testing.T, st *monitor.State, name string) match.Result {
 	t.Helper()
-	ix, err := st.Names.Wait(context.Background())
+	ix, err := st.WaitNameIndex(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,8 +74,8 @@ func TestNamesFollowIdentities(t *testing.T) {
 		t.Fatalf("after a rename: names version %d, want 2", st4.Names.Version)
 	}
 	// Until version 2 is built, version 1's index may answer, marked as not current.
-	ix, current, err := st4.Names.Index(ctx)
-	old, _ := st1.Names.Wait(ctx)
+	ix, current, err := st4.NameIndex(ctx)
+	old, _ := st1.WaitNameIndex(ctx)
 	if err != nil || (!current && ix != old) {
 		t.Errorf("Index while building: current=%v, the old index: %v, %v", current, ix == old, err)
 	}
