@@ -94,6 +94,10 @@ func TestAccessMatrix(t *testing.T) {
 			{"check", req{method: "GET", path: "/api/v1/checks/1"}, [5]int{ok, forb, ok, forb, forb}},
 			{"screening", req{method: "POST", path: "/api/v1/screenings", ctype: "text/csv", body: "uscc\n" + inA + "\n"},
 				[5]int{ok, forb, ok, forb, forb}},
+			// Tenants match names against every firm (identities are public); this name
+			// matches none, so tenant A's answer names no firm outside its chain.
+			{"matches", req{method: "POST", path: "/api/v1/matches", ctype: "text/csv", body: "name\n完全不存在的某某企业有限公司\n"},
+				[5]int{ok, forb, ok, ok, ok}},
 			{"lists", req{method: "GET", path: "/api/v1/lists"}, [5]int{ok, forb, ok, forb, forb}},
 			{"list", req{method: "GET", path: "/api/v1/lists/discipline?region=23"}, [5]int{ok, forb, ok, forb, forb}},
 			{"stress in A", req{method: "POST", path: "/api/v1/stress", ctype: "application/json", body: stress(inA)},

@@ -18,14 +18,16 @@ const historyLimit = 100
 
 // enterpriseJSON answers GET /api/v1/enterprises/{uscc} (api/openapi.json field names).
 type enterpriseJSON struct {
-	USCC      string        `json:"uscc"`
-	Name      string        `json:"name"`
-	Region    string        `json:"region"`
-	Industry  string        `json:"industry"`
-	Tags      []string      `json:"tags"`
-	Status    credit.Status `json:"status"`
-	Revenue   *float64      `json:"revenue"`
-	UpdatedAt time.Time     `json:"updated_at"`
+	USCC string `json:"uscc"`
+	Name string `json:"name"`
+	// FormerNames are the firm's former names (曾用名); [] when none.
+	FormerNames []string      `json:"former_names"`
+	Region      string        `json:"region"`
+	Industry    string        `json:"industry"`
+	Tags        []string      `json:"tags"`
+	Status      credit.Status `json:"status"`
+	Revenue     *float64      `json:"revenue"`
+	UpdatedAt   time.Time     `json:"updated_at"`
 	// The latest scan's result; null until a scan has scored the firm.
 	Score     *float64 `json:"score"`
 	Grade     *string  `json:"grade"`
@@ -181,11 +183,14 @@ func (s *Server) enterpriseAnswer(rq *request) (*enterpriseJSON, *credit.Enterpr
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	out := enterpriseJSON{USCC: e.USCC, Name: e.Name, Region: e.Region, Industry: e.Industry, Tags: e.Tags,
+	out := enterpriseJSON{USCC: e.USCC, Name: e.Name, FormerNames: e.FormerNames, Region: e.Region, Industry: e.Industry, Tags: e.Tags,
 		Status: e.Status, Revenue: e.Revenue, UpdatedAt: e.UpdatedAt, Events: []eventJSON{},
 		History: []historyJSON{}, Chains: []membership{}, ModelVersion: st.Params.Model.Version}
 	if out.Tags == nil {
 		out.Tags = []string{}
+	}
+	if out.FormerNames == nil {
+		out.FormerNames = []string{}
 	}
 	// The figures are the state's; the stamp is the result's as written, by the scan
 	// that last changed it (an incremental scan leaves the firms it did not change

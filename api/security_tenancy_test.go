@@ -153,6 +153,10 @@ func TestTenantIsolationDisjointChains(t *testing.T) {
 				return probe{mk(own), mk(other), mk(missing), true}
 			}
 			prefix := func(p string) func(string) string { return func(v string) string { return p + v } }
+			firmName := func(uscc string) string {
+				v, _ := st.Index(uscc)
+				return st.Firms[v].Name
+			}
 			// nameOf is a firm's name as a query: the other tenant's must find nothing.
 			nameOf := func(uscc string) string {
 				v, _ := st.Index(uscc)
@@ -176,6 +180,10 @@ func TestTenantIsolationDisjointChains(t *testing.T) {
 				get(around("/api/v1/chains/", "/graph?format=json"), me.root, other.root, missingFirm),
 				get(prefix("/api/v1/esri?leader="), me.root, other.root, missingFirm),
 				post(func(string) string { return "/api/v1/stress" }, stress, me.firm, other.firm, missingFirm),
+				// Matching its own root's name answers identities only; a name of no firm, nothing.
+				{own: req{method: "POST", path: "/api/v1/matches", ctype: "text/csv", body: "name\n" + firmName(me.root) + "\n"},
+					other:   req{method: "POST", path: "/api/v1/matches", ctype: "text/csv", body: "name\n完全不存在的某某企业有限公司\n"},
+					missing: req{method: "POST", path: "/api/v1/matches", ctype: "application/x-ndjson", body: `{"name":"无此企业"}` + "\n"}},
 				get(prefix("/api/v1/alerts?leader="), me.root, other.root, missingFirm),
 				get(prefix("/api/v1/alerts?uscc="), me.firm, other.firm, missingFirm),
 				get(prefix("/api/v1/alerts/"), me.alerts[0], other.alerts[0], missingAlert),

@@ -387,7 +387,8 @@ func (e *secEndless) Read(p []byte) (int, error) {
 // Every route bounds its body: over the limit, announced (Content-Length) or streamed
 // (chunked), a route that takes a body answers 413 in the error envelope, having read
 // at most one byte past the limit; a route that takes none never reads past it. Ingest
-// routes take the ingest limit, the others the general one.
+// routes take the ingest limit, the matches route four times the general one, the
+// others the general one.
 func TestEveryBodyIsLimited(t *testing.T) {
 	const general, ingestLimit = 1 << 10, 4 << 10
 	h := newHarness(t, "sqlite", Options{HTTP: config.HTTPConfig{MaxBodyBytes: general, MaxIngestBytes: ingestLimit}})
@@ -430,8 +431,11 @@ func TestEveryBodyIsLimited(t *testing.T) {
 			path += "?leader=" + h.leaderA
 		}
 		limit, ctype := int64(general), "application/json"
-		if rt.ingest {
+		switch {
+		case rt.ingest:
 			limit, ctype = ingestLimit, "text/csv"
+		case rt.large:
+			limit = matchBodyFactor * general
 		}
 		body := takesBody(rt)
 		if body != (method == http.MethodPost || method == http.MethodPut || method == http.MethodPatch) {

@@ -135,6 +135,8 @@ type route struct {
 	// anyQuery leaves the query to the handler (routes mounted with Handle).
 	anyQuery bool
 	ingest   bool // takes the ingest body limit and an ingest slot
+	// large takes bodies of matchBodyFactor times the general limit (a list of names).
+	large bool
 	// produces lists the media types the route answers with (default JSON).
 	produces []string
 	h        func(rq *request) error
@@ -230,6 +232,7 @@ func (s *Server) table() []*route {
 		{pattern: "GET /api/v1/checks/{id}", access: allowAnalyst, h: s.getCheck},
 		{pattern: "POST /api/v1/screenings", access: allowAnalyst, query: []string{"format"},
 			produces: []string{mediaJSON, mediaCSV}, h: s.postScreening},
+		{pattern: "POST /api/v1/matches", access: readers, large: true, h: s.postMatches},
 		{pattern: "GET /api/v1/lists", access: allowAnalyst, h: s.getLists},
 		{pattern: "GET /api/v1/lists/{name}", access: allowAnalyst, query: []string{"region", "industry", "tag", "limit", "cursor", "format"},
 			produces: []string{mediaJSON, mediaCSV}, h: s.getList},
@@ -276,6 +279,17 @@ func (s *Server) table() []*route {
 		&route{pattern: "GET /api/v1/relations", access: readers | control, query: []string{"supplier", "customer", "source", "limit"},
 			h: s.getRelations},
 		&route{pattern: "DELETE /api/v1/relations", access: allowTenant, query: []string{"supplier"}, h: s.deleteRelations})
+}
+
+// bodyLimit is the most bytes a route's request body may have.
+func (s *Server) bodyLimit(rt *route) int64 {
+	switch {
+	case rt.ingest:
+		return int64(s.http.MaxIngestBytes)
+	case rt.large:
+		return matchBodyFactor * int64(s.http.MaxBodyBytes)
+	}
+	return int64(s.http.MaxBodyBytes)
 }
 
 func (s *Server) add(rt *route) {
@@ -395,10 +409,7 @@ func (s *Server) serve(rq *request) error {
 	if !acceptable(r.Header.Get("Accept"), rt.produces) {
 		return errorf(http.StatusNotAcceptable, codeNotAcceptable, "this endpoint answers with %v", rt.produces)
 	}
-	limit := int64(s.http.MaxBodyBytes)
-	if rt.ingest {
-		limit = int64(s.http.MaxIngestBytes)
-	}
+	limit := s.bodyLimit(rt)
 	if r.ContentLength > limit {
 		return errTooLarge(limit)
 	}

@@ -75,13 +75,16 @@ const (
 
 // Enterprise is a firm of the supply graph.
 type Enterprise struct {
-	USCC     string
-	Name     string
-	Region   string // 6-digit administrative division code
-	Industry string // GB/T 4754 code, e.g. C1331
-	Tags     []string
-	Status   Status
-	Revenue  *float64 // CNY per year; nil when unknown
+	USCC string
+	Name string
+	// FormerNames are the firm's earlier registered names (曾用名), trimmed, none
+	// empty, at most MaxFormerName characters each, without duplicates.
+	FormerNames []string
+	Region      string // 6-digit administrative division code
+	Industry    string // GB/T 4754 code, e.g. C1331
+	Tags        []string
+	Status      Status
+	Revenue     *float64 // CNY per year; nil when unknown
 	// LegalRepID is the legal representative's person_id: an opaque key assigned by
 	// the source, never a resident identity number. Empty when unknown.
 	LegalRepID   string

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -143,6 +144,7 @@ func (v *Validator) Enterprise(e *Enterprise) Problems {
 		tags = append(tags, t)
 	}
 	e.Tags = tags
+	e.FormerNames = formerNames(&p, e.FormerNames)
 	amount(&p, "revenue", e.Revenue)
 	if e.LegalRepID != "" {
 		personID(&p, "legal_rep_id", e.LegalRepID)
@@ -151,6 +153,40 @@ func (v *Validator) Enterprise(e *Enterprise) Problems {
 	amount(&p, "registered_capital", e.RegisteredCapital)
 	v.past(&p, "established_at", e.EstablishedAt)
 	return p
+}
+
+// MaxFormerName bounds a former name, in characters.
+const MaxFormerName = 100
+
+// formerNames checks a firm's former names and returns them trimmed, without
+// duplicates: an empty name (two ';' in a row, or one at an end) and one longer than
+// MaxFormerName characters are refused, naming the field and the name's place.
+func formerNames(p *Problems, names []string) []string {
+	if len(names) == 0 {
+		return nil
+	}
+	out := make([]string, 0, len(names))
+	for i, n := range names {
+		n = strings.TrimSpace(n)
+		switch {
+		case n == "":
+			p.add("former_names", "former name %d of %d is empty", i+1, len(names))
+			continue
+		case !utf8.ValidString(n):
+			p.add("former_names", "former name %d is not valid UTF-8", i+1)
+			continue
+		case utf8.RuneCountInString(n) > MaxFormerName:
+			p.add("former_names", "former name %d is longer than %d characters", i+1, MaxFormerName)
+			continue
+		case strings.ContainsRune(n, ';'):
+			p.add("former_names", "former name %d contains ';'", i+1)
+			continue
+		case slices.Contains(out, n):
+			continue
+		}
+		out = append(out, n)
+	}
+	return out
 }
 
 // MaxPersonID bounds a person_id, in characters.

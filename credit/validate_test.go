@@ -1,6 +1,7 @@
 package credit
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -220,5 +221,25 @@ func TestEventActiveAt(t *testing.T) {
 	}
 	if !(&Event{State: EventActive}).ActiveAt(now.AddDate(50, 0, 0)) {
 		t.Error("until-repaired event expired")
+	}
+}
+
+// Former names are trimmed and deduplicated; an empty one, one with ';' (from a JSON
+// array), one not UTF-8 and one of 101 characters are each refused, by their place.
+func TestValidateFormerNames(t *testing.T) {
+	e := Enterprise{USCC: goodA, Name: "甲公司",
+		FormerNames: []string{" 甲厂 ", "甲厂", "", "乙;丙", "\xff", strings.Repeat("甲", MaxFormerName+1), "甲商行"}}
+	p := validator(false).Enterprise(&e)
+	if !slices.Equal(e.FormerNames, []string{"甲厂", "甲商行"}) {
+		t.Errorf("former names %q", e.FormerNames)
+	}
+	var got []string
+	for _, fe := range p.Errors {
+		got = append(got, fe.Error())
+	}
+	want := []string{"former_names: former name 3 of 7 is empty", "former_names: former name 4 contains ';'",
+		"former_names: former name 5 is not valid UTF-8", "former_names: former name 6 is longer than 100 characters"}
+	if !slices.Equal(got, want) {
+		t.Errorf("errors\n%q\nwant\n%q", got, want)
 	}
 }

@@ -25,7 +25,7 @@ type row struct {
 
 var headers = map[credit.Kind][]string{
 	credit.KindEnterprises: {"uscc", "name", "region", "industry", "tags", "status", "revenue",
-		"legal_rep_id", "legal_rep_name", "registered_capital", "established_at"},
+		"legal_rep_id", "legal_rep_name", "registered_capital", "established_at", "former_names"},
 	credit.KindRelations: {"supplier", "customer", "purchase_share", "sales_share", "substitutability",
 		"amount", "product", "valid_from", "valid_to"},
 	credit.KindEvents:  {"event_id", "uscc", "type", "occurred_at", "publish_until", "source", "amount", "description"},
@@ -127,6 +127,9 @@ func load(t *testing.T) *dataset {
 			EstablishedAt: date(t, where, r.f["established_at"])}
 		if r.f["tags"] != "" {
 			e.Tags = strings.Split(r.f["tags"], ";")
+		}
+		if r.f["former_names"] != "" {
+			e.FormerNames = strings.Split(r.f["former_names"], ";")
 		}
 		if err := credit.CheckUSCC(e.USCC); err != nil {
 			t.Errorf("%s: USCC %s: %v", where, e.USCC, err)

@@ -127,7 +127,8 @@ func (p RowProblem) Error() string { return p.String() }
 //     error too.
 //   - Numbers are plain decimals (sign, digits, fraction, exponent); NDJSON may give
 //     them as numbers or as strings. Dates are YYYY-MM-DD or RFC 3339, in Shanghai
-//     time unless a zone is given. tags are ';'-separated or a JSON array of strings.
+//     time unless a zone is given. tags and former_names are ';'-separated or a JSON
+//     array of strings.
 //   - Codes, names, types and sources are one line: a control character in them is
 //     an error (in CSV it is the mark of a quote left open). description, product and
 //     reason may span lines.

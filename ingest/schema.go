@@ -193,6 +193,32 @@ func tags[T any](set func(*T, []string)) setter[T] {
 	}
 }
 
+// names is a list of one-line names: a ';'-separated string or an array of strings.
+// An empty string is no name at all; the validator refuses empty parts of a longer one.
+func names[T any](set func(*T, []string)) setter[T] {
+	return func(r *T, v value) error {
+		var list []string
+		switch {
+		case v.kind == vString && v.s == "":
+		case v.kind == vString:
+			list = strings.Split(v.s, ";")
+		case v.kind == vArray && !v.mixed:
+			list = v.list
+		default:
+			return v.want("an array of strings or a ';'-separated string")
+		}
+		for _, s := range list {
+			for i := 0; i < len(s); i++ {
+				if c := s[i]; c < 0x20 || c == 0x7f {
+					return fmt.Errorf("contains the control character %q", c)
+				}
+			}
+		}
+		set(r, list)
+		return nil
+	}
+}
+
 var enterprises = newSchema(credit.KindEnterprises, []column[credit.Enterprise]{
 	{"uscc", true, text(func(e *credit.Enterprise, s string) { e.USCC = s })},
 	{"name", true, text(func(e *credit.Enterprise, s string) { e.Name = s })},
@@ -205,6 +231,7 @@ var enterprises = newSchema(credit.KindEnterprises, []column[credit.Enterprise]{
 	{"legal_rep_name", false, text(func(e *credit.Enterprise, s string) { e.LegalRepName = s })},
 	{"registered_capital", false, number(func(e *credit.Enterprise, x float64) { e.RegisteredCapital = &x })},
 	{"established_at", false, moment(func(e *credit.Enterprise, t time.Time) { e.EstablishedAt = t })},
+	{"former_names", false, names(func(e *credit.Enterprise, n []string) { e.FormerNames = n })},
 }, nil, (*credit.Validator).Enterprise, func(c *store.Chunk) *[]credit.Enterprise { return &c.Enterprises })
 
 // relationColumns lists the relation fields; supplied says whether customer and

@@ -4,9 +4,11 @@ import (
 	"math/rand/v2"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -172,5 +174,78 @@ func BenchmarkMatch10kAgainst1M(b *testing.B) {
 	for _, s := range []Status{StatusExact, StatusUnique, StatusAmbiguous, StatusNone} {
 		b.ReportMetric(float64(statuses[s]), string(s)+"/10k")
 	}
+	runtime.KeepAlive(ix)
+}
+
+// BenchmarkMatchFormerNames1M is BenchmarkMatch10kAgainst1M with a former name (曾用名)
+// for every tenth firm — its name with another trade word after the city, as a firm
+// renamed keeps its city and legal form — and 10,000 names of which half are such
+// former names and half current names. It reports the index's build time and size
+// with the former names, and how many names were chosen by a former name.
+func BenchmarkMatchFormerNames1M(b *testing.B) {
+	const chars = "旭光红星东方前进胜利永安新华长城黎明朝阳"
+	cs := []rune(chars)
+	firms := slices.Clone(loadBenchFirms(b))
+	var renamed []int
+	for i := 0; i < len(firms); i += 10 {
+		n := adminPrefix(firms[i].Name)
+		k := i / 10
+		word := string([]rune{cs[k%len(cs)], cs[k/len(cs)%len(cs)], cs[k/len(cs)/len(cs)%len(cs)], cs[k/len(cs)/len(cs)/len(cs)%len(cs)]})
+		firms[i].FormerNames = []string{firms[i].Name[:n] + word + firms[i].Name[n:]}
+		renamed = append(renamed, i)
+	}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	start, startCPU := time.Now(), cpuTime()
+	ix := NewIndex(firms)
+	build, buildCPU := time.Since(start), cpuTime()-startCPU
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	rng := rand.New(rand.NewPCG(9, 9))
+	names := make([]string, 10_000)
+	for i := range names {
+		if i%2 == 0 {
+			names[i] = firms[renamed[rng.IntN(len(renamed))]].FormerNames[0]
+		} else {
+			names[i] = firms[rng.IntN(len(firms))].Name
+		}
+	}
+	var statuses [4]atomic.Int64
+	var viaFormer atomic.Int64
+	order := map[Status]int{StatusExact: 0, StatusUnique: 1, StatusAmbiguous: 2, StatusNone: 3}
+	b.ResetTimer()
+	for b.Loop() {
+		for i := range statuses {
+			statuses[i].Store(0)
+		}
+		viaFormer.Store(0)
+		workers := runtime.GOMAXPROCS(0)
+		var wg sync.WaitGroup
+		for w := range workers {
+			wg.Go(func() {
+				for i := w; i < len(names); i += workers {
+					res, err := ix.Match(names[i], "", "")
+					if err != nil {
+						b.Error(err)
+						return
+					}
+					statuses[order[res.Status]].Add(1)
+					if res.USCC != "" && len(res.Candidates) > 0 && res.Candidates[0].Via != "" {
+						viaFormer.Add(1)
+					}
+				}
+			})
+		}
+		wg.Wait()
+	}
+	b.ReportMetric(build.Seconds(), "build-s")
+	b.ReportMetric(buildCPU.Seconds(), "build-cpu-s")
+	b.ReportMetric(float64(int64(after.HeapAlloc)-int64(before.HeapAlloc))/1e6, "heap-MB")
+	b.ReportMetric(float64(len(ix.entFirm)), "entries")
+	for s, i := range order {
+		b.ReportMetric(float64(statuses[i].Load()), string(s)+"/10k")
+	}
+	b.ReportMetric(float64(viaFormer.Load()), "by-former-name/10k")
 	runtime.KeepAlive(ix)
 }

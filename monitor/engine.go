@@ -485,6 +485,7 @@ func (r *scanRun) load(ctx context.Context, prev, s *State) error {
 		return err
 	}
 	s.Firms = firms
+	s.Names = namesAfterFull(prev, s)
 	index.Wait()
 	return r.loadEvents(ctx, s, int(counts.ActiveEvents))
 }

@@ -122,15 +122,18 @@ func (r *scanRun) loadChange(ctx context.Context, prev, s *State, touched []stri
 		s.Firms = append(s.Firms, newFirm[u])
 	}
 	docs := make([]search.Doc, len(sub.Enterprises))
+	changed := make([]int32, len(sub.Enterprises))
 	for i := range sub.Enterprises {
 		e := &sub.Enterprises[i]
 		v, _ := s.Snap.Index(e.USCC)
 		s.Firms[v] = firmOf(e)
 		docs[i] = search.Doc{Node: v, Name: e.Name, Tags: e.Tags}
+		changed[i] = v
 	}
 	s.Search = prev.Search.Update(s.Snap.IDs, docs)
 	patchSupplied(prev, s, sub, touched)
 	inheritViews(prev, s)
+	s.Names = namesAfterIncremental(prev, s, changed)
 	for _, rel := range delta.Set {
 		sv, _ := s.Snap.Index(rel.Supplier)
 		cv, _ := s.Snap.Index(rel.Customer)

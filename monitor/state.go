@@ -21,6 +21,7 @@ import (
 // Firm is what the engine keeps of a firm besides its graph index.
 type Firm struct {
 	Name        string
+	FormerNames []string // 曾用名
 	Status      credit.Status
 	Region      string
 	Industry    string
@@ -33,7 +34,7 @@ type Firm struct {
 }
 
 func firmOf(e *credit.Enterprise) Firm {
-	f := Firm{Name: e.Name, Status: e.Status, Region: e.Region, Industry: e.Industry, UpdatedAt: e.UpdatedAt,
+	f := Firm{Name: e.Name, FormerNames: e.FormerNames, Status: e.Status, Region: e.Region, Industry: e.Industry, UpdatedAt: e.UpdatedAt,
 		Leading: e.HasTag(credit.TagLeading), Specialized: e.HasTag(credit.TagSpecialized),
 		LittleGiant: e.HasTag(credit.TagLittleGiant), Listed: e.HasTag(credit.TagListed)}
 	if e.Revenue != nil {
@@ -87,6 +88,9 @@ type State struct {
 	// Search finds firms by name or USCC prefix and holds their tags, by node
 	// (package search): built by a full scan, updated by an incremental one.
 	Search *search.Index
+	// Names matches company names to firms (package match); states whose firms'
+	// identities are the same share one (see Names).
+	Names *Names
 
 	// Active events of node v are Events[EventStart[v]:EventStart[v+1]].
 	EventStart []int32

@@ -17,7 +17,7 @@ const MaxTouched = 100_000
 // dialect's (temporary-table syntax differs); the column lists are shared.
 var stageCols = map[credit.Kind][]string{
 	credit.KindEnterprises: {"line", "uscc", "name", "region", "industry", "tags", "status", "revenue",
-		"legal_rep_id", "legal_rep_name", "registered_capital", "established_at"},
+		"legal_rep_id", "legal_rep_name", "registered_capital", "established_at", "former_names"},
 	credit.KindRelations: {"line", "supplier", "customer", "purchase_share", "sales_share",
 		"substitutability", "amount", "product", "valid_from", "valid_to", "sales_share_estimated"},
 	credit.KindEvents: {"line", "event_id", "uscc", "type", "occurred_at", "publish_until",
@@ -101,6 +101,7 @@ func (b *sqlBatch) Stage(ctx context.Context, c *Chunk) error {
 			dst[0], dst[1], dst[2], dst[3], dst[4] = int64(c.Lines[i]), e.USCC, e.Name, e.Region, e.Industry
 			dst[5], dst[6], dst[7] = joinTags(e.Tags), string(e.Status), e.Revenue
 			dst[8], dst[9], dst[10], dst[11] = e.LegalRepID, e.LegalRepName, e.RegisteredCapital, ms(e.EstablishedAt)
+			dst[12] = joinTags(e.FormerNames)
 		}
 	case credit.KindRelations:
 		row = func(i int, dst []any) {
@@ -321,7 +322,8 @@ type mergeTable struct {
 var mergeTables = []mergeTable{
 	{credit.KindEnterprises, "enterprises", []string{"uscc"},
 		[]string{"name", "region", "industry", "tags", "status", "revenue",
-			"legal_rep_id", "legal_rep_name", "registered_capital", "established_at"}, nil, [2]string{"{t}uscc", "''"}, false},
+			"legal_rep_id", "legal_rep_name", "registered_capital", "established_at", "former_names"}, nil,
+		[2]string{"{t}uscc", "''"}, false},
 	{credit.KindRelations, "relations", []string{"supplier", "customer"},
 		[]string{"purchase_share", "sales_share", "substitutability", "amount", "product", "valid_from", "valid_to"},
 		nil, [2]string{"{t}supplier", "{t}customer"}, false},

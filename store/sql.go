@@ -122,17 +122,18 @@ func splitTags(s string) []string {
 }
 
 const enterpriseCols = `uscc, name, region, industry, tags, status, revenue,
-	legal_rep_id, legal_rep_name, registered_capital, established_at, updated_at`
+	legal_rep_id, legal_rep_name, registered_capital, established_at, updated_at, former_names`
 
 func scanEnterprise(r Rows, e *credit.Enterprise) error {
-	var tags string
+	var tags, former string
 	var established *int64
 	var updated int64
 	if err := r.Scan(&e.USCC, &e.Name, &e.Region, &e.Industry, &tags, &e.Status, &e.Revenue,
-		&e.LegalRepID, &e.LegalRepName, &e.RegisteredCapital, &established, &updated); err != nil {
+		&e.LegalRepID, &e.LegalRepName, &e.RegisteredCapital, &established, &updated, &former); err != nil {
 		return err
 	}
 	e.Tags = splitTags(tags)
+	e.FormerNames = splitTags(former)
 	e.EstablishedAt = fromMS(established)
 	e.UpdatedAt = time.UnixMilli(updated).UTC()
 	return nil

@@ -2,7 +2,8 @@
 // analyst and ingest tokens; subscriptions of the config file and of admins) see
 // everything; a tenant, bound to one firm, sees the firms of that firm's chain, the
 // chain-level figures of that firm alone, and the related parties (actual controller,
-// majority holders) of the firms it sees, as such. Every outward path asks it: API answers,
+// majority holders) of the firms it sees, as such. Every reader sees every firm's
+// identity (USCC, names, region: public registry data, SeesIdentity). Every outward path asks it: API answers,
 // notifications on every channel, delivery records.
 package visibility
 
@@ -55,6 +56,15 @@ func (v *View) Sees(uscc string) bool {
 	n, ok := v.state.Index(uscc)
 	return ok && v.nodes[n]
 }
+
+// SeesIdentity reports whether the viewer may see a firm's identity: its USCC,
+// registered name, former names (曾用名) and region. Always: these are public registry
+// data (国家企业信用信息公示系统, the National Enterprise Credit Information Publicity
+// System), so any reader, tenants included, may match company names against every
+// firm the platform holds (POST /api/v1/matches). The firm's credit data — grade,
+// score, p, d, events, chains, related parties — stays behind Sees: an answer that
+// rests on SeesIdentity alone carries identity fields and nothing else.
+func (v *View) SeesIdentity(uscc string) bool { return true }
 
 // SeesNode is Sees for a node of the view's state.
 func (v *View) SeesNode(n int32) bool { return v.IsStaff() || v.nodes[n] }

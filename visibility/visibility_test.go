@@ -142,3 +142,19 @@ func TestSupplied(t *testing.T) {
 		}
 	}
 }
+
+// Identities are public registry data: every viewer, a tenant of no known firm and one
+// without a state included, sees the identity of a firm whose data it does not see.
+func TestSeesIdentity(t *testing.T) {
+	st := state(t)
+	var views Views
+	a := views.Of(st, Tenant("A"), 2, 1)
+	if a.Sees("X") || !a.SeesIdentity("X") || !a.SeesIdentity("S3") {
+		t.Error("A's tenant: X's data hidden, X's and S3's identities shown")
+	}
+	for _, v := range []*View{views.Of(st, Tenant("Q"), 2, 1), views.Of(nil, Tenant("A"), 2, 1), views.Of(st, Staff(), 2, 1)} {
+		if !v.SeesIdentity("A") {
+			t.Errorf("viewer %q does not see A's identity", v.Tenant)
+		}
+	}
+}

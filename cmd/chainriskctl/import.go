@@ -53,6 +53,7 @@ func runImport(args []string, stdout, stderr io.Writer) int {
 type importCmd struct {
 	strict                     bool
 	output, dsn, server, token string
+	encoding                   string // --encoding: of every file
 	cfg                        *config.Config
 	kind                       credit.Kind
 	paths                      []string
@@ -71,8 +72,9 @@ func parseImport(args []string, stderr io.Writer) (*importCmd, int, bool) {
 	token := fs.String("token", "", "API `token` (default: env CHAINRISK_TOKEN)")
 	format := fs.String("format", "", "input format csv or ndjson (default: from each file's extension; required for -)")
 	configFile := fs.String("config", "", "daemon config `file` whose model.event_types and ingest settings apply")
+	encoding := encodingFlag(fs)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: chainriskctl import [--strict] [--output table|json] [--store DSN | --server URL --token T] [--config FILE] <kind> <file>...")
+		fmt.Fprintln(stderr, "usage: chainriskctl import [--strict] [--output table|json] [--encoding utf-8|gbk|gb18030] [--store DSN | --server URL --token T] [--config FILE] <kind> <file>...")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(interleave(fs, args)); err != nil {
@@ -83,7 +85,11 @@ func parseImport(args []string, stderr io.Writer) (*importCmd, int, bool) {
 		return nil, exitUsage, false
 	}
 	cmd := &importCmd{strict: *strict, output: *output, dsn: *dsn, server: *server, token: *token,
-		kind: credit.Kind(fs.Arg(0)), paths: fs.Args()[1:]}
+		encoding: *encoding, kind: credit.Kind(fs.Arg(0)), paths: fs.Args()[1:]}
+	if err := checkEncoding(cmd.encoding); err != nil {
+		fmt.Fprintf(stderr, "chainriskctl import: %v\n", err)
+		return nil, exitUsage, false
+	}
 	if !cmd.kind.Valid() {
 		hint := ""
 		var kinds []string
@@ -151,6 +157,11 @@ func (r *importRun) files(ctx context.Context) int {
 		if r.db != nil && sum.Committed && sum.Changed > 0 {
 			r.queueScan(ctx)
 		}
+		if encErr := (*EncodingError)(nil); errors.As(err, &encErr) {
+			fmt.Fprintf(r.stderr, "chainriskctl import: %v\n", encErr)
+			r.announce(ctx)
+			return exitError
+		}
 		if err != nil {
 			fmt.Fprintf(r.stderr, "chainriskctl import: %s: %v\n", file, err)
 			r.announce(ctx)
@@ -183,9 +194,9 @@ func (r *importRun) files(ctx context.Context) int {
 func (r *importRun) one(ctx context.Context, i int) (ingest.Summary, error) {
 	file := r.paths[i]
 	if r.db == nil {
-		return importRemote(ctx, r.client, file, r.kind, r.formats[i], r.strict)
+		return importRemote(ctx, r.client, file, r.encoding, r.kind, r.formats[i], r.strict)
 	}
-	return importFile(ctx, r.db, file, r.kind, r.formats[i], ingest.ImportOptions{
+	return importFile(ctx, r.db, file, r.encoding, r.kind, r.formats[i], ingest.ImportOptions{
 		Strict: r.strict, Validator: r.validator, MaxErrors: r.cfg.Ingest.MaxErrors,
 	}, r.stderr)
 }
@@ -246,18 +257,18 @@ func announceScan(ctx context.Context, db store.Store, w, stderr io.Writer, id i
 	fmt.Fprintf(w, "full scan %d queued: no running chainriskd was found on this store; the next one to start runs it\n", id)
 }
 
-func importFile(ctx context.Context, db store.DataStore, file string, kind credit.Kind, format ingest.Format,
+func importFile(ctx context.Context, db store.DataStore, file, encoding string, kind credit.Kind, format ingest.Format,
 	opts ingest.ImportOptions, stderr io.Writer) (ingest.Summary, error) {
 	in, name, err := openInput(file)
 	if err != nil {
 		return ingest.Summary{}, err
 	}
 	defer in.Close()
-	r := io.Reader(in)
+	r := decodeText(in, name, encoding)
 	if file == "-" {
 		// A pipe may deliver slowly; the batch holds the store's write lock while it
 		// reads, so it reads the whole input first.
-		sp, err := ingest.Spool(ctx, in, ingest.SpoolMemory)
+		sp, err := ingest.Spool(ctx, r, ingest.SpoolMemory)
 		if err != nil {
 			return ingest.Summary{}, err
 		}
@@ -340,12 +351,13 @@ func groupDigits(n int) string {
 
 // importRemote posts one file to the API (one batch) and names the file in the
 // summary's error lines, as a direct import does.
-func importRemote(ctx context.Context, c *client, file string, kind credit.Kind, format ingest.Format, strict bool) (ingest.Summary, error) {
-	in, name, err := openInput(file)
+func importRemote(ctx context.Context, c *client, file, encoding string, kind credit.Kind, format ingest.Format, strict bool) (ingest.Summary, error) {
+	f, name, err := openInput(file)
 	if err != nil {
 		return ingest.Summary{}, err
 	}
-	defer in.Close()
+	defer f.Close()
+	in := decodeText(f, name, encoding)
 	ct := "text/csv"
 	if format == ingest.NDJSON {
 		ct = "application/x-ndjson"

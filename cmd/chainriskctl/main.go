@@ -22,7 +22,7 @@ const (
 const usage = `chainriskctl — operator CLI of chainrisk
 
 Usage:
-  chainriskctl import [--strict] [--output table|json] [--store DSN | --server URL] <kind> <file>...
+  chainriskctl import [--strict] [--output table|json] [--encoding utf-8|gbk|gb18030] [--store DSN | --server URL] <kind> <file>...
   chainriskctl rescan [--scope all|chain:USCC|enterprise:USCC] [--wait]
   chainriskctl scans [--limit N]
   chainriskctl enterprise <uscc>
@@ -31,6 +31,7 @@ Usage:
   chainriskctl check <uscc> [--depth N] [--min-share F]
   chainriskctl ownership <uscc> [--depth N] [--output table|json|dot]
   chainriskctl screen <file.csv|file.ndjson> [--output csv|json]
+  chainriskctl match <file.csv> [-o csv|json] [--encoding utf-8|gbk|gb18030]
   chainriskctl chain <leader> [--format table|json|dot] [--depth-up N] [--depth-down N]
   chainriskctl stress --shock USCC[=psi]... [--top N]
   chainriskctl alerts [--state firing|resolved] [--severity S] [--rule R] [--leader USCC] [--uscc USCC]
@@ -99,6 +100,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runCheck(rest, stdout, stderr)
 	case "screen":
 		return runScreen(rest, stdout, stderr)
+	case "match":
+		return runMatch(rest, stdout, stderr)
 	case "chain":
 		return runChain(rest, stdout, stderr)
 	case "alerts":
@@ -132,5 +135,5 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 // commands are the subcommands run dispatches, for "did you mean".
 var commands = []string{"import", "scan", "config", "stress", "rescan", "scans", "ownership", "enterprise",
-	"repair-plan", "search", "check", "screen", "chain", "alerts", "ack", "alert", "silence", "esri", "gen", "token",
+	"repair-plan", "search", "check", "screen", "match", "chain", "alerts", "ack", "alert", "silence", "esri", "gen", "token",
 	"version", "help"}

@@ -34,7 +34,7 @@ func remote(name, usage string, args []string, stdout, stderr io.Writer, extra f
 		return parseExit(err)
 	}
 	if *output != "table" && *output != "json" && !((name == "chain" || name == "ownership") && *output == "dot") &&
-		!(name == "screen" && *output == "csv") {
+		!((name == "screen" || name == "match") && *output == "csv") {
 		fmt.Fprintf(stderr, "chainriskctl %s: --output must be table or json\n", name)
 		return exitUsage
 	}

@@ -60,14 +60,31 @@ func testOwnershipRoundTrip(t *testing.T, s store.Store) {
 	established := day.AddDate(-20, 0, 0)
 	f.Enterprises[0].LegalRepID, f.Enterprises[0].LegalRepName = "p-a1", "欧阳娜娜"
 	f.Enterprises[0].RegisteredCapital, f.Enterprises[0].EstablishedAt = ptr(5e7), established
+	f.Enterprises[0].FormerNames = []string{"哈尔滨甲商贸有限公司", "甲（黑龙江）粮油厂"}
 	apply(t, s, f)
 	e, err := s.Enterprise(context.Background(), USCC(1))
 	if err != nil || e.LegalRepID != "p-a1" || e.LegalRepName != "欧阳娜娜" || e.RegisteredCapital == nil ||
-		*e.RegisteredCapital != 5e7 || !e.EstablishedAt.Equal(established) {
+		*e.RegisteredCapital != 5e7 || !e.EstablishedAt.Equal(established) ||
+		!slices.Equal(e.FormerNames, []string{"哈尔滨甲商贸有限公司", "甲（黑龙江）粮油厂"}) {
 		t.Errorf("enterprise round trip: %+v, %v", e, err)
 	}
-	if e := allEnterprises(t, s)[1]; e.LegalRepID != "" || e.RegisteredCapital != nil || !e.EstablishedAt.IsZero() {
-		t.Errorf("a firm without ownership columns reads %+v", e)
+	if e := allEnterprises(t, s)[1]; e.LegalRepID != "" || e.RegisteredCapital != nil || !e.EstablishedAt.IsZero() ||
+		e.FormerNames != nil {
+		t.Errorf("a firm without ownership columns or former names reads %+v", e)
+	}
+	// A new former name is a change; the same names again are none.
+	g := firms(1)
+	g.Enterprises[0] = *e
+	g.Enterprises[0].FormerNames = []string{"哈尔滨甲商贸有限公司"}
+	if _, a := apply(t, s, g); a.Changed != 1 {
+		t.Errorf("changing the former names: %+v, want 1 row changed", a)
+	}
+	if _, a := apply(t, s, g); a.Changed != 0 {
+		t.Errorf("the same former names again: %+v, want nothing changed", a)
+	}
+	if sub, err := s.Subset(context.Background(), []string{USCC(1)}, time.Now()); err != nil || len(sub.Enterprises) != 1 ||
+		!slices.Equal(sub.Enterprises[0].FormerNames, []string{"哈尔滨甲商贸有限公司"}) {
+		t.Errorf("Subset reads the former names as %+v, %v", sub, err)
 	}
 
 	ended := time.Now().AddDate(-1, 0, 0).Truncate(time.Millisecond)

@@ -90,7 +90,7 @@ func rows(kind credit.Kind, b *builder, g *eventGen, o *owners) [][]string {
 	switch kind {
 	case credit.KindEnterprises:
 		out = append(out, []string{"uscc", "name", "region", "industry", "tags", "status", "revenue",
-			"legal_rep_id", "legal_rep_name", "registered_capital", "established_at"})
+			"legal_rep_id", "legal_rep_name", "registered_capital", "established_at", "former_names"})
 		for _, f := range b.firms {
 			rev, repID, repName, capital := "", "", "", ""
 			if f.showRev {
@@ -103,7 +103,7 @@ func rows(kind credit.Kind, b *builder, g *eventGen, o *owners) [][]string {
 				capital = money(f.capital)
 			}
 			out = append(out, []string{f.uscc, f.name, f.region, f.industry, strings.Join(f.tags, ";"), string(f.status), rev,
-				repID, repName, capital, f.established})
+				repID, repName, capital, f.established, formerNamesOf(f.name)})
 		}
 	case credit.KindRelations:
 		out = append(out, []string{"supplier", "customer", "purchase_share", "sales_share", "substitutability",
