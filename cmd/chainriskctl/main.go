@@ -32,6 +32,8 @@ Usage:
   chainriskctl ownership <uscc> [--depth N] [--output table|json|dot]
   chainriskctl screen <file.csv|file.ndjson> [--output csv|json]
   chainriskctl match <file.csv> [-o csv|json] [--encoding utf-8|gbk|gb18030]
+  chainriskctl onboard <suppliers.csv> [--accept-unique] [--resolve FILE] [--leftover FILE] [--dry-run]
+                       [--encoding utf-8|gbk|gb18030] [-o table|json]
   chainriskctl chain <leader> [--format table|json|dot] [--depth-up N] [--depth-down N]
   chainriskctl stress --shock USCC[=psi]... [--top N]
   chainriskctl alerts [--state firing|resolved] [--severity S] [--rule R] [--leader USCC] [--uscc USCC]
@@ -102,6 +104,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runScreen(rest, stdout, stderr)
 	case "match":
 		return runMatch(rest, stdout, stderr)
+	case "onboard":
+		return runOnboard(rest, stdout, stderr)
 	case "chain":
 		return runChain(rest, stdout, stderr)
 	case "alerts":
@@ -135,5 +139,5 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 // commands are the subcommands run dispatches, for "did you mean".
 var commands = []string{"import", "scan", "config", "stress", "rescan", "scans", "ownership", "enterprise",
-	"repair-plan", "search", "check", "screen", "match", "chain", "alerts", "ack", "alert", "silence", "esri", "gen", "token",
+	"repair-plan", "search", "check", "screen", "match", "onboard", "chain", "alerts", "ack", "alert", "silence", "esri", "gen", "token",
 	"version", "help"}

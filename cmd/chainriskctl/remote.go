@@ -287,6 +287,10 @@ func runChain(args []string, stdout, stderr io.Writer) int {
 			}
 			fmt.Fprintf(stdout, "leader %v  chain_risk %v  supply_at_risk %v  demand_at_risk %v\n",
 				ch["leader"], fmtValue(ch["chain_risk"]), fmtValue(ch["supply_at_risk"]), fmtValue(ch["demand_at_risk"]))
+			if n := toFloat(ch["supplied_relations"]); n > 0 {
+				fmt.Fprintf(stdout, "taken on the leader's own supplier list (%v relations) over the registry's "+
+					"(chain %v --format dot draws them dashed)\n", n, ch["leader"])
+			}
 			tw := table.NewWriter(stdout)
 			fmt.Fprintln(tw, "\nTOP CONTRIBUTORS\tTIER\tP\tCONTRIBUTION\tPATH")
 			if tops, ok := ch["top_contributors"].([]any); ok {
