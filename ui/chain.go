@@ -4,8 +4,8 @@ import (
 	"cmp"
 	"fmt"
 	"net/http"
-	"slices"
 	"net/url"
+	"slices"
 	"strconv"
 )
 

@@ -40,7 +40,7 @@ func funcs(lang string) template.FuncMap {
 			return "grade grade-unknown"
 		},
 		"withq": with,
-		"add":  func(a, b int) int { return a + b },
+		"add":   func(a, b int) int { return a + b },
 		"other": func(l string) string {
 			if l == "en" {
 				return "zh"

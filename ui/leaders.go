@@ -22,8 +22,8 @@ type leaderRow struct {
 
 // lineSeries is one line of a line chart (assets/console.js draws it).
 type lineSeries struct {
-	Name string       `json:"name"`
-	Data [][2]any     `json:"data"` // [time, value]
+	Name string   `json:"name"`
+	Data [][2]any `json:"data"` // [time, value]
 }
 
 type leadersView struct {
