@@ -29,7 +29,7 @@ const (
 // clock is the daemon's clock, moved forward by tests (no sleeps).
 type clock struct{ off atomic.Int64 }
 
-func (c *clock) now() time.Time            { return time.Now().Add(time.Duration(c.off.Load())) }
+func (c *clock) now() time.Time           { return time.Now().Add(time.Duration(c.off.Load())) }
 func (c *clock) advance(by time.Duration) { c.off.Add(int64(by)) }
 
 // demo is a demo daemon on loopback with tokens of each kind.
