@@ -19,7 +19,7 @@ var gradeNames = []string{"A", "B", "C", "D", "unknown"}
 var gradeColors = map[string]string{"A": "#2e7d32", "B": "#1565c0", "C": "#ef6c00", "D": "#c62828", "unknown": "#757575"}
 
 const (
-	columnGap = 260.0 // x between tiers
+	columnGap = 260.0 // x between tiers, at least
 	rowGap    = 34.0  // y between members of a tier
 )
 
@@ -36,6 +36,12 @@ type graphNode struct {
 	Tier  int     `json:"tier"`
 	Grade string  `json:"grade"`
 	D     float64 `json:"d"`
+	// Label names the leader and the top contributors on the graph itself.
+	Label *nodeLabel `json:"label,omitempty"`
+}
+
+type nodeLabel struct {
+	Show bool `json:"show"`
 }
 
 type lineStyle struct {
@@ -95,9 +101,14 @@ func buildGraph(ch *chainJSON, g *graphJSON, limit int, singleLabel, unknownLabe
 	shown := map[string]bool{}
 	rows := map[int]int{} // members placed per tier so far
 	perTier := map[int]int{}
+	maxRows := 0
 	for _, m := range members {
 		perTier[m.Tier]++
+		maxRows = max(maxRows, perTier[m.Tier])
 	}
+	// Columns spread so that the drawing is about twice as wide as tall, as the
+	// chart's box is: ECharts keeps the aspect when it fits the layout in.
+	gap := max(columnGap, 2*float64(maxRows-1)*rowGap/float64(max(len(perTier)-1, 1)))
 	for _, m := range members {
 		shown[m.USCC] = true
 		cat := slices.Index(gradeNames, m.Grade)
@@ -111,11 +122,15 @@ func buildGraph(ch *chainJSON, g *graphJSON, limit int, singleLabel, unknownLabe
 		if m.USCC == ch.Leader {
 			size = 40
 		}
+		var label *nodeLabel
+		if _, ok := contrib[m.USCC]; ok || m.USCC == ch.Leader {
+			label = &nodeLabel{Show: true}
+		}
 		row := rows[m.Tier]
 		rows[m.Tier]++
-		out.Nodes = append(out.Nodes, graphNode{ID: m.USCC, Name: m.Name, X: -float64(m.Tier) * columnGap,
+		out.Nodes = append(out.Nodes, graphNode{ID: m.USCC, Name: m.Name, X: -float64(m.Tier) * gap,
 			Y: (float64(row) - float64(perTier[m.Tier]-1)/2) * rowGap, SymbolSize: math.Round(size*10) / 10,
-			Category: cat, Value: contrib[m.USCC], Tier: m.Tier, Grade: m.Grade, D: m.D})
+			Category: cat, Value: contrib[m.USCC], Tier: m.Tier, Grade: m.Grade, D: m.D, Label: label})
 	}
 	single := map[[2]string]bool{}
 	for _, cn := range ch.Concentration {
