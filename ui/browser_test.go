@@ -19,14 +19,14 @@ import (
 // tab drives one headless Chromium for a test, saving a screenshot of each step's
 // page under the test's temporary directory; a failing step logs their paths.
 type tab struct {
-	t     *testing.T
+	t     testing.TB
 	ctx   context.Context
 	base  string
 	dir   string
 	shots []string
 }
 
-func newTab(t *testing.T, base string, width, height int) *tab {
+func newTab(t testing.TB, base string, width, height int) *tab {
 	return &tab{t: t, ctx: browser.Session(t, width, height), base: base, dir: t.TempDir()}
 }
 

@@ -102,7 +102,7 @@ func TestHostileTextIsEscaped(t *testing.T) {
 
 func csvField(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
 
-func ingest(t *testing.T, dm *demo, kind, csv string) {
+func ingest(t testing.TB, dm *demo, kind, csv string) {
 	t.Helper()
 	req, _ := http.NewRequest("POST", dm.base+"/api/v1/"+kind+"?strict=true", strings.NewReader(csv))
 	req.Header.Set("Authorization", "Bearer "+dm.tokens["admin"])
