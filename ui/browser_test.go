@@ -72,10 +72,17 @@ func (b *tab) eval(expr string, v any) {
 	}
 }
 
-// ready waits until the page's charts have rendered (assets/console.js).
+// ready waits until the page's charts have drawn their first frame (assets/console.js).
 func (b *tab) ready() {
 	b.t.Helper()
-	b.step("charts rendered", chromedp.Poll[chromedp.Void]("window.consoleReady !== undefined",
+	b.step("charts drawn", chromedp.Poll[chromedp.Void]("window.consoleReady !== undefined",
+		chromedp.WithPollingTimeout(30*time.Second)))
+}
+
+// settled waits until the page's charts have finished their animations.
+func (b *tab) settled() {
+	b.t.Helper()
+	b.step("charts settled", chromedp.Poll[chromedp.Void]("window.consoleSettled !== undefined",
 		chromedp.WithPollingTimeout(30*time.Second)))
 }
 
@@ -166,7 +173,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	if code := b.navigate("/ui/chains/" + soy); code != http.StatusOK {
 		b.fatalf("chain page = %d", code)
 	}
-	b.ready()
+	b.settled()
 	if p := os.Getenv("CHAINRISK_CONSOLE_SCREENSHOT"); p != "" {
 		t.Logf("chain page screenshot: %s", browser.Screenshot(b.ctx, t, p))
 	}
@@ -203,7 +210,7 @@ func TestConsoleInBrowser(t *testing.T) {
 
 	// The firm page draws its history chart.
 	b.open("click the contributor", chromedp.Click(chromedp.CSS(fmt.Sprintf(`#members-table tr[data-uscc=%q] a`, top))))
-	b.ready()
+	b.settled()
 	if got := b.text(".uscc"); got != top {
 		b.fatalf("clicked into %q, want the firm page of %s", got, top)
 	}

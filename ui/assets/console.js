@@ -46,13 +46,15 @@
     };
   }
 
-  // draw draws the chart of el and calls drawn after its first frame.
-  function draw(el, drawn) {
+  // draw draws the chart of el and calls drawn after its first frame, settled once
+  // its animation has finished.
+  function draw(el, drawn, settled) {
     var src = document.getElementById(el.getAttribute("data-source"));
     if (!src || typeof echarts === "undefined") { return; }
     var data = JSON.parse(src.textContent);
     var chart = echarts.init(el, null, { renderer: "canvas" });
     chart.on("rendered", function once() { chart.off("rendered", once); drawn(); });
+    chart.on("finished", function once() { chart.off("finished", once); settled(); });
     var kind = el.getAttribute("data-chart");
     if (kind === "graph") {
       chart.setOption(graphOption(data));
@@ -69,19 +71,24 @@
     // The page is interactive once every chart has drawn its first frame (tests and
     // the benchmark wait for window.consoleReady; animations may still be running).
     var els = document.querySelectorAll("[data-chart]");
-    var pending = els.length + 1;
+    // window.consoleSettled follows once every animation has finished.
+    var pending = els.length + 1, moving = els.length + 1;
     var drawn = function () {
       if (--pending === 0 && window.consoleReady === undefined) { window.consoleReady = performance.now(); }
     };
+    var settled = function () {
+      if (--moving === 0 && window.consoleSettled === undefined) { window.consoleSettled = performance.now(); }
+    };
     var charts = [];
     for (var i = 0; i < els.length; i++) {
-      var c = draw(els[i], drawn);
-      if (c) { charts.push(c); } else { drawn(); }
+      var c = draw(els[i], drawn, settled);
+      if (c) { charts.push(c); } else { drawn(); settled(); }
     }
     window.addEventListener("resize", function () {
       charts.forEach(function (c) { c.resize(); });
     });
     drawn();
+    settled();
   }
 
   if (document.readyState === "loading") {
