@@ -154,8 +154,9 @@ func unauthorized(reason string, m *metrics) *apiError {
 	return errorf(http.StatusUnauthorized, codeUnauthorized, "%s", badCredentials)
 }
 
-// authenticate returns the caller of r, or a 401 (503 when the store cannot say).
-func (a *authenticator) authenticate(ctx context.Context, r *http.Request) (*Principal, error) {
+// bearer returns the caller of r by its bearer token, or a 401 (503 when the store
+// cannot say).
+func (a *authenticator) bearer(ctx context.Context, r *http.Request) (*Principal, error) {
 	h := r.Header.Get("Authorization")
 	if h == "" {
 		return nil, unauthorized("missing", a.m)
@@ -165,12 +166,12 @@ func (a *authenticator) authenticate(ctx context.Context, r *http.Request) (*Pri
 	if !ok || !strings.EqualFold(scheme, "Bearer") {
 		return nil, unauthorized("malformed", a.m)
 	}
-	return a.plain(ctx, plain)
+	return a.authenticate(ctx, plain)
 }
 
-// plain returns the caller a plain token names, or a 401 (503 when the store cannot
-// say).
-func (a *authenticator) plain(ctx context.Context, plain string) (*Principal, error) {
+// authenticate returns the caller a plain token names, or a 401 (503 when the store
+// cannot say).
+func (a *authenticator) authenticate(ctx context.Context, plain string) (*Principal, error) {
 	if !tokens.WellFormed(plain) {
 		return nil, unauthorized("malformed", a.m)
 	}

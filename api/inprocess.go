@@ -21,7 +21,7 @@ var ErrUnauthorized = errors.New("missing, malformed, unknown or revoked token")
 // checked (cache, metrics and log included). A refused token gives an error wrapping
 // ErrUnauthorized; any other error means the store could not say.
 func (s *Server) Authenticate(ctx context.Context, plain string) (*Principal, error) {
-	return refused(s.auth.plain(ctx, plain))
+	return refused(s.auth.authenticate(ctx, plain))
 }
 
 // PrincipalOf returns the caller a stored token names (as read with a session), or an
@@ -57,5 +57,5 @@ func (s *Server) caller(r *http.Request) (*Principal, error) {
 	if p, ok := r.Context().Value(asKey{}).(*Principal); ok && p != nil {
 		return p, nil
 	}
-	return s.auth.authenticate(r.Context(), r)
+	return s.auth.bearer(r.Context(), r)
 }

@@ -26,7 +26,7 @@ const uiSessionCols = `id_hash, token_id, csrf, created_at, last_seen, expires_a
 
 // CreateUISession records a session (every field required).
 func (s *SQL) CreateUISession(ctx context.Context, u *UISession) error {
-	if u.IDHash == "" || u.TokenID == 0 || u.CSRF == "" || u.ExpiresAt.IsZero() {
+	if len(u.IDHash) == 0 || u.TokenID < 1 || len(u.CSRF) == 0 || u.ExpiresAt.IsZero() {
 		return errors.New("create ui session: id_hash, token_id, csrf and expires_at are required")
 	}
 	if _, err := s.d.Exec(ctx, `INSERT INTO ui_sessions (`+uiSessionCols+`) VALUES (?, ?, ?, ?, ?, ?)`,
