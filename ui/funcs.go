@@ -10,6 +10,9 @@ import (
 	"github.com/chainrisk/chainrisk/credit"
 )
 
+// relationPrefix starts the message keys of related-party relations.
+const relationPrefix = "relation."
+
 // funcs are the templates' helpers in lang.
 func funcs(lang string) template.FuncMap {
 	return template.FuncMap{
@@ -40,7 +43,15 @@ func funcs(lang string) template.FuncMap {
 			return "grade grade-unknown"
 		},
 		"withq": with,
-		"add":   func(a, b int) int { return a + b },
+		// relation words a related-party relation, or shows it as the API names it.
+		"relation": func(r string) string {
+			key := relationPrefix + r
+			if _, ok := messages[key]; ok {
+				return text(lang, key)
+			}
+			return r
+		},
+		"add": func(a, b int) int { return a + b },
 		"other": func(l string) string {
 			if l == "en" {
 				return "zh"

@@ -38,7 +38,7 @@ type demo struct {
 	d      *daemon.Daemon
 	base   string
 	clock  *clock
-	tokens map[string]string // by role name: admin, analyst, tenant (of the soybean leader)
+	tokens map[string]string // by role name: admin, analyst, ingest, tenant (of the soybean leader)
 	logs   *bytes.Buffer
 }
 
@@ -86,7 +86,7 @@ func startDaemon(t testing.TB, opts daemon.Options) *demo {
 		time.Sleep(20 * time.Millisecond)
 	}
 	for name, role := range map[string]tokens.Role{"admin": tokens.RoleAdmin, "analyst": tokens.RoleAnalyst,
-		"tenant": tokens.RoleTenant} {
+		"ingest": tokens.RoleIngest, "tenant": tokens.RoleTenant} {
 		leader := ""
 		if role == tokens.RoleTenant {
 			leader = soy

@@ -47,6 +47,16 @@ func TestTenantSeesItsChainOnly(t *testing.T) {
 	if a := an.get("/ui/enterprises/" + dairy); a.code != http.StatusOK {
 		t.Errorf("analyst GET the dairy leader = %d", a.code)
 	}
+	// An ingest token may sign in, and is refused the pages it may not read.
+	ing := dm.client()
+	if a := ing.signIn(dm.tokens["ingest"]); a.code != http.StatusSeeOther {
+		t.Fatalf("ingest sign-in = %d", a.code)
+	}
+	for _, path := range []string{"/ui/", "/ui/chains/" + soy, "/ui/enterprises/" + soy} {
+		if a := ing.get(path); a.code != http.StatusForbidden || !strings.Contains(a.body, "<h1>无权访问</h1>") {
+			t.Errorf("ingest GET %s = %d", path, a.code)
+		}
+	}
 	for _, bad := range []string{"abc", "91230100000000001X", "%3Cscript%3E"} {
 		a := b.get("/ui/enterprises/" + bad)
 		if a.code != http.StatusBadRequest || !strings.Contains(a.body, "<h1>请求有误</h1>") || strings.Contains(a.body, "<script>") {
