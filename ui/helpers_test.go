@@ -146,16 +146,18 @@ func (b *browserless) do(method, path string, form url.Values, header ...string)
 
 func (b *browserless) get(path string) answer { b.t.Helper(); return b.do("GET", path, nil) }
 
-var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+var csrfField = regexp.MustCompile(`(?s)<form [^>]*action="([^"]+)"[^>]*>\s*(?:<[^>]*>\s*)*?<input type="hidden" name="csrf" value="([^"]+)"`)
 
-// csrf returns the CSRF token of a page's first form.
-func csrf(t testing.TB, page string) string {
+// csrf returns the CSRF token of the page's form posting to action.
+func csrf(t testing.TB, page, action string) string {
 	t.Helper()
-	m := csrfField.FindStringSubmatch(page)
-	if m == nil {
-		t.Fatalf("no csrf field in the page:\n%s", page)
+	for _, m := range csrfField.FindAllStringSubmatch(page, -1) {
+		if m[1] == action {
+			return m[2]
+		}
 	}
-	return m[1]
+	t.Fatalf("no form posting to %s with a csrf field in the page:\n%s", action, page)
+	return ""
 }
 
 // signIn signs the client in with token and returns the answer to the form.
@@ -165,7 +167,7 @@ func (b *browserless) signIn(token string) answer {
 	if form.code != http.StatusOK {
 		b.t.Fatalf("GET /ui/signin = %d", form.code)
 	}
-	return b.do("POST", "/ui/signin", url.Values{"token": {token}, "csrf": {csrf(b.t, form.body)}})
+	return b.do("POST", "/ui/signin", url.Values{"token": {token}, "csrf": {csrf(b.t, form.body, "/ui/signin")}})
 }
 
 // cookie returns the client's cookie called name for the console ("" when none).

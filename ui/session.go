@@ -161,14 +161,12 @@ func safeNext(next string) string {
 	return next
 }
 
+// signInPage shows the sign-in form, also to a signed-in browser: signing in with
+// another token replaces its session.
 func (s *Server) signInPage(c *call) error {
 	msg := ""
 	if c.r.URL.Query().Get("out") == "1" {
 		msg = "signin.out"
-	}
-	if c.sess != nil && msg == "" {
-		http.Redirect(c.w, c.r, landing(c.sess.who), http.StatusSeeOther)
-		return nil
 	}
 	return c.signInForm(http.StatusOK, msg, c.r.URL.Query().Get("next"))
 }
@@ -218,6 +216,11 @@ func (s *Server) signIn(c *call) error {
 		s.log.Warn("expired console sessions not swept", "err", err)
 	} else if n > 0 {
 		s.log.Debug("expired console sessions swept", "sessions", n)
+	}
+	if c.sess != nil { // signing in again replaces the browser's previous session
+		if err := db.DeleteUISession(c.r.Context(), c.sess.row.IDHash); err != nil {
+			s.log.Warn("previous console session not deleted", "err", err)
+		}
 	}
 	s.log.Info("console sign-in", "token", who.Name) // the name only, never the token
 	s.setCookie(c, signInCookie, "", -1)

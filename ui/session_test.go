@@ -34,7 +34,7 @@ func TestSignInAndSignOut(t *testing.T) {
 		t.Errorf("GET / = %d → %q, want 302 to /ui/", a.code, a.h.Get("Location"))
 	}
 	form := b.get("/ui/signin")
-	token := csrf(t, form.body)
+	token := csrf(t, form.body, "/ui/signin")
 	// No CSRF field, a wrong one, a cross-origin post: 403, and no session.
 	for name, post := range map[string]func() answer{
 		"missing": func() answer { return b.do("POST", "/ui/signin", url.Values{"token": {dm.tokens["admin"]}}) },
@@ -83,12 +83,30 @@ func TestSignInAndSignOut(t *testing.T) {
 		t.Errorf("page headers: %v", page.h)
 	}
 
+	// Signing in again replaces the session.
+	again := b.signIn(dm.tokens["admin"])
+	second := setCookies(again)["chainrisk_session"]
+	if again.code != http.StatusSeeOther || second == nil || second.Value == ck.Value {
+		t.Fatalf("second sign-in = %d, cookie %+v", again.code, second)
+	}
+	if _, _, err := dm.d.Store().UISession(context.Background(), row.IDHash); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("the first session outlived a second sign-in: %v", err)
+	}
+	sum = sha256.Sum256([]byte(second.Value))
+	if row, _, err = dm.d.Store().UISession(context.Background(), hex.EncodeToString(sum[:])); err != nil {
+		t.Fatal(err)
+	}
+	ck = second
+
 	// Sign-out needs the session's CSRF token.
 	if a := b.do("POST", "/ui/signout", url.Values{}); a.code != http.StatusForbidden {
 		t.Errorf("sign-out without CSRF = %d", a.code)
 	}
 	if a := b.do("POST", "/ui/signout", url.Values{"csrf": {token}}); a.code != http.StatusForbidden {
 		t.Errorf("sign-out with the sign-in form's token = %d", a.code)
+	}
+	if got := csrf(t, b.get("/ui/").body, "/ui/signout"); got != row.CSRF {
+		t.Errorf("the sign-out form carries %q, want the session's CSRF token", got)
 	}
 	if b.get("/ui/").code != http.StatusOK {
 		t.Fatal("a refused sign-out ended the session")
