@@ -21,7 +21,10 @@ type Principal struct {
 	Role tokens.Role
 	// Leader is the USCC a tenant is bound to.
 	Leader string
-	view   *visibility.View
+	// TokenID is the stored token's ID (store.Token.ID): sessions of the web console
+	// refer to it, never to the token itself.
+	TokenID int64
+	view    *visibility.View
 }
 
 // Viewer is who the caller is to the visibility rule: a tenant, or staff.
@@ -151,15 +154,25 @@ func unauthorized(reason string, m *metrics) *apiError {
 	return errorf(http.StatusUnauthorized, codeUnauthorized, "%s", badCredentials)
 }
 
-// authenticate returns the caller of r, or a 401 (503 when the store cannot say).
-func (a *authenticator) authenticate(ctx context.Context, r *http.Request) (*Principal, error) {
+// bearer returns the caller of r by its bearer token, or a 401 (503 when the store
+// cannot say).
+func (a *authenticator) bearer(ctx context.Context, r *http.Request) (*Principal, error) {
 	h := r.Header.Get("Authorization")
 	if h == "" {
 		return nil, unauthorized("missing", a.m)
 	}
 	scheme, plain, ok := strings.Cut(h, " ")
 	plain = strings.TrimSpace(plain)
-	if !ok || !strings.EqualFold(scheme, "Bearer") || !tokens.WellFormed(plain) {
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return nil, unauthorized("malformed", a.m)
+	}
+	return a.authenticate(ctx, plain)
+}
+
+// authenticate returns the caller a plain token names, or a 401 (503 when the store
+// cannot say).
+func (a *authenticator) authenticate(ctx context.Context, plain string) (*Principal, error) {
+	if !tokens.WellFormed(plain) {
 		return nil, unauthorized("malformed", a.m)
 	}
 	hash := tokens.Hash(plain)
@@ -172,6 +185,12 @@ func (a *authenticator) authenticate(ctx context.Context, r *http.Request) (*Pri
 	if tok == nil || subtle.ConstantTimeCompare([]byte(tok.Hash), []byte(hash)) != 1 {
 		return nil, unauthorized("unknown", a.m)
 	}
+	return a.principal(tok)
+}
+
+// principal returns the caller a stored token names, or a 401 for a revoked token or
+// one with an invalid role or binding.
+func (a *authenticator) principal(tok *store.Token) (*Principal, error) {
 	if tok.Revoked() {
 		a.log.Info("revoked token used", "token", tok.Name)
 		return nil, unauthorized("revoked", a.m)
@@ -181,7 +200,7 @@ func (a *authenticator) authenticate(ctx context.Context, r *http.Request) (*Pri
 		a.log.Warn("token with an invalid role or binding refused", "token", tok.Name, "role", tok.Role)
 		return nil, unauthorized("invalid", a.m)
 	}
-	return &Principal{Name: tok.Name, Role: role, Leader: tok.Leader}, nil
+	return &Principal{Name: tok.Name, Role: role, Leader: tok.Leader, TokenID: tok.ID}, nil
 }
 
 // lookup returns the token with hash (nil when there is none), from the cache when

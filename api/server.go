@@ -392,7 +392,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (s *Server) serve(rq *request) error {
 	r, rt := rq.r, rq.route
 	if rt.access&open == 0 {
-		who, err := s.auth.authenticate(r.Context(), r)
+		who, err := s.caller(r)
 		if err != nil {
 			return err
 		}

@@ -41,6 +41,7 @@ type Config struct {
 	Sources    []Source         `yaml:"sources" json:"sources"`
 	Alerts     AlertsConfig     `yaml:"alerts" json:"alerts"`
 	Metrics    MetricsConfig    `yaml:"metrics" json:"metrics"`
+	UI         UIConfig         `yaml:"ui" json:"ui"` // the web console (docs/console.md)
 
 	// file names the config file ("" for built-in defaults); pos says where each key
 	// path was written; bad which key paths failed to decode (so that validation does
@@ -86,6 +87,20 @@ type StoreConfig struct {
 	// PostgreSQL advisory lock that makes it the leader.
 	LeaderCheckInterval time.Duration `yaml:"leader_check_interval" json:"leader_check_interval"`
 }
+
+// UIConfig tunes the web console served under /ui/ (docs/console.md).
+type UIConfig struct {
+	// SessionIdle is how long a console session lasts without a request; each
+	// request moves its expiry forward.
+	SessionIdle time.Duration `yaml:"session_idle" json:"session_idle"`
+	// SecureCookies marks the console's cookies Secure even on a plain-HTTP
+	// listener: for a daemon behind a TLS-terminating proxy. They are Secure
+	// whenever the request itself came over TLS.
+	SecureCookies bool `yaml:"secure_cookies" json:"secure_cookies"`
+}
+
+// DefaultSessionIdle is ui.session_idle's default.
+const DefaultSessionIdle = 8 * time.Hour
 
 // HTTPConfig bounds the HTTP API.
 type HTTPConfig struct {
@@ -408,6 +423,7 @@ func Default() *Config {
 		Checks:     defaultChecks(),
 		Repair:     RepairConfig{Rules: map[string]RepairRuleConfig{}},
 		Lists:      defaultLists(),
+		UI:         UIConfig{SessionIdle: DefaultSessionIdle},
 		Schedule: ScheduleConfig{
 			Timezone:       DefaultTimezone,
 			FullScan:       "0 2 * * *",

@@ -162,6 +162,9 @@ func (c *Config) check(ck *checker) {
 
 	c.checkStore(ck)
 	c.checkHTTP(ck)
+	if c.UI.SessionIdle < time.Minute || c.UI.SessionIdle > 30*24*time.Hour {
+		ck.errf("ui.session_idle", "must be between 1m and 720h, got %s", c.UI.SessionIdle)
+	}
 	if c.Ingest.MaxErrors < 1 || c.Ingest.MaxErrors > 1_000_000 {
 		ck.errf("ingest.max_errors", "must be between 1 and 1000000, got %d", c.Ingest.MaxErrors)
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/chainrisk/chainrisk/monitor"
 	"github.com/chainrisk/chainrisk/store"
 	"github.com/chainrisk/chainrisk/store/backend"
+	"github.com/chainrisk/chainrisk/ui"
 	"github.com/chainrisk/chainrisk/version"
 )
 
@@ -156,7 +157,14 @@ func (d *Daemon) listen() error {
 	}
 	ops := &api.Ops{Ready: d.readyErr, Gatherer: d.reg}
 	main := http.NewServeMux()
-	api.NewServer(apiBackend{d}, api.Options{Logger: d.log, HTTP: cfg.HTTP, Registerer: d.reg, Now: d.opts.Now}).Register(main)
+	apiSrv := api.NewServer(apiBackend{d}, api.Options{Logger: d.log, HTTP: cfg.HTTP, Registerer: d.reg, Now: d.opts.Now})
+	apiSrv.Register(main)
+	console, err := ui.New(ui.Options{API: apiSrv, Sessions: func() store.UISessionStore { return d.store },
+		Config: d.cfg.Load, Now: d.opts.Now, Logger: d.log})
+	if err != nil {
+		return err
+	}
+	console.Register(main)
 	bind := []struct {
 		addr string
 		mux  *http.ServeMux

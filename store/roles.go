@@ -125,6 +125,19 @@ type TokenStore interface {
 	TouchToken(ctx context.Context, id int64, at time.Time) error
 }
 
+// UISessionStore holds the web console's sessions (store/uisessions.go).
+type UISessionStore interface {
+	// CreateUISession records a session.
+	CreateUISession(ctx context.Context, u *UISession) error
+	// UISession returns a session and its token (ErrNotFound).
+	UISession(ctx context.Context, idHash string) (*UISession, *Token, error)
+	// TouchUISession moves its last use and expiry forward (ErrNotFound).
+	TouchUISession(ctx context.Context, idHash string, seen, expires time.Time) error
+	// DeleteUISession signs out; DeleteExpiredUISessions sweeps.
+	DeleteUISession(ctx context.Context, idHash string) error
+	DeleteExpiredUISessions(ctx context.Context, now time.Time) (int64, error)
+}
+
 // AlertStore holds the alerts and their acknowledgements (store/alerts.go).
 type AlertStore interface {
 	// ApplyAlerts writes alert changes and the notifications they cause in one

@@ -17,6 +17,7 @@ type Store interface {
 	ESRIStore
 	CheckStore
 	TokenStore
+	UISessionStore
 	AlertStore
 	WorkflowStore
 	OutboxStore

@@ -48,6 +48,7 @@ func Run(t *testing.T, open Opener) {
 		{"ConcurrentCheckReports", testConcurrentCheckReports},
 		{"Tokens", testTokens},
 		{"ConcurrentTokens", testConcurrentTokens},
+		{"UISessions", testUISessions},
 		{"Alerts", testAlerts},
 		{"AlertsAtomic", testAlertsAtomic},
 		{"Feedback", testFeedback},
