@@ -569,30 +569,6 @@ func (r *scanRun) score(ctx context.Context, s *State, nodes []int32) error {
 	return ctx.Err()
 }
 
-// exposures computes the chains of the given leaders into s.Chains.
-func (r *scanRun) exposures(ctx context.Context, s *State, leaders []int32) error {
-	// Member paths are for the API, which extracts the chain it serves; the scan
-	// needs only the contributors' paths, which the exposure finds itself.
-	params := r.params.Exposure
-	params.Chain.MaxPaths, params.KeepChains = 0, false
-	registry, own := splitLeaders(s, leaders)
-	xs, err := s.Prop.Exposures(ctx, registry, s.P, s.D, s.Grade, params)
-	if err != nil {
-		return err
-	}
-	for i, v := range registry {
-		s.Chains[v] = xs[i]
-	}
-	for _, v := range own {
-		if s.Chains[v], err = s.ChainExposure(v, params); err != nil {
-			return fmt.Errorf("chain of %s on its own supplier list: %w", s.Snap.IDs[v], err)
-		}
-	}
-	r.stats.Chains, r.stats.Leaders = len(leaders), len(s.Leaders)
-	r.stats.Iterations, r.stats.Residual, r.stats.DistressMode = s.Distress.Iterations, s.Distress.Residual, s.Distress.Mode
-	return nil
-}
-
 // ExpireEvents ends the publicity of every event whose period is over and rescans
 // the firms they concern (the hourly expire_events job). It returns nil when no event
 // expired.

@@ -169,30 +169,7 @@ func TestOwnSupplierList(t *testing.T) {
 	}
 	registryRow(t, s, beanTrade, soybean, 0.5)
 
-	// News about the new supplier: the chain view is handed on (no relation changed)
-	// and the chain follows its new p.
-	view1, _ := st1.ChainSnap(l, st1.Params.Exposure.Chain)
-	sum, err := ingest.Import(ctx, s, []ingest.Input{{File: "events.csv", Kind: credit.KindEvents, Format: ingest.CSV,
-		R: strings.NewReader("event_id,uscc,type,occurred_at\nOWN-1," + rawMilk + ",bankruptcy,2026-01-05\n")}},
-		ingest.ImportOptions{Strict: true, Validator: &credit.Validator{Catalogue: credit.NewCatalogue(), Now: demo.AnchorTime}})
-	if err != nil || !sum.OK() {
-		t.Fatalf("event: %v %v", err, sum.Errors)
-	}
-	if _, err := e.Run(ctx, monitor.Request{Kind: monitor.ScanIncremental, Trigger: "test", Touched: sum.Applied.Touched}); err != nil {
-		t.Fatal(err)
-	}
-	st2 := e.State()
-	if view2, _ := st2.ChainSnap(l, st2.Params.Exposure.Chain); view2 != view1 {
-		t.Error("an events-only scan rebuilt soybean's chain view")
-	}
-	if st2.P[milk] <= st1.P[milk] {
-		t.Fatalf("raw milk's p %v → %v: the bankruptcy did not count", st1.P[milk], st2.P[milk])
-	}
-	sameExposure(t, "soybean after news of raw milk", st2.Chains[l], reference(t, st2, l, map[string]graph.EdgeAttrs{
-		beanTrade: {PurchaseShare: 0.3, SalesShare: 0.899, Substitutability: 0.2},
-		rawMilk:   est.Attrs,
-	}))
-	st1 = st2
+	st1 = newsKeepsView(t, e, s, st1, l, est.Attrs)
 
 	if _, err := e.Run(ctx, monitor.Request{Kind: monitor.ScanFull, Trigger: "test"}); err != nil {
 		t.Fatal(err)
@@ -240,4 +217,35 @@ func registryRow(t *testing.T, s store.Store, supplier, customer string, ps floa
 	if err != nil || !found {
 		t.Fatalf("registry row %s → %s: found %v, %v", supplier, customer, found, err)
 	}
+}
+
+// newsKeepsView records news about raw milk, the supplier only soybean's list names:
+// the chain view is handed on (no relation changed) and the chain follows raw
+// milk's new p. It returns the state after.
+func newsKeepsView(t *testing.T, e *monitor.Engine, s store.Store, st1 *monitor.State, l int32, milkAttrs graph.EdgeAttrs) *monitor.State {
+	t.Helper()
+	ctx := context.Background()
+	milk, _ := st1.Index(rawMilk)
+	view1, _ := st1.ChainSnap(l, st1.Params.Exposure.Chain)
+	sum, err := ingest.Import(ctx, s, []ingest.Input{{File: "events.csv", Kind: credit.KindEvents, Format: ingest.CSV,
+		R: strings.NewReader("event_id,uscc,type,occurred_at\nOWN-1," + rawMilk + ",bankruptcy,2026-01-05\n")}},
+		ingest.ImportOptions{Strict: true, Validator: &credit.Validator{Catalogue: credit.NewCatalogue(), Now: demo.AnchorTime}})
+	if err != nil || !sum.OK() {
+		t.Fatalf("event: %v %v", err, sum.Errors)
+	}
+	if _, err := e.Run(ctx, monitor.Request{Kind: monitor.ScanIncremental, Trigger: "test", Touched: sum.Applied.Touched}); err != nil {
+		t.Fatal(err)
+	}
+	st2 := e.State()
+	if view2, _ := st2.ChainSnap(l, st2.Params.Exposure.Chain); view2 != view1 {
+		t.Error("an events-only scan rebuilt soybean's chain view")
+	}
+	if st2.P[milk] <= st1.P[milk] {
+		t.Fatalf("raw milk's p %v → %v: the bankruptcy did not count", st1.P[milk], st2.P[milk])
+	}
+	sameExposure(t, "soybean after news of raw milk", st2.Chains[l], reference(t, st2, l, map[string]graph.EdgeAttrs{
+		beanTrade: {PurchaseShare: 0.3, SalesShare: 0.899, Substitutability: 0.2},
+		rawMilk:   milkAttrs,
+	}))
+	return st2
 }
