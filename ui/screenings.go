@@ -44,7 +44,7 @@ type screeningView struct {
 }
 
 // Verdicts of a screening, in the order the page counts them.
-func (v *screeningView) Verdicts() []string { return []string{"PASS", "CAUTION", "REJECT", "error"} }
+func (v *screeningView) Verdicts() []string { return []string{"pass", "caution", "reject", "error"} }
 
 // screeningsPage shows the upload form (重点产业及优质企业筛选). The API decides who
 // may screen when the form is sent.
