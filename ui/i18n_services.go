@@ -103,7 +103,7 @@ var servicesMessages = map[string][2]string{
 	"list.cond.status":                   {"经营状态为", "status is"},
 	"list.cond.no_active_negative_event": {"无有效负面事件", "no active negative event"},
 	"list.cond.no_event_severity":        {"近期无以下严重程度的事件", "no event of severity"},
-	"list.cond.within":                   {"期间", "within"},
+	"list.cond.within":                   {"时间范围", "within"},
 	"list.cond.active_event_severity":    {"有以下严重程度的有效事件", "an active event of severity"},
 	"page.first":                         {"第一页", "First page"},
 }
