@@ -230,6 +230,7 @@ func TestScreeningUpload(t *testing.T) {
 		{"wrong type", token, "t.xlsx", targets, 415},
 		{"bad uscc", token, "t.csv", "uscc\n" + soy + "\nabc\n", 400},
 		{"bad header", token, "t.csv", "code\n" + soy + "\n", 400},
+		{"too large", token, "t.csv", "uscc\n" + strings.Repeat(soy+"\n", 500_000), 413},
 	} {
 		a := b.upload("/ui/screenings", c.token, c.file, c.data)
 		if a.code != c.want || !strings.Contains(a.body, "<h1>") {
