@@ -260,6 +260,10 @@ func TestListPages(t *testing.T) {
 		!strings.Contains(ls.body, "信用等级为 D") {
 		t.Fatalf("GET /ui/lists = %d\n%s", ls.code, mainOf(ls.body))
 	}
+	if en := b.get("/ui/lists?lang=en"); !strings.Contains(en.body, "Any of: grade is D; an active event of severity critical") {
+		t.Errorf("the English lists page does not word the discipline list's criteria\n%s", mainOf(en.body))
+	}
+	b.get("/ui/lists?lang=zh")
 	var api struct {
 		Total   int `json:"total"`
 		Members []struct {
