@@ -12,6 +12,8 @@ type firmView struct {
 	// Events are the active events with their repair guidance (the repair plan's
 	// when the firm has events).
 	Events []eventJSON
+	// WhatIf is what repairs would make of the score (nil without events).
+	WhatIf *whatIfJSON
 }
 
 // firmPage shows a firm (GET /api/v1/enterprises/{uscc}, its /history, and its
@@ -37,7 +39,7 @@ func (s *Server) firmPage(c *call) error {
 		if err := c.get("/enterprises/"+uscc+"/repair-plan", nil, &plan); err != nil {
 			return err
 		}
-		v.Events = plan.Events
+		v.Events, v.WhatIf = plan.Events, plan.WhatIf
 	}
 	v.Events = slices.DeleteFunc(v.Events, func(e eventJSON) bool { return e.State != "active" })
 	return c.render(http.StatusOK, "firm", f.Name+" · "+c.t("firm.title"), v)

@@ -110,6 +110,16 @@ func (s *Server) routes() []page {
 		{pattern: "GET " + Prefix + "chains/{leader}", h: s.chainPage},
 		{pattern: "GET " + Prefix + "chains/{leader}/{file}", h: s.chainDownload},
 		{pattern: "GET " + Prefix + "enterprises/{uscc}", h: s.firmPage},
+		{pattern: "GET " + Prefix + "enterprises/{uscc}/report", h: s.firmReport},
+		{pattern: "GET " + Prefix + "checks", h: s.checksPage},
+		{pattern: "POST " + Prefix + "checks", h: s.postCheck},
+		{pattern: "GET " + Prefix + "checks/{id}", h: s.checkPage},
+		{pattern: "GET " + Prefix + "screenings", h: s.screeningsPage},
+		{pattern: "POST " + Prefix + "screenings", h: s.postScreening},
+		{pattern: "GET " + Prefix + "lists", h: s.listsPage},
+		{pattern: "GET " + Prefix + "lists/{name}", h: s.listPage},
+		{pattern: "GET " + Prefix + "lists/{name}/members.csv", h: s.listCSV},
+		{pattern: "GET " + Prefix + "search", h: s.searchPage},
 		{pattern: Prefix, public: true, h: func(c *call) error { return errNotFound }},
 	}
 }
@@ -159,6 +169,10 @@ func (s *Server) handler(p page) http.Handler {
 			return
 		}
 		if r.Method == http.MethodPost && !p.public {
+			if err := c.readForm(); err != nil {
+				s.fail(c, err)
+				return
+			}
 			if err := c.checkCSRF(c.sess.row.CSRF); err != nil {
 				s.fail(c, err)
 				return

@@ -165,4 +165,5 @@ type firmHistoryJSON struct {
 
 type repairPlanJSON struct {
 	Events []eventJSON `json:"events"`
+	WhatIf *whatIfJSON `json:"what_if"`
 }
