@@ -110,6 +110,16 @@ func (s *Server) routes() []page {
 		{pattern: "GET " + Prefix + "chains/{leader}", h: s.chainPage},
 		{pattern: "GET " + Prefix + "chains/{leader}/{file}", h: s.chainDownload},
 		{pattern: "GET " + Prefix + "enterprises/{uscc}", h: s.firmPage},
+		{pattern: "GET " + Prefix + "alerts", h: s.alertsPage},
+		{pattern: "GET " + Prefix + "alerts/{id}", h: s.alertPage},
+		{pattern: "POST " + Prefix + "alerts/{id}/ack", h: s.ackAlert},
+		{pattern: "POST " + Prefix + "alerts/{id}/workflow", h: s.alertWorkflow},
+		{pattern: "POST " + Prefix + "alerts/{id}/feedback", h: s.alertFeedback},
+		{pattern: "GET " + Prefix + "stress", h: s.stressPage},
+		{pattern: "GET " + Prefix + "onboarding", h: s.onboardingPage},
+		{pattern: "POST " + Prefix + "onboarding", h: s.onboardUpload},
+		{pattern: "POST " + Prefix + "onboarding/import", h: s.onboardImport},
+		{pattern: "POST " + Prefix + "onboarding/withdraw", h: s.onboardWithdraw},
 		{pattern: Prefix, public: true, h: func(c *call) error { return errNotFound }},
 	}
 }
@@ -155,6 +165,10 @@ func (s *Server) handler(p page) http.Handler {
 			c.sess = sess
 		case p.public:
 		default:
+			s.fail(c, err)
+			return
+		}
+		if err := limitForm(w, r); err != nil {
 			s.fail(c, err)
 			return
 		}
