@@ -97,6 +97,7 @@ var workflowMessages = map[string][2]string{
 	"stress.firms.help": {"可直接输入多个代码，以空格、逗号或换行分隔。", "Type one or more codes, separated by spaces, commas or new lines."},
 	"stress.psi":        {"冲击强度 ψ（0–1）", "Shock size ψ (0–1)"},
 	"stress.psi.help":   {"留空为 1，即企业完全违约。", "Empty means 1: the firms fail outright."},
+	"stress.pick":       {"选择假定违约的企业", "Firms to fail"},
 	"stress.run":        {"运行压力测试", "Run the stress test"},
 	"stress.result":     {"结果", "Result"},
 	"stress.r":          {"系统损失 R", "Systemic loss R"},
