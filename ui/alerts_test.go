@@ -189,8 +189,13 @@ func TestAlertForms(t *testing.T) {
 		t.Errorf("a bad status = %d\n%s", a.code, mainOf(a.body))
 	}
 
-	// An alert the tenant does not see: the not-found page for every form, as for
-	// its page.
+	refusedUnseen(t, dm, tenant, token, hidden)
+}
+
+// refusedUnseen: a tenant's page and forms on an alert it does not see answer the
+// not-found page, and change nothing.
+func refusedUnseen(t *testing.T, dm *demo, tenant *browserless, token, hidden string) {
+	t.Helper()
 	for _, path := range []string{"/ui/alerts/" + hidden, "/ui/alerts/nosuchalert"} {
 		if a := tenant.get(path); a.code != http.StatusNotFound {
 			t.Errorf("tenant GET %s = %d", path, a.code)
