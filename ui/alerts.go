@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/chainrisk/chainrisk/alerts"
@@ -41,7 +42,7 @@ func choices() alertChoices {
 
 // alertsPage lists the caller's alerts, filtered as the query says.
 func (s *Server) alertsPage(c *call) error {
-	q := url.Values{"language": {c.lang}, "limit": {"200"}}
+	q := url.Values{"language": {c.lang}, "limit": {strconv.Itoa(alertLimit)}}
 	v := alertsView{F: map[string]string{}, Back: pathWithout(c.r, "lang"), alertChoices: choices()}
 	for _, f := range alertFilters {
 		if x := strings.TrimSpace(c.r.URL.Query().Get(f)); x != "" {

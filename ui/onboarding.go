@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -90,7 +91,11 @@ func (c *call) isTenant() bool { return c.sess.who.Role == tokens.RoleTenant }
 // onboardingPage shows the upload form and the leader's own relations to a tenant,
 // and what the page is for to anyone else.
 func (s *Server) onboardingPage(c *call) error {
-	v := onboardView{Tenant: c.isTenant(), Encodings: listEncodings, Withdrawn: c.r.URL.Query().Get("withdrawn")}
+	v := onboardView{Tenant: c.isTenant(), Encodings: listEncodings}
+	// The message after a withdrawal names a code, never other text from the link.
+	if w := c.r.URL.Query().Get("withdrawn"); usccShape.MatchString(w) {
+		v.Withdrawn = w
+	}
 	if !v.Tenant {
 		return c.render(http.StatusOK, "onboarding", c.t("onboard.title"), v)
 	}
@@ -258,6 +263,9 @@ func (s *Server) onboardWithdraw(c *call) error {
 	}
 	return c.seeOther(Prefix + "onboarding?withdrawn=" + url.QueryEscape(supplier))
 }
+
+// usccShape is what a USCC looks like (the API checks the code itself).
+var usccShape = regexp.MustCompile(`^[0-9A-Z]{18}$`)
 
 // errFormTooLarge answers a form past maxFormBytes.
 var errFormTooLarge = &pageError{status: http.StatusRequestEntityTooLarge, title: "error.bad", body: "error.toolarge"}

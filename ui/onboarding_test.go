@@ -116,6 +116,12 @@ func TestOnboardingPages(t *testing.T) {
 	if w.code != http.StatusSeeOther || w.h.Get("Location") != "/ui/onboarding?withdrawn="+collector {
 		t.Fatalf("withdraw = %d → %q", w.code, w.h.Get("Location"))
 	}
+	if a := b.get(w.h.Get("Location")); !strings.Contains(a.body, "已撤回供应商 "+collector+" 的供应关系") {
+		t.Error("the page does not confirm the withdrawal")
+	}
+	if a := b.get("/ui/onboarding?withdrawn=" + url.QueryEscape("全部供应商")); strings.Contains(a.body, "全部供应商") {
+		t.Error("the withdrawal message shows text from the link")
+	}
 	apiJSON(t, dm, "tenant", "/api/v1/relations?source="+soy, &own)
 	if len(own.Relations) != 5 {
 		t.Errorf("%d own relations after the withdrawal, want 5", len(own.Relations))

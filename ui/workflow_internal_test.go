@@ -55,3 +55,17 @@ func TestDecodeList(t *testing.T) {
 		t.Error("an unknown encoding was taken")
 	}
 }
+
+// TestFormError: the API's 409 becomes a page with its reason; other answers stay
+// the API's.
+func TestFormError(t *testing.T) {
+	err := formError(&apiError{status: 409, code: "alert_resolved", message: "the alert is resolved"})
+	pe, ok := err.(*pageError)
+	if !ok || pe.status != 409 || pe.title != "error.conflict" || pe.detail != "the alert is resolved" {
+		t.Errorf("409 → %#v", err)
+	}
+	nf := &apiError{status: 404, code: "not_found"}
+	if formError(nf) != error(nf) {
+		t.Error("a 404 was not passed on as the API's")
+	}
+}
