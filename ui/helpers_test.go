@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"mime/multipart"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -195,4 +196,32 @@ func mainOf(page string) string {
 		return m[1]
 	}
 	return ""
+}
+
+// upload posts a multipart form with the CSRF token (when given), fields (name, value
+// pairs) and, when name is not empty, a file of that name holding data in field.
+func (b *browserless) upload(path, csrfValue, field, name string, data []byte, fields ...string) answer {
+	b.t.Helper()
+	var body bytes.Buffer
+	w := multipart.NewWriter(&body)
+	if csrfValue != "" {
+		_ = w.WriteField("csrf", csrfValue)
+	}
+	for i := 0; i+1 < len(fields); i += 2 {
+		_ = w.WriteField(fields[i], fields[i+1])
+	}
+	if name != "" {
+		f, _ := w.CreateFormFile(field, name)
+		_, _ = f.Write(data)
+	}
+	_ = w.Close()
+	req, _ := http.NewRequest("POST", b.base+path, &body)
+	req.Header.Set("Content-Type", w.FormDataContentType())
+	resp, err := b.c.Do(req)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	return answer{code: resp.StatusCode, body: string(raw), h: resp.Header}
 }

@@ -120,6 +120,16 @@ func (s *Server) routes() []page {
 		{pattern: "GET " + Prefix + "lists/{name}", h: s.listPage},
 		{pattern: "GET " + Prefix + "lists/{name}/members.csv", h: s.listCSV},
 		{pattern: "GET " + Prefix + "search", h: s.searchPage},
+		{pattern: "GET " + Prefix + "alerts", h: s.alertsPage},
+		{pattern: "GET " + Prefix + "alerts/{id}", h: s.alertPage},
+		{pattern: "POST " + Prefix + "alerts/{id}/ack", h: s.ackAlert},
+		{pattern: "POST " + Prefix + "alerts/{id}/workflow", h: s.alertWorkflow},
+		{pattern: "POST " + Prefix + "alerts/{id}/feedback", h: s.alertFeedback},
+		{pattern: "GET " + Prefix + "stress", h: s.stressPage},
+		{pattern: "GET " + Prefix + "onboarding", h: s.onboardingPage},
+		{pattern: "POST " + Prefix + "onboarding", h: s.onboardUpload},
+		{pattern: "POST " + Prefix + "onboarding/import", h: s.onboardImport},
+		{pattern: "POST " + Prefix + "onboarding/withdraw", h: s.onboardWithdraw},
 		{pattern: Prefix, public: true, h: func(c *call) error { return errNotFound }},
 	}
 }

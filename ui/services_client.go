@@ -18,6 +18,19 @@ import (
 // ctype) as the caller and returns the answer when its status is want, or an
 // *apiError naming the API's reason and details.
 func (c *call) callAPI(method, path string, query url.Values, ctype string, body io.Reader, want int) (*buffer, error) {
+	b, err := c.serveAPI(method, path, query, ctype, body)
+	if err != nil {
+		return nil, err
+	}
+	if b.code != want {
+		return nil, apiErrorOf(b.code, b.body.Bytes())
+	}
+	return b, nil
+}
+
+// serveAPI serves one API request in-process as the signed-in caller and returns the
+// whole answer, whatever its status.
+func (c *call) serveAPI(method, path string, query url.Values, ctype string, body io.Reader) (*buffer, error) {
 	u := "/api/v1" + path
 	if len(query) > 0 {
 		u += "?" + query.Encode()
@@ -33,9 +46,6 @@ func (c *call) callAPI(method, path string, query url.Values, ctype string, body
 	req.RemoteAddr = c.r.RemoteAddr
 	b := &buffer{header: http.Header{}}
 	c.s.opts.API.ServeAs(b, req, c.sess.who)
-	if b.code != want {
-		return nil, apiErrorOf(b.code, b.body.Bytes())
-	}
 	return b, nil
 }
 

@@ -1,11 +1,8 @@
 package ui_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
-	"mime/multipart"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -36,33 +33,6 @@ func apiGet(t testing.TB, dm *demo, role, path string, v any) int {
 		}
 	}
 	return resp.StatusCode
-}
-
-// upload posts a multipart form with the file called name holding data.
-func (b *browserless) upload(path, csrfValue, name, data string, fields ...string) answer {
-	b.t.Helper()
-	var body bytes.Buffer
-	w := multipart.NewWriter(&body)
-	if csrfValue != "" {
-		_ = w.WriteField("csrf", csrfValue)
-	}
-	for i := 0; i+1 < len(fields); i += 2 {
-		_ = w.WriteField(fields[i], fields[i+1])
-	}
-	if name != "" {
-		f, _ := w.CreateFormFile("targets", name)
-		_, _ = io.WriteString(f, data)
-	}
-	_ = w.Close()
-	req, _ := http.NewRequest("POST", b.base+path, &body)
-	req.Header.Set("Content-Type", w.FormDataContentType())
-	resp, err := b.c.Do(req)
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	return answer{code: resp.StatusCode, body: string(raw), h: resp.Header}
 }
 
 var rowRE = regexp.MustCompile(`<tr data-[a-z]+="([^"]*)"`)
@@ -197,7 +167,7 @@ func TestScreeningUpload(t *testing.T) {
 	}
 	token := csrf(t, form.body, "/ui/screenings")
 	targets := "uscc\n" + carton + "\n" + soy + "\n91231100843841844D\n"
-	a := b.upload("/ui/screenings", token, "targets.csv", targets, "format", "json")
+	a := b.upload("/ui/screenings", token, "targets", "targets.csv", []byte(targets), "format", "json")
 	got := rows(a.body, "screen-table")
 	if a.code != http.StatusOK || strings.Join(got, ",") != carton+","+soy+",91231100843841844D" {
 		t.Fatalf("screening = %d, rows %v\n%s", a.code, got, mainOf(a.body))
@@ -208,11 +178,11 @@ func TestScreeningUpload(t *testing.T) {
 	if !strings.Contains(a.body, "否决 REJECT") {
 		t.Errorf("the carton maker's row is not REJECT")
 	}
-	nd := b.upload("/ui/screenings", token, "t.ndjson", `{"uscc":"`+soy+`"}`+"\n", "format", "json")
+	nd := b.upload("/ui/screenings", token, "targets", "t.ndjson", []byte(`{"uscc":"`+soy+`"}`+"\n"), "format", "json")
 	if len(rows(nd.body, "screen-table")) != 1 {
 		t.Errorf("NDJSON screening = %d, rows %v", nd.code, rows(nd.body, "screen-table"))
 	}
-	dl := b.upload("/ui/screenings", token, "targets.csv", targets, "format", "csv")
+	dl := b.upload("/ui/screenings", token, "targets", "targets.csv", []byte(targets), "format", "csv")
 	lines := strings.Split(strings.TrimSpace(dl.body), "\n")
 	if dl.code != http.StatusOK || !strings.HasPrefix(dl.h.Get("Content-Type"), "text/csv") ||
 		!strings.Contains(dl.h.Get("Content-Disposition"), "attachment") || len(lines) != 4 ||
@@ -232,7 +202,7 @@ func TestScreeningUpload(t *testing.T) {
 		{"bad header", token, "t.csv", "code\n" + soy + "\n", 400},
 		{"too large", token, "t.csv", "uscc\n" + strings.Repeat(soy+"\n", 500_000), 413},
 	} {
-		a := b.upload("/ui/screenings", c.token, c.file, c.data)
+		a := b.upload("/ui/screenings", c.token, "targets", c.file, []byte(c.data))
 		if a.code != c.want || !strings.Contains(a.body, "<h1>") {
 			t.Errorf("%s: %d, want %d\n%s", c.name, a.code, c.want, mainOf(a.body))
 		}
@@ -243,7 +213,7 @@ func TestScreeningUpload(t *testing.T) {
 	ten := dm.client()
 	ten.signIn(dm.tokens["tenant"])
 	own := ten.get("/ui/chains/" + soy)
-	if a := ten.upload("/ui/screenings", csrf(t, own.body, "/ui/signout"), "t.csv", targets); a.code != http.StatusForbidden {
+	if a := ten.upload("/ui/screenings", csrf(t, own.body, "/ui/signout"), "targets", "t.csv", []byte(targets)); a.code != http.StatusForbidden {
 		t.Errorf("tenant screening = %d", a.code)
 	}
 }
@@ -434,7 +404,7 @@ func TestServicePagesEscape(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	token := csrf(t, b.get("/ui/screenings").body, "/ui/screenings")
-	scr := b.upload("/ui/screenings", token, "t.csv", "uscc\n"+firm+"\n")
+	scr := b.upload("/ui/screenings", token, "targets", "t.csv", []byte("uscc\n"+firm+"\n"))
 	id := regexp.MustCompile(`<a href="(/ui/checks/[0-9]+)">`).FindStringSubmatch(scr.body)
 	if id == nil {
 		t.Fatalf("screening of the hostile firm: %d\n%s", scr.code, mainOf(scr.body))

@@ -8,120 +8,42 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/chainrisk/chainrisk/internal/onboarding"
 )
 
-// Limits of one POST /api/v1/matches request as the CLI sends them: the API's row
-// limit, and a body well under its size limit (4 MiB by default).
+// Limits of one POST /api/v1/matches request as the CLI sends them.
 const (
-	matchBatchRows  = 10_000
-	matchBatchBytes = 1 << 20
+	matchBatchRows  = onboarding.BatchRows
+	matchBatchBytes = onboarding.BatchBytes
 )
 
-// nameRow is one name to match, as a file gives it.
-type nameRow struct {
-	Line   int // in the file
-	Name   string
-	Region string // division code hint; "" when none
-	USCC   string // USCC hint; "" when none
+// The matching's rows and answers (package onboarding).
+type (
+	nameRow        = onboarding.NameRow
+	matchCandidate = onboarding.Candidate
+	matchResult    = onboarding.Result
+	matchAnswer    = onboarding.Answer
+)
+
+// postMatches sends one CSV body to POST /api/v1/matches.
+func (c *client) postMatches(ctx context.Context, body []byte) (*matchAnswer, error) {
+	var a matchAnswer
+	if _, err := c.do(ctx, "POST", "/api/v1/matches", bytes.NewReader(body), "text/csv", &a); err != nil {
+		return nil, err
+	}
+	return &a, nil
 }
 
-// matchCandidate, matchConflict and matchResult are POST /api/v1/matches' answer.
-type matchCandidate struct {
-	USCC       string  `json:"uscc"`
-	Name       string  `json:"name"`
-	Region     string  `json:"region"`
-	Score      float64 `json:"score"`
-	FormerName *string `json:"former_name"`
-}
-
-type matchConflict struct {
-	USCC     string  `json:"uscc"`
-	Name     string  `json:"name"`
-	NameUSCC *string `json:"name_uscc"`
-}
-
-type matchResult struct {
-	Line           int              `json:"line"`
-	Name           string           `json:"name"`
-	Status         *string          `json:"status"`
-	USCC           *string          `json:"uscc"`
-	Confidence     float64          `json:"confidence"`
-	RegionTieBreak bool             `json:"region_tie_break"`
-	Conflict       *matchConflict   `json:"conflict"`
-	Candidates     []matchCandidate `json:"candidates"`
-	Error          *string          `json:"error"`
-}
-
-type matchSummary struct {
-	Exact     int `json:"exact"`
-	Unique    int `json:"unique"`
-	Ambiguous int `json:"ambiguous"`
-	None      int `json:"none"`
-	Errors    int `json:"errors"`
-}
-
-type matchAnswer struct {
-	Results []matchResult `json:"results"`
-	Summary matchSummary  `json:"summary"`
-}
-
-// requestLine is how a row error names the request's line; matchNames puts the
-// file's in its place.
-var requestLine = regexp.MustCompile(`^line [0-9]+: `)
-
-// matchNames matches rows through the API, in requests of at most matchBatchRows rows
-// and about matchBatchBytes, and answers one result per row, in order, each with its
-// line in the file. progress, when not nil, is told the rows done after each request.
+// matchNames matches rows through the API (onboarding.Match).
 func matchNames(ctx context.Context, c *client, rows []nameRow, progress func(done int)) (*matchAnswer, error) {
-	out := &matchAnswer{Results: make([]matchResult, 0, len(rows))}
-	for start := 0; start < len(rows); {
-		body, n := matchBatch(rows[start:])
-		var a matchAnswer
-		if _, err := c.do(ctx, "POST", "/api/v1/matches", bytes.NewReader(body), "text/csv", &a); err != nil {
-			return nil, err
-		}
-		if len(a.Results) != n {
-			return nil, fmt.Errorf("the API answered %d results for %d rows", len(a.Results), n)
-		}
-		for i, r := range a.Results {
-			r.Line = rows[start+i].Line
-			if r.Error != nil {
-				msg := requestLine.ReplaceAllString(*r.Error, "line "+strconv.Itoa(r.Line)+": ")
-				r.Error = &msg
-			}
-			out.Results = append(out.Results, r)
-		}
-		out.Summary.Exact += a.Summary.Exact
-		out.Summary.Unique += a.Summary.Unique
-		out.Summary.Ambiguous += a.Summary.Ambiguous
-		out.Summary.None += a.Summary.None
-		out.Summary.Errors += a.Summary.Errors
-		start += n
-		if progress != nil {
-			progress(start)
-		}
-	}
-	return out, nil
+	return onboarding.Match(ctx, c.postMatches, rows, progress)
 }
 
-// matchBatch writes the next request's body: a CSV of the first rows, as many as the
-// limits allow (at least one), and how many it holds.
-func matchBatch(rows []nameRow) ([]byte, int) {
-	var b bytes.Buffer
-	w := csv.NewWriter(&b)
-	_ = w.Write([]string{"name", "region", "uscc"})
-	n := 0
-	for n < len(rows) && n < matchBatchRows && (n == 0 || b.Len() < matchBatchBytes-1024) {
-		_ = w.Write([]string{rows[n].Name, rows[n].Region, rows[n].USCC})
-		w.Flush()
-		n++
-	}
-	w.Flush()
-	return b.Bytes(), n
-}
+// matchBatch writes the next request's body (onboarding.Batch).
+func matchBatch(rows []nameRow) ([]byte, int) { return onboarding.Batch(rows) }
 
 // readNameRows reads a CSV of name[,region][,uscc]: with a header naming these
 // columns in any order, or without one, in this order.

@@ -9,13 +9,13 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"regexp"
 	"strconv"
 	"strings"
 
 	"golang.org/x/term"
 
 	"github.com/chainrisk/chainrisk/ingest"
+	"github.com/chainrisk/chainrisk/internal/onboarding"
 	"github.com/chainrisk/chainrisk/internal/table"
 )
 
@@ -146,50 +146,18 @@ func hasToConfirm(ds []decision) bool {
 	return false
 }
 
-// countOutcomes counts the rows by outcome, and those to import ("imported") and
-// left over ("left_over").
-func countOutcomes(ds []decision) map[string]int {
-	n := map[string]int{}
-	for i := range ds {
-		n[ds[i].Outcome]++
-		if ds[i].leftOver() {
-			n["left_over"]++
-		} else {
-			n["imported"]++
-		}
-	}
-	return n
-}
-
-// requestLineNo is how an ingest error names its line in the request's body.
-var requestLineNo = regexp.MustCompile(`^([0-9]+): `)
+// countOutcomes counts the rows by outcome (onboarding.Count).
+func countOutcomes(ds []decision) map[string]int { return onboarding.Count(ds) }
 
 // importSuppliers posts the rows to import as the tenant's own relations, in one
 // strict batch: every row is committed, or none. Error lines name the list's lines.
 func importSuppliers(ctx context.Context, c *client, ds []decision) (ingest.Summary, error) {
-	var b bytes.Buffer
-	w := csv.NewWriter(&b)
-	_ = w.Write(relationColumns)
-	var lines []int // by request line − 2
-	for i := range ds {
-		if ds[i].leftOver() {
-			continue
-		}
-		_ = w.Write(append([]string{ds[i].USCC}, ds[i].Row.Fields...))
-		lines = append(lines, ds[i].Line)
-	}
-	w.Flush()
+	body, lines := onboarding.ImportBody(ds)
 	var sum ingest.Summary
-	if _, err := c.do(ctx, "POST", "/api/v1/relations?strict=true", &b, "text/csv", &sum, 422); err != nil {
+	if _, err := c.do(ctx, "POST", "/api/v1/relations?strict=true", bytes.NewReader(body), "text/csv", &sum, 422); err != nil {
 		return sum, err
 	}
-	for i, e := range sum.Errors {
-		if m := requestLineNo.FindStringSubmatch(e); m != nil {
-			if k, _ := strconv.Atoi(m[1]); k >= 2 && k-2 < len(lines) {
-				sum.Errors[i] = strconv.Itoa(lines[k-2]) + ": " + e[len(m[0]):]
-			}
-		}
-	}
+	onboarding.ListLines(sum.Errors, lines)
 	return sum, nil
 }
 
@@ -200,7 +168,7 @@ func writeLeftover(path string, ds []decision) error {
 	w := csv.NewWriter(&b)
 	_ = w.Write([]string{"line", "name", "outcome", "reason", "candidates", "uscc"})
 	for i := range ds {
-		if d := &ds[i]; d.leftOver() {
+		if d := &ds[i]; d.LeftOver() {
 			_ = w.Write([]string{strconv.Itoa(d.Line), d.Name, d.Outcome, d.Reason, candidateText(d.Candidates), ""})
 		}
 	}
