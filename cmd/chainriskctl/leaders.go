@@ -173,10 +173,13 @@ func writeESRIOnlineCSV(w io.Writer, doc map[string]any) {
 	_ = cw.Write([]string{"firm", "name", "tier", "grade", "esri", "esri_d", "esri_u", "iterations", "converged"})
 	for _, m := range objects(doc["members"]) {
 		_ = cw.Write([]string{fmt.Sprint(m["uscc"]), fmt.Sprint(m["name"]), fmtValue(m["tier"]), fmt.Sprint(m["grade"]),
-			fmtValue(m["esri"]), fmtValue(m["esri_d"]), fmtValue(m["esri_u"]), fmtValue(m["iterations"]), fmt.Sprint(m["converged"])})
+			fullFloat(m["esri"]), fullFloat(m["esri_d"]), fullFloat(m["esri_u"]), fmtValue(m["iterations"]), fmt.Sprint(m["converged"])})
 	}
 	cw.Flush()
 }
+
+// fullFloat writes a number of an answer with every digit it has, for CSV.
+func fullFloat(v any) string { return strconv.FormatFloat(toFloat(v), 'g', -1, 64) }
 
 // listOf is the list of an answer that is a JSON array, or an object holding the
 // array under key.

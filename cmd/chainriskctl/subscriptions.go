@@ -130,7 +130,7 @@ func printSubscription(ctx context.Context, c *client, w io.Writer, s map[string
 		if to, ok := ch["to"].([]any); ok {
 			dest = strings.Trim(fmt.Sprint(to), "[]")
 		}
-		fmt.Fprintf(tw, "channel %d\t%s %s\n", i, str(ch["type"]), dest)
+		fmt.Fprintf(tw, "channel %d\t%s\n", i, strings.TrimSpace(str(ch["type"])+" "+dest))
 	}
 	for _, k := range []string{"created_at", "updated_at"} {
 		if v, ok := s[k]; ok {
