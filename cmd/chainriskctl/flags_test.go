@@ -70,6 +70,11 @@ func TestFlagConvention(t *testing.T) {
 			if code != exitOK || !strings.Contains(strings.ToLower(out+errOut), "usage") {
 				t.Errorf("%s %s: exit %d, %q %q", name, h, code, out, errOut)
 			}
+			// And the command alone, before its arguments.
+			code, out, errOut = runCmd(run, c.args[0], h)
+			if code != exitOK || !strings.Contains(strings.ToLower(out+errOut), "usage") {
+				t.Errorf("%s %s: exit %d, %q %q", name, h, code, out, errOut)
+			}
 		}
 		for _, o := range []string{"-o", "--output", "-output", "--output="} {
 			args := append(slices.Clone(c.args), o, "xml")

@@ -85,8 +85,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runScan(rest, stdout, stderr)
 	case "config":
 		if len(rest) == 0 || rest[0] != "check" {
-			fmt.Fprintln(stderr, "usage: chainriskctl config check [-o table|json] <file>...")
-			return exitUsage
+			return subcommand("config", "usage: chainriskctl config check [-o table|json] <file>...\n", rest, stdout, stderr, nil)
 		}
 		return runConfigCheck(rest[1:], stdout, stderr)
 	case "stress":
