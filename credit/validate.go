@@ -9,6 +9,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/chainrisk/chainrisk/internal/suggest"
 )
 
 // FieldError says which field of a record is wrong and why.
@@ -289,7 +291,7 @@ func (v *Validator) Event(e *Event) Problems {
 		if e.Type == "" {
 			p.add("type", "required")
 		} else {
-			p.add("type", "unknown event type %q (declare it in model.event_types)", e.Type)
+			p.add("type", "%s", unknownEventType(v.Catalogue, e.Type))
 		}
 	}
 	switch {
@@ -330,3 +332,12 @@ func (v *Validator) Repair(r *Repair) Problems {
 }
 
 func day(t time.Time) string { return t.Format("2006-01-02") }
+
+// unknownEventType says that name is no type of c: with the near type it probably
+// misspells first, when there is one, then the advice to declare a new type.
+func unknownEventType(c Catalogue, name string) string {
+	if near := suggest.Closest(name, c.Names()); near != "" {
+		return fmt.Sprintf("unknown event type %q: did you mean %s? A new type must be declared in model.event_types", name, near)
+	}
+	return fmt.Sprintf("unknown event type %q (declare it in model.event_types)", name)
+}

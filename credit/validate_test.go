@@ -183,6 +183,9 @@ func TestValidateEvent(t *testing.T) {
 		{"until repaired", Event{ID: "E1", USCC: goodA, Type: "abnormal_operation", OccurredAt: occurred}, "", time.Time{}},
 		{"unknown type", Event{ID: "E1", USCC: goodA, Type: "fraud", OccurredAt: occurred},
 			`type: unknown event type "fraud" (declare it in model.event_types)`, time.Time{}},
+		{"misspelt type", Event{ID: "E1", USCC: goodA, Type: "dishonest_judgement_debtor", OccurredAt: occurred},
+			`type: unknown event type "dishonest_judgement_debtor": did you mean dishonest_judgment_debtor? ` +
+				`A new type must be declared in model.event_types`, time.Time{}},
 		{"future", Event{ID: "E1", USCC: goodA, Type: "honor", OccurredAt: now.AddDate(0, 0, 2)},
 			"occurred_at: 2026-11-22T12:00:00+08:00 lies in the future", time.Time{}},
 		{"until before occurred", Event{ID: "E1", USCC: goodA, Type: "honor", OccurredAt: occurred, PublishUntil: occurred.AddDate(0, 0, -1)},

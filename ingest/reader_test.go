@@ -497,6 +497,17 @@ func TestWarnings(t *testing.T) {
 	})
 }
 
+// TestMisspeltEventType: an event type one letter off a known one is answered with
+// that name, then the advice to declare a new type.
+func TestMisspeltEventType(t *testing.T) {
+	input := "event_id,uscc,type,occurred_at\nE1," + firmA + ",dishonest_judgement_debtor,2026-01-10\n"
+	d := decode(t, credit.KindEvents, CSV, input, func(o *Options) { o.File = "events.csv" })
+	equalProblems(t, d.problems, []string{
+		`events.csv:2: type: unknown event type "dishonest_judgement_debtor": did you mean dishonest_judgment_debtor? ` +
+			`A new type must be declared in model.event_types`,
+	})
+}
+
 // TestDefaultValidator checks that a nil Validator means the default catalogue.
 func TestDefaultValidator(t *testing.T) {
 	d := decode(t, credit.KindEvents, NDJSON, `{"event_id":"E1","uscc":"`+firmA+`","type":"bankruptcy","occurred_at":"2024-01-01"}`,

@@ -90,7 +90,7 @@ func childEnv() []string {
 // before the first start.
 func createToken(t *testing.T, ctl, dsn string) string {
 	t.Helper()
-	cmd := exec.Command(ctl, "token", "create", "--role", "admin", "--name", "crash-harness", "--store", dsn, "--output", "json")
+	cmd := exec.Command(ctl, "token", "create", "--role", "admin", "--name", "crash-harness", "--store", dsn, "--create", "--output", "json")
 	cmd.Env = childEnv()
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr

@@ -30,7 +30,7 @@ import_into() {
 	for kind in enterprises relations events repairs; do
 		local t0 t1 rows
 		t0=$(now)
-		rows=$("$ctl" import --output json --store "$dsn" "$kind" "$out/data/$kind.csv" | sed -E 's/.*"accepted":([0-9]+).*/\1/')
+		rows=$("$ctl" import --output json --store "$dsn" --create "$kind" "$out/data/$kind.csv" | sed -E 's/.*"accepted":([0-9]+).*/\1/')
 		t1=$(now)
 		local s
 		s=$(secs "$t0" "$t1")

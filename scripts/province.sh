@@ -38,7 +38,7 @@ import_into() {
 	local dsn=$1 label=$2 target=$3 kind t0 rows s rate
 	for kind in enterprises relations events repairs; do
 		t0=$(now)
-		rows=$("$ctl" import --output json --store "$dsn" "$kind" "$out/data/$kind.csv" | jq -r .accepted)
+		rows=$("$ctl" import --output json --store "$dsn" --create "$kind" "$out/data/$kind.csv" | jq -r .accepted)
 		s=$(echo "$(now) - $t0" | bc)
 		rate=$(echo "$rows / $s" | bc)
 		printf '| %s | %s | %s | %.1f | %s | ≥ %s | %s |\n' "$label" "$kind" "$rows" "$s" "$rate" "$target" \

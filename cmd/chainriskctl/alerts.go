@@ -90,7 +90,7 @@ func runAlerts(args []string, stdout, stderr io.Writer) int {
 						note = append(note, "silenced")
 					}
 					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", a.ID, a.State, a.Severity, a.Rule, a.Subject.USCC,
-						a.Subject.Name, orDash(grade), lead, a.StartedAt.Local().Format(time.DateTime), orDash(strings.Join(note, ", ")))
+						a.Subject.Name, orDash(grade), lead, showTime(a.StartedAt), orDash(strings.Join(note, ", ")))
 				}
 				_ = tw.Flush()
 				if len(shown) == 0 {
@@ -276,7 +276,7 @@ func runSilenceAdd(args []string, stdout, stderr io.Writer) int {
 			if err := json.Unmarshal(raw, &sl); err != nil {
 				return fail(stderr, "silence add", err)
 			}
-			fmt.Fprintf(stdout, "silence %s %s until %s\n", sl.ID, sl.Status, sl.EndsAt.Local().Format(time.DateTime))
+			fmt.Fprintf(stdout, "silence %s %s until %s\n", sl.ID, sl.Status, showTime(sl.EndsAt))
 			return exitOK
 		})
 }
@@ -303,7 +303,7 @@ func runSilenceList(args []string, stdout, stderr io.Writer) int {
 					ms[i] = m.String()
 				}
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.ID, s.Status, strings.Join(ms, ","),
-					s.StartsAt.Local().Format(time.DateTime), s.EndsAt.Local().Format(time.DateTime), s.CreatedBy, orDash(s.Comment))
+					showTime(s.StartsAt), showTime(s.EndsAt), s.CreatedBy, orDash(s.Comment))
 			}
 			_ = tw.Flush()
 			if len(shown) == 0 {

@@ -26,15 +26,16 @@ func runStressOffline(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("stress", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var (
-		network = fs.String("network", "", "CSV `file` with columns from,to,impact (impact of from's distress on to; capped at 1)")
-		values  = fs.String("values", "", "CSV `file` with columns node,value (default: equal values)")
-		top     = fs.Int("top", 10, "number of most impacted nodes to list")
-		output  = fs.String("output", "table", "output format: table or json")
-		shocks  shockFlags
+		network  = fs.String("network", "", "CSV `file` with columns from,to,impact (impact of from's distress on to; capped at 1)")
+		values   = fs.String("values", "", "CSV `file` with columns node,value (default: equal values)")
+		top      = fs.Int("top", 10, "number of most impacted nodes to list")
+		output   = outputFlag(fs, "table", "json")
+		langName = langFlag(fs)
+		shocks   shockFlags
 	)
 	fs.Var(&shocks, "shock", "initial distress `NODE[=ψ]` with ψ in [0,1], default 1; repeatable")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: chainriskctl stress --network FILE [--values FILE] --shock NODE[=ψ]... [--top N] [--output table|json]")
+		fmt.Fprintln(stderr, "usage: chainriskctl stress --network FILE [--values FILE] --shock NODE[=ψ]... [--top N] [-o table|json] [--lang zh|en]")
 		fs.PrintDefaults()
 	}
 	if code, ok := parseFlags(fs, args); !ok {
@@ -49,6 +50,8 @@ func runStressOffline(args []string, stdout, stderr io.Writer) int {
 		return usageError(fs, "--top must not be negative")
 	case *output != "table" && *output != "json":
 		return usageError(fs, fmt.Sprintf("--output %q: want table or json", *output))
+	case *langName != "zh" && *langName != "en":
+		return usageError(fs, fmt.Sprintf("--lang %q: want zh or en", *langName))
 	}
 
 	in, err := offline.ReadStress(*network, *values)
@@ -73,7 +76,7 @@ func runStressOffline(args []string, stdout, stderr io.Writer) int {
 	if *output == "json" {
 		err = writeStressJSON(stdout, net, res)
 	} else {
-		err = writeStressTable(stdout, net, res, len(shocks))
+		err = writeStressTable(stdout, lang(*langName), net, res, len(shocks))
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "stress: writing output: %v\n", err)
@@ -104,21 +107,25 @@ func writeStressJSON(w io.Writer, net *graph.Network, res risk.DebtRankResult) e
 	return json.NewEncoder(w).Encode(out)
 }
 
-func writeStressTable(w io.Writer, net *graph.Network, res risk.DebtRankResult, shocked int) error {
+func writeStressTable(w io.Writer, l lang, net *graph.Network, res risk.DebtRankResult, shocked int) error {
 	tw := table.NewWriter(w)
-	fmt.Fprintf(tw, "R\t%s\n", formatFloat(res.R, 6))
-	fmt.Fprintf(tw, "defaults\t%d\n", res.Defaults)
-	fmt.Fprintf(tw, "iterations\t%d\n", res.Iterations)
-	fmt.Fprintf(tw, "nodes\t%d\n", net.Len())
-	fmt.Fprintf(tw, "shocked\t%d\n", shocked)
+	fmt.Fprintf(tw, "%s\t%s\n", l.t("stress.r"), formatFloat(res.R, 6))
+	fmt.Fprintf(tw, "%s\t%d\n", l.t("stress.def"), res.Defaults)
+	fmt.Fprintf(tw, "%s\t%d\n", l.t("stress.iter"), res.Iterations)
+	fmt.Fprintf(tw, "%s\t%d\n", l.t("stress.nodes"), net.Len())
+	fmt.Fprintf(tw, "%s\t%d\n", l.t("stress.shocked"), shocked)
 	if len(res.Top) > 0 {
 		fmt.Fprintln(tw)
-		fmt.Fprintln(tw, "NODE\tH\tVALUE")
+		fmt.Fprintf(tw, "%s\tH\t%s\n", l.t("stress.node"), l.t("col.value"))
 		for _, t := range res.Top {
 			fmt.Fprintf(tw, "%s\t%s\t%s\n", t.Node, formatFloat(t.H, 6), formatFloat(t.Value, 6))
 		}
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintf(w, "\n%s\n", l.t("stress.legend"))
+	return err
 }
 
 // shockFlags collects repeated --shock NODE[=ψ] flags. The node is what
@@ -170,10 +177,10 @@ func runESRI(args []string, stdout, stderr io.Writer) int {
 		marketFile  = fs.String("market", "", "CSV `file` with columns firm,market; turns replaceability on (firms not listed are in no market)")
 		eps         = fs.Float64("eps", risk.DefaultESRIEps, "convergence threshold, in (0, 1)")
 		maxSteps    = fs.Int("max-steps", 0, "update `steps` after which a firm's cascade stops unconverged (0: no bound, as in GLcascade)")
-		output      = fs.String("output", "csv", "output format: csv or json")
+		output      = outputFlag(fs, "csv", "json")
 	)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: chainriskctl esri --edges FILE --sectors FILE [--ess FILE] [--ess-default 1] [--revenue FILE] [--costs FILE] [--market FILE] [--eps 1e-2] [--max-steps 0] [--output csv|json]")
+		fmt.Fprintln(stderr, "usage: chainriskctl esri --edges FILE --sectors FILE [--ess FILE] [--ess-default 1] [--revenue FILE] [--costs FILE] [--market FILE] [--eps 1e-2] [--max-steps 0] [-o csv|json]\n       chainriskctl esri --leader USCC [-o table|json|csv] [--lang zh|en]  (through the API)")
 		fs.PrintDefaults()
 	}
 	if code, ok := parseFlags(fs, args); !ok {

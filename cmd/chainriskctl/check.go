@@ -7,6 +7,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/chainrisk/chainrisk/internal/table"
 )
@@ -23,6 +24,7 @@ type checkReport struct {
 		Severity string `json:"severity"`
 		Subject  string `json:"subject"`
 		ZH       string `json:"zh"`
+		EN       string `json:"en"`
 	} `json:"reasons"`
 	Target struct {
 		USCC   string `json:"uscc"`
@@ -38,7 +40,8 @@ type checkReport struct {
 	Completeness     struct {
 		KnownShare float64 `json:"known_share"`
 	} `json:"completeness"`
-	ScanID int64 `json:"scan_id"`
+	ScanID    int64     `json:"scan_id"`
+	CheckedAt time.Time `json:"checked_at"`
 }
 
 type checkParty struct {
@@ -94,60 +97,68 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 			if err := c.postJSON(ctx, "/api/v1/checks", req, &r); err != nil {
 				return fail(stderr, "check", err)
 			}
-			printCheck(stdout, &r)
+			l, _ := langOf(fs)
+			printCheck(stdout, l, &r)
 			return exitOK
 		})
 }
 
-func printCheck(w io.Writer, r *checkReport) {
+// printCheck writes a check report: the verdict and its reasons (in l), the actual
+// controller, the beneficial owners, the shareholders and the investees.
+func printCheck(w io.Writer, l lang, r *checkReport) {
 	name := r.Target.Name
 	if !r.Target.Found {
-		name = "(not in the store)"
+		name = l.t("check.not_found")
 	}
-	fmt.Fprintf(w, "check %d of %s %s: %s\n", r.ID, r.Target.USCC, name, strings.ToUpper(r.Verdict))
-	fmt.Fprintf(w, "grade %s, status %s; known share of its capital %s; scan %d\n",
-		orDash(r.Target.Grade), orDash(r.Target.Status), percent(r.Completeness.KnownShare), r.ScanID)
+	fmt.Fprintln(w, l.tf("check.header", r.ID, r.Target.USCC, name, strings.ToUpper(r.Verdict)))
+	fmt.Fprintln(w, l.tf("check.summary", orDash(r.Target.Grade), orDash(r.Target.Status), percent(r.Completeness.KnownShare), r.ScanID))
+	if !r.CheckedAt.IsZero() {
+		fmt.Fprintln(w, l.tf("check.checked_at", showTime(r.CheckedAt)))
+	}
 	if len(r.Reasons) > 0 {
-		fmt.Fprintln(w, "\nreasons:")
+		fmt.Fprintf(w, "\n%s\n", l.t("check.reasons"))
 		tw := table.NewWriter(w)
 		for _, x := range r.Reasons {
-			fmt.Fprintf(tw, "  %s\t%s\t%s\n", x.Severity, x.Code, x.ZH)
+			text := x.ZH
+			if l == "en" && x.EN != "" {
+				text = x.EN
+			}
+			fmt.Fprintf(tw, "  %s\t%s\t%s\n", x.Severity, x.Code, text)
 		}
 		_ = tw.Flush()
 	}
 	if c := r.ActualController; c != nil {
 		note := ""
 		if c.Cyclic {
-			note = " (a cycle of majority stakes: no controller outside it)"
+			note = l.t("check.cyclic")
 		}
-		fmt.Fprintf(w, "\nactual controller: %s %s grade %s, via %s%s\n", c.key(), c.Name, orDash(c.Grade),
-			strings.Join(c.Path, " → "), note)
+		fmt.Fprintf(w, "\n%s\n", l.tf("check.controller", c.key(), c.Name, orDash(c.Grade), strings.Join(c.Path, " → "), note))
 	}
 	for _, o := range r.BeneficialOwners {
-		kind := "beneficial owner"
+		kind := l.t("check.owner")
 		if o.Fallback {
-			kind = "beneficial owner (fallback: the legal representative)"
+			kind = l.t("check.owner_fb")
 		}
 		fmt.Fprintf(w, "%s: %s %s %s\n", kind, o.key(), o.Name, percent(o.PenetratedShare))
 	}
-	printParties(w, "shareholders (by penetrated share)", r.Shareholders)
-	printParties(w, "investees", r.Investees)
+	printParties(w, l, l.t("check.holders"), r.Shareholders)
+	printParties(w, l, l.t("check.investees"), r.Investees)
 }
 
-func printParties(w io.Writer, title string, ps []checkParty) {
+func printParties(w io.Writer, l lang, title string, ps []checkParty) {
 	if len(ps) == 0 {
 		return
 	}
 	fmt.Fprintf(w, "\n%s:\n", title)
 	tw := table.NewWriter(w)
-	fmt.Fprintln(tw, "  KEY\tNAME\tKIND\tGRADE\tDIRECT\tPENETRATED")
+	fmt.Fprintln(tw, l.t("check.parties"))
 	for _, p := range ps[:min(len(ps), checkRows)] {
 		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\n", p.key(), p.Name, orDash(p.HolderKind), orDash(p.Grade),
 			percent(p.Share), percent(p.PenetratedShare))
 	}
 	_ = tw.Flush()
 	if len(ps) > checkRows {
-		fmt.Fprintf(w, "  … %d more (--output json lists them)\n", len(ps)-checkRows)
+		fmt.Fprintln(w, l.tf("ent.more", len(ps)-checkRows))
 	}
 }
 

@@ -26,12 +26,13 @@ type client struct {
 // defaultServer is the daemon's default listen address.
 const defaultServer = "http://127.0.0.1:8480"
 
-// clientFlags adds the flags every API command shares.
-func clientFlags(fs *flag.FlagSet) (server, token, output *string) {
+// clientFlags adds the flags every API command shares; formats are the command's
+// --output formats, the default first.
+func clientFlags(fs *flag.FlagSet, formats []string) (server, token, output *string) {
 	server = fs.String("server", envOr("CHAINRISK_SERVER", defaultServer), "chainriskd `URL` (env CHAINRISK_SERVER)")
 	// The token's default stays out of the flag, so that usage messages never print it.
 	token = fs.String("token", "", "API `token` (default: env CHAINRISK_TOKEN)")
-	output = fs.String("output", "table", "table or json")
+	output = outputFlag(fs, formats...)
 	return
 }
 

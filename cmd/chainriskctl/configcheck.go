@@ -19,22 +19,22 @@ import (
 func runConfigCheck(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("config check", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	output := fs.String("output", "table", "output format: table (lines for people) or json")
+	output := outputFlag(fs, "table", "json")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: chainriskctl config check [--output table|json] FILE...")
+		fmt.Fprintln(stderr, "usage: chainriskctl config check [-o table|json] FILE...")
 		fmt.Fprintln(stderr, "\nValidates chainriskd config files strictly, as the daemon loads them:")
 		fmt.Fprintln(stderr, "${ENV} secrets must be set, CHAINRISK_DATA_DIR and CHAINRISK_DATABASE_URL apply.")
 		fmt.Fprintln(stderr)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
+	if err := fs.Parse(interleave(fs, args)); err != nil {
+		return parseExit(err)
+	}
+	if fs.NArg() == 0 {
+		fs.Usage()
 		return exitUsage
 	}
-	if fs.NArg() == 0 || (*output != "table" && *output != "json") {
-		fs.Usage()
+	if !checkOutput(fs, *output, "table", "json") {
 		return exitUsage
 	}
 

@@ -24,9 +24,10 @@ func runGen(args []string, stdout, stderr io.Writer) int {
 		seed    = fs.Uint64("seed", 1, "random seed")
 		out     = fs.String("out", "", "`directory` to write the CSV files into (created when missing)")
 		anchor  = fs.String("anchor", demo.Anchor, "the data's \"now\", `YYYY-MM-DD` or today: events occur in the three years before it")
+		output  = outputFlag(fs, "table", "json")
 	)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: chainriskctl gen --firms N --edges-per-firm K --events-per-firm E --leaders L --seed S --out DIR [--anchor DATE]")
+		fmt.Fprintln(stderr, "usage: chainriskctl gen --firms N --edges-per-firm K --events-per-firm E --leaders L --seed S --out DIR [--anchor DATE] [-o table|json]")
 		fmt.Fprintln(stderr, "\nWrites a synthetic province with heavy-tailed supply relations and shareholdings, for benchmarks.")
 		fmt.Fprintln(stderr, "The same flags write byte-identical files (unless --anchor is today).")
 		fmt.Fprintln(stderr)
@@ -37,6 +38,9 @@ func runGen(args []string, stdout, stderr io.Writer) int {
 	}
 	if *out == "" {
 		return usageError(fs, "--out is required")
+	}
+	if !checkOutput(fs, *output, "table", "json") {
+		return exitUsage
 	}
 	opts := demo.ProvinceOptions{Firms: *firms, EdgesPerFirm: *edges, EventsPerFirm: *events, Leaders: *leaders, Seed: *seed}
 	leadersSet := false
@@ -60,6 +64,12 @@ func runGen(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "chainriskctl gen: %v\n", err)
 		return exitError
 	}
+	if *output == "json" {
+		printJSON(stdout, genSummary{Dir: *out, Firms: stats.Firms, Leaders: stats.Leaders, Relations: stats.Relations,
+			Events: stats.Events, Repairs: stats.Repairs, Shareholdings: stats.Shareholdings, MaxInDegree: stats.MaxInDegree,
+			MaxOutDegree: stats.MaxOutDegree, MeanLeaderInDegree: stats.MeanLeaderInDegree})
+		return exitOK
+	}
 	fmt.Fprintf(stdout, "wrote %s firms (%s leaders), %s relations, %s events, %s repairs, %s shareholdings to %s in %.1fs\n",
 		groupDigits(stats.Firms), groupDigits(stats.Leaders), groupDigits(stats.Relations),
 		groupDigits(stats.Events), groupDigits(stats.Repairs), groupDigits(stats.Shareholdings), *out,
@@ -68,6 +78,20 @@ func runGen(args []string, stdout, stderr io.Writer) int {
 		float64(stats.Relations)/float64(stats.Firms), groupDigits(stats.MaxInDegree), stats.MeanLeaderInDegree,
 		groupDigits(stats.MaxOutDegree))
 	return exitOK
+}
+
+// genSummary is what gen -o json prints: the counts written.
+type genSummary struct {
+	Dir                string  `json:"dir"`
+	Firms              int     `json:"firms"`
+	Leaders            int     `json:"leaders"`
+	Relations          int     `json:"relations"`
+	Events             int     `json:"events"`
+	Repairs            int     `json:"repairs"`
+	Shareholdings      int     `json:"shareholdings"`
+	MaxInDegree        int     `json:"max_suppliers_per_firm"`
+	MaxOutDegree       int     `json:"max_customers_per_supplier"`
+	MeanLeaderInDegree float64 `json:"mean_suppliers_per_leader"`
 }
 
 // genAnchor parses --anchor: a date (midnight, Asia/Shanghai) or "today".

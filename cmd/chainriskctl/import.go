@@ -79,6 +79,8 @@ func parseImport(args []string, stderr io.Writer) (*importCmd, int, bool) {
 	}
 	if err := fs.Parse(interleave(fs, args)); err != nil {
 		return nil, parseExit(err), false
+	} else if !storeOK(fs) {
+		return nil, exitError, false
 	}
 	if fs.NArg() < 2 {
 		fs.Usage()

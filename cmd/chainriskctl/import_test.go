@@ -29,7 +29,7 @@ func TestImportCommand(t *testing.T) {
 		`{"supplier":"`+u(2)+`","customer":"`+u(2)+`","purchase_share":0.5,"sales_share":0.5}`+"\n")
 
 	var out, errOut bytes.Buffer
-	if code := run([]string{"import", "--store", db, "enterprises", firms}, &out, &errOut); code != 0 {
+	if code := run([]string{"import", "--store", db, "--create", "enterprises", firms}, &out, &errOut); code != 0 {
 		t.Fatalf("import firms: exit %d: %s %s", code, out.String(), errOut.String())
 	}
 	if !strings.Contains(out.String(), "firms.csv: 2 accepted, 0 rejected, 2 changed (committed)") {
@@ -102,7 +102,7 @@ func TestScanCommand(t *testing.T) {
 	db := filepath.Join(dir, "chainrisk.db")
 	var out, errOut bytes.Buffer
 	for _, k := range []string{"enterprises", "relations", "events", "repairs", "shareholdings"} {
-		if code := run([]string{"import", "--store", db, k, filepath.Join("..", "..", "demo", "data", k+".csv")}, &out, &errOut); code != 0 {
+		if code := run([]string{"import", "--store", db, "--create", k, filepath.Join("..", "..", "demo", "data", k+".csv")}, &out, &errOut); code != 0 {
 			t.Fatalf("import %s: %d %s", k, code, out.String())
 		}
 	}

@@ -22,20 +22,24 @@ const (
 const usage = `chainriskctl — operator CLI of chainrisk
 
 Usage:
-  chainriskctl import [--strict] [--output table|json] [--encoding utf-8|gbk|gb18030] [--store DSN | --server URL] <kind> <file>...
+  chainriskctl import [--strict] [-o table|json] [--encoding utf-8|gbk|gb18030] [--store DSN [--create] | --server URL] <kind> <file>...
   chainriskctl rescan [--scope all|chain:USCC|enterprise:USCC] [--wait]
   chainriskctl scans [--limit N]
   chainriskctl enterprise <uscc>
   chainriskctl repair-plan <uscc>
   chainriskctl search TEXT [--region R] [--industry I] [--tag T] [--grade G] [--status S] [--sort name|score|-score] [--limit N]
   chainriskctl check <uscc> [--depth N] [--min-share F]
-  chainriskctl ownership <uscc> [--depth N] [--output table|json|dot]
-  chainriskctl screen <file.csv|file.ndjson> [--output csv|json]
+  chainriskctl checks [--uscc USCC] [--limit N]
+  chainriskctl checks show <id>
+  chainriskctl ownership <uscc> [--depth N] [-o table|json|dot]
+  chainriskctl screen <file.csv|file.ndjson> [-o csv|json]
   chainriskctl match <file.csv> [-o csv|json] [--encoding utf-8|gbk|gb18030]
   chainriskctl onboard <suppliers.csv> [--accept-unique] [--resolve FILE] [--leftover FILE] [--dry-run]
                        [--encoding utf-8|gbk|gb18030] [-o table|json]
-  chainriskctl chain <leader> [--format table|json|dot] [--depth-up N] [--depth-down N]
+  chainriskctl leaders [--sort chain_risk|supply_at_risk|demand_at_risk|uscc] [--order asc|desc] [--limit N]
+  chainriskctl chain <leader> [-o table|json|dot] [--depth-up N] [--depth-down N]
   chainriskctl stress --shock USCC[=psi]... [--top N]
+  chainriskctl esri --leader USCC [-o table|json|csv]
   chainriskctl alerts [--state firing|resolved] [--severity S] [--rule R] [--leader USCC] [--uscc USCC]
                       [--status S] [--assignee A]
   chainriskctl ack <alert id> [--comment C]
@@ -45,21 +49,25 @@ Usage:
   chainriskctl silence add --matcher NAME=VALUE... (--duration 2h | --until RFC3339) [--comment C]
   chainriskctl silence list [--state active|pending|expired]
   chainriskctl silence expire <id>
-  chainriskctl scan --store DSN [--output table|json] [--config FILE]
-  chainriskctl config check <file>
-  chainriskctl stress --network FILE [--values FILE] --shock NODE[=psi]... [--output table|json]
+  chainriskctl subscriptions [list] | show <name> | create <file.json> | delete <name>
+  chainriskctl deliveries [--state pending|delivered|dead] [--subscription NAME] [--alert ID] [--limit N]
+  chainriskctl scan --store DSN [--create] [-o table|json] [--config FILE]
+  chainriskctl config check [-o table|json] <file>...
+  chainriskctl stress --network FILE [--values FILE] --shock NODE[=psi]... [-o table|json]
   chainriskctl esri --edges FILE --sectors FILE [--ess FILE] [--ess-default 1] [--revenue FILE]
-                    [--costs FILE] [--market FILE] [--eps 1e-2] [--output csv|json]
-  chainriskctl token create --role admin|ingest|analyst|tenant [--leader USCC] --name NAME --store DSN
-  chainriskctl token list --store DSN [--output table|json]
+                    [--costs FILE] [--market FILE] [--eps 1e-2] [-o csv|json]
+  chainriskctl token create --role admin|ingest|analyst|tenant [--leader USCC] --name NAME --store DSN [--create]
+  chainriskctl token list --store DSN [-o table|json]
   chainriskctl token revoke --store DSN NAME
-  chainriskctl gen --firms N --edges-per-firm K --events-per-firm E --leaders L --seed S --out DIR
+  chainriskctl gen --firms N --edges-per-firm K --events-per-firm E --leaders L --seed S --out DIR [-o table|json]
   chainriskctl version
 
-Kinds: enterprises, relations, events, repairs, shareholdings. DSN: a postgres:// URL or a SQLite file path.
+Kinds: enterprises, relations, events, repairs, shareholdings. DSN: a postgres:// URL, or a SQLite
+file or data directory that exists (--create makes a new one).
 API commands take --server URL (env CHAINRISK_SERVER, default http://127.0.0.1:8480),
---token T (env CHAINRISK_TOKEN) and --output table|json.
-Run "chainriskctl <command> -h" for a command's flags.
+--token T (env CHAINRISK_TOKEN), -o/--output table|json and --lang zh|en (labels; default
+from LC_ALL/LANG: en when it starts with en, else zh). Times print in Asia/Shanghai.
+Flags may come before or after the arguments. Run "chainriskctl <command> -h" for a command's flags.
 `
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
@@ -77,12 +85,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runScan(rest, stdout, stderr)
 	case "config":
 		if len(rest) == 0 || rest[0] != "check" {
-			fmt.Fprintln(stderr, "usage: chainriskctl config check <file>")
-			return exitUsage
+			return subcommand("config", "usage: chainriskctl config check [-o table|json] <file>...\n", rest, stdout, stderr, nil)
 		}
 		return runConfigCheck(rest[1:], stdout, stderr)
 	case "stress":
-		if isOffline(rest) {
+		if hasFlag(rest, "network") {
 			return runStressOffline(rest, stdout, stderr)
 		}
 		return runStressOnline(rest, stdout, stderr)
@@ -117,7 +124,18 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "silence":
 		return runSilence(rest, stdout, stderr)
 	case "esri":
+		if hasFlag(rest, "leader") {
+			return runESRIOnline(rest, stdout, stderr)
+		}
 		return runESRI(rest, stdout, stderr)
+	case "leaders":
+		return runLeaders(rest, stdout, stderr)
+	case "checks":
+		return runChecks(rest, stdout, stderr)
+	case "subscriptions":
+		return runSubscriptions(rest, stdout, stderr)
+	case "deliveries":
+		return runDeliveries(rest, stdout, stderr)
 	case "gen":
 		return runGen(rest, stdout, stderr)
 	case "token":
@@ -140,4 +158,4 @@ func run(args []string, stdout, stderr io.Writer) int {
 // commands are the subcommands run dispatches, for "did you mean".
 var commands = []string{"import", "scan", "config", "stress", "rescan", "scans", "ownership", "enterprise",
 	"repair-plan", "search", "check", "screen", "match", "onboard", "chain", "alerts", "ack", "alert", "silence", "esri", "gen", "token",
-	"version", "help"}
+	"leaders", "checks", "subscriptions", "deliveries", "version", "help"}

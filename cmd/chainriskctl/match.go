@@ -99,7 +99,6 @@ func nameHeader(rec []string) (map[string]int, bool) {
 func runMatch(args []string, stdout, stderr io.Writer) int {
 	var encoding *string
 	extra := func(fs *flag.FlagSet) {
-		fs.Var(fs.Lookup("output").Value, "o", "csv or json (short for --output)")
 		encoding = encodingFlag(fs)
 	}
 	return remote("match", "match FILE [-o csv|json] [--encoding utf-8|gbk|gb18030]", args, stdout, stderr, extra,

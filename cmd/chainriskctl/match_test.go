@@ -104,12 +104,12 @@ func TestImportEncoding(t *testing.T) {
 	text := "uscc,name,former_names\n" + u(1) + ",哈尔滨金穗粮食贸易有限公司,哈尔滨甲粮油厂\n" + u(2) + ",乙商贸有限公司,\n"
 	g := write(t, dir, "firms.csv", gbk(t, text))
 	db := filepath.Join(dir, "chainrisk.db")
-	code, out, errOut := runCmd(run, "import", "--store", db, "enterprises", g)
+	code, out, errOut := runCmd(run, "import", "--store", db, "--create", "enterprises", g)
 	if code != exitError || strings.Count(errOut, "not valid UTF-8") != 1 || !strings.Contains(errOut, "firms.csv:2: not valid UTF-8") ||
 		!strings.Contains(errOut, "--encoding gbk") {
 		t.Errorf("direct, without --encoding: exit %d: %q %q", code, out, errOut)
 	}
-	code, out, errOut = runCmd(run, "import", "--store", db, "--encoding", "gbk", "enterprises", g)
+	code, out, errOut = runCmd(run, "import", "--store", db, "--create", "--encoding", "gbk", "enterprises", g)
 	if code != exitOK || !strings.Contains(out, "2 accepted, 0 rejected, 2 changed") {
 		t.Errorf("direct, --encoding gbk: exit %d: %q %q", code, out, errOut)
 	}

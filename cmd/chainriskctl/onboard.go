@@ -41,7 +41,6 @@ type onboardReport struct {
 func runOnboard(args []string, stdout, stderr io.Writer) int {
 	var f onboardFlags
 	extra := func(fs *flag.FlagSet) {
-		fs.Var(fs.Lookup("output").Value, "o", "table or json (short for --output)")
 		f.acceptUnique = fs.Bool("accept-unique", false, "take every unique match (one firm scores ≥ 0.9, the next < 0.75) without asking")
 		f.resolve = fs.String("resolve", "", "a CSV of chosen USCCs: columns uscc and line (of FILE) or name; a --leftover file with its uscc column filled in")
 		f.leftover = fs.String("leftover", "", "write the rows left over (to confirm, unmatched, refused) to this CSV, with an empty uscc column to fill in")

@@ -23,19 +23,25 @@ func runScan(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("scan", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	dsn := fs.String("store", os.Getenv("CHAINRISK_STORE"), "store `DSN`: a postgres:// URL or a SQLite database file (env CHAINRISK_STORE)")
-	output := fs.String("output", "table", "table or json")
+	output := outputFlag(fs, "table", "json")
 	configFile := fs.String("config", "", "daemon config `file` whose model, chain and metrics settings apply")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the scan to `file`")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: chainriskctl scan --store DSN [--output table|json] [--config FILE] [--cpuprofile FILE]")
+		fmt.Fprintln(stderr, "usage: chainriskctl scan --store DSN [--create] [-o table|json] [--config FILE] [--cpuprofile FILE]")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := fs.Parse(interleave(fs, args)); err != nil {
 		return parseExit(err)
 	}
-	if fs.NArg() > 0 || *dsn == "" || (*output != "table" && *output != "json") {
+	if fs.NArg() > 0 || *dsn == "" {
 		fs.Usage()
 		return exitUsage
+	}
+	if !checkOutput(fs, *output, "table", "json") {
+		return exitUsage
+	}
+	if !storeOK(fs) {
+		return exitError
 	}
 	cfg, err := config.Load(*configFile)
 	if err != nil {

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/chainrisk/chainrisk/api"
-	"github.com/chainrisk/chainrisk/credit"
 	"github.com/chainrisk/chainrisk/internal/table"
 	"github.com/chainrisk/chainrisk/store"
 	"github.com/chainrisk/chainrisk/store/backend"
@@ -21,12 +20,14 @@ import (
 )
 
 const tokenUsage = `usage:
-  chainriskctl token create --role admin|ingest|analyst|tenant [--leader USCC] --name NAME --store DSN [--output table|json]
-  chainriskctl token list --store DSN [--output table|json]
+  chainriskctl token create --role admin|ingest|analyst|tenant [--leader USCC] --name NAME --store DSN [--create] [-o table|json]
+  chainriskctl token list --store DSN [-o table|json]
   chainriskctl token revoke --store DSN NAME
 
 Tokens live in the store (hashed); these commands write to it directly. The plain
 token is printed once, by create. A revoked token stops working within 5 seconds.
+--store must name an existing database (the daemon's data directory or SQLite file, or
+a postgres:// URL); --create makes a new SQLite one.
 `
 
 // runToken manages API tokens (api/openapi.json, README.md).
@@ -40,7 +41,7 @@ func runToken(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, tokenUsage); fs.PrintDefaults() }
 	dsn := fs.String("store", os.Getenv("CHAINRISK_STORE"), "store `DSN`: a postgres:// URL or a SQLite database file (env CHAINRISK_STORE)")
-	output := fs.String("output", "table", "table or json")
+	output := outputFlag(fs, "table", "json")
 	var role, leader, name *string
 	switch sub {
 	case "create":
@@ -56,16 +57,10 @@ func runToken(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	// Flags may come before or after revoke's NAME.
-	if err := fs.Parse(rest); err != nil {
+	if err := fs.Parse(interleave(fs, rest)); err != nil {
 		return parseExit(err)
 	}
 	positional := fs.Args()
-	if sub == "revoke" && len(positional) > 0 {
-		if err := fs.Parse(positional[1:]); err != nil {
-			return parseExit(err)
-		}
-		positional = append(positional[:1], fs.Args()...)
-	}
 	usage := func(format string, a ...any) int {
 		fmt.Fprintf(stderr, "chainriskctl token %s: %s\n", sub, fmt.Sprintf(format, a...))
 		return exitUsage
@@ -97,6 +92,9 @@ func runToken(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 
+	if !storeOK(fs) {
+		return exitError
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	db, err := backend.Open(ctx, *dsn, backend.Options{})
@@ -183,7 +181,7 @@ func tokenList(ctx context.Context, db store.TokenStore, output string, stdout, 
 		if t.IsZero() {
 			return "-"
 		}
-		return t.In(credit.Shanghai).Format("2006-01-02 15:04")
+		return showTime(t)
 	}
 	for _, t := range all {
 		state := "active"

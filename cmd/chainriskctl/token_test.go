@@ -20,7 +20,7 @@ func TestTokenCommands(t *testing.T) {
 		code := run(append([]string{"token"}, args...), &out, &errOut)
 		return code, out.String(), errOut.String()
 	}
-	code, plain, note := ctl("create", "--role", "admin", "--name", "ops", "--store", db)
+	code, plain, note := ctl("create", "--role", "admin", "--name", "ops", "--store", db, "--create")
 	plain = strings.TrimSpace(plain)
 	if code != 0 || !strings.HasPrefix(plain, tokens.Prefix) || strings.Contains(plain, "\n") ||
 		!strings.Contains(note, "shown only now") {

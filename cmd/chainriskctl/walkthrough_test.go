@@ -70,7 +70,7 @@ func TestReadmeWalkthrough(t *testing.T) {
 		t.Errorf("chain risk %v → %v: the supplier's new critical event did not raise it", before, after)
 	}
 	// The table forms work too.
-	for _, args := range [][]string{{"scans"}, {"enterprise", supplier}, {"chain", leader}, {"chain", leader, "--format", "dot"}} {
+	for _, args := range [][]string{{"scans"}, {"enterprise", supplier}, {"chain", leader}, {"chain", leader, "-o", "dot"}} {
 		out.Reset()
 		if code := run(args, &out, &errOut); code != 0 || out.Len() == 0 {
 			t.Errorf("%v: exit %d, %d bytes", args, code, out.Len())

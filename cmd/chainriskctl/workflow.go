@@ -130,7 +130,7 @@ func printWorkflow(stdout, stderr io.Writer, cmd string, raw json.RawMessage, ou
 	}
 	fmt.Fprintf(stdout, ", %d notes\n", len(a.Notes))
 	for _, n := range a.Notes {
-		fmt.Fprintf(stdout, "  %s %s: %s\n", n.At.Local().Format(time.DateTime), n.By, n.Text)
+		fmt.Fprintf(stdout, "  %s %s: %s\n", showTime(n.At), n.By, n.Text)
 	}
 	return exitOK
 }
@@ -170,7 +170,7 @@ func runAlertReview(args []string, stdout, stderr io.Writer) int {
 				fmt.Fprintln(tw, "ALERT\tRULE\tFIRM\tNAME\tVERDICT\tBY\tTENANT\tAT\tCOMMENT")
 				for _, e := range shown {
 					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.AlertID, e.Rule, e.Subject.USCC, e.Subject.Name, e.Verdict,
-						e.By, orDash(e.Tenant), e.At.Local().Format(time.DateTime), orDash(strings.ReplaceAll(e.Comment, "\n", " ")))
+						e.By, orDash(e.Tenant), showTime(e.At), orDash(strings.ReplaceAll(e.Comment, "\n", " ")))
 				}
 				_ = tw.Flush()
 				if len(shown) == 0 {
