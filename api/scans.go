@@ -102,7 +102,8 @@ func (s *Server) getRescan(rq *request) error {
 
 // scansJSON answers GET /api/v1/scans, newest first.
 type scansJSON struct {
-	Scans []scanJSON `json:"scans"`
+	Scans      []scanJSON `json:"scans"`
+	NextCursor *string    `json:"next_cursor"`
 }
 
 func (s *Server) getScans(rq *request) error {
@@ -110,11 +111,20 @@ func (s *Server) getScans(rq *request) error {
 	if err != nil {
 		return err
 	}
-	list, err := s.b.Store().Scans(rq.r.Context(), limit)
+	before, err := rq.cursorInt("scans")
+	if err != nil {
+		return err
+	}
+	list, err := s.b.Store().ScansBefore(rq.r.Context(), before, limit+1)
 	if err != nil {
 		return storeError(err)
 	}
-	out := scansJSON{Scans: make([]scanJSON, len(list))}
+	var out scansJSON
+	if len(list) > limit {
+		list = list[:limit]
+		out.NextCursor = nextCursor("scans", strconv.FormatInt(list[limit-1].ID, 10))
+	}
+	out.Scans = make([]scanJSON, len(list))
 	for i := range list {
 		out.Scans[i] = scanOf(&list[i])
 	}
