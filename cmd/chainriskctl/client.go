@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -65,6 +66,8 @@ type apiError struct {
 	Code    string   `json:"code"`
 	Message string   `json:"message"`
 	Details []string `json:"details"`
+	// MaxBody is a 413's X-Max-Body-Bytes: the most bytes the route takes.
+	MaxBody int64 `json:"-"`
 }
 
 func (e *apiError) Error() string {
@@ -117,6 +120,7 @@ func (c *client) do(ctx context.Context, method, path string, body io.Reader, co
 			return resp.StatusCode, fmt.Errorf("HTTP %d: %s", resp.StatusCode, strings.TrimSpace(string(raw)))
 		}
 		env.Error.Status = resp.StatusCode
+		env.Error.MaxBody, _ = strconv.ParseInt(resp.Header.Get("X-Max-Body-Bytes"), 10, 64)
 		if resp.StatusCode == http.StatusUnauthorized && c.token == "" {
 			env.Error.Details = append(env.Error.Details, "no token was sent: CHAINRISK_TOKEN is not set and --token was not "+
 				"given (chainriskd -demo prints an admin token when it starts; chainriskctl token create makes one)")

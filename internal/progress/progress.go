@@ -146,6 +146,20 @@ func (b *Bar) Done(summary string) {
 	fmt.Fprintln(b.w)
 }
 
+// Println writes a line of its own above the bar (a batch's report): on a terminal
+// the bar is blanked first and drawn again under it.
+func (b *Bar) Println(s string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !b.on || b.done {
+		fmt.Fprintln(b.w, s)
+		return
+	}
+	fmt.Fprintf(b.w, "\r%s\r%s\n", strings.Repeat(" ", b.width), s)
+	b.width = 0
+	b.draw()
+}
+
 // Elapsed is the time since the bar was made.
 func (b *Bar) Elapsed() time.Duration { return b.now().Sub(b.start) }
 
