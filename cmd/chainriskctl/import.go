@@ -150,7 +150,7 @@ type importRun struct {
 	stdout, stderr io.Writer
 	db             store.Store
 	validator      *credit.Validator // of a direct import
-	remote         *remoteImport // of an import through the API
+	remote         *remoteImport     // of an import through the API
 	total          importTotal
 	queueErr       error
 }

@@ -87,6 +87,9 @@ type scanJSON struct {
 	StartedAt  *time.Time `json:"started_at"`
 	FinishedAt *time.Time `json:"finished_at"`
 	Error      string     `json:"error"`
+	// Position and Ahead say, while the scan is queued, its place and what runs first.
+	Position int        `json:"position,omitempty"`
+	Ahead    []scanJSON `json:"ahead,omitempty"`
 }
 
 func runRescan(args []string, stdout, stderr io.Writer) int {
@@ -109,24 +112,9 @@ func runRescan(args []string, stdout, stderr io.Writer) int {
 				}
 				return exitOK
 			}
-			for sc.Status == "queued" || sc.Status == "running" {
-				if sc.Progress.Total > 0 {
-					fmt.Fprintf(stderr, "\rscan %d %s: %d/%d firms   ", sc.ID, sc.Status, sc.Progress.Done, sc.Progress.Total)
-				} else {
-					fmt.Fprintf(stderr, "\rscan %d %s   ", sc.ID, sc.Status)
-				}
-				select {
-				case <-ctx.Done():
-					fmt.Fprintln(stderr)
-					return exitError
-				case <-time.After(300 * time.Millisecond):
-				}
-				if err := c.getJSON(ctx, "/api/v1/rescans/"+strconv.FormatInt(sc.ID, 10), &sc); err != nil {
-					fmt.Fprintln(stderr)
-					return fail(stderr, "rescan", err)
-				}
+			if err := waitScan(ctx, c, &sc, stderr); err != nil {
+				return fail(stderr, "rescan", err)
 			}
-			fmt.Fprintln(stderr)
 			if output == "json" {
 				printJSON(stdout, sc)
 			} else {
