@@ -169,19 +169,24 @@ func showDoc(ctx context.Context, c *client, stdout, stderr io.Writer, cmd, path
 }
 
 // showList gets the list under key of the answer at path and prints it: the list as it
-// came for --output json, else decoded into []T through table.
+// came for --output json, else decoded into []T through table. A limit beyond one
+// page, or 0 (--all), follows the API's next_cursor (fetchList).
 func showList[T any](ctx context.Context, c *client, stdout, stderr io.Writer, cmd, path, key, output string,
 	table func(list []T) int) int {
-	var env map[string]json.RawMessage
-	if err := c.getJSON(ctx, path, &env); err != nil {
+	items, err := fetchList(ctx, c, path, key)
+	if err != nil {
 		return fail(stderr, cmd, err)
 	}
+	if items == nil {
+		items = []json.RawMessage{}
+	}
 	if output == "json" {
-		printJSON(stdout, env[key])
+		printJSON(stdout, items)
 		return exitOK
 	}
+	raw, _ := json.Marshal(items)
 	var list []T
-	if err := json.Unmarshal(env[key], &list); err != nil {
+	if err := json.Unmarshal(raw, &list); err != nil {
 		return fail(stderr, cmd, err)
 	}
 	return table(list)

@@ -132,20 +132,20 @@ func runRescan(args []string, stdout, stderr io.Writer) int {
 
 func runScans(args []string, stdout, stderr io.Writer) int {
 	var limit *int
-	return remote("scans", "scans [--limit N]", args, stdout, stderr, func(fs *flag.FlagSet) {
-		limit = fs.Int("limit", 20, "how many, newest first")
+	var all *bool
+	return remote("scans", "scans [--limit N | --all]", args, stdout, stderr, func(fs *flag.FlagSet) {
+		limit = fs.Int("limit", 20, "how many, newest first (beyond one page, page by page)")
+		all = allFlag(fs)
 	}, func(ctx context.Context, c *client, fs *flag.FlagSet, output string) int {
-		var scans []scanJSON
-		var wrapped struct {
-			Scans []scanJSON `json:"scans"`
-		}
-		var raw json.RawMessage
-		if err := c.getJSON(ctx, "/api/v1/scans?limit="+strconv.Itoa(*limit), &raw); err != nil {
+		items, err := fetchList(ctx, c, withAll("/api/v1/scans?limit="+strconv.Itoa(*limit), *all), "scans")
+		if err != nil {
 			return fail(stderr, "scans", err)
 		}
-		if json.Unmarshal(raw, &scans) != nil {
-			_ = json.Unmarshal(raw, &wrapped)
-			scans = wrapped.Scans
+		scans := make([]scanJSON, len(items))
+		for i, x := range items {
+			if err := json.Unmarshal(x, &scans[i]); err != nil {
+				return fail(stderr, "scans", err)
+			}
 		}
 		if output == "json" {
 			printJSON(stdout, scans)
