@@ -85,9 +85,8 @@ func (ri *remoteImport) try(ctx context.Context, file, encoding string, format i
 		return ingest.Summary{}, err
 	}
 	defer f.Close()
-	cr := &countingReader{r: f}
 	bar := progress.New(ri.stderr, name, "rows", fileSize(f))
-	split, err := newRowSplitter(decodeText(cr, name, encoding), format)
+	split, err := newRowSplitter(decodeText(f, name, encoding), format)
 	if err != nil {
 		bar.Done("")
 		return ingest.Summary{}, err
@@ -106,7 +105,7 @@ func (ri *remoteImport) try(ctx context.Context, file, encoding string, format i
 			break
 		}
 		rows += b.rows
-		bar.Set(int64(rows), cr.n)
+		bar.Set(int64(rows), split.read)
 		single := b.n == 1 && bt.eof && bt.held == nil
 		if single {
 			bar.Phase("importing…")
@@ -139,7 +138,7 @@ func (ri *remoteImport) try(ctx context.Context, file, encoding string, format i
 			break
 		}
 	}
-	bar.Done(fmt.Sprintf("%s: %s rows, %s sent in %s", name, progress.Group(int64(rows)), progress.Bytes(cr.n),
+	bar.Done(fmt.Sprintf("%s: %s rows, %s sent in %s", name, progress.Group(int64(rows)), progress.Bytes(split.read),
 		progress.Duration(bar.Elapsed())))
 	return total, nil
 }

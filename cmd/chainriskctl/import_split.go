@@ -17,6 +17,9 @@ type rowSplitter struct {
 	csv    bool
 	header []byte // a CSV file's first record, repeated at the top of every batch
 	line   int    // physical lines read so far
+	// read counts the bytes of the rows returned, the header's too: how far into the
+	// input the batches are (the reader below reads ahead).
+	read int64
 }
 
 func newRowSplitter(r io.Reader, format ingest.Format) (*rowSplitter, error) {
@@ -46,6 +49,7 @@ func (s *rowSplitter) next() ([]byte, int, error) {
 				quotes += bytes.Count(chunk, []byte{'"'})
 			}
 			if quotes%2 == 0 { // a newline inside quotes does not end a CSV record
+				s.read += int64(len(row))
 				return row, start, nil
 			}
 			continue
@@ -64,6 +68,7 @@ func (s *rowSplitter) next() ([]byte, int, error) {
 		}
 		if len(row) > 0 && errors.Is(err, io.EOF) {
 			s.line++
+			s.read += int64(len(row))
 			return append(row, '\n'), start, nil // a last row without its newline
 		}
 		return nil, start, err

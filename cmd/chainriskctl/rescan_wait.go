@@ -45,6 +45,8 @@ func waitScan(ctx context.Context, c *client, sc *scanJSON, stderr io.Writer) er
 		*sc = next
 	}
 	bar.Phase("")
+	bar.SetTotal(sc.Progress.Total)
+	bar.Set(sc.Progress.Done, 0)
 	bar.SetText(sc.Status)
 	bar.Done(fmt.Sprintf("scan %d %s after %s", sc.ID, sc.Status, progress.Duration(bar.Elapsed())))
 	return nil

@@ -200,7 +200,7 @@ func (b *Bar) Line() string {
 	}
 	if b.countTotal > 0 {
 		parts = append(parts, Group(b.count)+"/"+Group(b.countTotal)+" "+b.unit)
-	} else if b.unit != "" {
+	} else if b.unit != "" && (b.count > 0 || b.bytes > 0) {
 		parts = append(parts, Group(b.count)+" "+b.unit)
 	}
 	if b.bytes > 0 {
