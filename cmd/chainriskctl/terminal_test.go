@@ -107,7 +107,7 @@ func TestOnATerminal(t *testing.T) {
 	file := write(t, t.TempDir(), "firms.csv", b.String())
 	out := onTerminal(t, bin, "import", "--batch-bytes", "500", "enterprises", file)
 	for _, want := range []string{
-		"\r" + file + ": [", // the bar, drawn over the line
+		"\r" + file + ": [",        // the bar, drawn over the line
 		"%  18 rows  504 B/1.6 kB", // 10 + 19×26: the 19th row is read, held for batch 2
 		"importing batch 1…",
 		file + ": batch 4 (lines 56-61): 6 rows, 6 accepted, 0 rejected (committed)",
