@@ -196,17 +196,13 @@ func (s *SQL) ListRelations(ctx context.Context, f RelationFilter, fn func(*cred
 		where += ` AND customer = ?`
 		args = append(args, f.Customer)
 	}
-	after := func(where string, args []any) (string, []any) {
-		p := f.After
-		if p == nil {
-			return where, args
-		}
-		return where + ` AND (supplier > ? OR supplier = ? AND customer > ?)`,
-			append(slices.Clip(args), p.Supplier, p.Supplier, p.Customer)
-	}
 	if (f.Source == "" || f.Source == credit.SourceRegistry) && (f.After == nil || f.After.Source == "") {
-		w, a := after(where, args)
-		err := s.each(ctx, `SELECT `+relationCols+` FROM relations`+w+` ORDER BY supplier, customer`, a,
+		regWhere, regArgs := where, slices.Clone(args)
+		if p := f.After; p != nil {
+			regWhere += ` AND (supplier > ? OR supplier = ? AND customer > ?)`
+			regArgs = append(regArgs, p.Supplier, p.Supplier, p.Customer)
+		}
+		err := s.each(ctx, `SELECT `+relationCols+` FROM relations`+regWhere+` ORDER BY supplier, customer`, regArgs,
 			func(r Rows) error {
 				var rel credit.Relation
 				if err := scanRelation(r, &rel, false); err != nil {
