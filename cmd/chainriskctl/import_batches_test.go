@@ -86,6 +86,7 @@ func TestImportInBatches(t *testing.T) {
 		bad + ": batch 1 (lines 2-4): 3 rows, 3 accepted, 0 rejected (committed)",
 		"(lines 5-7): 3 rows, ",
 		"1 rejected (NOT committed)",
+		bad + ": 3 accepted, 1 rejected, 0 changed (committed)", // batch 1's rows: imported above, unchanged
 		bad + ":6: uscc",
 		"... stopped at batch 2 (--strict): committed batches: 1 (lines 2-4); the file's other rows were not",
 	} {

@@ -138,6 +138,11 @@ func (ri *remoteImport) try(ctx context.Context, file, encoding string, format i
 			break
 		}
 	}
+	if bt.n > 1 {
+		// As for one batch, committed says whether anything was written: the error
+		// lines name the batches that were not.
+		total.Committed = len(committed) > 0
+	}
 	bar.Done(fmt.Sprintf("%s: %s rows, %s sent in %s", name, progress.Group(int64(rows)), progress.Bytes(split.read),
 		progress.Duration(bar.Elapsed())))
 	return total, nil
