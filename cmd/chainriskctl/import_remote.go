@@ -117,15 +117,16 @@ func (ri *remoteImport) try(ctx context.Context, file, encoding string, format i
 		if err != nil {
 			bar.Done("")
 			if len(committed) > 0 {
-				return total, fmt.Errorf("batch %d (lines %d-%d): %w\n%s", b.n, b.firstLine, b.lastLine, err, committedNote(committed))
+				return total, fmt.Errorf("batch %d (lines %s-%s): %w\n%s", b.n, group(b.firstLine), group(b.lastLine), err,
+					committedNote(committed))
 			}
 			return total, err
 		}
 		renumber(&sum, name, b, format)
 		addSummary(&total, sum)
 		if !single {
-			bar.Println(fmt.Sprintf("%s: batch %d (lines %d-%d): %d rows, %d accepted, %d rejected (%s)", name, b.n,
-				b.firstLine, b.lastLine, b.rows, sum.Accepted, sum.Rejected, state(sum.Committed)))
+			bar.Println(fmt.Sprintf("%s: batch %d (lines %s-%s): %s rows, %s accepted, %s rejected (%s)", name, b.n,
+				group(b.firstLine), group(b.lastLine), group(b.rows), group(sum.Accepted), group(sum.Rejected), state(sum.Committed)))
 		}
 		if sum.Committed {
 			committed = append(committed, b)
@@ -155,11 +156,14 @@ func committedNote(committed []*batch) string {
 	}
 	var parts []string
 	for _, b := range committed {
-		parts = append(parts, fmt.Sprintf("%d (lines %d-%d)", b.n, b.firstLine, b.lastLine))
+		parts = append(parts, fmt.Sprintf("%d (lines %s-%s)", b.n, group(b.firstLine), group(b.lastLine)))
 	}
 	return "committed batches: " + strings.Join(parts, ", ") + "; the file's other rows were not; " +
 		"importing the whole file again is safe (rows are keyed)"
 }
+
+// group writes 1234567 as 1,234,567.
+func group(n int) string { return progress.Group(int64(n)) }
 
 func state(committed bool) string {
 	if committed {
