@@ -10,6 +10,7 @@ import (
 
 	"github.com/chainrisk/chainrisk/config"
 	"github.com/chainrisk/chainrisk/daemon"
+	"github.com/chainrisk/chainrisk/ingest"
 	"github.com/chainrisk/chainrisk/store/storetest"
 )
 
@@ -168,5 +169,40 @@ func TestQueueText(t *testing.T) {
 		if got := ordinal(n); got != want {
 			t.Errorf("ordinal(%d) = %q", n, got)
 		}
+	}
+}
+
+// TestBatcherSplitsOnRows: a quoted CSV field spanning lines stays in its row, the
+// header tops every batch, a last row without its newline gets one; NDJSON splits by
+// lines.
+func TestBatcherSplitsOnRows(t *testing.T) {
+	csvIn := "a,b\n1,\"x\ny\"\n2,\"\"\"q\"\"\"\n3,z"
+	s, err := newRowSplitter(strings.NewReader(csvIn), ingest.CSV)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 4 + 8 = 12 bytes: the header and the first row fill a batch of 14.
+	b := &batcher{s: s, limit: 14}
+	var got []string
+	for {
+		bt, err := b.next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bt == nil {
+			break
+		}
+		got = append(got, fmt.Sprintf("%d:%d-%d:%q", bt.rows, bt.firstLine, bt.lastLine, bt.body.String()))
+	}
+	want := []string{`1:2-3:"a,b\n1,\"x\ny\"\n"`, `1:4-4:"a,b\n2,\"\"\"q\"\"\"\n"`, `1:5-5:"a,b\n3,z\n"`}
+	if !slices.Equal(got, want) {
+		t.Errorf("csv batches\n got %v\nwant %v", got, want)
+	}
+	s, _ = newRowSplitter(strings.NewReader("{\"a\":1}\n{\"a\":\"x\\ny\"}\n{\"a\":3}\n"), ingest.NDJSON)
+	b = &batcher{s: s, limit: 21} // 8 + 13 bytes: two rows
+	first, _ := b.next()
+	second, _ := b.next()
+	if first.rows != 2 || first.body.String() != "{\"a\":1}\n{\"a\":\"x\\ny\"}\n" || second.rows != 1 || second.firstLine != 3 {
+		t.Errorf("ndjson batches %q %q", first.body.String(), second.body.String())
 	}
 }
