@@ -78,6 +78,8 @@ type AlertQuery struct {
 	// View is the reader's: it lists only the alerts the reader may see, cut to its
 	// view, with its own acknowledgement. Nil means staff.
 	View *visibility.View
+	// After keeps the alerts after it in the list's order: the next page.
+	After *store.AlertPos
 	// Limit bounds the list (0 means 500).
 	Limit int
 	// Language words the reasons: zh or en (empty: the config's).
@@ -107,7 +109,7 @@ func (m *Manager) Alerts(ctx context.Context, q AlertQuery) ([]Alert, error) {
 		q.View = staffView
 	}
 	own := &store.OwnFilter{Audience: q.View.Audience(), Status: q.Status, Assignee: q.Assignee}
-	f := store.AlertFilter{State: q.State, Severity: q.Severity, Rule: q.Rule, USCC: q.USCC, Own: own}
+	f := store.AlertFilter{State: q.State, Severity: q.Severity, Rule: q.Rule, USCC: q.USCC, Own: own, After: q.After}
 	// Alerts kept or dropped here are read in full, and the reader's own records of
 	// those kept then; the store bounds the rest, and reads their records with them.
 	filtered := !q.View.IsStaff() || q.Chain != nil

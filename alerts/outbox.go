@@ -174,6 +174,8 @@ func outboxEntry(n *notify.Notification, a *store.Alert, owner string, index int
 // URL and secret) nor the payload.
 type Delivery struct {
 	ID string `json:"id"` // the Idempotency-Key
+	// Seq is the entry's place in the outbox, for paging (DeliveryQuery.BeforeSeq).
+	Seq int64 `json:"-"`
 	// Kind is the message's (notify.Kind*): absent for one alert's, whose alert the
 	// alert fields name; "snapshot" for a subscription's snapshot, whose alert fields
 	// are empty.
@@ -215,8 +217,37 @@ type DeliveryQuery struct {
 	// what receivers answered.
 	View    *visibility.View
 	AlertID string
+	// BeforeSeq keeps the deliveries before it in the outbox (Delivery.Seq): the next page.
+	BeforeSeq int64
 	// Limit bounds the list; 0 means 100.
 	Limit int
+}
+
+// visibleDeliveries reads outbox entries the reader sees until it has f.Limit of
+// them or the outbox ends, so that a page a tenant reads is as full as staff's.
+func (m *Manager) visibleDeliveries(ctx context.Context, q DeliveryQuery, f store.DeliveryFilter) ([]store.OutboxEntry, error) {
+	var out []store.OutboxEntry
+	for {
+		list, err := m.db.Deliveries(ctx, f)
+		if err != nil {
+			return nil, fmt.Errorf("alerts: %w", err)
+		}
+		n := len(list)
+		if n > 0 {
+			f.BeforeSeq = list[n-1].Seq
+		}
+		// Routing sends a tenant only what it sees; the check again here keeps records
+		// written under an older rule (or before the firm left its chain) from showing.
+		// A message of no alert of its own (a snapshot, a digest) is its owner's, listing
+		// what routing gave it.
+		list = slices.DeleteFunc(list, func(o store.OutboxEntry) bool {
+			return o.AlertID != "" && !q.View.SeesAlert(o.USCC, fingerprintLeader(o.Fingerprint))
+		})
+		out = append(out, list...)
+		if n < f.Limit || len(out) >= q.Limit {
+			return out[:min(len(out), q.Limit)], nil
+		}
+	}
 }
 
 // Deliveries lists outbox entries, newest first (GET /api/v1/deliveries).
@@ -236,22 +267,15 @@ func (m *Manager) Deliveries(ctx context.Context, q DeliveryQuery) ([]Delivery, 
 	if !q.View.IsStaff() {
 		owner = q.View.Tenant
 	}
-	list, err := m.db.Deliveries(ctx, store.DeliveryFilter{State: q.State, Subscription: q.Subscription,
-		Owner: owner, AlertID: q.AlertID, Limit: q.Limit})
+	list, err := m.visibleDeliveries(ctx, q, store.DeliveryFilter{State: q.State, Subscription: q.Subscription,
+		Owner: owner, AlertID: q.AlertID, BeforeSeq: q.BeforeSeq, Limit: q.Limit})
 	if err != nil {
-		return nil, fmt.Errorf("alerts: %w", err)
+		return nil, err
 	}
-	// Routing sends a tenant only what it sees; the check again here keeps records
-	// written under an older rule (or before the firm left its chain) from showing. A
-	// message of no alert of its own (a snapshot, a digest) is its owner's, listing what
-	// routing gave it.
-	list = slices.DeleteFunc(list, func(o store.OutboxEntry) bool {
-		return o.AlertID != "" && !q.View.SeesAlert(o.USCC, fingerprintLeader(o.Fingerprint))
-	})
 	out := make([]Delivery, len(list))
 	for i, o := range list {
 		out[i] = Delivery{
-			ID: o.ID, AlertID: o.AlertID, Fingerprint: o.Fingerprint, Rule: o.Rule, Severity: o.Severity,
+			ID: o.ID, Seq: o.Seq, AlertID: o.AlertID, Fingerprint: o.Fingerprint, Rule: o.Rule, Severity: o.Severity,
 			Status: o.Status, USCC: o.USCC, Subscription: o.Subscription, Owner: o.Owner,
 			Channel: DeliveryChannel{Index: o.ChannelIndex, Type: o.ChannelType, Key: o.ChannelKey},
 			State:   o.State, Attempts: o.Attempts, LastError: o.LastError, CreatedAt: o.CreatedAt,

@@ -221,6 +221,8 @@ type FeedbackQuery struct {
 	Verdict string
 	Rule    string
 	USCC    string
+	// After keeps the verdicts after it in the list's order: the next page.
+	After *store.FeedbackPos
 	// Limit bounds the list (0 means 100).
 	Limit int
 }
@@ -237,7 +239,7 @@ func (m *Manager) FeedbackList(ctx context.Context, q FeedbackQuery) ([]Feedback
 	if q.Limit <= 0 {
 		q.Limit = 100
 	}
-	list, err := m.db.Feedback(ctx, store.FeedbackFilter{Verdict: q.Verdict, Rule: q.Rule, USCC: q.USCC, Limit: q.Limit})
+	list, err := m.db.Feedback(ctx, store.FeedbackFilter{Verdict: q.Verdict, Rule: q.Rule, USCC: q.USCC, After: q.After, Limit: q.Limit})
 	if err != nil {
 		return nil, fmt.Errorf("alerts: %w", err)
 	}

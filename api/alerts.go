@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/chainrisk/chainrisk/alerts"
@@ -101,7 +102,8 @@ func flatten(err error) []error {
 
 // alertsJSON answers GET /api/v1/alerts, the most recently changed first.
 type alertsJSON struct {
-	Alerts []alerts.Alert `json:"alerts"`
+	Alerts     []alerts.Alert `json:"alerts"`
+	NextCursor *string        `json:"next_cursor"`
 }
 
 func (s *Server) getAlerts(rq *request) error {
@@ -118,8 +120,13 @@ func (s *Server) getAlerts(rq *request) error {
 		return err
 	}
 	q := rq.r.URL.Query()
-	aq := alerts.AlertQuery{State: q.Get("state"), Severity: q.Get("severity"), Rule: q.Get("rule"), Limit: limit,
+	aq := alerts.AlertQuery{State: q.Get("state"), Severity: q.Get("severity"), Rule: q.Get("rule"), Limit: limit + 1,
 		Language: lang, View: rq.who.View(), Status: q.Get("status"), Assignee: strings.TrimSpace(q.Get("assignee"))}
+	if at, id, ok, err := rq.cursorTime("alerts", 1); err != nil {
+		return err
+	} else if ok {
+		aq.After = &store.AlertPos{UpdatedAt: at, ID: id[0]}
+	}
 	if u := q.Get("uscc"); u != "" {
 		if err := rq.checkUSCC("uscc", u); err != nil {
 			return err
@@ -143,7 +150,13 @@ func (s *Server) getAlerts(rq *request) error {
 	if err != nil {
 		return alertsError(err, errAlertNotFound)
 	}
-	return rq.json(http.StatusOK, alertsJSON{Alerts: list})
+	out := alertsJSON{Alerts: list}
+	if len(list) > limit {
+		out.Alerts = list[:limit]
+		last := &list[limit-1]
+		out.NextCursor = nextCursor("alerts", msKey(last.UpdatedAt), last.ID)
+	}
+	return rq.json(http.StatusOK, out)
 }
 
 // alert reads one alert the caller may see.
@@ -227,6 +240,7 @@ func (s *Server) postAck(rq *request) error {
 // deliveriesJSON answers GET /api/v1/deliveries, newest first.
 type deliveriesJSON struct {
 	Deliveries []alerts.Delivery `json:"deliveries"`
+	NextCursor *string           `json:"next_cursor"`
 }
 
 // getDeliveries lists the outbox: never a channel's URL or secret, nor the payload.
@@ -242,10 +256,20 @@ func (s *Server) getDeliveries(rq *request) error {
 	}
 	q := rq.r.URL.Query()
 	dq := alerts.DeliveryQuery{State: q.Get("state"), Subscription: q.Get("subscription"), AlertID: q.Get("alert"),
-		Limit: limit, View: rq.who.View()}
+		Limit: limit + 1, View: rq.who.View()}
+	if dq.BeforeSeq, err = rq.cursorInt("deliveries"); err != nil {
+		return err
+	}
 	list, err := m.Deliveries(rq.r.Context(), dq)
 	if err != nil {
 		return alertsError(err, errAlertNotFound)
 	}
-	return rq.json(http.StatusOK, deliveriesJSON{Deliveries: list})
+	out := deliveriesJSON{Deliveries: list}
+	// A tenant's page may come shorter (deliveries it does not see are dropped after
+	// the store's limit); the cursor still follows the last entry read.
+	if len(list) > limit {
+		out.Deliveries = list[:limit]
+		out.NextCursor = nextCursor("deliveries", strconv.FormatInt(list[limit-1].Seq, 10))
+	}
+	return rq.json(http.StatusOK, out)
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -264,9 +265,34 @@ type leaderJSON struct {
 }
 
 type leadersJSON struct {
-	Total   int          `json:"total"` // leaders the caller may see, before limit
-	Leaders []leaderJSON `json:"leaders"`
-	ScanID  int64        `json:"scan_id"`
+	Total      int          `json:"total"` // leaders the caller may see, before limit
+	Leaders    []leaderJSON `json:"leaders"`
+	ScanID     int64        `json:"scan_id"`
+	NextCursor *string      `json:"next_cursor"`
+}
+
+// leaderKey is the value of a leader that GET /api/v1/leaders sorts by (then by USCC).
+func leaderKey(by string, l *leaderJSON) float64 {
+	switch by {
+	case "supply_at_risk":
+		return l.SupplyAtRisk
+	case "demand_at_risk":
+		return l.DemandAtRisk
+	case "uscc":
+		return 0
+	}
+	return l.ChainRisk
+}
+
+// leaderOrder compares leaders in the order GET /api/v1/leaders lists them.
+func leaderOrder(by, order string) func(a, b leaderJSON) int {
+	return func(a, b leaderJSON) int {
+		c := cmp.Or(cmp.Compare(leaderKey(by, &a), leaderKey(by, &b)), strings.Compare(a.USCC, b.USCC))
+		if order == "desc" {
+			return -c
+		}
+		return c
+	}
 }
 
 // maxLeaders bounds GET /api/v1/leaders?limit= (the province has about 1,000).
@@ -289,6 +315,12 @@ func (s *Server) getLeaders(rq *request) error {
 	if err != nil {
 		return err
 	}
+	// A cursor keeps its sort: one of another order would skip or repeat leaders.
+	endpoint := "leaders:" + by + ":" + order
+	after, err := rq.cursorParam(endpoint, 2)
+	if err != nil {
+		return err
+	}
 	st, err := rq.ready()
 	if err != nil {
 		return err
@@ -307,26 +339,25 @@ func (s *Server) getLeaders(rq *request) error {
 		}
 		out.Leaders = append(out.Leaders, l)
 	}
-	key := func(l *leaderJSON) float64 {
-		switch by {
-		case "supply_at_risk":
-			return l.SupplyAtRisk
-		case "demand_at_risk":
-			return l.DemandAtRisk
-		}
-		return l.ChainRisk
-	}
-	slices.SortFunc(out.Leaders, func(a, b leaderJSON) int {
-		c := strings.Compare(a.USCC, b.USCC)
-		if by != "uscc" {
-			c = cmp.Or(cmp.Compare(key(&a), key(&b)), c)
-		}
-		if order == "desc" {
-			return -c
-		}
-		return c
-	})
+	compare := leaderOrder(by, order)
+	slices.SortFunc(out.Leaders, compare)
 	out.Total = len(out.Leaders)
-	out.Leaders = out.Leaders[:min(limit, len(out.Leaders))]
+	var upTo func(*leaderJSON) bool
+	if after != nil {
+		var last leaderJSON
+		last.USCC = after[1]
+		v, perr := strconv.ParseFloat(after[0], 64)
+		if perr != nil {
+			return errorf(http.StatusBadRequest, codeBadRequest, "cursor is not one this endpoint gave (pass next_cursor as it came)")
+		}
+		last.ChainRisk, last.SupplyAtRisk, last.DemandAtRisk = v, v, v
+		upTo = func(l *leaderJSON) bool { return compare(*l, last) <= 0 }
+	}
+	var more bool
+	out.Leaders, more = pageAfter(out.Leaders, upTo, limit)
+	if more {
+		last := &out.Leaders[len(out.Leaders)-1]
+		out.NextCursor = nextCursor(endpoint, strconv.FormatFloat(leaderKey(by, last), 'g', -1, 64), last.USCC)
+	}
 	return rq.json(http.StatusOK, out)
 }

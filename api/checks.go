@@ -155,6 +155,12 @@ type checkListJSON struct {
 	CheckedAt time.Time `json:"checked_at"`
 }
 
+// checksJSON answers GET /api/v1/checks, the newest first.
+type checksJSON struct {
+	Checks     []checkListJSON `json:"checks"`
+	NextCursor *string         `json:"next_cursor"`
+}
+
 func (s *Server) getChecks(rq *request) error {
 	f := store.CheckReportFilter{USCC: rq.r.URL.Query().Get("uscc")}
 	if f.USCC != "" {
@@ -162,17 +168,26 @@ func (s *Server) getChecks(rq *request) error {
 			return err
 		}
 	}
-	var err error
-	if f.Limit, err = intParam(rq.r, "limit", 100, 1, 1000); err != nil {
+	limit, err := intParam(rq.r, "limit", 100, 1, 1000)
+	if err != nil {
 		return err
 	}
+	if f.BeforeID, err = rq.cursorInt("checks"); err != nil {
+		return err
+	}
+	f.Limit = limit + 1
 	cs, err := rq.s.b.Store().CheckReports(rq.r.Context(), f)
 	if err != nil {
 		return storeError(err)
 	}
-	out := make([]checkListJSON, len(cs))
+	var out checksJSON
+	if len(cs) > limit {
+		cs = cs[:limit]
+		out.NextCursor = nextCursor("checks", strconv.FormatInt(cs[limit-1].ID, 10))
+	}
+	out.Checks = make([]checkListJSON, len(cs))
 	for i, c := range cs {
-		out[i] = checkListJSON{c.ID, c.USCC, c.Verdict, c.ScanID, c.CheckedAt}
+		out.Checks[i] = checkListJSON{c.ID, c.USCC, c.Verdict, c.ScanID, c.CheckedAt}
 	}
 	return rq.json(http.StatusOK, out)
 }

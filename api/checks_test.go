@@ -77,8 +77,9 @@ func TestCheckFromOwnership(t *testing.T) {
 		if lr := byID.LegalRepresentative; lr != nil && lr.Name != "" && !allMasked([]string{lr.Name}) {
 			t.Errorf("analyst sees the legal representative as %q", lr.Name)
 		}
-		var list []checkListJSON
-		w = h.call(req{method: "GET", path: "/api/v1/checks?uscc=" + checkSupplier, token: "analyst"}, 200, &list)
+		var page checksJSON
+		w = h.call(req{method: "GET", path: "/api/v1/checks?uscc=" + checkSupplier, token: "analyst"}, 200, &page)
+		list := page.Checks
 		h.conforms("GET /api/v1/checks", 200, w.Body.Bytes())
 		if len(list) != 1 || list[0].ID != c.ID || list[0].Verdict != VerdictReject || list[0].USCC != checkSupplier {
 			t.Errorf("list: %+v", list)

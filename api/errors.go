@@ -44,7 +44,10 @@ type apiError struct {
 	message    string
 	details    []string
 	retryAfter int // seconds; 0 sends no Retry-After
-	cause      error
+	// maxBody, on a 413, is the route's body limit, sent as X-Max-Body-Bytes so that
+	// a client can split what it sends (chainriskctl import does).
+	maxBody int64
+	cause   error
 }
 
 func (e *apiError) Error() string { return e.code + ": " + e.message }
@@ -73,8 +76,13 @@ func errTooManyBodies(max int) *apiError {
 }
 
 func errTooLarge(limit int64) *apiError {
-	return errorf(http.StatusRequestEntityTooLarge, codeTooLarge, "request body larger than %d bytes", limit)
+	e := errorf(http.StatusRequestEntityTooLarge, codeTooLarge, "request body larger than %d bytes", limit)
+	e.maxBody = limit
+	return e
 }
+
+// headerMaxBody names the body limit on a 413 answer (api/openapi.json).
+const headerMaxBody = "X-Max-Body-Bytes"
 
 // envelope is the body of every error answer.
 type envelope struct {
@@ -90,6 +98,9 @@ type envelopeError struct {
 func writeError(w http.ResponseWriter, e *apiError) {
 	if e.retryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(e.retryAfter))
+	}
+	if e.maxBody > 0 {
+		w.Header().Set(headerMaxBody, strconv.FormatInt(e.maxBody, 10))
 	}
 	if e.status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="chainrisk"`)

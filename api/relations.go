@@ -59,6 +59,8 @@ type relationsJSON struct {
 	Relations []relationJSON `json:"relations"`
 	// Truncated says more relations matched than limit.
 	Truncated bool `json:"truncated"`
+	// NextCursor starts the next page (null on the last).
+	NextCursor *string `json:"next_cursor"`
 }
 
 // postRelations serves POST /api/v1/relations: the registry's relations for admin and
@@ -106,16 +108,24 @@ func (s *Server) getRelations(rq *request) error {
 	if !view.IsStaff() {
 		f.SuppliedBy = rq.who.Leader
 	}
+	if k, err := rq.cursorParam("relations", 3); err != nil {
+		return err
+	} else if k != nil {
+		f.After = &store.RelationPos{Source: k[0], Supplier: k[1], Customer: k[2]}
+	}
 	out := relationsJSON{Relations: []relationJSON{}}
+	var last *credit.Relation
 	err = rq.s.b.Store().ListRelations(rq.r.Context(), f, func(r *credit.Relation) error {
 		if !view.SeesRelation(r) {
 			return nil
 		}
 		if len(out.Relations) == limit {
 			out.Truncated = true
+			out.NextCursor = nextCursor("relations", last.Source, last.Supplier, last.Customer)
 			return errFull
 		}
 		out.Relations = append(out.Relations, newRelationJSON(r))
+		last = r
 		return nil
 	})
 	if err != nil && !errors.Is(err, errFull) {

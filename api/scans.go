@@ -97,12 +97,77 @@ func (s *Server) getRescan(rq *request) error {
 	if err != nil {
 		return storeError(err)
 	}
-	return rq.json(http.StatusOK, scanOf(sc))
+	out := rescanStatusJSON{scanJSON: scanOf(sc)}
+	if sc.Status == store.ScanQueued {
+		if out.Ahead, err = s.scansAhead(rq, sc.ID); err != nil {
+			return storeError(err)
+		}
+		pos := 1
+		for _, a := range out.Ahead {
+			if a.Status == store.ScanQueued {
+				pos++
+			}
+		}
+		out.Position = &pos
+	}
+	return rq.json(http.StatusOK, out)
+}
+
+// rescanStatusJSON answers GET /api/v1/rescans/{id}: the scan, and while it is queued
+// its place in the queue and what runs before it.
+type rescanStatusJSON struct {
+	scanJSON
+	// Position is 1 when the scan runs next (after those running now).
+	Position *int `json:"position,omitempty"`
+	// Ahead lists the scans that run before it: those running, then those queued
+	// before it, oldest first.
+	Ahead []aheadJSON `json:"ahead,omitempty"`
+}
+
+// aheadJSON is a scan ahead of another in the queue.
+type aheadJSON struct {
+	ID       int64        `json:"id"`
+	Kind     string       `json:"kind"`
+	Scope    string       `json:"scope"`
+	Trigger  string       `json:"trigger"`
+	Status   string       `json:"status"`
+	Progress progressJSON `json:"progress"`
+}
+
+// scansAhead lists the scans that run before the queued scan id: the queue is
+// served oldest first, after the scans running now.
+func (s *Server) scansAhead(rq *request, id int64) ([]aheadJSON, error) {
+	ctx := rq.r.Context()
+	recent, err := s.b.Store().Scans(ctx, maxScans)
+	if err != nil {
+		return nil, err
+	}
+	queued, err := s.b.Store().QueuedScans(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ahead := []aheadJSON{}
+	of := func(sc *store.Scan) aheadJSON {
+		return aheadJSON{ID: sc.ID, Kind: sc.Kind, Scope: sc.Scope, Trigger: sc.Trigger, Status: sc.Status,
+			Progress: progressJSON{sc.Done, sc.Total}}
+	}
+	for i := len(recent) - 1; i >= 0; i-- {
+		if recent[i].Status == store.ScanRunning {
+			ahead = append(ahead, of(&recent[i]))
+		}
+	}
+	for i := range queued {
+		if queued[i].ID < id {
+			ahead = append(ahead, of(&queued[i]))
+		}
+	}
+	return ahead, nil
 }
 
 // scansJSON answers GET /api/v1/scans, newest first.
 type scansJSON struct {
-	Scans []scanJSON `json:"scans"`
+	Scans      []scanJSON `json:"scans"`
+	NextCursor *string    `json:"next_cursor"`
 }
 
 func (s *Server) getScans(rq *request) error {
@@ -110,11 +175,20 @@ func (s *Server) getScans(rq *request) error {
 	if err != nil {
 		return err
 	}
-	list, err := s.b.Store().Scans(rq.r.Context(), limit)
+	before, err := rq.cursorInt("scans")
+	if err != nil {
+		return err
+	}
+	list, err := s.b.Store().ScansBefore(rq.r.Context(), before, limit+1)
 	if err != nil {
 		return storeError(err)
 	}
-	out := scansJSON{Scans: make([]scanJSON, len(list))}
+	var out scansJSON
+	if len(list) > limit {
+		list = list[:limit]
+		out.NextCursor = nextCursor("scans", strconv.FormatInt(list[limit-1].ID, 10))
+	}
+	out.Scans = make([]scanJSON, len(list))
 	for i := range list {
 		out.Scans[i] = scanOf(&list[i])
 	}

@@ -226,9 +226,9 @@ func (s *Server) table() []*route {
 			produces: []string{mediaJSON, mediaDOT}, h: s.getChainGraph},
 		{pattern: "GET /api/v1/chains/{leader}/history", access: readers, query: []string{"from", "to", "limit"},
 			h: s.getChainHistory},
-		{pattern: "GET /api/v1/leaders", access: readers, query: []string{"sort", "order", "limit"}, h: s.getLeaders},
+		{pattern: "GET /api/v1/leaders", access: readers, query: []string{"sort", "order", "limit", "cursor"}, h: s.getLeaders},
 		{pattern: "POST /api/v1/checks", access: allowAnalyst, h: s.postCheck},
-		{pattern: "GET /api/v1/checks", access: allowAnalyst, query: []string{"uscc", "limit"}, h: s.getChecks},
+		{pattern: "GET /api/v1/checks", access: allowAnalyst, query: []string{"uscc", "limit", "cursor"}, h: s.getChecks},
 		{pattern: "GET /api/v1/checks/{id}", access: allowAnalyst, h: s.getCheck},
 		{pattern: "POST /api/v1/screenings", access: allowAnalyst, query: []string{"format"},
 			produces: []string{mediaJSON, mediaCSV}, h: s.postScreening},
@@ -242,27 +242,27 @@ func (s *Server) table() []*route {
 
 		{pattern: "POST /api/v1/rescans", access: control, h: s.postRescan},
 		{pattern: "GET /api/v1/rescans/{id}", access: control | allowAnalyst, h: s.getRescan},
-		{pattern: "GET /api/v1/scans", access: control | allowAnalyst, query: []string{"limit"}, h: s.getScans},
+		{pattern: "GET /api/v1/scans", access: control | allowAnalyst, query: []string{"limit", "cursor"}, h: s.getScans},
 
 		{pattern: "GET /api/v1/alerts", access: readers, query: []string{"state", "severity", "rule", "leader", "uscc", "limit", "language",
-			"status", "assignee"}, h: s.getAlerts},
+			"status", "assignee", "cursor"}, h: s.getAlerts},
 		{pattern: "GET /api/v1/alerts/{id}", access: readers, query: []string{"language"}, h: s.getAlert},
 		{pattern: "POST /api/v1/alerts/{id}/ack", access: readers, h: s.postAck},
 		{pattern: "PATCH /api/v1/alerts/{id}", access: readers, h: s.patchAlert},
 		{pattern: "POST /api/v1/alerts/{id}/feedback", access: readers, h: s.postFeedback},
-		{pattern: "GET /api/v1/feedback", access: allowAnalyst, query: []string{"verdict", "rule", "uscc", "limit"}, h: s.getFeedback},
-		{pattern: "GET /api/v1/silences", access: allowAnalyst, query: []string{"state"}, h: s.getSilences},
+		{pattern: "GET /api/v1/feedback", access: allowAnalyst, query: []string{"verdict", "rule", "uscc", "limit", "cursor"}, h: s.getFeedback},
+		{pattern: "GET /api/v1/silences", access: allowAnalyst, query: []string{"state", "limit", "cursor"}, h: s.getSilences},
 		{pattern: "POST /api/v1/silences", access: allowAnalyst, h: s.postSilence},
 		{pattern: "GET /api/v1/silences/{id}", access: allowAnalyst, h: s.getSilence},
 		{pattern: "DELETE /api/v1/silences/{id}", access: allowAnalyst, h: s.deleteSilence},
 		// Analysts read subscriptions; tenants manage their own.
-		{pattern: "GET /api/v1/subscriptions", access: readers, h: s.getSubscriptions},
+		{pattern: "GET /api/v1/subscriptions", access: readers, query: []string{"limit", "cursor"}, h: s.getSubscriptions},
 		{pattern: "POST /api/v1/subscriptions", access: allowTenant, h: s.postSubscription},
 		{pattern: "GET /api/v1/subscriptions/{name}", access: readers, h: s.getSubscription},
 		{pattern: "PUT /api/v1/subscriptions/{name}", access: allowTenant, h: s.putSubscription},
 		{pattern: "DELETE /api/v1/subscriptions/{name}", access: allowTenant, h: s.deleteSubscription},
 		{pattern: "POST /api/v1/subscriptions/{name}/snapshot", access: allowTenant, h: s.postSnapshot},
-		{pattern: "GET /api/v1/deliveries", access: readers, query: []string{"state", "subscription", "alert", "limit"},
+		{pattern: "GET /api/v1/deliveries", access: readers, query: []string{"state", "subscription", "alert", "limit", "cursor"},
 			h: s.getDeliveries},
 	}
 	for _, k := range credit.Kinds {
@@ -276,7 +276,7 @@ func (s *Server) table() []*route {
 		rs = append(rs, rt)
 	}
 	return append(rs,
-		&route{pattern: "GET /api/v1/relations", access: readers | control, query: []string{"supplier", "customer", "source", "limit"},
+		&route{pattern: "GET /api/v1/relations", access: readers | control, query: []string{"supplier", "customer", "source", "limit", "cursor"},
 			h: s.getRelations},
 		&route{pattern: "DELETE /api/v1/relations", access: allowTenant, query: []string{"supplier"}, h: s.deleteRelations})
 }

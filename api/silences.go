@@ -1,7 +1,10 @@
 package api
 
 import (
+	"cmp"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/chainrisk/chainrisk/alerts"
@@ -105,8 +108,12 @@ func (s *Server) postSilence(rq *request) error {
 
 // silencesJSON answers GET /api/v1/silences, the latest end first.
 type silencesJSON struct {
-	Silences []silenceJSON `json:"silences"`
+	Silences   []silenceJSON `json:"silences"`
+	NextCursor *string       `json:"next_cursor"`
 }
+
+// maxSilences bounds GET /api/v1/silences?limit=, its default too.
+const maxSilences = 1000
 
 func (s *Server) getSilences(rq *request) error {
 	m, err := rq.alerts()
@@ -114,6 +121,14 @@ func (s *Server) getSilences(rq *request) error {
 		return err
 	}
 	state, err := enumParam(rq.r, "state", "", alerts.SilenceActive, alerts.SilencePending, alerts.SilenceExpired)
+	if err != nil {
+		return err
+	}
+	limit, err := intParam(rq.r, "limit", maxSilences, 1, maxSilences)
+	if err != nil {
+		return err
+	}
+	end, id, ok, err := rq.cursorTime("silences", 1)
 	if err != nil {
 		return err
 	}
@@ -126,6 +141,21 @@ func (s *Server) getSilences(rq *request) error {
 		if state == "" || list[i].Status == state {
 			out.Silences = append(out.Silences, silenceOf(&list[i]))
 		}
+	}
+	// The latest end first, then by ID: the order the cursor follows.
+	slices.SortStableFunc(out.Silences, func(a, b silenceJSON) int {
+		return cmp.Or(b.EndsAt.Compare(a.EndsAt), strings.Compare(a.ID, b.ID))
+	})
+	var upTo func(*silenceJSON) bool
+	if ok {
+		upTo = func(s *silenceJSON) bool {
+			return s.EndsAt.UnixMilli() > end.UnixMilli() || s.EndsAt.UnixMilli() == end.UnixMilli() && s.ID <= id[0]
+		}
+	}
+	var more bool
+	if out.Silences, more = pageAfter(out.Silences, upTo, limit); more {
+		last := &out.Silences[len(out.Silences)-1]
+		out.NextCursor = nextCursor("silences", msKey(last.EndsAt), last.ID)
 	}
 	return rq.json(http.StatusOK, out)
 }

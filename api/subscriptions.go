@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/chainrisk/chainrisk/alerts"
@@ -33,10 +34,22 @@ func (rq *request) owner() string {
 // subscriptionsJSON answers GET /api/v1/subscriptions, by name.
 type subscriptionsJSON struct {
 	Subscriptions []alerts.Subscription `json:"subscriptions"`
+	NextCursor    *string               `json:"next_cursor"`
 }
+
+// maxSubscriptions bounds GET /api/v1/subscriptions?limit=, its default too.
+const maxSubscriptions = 1000
 
 func (s *Server) getSubscriptions(rq *request) error {
 	m, err := rq.alerts()
+	if err != nil {
+		return err
+	}
+	limit, err := intParam(rq.r, "limit", maxSubscriptions, 1, maxSubscriptions)
+	if err != nil {
+		return err
+	}
+	after, err := rq.cursorParam("subscriptions", 2)
 	if err != nil {
 		return err
 	}
@@ -44,10 +57,20 @@ func (s *Server) getSubscriptions(rq *request) error {
 	if err != nil {
 		return storeError(err)
 	}
-	if list == nil {
-		list = []alerts.Subscription{}
+	// By name, then owner: the order the cursor follows.
+	key := func(s *alerts.Subscription) []string { return []string{s.Name, s.Owner} }
+	slices.SortStableFunc(list, func(a, b alerts.Subscription) int { return slices.Compare(key(&a), key(&b)) })
+	var upTo func(*alerts.Subscription) bool
+	if after != nil {
+		upTo = func(s *alerts.Subscription) bool { return slices.Compare(key(s), after) <= 0 }
 	}
-	return rq.json(http.StatusOK, subscriptionsJSON{Subscriptions: list})
+	out := subscriptionsJSON{Subscriptions: []alerts.Subscription{}}
+	page, more := pageAfter(list, upTo, limit)
+	out.Subscriptions = append(out.Subscriptions, page...)
+	if more {
+		out.NextCursor = nextCursor("subscriptions", key(&page[len(page)-1])...)
+	}
+	return rq.json(http.StatusOK, out)
 }
 
 // subscription reads a subscription the caller sees: another tenant's, or the config

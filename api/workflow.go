@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/chainrisk/chainrisk/alerts"
+	"github.com/chainrisk/chainrisk/store"
 )
 
 // What a principal records about an alert (docs/alerts.md): its verdict (POST
@@ -116,7 +117,8 @@ func (s *Server) patchAlert(rq *request) error {
 
 // feedbackJSON answers GET /api/v1/feedback, the newest verdict first.
 type feedbackJSON struct {
-	Feedback []alerts.FeedbackEntry `json:"feedback"`
+	Feedback   []alerts.FeedbackEntry `json:"feedback"`
+	NextCursor *string                `json:"next_cursor"`
 }
 
 // getFeedback is the review list: every principal's latest verdicts, filtered by
@@ -131,7 +133,12 @@ func (s *Server) getFeedback(rq *request) error {
 		return err
 	}
 	q := rq.r.URL.Query()
-	fq := alerts.FeedbackQuery{Verdict: q.Get("verdict"), Rule: q.Get("rule"), Limit: limit}
+	fq := alerts.FeedbackQuery{Verdict: q.Get("verdict"), Rule: q.Get("rule"), Limit: limit + 1}
+	if at, k, ok, err := rq.cursorTime("feedback", 2); err != nil {
+		return err
+	} else if ok {
+		fq.After = &store.FeedbackPos{At: at, AlertID: k[0], Audience: k[1]}
+	}
 	if u := q.Get("uscc"); u != "" {
 		if err := rq.checkUSCC("uscc", u); err != nil {
 			return err
@@ -142,8 +149,14 @@ func (s *Server) getFeedback(rq *request) error {
 	if err != nil {
 		return alertsError(err, errAlertNotFound)
 	}
+	out := feedbackJSON{Feedback: list}
 	if list == nil {
-		list = []alerts.FeedbackEntry{}
+		out.Feedback = []alerts.FeedbackEntry{}
 	}
-	return rq.json(http.StatusOK, feedbackJSON{Feedback: list})
+	if len(list) > limit {
+		out.Feedback = list[:limit]
+		last := &list[limit-1]
+		out.NextCursor = nextCursor("feedback", msKey(last.At), last.AlertID, last.Tenant)
+	}
+	return rq.json(http.StatusOK, out)
 }

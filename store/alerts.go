@@ -112,8 +112,16 @@ type AlertFilter struct {
 	// Own, when set, selects on one audience's own records and, with Records, reads
 	// them with each alert (Alert.Feedback, Alert.Workflow).
 	Own *OwnFilter
+	// After keeps the alerts that come after it in the list's order (nil: all).
+	After *AlertPos
 	// Limit bounds the list (0: no bound). Alerts come newest change first.
 	Limit int
+}
+
+// AlertPos is an alert's place in the list's order (updated_at descending, then id).
+type AlertPos struct {
+	UpdatedAt time.Time
+	ID        string
 }
 
 // OwnFilter names the audience whose own records an alert read selects on and fills
@@ -357,6 +365,10 @@ func (s *SQL) Alerts(ctx context.Context, f AlertFilter) ([]Alert, error) {
 	if o := f.Own; o != nil && o.Assignee != "" {
 		add(`EXISTS (SELECT 1 FROM alert_workflow w WHERE w.alert_id = alerts.id AND w.audience = ? AND w.assignee = ?)`,
 			o.Audience, o.Assignee)
+	}
+	if p := f.After; p != nil {
+		at := p.UpdatedAt.UnixMilli()
+		add(`(updated_at < ? OR updated_at = ? AND id > ?)`, at, at, p.ID)
 	}
 	q += ` ORDER BY updated_at DESC, id`
 	if f.Limit > 0 {

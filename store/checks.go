@@ -22,6 +22,8 @@ type CheckReport struct {
 // CheckReportFilter selects reports to list. Zero values select everything.
 type CheckReportFilter struct {
 	USCC string
+	// BeforeID keeps the reports whose ID is below it (0: all): the next page.
+	BeforeID int64
 	// Limit caps the list (newest first); 0 means 100.
 	Limit int
 }
@@ -103,10 +105,14 @@ func (s *SQL) CheckReports(ctx context.Context, f CheckReportFilter) ([]CheckRep
 	if f.Limit <= 0 {
 		f.Limit = 100
 	}
-	q, args := `SELECT `+checkCols+` FROM check_reports`, []any{}
+	q, args := `SELECT `+checkCols+` FROM check_reports WHERE 1=1`, []any{}
 	if f.USCC != "" {
-		q += ` WHERE uscc = ?`
+		q += ` AND uscc = ?`
 		args = append(args, f.USCC)
+	}
+	if f.BeforeID > 0 {
+		q += ` AND id < ?`
+		args = append(args, f.BeforeID)
 	}
 	q += ` ORDER BY id DESC LIMIT ?`
 	args = append(args, f.Limit)

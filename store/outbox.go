@@ -53,6 +53,8 @@ type DeliveryFilter struct {
 	Subscription string
 	Owner        string
 	AlertID      string
+	// BeforeSeq keeps the entries whose seq is below it (0: all): the next page.
+	BeforeSeq int64
 	// Limit bounds the list (0: no bound). Newest first.
 	Limit int
 }
@@ -168,6 +170,10 @@ func (s *SQL) Deliveries(ctx context.Context, f DeliveryFilter) ([]OutboxEntry, 
 		// Rows written before messages carried several alerts have no alert_ids.
 		q += ` AND (alert_id = ? OR alert_ids LIKE ?)`
 		args = append(args, f.AlertID, "% "+f.AlertID+" %")
+	}
+	if f.BeforeSeq > 0 {
+		q += ` AND seq < ?`
+		args = append(args, f.BeforeSeq)
 	}
 	q += ` ORDER BY seq DESC`
 	if f.Limit > 0 {

@@ -218,8 +218,16 @@ func (s *SQL) Scan(ctx context.Context, id int64) (*Scan, error) {
 
 // Scans returns the newest scans first, at most limit.
 func (s *SQL) Scans(ctx context.Context, limit int) ([]Scan, error) {
+	return s.ScansBefore(ctx, 0, limit)
+}
+
+// ScansBefore implements Store.
+func (s *SQL) ScansBefore(ctx context.Context, before int64, limit int) ([]Scan, error) {
+	if before <= 0 {
+		before = math.MaxInt64
+	}
 	var out []Scan
-	err := s.each(ctx, `SELECT `+scanCols+` FROM scans ORDER BY id DESC LIMIT ?`, []any{limit}, func(r Rows) error {
+	err := s.each(ctx, `SELECT `+scanCols+` FROM scans WHERE id < ? ORDER BY id DESC LIMIT ?`, []any{before, limit}, func(r Rows) error {
 		sc, err := scanScan(r)
 		out = append(out, sc)
 		return err

@@ -68,6 +68,9 @@ type ScanStore interface {
 	// Scan returns one scan (ErrNotFound); Scans the newest first.
 	Scan(ctx context.Context, id int64) (*Scan, error)
 	Scans(ctx context.Context, limit int) ([]Scan, error)
+	// ScansBefore lists, newest first, at most limit scans whose ID is below before (0:
+	// from the newest): a page of the list.
+	ScansBefore(ctx context.Context, before int64, limit int) ([]Scan, error)
 	// QueuedScans lists the scans waiting to run, oldest first.
 	QueuedScans(ctx context.Context) ([]Scan, error)
 	// InterruptScans fails the scans a dead process left running and returns them.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/chainrisk/chainrisk/credit"
@@ -32,6 +33,15 @@ type RelationFilter struct {
 	// SuppliedBy, when set, keeps of the supplied rows only those of this leader (a
 	// tenant never reads another leader's rows); the registry's stay.
 	SuppliedBy string
+	// After keeps the relations listed after it (nil: all): the next page.
+	After *RelationPos
+}
+
+// RelationPos is a relation's place in ListRelations' order: the registry's by
+// supplier and customer, then the supplied ones by source, supplier and customer.
+type RelationPos struct {
+	Source             string // "" for the registry's
+	Supplier, Customer string
 }
 
 // BeginSupplyBatch implements DataStore: a batch whose relation rows go to
@@ -186,8 +196,13 @@ func (s *SQL) ListRelations(ctx context.Context, f RelationFilter, fn func(*cred
 		where += ` AND customer = ?`
 		args = append(args, f.Customer)
 	}
-	if f.Source == "" || f.Source == credit.SourceRegistry {
-		err := s.each(ctx, `SELECT `+relationCols+` FROM relations`+where+` ORDER BY supplier, customer`, args,
+	if (f.Source == "" || f.Source == credit.SourceRegistry) && (f.After == nil || f.After.Source == "") {
+		regWhere, regArgs := where, slices.Clone(args)
+		if p := f.After; p != nil {
+			regWhere += ` AND (supplier > ? OR supplier = ? AND customer > ?)`
+			regArgs = append(regArgs, p.Supplier, p.Supplier, p.Customer)
+		}
+		err := s.each(ctx, `SELECT `+relationCols+` FROM relations`+regWhere+` ORDER BY supplier, customer`, regArgs,
 			func(r Rows) error {
 				var rel credit.Relation
 				if err := scanRelation(r, &rel, false); err != nil {
@@ -206,6 +221,10 @@ func (s *SQL) ListRelations(ctx context.Context, f RelationFilter, fn func(*cred
 	if f.SuppliedBy != "" {
 		where += ` AND source = ?`
 		args = append(args, f.SuppliedBy)
+	}
+	if p := f.After; p != nil && p.Source != "" {
+		where += ` AND (source > ? OR source = ? AND (supplier > ? OR supplier = ? AND customer > ?))`
+		args = append(args, p.Source, p.Source, p.Supplier, p.Supplier, p.Customer)
 	}
 	return s.each(ctx, `SELECT `+relationCols+`, source, sales_share_estimated FROM supplied_relations`+where+
 		` ORDER BY source, supplier, customer`, args, func(r Rows) error {

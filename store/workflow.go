@@ -43,8 +43,17 @@ type FeedbackFilter struct {
 	// Rule and USCC select on the alert's rule and subject.
 	Rule string
 	USCC string
+	// After keeps the verdicts that come after it in the list's order (nil: all).
+	After *FeedbackPos
 	// Limit bounds the list (0: no bound). Verdicts come newest first.
 	Limit int
+}
+
+// FeedbackPos is a verdict's place in the review list's order (given_at descending,
+// then alert and audience ascending).
+type FeedbackPos struct {
+	At                time.Time
+	AlertID, Audience string
 }
 
 // FeedbackEntry is a verdict with what the review list shows of its alert.
@@ -143,6 +152,11 @@ func (s *SQL) Feedback(ctx context.Context, f FeedbackFilter) ([]FeedbackEntry, 
 	if f.USCC != "" {
 		q += ` AND a.uscc = ?`
 		args = append(args, f.USCC)
+	}
+	if p := f.After; p != nil {
+		at := p.At.UnixMilli()
+		q += ` AND (f.given_at < ? OR f.given_at = ? AND (f.alert_id > ? OR f.alert_id = ? AND f.audience > ?))`
+		args = append(args, at, at, p.AlertID, p.AlertID, p.Audience)
 	}
 	q += ` ORDER BY f.given_at DESC, f.alert_id, f.audience`
 	if f.Limit > 0 {

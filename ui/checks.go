@@ -30,9 +30,13 @@ func (s *Server) checksPage(c *call) error {
 		q.Set("limit", l)
 	}
 	v := checksView{USCC: uscc, MaxDepth: ownership.MaxDepth}
-	if err := c.get("/checks", q, &v.Checks); err != nil {
+	var page struct {
+		Checks []checkListJSON `json:"checks"`
+	}
+	if err := c.get("/checks", q, &page); err != nil {
 		return err
 	}
+	v.Checks = page.Checks
 	return c.render(http.StatusOK, "checks", c.t("check.title"), v)
 }
 

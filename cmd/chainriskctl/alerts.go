@@ -47,8 +47,9 @@ type alertJSON struct {
 func runAlerts(args []string, stdout, stderr io.Writer) int {
 	var state, severity, rule, leader, uscc, status, assignee *string
 	var limit *int
+	var all *bool
 	return remote("alerts", "alerts [--state firing|resolved] [--severity S] [--rule R] [--leader USCC] [--uscc USCC] "+
-		"[--status S] [--assignee A] [--limit N]",
+		"[--status S] [--assignee A] [--limit N | --all]",
 		args, stdout, stderr, func(fs *flag.FlagSet) {
 			state = fs.String("state", "", "firing or resolved (default both)")
 			severity = fs.String("severity", "", "info, warning or critical")
@@ -57,7 +58,8 @@ func runAlerts(args []string, stdout, stderr io.Writer) int {
 			uscc = fs.String("uscc", "", "the alerts about this firm")
 			status = fs.String("status", "", "the alerts your principal's workflow gives this status (open, investigating, no_impact, confirmed, closed)")
 			assignee = fs.String("assignee", "", "the alerts your principal assigned to exactly this")
-			limit = fs.Int("limit", 100, "how many, the most recently changed first (at most 1000)")
+			limit = fs.Int("limit", 100, "how many, the most recently changed first (beyond one page, page by page)")
+			all = allFlag(fs)
 		}, func(ctx context.Context, c *client, fs *flag.FlagSet, output string) int {
 			if fs.NArg() > 0 {
 				fs.Usage()
@@ -65,7 +67,7 @@ func runAlerts(args []string, stdout, stderr io.Writer) int {
 			}
 			q := listQuery(*limit, map[string]string{"state": *state, "severity": *severity, "rule": *rule, "leader": *leader,
 				"uscc": *uscc, "status": *status, "assignee": *assignee})
-			return showList(ctx, c, stdout, stderr, "alerts", "/api/v1/alerts?"+q.Encode(), "alerts", output, func(shown []alertJSON) int {
+			return showList(ctx, c, stdout, stderr, "alerts", withAll("/api/v1/alerts?"+q.Encode(), *all), "alerts", output, func(shown []alertJSON) int {
 				tw := table.NewWriter(stdout)
 				fmt.Fprintln(tw, "ID\tSTATE\tSEVERITY\tRULE\tFIRM\tNAME\tGRADE\tLEADER\tSINCE\tNOTE")
 				for _, a := range shown {

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -66,6 +67,8 @@ type apiError struct {
 	Code    string   `json:"code"`
 	Message string   `json:"message"`
 	Details []string `json:"details"`
+	// MaxBody is a 413's X-Max-Body-Bytes: the most bytes the route takes.
+	MaxBody int64 `json:"-"`
 }
 
 func (e *apiError) Error() string {
@@ -118,6 +121,7 @@ func (c *client) do(ctx context.Context, method, path string, body io.Reader, co
 			return resp.StatusCode, fmt.Errorf("HTTP %d: %s", resp.StatusCode, strings.TrimSpace(string(raw)))
 		}
 		env.Error.Status = resp.StatusCode
+		env.Error.MaxBody, _ = strconv.ParseInt(resp.Header.Get("X-Max-Body-Bytes"), 10, 64)
 		if resp.StatusCode == http.StatusUnauthorized && c.token == "" {
 			env.Error.Details = append(env.Error.Details, "no token was sent: CHAINRISK_TOKEN is not set and --token was not "+
 				"given (chainriskd -demo prints an admin token when it starts; chainriskctl token create makes one)")
@@ -166,19 +170,24 @@ func showDoc(ctx context.Context, c *client, stdout, stderr io.Writer, cmd, path
 }
 
 // showList gets the list under key of the answer at path and prints it: the list as it
-// came for --output json, else decoded into []T through table.
+// came for --output json, else decoded into []T through table. A limit beyond one
+// page, or 0 (--all), follows the API's next_cursor (fetchList).
 func showList[T any](ctx context.Context, c *client, stdout, stderr io.Writer, cmd, path, key, output string,
 	table func(list []T) int) int {
-	var env map[string]json.RawMessage
-	if err := c.getJSON(ctx, path, &env); err != nil {
+	items, err := fetchList(ctx, c, path, key)
+	if err != nil {
 		return fail(stderr, cmd, err)
 	}
+	if items == nil {
+		items = []json.RawMessage{}
+	}
 	if output == "json" {
-		printJSON(stdout, env[key])
+		printJSON(stdout, items)
 		return exitOK
 	}
+	raw, _ := json.Marshal(items)
 	var list []T
-	if err := json.Unmarshal(env[key], &list); err != nil {
+	if err := json.Unmarshal(raw, &list); err != nil {
 		return fail(stderr, cmd, err)
 	}
 	return table(list)

@@ -9,15 +9,13 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 	"time"
-
-	"golang.org/x/term"
 
 	"github.com/chainrisk/chainrisk/config"
 	"github.com/chainrisk/chainrisk/credit"
 	"github.com/chainrisk/chainrisk/ingest"
+	"github.com/chainrisk/chainrisk/internal/progress"
 	"github.com/chainrisk/chainrisk/internal/suggest"
 	"github.com/chainrisk/chainrisk/monitor"
 	"github.com/chainrisk/chainrisk/store"
@@ -44,7 +42,11 @@ func runImport(args []string, stdout, stderr io.Writer) int {
 		run.db = db
 		run.validator = &credit.Validator{Catalogue: cmd.cfg.Catalogue(), AcceptBadChecksums: cmd.cfg.Ingest.AcceptBadChecksums}
 	} else {
-		run.client = newClient(cmd.server, cmd.token)
+		run.remote = &remoteImport{c: newClient(cmd.server, cmd.token), kind: cmd.kind, strict: cmd.strict,
+			limit: defaultIngestLimit, stderr: stderr}
+		if cmd.batchBytes > 0 {
+			run.remote.limit, run.remote.learned = cmd.batchBytes, true
+		}
 	}
 	return run.files(ctx)
 }
@@ -54,6 +56,7 @@ type importCmd struct {
 	strict                     bool
 	output, dsn, server, token string
 	encoding                   string // --encoding: of every file
+	batchBytes                 int64  // --batch-bytes: the most bytes of one request
 	cfg                        *config.Config
 	kind                       credit.Kind
 	paths                      []string
@@ -73,8 +76,10 @@ func parseImport(args []string, stderr io.Writer) (*importCmd, int, bool) {
 	format := fs.String("format", "", "input format csv or ndjson (default: from each file's extension; required for -)")
 	configFile := fs.String("config", "", "daemon config `file` whose model.event_types and ingest settings apply")
 	encoding := encodingFlag(fs)
+	batchBytes := fs.Int64("batch-bytes", 0, "through the API, send a file bigger than this many `bytes` in batches of "+
+		"whole rows under it, each committed on its own (default: the server's http.max_ingest_bytes)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: chainriskctl import [--strict] [--output table|json] [--encoding utf-8|gbk|gb18030] [--store DSN | --server URL --token T] [--config FILE] <kind> <file>...")
+		fmt.Fprintln(stderr, "usage: chainriskctl import [--strict] [--output table|json] [--batch-bytes N] [--encoding utf-8|gbk|gb18030] [--store DSN | --server URL --token T] [--config FILE] <kind> <file>...")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(interleave(fs, args)); err != nil {
@@ -87,7 +92,7 @@ func parseImport(args []string, stderr io.Writer) (*importCmd, int, bool) {
 		return nil, exitUsage, false
 	}
 	cmd := &importCmd{strict: *strict, output: *output, dsn: *dsn, server: *server, token: *token,
-		encoding: *encoding, kind: credit.Kind(fs.Arg(0)), paths: fs.Args()[1:]}
+		encoding: *encoding, batchBytes: *batchBytes, kind: credit.Kind(fs.Arg(0)), paths: fs.Args()[1:]}
 	if err := checkEncoding(cmd.encoding); err != nil {
 		fmt.Fprintf(stderr, "chainriskctl import: %v\n", err)
 		return nil, exitUsage, false
@@ -147,7 +152,7 @@ type importRun struct {
 	stdout, stderr io.Writer
 	db             store.Store
 	validator      *credit.Validator // of a direct import
-	client         *client
+	remote         *remoteImport     // of an import through the API
 	total          importTotal
 	queueErr       error
 }
@@ -196,7 +201,7 @@ func (r *importRun) files(ctx context.Context) int {
 func (r *importRun) one(ctx context.Context, i int) (ingest.Summary, error) {
 	file := r.paths[i]
 	if r.db == nil {
-		return importRemote(ctx, r.client, file, r.encoding, r.kind, r.formats[i], r.strict)
+		return r.remote.file(ctx, file, r.encoding, r.formats[i])
 	}
 	return importFile(ctx, r.db, file, r.encoding, r.kind, r.formats[i], ingest.ImportOptions{
 		Strict: r.strict, Validator: r.validator, MaxErrors: r.cfg.Ingest.MaxErrors,
@@ -266,7 +271,8 @@ func importFile(ctx context.Context, db store.DataStore, file, encoding string, 
 		return ingest.Summary{}, err
 	}
 	defer in.Close()
-	r := decodeText(in, name, encoding)
+	cr := &countingReader{r: in}
+	r := decodeText(cr, name, encoding)
 	if file == "-" {
 		// A pipe may deliver slowly; the batch holds the store's write lock while it
 		// reads, so it reads the whole input first.
@@ -277,10 +283,18 @@ func importFile(ctx context.Context, db store.DataStore, file, encoding string, 
 		defer sp.Close()
 		r = sp
 	}
-	p := newProgress(stderr, name)
-	opts.Progress = p.update
+	bar := progress.New(stderr, name, "rows", fileSize(in))
+	var rows int64
+	opts.Progress = func(n int) {
+		rows = int64(n)
+		bar.Set(rows, cr.n)
+	}
+	// Once the input is read, the rows are checked and committed: the bar says so
+	// with the time it takes instead of sitting still.
+	cr.atEOF = func() { bar.Set(rows, cr.n); bar.Phase("committing…") }
 	sum, err := ingest.Import(ctx, db, []ingest.Input{{File: name, Kind: kind, Format: format, R: r}}, opts)
-	p.done()
+	bar.Done(fmt.Sprintf("%s: %s rows, %s read in %s", name, progress.Group(int64(sum.Accepted+sum.Rejected)),
+		progress.Bytes(cr.n), progress.Duration(bar.Elapsed())))
 	return sum, err
 }
 
@@ -298,87 +312,20 @@ func printSummary(w io.Writer, file string, s ingest.Summary) {
 	}
 }
 
-// progress draws "file: N rows (R rows/s)" on a terminal, at most 5 times a second.
-type progress struct {
-	w     io.Writer
-	name  string
-	on    bool
-	start time.Time
-	last  time.Time
-	rows  int
+// rowProgress draws the progress of a command that counts rows (match, onboard) on
+// a terminal.
+type rowProgress struct{ *progress.Bar }
+
+func newProgress(w io.Writer, name string) rowProgress {
+	return rowProgress{progress.New(w, name, "rows", 0)}
 }
 
-func newProgress(w io.Writer, name string) *progress {
-	f, ok := w.(*os.File)
-	return &progress{w: w, name: name, on: ok && term.IsTerminal(int(f.Fd())), start: time.Now()}
-}
+func (p rowProgress) update(rows int) { p.Set(int64(rows), 0) }
 
-func (p *progress) update(rows int) {
-	p.rows = rows
-	if !p.on || time.Since(p.last) < 200*time.Millisecond {
-		return
-	}
-	p.last = time.Now()
-	p.draw()
-}
-
-func (p *progress) draw() {
-	el := time.Since(p.start).Seconds()
-	rate := 0.0
-	if el > 0 {
-		rate = float64(p.rows) / el
-	}
-	fmt.Fprintf(p.w, "\r%s: %s rows (%s rows/s)   ", p.name, groupDigits(p.rows), groupDigits(int(rate)))
-}
-
-func (p *progress) done() {
-	if p.on {
-		p.draw()
-		fmt.Fprintln(p.w)
-	}
-}
+func (p rowProgress) done() { p.Done("") }
 
 // groupDigits writes 1234567 as 1,234,567.
-func groupDigits(n int) string {
-	s := fmt.Sprint(n)
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 && s[0] != '-' {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	return b.String()
-}
-
-// importRemote posts one file to the API (one batch) and names the file in the
-// summary's error lines, as a direct import does.
-func importRemote(ctx context.Context, c *client, file, encoding string, kind credit.Kind, format ingest.Format, strict bool) (ingest.Summary, error) {
-	f, name, err := openInput(file)
-	if err != nil {
-		return ingest.Summary{}, err
-	}
-	defer f.Close()
-	in := decodeText(f, name, encoding)
-	ct := "text/csv"
-	if format == ingest.NDJSON {
-		ct = "application/x-ndjson"
-	}
-	path := "/api/v1/" + string(kind)
-	if strict {
-		path += "?strict=true"
-	}
-	var sum ingest.Summary
-	if _, err := c.do(ctx, "POST", path, in, ct, &sum, 422); err != nil {
-		return sum, err
-	}
-	for i, e := range sum.Errors {
-		if !strings.HasPrefix(e, "... ") {
-			sum.Errors[i] = name + ":" + e
-		}
-	}
-	return sum, nil
-}
+func groupDigits(n int) string { return progress.Group(int64(n)) }
 
 // openInput opens a file to import, or standard input for "-".
 func openInput(file string) (io.ReadCloser, string, error) {

@@ -127,8 +127,8 @@ func TestTimesInShanghai(t *testing.T) {
 		t.Errorf("showTime: %q", got)
 	}
 	fakeAPI(t, map[string]string{
-		"/api/v1/scans": `[{"id":7,"kind":"full","scope":"all","trigger":"cli","status":"succeeded",
-			"started_at":"2026-03-01T00:30:00Z","finished_at":"2026-03-01T00:30:02.5Z"}]`,
+		"/api/v1/scans": `{"scans":[{"id":7,"kind":"full","scope":"all","trigger":"cli","status":"succeeded",
+			"started_at":"2026-03-01T00:30:00Z","finished_at":"2026-03-01T00:30:02.5Z"}],"next_cursor":null}`,
 		"/api/v1/alerts": `{"alerts":[{"id":"a1","rule":"severe_event","severity":"critical","state":"firing",
 			"subject":{"uscc":"` + firmB + `","name":"金穗收储","grade":"D"},"started_at":"2026-03-01T23:59:00+08:00"}]}`,
 	})

@@ -76,11 +76,7 @@ func runChecks(args []string, stdout, stderr io.Writer) int {
 			return exitUsage
 		}
 		l, _ := langOf(fs)
-		var raw json.RawMessage
-		if err := c.getJSON(ctx, "/api/v1/checks?"+listQuery(*limit, map[string]string{"uscc": *uscc}).Encode(), &raw); err != nil {
-			return fail(stderr, "checks", err)
-		}
-		list, err := listOf(raw, "checks")
+		list, err := getList(ctx, c, "/api/v1/checks?"+listQuery(*limit, map[string]string{"uscc": *uscc}).Encode(), "checks")
 		if err != nil {
 			return fail(stderr, "checks", err)
 		}
@@ -181,19 +177,18 @@ func writeESRIOnlineCSV(w io.Writer, doc map[string]any) {
 // fullFloat writes a number of an answer with every digit it has, for CSV.
 func fullFloat(v any) string { return strconv.FormatFloat(toFloat(v), 'g', -1, 64) }
 
-// listOf is the list of an answer that is a JSON array, or an object holding the
-// array under key.
-func listOf(raw json.RawMessage, key string) ([]map[string]any, error) {
-	var list []map[string]any
-	if err := json.Unmarshal(raw, &list); err == nil {
-		return list, nil
+// getList gets the list under key at path as objects, following the API's pages
+// as far as the path's limit asks (fetchList).
+func getList(ctx context.Context, c *client, path, key string) ([]map[string]any, error) {
+	raws, err := fetchList(ctx, c, path, key)
+	if err != nil {
+		return nil, err
 	}
-	var env map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &env); err != nil {
-		return nil, fmt.Errorf("the answer is neither a list nor an object: %w", err)
-	}
-	if err := json.Unmarshal(env[key], &list); err != nil {
-		return nil, fmt.Errorf("the answer's %q: %w", key, err)
+	list := make([]map[string]any, len(raws))
+	for i, r := range raws {
+		if err := json.Unmarshal(r, &list[i]); err != nil {
+			return nil, fmt.Errorf("the answer's %s: %w", key, err)
+		}
 	}
 	return list, nil
 }

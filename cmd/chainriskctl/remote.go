@@ -72,6 +72,9 @@ type scanJSON struct {
 	StartedAt  *time.Time `json:"started_at"`
 	FinishedAt *time.Time `json:"finished_at"`
 	Error      string     `json:"error"`
+	// Position and Ahead say, while the scan is queued, its place and what runs first.
+	Position int        `json:"position,omitempty"`
+	Ahead    []scanJSON `json:"ahead,omitempty"`
 }
 
 func runRescan(args []string, stdout, stderr io.Writer) int {
@@ -94,24 +97,9 @@ func runRescan(args []string, stdout, stderr io.Writer) int {
 				}
 				return exitOK
 			}
-			for sc.Status == "queued" || sc.Status == "running" {
-				if sc.Progress.Total > 0 {
-					fmt.Fprintf(stderr, "\rscan %d %s: %d/%d firms   ", sc.ID, sc.Status, sc.Progress.Done, sc.Progress.Total)
-				} else {
-					fmt.Fprintf(stderr, "\rscan %d %s   ", sc.ID, sc.Status)
-				}
-				select {
-				case <-ctx.Done():
-					fmt.Fprintln(stderr)
-					return exitError
-				case <-time.After(300 * time.Millisecond):
-				}
-				if err := c.getJSON(ctx, "/api/v1/rescans/"+strconv.FormatInt(sc.ID, 10), &sc); err != nil {
-					fmt.Fprintln(stderr)
-					return fail(stderr, "rescan", err)
-				}
+			if err := waitScan(ctx, c, &sc, stderr); err != nil {
+				return fail(stderr, "rescan", err)
 			}
-			fmt.Fprintln(stderr)
 			if output == "json" {
 				printJSON(stdout, sc)
 			} else {
@@ -129,20 +117,20 @@ func runRescan(args []string, stdout, stderr io.Writer) int {
 
 func runScans(args []string, stdout, stderr io.Writer) int {
 	var limit *int
-	return remote("scans", "scans [--limit N]", args, stdout, stderr, func(fs *flag.FlagSet) {
-		limit = fs.Int("limit", 20, "how many, newest first")
+	var all *bool
+	return remote("scans", "scans [--limit N | --all]", args, stdout, stderr, func(fs *flag.FlagSet) {
+		limit = fs.Int("limit", 20, "how many, newest first (beyond one page, page by page)")
+		all = allFlag(fs)
 	}, func(ctx context.Context, c *client, fs *flag.FlagSet, output string) int {
-		var scans []scanJSON
-		var wrapped struct {
-			Scans []scanJSON `json:"scans"`
-		}
-		var raw json.RawMessage
-		if err := c.getJSON(ctx, "/api/v1/scans?limit="+strconv.Itoa(*limit), &raw); err != nil {
+		items, err := fetchList(ctx, c, withAll("/api/v1/scans?limit="+strconv.Itoa(*limit), *all), "scans")
+		if err != nil {
 			return fail(stderr, "scans", err)
 		}
-		if json.Unmarshal(raw, &scans) != nil {
-			_ = json.Unmarshal(raw, &wrapped)
-			scans = wrapped.Scans
+		scans := make([]scanJSON, len(items))
+		for i, x := range items {
+			if err := json.Unmarshal(x, &scans[i]); err != nil {
+				return fail(stderr, "scans", err)
+			}
 		}
 		if output == "json" {
 			printJSON(stdout, scans)

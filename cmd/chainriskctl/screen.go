@@ -12,6 +12,7 @@ import (
 	"slices"
 
 	"github.com/chainrisk/chainrisk/ingest"
+	"github.com/chainrisk/chainrisk/internal/progress"
 )
 
 // screening is POST /api/v1/screenings' answer.
@@ -43,31 +44,15 @@ func runScreen(args []string, stdout, stderr io.Writer) int {
 			if err != nil {
 				return fail(stderr, "screen", err)
 			}
-			var counts map[string]int
-			var n int
-			if output == "json" {
-				var raw json.RawMessage
-				if _, err := c.do(ctx, "POST", "/api/v1/screenings", bytes.NewReader(body), ctype, &raw); err != nil {
-					return fail(stderr, "screen", err)
-				}
-				var s screening
-				if err := json.Unmarshal(raw, &s); err != nil {
-					return fail(stderr, "screen", err)
-				}
-				var v any
-				_ = json.Unmarshal(raw, &v)
-				printJSON(stdout, v)
-				counts, n = s.Counts, len(s.Rows)
-			} else {
-				// The API writes the CSV; the summary counts its verdict column.
-				var buf bytes.Buffer
-				if _, err := c.do(ctx, "POST", "/api/v1/screenings?format=csv", bytes.NewReader(body), ctype, &buf); err != nil {
-					return fail(stderr, "screen", err)
-				}
-				if counts, n, err = csvVerdicts(buf.Bytes()); err != nil {
-					return fail(stderr, "screen", err)
-				}
-				_, _ = stdout.Write(buf.Bytes())
+			// One request screens the list; the bar says what was sent and how long the
+			// screening has taken.
+			bar := progress.New(stderr, file, "rows", int64(len(body)))
+			bar.Set(int64(max(bytes.Count(body, []byte{'\n'})-headerLines(format), 0)), int64(len(body)))
+			bar.Phase("screening…")
+			counts, n, err := screenList(ctx, c, body, ctype, output, stdout)
+			bar.Done("")
+			if err != nil {
+				return fail(stderr, "screen", err)
 			}
 			summary := fmt.Sprintf("screened %d: pass %d, caution %d, reject %d", n,
 				counts["pass"], counts["caution"], counts["reject"])
@@ -77,6 +62,44 @@ func runScreen(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, summary)
 			return exitOK
 		})
+}
+
+// headerLines is how many lines of an input are not rows: a CSV file's header.
+func headerLines(format ingest.Format) int {
+	if format == ingest.NDJSON {
+		return 0
+	}
+	return 1
+}
+
+// screenList posts the list and prints the answer; it returns the verdicts' counts
+// and the rows screened.
+func screenList(ctx context.Context, c *client, body []byte, ctype, output string, stdout io.Writer) (map[string]int, int, error) {
+	if output == "json" {
+		var raw json.RawMessage
+		if _, err := c.do(ctx, "POST", "/api/v1/screenings", bytes.NewReader(body), ctype, &raw); err != nil {
+			return nil, 0, err
+		}
+		var s screening
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return nil, 0, err
+		}
+		var v any
+		_ = json.Unmarshal(raw, &v)
+		printJSON(stdout, v)
+		return s.Counts, len(s.Rows), nil
+	}
+	// The API writes the CSV; the summary counts its verdict column.
+	var buf bytes.Buffer
+	if _, err := c.do(ctx, "POST", "/api/v1/screenings?format=csv", bytes.NewReader(body), ctype, &buf); err != nil {
+		return nil, 0, err
+	}
+	counts, n, err := csvVerdicts(buf.Bytes())
+	if err != nil {
+		return nil, 0, err
+	}
+	_, _ = stdout.Write(buf.Bytes())
+	return counts, n, nil
 }
 
 // csvVerdicts counts the verdict column of a screening's CSV answer.

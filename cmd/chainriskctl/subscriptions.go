@@ -44,11 +44,7 @@ func runSubscriptionList(args []string, stdout, stderr io.Writer) int {
 				return exitUsage
 			}
 			l, _ := langOf(fs)
-			var raw json.RawMessage
-			if err := c.getJSON(ctx, "/api/v1/subscriptions", &raw); err != nil {
-				return fail(stderr, "subscriptions", err)
-			}
-			list, err := listOf(raw, "subscriptions")
+			list, err := getList(ctx, c, "/api/v1/subscriptions?limit=0", "subscriptions")
 			if err != nil {
 				return fail(stderr, "subscriptions", err)
 			}
@@ -210,11 +206,7 @@ func runDeliveries(args []string, stdout, stderr io.Writer) int {
 			}
 			l, _ := langOf(fs)
 			q := listQuery(*limit, map[string]string{"state": *state, "subscription": *subscription, "alert": *alert})
-			var raw json.RawMessage
-			if err := c.getJSON(ctx, "/api/v1/deliveries?"+q.Encode(), &raw); err != nil {
-				return fail(stderr, "deliveries", err)
-			}
-			list, err := listOf(raw, "deliveries")
+			list, err := getList(ctx, c, "/api/v1/deliveries?"+q.Encode(), "deliveries")
 			if err != nil {
 				return fail(stderr, "deliveries", err)
 			}
