@@ -33,6 +33,7 @@ var tourWants = []tourWant{
 		"critical_event_caps_grade_at_D"}},
 	{cmd: "enterprise 91231100843841844D", out: []string{"黑河北疆金穗大豆收储有限公司", "why (worst first):"}},
 	{cmd: "printf 'event_id,uscc,type", file: "tour.csv", in: []string{"TOUR-1,91231100843841844D,dishonest_judgment_debtor,"}},
+	{cmd: "event-types --lang en", out: []string{"dishonest_judgment_debtor", "Dishonest judgment debtor", "critical", "serious, at once, max 5y, 人民法院"}},
 	{cmd: "import events", out: []string{"1 accepted, 0 rejected"}},
 	{cmd: "rescan --scope chain:912301099436075960 --wait", out: []string{"succeeded"}},
 	{cmd: "check 912301113528741157", out: []string{": REJECT", "actual controller: 91230102MAHTL3M900 黑龙江恒信实业集团有限公司 grade D",
