@@ -200,6 +200,7 @@ func (d *Daemon) printHandover() {
 		w = io.Discard
 	}
 	h := d.handover
+	d.handover.plain = "" // shown once: the process keeps no copy
 	base := "http://" + d.Addr()
 	fmt.Fprintf(w, "\nchainrisk: API on %s, web console on %s/ui/\n", base, base)
 	switch {
