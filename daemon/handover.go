@@ -30,6 +30,8 @@ type handover struct {
 	kept   bool   // the file's token is the one of a previous start
 	mint   string // how to mint a token, when no token is at hand
 	reason string // why no token was printed
+	// fileErr is why a minted token could not be saved (the error names the file).
+	fileErr error
 }
 
 // tokenFile is the absolute path of the admin token file.
@@ -129,10 +131,13 @@ func (d *Daemon) mintDemoToken(ctx context.Context, file string) error {
 	if err != nil {
 		return fmt.Errorf("demo token: %w", err)
 	}
+	d.handover.plain = plain
 	if err := writeTokenFile(file, plain); err != nil {
-		return fmt.Errorf("demo token: %w", err)
+		// The banner still shows the token; a read-only data directory does not stop the demo.
+		d.handover.fileErr = err
+		return nil
 	}
-	d.handover.plain, d.handover.file = plain, file
+	d.handover.file = file
 	return nil
 }
 
@@ -204,6 +209,8 @@ func (d *Daemon) printHandover() {
 	base := "http://" + d.Addr()
 	fmt.Fprintf(w, "\nchainrisk: API on %s, web console on %s/ui/\n", base, base)
 	switch {
+	case h.plain != "" && h.fileErr != nil:
+		fmt.Fprintf(w, "chainrisk demo: admin token (shown once; not saved: %v):\n  export CHAINRISK_TOKEN=%s\n", h.fileErr, h.plain)
 	case h.plain != "":
 		fmt.Fprintf(w, "chainrisk demo: admin token (saved in %s, readable by you only):\n"+
 			"  export CHAINRISK_TOKEN=%s\n", h.file, h.plain)

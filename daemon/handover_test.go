@@ -163,3 +163,19 @@ func TestPortTakenHandsNothingOver(t *testing.T) {
 		t.Errorf("token file written: %v", err)
 	}
 }
+
+// TestTokenFileUnwritable: a token file that cannot be written does not stop the demo;
+// the banner shows the token and says why it was not saved.
+func TestTokenFileUnwritable(t *testing.T) {
+	cfg := config.Default()
+	cfg.DataDir = t.TempDir()
+	file := filepath.Join(cfg.DataDir, daemon.TokenFileName)
+	if err := os.Mkdir(file, 0o700); err != nil { // a directory where the file would go
+		t.Fatal(err)
+	}
+	out := startBanner(t, cfg, true)
+	if tok := tokenRE.FindString(out); tok == "" || !strings.Contains(out, "admin token (shown once; not saved: ") ||
+		!strings.Contains(out, file) {
+		t.Errorf("banner:\n%s", out)
+	}
+}
