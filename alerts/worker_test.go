@@ -343,6 +343,9 @@ func TestWorkerHonoursRetryAfter(t *testing.T) {
 // one attempt, "no answer within …", the next a backoff away — and the notification
 // is not sent again at once: the context it is recorded with is made after the send.
 func TestWorkerRecordsAHang(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits out the 10 s record timeout")
+	}
 	t.Parallel()
 	st := openSQLite(t)
 	hang := newHangingServer(t)

@@ -99,6 +99,7 @@ func TestAccessMatrix(t *testing.T) {
 			{"matches", req{method: "POST", path: "/api/v1/matches", ctype: "text/csv", body: "name\n完全不存在的某某企业有限公司\n"},
 				[5]int{ok, forb, ok, ok, ok}},
 			{"lists", req{method: "GET", path: "/api/v1/lists"}, [5]int{ok, forb, ok, forb, forb}},
+			{"event types", req{method: "GET", path: "/api/v1/event-types"}, [5]int{ok, forb, ok, ok, ok}},
 			{"list", req{method: "GET", path: "/api/v1/lists/discipline?region=23"}, [5]int{ok, forb, ok, forb, forb}},
 			{"stress in A", req{method: "POST", path: "/api/v1/stress", ctype: "application/json", body: stress(inA)},
 				[5]int{ok, forb, ok, ok, nf}},

@@ -206,6 +206,9 @@ func TestTenantIsolationDisjointChains(t *testing.T) {
 					missing: req{method: "GET", path: "/api/v1/subscriptions"}},
 				{own: req{method: "GET", path: "/api/v1/deliveries?limit=1000"}, other: req{method: "GET", path: "/api/v1/alerts?limit=1000"},
 					missing: req{method: "GET", path: "/api/v1/leaders?limit=500"}},
+				// The event catalogue is configuration, the same for every caller.
+				{own: req{method: "GET", path: "/api/v1/event-types"}, other: req{method: "GET", path: "/api/v1/event-types"},
+					missing: req{method: "GET", path: "/api/v1/event-types"}, object: true},
 				// Routes closed to tenants answer 403 and say nothing either.
 				{own: req{method: "POST", path: "/api/v1/checks", ctype: "application/json", body: `{"uscc":"` + me.firm + `"}`},
 					other:   req{method: "POST", path: "/api/v1/checks", ctype: "application/json", body: `{"uscc":"` + other.firm + `"}`},

@@ -233,6 +233,7 @@ func (s *Server) table() []*route {
 		{pattern: "POST /api/v1/screenings", access: allowAnalyst, query: []string{"format"},
 			produces: []string{mediaJSON, mediaCSV}, h: s.postScreening},
 		{pattern: "POST /api/v1/matches", access: readers, large: true, h: s.postMatches},
+		{pattern: "GET /api/v1/event-types", access: readers, h: s.getEventTypes},
 		{pattern: "GET /api/v1/lists", access: allowAnalyst, h: s.getLists},
 		{pattern: "GET /api/v1/lists/{name}", access: allowAnalyst, query: []string{"region", "industry", "tag", "limit", "cursor", "format"},
 			produces: []string{mediaJSON, mediaCSV}, h: s.getList},

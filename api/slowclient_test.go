@@ -251,6 +251,9 @@ func trickle(t *testing.T, addr, path, token, ctype, body string, declared int, 
 // it takes, up to request_timeout; and the deadline ends with the body, so that a
 // long ingest after it is not cut off.
 func TestBodyDeadlines(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits out body deadlines for about 14 s")
+	}
 	// request_timeout leaves the steady body 5.5 s beyond its 2.5 s of trickling for
 	// the ingest itself, so a loaded machine does not turn it into a 503.
 	const idle = time.Second

@@ -42,7 +42,8 @@ type Options struct {
 	Reload <-chan struct{}
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
-	// Stdout receives what an operator must see at start (the demo's admin token).
+	// Stdout receives what an operator must see at start: the banner ending with the
+	// token hand-over (handover.go).
 	Stdout io.Writer
 }
 
@@ -66,9 +67,10 @@ type Daemon struct {
 	elect   election
 	alerts  *alerts.Manager // rules, lifecycle, silences, subscriptions (daemon/alerts.go)
 	outbox  *alerts.Worker  // delivers the outbox on the leader
-	// loopbackOnly is set by -demo without tokens of its own: an admin token is
-	// printed, so the API must not be reachable from elsewhere.
+	// loopbackOnly is set by -demo without operator tokens: the demo's admin token
+	// is printed, so the API must not be reachable from elsewhere.
 	loopbackOnly bool
+	handover     handover           // the banner's access lines (handover.go)
 	stop         context.CancelFunc // ends background work (the scan queue)
 	bg           sync.WaitGroup
 	// onRecord is set once the store is seen to hold a succeeded scan (scans stay).
@@ -128,21 +130,36 @@ func New(ctx context.Context, opts Options) (*Daemon, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("schedule: %w", err)
 	}
+	// The listeners are bound before anything is loaded, minted or printed: a port in
+	// use fails the start with nothing handed over.
 	if opts.Demo {
-		if err := d.loadDemo(ctx); err != nil {
+		operator, _, err := d.operatorTokens(ctx)
+		if err != nil {
 			_ = db.Close()
 			return nil, err
 		}
-		if err := d.demoToken(ctx); err != nil {
-			_ = db.Close()
-			return nil, err
-		}
+		d.loopbackOnly = !operator // the demo keeps an admin token of its own
 	}
 	if err := d.listen(); err != nil {
 		_ = db.Close()
 		return nil, err
 	}
+	if err := d.prepare(ctx); err != nil {
+		d.closeListeners()
+		_ = db.Close()
+		return nil, err
+	}
 	return d, nil
+}
+
+// prepare loads the demo data when asked and decides the banner's token hand-over.
+func (d *Daemon) prepare(ctx context.Context) error {
+	if d.opts.Demo {
+		if err := d.loadDemo(ctx); err != nil {
+			return err
+		}
+	}
+	return d.prepareHandover(ctx)
 }
 
 // listen binds the API address and, when configured, the separate ops address.
@@ -183,7 +200,7 @@ func (d *Daemon) listen() error {
 		ln, err := net.Listen("tcp", b.addr)
 		if err != nil {
 			d.closeListeners()
-			return fmt.Errorf("listen on %s: %w", b.addr, err)
+			return listenError(b.addr, err)
 		}
 		srv := &http.Server{
 			Handler:           b.mux,
@@ -291,6 +308,10 @@ func (d *Daemon) Run(ctx context.Context) error {
 	d.bg.Go(func() { d.queue.Run(bgCtx) })
 	d.bg.Go(func() { d.outbox.Run(bgCtx) })
 	d.bg.Go(func() { d.follow(bgCtx, leading) })
+	if leading {
+		d.waitOutbox(ctx, 10*time.Second)
+	}
+	d.printHandover()
 	for {
 		select {
 		case <-ctx.Done():

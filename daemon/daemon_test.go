@@ -34,6 +34,9 @@ func startWith(t *testing.T, opts daemon.Options) (*daemon.Daemon, func()) {
 	var logs bytes.Buffer
 	ctx, cancel := context.WithCancel(context.Background())
 	opts.Listen = "127.0.0.1:0"
+	if opts.Config != nil && opts.Config.DataDir == config.Default().DataDir {
+		opts.Config.DataDir = t.TempDir() // the demo's token file stays out of the source tree
+	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.NewTextHandler(&logs, nil))
 	}

@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"strings"
 	"time"
 
 	"github.com/chainrisk/chainrisk/config"
@@ -16,7 +15,6 @@ import (
 	"github.com/chainrisk/chainrisk/ingest"
 	"github.com/chainrisk/chainrisk/monitor"
 	"github.com/chainrisk/chainrisk/store"
-	"github.com/chainrisk/chainrisk/tokens"
 )
 
 // loadDemo imports the demo dataset into an empty store as one batch. The data was
@@ -90,40 +88,6 @@ func shiftChunk(c *store.Chunk, by time.Duration) {
 	for i := range c.Enterprises {
 		move(&c.Enterprises[i].EstablishedAt)
 	}
-}
-
-// demoToken gives the demo an admin token: when the store holds no tokens but the
-// demo's own, those are revoked and a fresh one is printed — the previous run's token
-// was shown once and may be gone. The API then listens on loopback only.
-func (d *Daemon) demoToken(ctx context.Context) error {
-	all, err := d.store.Tokens(ctx)
-	if err != nil {
-		return fmt.Errorf("demo token: %w", err)
-	}
-	for _, t := range all {
-		if !t.Revoked() && !strings.HasPrefix(t.Name, tokens.DemoName) {
-			return nil // an operator made tokens: leave access to them
-		}
-	}
-	for _, t := range all {
-		if !t.Revoked() {
-			if err := d.store.RevokeToken(ctx, t.Name); err != nil {
-				return fmt.Errorf("demo token: %w", err)
-			}
-		}
-	}
-	plain, _, err := tokens.EnsureDemo(ctx, d.store)
-	if err != nil {
-		return fmt.Errorf("demo token: %w", err)
-	}
-	d.loopbackOnly = true
-	w := d.opts.Stdout
-	if w == nil {
-		w = io.Discard
-	}
-	fmt.Fprintf(w, "chainrisk demo: admin token (shown once): %s\n"+
-		"  export CHAINRISK_TOKEN=%s\n", plain, plain)
-	return nil
 }
 
 // loopback keeps an address's port but moves it to 127.0.0.1 unless it already is a

@@ -696,6 +696,7 @@ func outageRun(t *testing.T, mode outageMode) {
 
 	cfg := config.Default()
 	cfg.Store.DatabaseURL = config.Secret(dsn)
+	cfg.DataDir = t.TempDir() // the demo's token file
 	cfg.Store.LeaderCheckInterval = 250 * time.Millisecond
 	log, logs := testlog.Text(slog.LevelInfo)
 	t.Cleanup(func() {

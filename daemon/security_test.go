@@ -165,10 +165,19 @@ func TestSecretsNeverLeak(t *testing.T) {
 		return resp.StatusCode == 200
 	})
 
-	// The demo printed its admin token for the operator: it is a secret everywhere else.
+	// The demo printed its admin token for the operator, last of the start-up: it is a
+	// secret everywhere else.
+	secWait(t, 20*time.Second, "the token hand-over", func() bool { return stdout.Contains("export CHAINRISK_TOKEN=") })
 	demoToken := regexp.MustCompile(tokens.Prefix + `[A-Za-z0-9_-]{43}`).FindString(stdout.String())
 	if demoToken == "" {
 		t.Fatalf("no demo token printed: %q", stdout.String())
+	}
+	// Its file in the data directory is the owner's alone.
+	tokenFile := filepath.Join(dir, daemon.TokenFileName)
+	if fi, err := os.Stat(tokenFile); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("token file %s: %v, %v; want mode 0600", tokenFile, fi, err)
+	} else if b, _ := os.ReadFile(tokenFile); string(b) != demoToken+"\n" {
+		t.Errorf("token file %s does not hold the printed token", tokenFile)
 	}
 	st := d.State()
 	leader := st.Snap.IDs[st.Leaders[0]]

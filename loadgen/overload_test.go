@@ -319,7 +319,7 @@ http:
 		}
 	}
 	cmd.Stdout = &lineWatcher{out: logFile, match: func(line string) {
-		if v, ok := strings.CutPrefix(line, "chainrisk demo: admin token (shown once): "); ok {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "export CHAINRISK_TOKEN="); ok && strings.HasPrefix(v, "crk_") {
 			select {
 			case token <- strings.TrimSpace(v):
 			default:

@@ -9,6 +9,7 @@ import (
 
 	"github.com/chainrisk/chainrisk/config"
 	"github.com/chainrisk/chainrisk/daemon"
+	"github.com/chainrisk/chainrisk/internal/testlog"
 	"github.com/chainrisk/chainrisk/tokens"
 )
 
@@ -16,11 +17,23 @@ import (
 // API commands at it with the admin token it prints.
 func startDemo(t *testing.T) *daemon.Daemon {
 	t.Helper()
+	return startDemoWith(t, func(*config.Config) {})
+}
+
+// startDemoWith is startDemo with the config changed first.
+func startDemoWith(t *testing.T, change func(*config.Config)) *daemon.Daemon {
+	t.Helper()
 	cfg := config.Default()
 	cfg.DataDir = t.TempDir()
-	var banner strings.Builder
+	change(cfg)
+	var banner testlog.Buffer
 	d := runDaemon(t, cfg, &banner)
-	m := regexp.MustCompile(`export CHAINRISK_TOKEN=(\S+)`).FindStringSubmatch(banner.String())
+	// The token hand-over ends the start-up, after the first scan's alerts.
+	re := regexp.MustCompile(`export CHAINRISK_TOKEN=(\S+)`)
+	var m []string
+	for deadline := time.Now().Add(20 * time.Second); m == nil && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		m = re.FindStringSubmatch(banner.String())
+	}
 	if m == nil {
 		t.Fatalf("no admin token printed: %q", banner.String())
 	}

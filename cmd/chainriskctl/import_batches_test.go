@@ -3,33 +3,14 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/chainrisk/chainrisk/config"
-	"github.com/chainrisk/chainrisk/daemon"
 	"github.com/chainrisk/chainrisk/ingest"
 	"github.com/chainrisk/chainrisk/store/storetest"
 )
-
-// startDemoWith runs chainriskd -demo with a changed config, as startDemo does.
-func startDemoWith(t *testing.T, change func(*config.Config)) *daemon.Daemon {
-	t.Helper()
-	cfg := config.Default()
-	cfg.DataDir = t.TempDir()
-	change(cfg)
-	var banner strings.Builder
-	d := runDaemon(t, cfg, &banner)
-	m := regexp.MustCompile(`CHAINRISK_TOKEN=(\S+)`).FindStringSubmatch(banner.String())
-	if m == nil {
-		t.Fatalf("no admin token printed: %q", banner.String())
-	}
-	t.Setenv("CHAINRISK_TOKEN", m[1])
-	t.Setenv("CHAINRISK_SERVER", "http://"+d.Addr())
-	return d
-}
 
 // firmsFile writes n firms as CSV, each row 26 bytes ("<USCC>,firmNN\n") under a
 // 10-byte header; bad names rows (by number, from 1) whose USCC is invalid.

@@ -27,6 +27,9 @@ import (
 // written to stdout, and returns it once it has a state.
 func runDaemon(t *testing.T, cfg *config.Config, stdout io.Writer) *daemon.Daemon {
 	t.Helper()
+	if cfg.DataDir == config.Default().DataDir {
+		cfg.DataDir = t.TempDir() // the demo's token file stays out of the source tree
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	d, err := daemon.New(ctx, daemon.Options{Config: cfg, Demo: true, Listen: "127.0.0.1:0", Stdout: stdout,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})

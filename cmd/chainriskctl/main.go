@@ -27,6 +27,7 @@ Usage:
   chainriskctl scans [--limit N]
   chainriskctl enterprise <uscc>
   chainriskctl repair-plan <uscc>
+  chainriskctl event-types [-o table|json] [--lang zh|en]
   chainriskctl search TEXT [--region R] [--industry I] [--tag T] [--grade G] [--status S] [--sort name|score|-score] [--limit N]
   chainriskctl check <uscc> [--depth N] [--min-share F]
   chainriskctl checks [--uscc USCC] [--limit N]
@@ -103,6 +104,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runEnterprise(rest, stdout, stderr)
 	case "repair-plan":
 		return runRepairPlan(rest, stdout, stderr)
+	case "event-types":
+		return runEventTypes(rest, stdout, stderr)
 	case "search":
 		return runSearch(rest, stdout, stderr)
 	case "check":

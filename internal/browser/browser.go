@@ -19,9 +19,12 @@ import (
 const timeout = 2 * time.Minute
 
 // Chromium returns the path of a Chromium (or Chrome) binary, or skips the test
-// (fails it under CHAINRISK_REQUIRE_TOOLS=1).
+// (fails it under CHAINRISK_REQUIRE_TOOLS=1). Under go test -short it always skips.
 func Chromium(t testing.TB) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("real-browser test: skipped under -short (make test runs it)")
+	}
 	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "/usr/bin/chromium"} {
 		if p, err := exec.LookPath(name); err == nil {
 			return p

@@ -1,6 +1,8 @@
 // Package pgtest gives each test its own PostgreSQL schema on the test server, so runs
 // never collide. When the server is unreachable the test is skipped with a loud
 // reason, unless CHAINRISK_REQUIRE_PG=1 (set by CI), which makes it fail instead.
+// Under go test -short (make test-short) every PostgreSQL test is skipped: the quick
+// check runs the embedded store's suites, make test runs both.
 package pgtest
 
 import (
@@ -22,6 +24,9 @@ const DefaultURL = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
 // whose search_path selects it.
 func URL(t testing.TB) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("PostgreSQL test: skipped under -short (make test runs it)")
+	}
 	base := os.Getenv("CHAINRISK_TEST_DATABASE_URL")
 	if base == "" {
 		base = DefaultURL
