@@ -2,7 +2,9 @@ package main
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -82,15 +84,12 @@ func TestReadmeTour(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmds := tourCommands(t, filepath.Join(root, "README.md"))
-	work, bin := t.TempDir(), t.TempDir()
+	work, bin := freshCheckout(t, root), t.TempDir()
+	cmds := tourCommands(t, filepath.Join(work, "README.md"))
 	build := exec.Command("go", "build", "-o", bin+string(filepath.Separator), "./cmd/chainriskd", "./cmd/chainriskctl")
-	build.Dir = root
+	build.Dir = work
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	if err := os.Symlink(filepath.Join(root, "demo"), filepath.Join(work, "demo")); err != nil {
-		t.Fatal(err)
 	}
 	base := startTourDaemon(t, bin, work)
 	token := ""
@@ -273,4 +272,34 @@ func startTourDaemon(t *testing.T, bin, dir string) string {
 		t.Fatalf("chainriskd handed no token over within 2 minutes:\n%s", fmt.Sprintf("%.3000s", b))
 		return ""
 	}
+}
+
+// freshCheckout copies the files git tracks in root (as they are in the working tree)
+// to a new directory, as a fresh clone would hold them: nothing ignored or untracked —
+// no ./data, no built binaries — so the tour finds only what a reader gets.
+func freshCheckout(t *testing.T, root string) string {
+	t.Helper()
+	ls := exec.Command("git", "ls-files", "-z")
+	ls.Dir = root
+	out, err := ls.Output()
+	if err != nil {
+		t.Fatalf("git ls-files (the tour runs on the files git tracks): %v", err)
+	}
+	dir := t.TempDir()
+	for _, f := range strings.Split(strings.TrimRight(string(out), "\x00"), "\x00") {
+		b, err := os.ReadFile(filepath.Join(root, f))
+		if errors.Is(err, fs.ErrNotExist) {
+			continue // deleted in the working tree, not yet in git
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.MkdirAll(filepath.Join(dir, filepath.Dir(f)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, f), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
 }
