@@ -239,6 +239,13 @@ func (b *sqlBatch) Check(ctx context.Context) ([]RowError, error) {
 	if b.supply != nil {
 		list = supplyChecks
 	}
+	// The purchase_share checks look up every held relation of a staged customer in
+	// staging: without this index a re-import of n relations costs n² row reads.
+	if b.staged[credit.KindRelations] > 0 {
+		if _, err := b.tx.Exec(ctx, `CREATE INDEX stage_relations_pair ON stage_relations (supplier, customer)`); err != nil {
+			return nil, fmt.Errorf("index staged relations: %w", err)
+		}
+	}
 	for _, c := range list {
 		if b.staged[c.kind] == 0 {
 			continue

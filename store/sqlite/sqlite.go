@@ -22,6 +22,12 @@ import (
 // FileName is the database file inside a data directory.
 const FileName = "chainrisk.db"
 
+// BusyTimeout is how long a write waits for SQLite's write lock while another process
+// (the CLI's direct import) holds it, before it fails with SQLITE_BUSY. The writers of
+// one process wait for each other in order, without this bound (dialect.writer). It
+// applies to the stores opened after it is set.
+var BusyTimeout = 10 * time.Second
+
 // Store is the embedded store.
 type Store struct {
 	*store.SQL
@@ -56,7 +62,8 @@ func Open(ctx context.Context, path string, now func() time.Time) (*Store, error
 		}
 	}
 	q := url.Values{}
-	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "synchronous(FULL)", "foreign_keys(1)"} {
+	busy := fmt.Sprintf("busy_timeout(%d)", BusyTimeout.Milliseconds())
+	for _, p := range []string{busy, "journal_mode(WAL)", "synchronous(FULL)", "foreign_keys(1)"} {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")
@@ -66,7 +73,7 @@ func Open(ctx context.Context, path string, now func() time.Time) (*Store, error
 	}
 	db.SetMaxOpenConns(8)
 	db.SetConnMaxIdleTime(5 * time.Minute)
-	d := &dialect{db: db, path: path}
+	d := &dialect{db: db, path: path, writer: make(chan struct{}, 1)}
 	if err := d.Ping(ctx); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
@@ -82,9 +89,14 @@ func Open(ctx context.Context, path string, now func() time.Time) (*Store, error
 func (s *Store) Path() string { return s.d.path }
 
 type dialect struct {
-	db        *sql.DB
-	path      string
-	lock      *dirLock
+	db   *sql.DB
+	path string
+	lock *dirLock
+	// writer is the process's write turn: every write (a transaction, or a statement
+	// outside one that changes rows) holds it, and waits for it in arrival order for
+	// as long as its context allows. SQLite's busy_timeout would instead fail a write
+	// that waits longer than it for a long ingest batch, with SQLITE_BUSY.
+	writer    chan struct{}
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -104,22 +116,84 @@ func (d *dialect) Close() error {
 	return d.closeErr
 }
 
+// acquire waits for the write turn; the returned func gives it back (once).
+func (d *dialect) acquire(ctx context.Context) (func(), error) {
+	select {
+	case d.writer <- struct{}{}:
+	case <-ctx.Done():
+		return nil, fmt.Errorf("wait for the store's write turn: %w", context.Cause(ctx))
+	}
+	var once sync.Once
+	return func() { once.Do(func() { <-d.writer }) }, nil
+}
+
+// Exec runs a statement outside a transaction; it takes the write turn, as every
+// statement Exec runs may write.
 func (d *dialect) Exec(ctx context.Context, q string, args ...any) (int64, error) {
+	release, err := d.acquire(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer release()
 	return execOn(ctx, d.db, q, args)
 }
 
+// Query runs a query outside a transaction; a statement that writes (an UPDATE …
+// RETURNING) holds the write turn until its rows are closed.
 func (d *dialect) Query(ctx context.Context, q string, args ...any) (store.Rows, error) {
-	return queryOn(ctx, d.db, q, args)
-}
-
-// Every write transaction is BEGIN IMMEDIATE (_txlock), so SQLite itself serialises
-// them; exclusive needs nothing more.
-func (d *dialect) Begin(ctx context.Context, exclusive bool) (store.Tx, error) {
-	tx, err := d.db.BeginTx(ctx, nil)
+	if !writes(q) {
+		return queryOn(ctx, d.db, q, args)
+	}
+	release, err := d.acquire(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return &sqliteTx{tx: tx}, nil
+	r, err := queryOn(ctx, d.db, q, args)
+	if err != nil {
+		release()
+		return nil, err
+	}
+	return releasing{Rows: r, release: release}, nil
+}
+
+// writes reports whether q's first keyword makes it a write.
+func writes(q string) bool {
+	f := strings.Fields(q)
+	if len(f) == 0 {
+		return false
+	}
+	switch strings.ToUpper(f[0]) {
+	case "INSERT", "UPDATE", "DELETE", "REPLACE", "WITH":
+		return true
+	}
+	return false
+}
+
+type releasing struct {
+	store.Rows
+	release func()
+}
+
+func (r releasing) Close() {
+	r.Rows.Close()
+	r.release()
+}
+
+// Begin opens a write transaction: every transaction on this store writes. It waits
+// for the process's write turn (see dialect.writer), then BEGIN IMMEDIATE (_txlock)
+// takes SQLite's write lock, which only another process (the CLI's direct import)
+// can hold by then; busy_timeout bounds that wait. exclusive needs nothing more.
+func (d *dialect) Begin(ctx context.Context, exclusive bool) (store.Tx, error) {
+	release, err := d.acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	tx, err := d.db.BeginTx(ctx, nil)
+	if err != nil {
+		release()
+		return nil, err
+	}
+	return &sqliteTx{tx: tx, release: release}, nil
 }
 
 // Fence checks nothing: one process owns the embedded store (its lock file), and it
@@ -157,7 +231,10 @@ type rows struct{ *sql.Rows }
 
 func (r rows) Close() { _ = r.Rows.Close() }
 
-type sqliteTx struct{ tx *sql.Tx }
+type sqliteTx struct {
+	tx      *sql.Tx
+	release func() // gives the write turn back
+}
 
 func (t *sqliteTx) Exec(ctx context.Context, q string, args ...any) (int64, error) {
 	return execOn(ctx, t.tx, q, args)
@@ -167,9 +244,13 @@ func (t *sqliteTx) Query(ctx context.Context, q string, args ...any) (store.Rows
 	return queryOn(ctx, t.tx, q, args)
 }
 
-func (t *sqliteTx) Commit(context.Context) error { return t.tx.Commit() }
+func (t *sqliteTx) Commit(context.Context) error {
+	defer t.release()
+	return t.tx.Commit()
+}
 
 func (t *sqliteTx) Rollback(context.Context) error {
+	defer t.release()
 	if err := t.tx.Rollback(); err != nil && !errors.Is(err, sql.ErrTxDone) {
 		return err
 	}
