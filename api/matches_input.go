@@ -1,7 +1,6 @@
 package api
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
@@ -102,13 +101,7 @@ func readMatchCSV(body io.Reader, add func(matchRow) error) error {
 
 // readMatchNDJSON reads one JSON object a line; a line that is not one is a row error.
 func readMatchNDJSON(body io.Reader, add func(matchRow) error) error {
-	sc := bufio.NewScanner(body)
-	sc.Buffer(make([]byte, 64*1024), 1<<20)
-	for line := 1; sc.Scan(); line++ {
-		text := bytes.TrimSpace(sc.Bytes())
-		if len(text) == 0 {
-			continue
-		}
+	return eachNDJSONLine(body, func(line int, text []byte) error {
 		var in struct {
 			Name   *string `json:"name"`
 			Region string  `json:"region"`
@@ -127,16 +120,6 @@ func readMatchNDJSON(body io.Reader, add func(matchRow) error) error {
 		default:
 			row.name, row.region, row.uscc = *in.Name, in.Region, in.USCC
 		}
-		if err := add(row); err != nil {
-			return err
-		}
-	}
-	if err := sc.Err(); err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			return err
-		}
-		return errorf(http.StatusBadRequest, codeBadRequest, "ndjson: %v", err)
-	}
-	return nil
+		return add(row)
+	})
 }

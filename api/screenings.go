@@ -202,13 +202,7 @@ func readScreeningCSV(body io.Reader, add func(line int, uscc string) error) err
 }
 
 func readScreeningNDJSON(body io.Reader, add func(line int, uscc string) error) error {
-	sc := bufio.NewScanner(body)
-	sc.Buffer(make([]byte, 64*1024), 1<<20)
-	for line := 1; sc.Scan(); line++ {
-		text := bytes.TrimSpace(sc.Bytes())
-		if len(text) == 0 {
-			continue
-		}
+	return eachNDJSONLine(body, func(line int, text []byte) error {
 		var row struct {
 			USCC string `json:"uscc"`
 		}
@@ -217,7 +211,22 @@ func readScreeningNDJSON(body io.Reader, add func(line int, uscc string) error) 
 		if err := dec.Decode(&row); err != nil {
 			return errorf(http.StatusBadRequest, codeInvalidJSON, "line %d: %v", line, err)
 		}
-		if err := add(line, row.USCC); err != nil {
+		return add(line, row.USCC)
+	})
+}
+
+// eachNDJSONLine calls fn with each non-blank line of an NDJSON body (trimmed, lines
+// counted from 1). A body that cannot be read is a 400, unless it was too large (the
+// caller's 413).
+func eachNDJSONLine(body io.Reader, fn func(line int, text []byte) error) error {
+	sc := bufio.NewScanner(body)
+	sc.Buffer(make([]byte, 64*1024), 1<<20)
+	for line := 1; sc.Scan(); line++ {
+		text := bytes.TrimSpace(sc.Bytes())
+		if len(text) == 0 {
+			continue
+		}
+		if err := fn(line, text); err != nil {
 			return err
 		}
 	}

@@ -260,30 +260,36 @@ func TestConsoleNarrow(t *testing.T) {
 	if code := b.signIn(dm.tokens["admin"]); code != http.StatusOK {
 		b.fatalf("sign-in = %d", code)
 	}
-	for _, path := range []string{"/ui/", "/ui/chains/" + soy, "/ui/enterprises/" + soy} {
-		if code := b.navigate(path); code != http.StatusOK {
-			b.fatalf("%s = %d", path, code)
-		}
-		b.ready()
-		var width int
-		b.eval(`document.documentElement.scrollWidth`, &width)
-		if width > 390 {
-			b.errorf("%s is %d px wide at a 390 px window", path, width)
-		}
+	for _, path := range []string{"/ui/", "/ui/enterprises/" + soy, "/ui/chains/" + soy} {
+		b.checkNarrow(path)
 	}
-	// Every form control has a label, and the first Tab reaches the skip link.
-	var unlabelled []string
-	b.navigate("/ui/chains/" + soy)
-	b.eval(`Array.prototype.filter.call(document.querySelectorAll("select, input:not([type=hidden])"), function (e) {
-		return !(e.labels && e.labels.length) && !e.getAttribute("aria-label");
-	}).map(function (e) { return e.name; })`, &unlabelled)
-	if len(unlabelled) != 0 {
-		b.errorf("controls without a label: %v", unlabelled)
-	}
+	// The first Tab reaches the skip link.
 	b.step("tab", chromedp.KeyEvent("\t"))
 	var focused string
 	b.eval(`document.activeElement.className`, &focused)
 	if focused != "skip" {
 		b.errorf("the first Tab focuses %q, want the skip link", focused)
+	}
+}
+
+// checkNarrow opens path and checks that it fits the tab's 390 px width and that every
+// form control on it has a label.
+func (b *tab) checkNarrow(path string) {
+	b.t.Helper()
+	if code := b.navigate(path); code != http.StatusOK {
+		b.fatalf("%s = %d", path, code)
+	}
+	b.ready()
+	var width int
+	b.eval(`document.documentElement.scrollWidth`, &width)
+	if width > 390 {
+		b.errorf("%s is %d px wide at a 390 px window", path, width)
+	}
+	var unlabelled []string
+	b.eval(`Array.prototype.filter.call(document.querySelectorAll("select, textarea, input:not([type=hidden])"), function (e) {
+		return !(e.labels && e.labels.length) && !e.getAttribute("aria-label");
+	}).map(function (e) { return e.name; })`, &unlabelled)
+	if len(unlabelled) != 0 {
+		b.errorf("%s: controls without a label: %v", path, unlabelled)
 	}
 }

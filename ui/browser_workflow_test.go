@@ -117,36 +117,17 @@ func TestOnboardingInBrowser(t *testing.T) {
 func TestWorkflowPagesNarrow(t *testing.T) {
 	dm := startDemo(t)
 	top, _ := tier2Top(t, dm)
-	check := func(b *tab, path string) {
-		t.Helper()
-		if code := b.navigate(path); code != http.StatusOK {
-			b.fatalf("%s = %d", path, code)
-		}
-		b.ready()
-		var width int
-		b.eval(`document.documentElement.scrollWidth`, &width)
-		if width > 390 {
-			b.errorf("%s is %d px wide at a 390 px window", path, width)
-		}
-		var unlabelled []string
-		b.eval(`Array.prototype.filter.call(document.querySelectorAll("select, textarea, input:not([type=hidden])"), function (e) {
-			return !(e.labels && e.labels.length) && !e.getAttribute("aria-label");
-		}).map(function (e) { return e.name; })`, &unlabelled)
-		if len(unlabelled) != 0 {
-			b.errorf("%s: controls without a label: %v", path, unlabelled)
-		}
-	}
 	admin := newTab(t, dm.base, 390, 844)
 	admin.signIn(dm.tokens["admin"])
-	check(admin, "/ui/alerts")
+	admin.checkNarrow("/ui/alerts")
 	var id string
 	admin.eval(`document.querySelector("#alerts-table tbody tr").getAttribute("data-alert")`, &id)
-	check(admin, "/ui/alerts/"+id)
-	check(admin, "/ui/stress?leader="+soy+"&fail="+top+"&q=大豆")
-	check(admin, "/ui/onboarding")
+	admin.checkNarrow("/ui/alerts/" + id)
+	admin.checkNarrow("/ui/stress?leader=" + soy + "&fail=" + top + "&q=大豆")
+	admin.checkNarrow("/ui/onboarding")
 	tenant := newTab(t, dm.base, 390, 844)
 	tenant.signIn(dm.tokens["tenant"])
-	check(tenant, "/ui/onboarding")
+	tenant.checkNarrow("/ui/onboarding")
 	list, _ := filepath.Abs(demoList)
 	tenant.step("choose the file", chromedp.SetUploadFiles(chromedp.ID("list"), []string{list}))
 	tenant.open("upload", chromedp.Click(chromedp.CSS(`#upload-form button[type=submit]`)))

@@ -98,20 +98,6 @@ func TestServicesNarrow(t *testing.T) {
 	b.eval(`location.pathname`, &check)
 	for _, path := range []string{"/ui/checks", check, "/ui/screenings", "/ui/lists", "/ui/lists/discipline",
 		"/ui/search?q=%E6%81%92%E4%BF%A1"} {
-		if code := b.navigate(path); code != http.StatusOK {
-			b.fatalf("%s = %d", path, code)
-		}
-		var width int
-		b.eval(`document.documentElement.scrollWidth`, &width)
-		if width > 390 {
-			b.errorf("%s is %d px wide at a 390 px window", path, width)
-		}
-		var unlabelled []string
-		b.eval(`Array.prototype.filter.call(document.querySelectorAll("select, textarea, input:not([type=hidden])"), function (e) {
-			return !(e.labels && e.labels.length) && !e.getAttribute("aria-label");
-		}).map(function (e) { return e.name; })`, &unlabelled)
-		if len(unlabelled) != 0 {
-			b.errorf("%s: controls without a label: %v", path, unlabelled)
-		}
+		b.checkNarrow(path)
 	}
 }
