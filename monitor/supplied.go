@@ -85,11 +85,11 @@ func keepUnchangedOwn(prev, s *State, recomputed []int32) []int32 {
 			return false
 		}
 		b, err := json.Marshal(s.Chains[v])
-		if err != nil || !bytes.Equal(b, old) {
+		if err != nil {
 			return false
 		}
-		s.detail[v] = old
-		return true
+		s.detail[v] = b // the document to write, marshalled once
+		return bytes.Equal(b, old)
 	})
 }
 
