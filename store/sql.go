@@ -200,6 +200,18 @@ func (s *SQL) Events(ctx context.Context, f EventFilter, fn func(*credit.Event) 
 // eventsOf streams the events f selects, of the firms usccs when it is not empty
 // (ordered by firm and time).
 func (s *SQL) eventsOf(ctx context.Context, f EventFilter, usccs []string, fn func(*credit.Event) error) error {
+	q, args := eventsQuery(f, usccs)
+	return s.each(ctx, q, args, func(r Rows) error {
+		e, err := scanEvent(r)
+		if err != nil {
+			return err
+		}
+		return fn(&e)
+	})
+}
+
+// eventsQuery is the statement of eventsOf, read by scanEvent.
+func eventsQuery(f EventFilter, usccs []string) (string, []any) {
 	q := `SELECT event_id, uscc, type, occurred_at, publish_until, source, amount, description,
 		state, repaired_at FROM events WHERE 1=1`
 	var args []any
@@ -241,13 +253,7 @@ func (s *SQL) eventsOf(ctx context.Context, f EventFilter, usccs []string, fn fu
 	case len(usccs) > 0:
 		q += ` ORDER BY uscc, occurred_at, event_id`
 	}
-	return s.each(ctx, q, args, func(r Rows) error {
-		e, err := scanEvent(r)
-		if err != nil {
-			return err
-		}
-		return fn(&e)
-	})
+	return q, args
 }
 
 // Counts implements Store.
