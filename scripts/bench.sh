@@ -84,7 +84,8 @@ scan_on() {
 	shift 2
 	/usr/bin/time -v "$ctl" scan --store "$dsn" --output json --cpuprofile "$out/scan-$label.prof" "$@" \
 		> "$out/scan-$label.json" 2> "$out/scan-$label.time"
-	printf '| %s | %s s | %s | %s | %s GiB | %s |\n' "$label" "$(parse timev "$out/scan-$label.time" wall_s)" \
+	printf '| %s | %s s | %s s | %s | %s | %s GiB | %s |\n' "$label" "$(parse timev "$out/scan-$label.time" wall_s)" \
+		"$(parse timev "$out/scan-$label.time" cpu_s)" \
 		"$(parse scan "$out/scan-$label.json")" "$(python3 -c 'import json,sys
 for l in open(sys.argv[1]):
     l=l.strip()
@@ -255,8 +256,8 @@ fi
 	echo
 	echo "## Full scans (chainriskctl scan)"
 	echo
-	echo "| run | process wall | scan seconds (last) | stages (s) | peak RSS | load average after |"
-	echo "| --- | ---: | ---: | --- | ---: | --- |"
+	echo "| run | process wall | process CPU | scan seconds (last) | stages (s) | peak RSS | load average after |"
+	echo "| --- | ---: | ---: | ---: | --- | ---: | --- |"
 	cat "$out/scans.md"
 	if [ -e "$out/province/province.md" ]; then
 		echo

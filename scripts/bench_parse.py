@@ -14,7 +14,8 @@ that was not measured is never made up.
   scan FILE [KEY]                KEY (default seconds; a stage as stages.NAME) of the
                                  last scan JSON line of `chainriskctl scan -o json`
   import FILE                    accepted rows of `chainriskctl import -o json`
-  timev FILE rss_gib|wall_s      peak RSS or wall time from `/usr/bin/time -v`
+  timev FILE rss_gib|wall_s|cpu_s  peak RSS, wall or CPU (user + system) seconds from
+                                 `/usr/bin/time -v`
   province FILE alert|get        p99 in ms of a TestProvinceLatency report
   table FIGURES                  the main table of the report from KEY<TAB>VALUE lines
 """
@@ -91,10 +92,15 @@ def import_rows(path):
 
 
 def timev(path, what):
+    cpu = []
     for line in open(path, errors="replace"):
         line = line.strip()
         if what == "rss_gib" and line.startswith("Maximum resident set size"):
             return "%.2f" % (int(line.split(":")[1]) / 1048576)
+        if what == "cpu_s" and line.startswith(("User time", "System time")):
+            cpu.append(float(line.split(":")[1]))
+            if len(cpu) == 2:
+                return "%.1f" % sum(cpu)
         if what == "wall_s" and line.startswith("Elapsed (wall clock) time"):
             t = line.rsplit(" ", 1)[1].split(":")
             s = 0.0

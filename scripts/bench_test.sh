@@ -63,11 +63,14 @@ expect 20000 import "$tmp/import.json"
 
 cat > "$tmp/time.txt" <<'EOF'
 	Command being timed: "chainriskctl scan"
+	User time (seconds): 70.25
+	System time (seconds): 4.50
 	Elapsed (wall clock) time (h:mm:ss or m:ss): 1:02.50
 	Maximum resident set size (kbytes): 1677722
 EOF
 expect 62.5 timev "$tmp/time.txt" wall_s
 expect 1.60 timev "$tmp/time.txt" rss_gib
+expect 74.8 timev "$tmp/time.txt" cpu_s
 
 cat > "$tmp/latency.md" <<'EOF'
 ### postgres: 20000 firms, 99786 relations, 20 leaders

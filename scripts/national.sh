@@ -55,17 +55,19 @@ for kind in enterprises relations events repairs; do
 		> "$work/import-$kind.json" 2> "$work/import-$kind.time"
 	rows=$(parse import "$work/import-$kind.json")
 	s=$(parse timev "$work/import-$kind.time" wall_s)
-	printf '| %s | %s | %s | %.0f | %s GiB | %s |\n' "$kind" "$rows" "$s" "$(echo "$rows / $s" | bc -l)" \
-		"$(parse timev "$work/import-$kind.time" rss_gib)" "$(load)" >> "$work/imports.md"
+	printf '| %s | %s | %s | %.0f | %s s | %s |\n' "$kind" "$rows" "$s" "$(echo "$rows / $s" | bc -l)" \
+		"$(parse timev "$work/import-$kind.time" cpu_s)" "$(load)" >> "$work/imports.md"
 done
 
 echo "== scan"
 /usr/bin/time -v "$ctl" scan --store "$dsn" --output json > "$work/scan.json" 2> "$work/scan.time"
 stages=$(python3 -c 'import json, sys
 r = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")][-1]["stats"]
+st = r["stages_seconds"]
+for k in ["load", "score", "lists", "propagate", "exposure", "observe", "persist"] + sorted(st):
+    if k in st:
+        print("| %s | %.2f |" % (k, st.pop(k)))
 print("| total | %.1f |" % r["seconds"])
-for k, v in r["stages_seconds"].items():
-    print("| %s | %.2f |" % (k, v))
 print("\nFirms %d, relations %d, active events %d, leaders %d, chains %d, results written %d." % (
     r["firms"], r["relations"], r["active_events"], r["leaders"], r["chains"], r["written"]))' "$work/scan.json")
 disk=$(psql -qAt "$pg" -c "SELECT c.relname || '|' || pg_size_pretty(pg_total_relation_size(c.oid)) || '|' ||
@@ -85,13 +87,14 @@ total=$(psql -qAt "$pg" -c "SELECT pg_size_pretty(sum(pg_total_relation_size(c.o
 	echo
 	echo "## Import into PostgreSQL (one batch per file)"
 	echo
-	echo "| kind | rows | seconds | rows/s | importer peak RSS | load average after |"
+	echo "| kind | rows | seconds | rows/s | importer CPU | load average after |"
 	echo "| --- | ---: | ---: | ---: | ---: | --- |"
 	cat "$work/imports.md"
 	echo
 	echo "## One full scan (chainriskctl scan, a fresh process: load + scan + writes)"
 	echo
-	echo "Peak RSS $(parse timev "$work/scan.time" rss_gib) GiB, wall $(parse timev "$work/scan.time" wall_s) s."
+	echo "Peak RSS $(parse timev "$work/scan.time" rss_gib) GiB, wall $(parse timev "$work/scan.time" wall_s) s," \
+		"CPU (user + system) $(parse timev "$work/scan.time" cpu_s) s."
 	echo
 	echo "| stage | seconds |"
 	echo "| --- | ---: |"
