@@ -86,7 +86,7 @@ scan_on() {
 		> "$out/scan-$label.json" 2> "$out/scan-$label.time"
 	printf '| %s | %s s | %s s | %s | %s | %s GiB | %s |\n' "$label" "$(parse timev "$out/scan-$label.time" wall_s)" \
 		"$(parse timev "$out/scan-$label.time" cpu_s)" \
-		"$(parse scan "$out/scan-$label.json")" "$(python3 -c 'import json,sys
+		"$(printf '%.1f' "$(parse scan "$out/scan-$label.json")" 2>/dev/null || echo n/a)" "$(python3 -c 'import json,sys
 for l in open(sys.argv[1]):
     l=l.strip()
     if l.startswith("{"): r=json.loads(l)
@@ -173,27 +173,38 @@ print(v if v == "n/a" else float(v) * 1e3)' "$(parse persweep "$out/peers.jsonl"
 }
 step "peers (scripts/peers.py, scipy.sparse)" peers
 
-# The chain endpoint at BENCH_CHAIN_FIRMS: its Go benchmarks, and the recursive CTE
-# over the same province in PostgreSQL.
+# The chain endpoint at BENCH_CHAIN_FIRMS: its Go benchmarks over the province imported
+# into PostgreSQL (CHAINRISK_BENCH_CHAIN_STORE), and the recursive CTE over the same
+# tables — BenchmarkChainCTE when ./api has it, else scripts/chain_cte.sql through psql.
 chain() {
-	local list data=$out/data
+	local list data=$out/data cschema=chainrisk_bench_chain cdsn k
+	[ -n "$pgdsn" ] || return 0
 	list=$(go test -list '^Benchmark' ./api/ 2>/dev/null || true)
 	if [ "$chain_firms" != "$firms" ]; then
 		data=$out/chaindata
 		generate "$chain_firms" "$data"
 	fi
-	if grep -Eqx 'BenchmarkChain(Summary|Export)' <<< "$list"; then
-		CHAINRISK_BENCH_DATA="$data" CHAINRISK_BENCH_FIRMS="$chain_firms" go test -run '^$' \
-			-bench '^BenchmarkChain(Summary|Export)$' -benchtime 3x ./api/ > "$out/chain-bench.txt" 2>&1 || true
-		fig chain_summary_p99_ms "$(parse gobench "$out/chain-bench.txt" ChainSummary 'p99[-_]?ms|ms/p99|p99')"
-		fig chain_export_mps "$(parse gobench "$out/chain-bench.txt" ChainExport 'members/s')"
+	psql -q "$pg" -c "DROP SCHEMA IF EXISTS $cschema CASCADE; CREATE SCHEMA $cschema;"
+	sep='?'; case "$pg" in *\?*) sep='&';; esac
+	cdsn="$pg${sep}search_path=$cschema"
+	for k in enterprises relations events; do
+		"$ctl" import --store "$cdsn" "$k" "$data/$k.csv" > /dev/null
+	done
+	: > "$out/chain-bench.txt"
+	if grep -qx BenchmarkChainSummary <<< "$list"; then
+		CHAINRISK_BENCH_CHAIN_STORE="$cdsn" go test -run '^$' -bench '^BenchmarkChainSummary$' -benchtime 200x \
+			./api/ >> "$out/chain-bench.txt" 2>&1 || true
 	fi
-	if [ -e scripts/chain_cte.sql ] && [ -n "$pgdsn" ]; then
-		local cschema=chainrisk_bench_chain leader best=0 t0 n s i
-		psql -q "$pg" -c "DROP SCHEMA IF EXISTS $cschema CASCADE; CREATE SCHEMA $cschema;"
-		sep='?'; case "$pg" in *\?*) sep='&';; esac
-		"$ctl" import --store "$pg${sep}search_path=$cschema" enterprises "$data/enterprises.csv" > /dev/null
-		"$ctl" import --store "$pg${sep}search_path=$cschema" relations "$data/relations.csv" > /dev/null
+	if grep -Eqx 'BenchmarkChain(Export|CTE)' <<< "$list"; then
+		CHAINRISK_BENCH_CHAIN_STORE="$cdsn" go test -run '^$' -bench '^BenchmarkChain(Export|CTE)$' -benchtime 10x \
+			./api/ >> "$out/chain-bench.txt" 2>&1 || true
+	fi
+	fig chain_summary_p99_ms "$(parse gobench "$out/chain-bench.txt" ChainSummary 'p99[-_]?ms|ms/p99')"
+	fig chain_export_mps "$(parse gobench "$out/chain-bench.txt" ChainExport 'members/s')"
+	local cte
+	cte=$(parse gobench "$out/chain-bench.txt" ChainCTE 'members/s')
+	if [ "$cte" = n/a ] && [ -e scripts/chain_cte.sql ]; then
+		local leader best=0 t0 n s i
 		leader=$(awk -F, 'NR > 1 && $5 ~ /leading/ {print $1; exit}' "$data/enterprises.csv")
 		for i in 1 2 3; do
 			t0=$(now)
@@ -203,9 +214,10 @@ chain() {
 			echo "cte run $i: leader $leader, $n members in $s s" >> "$out/chain-cte.txt"
 			best=$(python3 -c 'import sys; print(max(float(sys.argv[1]), float(sys.argv[2]) / float(sys.argv[3])))' "$best" "$n" "$s")
 		done
-		fig cte_mps "$best"
-		psql -q "$pg" -c "DROP SCHEMA $cschema CASCADE;"
+		cte=$best
 	fi
+	fig cte_mps "$cte"
+	psql -q "$pg" -c "DROP SCHEMA $cschema CASCADE;"
 }
 step "chain endpoint at $chain_firms firms" chain
 [ -n "$pgdsn" ] && psql -q "$pg" -c "DROP SCHEMA $schema CASCADE;"

@@ -27,8 +27,9 @@ BenchmarkDistressFull-2   	       3	 412345678 ns/op	        82.50 ns/edge	     
 BenchmarkSweep-2          	       5	  18000000 ns/op	        18.20 ms/sweep
 BenchmarkSweepFloor-2     	       5	   9000000 ns/op	         9.100 ms/sweep
 BenchmarkDebtRank/100k-2  	       3	  26800000 ns/op	        53.60 ns/edge	     99000 reached
-BenchmarkChainSummary-2   	       3	   1200000 ns/op	         4.500 p99-ms
-BenchmarkChainExport-2    	       3	  90000000 ns/op	    480000 members/s
+BenchmarkChainSummary-2   	     200	   1200000 ns/op	         1.100 p50-ms	         4.500 p99-ms	     12000 bytes/answer	     35557 members
+BenchmarkChainExport/ndjson-2    	      10	  90000000 ns/op	    480000 members/s	   4000000 bytes/answer
+BenchmarkChainCTE-2       	      10	 300000000 ns/op	    118000 members/s	     35557 members
 PASS
 EOF
 expect 412345678 gobench "$tmp/bench.txt" DistressFull ns/op
@@ -36,17 +37,22 @@ expect 23.00 gobench "$tmp/bench.txt" DistressFull iterations
 expect 18.20 gobench "$tmp/bench.txt" '^BenchmarkSweep$' ms/sweep
 expect 9.100 gobench "$tmp/bench.txt" 'BenchmarkSweepFloor$' ms/sweep
 expect 26800000 gobench "$tmp/bench.txt" DebtRank/100k ns/op
-expect 4.500 gobench "$tmp/bench.txt" ChainSummary 'p99[-_]?ms|ms/p99|p99'
+expect 4.500 gobench "$tmp/bench.txt" ChainSummary 'p99[-_]?ms|ms/p99'
 expect 480000 gobench "$tmp/bench.txt" ChainExport members/s
+expect 118000 gobench "$tmp/bench.txt" ChainCTE members/s
 expect n/a gobench "$tmp/bench.txt" Absent ns/op
 
 cat > "$tmp/peers.jsonl" <<'EOF'
-{"name": "scipy.sparse noisy-OR sweep", "seconds": 0.5, "sweeps": 20}
-{"name": "scipy.sparse DebtRank one shock", "seconds": 1.25}
+{"name": "check_distress_sum", "sweeps": 5, "sum_d": 1234.5}
+{"name": "scipy_noisy_or_sweep", "seconds": 0.025, "cpu_seconds": 0.024, "firms": 20000, "edges": 99786, "terms": 199572}
+{"name": "check_debtrank", "firm": "91230100MA0000000X", "steps": 9, "reached": 100, "sum_h": 3.5, "R": 0.0001}
+{"name": "scipy_debtrank_shock", "seconds": 1.25, "cpu_seconds": 1.2, "firms": 20000, "edges": 99000, "steps": 9}
 EOF
 expect 0.025 persweep "$tmp/peers.jsonl" sweep
 expect 1.25 peers "$tmp/peers.jsonl" debtrank
 expect n/a peers "$tmp/peers.jsonl" esri
+echo '{"name": "a sweep timed over many", "seconds": 0.5, "sweeps": 20}' > "$tmp/many.jsonl"
+expect 0.025 persweep "$tmp/many.jsonl" sweep
 echo "scripts/peers.py absent" > "$tmp/none.jsonl"
 expect n/a persweep "$tmp/none.jsonl" sweep
 
