@@ -12,23 +12,17 @@ import (
 // their answers in order (PostgreSQL's pipeline). Over the others, SQL runs them one
 // after the other.
 type Pipeliner interface {
-	Pipeline(ctx context.Context, qs []Pipelined) error
+	// Pipeline runs the statements qs, written with '?' placeholders, with the
+	// arguments args[i] each, and calls row(i, r) for every row of statement i.
+	Pipeline(ctx context.Context, qs []string, args [][]any, row func(i int, r Rows) error) error
 }
 
-// Pipelined is one statement of a pipeline, written with '?' placeholders, and the
-// function reading each of its rows.
-type Pipelined struct {
-	SQL  string
-	Args []any
-	Row  func(Rows) error
-}
-
-func (s *SQL) pipeline(ctx context.Context, qs []Pipelined) error {
+func (s *SQL) pipeline(ctx context.Context, qs []string, args [][]any, row func(i int, r Rows) error) error {
 	if p, ok := s.d.(Pipeliner); ok {
-		return p.Pipeline(ctx, qs)
+		return p.Pipeline(ctx, qs, args, row)
 	}
-	for _, q := range qs {
-		if err := s.each(ctx, q.SQL, q.Args, q.Row); err != nil {
+	for i := range qs {
+		if err := s.each(ctx, qs[i], args[i], func(r Rows) error { return row(i, r) }); err != nil {
 			return err
 		}
 	}
@@ -53,23 +47,27 @@ type FirmView struct {
 // round trip where the dialect pipelines statements.
 func (s *SQL) FirmView(ctx context.Context, uscc string, activeAt time.Time, historyLimit int) (*FirmView, error) {
 	v := &FirmView{}
-	evq, evArgs := eventsQuery(EventFilter{USCC: uscc, ActiveAt: activeAt}, nil)
-	err := s.pipeline(ctx, []Pipelined{
-		{SQL: `SELECT ` + enterpriseCols + ` FROM enterprises WHERE uscc = ?`, Args: []any{uscc}, Row: func(r Rows) error {
+	f := EventFilter{USCC: uscc, ActiveAt: activeAt}
+	qs := []string{`SELECT ` + enterpriseCols + ` FROM enterprises WHERE uscc = ?`, eventsSQL(f, 0),
+		firmResultQuery, historyQuery}
+	args := [][]any{{uscc}, eventsArgs(f, nil), {uscc}, historyArgs(uscc, HistoryFilter{Limit: historyLimit})}
+	history := historyRow(&v.History)
+	err := s.pipeline(ctx, qs, args, func(i int, r Rows) error {
+		switch i {
+		case 0:
 			v.Enterprise = new(credit.Enterprise)
 			return scanEnterprise(r, v.Enterprise)
-		}},
-		{SQL: evq, Args: evArgs, Row: func(r Rows) error {
+		case 1:
 			e, err := scanEvent(r)
 			v.Events = append(v.Events, e)
 			return err
-		}},
-		{SQL: firmResultQuery, Args: []any{uscc}, Row: func(r Rows) error {
+		case 2:
 			v.Result = new(FirmResult)
 			var t int64
 			return scanFirmResult(r, v.Result, &t)
-		}},
-		{SQL: historyQuery, Args: historyArgs(uscc, HistoryFilter{Limit: historyLimit}), Row: historyRow(&v.History)},
+		default:
+			return history(r)
+		}
 	})
 	if err != nil {
 		return nil, fmt.Errorf("enterprise %s: %w", uscc, err)

@@ -10,10 +10,10 @@ import (
 
 // Pipeline implements store.Pipeliner: the statements go out as one batch on one
 // connection, in one round trip, and their rows are read in order.
-func (d *dialect) Pipeline(ctx context.Context, qs []store.Pipelined) (err error) {
+func (d *dialect) Pipeline(ctx context.Context, qs []string, args [][]any, row func(int, store.Rows) error) (err error) {
 	b := &pgx.Batch{}
-	for _, q := range qs {
-		b.Queue(d.rebind(q.SQL), q.Args...)
+	for i, q := range qs {
+		b.Queue(d.rebind(q), args[i]...)
 	}
 	br := d.pool.SendBatch(ctx, b)
 	defer func() {
@@ -21,8 +21,8 @@ func (d *dialect) Pipeline(ctx context.Context, qs []store.Pipelined) (err error
 			err = cerr
 		}
 	}()
-	for _, q := range qs {
-		if err := readAll(br, q.Row); err != nil {
+	for i := range qs {
+		if err := readAll(br, func(r store.Rows) error { return row(i, r) }); err != nil {
 			return err
 		}
 	}
