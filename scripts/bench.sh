@@ -56,11 +56,20 @@ generate() { # generate FIRMS DIR
 }
 step "generate $firms firms" generate "$firms" "$out/data"
 
+# scipy_ready sets py to a python3 with numpy and scipy, installing Debian's when
+# neither the python3 on PATH nor the system's has them.
+py=python3
 scipy_ready() {
-	python3 -c 'import scipy, numpy' 2>/dev/null && return 0
+	local p
+	for p in python3 /usr/bin/python3; do
+		"$p" -c 'import scipy, numpy' 2>/dev/null && { py=$p; return 0; }
+	done
 	{ apt-get install -y python3-numpy python3-scipy || { apt-get update && apt-get install -y python3-numpy python3-scipy; }; } \
 		> "$out/apt.log" 2>&1 || true
-	python3 -c 'import scipy, numpy' 2>/dev/null
+	for p in python3 /usr/bin/python3; do
+		"$p" -c 'import scipy, numpy' 2>/dev/null && { py=$p; return 0; }
+	done
+	return 1
 }
 
 # import_into DSN LABEL: the four files, one batch each; rows/s per file.
@@ -162,7 +171,7 @@ peers() {
 	if [ ! -e scripts/peers.py ]; then
 		echo "scripts/peers.py absent" > "$out/peers.jsonl"
 	elif scipy_ready; then
-		python3 scripts/peers.py "$out/data" > "$out/peers.jsonl" 2> "$out/peers.log" || true
+		"$py" scripts/peers.py "$out/data" > "$out/peers.jsonl" 2> "$out/peers.log" || true
 	else
 		echo "scipy not installed (see apt.log)" > "$out/peers.jsonl"
 	fi
