@@ -2,6 +2,7 @@ package api
 
 import (
 	"cmp"
+	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -126,6 +127,58 @@ func (rq *request) enterprise(uscc string) (*monitor.State, *credit.Enterprise, 
 	return st, e, nil
 }
 
+// firmViewer reads what the enterprise answer shows of a firm from the store in one
+// go (store.SQL.FirmView: one round trip on PostgreSQL, where four reads one after
+// the other cost four, each waiting for the server's process to be scheduled).
+type firmViewer interface {
+	FirmView(ctx context.Context, uscc string, activeAt time.Time, historyLimit int) (*store.FirmView, error)
+}
+
+// firmView reads a firm the caller may see, with its events active at the state's
+// clock, its latest result and its newest history entries.
+func (rq *request) firmView(uscc string) (*monitor.State, *store.FirmView, error) {
+	fv, ok := rq.s.b.Store().(firmViewer)
+	if !ok {
+		return rq.firmViewApart(uscc)
+	}
+	st, err := rq.ready()
+	if err != nil {
+		return nil, nil, err
+	}
+	if !rq.who.Sees(uscc) {
+		return nil, nil, errFirmNotFound
+	}
+	v, err := fv.FirmView(rq.r.Context(), uscc, st.At, historyLimit)
+	if err != nil {
+		return nil, nil, storeError(err)
+	}
+	if v.Enterprise == nil {
+		return nil, nil, errFirmNotFound
+	}
+	return st, v, nil
+}
+
+// firmViewApart is firmView over a store without FirmView: one read after another.
+func (rq *request) firmViewApart(uscc string) (*monitor.State, *store.FirmView, error) {
+	ctx := rq.r.Context()
+	st, e, err := rq.enterprise(uscc)
+	if err != nil {
+		return nil, nil, err
+	}
+	v := &store.FirmView{Enterprise: e}
+	if v.Events, err = rq.events(st, uscc, true); err != nil {
+		return nil, nil, err
+	}
+	v.Result, err = rq.s.b.Store().FirmResult(ctx, uscc)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, nil, storeError(err)
+	}
+	if v.History, err = rq.s.b.Store().History(ctx, uscc, store.HistoryFilter{Limit: historyLimit}); err != nil {
+		return nil, nil, storeError(err)
+	}
+	return st, v, nil
+}
+
 // events reads a firm's events: active at the state's clock, or all.
 func (rq *request) events(st *monitor.State, uscc string, activeOnly bool) ([]credit.Event, error) {
 	f := store.EventFilter{USCC: uscc}
@@ -175,14 +228,11 @@ func (s *Server) enterpriseAnswer(rq *request) (*enterpriseJSON, *credit.Enterpr
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	st, e, err := rq.enterprise(uscc)
+	st, v, err := rq.firmView(uscc)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	events, err := rq.events(st, uscc, true)
-	if err != nil {
-		return nil, nil, nil, err
-	}
+	e, events, r, hist := v.Enterprise, v.Events, v.Result, v.History
 	out := enterpriseJSON{USCC: e.USCC, Name: e.Name, FormerNames: e.FormerNames, Region: e.Region, Industry: e.Industry, Tags: e.Tags,
 		Status: e.Status, Revenue: e.Revenue, UpdatedAt: e.UpdatedAt, Events: []eventJSON{},
 		History: []historyJSON{}, Chains: []membership{}, ModelVersion: st.Params.Model.Version}
@@ -195,10 +245,6 @@ func (s *Server) enterpriseAnswer(rq *request) (*enterpriseJSON, *credit.Enterpr
 	// The figures are the state's; the stamp is the result's as written, by the scan
 	// that last changed it (an incremental scan leaves the firms it did not change
 	// alone, and scores with an older clock than its own).
-	r, err := s.b.Store().FirmResult(rq.r.Context(), uscc)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return nil, nil, nil, storeError(err)
-	}
 	if v, ok := st.Index(uscc); ok {
 		out.Score, out.Grade, out.P, out.D = ptr(st.Score[v]), ptr(st.Grade[v].String()), ptr(st.P[v]), ptr(st.D[v])
 		out.Contagion, out.ScanID = ptr(st.D[v]-st.P[v]), st.ScanID
@@ -237,10 +283,6 @@ func (s *Server) enterpriseAnswer(rq *request) (*enterpriseJSON, *credit.Enterpr
 
 	if out.Related, out.RelatedComplete, err = rq.related(st, uscc); err != nil {
 		return nil, nil, nil, err
-	}
-	hist, err := s.b.Store().History(rq.r.Context(), uscc, store.HistoryFilter{Limit: historyLimit})
-	if err != nil {
-		return nil, nil, nil, storeError(err)
 	}
 	for i := range hist {
 		out.History = append(out.History, rq.historyPoint(&hist[i]))

@@ -7,7 +7,9 @@
 #   scripts/province.sh DIR [FIRMS]      # FIRMS defaults to 1,000,000
 #
 # PROVINCE_DATABASE_URL names the PostgreSQL database (the province goes into schema
-# chainrisk_province, dropped at the end).
+# chainrisk_province, dropped at the end). PROVINCE_DATA names a directory already
+# holding the generated files of FIRMS firms (as scripts/bench.sh has), read instead of
+# generating them again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ $# -lt 1 ]; then
@@ -26,10 +28,15 @@ ctl="$out/bin/chainriskctl"
 now() { date +%s.%N; }
 
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
-echo "== generating $firms firms"
-rm -rf "$out/data"
+data=$out/data
 t0=$(now)
-"$ctl" gen --firms "$firms" --edges-per-firm 5 --events-per-firm 3 --leaders "$leaders" --seed 1 --out "$out/data" >/dev/null
+if [ -n "${PROVINCE_DATA:-}" ]; then
+	data=$PROVINCE_DATA
+else
+	echo "== generating $firms firms"
+	rm -rf "$data"
+	"$ctl" gen --firms "$firms" --edges-per-firm 5 --events-per-firm 3 --leaders "$leaders" --seed 1 --out "$data" >/dev/null
+fi
 gen_s=$(printf '%.1f' "$(echo "$(now) - $t0" | bc)")
 
 # import_into DSN LABEL TARGET: imports the four files, one batch each, and appends
@@ -38,7 +45,7 @@ import_into() {
 	local dsn=$1 label=$2 target=$3 kind t0 rows s rate
 	for kind in enterprises relations events repairs; do
 		t0=$(now)
-		rows=$("$ctl" import --output json --store "$dsn" --create "$kind" "$out/data/$kind.csv" | jq -r .accepted)
+		rows=$("$ctl" import --output json --store "$dsn" --create "$kind" "$data/$kind.csv" | jq -r .accepted)
 		s=$(echo "$(now) - $t0" | bc)
 		rate=$(echo "$rows / $s" | bc)
 		printf '| %s | %s | %s | %.1f | %s | ≥ %s | %s |\n' "$label" "$kind" "$rows" "$s" "$rate" "$target" \

@@ -404,15 +404,16 @@ func (s *SQL) FirmResults(ctx context.Context, fn func(*FirmResult) error) error
 		})
 }
 
+var firmResultQuery = `SELECT ` + scoreCols + `, model_version, scan_id, updated_at FROM scores WHERE uscc = ?`
+
 // FirmResult returns one firm's latest result, or ErrNotFound.
 func (s *SQL) FirmResult(ctx context.Context, uscc string) (*FirmResult, error) {
 	var found *FirmResult
-	err := s.each(ctx, `SELECT `+scoreCols+`, model_version, scan_id, updated_at FROM scores WHERE uscc = ?`,
-		[]any{uscc}, func(r Rows) error {
-			found = new(FirmResult)
-			var t int64
-			return scanFirmResult(r, found, &t)
-		})
+	err := s.each(ctx, firmResultQuery, []any{uscc}, func(r Rows) error {
+		found = new(FirmResult)
+		var t int64
+		return scanFirmResult(r, found, &t)
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -439,19 +440,25 @@ func historyArgs(key string, f HistoryFilter) []any {
 // historyOrder ends a history query: newest first, scans of one millisecond by id.
 const historyOrder = ` AND h.at >= ? AND h.at <= ? ORDER BY h.at DESC, h.scan_id DESC LIMIT ?`
 
+const historyQuery = `SELECT h.uscc, h.scan_id, h.at, COALESCE(sc.trigger_name, ''), h.score, h.grade, h.p, h.d,
+	h.model_version FROM score_history h LEFT JOIN scans sc ON sc.id = h.scan_id WHERE h.uscc = ?` + historyOrder
+
+// historyRow appends each row of historyQuery to out.
+func historyRow(out *[]HistoryEntry) func(Rows) error {
+	return func(r Rows) error {
+		var e HistoryEntry
+		var at int64
+		err := r.Scan(&e.USCC, &e.ScanID, &at, &e.Trigger, &e.Score, &e.Grade, &e.P, &e.D, &e.ModelVersion)
+		e.At = time.UnixMilli(at).UTC()
+		*out = append(*out, e)
+		return err
+	}
+}
+
 // History implements Store; the trigger comes from the scan's record.
 func (s *SQL) History(ctx context.Context, uscc string, f HistoryFilter) ([]HistoryEntry, error) {
 	var out []HistoryEntry
-	err := s.each(ctx, `SELECT h.uscc, h.scan_id, h.at, COALESCE(sc.trigger_name, ''), h.score, h.grade, h.p, h.d,
-		h.model_version FROM score_history h LEFT JOIN scans sc ON sc.id = h.scan_id WHERE h.uscc = ?`+historyOrder,
-		historyArgs(uscc, f), func(r Rows) error {
-			var e HistoryEntry
-			var at int64
-			err := r.Scan(&e.USCC, &e.ScanID, &at, &e.Trigger, &e.Score, &e.Grade, &e.P, &e.D, &e.ModelVersion)
-			e.At = time.UnixMilli(at).UTC()
-			out = append(out, e)
-			return err
-		})
+	err := s.each(ctx, historyQuery, historyArgs(uscc, f), historyRow(&out))
 	if err != nil {
 		return nil, fmt.Errorf("history of %s: %w", uscc, err)
 	}

@@ -200,54 +200,66 @@ func (s *SQL) Events(ctx context.Context, f EventFilter, fn func(*credit.Event) 
 // eventsOf streams the events f selects, of the firms usccs when it is not empty
 // (ordered by firm and time).
 func (s *SQL) eventsOf(ctx context.Context, f EventFilter, usccs []string, fn func(*credit.Event) error) error {
-	q := `SELECT event_id, uscc, type, occurred_at, publish_until, source, amount, description,
-		state, repaired_at FROM events WHERE 1=1`
-	var args []any
-	if len(usccs) > 0 {
-		q += ` AND uscc IN (` + placeholders(len(usccs)) + `)`
-		for _, u := range usccs {
-			args = append(args, u)
-		}
-	}
-	if f.USCC != "" {
-		q += ` AND uscc = ?`
-		args = append(args, f.USCC)
-	}
-	const active = `(state = 'active' AND (publish_until IS NULL OR publish_until > ?))`
-	recent := `(occurred_at >= ? AND type IN (` + placeholders(len(f.Recent.Types)) + `))`
-	var recentArgs []any
-	if len(f.Recent.Types) > 0 {
-		recentArgs = append(recentArgs, f.Recent.Since.UnixMilli())
-		for _, t := range f.Recent.Types {
-			recentArgs = append(recentArgs, t)
-		}
-	}
-	switch {
-	case !f.ActiveAt.IsZero() && len(f.Recent.Types) > 0:
-		q += ` AND (` + active + ` OR ` + recent + `)`
-		args = append(append(args, f.ActiveAt.UnixMilli()), recentArgs...)
-	case !f.ActiveAt.IsZero():
-		q += ` AND ` + active
-		args = append(args, f.ActiveAt.UnixMilli())
-	case len(f.Recent.Types) > 0:
-		q += ` AND ` + recent
-		args = append(args, recentArgs...)
-	}
-	switch {
-	case f.USCC != "":
-		// A firm's list reads best in time order; whole-table scans (the engine's
-		// load) skip the sort.
-		q += ` ORDER BY occurred_at, event_id`
-	case len(usccs) > 0:
-		q += ` ORDER BY uscc, occurred_at, event_id`
-	}
-	return s.each(ctx, q, args, func(r Rows) error {
+	return s.each(ctx, eventsSQL(f, len(usccs)), eventsArgs(f, usccs), func(r Rows) error {
 		e, err := scanEvent(r)
 		if err != nil {
 			return err
 		}
 		return fn(&e)
 	})
+}
+
+// eventsSQL is the statement of eventsOf for n firms (0: no list of firms), read by
+// scanEvent; eventsArgs are its arguments.
+func eventsSQL(f EventFilter, n int) string {
+	q := `SELECT event_id, uscc, type, occurred_at, publish_until, source, amount, description,
+		state, repaired_at FROM events WHERE 1=1`
+	if n > 0 {
+		q += ` AND uscc IN (` + placeholders(n) + `)`
+	}
+	if f.USCC != "" {
+		q += ` AND uscc = ?`
+	}
+	const active = `(state = 'active' AND (publish_until IS NULL OR publish_until > ?))`
+	recent := `(occurred_at >= ? AND type IN (` + placeholders(len(f.Recent.Types)) + `))`
+	switch {
+	case !f.ActiveAt.IsZero() && len(f.Recent.Types) > 0:
+		q += ` AND (` + active + ` OR ` + recent + `)`
+	case !f.ActiveAt.IsZero():
+		q += ` AND ` + active
+	case len(f.Recent.Types) > 0:
+		q += ` AND ` + recent
+	}
+	switch {
+	case f.USCC != "":
+		// A firm's list reads best in time order; whole-table scans (the engine's
+		// load) skip the sort.
+		q += ` ORDER BY occurred_at, event_id`
+	case n > 0:
+		q += ` ORDER BY uscc, occurred_at, event_id`
+	}
+	return q
+}
+
+// eventsArgs are the arguments of eventsSQL(f, len(usccs)).
+func eventsArgs(f EventFilter, usccs []string) []any {
+	var args []any
+	for _, u := range usccs {
+		args = append(args, u)
+	}
+	if f.USCC != "" {
+		args = append(args, f.USCC)
+	}
+	if !f.ActiveAt.IsZero() {
+		args = append(args, f.ActiveAt.UnixMilli())
+	}
+	if len(f.Recent.Types) > 0 {
+		args = append(args, f.Recent.Since.UnixMilli())
+		for _, t := range f.Recent.Types {
+			args = append(args, t)
+		}
+	}
+	return args
 }
 
 // Counts implements Store.
