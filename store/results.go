@@ -291,7 +291,8 @@ func (s *SQL) SaveResults(ctx context.Context, res *Results) error {
 	}
 	defer func() { _ = tx.Rollback(ctx) }()
 	at := res.At.UnixMilli()
-	firms, history, err := copyFirms(ctx, tx, res, at)
+	fo, ho := byUSCC(res.Firms), byUSCC(res.History)
+	firms, history, err := copyFirms(ctx, tx, res, at, fo, ho)
 	if err != nil {
 		return fmt.Errorf("save results: %w", err)
 	}
@@ -313,7 +314,7 @@ func (s *SQL) SaveResults(ctx context.Context, res *Results) error {
 		q     string
 		args  []any
 	}{
-		{firms, func() error { return tx.Stage(ctx, "stage_scores", cols, len(res.Firms), firmRow(res.Firms)) },
+		{firms, func() error { return tx.Stage(ctx, "stage_scores", cols, len(res.Firms), firmRow(res.Firms, fo)) },
 			`UPDATE scores SET score = s.score, grade = s.grade, p = s.p, d = s.d, model_version = CAST(? AS TEXT), scan_id = CAST(? AS BIGINT),
 				updated_at = CAST(? AS BIGINT) FROM stage_scores s WHERE scores.uscc = s.uscc`, base},
 		{firms, nil, `INSERT INTO scores (` + scoreCols + `, model_version, scan_id, updated_at)
@@ -324,7 +325,7 @@ func (s *SQL) SaveResults(ctx context.Context, res *Results) error {
 			if _, err := tx.Exec(ctx, `DELETE FROM stage_scores`); err != nil {
 				return err
 			}
-			return tx.Stage(ctx, "stage_scores", cols, len(res.History), firmRow(res.History))
+			return tx.Stage(ctx, "stage_scores", cols, len(res.History), firmRow(res.History, ho))
 		}, `INSERT INTO score_history (` + scoreCols + `, model_version, scan_id, at)
 			SELECT ` + scoreCols + `, CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS BIGINT) FROM stage_scores s
 			WHERE NOT EXISTS (SELECT 1 FROM score_history x WHERE x.uscc = s.uscc AND x.scan_id = CAST(? AS BIGINT))`,
@@ -383,10 +384,10 @@ func (s *SQL) SaveResults(ctx context.Context, res *Results) error {
 	return nil
 }
 
-// firmRow stages f's results (scoreCols).
-func firmRow(f []FirmResult) func(int, []any) {
+// firmRow stages f's results (scoreCols), in order (byUSCC).
+func firmRow(f []FirmResult, order []int32) func(int, []any) {
 	return func(i int, dst []any) {
-		r := &f[i]
+		r := &f[at32(order, i)]
 		dst[0], dst[1], dst[2], dst[3], dst[4] = r.USCC, r.Score, r.Grade, r.P, r.D
 	}
 }

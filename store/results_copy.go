@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 )
 
 // copyMin is the number of firm results from which SaveResults tries to copy them
@@ -18,7 +20,7 @@ const copyMin = 10_000
 // merge: none of those it copied. Each copy runs under a savepoint: a collision all the same (a save of
 // the same scan again) undoes that copy alone, and the caller merges those rows
 // through staging as before, so the outcome is the merge's.
-func copyFirms(ctx context.Context, tx Tx, res *Results, at int64) (firms, history int, err error) {
+func copyFirms(ctx context.Context, tx Tx, res *Results, at int64, order, horder []int32) (firms, history int, err error) {
 	firms, history = len(res.Firms), len(res.History)
 	if len(res.Firms) >= copyMin {
 		var held bool
@@ -31,7 +33,7 @@ func copyFirms(ctx context.Context, tx Tx, res *Results, at int64) (firms, histo
 			ok, err := underSavepoint(ctx, tx, func() error {
 				return tx.Stage(ctx, "scores", []string{"uscc", "score", "grade", "p", "d", "model_version", "scan_id",
 					"updated_at"}, len(res.Firms), func(i int, dst []any) {
-					f := &res.Firms[i]
+					f := &res.Firms[at32(order, i)]
 					dst[0], dst[1], dst[2], dst[3], dst[4] = f.USCC, f.Score, f.Grade, f.P, f.D
 					dst[5], dst[6], dst[7] = res.ModelVersion, res.ScanID, at
 				})
@@ -48,7 +50,7 @@ func copyFirms(ctx context.Context, tx Tx, res *Results, at int64) (firms, histo
 		ok, err := underSavepoint(ctx, tx, func() error {
 			return tx.Stage(ctx, "score_history", []string{"uscc", "scan_id", "at", "score", "grade", "p", "d",
 				"model_version"}, len(res.History), func(i int, dst []any) {
-				f := &res.History[i]
+				f := &res.History[at32(horder, i)]
 				dst[0], dst[1], dst[2], dst[3], dst[4], dst[5], dst[6] = f.USCC, res.ScanID, at, f.Score, f.Grade, f.P, f.D
 				dst[7] = res.ModelVersion
 			})
@@ -83,4 +85,28 @@ func underSavepoint(ctx context.Context, tx Tx, write func() error) (bool, error
 		return false, err
 	}
 	return true, nil
+}
+
+// byUSCC returns the positions of f in USCC order, nil when f is short. Rows copied
+// or merged in key order append to the indexes' rightmost pages, where rows in node
+// order (random USCCs) split pages all over them: a first save of 1,000,000 firms
+// took a third of the time sorted.
+func byUSCC(f []FirmResult) []int32 {
+	if len(f) < copyMin {
+		return nil
+	}
+	order := make([]int32, len(f))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortFunc(order, func(a, b int32) int { return strings.Compare(f[a].USCC, f[b].USCC) })
+	return order
+}
+
+// at32 is position i of order, or i itself when order is nil.
+func at32(order []int32, i int) int {
+	if order == nil {
+		return i
+	}
+	return int(order[i])
 }
