@@ -291,7 +291,7 @@ func (s *SQL) SaveResults(ctx context.Context, res *Results) error {
 	}
 	defer func() { _ = tx.Rollback(ctx) }()
 	at := res.At.UnixMilli()
-	fo, ho := byUSCC(res.Firms), byUSCC(res.History)
+	fo, ho := orders(res)
 	firms, history, err := copyFirms(ctx, tx, res, at, fo, ho)
 	if err != nil {
 		return fmt.Errorf("save results: %w", err)

@@ -103,6 +103,16 @@ func byUSCC(f []FirmResult) []int32 {
 	return order
 }
 
+// orders returns the USCC orders (byUSCC) of res's results and history entries,
+// sorted once when they are the same firms (a first scan's).
+func orders(res *Results) (firms, history []int32) {
+	firms = byUSCC(res.Firms)
+	if slices.EqualFunc(res.History, res.Firms, func(a, b FirmResult) bool { return a.USCC == b.USCC }) {
+		return firms, firms
+	}
+	return firms, byUSCC(res.History)
+}
+
 // at32 is position i of order, or i itself when order is nil.
 func at32(order []int32, i int) int {
 	if order == nil {
