@@ -291,6 +291,11 @@ func (s *SQL) SaveResults(ctx context.Context, res *Results) error {
 	}
 	defer func() { _ = tx.Rollback(ctx) }()
 	at := res.At.UnixMilli()
+	fo, ho := orders(res)
+	firms, history, err := copyFirms(ctx, tx, res, at, fo, ho)
+	if err != nil {
+		return fmt.Errorf("save results: %w", err)
+	}
 	stmts := append(s.d.TempTable("stage_scores", "uscc TEXT NOT NULL, score DOUBLE PRECISION NOT NULL, "+
 		"grade TEXT NOT NULL, p DOUBLE PRECISION NOT NULL, d DOUBLE PRECISION NOT NULL"),
 		s.d.TempTable("stage_chains", "leader TEXT NOT NULL, chain_risk DOUBLE PRECISION NOT NULL, "+
@@ -301,12 +306,6 @@ func (s *SQL) SaveResults(ctx context.Context, res *Results) error {
 			return fmt.Errorf("save results: %w", err)
 		}
 	}
-	firmRow := func(f []FirmResult) func(int, []any) {
-		return func(i int, dst []any) {
-			r := &f[i]
-			dst[0], dst[1], dst[2], dst[3], dst[4] = r.USCC, r.Score, r.Grade, r.P, r.D
-		}
-	}
 	cols := []string{"uscc", "score", "grade", "p", "d"}
 	base := []any{res.ModelVersion, res.ScanID, at}
 	steps := []struct {
@@ -315,18 +314,18 @@ func (s *SQL) SaveResults(ctx context.Context, res *Results) error {
 		q     string
 		args  []any
 	}{
-		{len(res.Firms), func() error { return tx.Stage(ctx, "stage_scores", cols, len(res.Firms), firmRow(res.Firms)) },
+		{firms, func() error { return tx.Stage(ctx, "stage_scores", cols, len(res.Firms), firmRow(res.Firms, fo)) },
 			`UPDATE scores SET score = s.score, grade = s.grade, p = s.p, d = s.d, model_version = CAST(? AS TEXT), scan_id = CAST(? AS BIGINT),
 				updated_at = CAST(? AS BIGINT) FROM stage_scores s WHERE scores.uscc = s.uscc`, base},
-		{len(res.Firms), nil, `INSERT INTO scores (` + scoreCols + `, model_version, scan_id, updated_at)
+		{firms, nil, `INSERT INTO scores (` + scoreCols + `, model_version, scan_id, updated_at)
 			SELECT ` + scoreCols + `, CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS BIGINT) FROM stage_scores s
 			WHERE NOT EXISTS (SELECT 1 FROM scores x WHERE x.uscc = s.uscc)`, base},
 		// History is keyed by scan: a save run again for the same scan adds nothing.
-		{len(res.History), func() error {
+		{history, func() error {
 			if _, err := tx.Exec(ctx, `DELETE FROM stage_scores`); err != nil {
 				return err
 			}
-			return tx.Stage(ctx, "stage_scores", cols, len(res.History), firmRow(res.History))
+			return tx.Stage(ctx, "stage_scores", cols, len(res.History), firmRow(res.History, ho))
 		}, `INSERT INTO score_history (` + scoreCols + `, model_version, scan_id, at)
 			SELECT ` + scoreCols + `, CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS BIGINT) FROM stage_scores s
 			WHERE NOT EXISTS (SELECT 1 FROM score_history x WHERE x.uscc = s.uscc AND x.scan_id = CAST(? AS BIGINT))`,
@@ -385,6 +384,14 @@ func (s *SQL) SaveResults(ctx context.Context, res *Results) error {
 	return nil
 }
 
+// firmRow stages f's results (scoreCols), in order (byUSCC).
+func firmRow(f []FirmResult, order []int32) func(int, []any) {
+	return func(i int, dst []any) {
+		r := &f[at32(order, i)]
+		dst[0], dst[1], dst[2], dst[3], dst[4] = r.USCC, r.Score, r.Grade, r.P, r.D
+	}
+}
+
 func scanFirmResult(r Rows, f *FirmResult, timeCol *int64) error {
 	err := r.Scan(&f.USCC, &f.Score, &f.Grade, &f.P, &f.D, &f.ModelVersion, &f.ScanID, timeCol)
 	f.UpdatedAt = time.UnixMilli(*timeCol).UTC()
@@ -393,7 +400,11 @@ func scanFirmResult(r Rows, f *FirmResult, timeCol *int64) error {
 
 // FirmResults streams every firm's latest result in USCC order.
 func (s *SQL) FirmResults(ctx context.Context, fn func(*FirmResult) error) error {
-	return s.each(ctx, `SELECT `+scoreCols+`, model_version, scan_id, updated_at FROM scores`, nil,
+	q := `SELECT ` + scoreCols + `, model_version, scan_id, updated_at FROM scores`
+	if ok, err := eachBinary(ctx, s.d, q, nil, (*binRow).firmResult, fn); ok {
+		return err
+	}
+	return s.each(ctx, q, nil,
 		func(r Rows) error {
 			var f FirmResult
 			var t int64

@@ -46,7 +46,11 @@ func scanShareholding(r Rows) (credit.Shareholding, error) {
 
 // Shareholdings implements DataStore.
 func (s *SQL) Shareholdings(ctx context.Context, fn func(*credit.Shareholding) error) error {
-	return s.each(ctx, `SELECT `+shareholdingCols+` FROM shareholdings`, nil, func(r Rows) error {
+	q := `SELECT ` + shareholdingCols + ` FROM shareholdings`
+	if ok, err := eachBinary(ctx, s.d, q, nil, (*binRow).shareholding, fn); ok {
+		return err
+	}
+	return s.each(ctx, q, nil, func(r Rows) error {
 		h, err := scanShareholding(r)
 		if err != nil {
 			return err

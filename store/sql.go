@@ -141,7 +141,11 @@ func scanEnterprise(r Rows, e *credit.Enterprise) error {
 
 // Enterprises implements Store.
 func (s *SQL) Enterprises(ctx context.Context, fn func(*credit.Enterprise) error) error {
-	return s.each(ctx, `SELECT `+enterpriseCols+` FROM enterprises`, nil,
+	q := `SELECT ` + enterpriseCols + ` FROM enterprises`
+	if ok, err := eachBinary(ctx, s.d, q, nil, (*binRow).enterprise, fn); ok {
+		return err
+	}
+	return s.each(ctx, q, nil,
 		func(r Rows) error {
 			var e credit.Enterprise
 			if err := scanEnterprise(r, &e); err != nil {
@@ -170,8 +174,12 @@ func (s *SQL) Enterprise(ctx context.Context, uscc string) (*credit.Enterprise, 
 
 // Relations implements Store.
 func (s *SQL) Relations(ctx context.Context, fn func(*credit.Relation) error) error {
-	return s.each(ctx, `SELECT supplier, customer, purchase_share, sales_share, substitutability,
-		amount, product, valid_from, valid_to FROM relations`, nil,
+	const q = `SELECT supplier, customer, purchase_share, sales_share, substitutability,
+		amount, product, valid_from, valid_to FROM relations`
+	if ok, err := eachBinary(ctx, s.d, q, nil, (*binRow).relation, fn); ok {
+		return err
+	}
+	return s.each(ctx, q, nil,
 		func(r Rows) error {
 			var rel credit.Relation
 			var from, to *int64
@@ -200,7 +208,11 @@ func (s *SQL) Events(ctx context.Context, f EventFilter, fn func(*credit.Event) 
 // eventsOf streams the events f selects, of the firms usccs when it is not empty
 // (ordered by firm and time).
 func (s *SQL) eventsOf(ctx context.Context, f EventFilter, usccs []string, fn func(*credit.Event) error) error {
-	return s.each(ctx, eventsSQL(f, len(usccs)), eventsArgs(f, usccs), func(r Rows) error {
+	q, args := eventsSQL(f, len(usccs)), eventsArgs(f, usccs)
+	if ok, err := eachBinary(ctx, s.d, q, args, (*binRow).event, fn); ok {
+		return err
+	}
+	return s.each(ctx, q, args, func(r Rows) error {
 		e, err := scanEvent(r)
 		if err != nil {
 			return err

@@ -80,6 +80,8 @@ type dialect struct {
 	// leadership term this replica holds, 0 when it holds none (leader.go).
 	elected atomic.Bool
 	term    atomic.Int64
+	// readMode is how whole-table reads run (binread.go).
+	readMode readMode
 }
 
 // replicaName is the application_name of this process's sessions: the configured

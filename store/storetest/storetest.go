@@ -38,6 +38,7 @@ func Run(t *testing.T, open Opener) {
 		{"MixedBatchOrder", testMixedBatch},
 		{"Scans", testScans},
 		{"Results", testResults},
+		{"ResultsMany", testResultsMany},
 		{"History", testHistory},
 		{"ChainHistory", testChainHistory},
 		{"HistoryMigration", testHistoryMigration},
