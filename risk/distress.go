@@ -275,11 +275,24 @@ func (pr *Propagator) sweep(lo, hi int32, p, src, dst []float64) float64 {
 	var res float64
 	for k := range hi - lo {
 		a, b := ts[k], ts[k+1]
-		prod := factors(nbr[a:b], coef[a:b], src)
+		// factors, inlined: two product chains.
+		nb, cf := nbr[a:b], coef[a:b]
+		cf = cf[:len(nb)]
+		p0, p1 := 1.0, 1.0
+		t := 0
+		for ; t+1 < len(nb); t += 2 {
+			p0 *= 1 - cf[t]*src[nb[t]]
+			p1 *= 1 - cf[t+1]*src[nb[t+1]]
+		}
+		if t < len(nb) {
+			p0 *= 1 - cf[t]*src[nb[t]]
+		}
 		j := lo + k
 		pj := p[j]
-		v := pj + (1-pj)*(1-prod)
-		res = max(res, math.Abs(v-src[j]))
+		v := pj + (1-pj)*(1-p0*p1)
+		if r := math.Abs(v - src[j]); r > res { // v is never NaN
+			res = r
+		}
 		dst[j] = v
 	}
 	return res
