@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync"
 	"syscall"
@@ -230,4 +231,107 @@ func sum4(xs []float64) float64 {
 		a += xs[k]
 	}
 	return a + b + c + d
+}
+
+// peerP is the p both this package's check against scripts/peers.py and
+// the script use: firm j of enterprises.csv (file order) gets
+// 0.01 + 0.03·((j·7919 mod 1000)/1000), and every hundredth firm 1.
+func peerP(n int) []float64 {
+	p := make([]float64, n)
+	for j := range p {
+		p[j] = 0.01 + 0.03*float64(j*7919%1000)/1000
+		if j%100 == 0 {
+			p[j] = 1
+		}
+	}
+	return p
+}
+
+// peerShockNode is the firm scripts/peers.py shocks: the most entries in its
+// row of the DebtRank matrix, the lowest index on ties.
+func peerShockNode(net *graph.Network) int {
+	best, most := 0, -1
+	for i := range net.Len() {
+		if dst, _ := net.Out(i); len(dst) > most {
+			best, most = i, len(dst)
+		}
+	}
+	return best
+}
+
+// TestPeersCheck prints what scripts/peers.py prints for the same input
+// (CHAINRISK_BENCH_DATA; skipped without it), so that the two are seen to
+// compute the same thing: Σ d after five Jacobi sweeps from d = peerP, and
+// one DebtRank shock (ψ = 1, equal values) of peerShockNode. Run with -v.
+func TestPeersCheck(t *testing.T) {
+	if os.Getenv("CHAINRISK_BENCH_DATA") == "" {
+		t.Skip("CHAINRISK_BENCH_DATA names no generated data")
+	}
+	s := kernelGraph(t)
+	pr, err := NewPropagator(s, DefaultDistressParams())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := peerP(s.Len())
+	src, dst := slices.Clone(p), make([]float64, len(p))
+	for range 5 {
+		pr.forChunks(pr.bounds, func(_ int, lo, hi int32) float64 { return pr.sweep(lo, hi, p, src, dst) })
+		src, dst = dst, src
+	}
+	var sum float64
+	for j, d := range src {
+		if !(d >= p[j] && d <= 1) {
+			t.Fatalf("d[%d] = %v outside [p, 1] (p %v)", j, d, p[j])
+		}
+		sum += d
+	}
+	t.Logf(`{"name": "check_distress_sum", "sweeps": 5, "sum_d": %.9f}`, sum)
+
+	sn, err := NewStressNetwork(s, equalRevenue{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hub := peerShockNode(sn.Net)
+	res, err := DebtRank(context.Background(), sn.Net, nil, []Shock{{sn.Net.ID(hub), 1}}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reached, sumH := 0, 0.0
+	for _, h := range res.H {
+		if h > 0 {
+			reached++
+		}
+		sumH += h
+	}
+	t.Logf(`{"name": "check_debtrank", "firm": %q, "steps": %d, "reached": %d, "sum_h": %.9f, "R": %.12f}`,
+		sn.Net.ID(hub), res.Iterations, reached, sumH, res.R)
+}
+
+type equalRevenue struct{}
+
+func (equalRevenue) Revenue(int32) float64 { return 1 }
+func (equalRevenue) Industry(int32) string { return "" }
+
+// BenchmarkDebtRankData is BenchmarkDebtRank on the DebtRank matrix of the
+// benchmark graph (CHAINRISK_BENCH_DATA, as TestPeersCheck): one shock of
+// peerShockNode, the input scripts/peers.py times.
+func BenchmarkDebtRankData(b *testing.B) {
+	s := kernelGraph(b)
+	sn, err := NewStressNetwork(s, equalRevenue{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	sn.Net.In() // the transpose is built once per network, not per shock
+	shocks := []Shock{{sn.Net.ID(peerShockNode(sn.Net)), 1}}
+	var r DebtRankResult
+	b.ResetTimer()
+	start := cpuTime()
+	for b.Loop() {
+		if r, err = DebtRank(context.Background(), sn.Net, nil, shocks, 0); err != nil {
+			b.Fatal(err)
+		}
+	}
+	reportCPU(b, start)
+	b.ReportMetric(float64(r.Iterations), "steps")
+	b.ReportMetric(float64(sn.Net.NumEdges()), "edges")
 }
