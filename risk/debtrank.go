@@ -88,15 +88,15 @@ func DebtRank(ctx context.Context, net *graph.Network, values []float64, shocks 
 		}
 	}
 
-	stamp := make([]int32, n) // step in which a node was last touched
-	steps, err := cascade(ctx, net, h, state, stamp, front)
+	steps, err := cascade(ctx, net, h, state, front)
 	if err != nil {
 		return DebtRankResult{}, err
 	}
 
 	// R sums v_j (h_j(T) − h_j(1)) term by term: h never decreases, so every
-	// term is ≥ 0 and R is exactly 0 when nothing propagated. The stamps are
-	// free now and mark the shocked nodes, keeping the map out of the loop.
+	// term is ≥ 0 and R is exactly 0 when nothing propagated. stamp marks the
+	// shocked nodes, keeping the map out of the loop.
+	stamp := make([]int32, n)
 	res := DebtRankResult{H: h, Iterations: int(steps)}
 	for k, i := range shockedAt {
 		stamp[i] = -1

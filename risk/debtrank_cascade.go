@@ -13,13 +13,16 @@ import (
 // pullShare is the share of all edges the frontier's out-edges must reach
 // for a step to gather over in-edges (pull) rather than scatter over the
 // frontier's out-edges (push). A pull reads every in-edge once,
-// sequentially, with one gather each; a push costs a scattered
-// read-modify-write per frontier edge, about four times a pull's edge.
-var pullShare = 0.25
+// sequentially, with one gather each, on every core; a push costs a
+// scattered read-modify-write per frontier edge on one core. Measured on
+// the province graph (1M firms): 0.4–0.6 beat 0.25 and push only by 1.3×.
+var pullShare = 0.5
+
+// drNew marks a node that turned distressed during the current step.
+const drNew = drInactive + 1
 
 // cascade runs DebtRank's steps from the distressed frontier front (in any
-// order) over h and state, in place, and returns the number of steps. stamp
-// (zeroed, one per node) is scratch.
+// order) over h and state, in place, and returns the number of steps.
 //
 // A step adds Σ_{i ∈ D} min(1, W_ij)·h_i(t−1) to every h_j, caps h at 1,
 // turns D nodes I and U nodes with h > 0 D. The frontier is kept in
@@ -28,15 +31,14 @@ var pullShare = 0.25
 // results: push walks the frontier's out-edges and scatters into h; pull
 // (when the frontier's out-edges are a large share of all edges) gathers
 // each node's in-edges from the transpose, in parallel over node ranges.
-func cascade(ctx context.Context, net *graph.Network, h []float64, state []uint8, stamp []int32, front []int32) (int32, error) {
+func cascade(ctx context.Context, net *graph.Network, h []float64, state []uint8, front []int32) (int32, error) {
 	n := net.Len()
 	slices.Sort(front)
 	var (
-		pushed  []float64 // h(t−1) of the frontier, read before this step's updates
-		touched []int32
-		next    []int32
-		ph      []float64 // pull: h(t−1) of D nodes, 0 elsewhere
-		steps   int32
+		pushed []float64 // h(t−1) of the frontier, read before this step's updates
+		next   []int32
+		ph     []float64 // pull: h(t−1) of D nodes, 0 elsewhere
+		steps  int32
 	)
 	for len(front) > 0 {
 		if err := ctx.Err(); err != nil {
@@ -69,39 +71,51 @@ func cascade(ctx context.Context, net *graph.Network, h []float64, state []uint8
 		for _, i := range front {
 			pushed = append(pushed, h[i])
 		}
-		touched = touched[:0]
+		// Capping after every addition gives the same h as capping the sum:
+		// the terms are ≥ 0, so a sum that reaches 1 stays there.
+		next = next[:0]
 		for k, i := range front {
 			hi := pushed[k]
 			dst, w := net.Out(int(i))
+			w = w[:len(dst)]
 			for e, j := range dst {
-				wij := w[e]
-				if wij == 0 {
+				if w[e] == 0 {
 					continue
 				}
-				h[j] += min(1, wij) * hi
-				if stamp[j] != steps {
-					stamp[j] = steps
-					touched = append(touched, j)
+				hj := min(1, h[j]+min(1, w[e])*hi)
+				h[j] = hj
+				if state[j] == drUndistressed && hj > 0 {
+					state[j] = drNew
+					next = append(next, j)
 				}
 			}
 		}
 		for _, i := range front {
 			state[i] = drInactive
 		}
-		next = next[:0]
-		for _, j := range touched {
-			if h[j] > 1 {
-				h[j] = 1
-			}
-			if state[j] == drUndistressed && h[j] > 0 {
-				state[j] = drDistressed
-				next = append(next, j)
-			}
+		next = inNodeOrder(next, state)
+		for _, j := range next {
+			state[j] = drDistressed
 		}
-		slices.Sort(next)
 		front, next = next, front
 	}
 	return steps, nil
+}
+
+// inNodeOrder sorts the new frontier: by a pass over state when it is
+// large (drNew marks its nodes), else by sorting.
+func inNodeOrder(next []int32, state []uint8) []int32 {
+	if len(next) < len(state)/64 {
+		slices.Sort(next)
+		return next
+	}
+	next = next[:0]
+	for j, s := range state {
+		if s == drNew {
+			next = append(next, int32(j))
+		}
+	}
+	return next
 }
 
 // pullStep is one step by gathering: h_j += Σ_i min(1, W_ij)·ph_i over the
