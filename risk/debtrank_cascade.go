@@ -142,10 +142,15 @@ func pullStep(tr *graph.Network, h, ph []float64, state []uint8, next []int32) [
 				src, wt := tr.Out(j)
 				wt = wt[:len(src)]
 				hj := h[j]
+				// Branch-free: a term of a node not in D is +0, which leaves
+				// hj ≥ 0 unchanged (weights are finite), and ph[i] is 0 for
+				// about half the nodes in no predictable pattern.
 				for e, i := range src {
-					if x := ph[i]; x != 0 && wt[e] != 0 {
-						hj += min(1, wt[e]) * x
+					w := wt[e]
+					if w > 1 {
+						w = 1
 					}
+					hj += w * ph[i]
 				}
 				if hj > 1 {
 					hj = 1
