@@ -3,6 +3,7 @@ package graph
 import (
 	"fmt"
 	"math"
+	"sync"
 )
 
 // Edge is one directed, weighted link of a Network given by node ids.
@@ -23,6 +24,9 @@ type Network struct {
 	off   []int32   // out-edges of node i are dst[off[i]:off[i+1]]
 	dst   []int32   // target node of each edge
 	w     []float64 // weight of each edge
+
+	inOnce sync.Once
+	in     *Network // Transpose, built by In on first use
 }
 
 // NewNetwork builds a network from nodes (optional, for nodes that may have
@@ -173,4 +177,12 @@ func (n *Network) Transpose() *Network {
 		w[q] = n.w[e]
 	}
 	return &Network{ids: n.ids, index: n.index, off: off, dst: src, w: w}
+}
+
+// In returns the transpose (Out of the result lists in-edges, in increasing
+// order of source), built on the first call and kept with the network: a
+// kernel that gathers over in-edges pays for it once per network.
+func (n *Network) In() *Network {
+	n.inOnce.Do(func() { n.in = n.Transpose() })
+	return n.in
 }

@@ -55,9 +55,8 @@ const (
 // at each step every node, inactive ones included, receives
 // Σ_{i: s_i = D} W_ij h_i(t−1), h is capped at 1, D nodes turn I and U nodes
 // with h > 0 turn D. Only D nodes push stress and each node is D for exactly
-// one step, so a run costs O(nodes + out-edges of the nodes reached): the
-// loop walks the distressed frontier's out-edges only, with dense arrays and
-// a step stamp instead of sets.
+// one step, so a run costs O(nodes + out-edges of the nodes reached): see
+// cascade for how each step is computed.
 func DebtRank(ctx context.Context, net *graph.Network, values []float64, shocks []Shock, topK int) (DebtRankResult, error) {
 	n := net.Len()
 	v, err := normaliseValues(net, values)
@@ -89,57 +88,15 @@ func DebtRank(ctx context.Context, net *graph.Network, values []float64, shocks 
 		}
 	}
 
-	stamp := make([]int32, n) // step in which a node was last touched
-	var (
-		pushed  []float64 // h(t−1) of the frontier, read before this step's updates
-		touched []int32
-		next    []int32
-		steps   int32
-	)
-	for len(front) > 0 {
-		if err := ctx.Err(); err != nil {
-			return DebtRankResult{}, fmt.Errorf("debtrank: %w", err)
-		}
-		steps++
-		pushed = pushed[:0]
-		for _, i := range front {
-			pushed = append(pushed, h[i])
-		}
-		touched = touched[:0]
-		for k, i := range front {
-			hi := pushed[k]
-			dst, w := net.Out(int(i))
-			for e, j := range dst {
-				wij := w[e]
-				if wij == 0 {
-					continue
-				}
-				h[j] += min(1, wij) * hi
-				if stamp[j] != steps {
-					stamp[j] = steps
-					touched = append(touched, j)
-				}
-			}
-		}
-		for _, i := range front {
-			state[i] = drInactive
-		}
-		next = next[:0]
-		for _, j := range touched {
-			if h[j] > 1 {
-				h[j] = 1
-			}
-			if state[j] == drUndistressed && h[j] > 0 {
-				state[j] = drDistressed
-				next = append(next, j)
-			}
-		}
-		front, next = next, front
+	steps, err := cascade(ctx, net, h, state, front)
+	if err != nil {
+		return DebtRankResult{}, err
 	}
 
 	// R sums v_j (h_j(T) − h_j(1)) term by term: h never decreases, so every
-	// term is ≥ 0 and R is exactly 0 when nothing propagated. The stamps are
-	// free now and mark the shocked nodes, keeping the map out of the loop.
+	// term is ≥ 0 and R is exactly 0 when nothing propagated. stamp marks the
+	// shocked nodes, keeping the map out of the loop.
+	stamp := make([]int32, n)
 	res := DebtRankResult{H: h, Iterations: int(steps)}
 	for k, i := range shockedAt {
 		stamp[i] = -1

@@ -348,12 +348,14 @@ func BenchmarkDebtRank(b *testing.B) {
 			ctx := context.Background()
 			var r DebtRankResult
 			b.ResetTimer()
+			start := cpuTime()
 			for b.Loop() {
 				var err error
 				if r, err = DebtRank(ctx, net, nil, shocks, 10); err != nil {
 					b.Fatal(err)
 				}
 			}
+			reportCPU(b, start)
 			reached := 0
 			for _, h := range r.H {
 				if h > 0 {

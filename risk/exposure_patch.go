@@ -94,7 +94,7 @@ func (pr *Propagator) MemberWalks(m int32, o graph.ChainOptions, leading func(in
 					}
 				} else { // y supplies x
 					for q := c.InStart[x]; q < c.InStart[x+1]; q++ {
-						step(c.InFrom[q], pr.down[c.InEdge[q]])
+						step(c.InFrom[q], pr.down(c.InFrom[q], c.InEdge[q], c.InEdge[q]+1)[0])
 					}
 				}
 			}

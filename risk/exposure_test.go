@@ -258,14 +258,14 @@ func TestExposureWalksBruteForce(t *testing.T) {
 			lo, hi := s.InEdges(v)
 			for q := lo; q < hi; q++ {
 				if c.InFrom[q] == u {
-					return pr.up[q]
+					return pr.up(v, q, q+1)[0]
 				}
 			}
 			return 0
 		}
 		down := func(u, v int32) float64 { // b of u → v
 			e, _ := s.FindEdge(u, v)
-			return pr.down[e]
+			return pr.down(u, e, e+1)[0]
 		}
 		params := DefaultExposureParams()
 		params.TopN = n

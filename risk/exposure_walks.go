@@ -67,10 +67,10 @@ func (pr *Propagator) walks(r *graph.Reach, depth int, upstream bool, sc *walkSc
 			from := cur[x]
 			node := r.Nodes[x]
 			lo, hi := c.OutStart[node], c.OutStart[node+1]
-			nbr, coef := c.OutTo[lo:hi], pr.down[lo:hi] // node's customers, b by edge id
+			nbr, coef := c.OutTo[lo:hi], pr.down(node, lo, hi) // node's customers, b by edge id
 			if upstream {
 				lo, hi = c.InStart[node], c.InStart[node+1]
-				nbr, coef = c.InFrom[lo:hi], pr.up[lo:hi] // node's suppliers, a by in-edge position
+				nbr, coef = c.InFrom[lo:hi], pr.up(node, lo, hi) // node's suppliers, a by in-edge position
 			}
 			coef = coef[:len(nbr)]
 			for i, v := range nbr {
