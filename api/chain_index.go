@@ -126,7 +126,17 @@ type chainESRIMembers struct {
 	leader     string
 	scanID     int64
 	computedAt time.Time
-	byFirm     map[string]*risk.ChainESRIMember
+	// members, esriMax and notConverged tell apart two results of one scan and
+	// millisecond (a job run again at once with other parameters).
+	members, notConverged int64
+	esriMax               float64
+	byFirm                map[string]*risk.ChainESRIMember
+}
+
+// same reports whether e was decoded from the result whose header is rec.
+func (e *chainESRIMembers) same(rec *store.ESRIResult) bool {
+	return e.leader == rec.Leader && e.scanID == rec.ScanID && e.computedAt.Equal(rec.ComputedAt) &&
+		e.members == rec.Members && e.notConverged == rec.NotConverged && e.esriMax == rec.ESRIMax
 }
 
 // of returns a member's ESRI, nil when none (or no result).
@@ -180,7 +190,7 @@ func (s *Server) chainESRIMembers(rq *request, leader string) *chainESRIMembers 
 	c := &s.esriMembers
 	c.mu.Lock()
 	for _, e := range c.last {
-		if e.leader == leader && e.scanID == hdr.ScanID && e.computedAt.Equal(hdr.ComputedAt) {
+		if e.same(hdr) {
 			c.mu.Unlock()
 			return e
 		}
@@ -194,8 +204,8 @@ func (s *Server) chainESRIMembers(rq *request, leader string) *chainESRIMembers 
 	if res == nil {
 		return nil
 	}
-	e := &chainESRIMembers{leader: leader, scanID: rec.ScanID, computedAt: rec.ComputedAt,
-		byFirm: make(map[string]*risk.ChainESRIMember, len(res.Members))}
+	e := &chainESRIMembers{leader: rec.Leader, scanID: rec.ScanID, computedAt: rec.ComputedAt, members: rec.Members,
+		notConverged: rec.NotConverged, esriMax: rec.ESRIMax, byFirm: make(map[string]*risk.ChainESRIMember, len(res.Members))}
 	for i := range res.Members {
 		e.byFirm[res.Members[i].Firm] = &res.Members[i]
 	}

@@ -113,31 +113,6 @@ func (rq *request) chainRoot(uscc string, up, down int) (*monitor.State, int32, 
 	return st, v, nil
 }
 
-// exposure returns v's chain exposure and the chain itself: the scan's exposure
-// when the depths are the scan's (the chain, which scans do not keep, is extracted
-// now), else one computed now from the scan's p and d.
-func exposure(st *monitor.State, v int32, up, down int) (*risk.Exposure, *graph.Chain, bool, error) {
-	p := st.Params.Exposure
-	same := p.Chain.DepthUp == up && p.Chain.DepthDown == down
-	p.Chain.DepthUp, p.Chain.DepthDown = up, down
-	if x, ok := st.Chains[v]; ok && same {
-		ch := x.Chain
-		if ch == nil {
-			var err error
-			if ch, err = st.ChainOf(v, p.Chain); err != nil {
-				return nil, nil, false, err
-			}
-		}
-		return x, ch, false, nil
-	}
-	p.KeepChains = true
-	x, err := st.ChainExposure(v, p)
-	if err != nil {
-		return nil, nil, false, err
-	}
-	return x, x.Chain, true, nil
-}
-
 // summaryExposure returns v's chain exposure: the scan's when the depths are the
 // scan's (no walk of the chain), else one computed now from the scan's p and d,
 // with its chain.
@@ -146,8 +121,9 @@ func summaryExposure(st *monitor.State, v int32, up, down int) (*risk.Exposure, 
 	if x, ok := st.Chains[v]; ok && p.Chain.DepthUp == up && p.Chain.DepthDown == down {
 		return x, false, nil
 	}
-	x, _, onDemand, err := exposure(st, v, up, down)
-	return x, onDemand, err
+	p.Chain.DepthUp, p.Chain.DepthDown, p.KeepChains = up, down, false
+	x, err := st.ChainExposure(v, p)
+	return x, true, err
 }
 
 // chainMembersLimit is the most members GET /api/v1/chains/{leader}?members=all
@@ -197,7 +173,7 @@ func (s *Server) getChain(rq *request) error {
 		Concentration: []risk.Concentration{}, ScanID: st.ScanID, ModelVersion: st.Params.Model.Version,
 		ComputedAt: st.At, OnDemand: onDemand, SuppliedRelations: len(st.Supplied[v])}
 	if all != "" {
-		if err := s.chainMembers(rq, st, v, x, &out); err != nil {
+		if err := s.chainMembers(rq, st, v, &out); err != nil {
 			return err
 		}
 	} else if rec := s.chainESRIHeader(rq, uscc); rec != nil {
@@ -230,34 +206,20 @@ func membersURL(leader string, up, down int, c config.ChainConfig) string {
 }
 
 // chainMembers adds every member to the full answer (members=all), in the order of
-// the chain (the leader, then tiers 1, 2, … then −1, …), with their ESRI.
-func (s *Server) chainMembers(rq *request, st *monitor.State, v int32, x *risk.Exposure, out *chainJSON) error {
-	ch := x.Chain
-	if ch == nil {
-		ix, err := s.chains.get(st, v, out.DepthUp, out.DepthDown)
-		if err != nil {
-			return err
-		}
-		ch = ix.ch
-	}
-	out.Members = make([]memberJSON, len(ch.Members))
-	for k, m := range ch.Members {
-		paths := make([][]string, len(m.Paths))
-		for i, p := range m.Paths {
-			paths[i] = ch.PathIDs(p)
-		}
-		out.Members[k] = memberJSON{USCC: m.ID, Name: st.Firms[m.Node].Name, Tier: m.Tier, Grade: st.Grade[m.Node].String(),
-			Score: st.Score[m.Node], P: st.P[m.Node], D: st.D[m.Node], Paths: paths}
+// the members endpoint (the leader, then tiers 1, 2, … then −1, …; by USCC within a
+// tier), with their ESRI.
+func (s *Server) chainMembers(rq *request, st *monitor.State, v int32, out *chainJSON) error {
+	ix, err := s.chains.get(st, v, out.DepthUp, out.DepthDown)
+	if err != nil {
+		return err
 	}
 	esri := s.chainESRIMembers(rq, out.Leader)
-	if esri == nil {
-		return nil
+	if esri != nil {
+		out.ESRIComputedAt, out.ESRIScanID = &esri.computedAt, &esri.scanID
 	}
-	out.ESRIComputedAt, out.ESRIScanID = &esri.computedAt, &esri.scanID
-	for k := range out.Members {
-		if e := esri.of(out.Members[k].USCC); e != nil {
-			out.Members[k].ESRI, out.Members[k].ESRIConverged = &e.ESRI, &e.Converged
-		}
+	out.Members = make([]memberJSON, len(ix.order))
+	for i := range ix.order {
+		out.Members[i] = ix.memberAt(i, esri)
 	}
 	return nil
 }

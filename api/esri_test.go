@@ -54,7 +54,7 @@ func TestESRIScheduledResults(t *testing.T) {
 		var onDemand esriAnswer
 		get("/api/v1/esri?leader="+h.leaderA, "analyst", &onDemand)
 		var chain chainESRIAnswer
-		get("/api/v1/chains/"+h.leaderA, "analyst", &chain)
+		get("/api/v1/chains/"+h.leaderA+"?members=all", "analyst", &chain)
 		if onDemand.Source != "on_demand" || onDemand.ScanID != h.b.State().ScanID || len(onDemand.Members) != len(chain.Members) {
 			t.Fatalf("before the job: source %q, scan %d, %d members (chain %d)", onDemand.Source, onDemand.ScanID,
 				len(onDemand.Members), len(chain.Members))
@@ -84,7 +84,7 @@ func TestESRIScheduledResults(t *testing.T) {
 			byFirm[m.USCC] = m.ESRI
 		}
 		for _, token := range []string{"analyst", "tenantA"} {
-			get("/api/v1/chains/"+h.leaderA, token, &chain)
+			get("/api/v1/chains/"+h.leaderA+"?members=all", token, &chain)
 			if chain.ESRIComputedAt == nil || !chain.ESRIComputedAt.Equal(h.b.clock) || chain.ESRIScanID == nil ||
 				*chain.ESRIScanID != sched.ScanID {
 				t.Errorf("%s: chain esri_computed_at %v, esri_scan_id %v", token, chain.ESRIComputedAt, chain.ESRIScanID)
@@ -119,7 +119,7 @@ func TestESRIScheduledResults(t *testing.T) {
 		if bounded.MaxSteps != 1 || bounded.NotConverged != len(flagged) || len(flagged) == 0 {
 			t.Errorf("bounded: max_steps %d, not_converged %d, %d flagged", bounded.MaxSteps, bounded.NotConverged, len(flagged))
 		}
-		get("/api/v1/chains/"+h.leaderA, "analyst", &chain)
+		get("/api/v1/chains/"+h.leaderA+"?members=all", "analyst", &chain)
 		for _, m := range chain.Members {
 			if m.ESRIConverged == nil || *m.ESRIConverged == flagged[m.USCC] {
 				t.Errorf("chain member %s: esri_converged %v, flagged %v", m.USCC, m.ESRIConverged, flagged[m.USCC])
@@ -133,7 +133,7 @@ func TestESRIScheduledResults(t *testing.T) {
 			t.Fatal(err)
 		}
 		var bare chainESRIAnswer
-		get("/api/v1/chains/"+h.leaderA, "analyst", &bare)
+		get("/api/v1/chains/"+h.leaderA+"?members=all", "analyst", &bare)
 		if bare.ESRIComputedAt != nil || len(bare.Members) != len(chain.Members) || bare.Members[0].ESRI != nil {
 			t.Errorf("chain without a store: esri_computed_at %v, %d members, first esri %v", bare.ESRIComputedAt,
 				len(bare.Members), bare.Members[0].ESRI)
