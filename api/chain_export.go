@@ -6,13 +6,18 @@ import (
 	"net/http"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/chainrisk/chainrisk/risk"
 )
 
 // The export of GET /api/v1/chains/{leader}/members (format=ndjson or csv) writes
-// every member straight from the chain to the connection, a buffer at a time,
-// never holding the whole answer: a member is appended by hand, the same bytes
-// encoding/json writes for memberJSON (TestMembersNDJSONMatchesEncodingJSON), at a
-// fraction of its cost per member.
+// every member to the connection a buffer at a time, never building the answer as a
+// whole. A member is appended by hand, the same bytes encoding/json writes for
+// memberJSON (TestMembersNDJSONMatchesEncodingJSON). What a member's line says but
+// its ESRI depends on the state alone, so the chain index keeps those parts of the
+// lines, encoded on the first export of the state (encodedLines), and later exports
+// copy them and add the ESRI: reading a member's scattered fields costs far more
+// than copying its line.
 
 // exportBuffer is the size of the buffer between the export and the connection.
 const exportBuffer = 64 << 10
@@ -32,8 +37,9 @@ func (rq *request) streamMembers(ix *chainIndex, q *membersQuery, lo, hi int, es
 	w := bufio.NewWriterSize(rq.w, exportBuffer)
 	var line []byte
 	if csvOut {
-		line = append(line, "uscc,name,tier,grade,score,p,d,esri,esri_converged,paths\n"...)
+		line = append(line, "uscc,name,tier,grade,score,p,d,paths,esri,esri_converged\n"...)
 	}
+	enc := ix.encoded(csvOut)
 	ctx := rq.r.Context()
 	for i := lo; i < hi; i++ {
 		if i%1024 == 0 && ctx.Err() != nil {
@@ -42,10 +48,15 @@ func (rq *request) streamMembers(ix *chainIndex, q *membersQuery, lo, hi int, es
 		if !q.keeps(ix, i) {
 			continue
 		}
-		if csvOut {
-			line = ix.appendMemberCSV(line, i, esri)
+		if enc != nil {
+			line = append(line, enc.buf[enc.off[i]:enc.off[i+1]]...)
 		} else {
-			line = ix.appendMemberJSON(line, i, esri)
+			line = ix.appendMemberHead(line, i, csvOut)
+		}
+		if csvOut {
+			line = appendESRICSV(line, esri.of(ix.member(i).ID))
+		} else {
+			line = appendESRIJSON(line, esri.of(ix.member(i).ID))
 		}
 		if len(line) >= exportBuffer/2 {
 			if _, err := w.Write(line); err != nil {
@@ -62,6 +73,11 @@ func (rq *request) streamMembers(ix *chainIndex, q *membersQuery, lo, hi int, es
 // appendMemberJSON appends the i-th member as one line of JSON: memberJSON's
 // fields, in its order, as encoding/json (HTML not escaped) writes them.
 func (ix *chainIndex) appendMemberJSON(b []byte, i int, esri *chainESRIMembers) []byte {
+	return appendESRIJSON(ix.appendMemberJSONHead(b, i), esri.of(ix.member(i).ID))
+}
+
+// appendMemberJSONHead appends the i-th member's line up to its ESRI.
+func (ix *chainIndex) appendMemberJSONHead(b []byte, i int) []byte {
 	m := ix.member(i)
 	st, ids := ix.st, ix.ch.Snapshot().IDs
 	b = append(b, `{"uscc":`...)
@@ -92,20 +108,23 @@ func (ix *chainIndex) appendMemberJSON(b []byte, i int, esri *chainESRIMembers) 
 		}
 		b = append(b, ']')
 	}
-	b = append(b, `],"esri":`...)
-	if e := esri.of(m.ID); e != nil {
-		b = appendJSONFloat(b, e.ESRI)
-		b = append(b, `,"esri_converged":`...)
-		b = strconv.AppendBool(b, e.Converged)
-	} else {
-		b = append(b, "null"...)
+	return append(b, `],"esri":`...)
+}
+
+// appendESRIJSON ends a member's JSON line with its ESRI (nil: none).
+func appendESRIJSON(b []byte, e *risk.ChainESRIMember) []byte {
+	if e == nil {
+		return append(b, "null}\n"...)
 	}
+	b = appendJSONFloat(b, e.ESRI)
+	b = append(b, `,"esri_converged":`...)
+	b = strconv.AppendBool(b, e.Converged)
 	return append(b, "}\n"...)
 }
 
-// appendMemberCSV appends the i-th member as one CSV record: the paths as firms
-// joined by ">" (member first), paths joined by ";".
-func (ix *chainIndex) appendMemberCSV(b []byte, i int, esri *chainESRIMembers) []byte {
+// appendMemberCSVHead appends the i-th member's CSV record up to its ESRI: the
+// paths as firms joined by ">" (member first), paths joined by ";".
+func (ix *chainIndex) appendMemberCSVHead(b []byte, i int) []byte {
 	m := ix.member(i)
 	st, ids := ix.st, ix.ch.Snapshot().IDs
 	b = appendCSVField(b, m.ID)
@@ -115,13 +134,6 @@ func (ix *chainIndex) appendMemberCSV(b []byte, i int, esri *chainESRIMembers) [
 	b = append(append(b, ','), st.Grade[m.Node].String()...)
 	for _, f := range [...]float64{st.Score[m.Node], st.P[m.Node], st.D[m.Node]} {
 		b = strconv.AppendFloat(append(b, ','), f, 'g', -1, 64)
-	}
-	b = append(b, ',')
-	if e := esri.of(m.ID); e != nil {
-		b = strconv.AppendFloat(b, e.ESRI, 'g', -1, 64)
-		b = strconv.AppendBool(append(b, ','), e.Converged)
-	} else {
-		b = append(b, ',')
 	}
 	b = append(b, ',')
 	for j, p := range m.Paths {
@@ -135,7 +147,50 @@ func (ix *chainIndex) appendMemberCSV(b []byte, i int, esri *chainESRIMembers) [
 			b = append(b, ids[n]...) // USCCs need no quoting
 		}
 	}
+	return append(b, ',')
+}
+
+// appendESRICSV ends a member's CSV record with its ESRI (nil: two empty fields).
+func appendESRICSV(b []byte, e *risk.ChainESRIMember) []byte {
+	if e == nil {
+		return append(b, ",\n"...)
+	}
+	b = strconv.AppendFloat(b, e.ESRI, 'g', -1, 64)
+	b = strconv.AppendBool(append(b, ','), e.Converged)
 	return append(b, '\n')
+}
+
+// encodedLines are the members' lines up to their ESRI, in the index's order: the
+// i-th is buf[off[i]:off[i+1]].
+type encodedLines struct {
+	buf []byte
+	off []int
+}
+
+// encoded returns the members' lines of one format, encoding them on first use; nil
+// when they were dropped since (the index is no longer among the most recent few).
+func (ix *chainIndex) encoded(csvOut bool) *encodedLines {
+	k := 0
+	if csvOut {
+		k = 1
+	}
+	ix.encOnce[k].Do(func() {
+		e := &encodedLines{off: make([]int, 1, len(ix.order)+1)}
+		for i := range ix.order {
+			e.buf = ix.appendMemberHead(e.buf, i, csvOut)
+			e.off = append(e.off, len(e.buf))
+		}
+		ix.enc[k].Store(e)
+	})
+	return ix.enc[k].Load()
+}
+
+// appendMemberHead appends the i-th member's line up to its ESRI.
+func (ix *chainIndex) appendMemberHead(b []byte, i int, csvOut bool) []byte {
+	if csvOut {
+		return ix.appendMemberCSVHead(b, i)
+	}
+	return ix.appendMemberJSONHead(b, i)
 }
 
 // appendCSVField appends a field, quoted when it holds a comma, quote or line break

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/chainrisk/chainrisk/graph"
@@ -24,6 +25,11 @@ type chainIndex struct {
 	ch    *graph.Chain
 	up    int
 	order []int32 // positions in ch.Members
+	// enc are the members' lines of the export (NDJSON, CSV) without their ESRI,
+	// encoded on the first export; dropped (nil) once the index is no longer among
+	// the chainEncodedCap most recently used.
+	encOnce [2]sync.Once
+	enc     [2]atomic.Pointer[encodedLines]
 }
 
 // rank is the place of a tier in the order: 0, 1, …, up, then up+1 for −1, ….
@@ -81,15 +87,20 @@ type chainIndexKey struct {
 }
 
 type chainIndexEntry struct {
-	key  chainIndexKey
-	once sync.Once
-	ix   *chainIndex
-	err  error
+	key   chainIndexKey
+	once  sync.Once
+	ix    *chainIndex
+	err   error
+	built atomic.Pointer[chainIndex] // ix, for the eviction of its encodings
 }
 
 // chainIndexCap bounds the chains kept: a chain of 50,000 members with its paths
-// holds a few MB.
-const chainIndexCap = 8
+// holds a few MB. The encoded lines of the export (about 330 bytes a member and
+// format) are kept for the chainEncodedCap most recently used only.
+const (
+	chainIndexCap   = 8
+	chainEncodedCap = 2
+)
 
 // chainIndexes keeps the chains last paged through, of the latest state only (an
 // entry refers to its state, which it would keep in memory): paging through a chain
@@ -116,8 +127,17 @@ func (c *chainIndexes) get(st *monitor.State, v int32, up, down int) (*chainInde
 	if len(c.entries) > chainIndexCap {
 		c.entries = c.entries[:chainIndexCap]
 	}
+	for _, old := range c.entries[min(len(c.entries), chainEncodedCap):] {
+		if ix := old.built.Load(); ix != nil {
+			ix.enc[0].Store(nil)
+			ix.enc[1].Store(nil)
+		}
+	}
 	c.mu.Unlock()
-	e.once.Do(func() { e.ix, e.err = buildChainIndex(st, v, up, down) })
+	e.once.Do(func() {
+		e.ix, e.err = buildChainIndex(st, v, up, down)
+		e.built.Store(e.ix)
+	})
 	return e.ix, e.err
 }
 
