@@ -57,6 +57,11 @@ func TestChainSummary(t *testing.T) {
 		t.Errorf("members_url %q", sum.MembersURL)
 	}
 	full.Members = nil
+	var again json.RawMessage
+	h.get("/api/v1/chains/"+h.leaderA, &again)
+	if string(again) != string(raw) {
+		t.Errorf("the kept summary differs:\n%s\nfirst:\n%s", again, raw)
+	}
 	if !reflect.DeepEqual(sum, full) {
 		t.Errorf("summary %+v\nfull answer without its members %+v", sum, full)
 	}

@@ -166,19 +166,25 @@ func (s *Server) getChain(rq *request) error {
 				"page through GET /api/v1/chains/%s/members, or stream them all with format=ndjson or format=csv there",
 			x.Size, limit, uscc)
 	}
+	if all == "" {
+		return s.serveSummary(rq, st, v, x, onDemand, up, down)
+	}
+	out := rq.chainSummary(st, v, x, onDemand, up, down)
+	if err := s.chainMembers(rq, st, v, &out); err != nil {
+		return err
+	}
+	return rq.json(http.StatusOK, out)
+}
+
+// chainSummary is the chain's answer without its members and ESRI fields.
+func (rq *request) chainSummary(st *monitor.State, v int32, x *risk.Exposure, onDemand bool, up, down int) chainJSON {
+	uscc := st.Snap.IDs[v]
 	out := chainJSON{Leader: uscc, Name: st.Firms[v].Name, Leading: st.Firms[v].Leading, Grade: st.Grade[v].String(),
 		DepthUp: up, DepthDown: down, ChainRisk: x.ChainRisk, SupplyAtRisk: x.SupplyAtRisk, DemandAtRisk: x.DemandAtRisk,
 		MemberCount: x.Size, MembersURL: membersURL(uscc, up, down, rq.cfg.Chain),
 		Tiers: x.Tiers, TopContributors: []contributorJSON{},
 		Concentration: []risk.Concentration{}, ScanID: st.ScanID, ModelVersion: st.Params.Model.Version,
 		ComputedAt: st.At, OnDemand: onDemand, SuppliedRelations: len(st.Supplied[v])}
-	if all != "" {
-		if err := s.chainMembers(rq, st, v, &out); err != nil {
-			return err
-		}
-	} else if rec := s.chainESRIHeader(rq, uscc); rec != nil {
-		out.ESRIComputedAt, out.ESRIScanID = &rec.ComputedAt, &rec.ScanID
-	}
 	for _, c := range x.TopContributors {
 		n, _ := st.Index(c.USCC)
 		out.TopContributors = append(out.TopContributors, contributorJSON{Contributor: c, Name: st.Firms[n].Name,
@@ -192,7 +198,7 @@ func (s *Server) getChain(rq *request) error {
 		})
 		out.Concentration = append(out.Concentration, c)
 	}
-	return rq.json(http.StatusOK, out)
+	return out
 }
 
 // membersURL links a chain's first page of members, with the depths when they are

@@ -96,6 +96,15 @@ func TestESRIScheduledResults(t *testing.T) {
 				}
 			}
 		}
+		// The summary (kept JSON) carries the same ESRI header, twice in a row.
+		for range 2 {
+			var sum chainESRIAnswer
+			get("/api/v1/chains/"+h.leaderA, "tenantA", &sum)
+			if sum.ESRIComputedAt == nil || !sum.ESRIComputedAt.Equal(*chain.ESRIComputedAt) || sum.ESRIScanID == nil ||
+				*sum.ESRIScanID != *chain.ESRIScanID || len(sum.Members) != 0 {
+				t.Errorf("summary: esri_computed_at %v, esri_scan_id %v, %d members", sum.ESRIComputedAt, sum.ESRIScanID, len(sum.Members))
+			}
+		}
 		// Another leader's stored result is not the tenant's to see.
 		h.call(req{method: "GET", path: "/api/v1/esri?leader=" + h.leaderB, token: "tenantA"}, 404, nil)
 

@@ -102,6 +102,7 @@ type Server struct {
 	// chains and esriMembers keep the chains last paged through and their ESRI.
 	chains      chainIndexes
 	esriMembers esriMembers
+	summaries   summaries
 }
 
 // access says who may call a route; admin tokens may call every route.
