@@ -2,6 +2,7 @@ package api
 
 import (
 	"bufio"
+	"io"
 	"math"
 	"net/http"
 	"strconv"
@@ -40,6 +41,30 @@ func (rq *request) streamMembers(ix *chainIndex, q *membersQuery, lo, hi int, es
 		line = append(line, "uscc,name,tier,grade,score,p,d,paths,esri,esri_converged\n"...)
 	}
 	enc := ix.encoded(csvOut)
+	if enc != nil && esri == nil && q.grade == nil {
+		// Nothing to add or leave out: the lines as they are kept, in big writes.
+		for i := lo; i < hi; i += 1024 {
+			if ctx := rq.r.Context(); ctx.Err() != nil {
+				break // the client left, or the request timed out: the answer ends short
+			}
+			if _, err := w.Write(line); err != nil {
+				return nil // the connection is gone; nothing can be answered
+			}
+			line = enc.buf[enc.off[i]:enc.off[min(i+1024, hi)]]
+		}
+	} else {
+		line = ix.appendMembers(w, line, enc, q, lo, hi, esri, rq)
+	}
+	_, _ = w.Write(line)
+	_ = w.Flush()
+	return nil
+}
+
+// appendMembers writes the members at lo … hi−1 that pass the filters, each line
+// the kept one (or encoded now) with its ESRI, and returns what is left to write.
+func (ix *chainIndex) appendMembers(w io.Writer, line []byte, enc *encodedLines, q *membersQuery, lo, hi int,
+	esri *chainESRIMembers, rq *request) []byte {
+	csvOut := q.format == "csv"
 	ctx := rq.r.Context()
 	for i := lo; i < hi; i++ {
 		if i%1024 == 0 && ctx.Err() != nil {
@@ -48,26 +73,39 @@ func (rq *request) streamMembers(ix *chainIndex, q *membersQuery, lo, hi int, es
 		if !q.keeps(ix, i) {
 			continue
 		}
-		if enc != nil {
-			line = append(line, enc.buf[enc.off[i]:enc.off[i+1]]...)
-		} else {
+		var e *risk.ChainESRIMember
+		if esri != nil {
+			e = esri.of(ix.member(i).ID)
+		}
+		switch {
+		case enc != nil && e == nil:
+			line = append(line, enc.buf[enc.off[i]:enc.off[i+1]]...) // kept with no ESRI
+		case enc != nil:
+			line = append(line, enc.buf[enc.off[i]:enc.off[i+1]-len(noESRI(csvOut))]...)
+		default:
 			line = ix.appendMemberHead(line, i, csvOut)
 		}
-		if csvOut {
-			line = appendESRICSV(line, esri.of(ix.member(i).ID))
-		} else {
-			line = appendESRIJSON(line, esri.of(ix.member(i).ID))
+		if csvOut && (enc == nil || e != nil) {
+			line = appendESRICSV(line, e)
+		} else if enc == nil || e != nil {
+			line = appendESRIJSON(line, e)
 		}
 		if len(line) >= exportBuffer/2 {
 			if _, err := w.Write(line); err != nil {
-				return nil // the connection is gone; nothing can be answered
+				return line[:0] // the connection is gone; nothing can be answered
 			}
 			line = line[:0]
 		}
 	}
-	_, _ = w.Write(line)
-	_ = w.Flush()
-	return nil
+	return line
+}
+
+// noESRI is how a line ends for a member without ESRI.
+func noESRI(csvOut bool) string {
+	if csvOut {
+		return ",\n"
+	}
+	return "null}\n"
 }
 
 // appendMemberJSON appends the i-th member as one line of JSON: memberJSON's
@@ -160,8 +198,8 @@ func appendESRICSV(b []byte, e *risk.ChainESRIMember) []byte {
 	return append(b, '\n')
 }
 
-// encodedLines are the members' lines up to their ESRI, in the index's order: the
-// i-th is buf[off[i]:off[i+1]].
+// encodedLines are the members' lines as for a member without ESRI (noESRI ends
+// them), in the index's order: the i-th is buf[off[i]:off[i+1]].
 type encodedLines struct {
 	buf []byte
 	off []int
@@ -177,7 +215,7 @@ func (ix *chainIndex) encoded(csvOut bool) *encodedLines {
 	ix.encOnce[k].Do(func() {
 		e := &encodedLines{off: make([]int, 1, len(ix.order)+1)}
 		for i := range ix.order {
-			e.buf = ix.appendMemberHead(e.buf, i, csvOut)
+			e.buf = append(ix.appendMemberHead(e.buf, i, csvOut), noESRI(csvOut)...)
 			e.off = append(e.off, len(e.buf))
 		}
 		ix.enc[k].Store(e)

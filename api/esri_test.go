@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -103,6 +104,23 @@ func TestESRIScheduledResults(t *testing.T) {
 			if sum.ESRIComputedAt == nil || !sum.ESRIComputedAt.Equal(*chain.ESRIComputedAt) || sum.ESRIScanID == nil ||
 				*sum.ESRIScanID != *chain.ESRIScanID || len(sum.Members) != 0 {
 				t.Errorf("summary: esri_computed_at %v, esri_scan_id %v, %d members", sum.ESRIComputedAt, sum.ESRIScanID, len(sum.Members))
+			}
+		}
+		// The export (kept lines, the ESRI added) and the pages say the same, by
+		// member, in the same order, for all members and for one grade.
+		for _, q := range []string{"", "&grade=D"} {
+			var full chainSummaryAnswer
+			get("/api/v1/chains/"+h.leaderA+"?members=all", "analyst", &full)
+			w := h.call(req{method: "GET", path: "/api/v1/chains/" + h.leaderA + "/members?format=ndjson" + q, token: "tenantA"}, 200, nil)
+			var lines []string
+			for _, m := range full.Members {
+				if q == "" || m.Grade == "D" {
+					b, _ := json.Marshal(m)
+					lines = append(lines, string(b))
+				}
+			}
+			if got, want := w.Body.String(), strings.Join(lines, "\n")+"\n"; got != want || !strings.Contains(got, `"esri_converged":true`) {
+				t.Errorf("export%s with ESRI:\n%.500s\nwant\n%.500s", q, got, want)
 			}
 		}
 		// Another leader's stored result is not the tenant's to see.
