@@ -3,8 +3,8 @@ package api
 import (
 	"bytes"
 	"cmp"
-	"errors"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -26,12 +26,17 @@ type chainJSON struct {
 	Leading bool   `json:"leading"` // tagged leading; any firm's chain can be asked for
 	Grade   string `json:"grade"`
 	// The depths the chain was taken with.
-	DepthUp         int                  `json:"depth_up"`
-	DepthDown       int                  `json:"depth_down"`
-	ChainRisk       float64              `json:"chain_risk"`
-	SupplyAtRisk    float64              `json:"supply_at_risk"`
-	DemandAtRisk    float64              `json:"demand_at_risk"`
-	Members         []memberJSON         `json:"members"` // the leader, then tiers 1, 2, … then −1, …
+	DepthUp      int     `json:"depth_up"`
+	DepthDown    int     `json:"depth_down"`
+	ChainRisk    float64 `json:"chain_risk"`
+	SupplyAtRisk float64 `json:"supply_at_risk"`
+	DemandAtRisk float64 `json:"demand_at_risk"`
+	// Members, with members=all only: the leader, then tiers 1, 2, … then −1, ….
+	Members []memberJSON `json:"members,omitempty"`
+	// MemberCount counts the members, the leader included; MembersURL is their
+	// first page (GET /api/v1/chains/{leader}/members).
+	MemberCount     int                  `json:"member_count"`
+	MembersURL      string               `json:"members_url"`
 	Tiers           []risk.TierGrades    `json:"tiers"`
 	TopContributors []contributorJSON    `json:"top_contributors"`
 	Concentration   []risk.Concentration `json:"concentration"`
@@ -108,31 +113,32 @@ func (rq *request) chainRoot(uscc string, up, down int) (*monitor.State, int32, 
 	return st, v, nil
 }
 
-// exposure returns v's chain exposure and the chain itself: the scan's exposure
-// when the depths are the scan's (the chain, which scans do not keep, is extracted
-// now), else one computed now from the scan's p and d.
-func exposure(st *monitor.State, v int32, up, down int) (*risk.Exposure, *graph.Chain, bool, error) {
+// summaryExposure returns v's chain exposure: the scan's when the depths are the
+// scan's (no walk of the chain), else one computed now from the scan's p and d,
+// with its chain.
+func summaryExposure(st *monitor.State, v int32, up, down int) (*risk.Exposure, bool, error) {
 	p := st.Params.Exposure
-	same := p.Chain.DepthUp == up && p.Chain.DepthDown == down
-	p.Chain.DepthUp, p.Chain.DepthDown = up, down
-	if x, ok := st.Chains[v]; ok && same {
-		ch := x.Chain
-		if ch == nil {
-			var err error
-			if ch, err = st.ChainOf(v, p.Chain); err != nil {
-				return nil, nil, false, err
-			}
-		}
-		return x, ch, false, nil
+	if x, ok := st.Chains[v]; ok && p.Chain.DepthUp == up && p.Chain.DepthDown == down {
+		return x, false, nil
 	}
-	p.KeepChains = true
+	p.Chain.DepthUp, p.Chain.DepthDown, p.KeepChains = up, down, false
 	x, err := st.ChainExposure(v, p)
-	if err != nil {
-		return nil, nil, false, err
-	}
-	return x, x.Chain, true, nil
+	return x, true, err
 }
 
+// chainMembersLimit is the most members GET /api/v1/chains/{leader}?members=all
+// answers with (http.max_chain_members).
+func (rq *request) chainMembersLimit() int {
+	if n := rq.cfg.HTTP.MaxChainMembers; n > 0 {
+		return n
+	}
+	return config.Default().HTTP.MaxChainMembers
+}
+
+// getChain serves GET /api/v1/chains/{leader}: the chain's summary, read from the
+// scan's exposure without walking the chain; with members=all the members too,
+// up to http.max_chain_members of them (the members endpoint pages and streams any
+// chain).
 func (s *Server) getChain(rq *request) error {
 	uscc, err := rq.pathUSCC("leader")
 	if err != nil {
@@ -142,28 +148,43 @@ func (s *Server) getChain(rq *request) error {
 	if err != nil {
 		return err
 	}
+	all, err := enumParam(rq.r, "members", "", "all")
+	if err != nil {
+		return err
+	}
 	st, v, err := rq.chainRoot(uscc, up, down)
 	if err != nil {
 		return err
 	}
-	x, ch, onDemand, err := exposure(st, v, up, down)
+	x, onDemand, err := summaryExposure(st, v, up, down)
 	if err != nil {
 		return err
 	}
+	if limit := rq.chainMembersLimit(); all != "" && x.Size > limit {
+		return errorf(http.StatusUnprocessableEntity, codeChainTooLarge,
+			"the chain has %d members, more than the %d (http.max_chain_members) members=all answers with: "+
+				"page through GET /api/v1/chains/%s/members, or stream them all with format=ndjson or format=csv there",
+			x.Size, limit, uscc)
+	}
+	if all == "" {
+		return s.serveSummary(rq, st, v, x, onDemand, up, down)
+	}
+	out := rq.chainSummary(st, v, x, onDemand, up, down)
+	if err := s.chainMembers(rq, st, v, &out); err != nil {
+		return err
+	}
+	return rq.json(http.StatusOK, out)
+}
+
+// chainSummary is the chain's answer without its members and ESRI fields.
+func (rq *request) chainSummary(st *monitor.State, v int32, x *risk.Exposure, onDemand bool, up, down int) chainJSON {
+	uscc := st.Snap.IDs[v]
 	out := chainJSON{Leader: uscc, Name: st.Firms[v].Name, Leading: st.Firms[v].Leading, Grade: st.Grade[v].String(),
 		DepthUp: up, DepthDown: down, ChainRisk: x.ChainRisk, SupplyAtRisk: x.SupplyAtRisk, DemandAtRisk: x.DemandAtRisk,
-		Members: make([]memberJSON, len(ch.Members)), Tiers: x.Tiers, TopContributors: []contributorJSON{},
+		MemberCount: x.Size, MembersURL: membersURL(uscc, up, down, rq.cfg.Chain),
+		Tiers: x.Tiers, TopContributors: []contributorJSON{},
 		Concentration: []risk.Concentration{}, ScanID: st.ScanID, ModelVersion: st.Params.Model.Version,
 		ComputedAt: st.At, OnDemand: onDemand, SuppliedRelations: len(st.Supplied[v])}
-	for k, m := range ch.Members {
-		paths := make([][]string, len(m.Paths))
-		for i, p := range m.Paths {
-			paths[i] = ch.PathIDs(p)
-		}
-		out.Members[k] = memberJSON{USCC: m.ID, Name: st.Firms[m.Node].Name, Tier: m.Tier, Grade: st.Grade[m.Node].String(),
-			Score: st.Score[m.Node], P: st.P[m.Node], D: st.D[m.Node], Paths: paths}
-	}
-	s.chainESRI(rq, &out)
 	for _, c := range x.TopContributors {
 		n, _ := st.Index(c.USCC)
 		out.TopContributors = append(out.TopContributors, contributorJSON{Contributor: c, Name: st.Firms[n].Name,
@@ -177,37 +198,36 @@ func (s *Server) getChain(rq *request) error {
 		})
 		out.Concentration = append(out.Concentration, c)
 	}
-	return rq.json(http.StatusOK, out)
+	return out
 }
 
-// chainESRI adds the esri job's latest results to a chain's members. The chain is
-// served from memory, so a store that does not answer costs the ESRI fields only
-// (null), with a throttled log line, not the answer.
-func (s *Server) chainESRI(rq *request, out *chainJSON) {
-	res, rec, err := s.storedESRI(rq, out.Leader)
+// membersURL links a chain's first page of members, with the depths when they are
+// not the config's.
+func membersURL(leader string, up, down int, c config.ChainConfig) string {
+	u := "/api/v1/chains/" + url.PathEscape(leader) + "/members"
+	if up != c.DepthUp || down != c.DepthDown {
+		u += "?depth_up=" + strconv.Itoa(up) + "&depth_down=" + strconv.Itoa(down)
+	}
+	return u
+}
+
+// chainMembers adds every member to the full answer (members=all), in the order of
+// the members endpoint (the leader, then tiers 1, 2, … then −1, …; by USCC within a
+// tier), with their ESRI.
+func (s *Server) chainMembers(rq *request, st *monitor.State, v int32, out *chainJSON) error {
+	ix, err := s.chains.get(st, v, out.DepthUp, out.DepthDown)
 	if err != nil {
-		if rq.r.Context().Err() != nil {
-			return // the client left; the answer goes nowhere
-		}
-		if n, ok := s.storeErrs.allow(time.Now(), storeErrorEvery); ok {
-			s.log.Warn("chain answered without its ESRI", "leader", out.Leader, "err", errors.Unwrap(err),
-				"similar_failures_not_logged", n)
-		}
-		return
+		return err
 	}
-	if res == nil {
-		return
+	esri := s.chainESRIMembers(rq, out.Leader)
+	if esri != nil {
+		out.ESRIComputedAt, out.ESRIScanID = &esri.computedAt, &esri.scanID
 	}
-	out.ESRIComputedAt, out.ESRIScanID = &rec.ComputedAt, &rec.ScanID
-	byFirm := make(map[string]*risk.ChainESRIMember, len(res.Members))
-	for i := range res.Members {
-		byFirm[res.Members[i].Firm] = &res.Members[i]
+	out.Members = make([]memberJSON, len(ix.order))
+	for i := range ix.order {
+		out.Members[i] = ix.memberAt(i, esri)
 	}
-	for k := range out.Members {
-		if m, ok := byFirm[out.Members[k].USCC]; ok {
-			out.Members[k].ESRI, out.Members[k].ESRIConverged = &m.ESRI, &m.Converged
-		}
-	}
+	return nil
 }
 
 func (s *Server) getChainGraph(rq *request) error {

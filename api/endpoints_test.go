@@ -142,7 +142,7 @@ func TestChainEndpoints(t *testing.T) {
 	eachStore(t, Options{}, func(t *testing.T, h *harness) {
 		st := h.b.State()
 		var raw json.RawMessage
-		h.get("/api/v1/chains/"+h.leaderA, &raw)
+		h.get("/api/v1/chains/"+h.leaderA+"?members=all", &raw)
 		hasKeys(t, "chain", raw, "leader", "chain_risk", "supply_at_risk", "demand_at_risk", "members",
 			"top_contributors", "concentration", "tiers", "depth_up", "depth_down")
 		h.conforms("GET /api/v1/chains/{leader}", 200, raw)
@@ -200,7 +200,7 @@ func TestChainEndpoints(t *testing.T) {
 			OnDemand bool `json:"on_demand"`
 			Members  []struct{ Tier int }
 		}
-		h.get("/api/v1/chains/"+h.leaderA+"?depth_up=1&depth_down=0", &shallow)
+		h.get("/api/v1/chains/"+h.leaderA+"?depth_up=1&depth_down=0&members=all", &shallow)
 		if !shallow.OnDemand || shallow.DepthUp != 1 || len(shallow.Members) != 10 {
 			t.Errorf("depth 1/0: on demand %v, %d members", shallow.OnDemand, len(shallow.Members))
 		}

@@ -26,6 +26,7 @@ const (
 	codeTooLarge          = "payload_too_large"
 	codeCheckTooLarge     = "check_too_large"
 	codeOwnershipTooLarge = "ownership_too_large"
+	codeChainTooLarge     = "chain_too_large"
 	codeTooManyIngests    = "too_many_ingests"
 	codeTooManyBodies     = "too_many_bodies"
 	codeBodyTimeout       = "body_timeout"

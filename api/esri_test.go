@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -54,7 +55,7 @@ func TestESRIScheduledResults(t *testing.T) {
 		var onDemand esriAnswer
 		get("/api/v1/esri?leader="+h.leaderA, "analyst", &onDemand)
 		var chain chainESRIAnswer
-		get("/api/v1/chains/"+h.leaderA, "analyst", &chain)
+		get("/api/v1/chains/"+h.leaderA+"?members=all", "analyst", &chain)
 		if onDemand.Source != "on_demand" || onDemand.ScanID != h.b.State().ScanID || len(onDemand.Members) != len(chain.Members) {
 			t.Fatalf("before the job: source %q, scan %d, %d members (chain %d)", onDemand.Source, onDemand.ScanID,
 				len(onDemand.Members), len(chain.Members))
@@ -84,7 +85,7 @@ func TestESRIScheduledResults(t *testing.T) {
 			byFirm[m.USCC] = m.ESRI
 		}
 		for _, token := range []string{"analyst", "tenantA"} {
-			get("/api/v1/chains/"+h.leaderA, token, &chain)
+			get("/api/v1/chains/"+h.leaderA+"?members=all", token, &chain)
 			if chain.ESRIComputedAt == nil || !chain.ESRIComputedAt.Equal(h.b.clock) || chain.ESRIScanID == nil ||
 				*chain.ESRIScanID != sched.ScanID {
 				t.Errorf("%s: chain esri_computed_at %v, esri_scan_id %v", token, chain.ESRIComputedAt, chain.ESRIScanID)
@@ -94,6 +95,32 @@ func TestESRIScheduledResults(t *testing.T) {
 				if !ok || m.ESRI == nil || *m.ESRI != want || m.ESRIConverged == nil || !*m.ESRIConverged {
 					t.Errorf("%s: chain member %s: esri %v (converged %v), want %v", token, m.USCC, m.ESRI, m.ESRIConverged, want)
 				}
+			}
+		}
+		// The summary (kept JSON) carries the same ESRI header, twice in a row.
+		for range 2 {
+			var sum chainESRIAnswer
+			get("/api/v1/chains/"+h.leaderA, "tenantA", &sum)
+			if sum.ESRIComputedAt == nil || !sum.ESRIComputedAt.Equal(*chain.ESRIComputedAt) || sum.ESRIScanID == nil ||
+				*sum.ESRIScanID != *chain.ESRIScanID || len(sum.Members) != 0 {
+				t.Errorf("summary: esri_computed_at %v, esri_scan_id %v, %d members", sum.ESRIComputedAt, sum.ESRIScanID, len(sum.Members))
+			}
+		}
+		// The export (kept lines, the ESRI added) and the pages say the same, by
+		// member, in the same order, for all members and for one grade.
+		for _, q := range []string{"", "&grade=D"} {
+			var full chainSummaryAnswer
+			get("/api/v1/chains/"+h.leaderA+"?members=all", "analyst", &full)
+			w := h.call(req{method: "GET", path: "/api/v1/chains/" + h.leaderA + "/members?format=ndjson" + q, token: "tenantA"}, 200, nil)
+			var lines []string
+			for _, m := range full.Members {
+				if q == "" || m.Grade == "D" {
+					b, _ := json.Marshal(m)
+					lines = append(lines, string(b))
+				}
+			}
+			if got, want := w.Body.String(), strings.Join(lines, "\n")+"\n"; got != want || !strings.Contains(got, `"esri_converged":true`) {
+				t.Errorf("export%s with ESRI:\n%.500s\nwant\n%.500s", q, got, want)
 			}
 		}
 		// Another leader's stored result is not the tenant's to see.
@@ -119,7 +146,7 @@ func TestESRIScheduledResults(t *testing.T) {
 		if bounded.MaxSteps != 1 || bounded.NotConverged != len(flagged) || len(flagged) == 0 {
 			t.Errorf("bounded: max_steps %d, not_converged %d, %d flagged", bounded.MaxSteps, bounded.NotConverged, len(flagged))
 		}
-		get("/api/v1/chains/"+h.leaderA, "analyst", &chain)
+		get("/api/v1/chains/"+h.leaderA+"?members=all", "analyst", &chain)
 		for _, m := range chain.Members {
 			if m.ESRIConverged == nil || *m.ESRIConverged == flagged[m.USCC] {
 				t.Errorf("chain member %s: esri_converged %v, flagged %v", m.USCC, m.ESRIConverged, flagged[m.USCC])
@@ -133,7 +160,7 @@ func TestESRIScheduledResults(t *testing.T) {
 			t.Fatal(err)
 		}
 		var bare chainESRIAnswer
-		get("/api/v1/chains/"+h.leaderA, "analyst", &bare)
+		get("/api/v1/chains/"+h.leaderA+"?members=all", "analyst", &bare)
 		if bare.ESRIComputedAt != nil || len(bare.Members) != len(chain.Members) || bare.Members[0].ESRI != nil {
 			t.Errorf("chain without a store: esri_computed_at %v, %d members, first esri %v", bare.ESRIComputedAt,
 				len(bare.Members), bare.Members[0].ESRI)

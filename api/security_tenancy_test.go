@@ -176,6 +176,10 @@ func TestTenantIsolationDisjointChains(t *testing.T) {
 				get(around("/api/v1/enterprises/", "/ownership?format=dot&depth=10"), me.root, other.root, missingFirm),
 				get(around("/api/v1/chains/", "/history?from=2020-01-01"), me.root, other.root, missingFirm),
 				get(prefix("/api/v1/chains/"), me.root, other.root, missingFirm),
+				get(around("/api/v1/chains/", "?members=all"), me.root, other.root, missingFirm),
+				get(around("/api/v1/chains/", "/members?limit=5"), me.root, other.root, missingFirm),
+				get(around("/api/v1/chains/", "/members?format=ndjson"), me.root, other.root, missingFirm),
+				get(around("/api/v1/chains/", "/members?format=csv"), me.root, other.root, missingFirm),
 				get(around("/api/v1/chains/", "/graph?format=dot"), me.root, other.root, missingFirm),
 				get(around("/api/v1/chains/", "/graph?format=json"), me.root, other.root, missingFirm),
 				get(prefix("/api/v1/esri?leader="), me.root, other.root, missingFirm),
@@ -273,7 +277,7 @@ func TestTenantIsolationDisjointChains(t *testing.T) {
 
 		// The forbidden strings are there to be found: an admin's answers hold them.
 		var seen strings.Builder
-		for _, path := range []string{"/api/v1/alerts?limit=1000", "/api/v1/subscriptions", "/api/v1/chains/" + h.leaderA,
+		for _, path := range []string{"/api/v1/alerts?limit=1000", "/api/v1/subscriptions", "/api/v1/chains/" + h.leaderA + "?members=all",
 			"/api/v1/enterprises/" + y.root, "/api/v1/enterprises/" + y.firm} {
 			seen.WriteString(h.do(req{method: "GET", path: path, token: "admin"}).Body.String())
 		}

@@ -99,6 +99,10 @@ type Server struct {
 	// storeErrs thins out the log of a store outage's failed requests.
 	storeErrs logThrottle
 	hops      hopPool // scratch of the enterprise endpoint's chain search
+	// chains and esriMembers keep the chains last paged through and their ESRI.
+	chains      chainIndexes
+	esriMembers esriMembers
+	summaries   summaries
 }
 
 // access says who may call a route; admin tokens may call every route.
@@ -221,7 +225,9 @@ func (s *Server) table() []*route {
 		{pattern: "GET /api/v1/enterprises/{uscc}/ownership", access: readers, query: []string{"format", "depth"},
 			produces: []string{mediaJSON, mediaDOT}, h: s.getOwnership},
 		{pattern: "GET /api/v1/enterprises/{uscc}/report", access: readers, produces: []string{mediaHTML}, h: s.getReport},
-		{pattern: "GET /api/v1/chains/{leader}", access: readers, query: []string{"depth_up", "depth_down"}, h: s.getChain},
+		{pattern: "GET /api/v1/chains/{leader}", access: readers, query: []string{"depth_up", "depth_down", "members"}, h: s.getChain},
+		{pattern: "GET /api/v1/chains/{leader}/members", access: readers, query: []string{"depth_up", "depth_down", "limit", "cursor",
+			"tier", "grade", "format"}, produces: []string{mediaJSON, mediaNDJSON, mediaCSV}, h: s.getChainMembers},
 		{pattern: "GET /api/v1/chains/{leader}/graph", access: readers, query: []string{"format", "depth_up", "depth_down"},
 			produces: []string{mediaJSON, mediaDOT}, h: s.getChainGraph},
 		{pattern: "GET /api/v1/chains/{leader}/history", access: readers, query: []string{"from", "to", "limit"},

@@ -115,6 +115,9 @@ type HTTPConfig struct {
 	BodyReadTimeout time.Duration `yaml:"body_read_timeout" json:"body_read_timeout"`
 	// MaxBodyReadsPerToken bounds the request bodies one token may be sending at once.
 	MaxBodyReadsPerToken int `yaml:"max_body_reads_per_token" json:"max_body_reads_per_token"`
+	// MaxChainMembers bounds GET /api/v1/chains/{leader}?members=all; the members
+	// endpoint pages and streams chains of any size.
+	MaxChainMembers int `yaml:"max_chain_members" json:"max_chain_members"`
 }
 
 // IngestConfig tunes ingest batches (API, CLI and sources).
@@ -414,6 +417,7 @@ func Default() *Config {
 			MaxConcurrentIngests:  4,
 			BodyReadTimeout:       30 * time.Second,
 			MaxBodyReadsPerToken:  8,
+			MaxChainMembers:       50000,
 		},
 		Ingest:     IngestConfig{MaxErrors: 1000},
 		Onboarding: OnboardingConfig{DefaultSalesShare: 0.1},

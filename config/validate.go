@@ -220,6 +220,7 @@ func (c *Config) checkHTTP(ck *checker) {
 	}
 	ck.positive("http.body_read_timeout", h.BodyReadTimeout)
 	ck.intRange("http.max_body_reads_per_token", h.MaxBodyReadsPerToken, 1, 1024)
+	ck.intRange("http.max_chain_members", h.MaxChainMembers, 1, 10_000_000)
 }
 
 var (

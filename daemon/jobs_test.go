@@ -125,7 +125,7 @@ func checkESRIServed(t *testing.T, d *daemon.Daemon, token, leader string, at ti
 		} `json:"members"`
 		ESRIComputedAt *time.Time `json:"esri_computed_at"`
 	}
-	apiGet(t, d, token, "/api/v1/chains/"+leader, &chain)
+	apiGet(t, d, token, "/api/v1/chains/"+leader+"?members=all", &chain)
 	byFirm := map[string]float64{}
 	for _, m := range e.Members {
 		byFirm[m.USCC] = m.ESRI

@@ -63,8 +63,8 @@ func TestOwnListChangesOnlyItsChainView(t *testing.T) {
 		c.tokens[who] = plain
 	}
 	var soy0, dairy0 chainAnswer
-	c.get("/chains/"+soy, soy, &soy0)
-	c.get("/chains/"+dairy, dairy, &dairy0)
+	c.get("/chains/"+soy+"?members=all", soy, &soy0)
+	c.get("/chains/"+dairy+"?members=all", dairy, &dairy0)
 	if code, _ := c.do("GET", "/enterprises/"+milk, soy, ""); code != http.StatusNotFound {
 		t.Fatalf("raw milk outside the soybean chain: %d, want 404 before the list", code)
 	}
@@ -82,8 +82,8 @@ func TestOwnListChangesOnlyItsChainView(t *testing.T) {
 	waitScanDone(t, c, "api:own-list-"+soy)
 
 	var soy1, dairy1 chainAnswer
-	c.get("/chains/"+soy, soy, &soy1)
-	c.get("/chains/"+dairy, dairy, &dairy1)
+	c.get("/chains/"+soy+"?members=all", soy, &soy1)
+	c.get("/chains/"+dairy+"?members=all", dairy, &dairy1)
 	if soy1.SuppliedRelations != 2 {
 		t.Errorf("supplied_relations = %d, want 2", soy1.SuppliedRelations)
 	}

@@ -157,16 +157,25 @@ func (t *Target) Discover(ctx context.Context) ([]string, error) {
 	seen := map[string]bool{}
 	for _, l := range leaders.Leaders {
 		seen[l.USCC] = true
-		var chain struct {
-			Members []struct {
-				USCC string `json:"uscc"`
-			} `json:"members"`
-		}
-		if err := t.getJSON(ctx, "/api/v1/chains/"+url.PathEscape(l.USCC), &chain); err != nil {
-			return nil, fmt.Errorf("discover firms: %w", err)
-		}
-		for _, m := range chain.Members {
-			seen[m.USCC] = true
+		// The chain's members, a page at a time.
+		q := url.Values{"limit": {"1000"}}
+		for {
+			var page struct {
+				Members []struct {
+					USCC string `json:"uscc"`
+				} `json:"members"`
+				NextCursor *string `json:"next_cursor"`
+			}
+			if err := t.getJSON(ctx, "/api/v1/chains/"+url.PathEscape(l.USCC)+"/members?"+q.Encode(), &page); err != nil {
+				return nil, fmt.Errorf("discover firms: %w", err)
+			}
+			for _, m := range page.Members {
+				seen[m.USCC] = true
+			}
+			if page.NextCursor == nil {
+				break
+			}
+			q.Set("cursor", *page.NextCursor)
 		}
 	}
 	if len(seen) == 0 {

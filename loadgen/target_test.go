@@ -229,10 +229,14 @@ func TestDiscover(t *testing.T) {
 		switch r.URL.Path {
 		case "/api/v1/leaders":
 			_, _ = io.WriteString(w, `{"total":2,"leaders":[{"uscc":"L2"},{"uscc":"L1"}]}`)
-		case "/api/v1/chains/L1":
-			_, _ = io.WriteString(w, `{"leader":"L1","members":[{"uscc":"L1"},{"uscc":"A"},{"uscc":"B"}]}`)
-		case "/api/v1/chains/L2":
-			_, _ = io.WriteString(w, `{"leader":"L2","members":[{"uscc":"L2"},{"uscc":"B"},{"uscc":"C"}]}`)
+		case "/api/v1/chains/L1/members":
+			if r.URL.Query().Get("cursor") == "" {
+				_, _ = io.WriteString(w, `{"members":[{"uscc":"L1"},{"uscc":"A"}],"next_cursor":"c1"}`)
+			} else {
+				_, _ = io.WriteString(w, `{"members":[{"uscc":"B"}],"next_cursor":null}`)
+			}
+		case "/api/v1/chains/L2/members":
+			_, _ = io.WriteString(w, `{"members":[{"uscc":"L2"},{"uscc":"B"},{"uscc":"C"}],"next_cursor":null}`)
 		default:
 			w.WriteHeader(404)
 		}

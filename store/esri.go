@@ -81,6 +81,25 @@ func (s *SQL) ESRI(ctx context.Context, leader string) (*ESRIResult, error) {
 	return found, nil
 }
 
+// ESRIHeader returns a leader's latest chain ESRI without its Detail, or
+// ErrNotFound: what a chain's summary says of it.
+func (s *SQL) ESRIHeader(ctx context.Context, leader string) (*ESRIResult, error) {
+	var found *ESRIResult
+	err := s.each(ctx, `SELECT leader, scan_id, computed_at, members, esri_max, not_converged, ''
+		FROM esri_results WHERE leader = ?`, []any{leader}, func(r Rows) error {
+		e, err := scanESRI(r)
+		found = &e
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("esri of %s: %w", leader, err)
+	}
+	if found == nil {
+		return nil, fmt.Errorf("esri of %s: %w", leader, ErrNotFound)
+	}
+	return found, nil
+}
+
 // ESRIResults streams every leader's latest chain ESRI, Detail omitted, in leader order.
 func (s *SQL) ESRIResults(ctx context.Context, fn func(*ESRIResult) error) error {
 	return s.each(ctx, `SELECT leader, scan_id, computed_at, members, esri_max, not_converged, ''

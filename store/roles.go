@@ -100,6 +100,8 @@ type ESRIStore interface {
 	SaveESRI(ctx context.Context, results []ESRIResult, drop []string) error
 	// ESRI returns one leader's result (ErrNotFound).
 	ESRI(ctx context.Context, leader string) (*ESRIResult, error)
+	// ESRIHeader returns one leader's result without its detail (ErrNotFound).
+	ESRIHeader(ctx context.Context, leader string) (*ESRIResult, error)
 	// ESRIResults streams all results without their detail.
 	ESRIResults(ctx context.Context, fn func(*ESRIResult) error) error
 }

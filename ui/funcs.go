@@ -67,6 +67,9 @@ func urlParseQuery(raw string) (url.Values, error) { return url.ParseQuery(raw) 
 type pager struct {
 	Page, Pages int
 	Prev, Next  string // "" at the ends
+	// First links the first page where a cursor, not a page number, says where a
+	// page starts (the way back is to the start).
+	First string
 }
 
 // paginate cuts n items into pages of size and returns the range of the requested

@@ -78,14 +78,14 @@ type chartGraph struct {
 // buildGraph lays out the chain's members, at most limit of them: the leader, then
 // the members by contribution (as the API ranks its top contributors), then by
 // distress d, then USCC.
-func buildGraph(ch *chainJSON, g *graphJSON, limit int, singleLabel, unknownLabel string) chartGraph {
+func buildGraph(ch *chainJSON, members []memberJSON, g *graphJSON, limit int, singleLabel, unknownLabel string) chartGraph {
 	contrib := map[string]float64{}
 	maxC := 0.0
 	for _, tc := range ch.TopContributors {
 		contrib[tc.USCC] = tc.Contribution
 		maxC = max(maxC, tc.Contribution)
 	}
-	members := slices.Clone(ch.Members)
+	members = slices.Clone(members)
 	slices.SortStableFunc(members, func(a, b memberJSON) int {
 		if (a.USCC == ch.Leader) != (b.USCC == ch.Leader) {
 			if a.USCC == ch.Leader {
@@ -95,7 +95,7 @@ func buildGraph(ch *chainJSON, g *graphJSON, limit int, singleLabel, unknownLabe
 		}
 		return cmp.Or(-cmp.Compare(contrib[a.USCC], contrib[b.USCC]), -cmp.Compare(a.D, b.D), cmp.Compare(a.USCC, b.USCC))
 	})
-	out := chartGraph{Total: len(members), SingleLabel: singleLabel}
+	out := chartGraph{Total: max(ch.MemberCount, len(members)), SingleLabel: singleLabel}
 	members = members[:min(len(members), limit)]
 	out.Shown = len(members)
 	shown := map[string]bool{}

@@ -21,7 +21,7 @@ func TestBuildGraph(t *testing.T) {
 	g := &graphJSON{Edges: []edgeJSON{{Supplier: "S1", Customer: "L"}, {Supplier: "S2", Customer: "L"},
 		{Supplier: "S3", Customer: "L"}, {Supplier: "T1", Customer: "S1"}, {Supplier: "L", Customer: "C1"}}}
 
-	all := buildGraph(ch, g, 100, "single", "?")
+	all := buildGraph(ch, ch.Members, g, 100, "single", "?")
 	if all.Shown != 6 || all.Total != 6 || len(all.Links) != 5 {
 		t.Fatalf("shown %d of %d, %d links", all.Shown, all.Total, len(all.Links))
 	}
@@ -69,7 +69,7 @@ func TestBuildGraph(t *testing.T) {
 		t.Errorf("%d single-source links, categories %+v", single, all.Categories)
 	}
 
-	capped := buildGraph(ch, g, 3, "single", "?")
+	capped := buildGraph(ch, ch.Members, g, 3, "single", "?")
 	if capped.Shown != 3 || capped.Total != 6 || capped.Nodes[0].ID != "L" || capped.Nodes[1].ID != "T1" || capped.Nodes[2].ID != "S1" {
 		t.Fatalf("capped graph: %d of %d, %+v", capped.Shown, capped.Total, capped.Nodes)
 	}

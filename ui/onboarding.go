@@ -104,7 +104,8 @@ func (s *Server) onboardingPage(c *call) error {
 	return c.render(http.StatusOK, "onboarding", c.t("onboard.title"), v)
 }
 
-// ownRelations reads the leader's own relations, named from its chain's members.
+// ownRelations reads the leader's own relations, named from its chain's tier-1
+// members (a page of them at a time).
 func (c *call) ownRelations(v *onboardView) error {
 	leader := c.sess.who.Leader
 	var list struct {
@@ -114,13 +115,20 @@ func (c *call) ownRelations(v *onboardView) error {
 	if err := c.get("/relations", url.Values{"source": {leader}, "limit": {"10000"}}, &list); err != nil {
 		return err
 	}
-	var ch chainJSON
-	if err := c.get("/chains/"+url.PathEscape(leader), nil, &ch); err != nil {
-		return err
-	}
 	names := map[string]string{}
-	for _, m := range ch.Members {
-		names[m.USCC] = m.Name
+	params := url.Values{"tier": {"1"}, "limit": {"1000"}}
+	for {
+		var page membersPageJSON
+		if err := c.get("/chains/"+url.PathEscape(leader)+"/members", params, &page); err != nil {
+			return err
+		}
+		for _, m := range page.Members {
+			names[m.USCC] = m.Name
+		}
+		if page.NextCursor == nil {
+			break
+		}
+		params.Set("cursor", *page.NextCursor)
 	}
 	for _, r := range list.Relations {
 		v.Own = append(v.Own, ownRelation{relationJSON: r, Name: names[r.Supplier]})

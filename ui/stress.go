@@ -103,7 +103,7 @@ func (s *Server) stressPage(c *call) error {
 	var g graphJSON
 	if v.Leader != "" {
 		v.Chain = &chainJSON{}
-		if err := c.get("/chains/"+url.PathEscape(v.Leader), nil, v.Chain); err != nil {
+		if err := c.get("/chains/"+url.PathEscape(v.Leader), url.Values{"members": {"all"}}, v.Chain); err != nil {
 			return err
 		}
 		if err := c.get("/chains/"+url.PathEscape(v.Leader)+"/graph", nil, &g); err != nil {
@@ -182,7 +182,7 @@ func (c *call) runStress(v *stressView, fail []string, g *graphJSON) error {
 // stressGraph draws the chain's graph as the chain page does, coloured by each
 // member's distress h after the shock.
 func (c *call) stressGraph(ch *chainJSON, g *graphJSON, res *stressJSON) *stressGraph {
-	base := buildGraph(ch, g, c.s.opts.GraphCap, c.t("chain.single"), c.t("grade.unknown"))
+	base := buildGraph(ch, ch.Members, g, c.s.opts.GraphCap, c.t("chain.single"), c.t("grade.unknown"))
 	hit := map[string]impactJSON{}
 	for _, im := range res.Top {
 		hit[im.USCC] = im

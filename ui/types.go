@@ -28,13 +28,31 @@ type chainHistoryJSON struct {
 }
 
 type memberJSON struct {
-	USCC  string  `json:"uscc"`
-	Name  string  `json:"name"`
-	Tier  int     `json:"tier"`
-	Grade string  `json:"grade"`
-	Score float64 `json:"score"`
-	P     float64 `json:"p"`
-	D     float64 `json:"d"`
+	USCC  string     `json:"uscc"`
+	Name  string     `json:"name"`
+	Tier  int        `json:"tier"`
+	Grade string     `json:"grade"`
+	Score float64    `json:"score"`
+	P     float64    `json:"p"`
+	D     float64    `json:"d"`
+	Paths [][]string `json:"paths"`
+}
+
+// membersPageJSON is a page of GET /api/v1/chains/{leader}/members.
+type membersPageJSON struct {
+	Members    []memberJSON `json:"members"`
+	NextCursor *string      `json:"next_cursor"`
+}
+
+// tierJSON counts a tier's members by grade (a chain summary's tiers).
+type tierJSON struct {
+	Tier    int `json:"tier"`
+	Members int `json:"members"`
+	A       int `json:"A"`
+	B       int `json:"B"`
+	C       int `json:"C"`
+	D       int `json:"D"`
+	Unknown int `json:"unknown"`
 }
 
 type contributorJSON struct {
@@ -69,7 +87,9 @@ type chainJSON struct {
 	ChainRisk       float64             `json:"chain_risk"`
 	SupplyAtRisk    float64             `json:"supply_at_risk"`
 	DemandAtRisk    float64             `json:"demand_at_risk"`
-	Members         []memberJSON        `json:"members"`
+	Members         []memberJSON        `json:"members"` // with members=all only
+	MemberCount     int                 `json:"member_count"`
+	Tiers           []tierJSON          `json:"tiers"`
 	TopContributors []contributorJSON   `json:"top_contributors"`
 	Concentration   []concentrationJSON `json:"concentration"`
 	ComputedAt      time.Time           `json:"computed_at"`

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -52,13 +54,75 @@ func runChain(args []string, stdout, stderr io.Writer) int {
 				}
 				return exitOK
 			}
-			if len(q) > 0 {
-				path += "?" + q.Encode()
+			ch, err := fetchChain(ctx, c, path, q)
+			if err != nil {
+				return fail(stderr, "chain", err)
 			}
-			return showDoc(ctx, c, stdout, stderr, "chain", path, output, func(w io.Writer, ch map[string]any) {
-				printChain(w, l, ch)
-			})
+			if output == "json" {
+				printJSON(stdout, ch)
+				return exitOK
+			}
+			printChain(stdout, l, ch)
+			return exitOK
 		})
+}
+
+// fetchChain reads a chain as the full answer has it: the summary (GET
+// /api/v1/chains/{leader}), its members from the members export (format=ndjson,
+// streamed: any size of chain), in the order of the pages.
+func fetchChain(ctx context.Context, c *client, path string, q url.Values) (map[string]any, error) {
+	var ch map[string]any
+	if err := c.getJSON(ctx, path+"?"+q.Encode(), &ch); err != nil {
+		return nil, err
+	}
+	q.Set("format", "ndjson")
+	members := make([]any, 0, int(toFloat(ch["member_count"])))
+	lines := &lineWriter{fn: func(line []byte) error {
+		var m map[string]any
+		if err := json.Unmarshal(line, &m); err != nil {
+			return fmt.Errorf("chain members: %w", err)
+		}
+		members = append(members, m)
+		return nil
+	}}
+	if _, err := c.do(ctx, "GET", path+"/members?"+q.Encode(), nil, "", lines); err != nil {
+		return nil, err
+	}
+	if err := lines.close(); err != nil {
+		return nil, err
+	}
+	ch["members"] = members
+	return ch, nil
+}
+
+// lineWriter calls fn with each line written to it (without its newline).
+type lineWriter struct {
+	buf []byte
+	fn  func([]byte) error
+}
+
+func (w *lineWriter) Write(p []byte) (int, error) {
+	w.buf = append(w.buf, p...)
+	for {
+		i := bytes.IndexByte(w.buf, '\n')
+		if i < 0 {
+			break
+		}
+		if err := w.fn(w.buf[:i]); err != nil {
+			return 0, err
+		}
+		w.buf = w.buf[i+1:]
+	}
+	w.buf = append(w.buf[:0:0], w.buf...) // what is left of a line, in a fresh array
+	return len(p), nil
+}
+
+// close hands on a last line that had no newline.
+func (w *lineWriter) close() error {
+	if len(bytes.TrimSpace(w.buf)) == 0 {
+		return nil
+	}
+	return w.fn(w.buf)
 }
 
 // printChain writes a chain as tables: its figures, its top contributors with their

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -33,20 +34,24 @@ const (
 	firmC   = "91231100MA23PB595W"
 )
 
-// fakeChain is a chain whose top contributor's path passes a firm the answer gives
-// no name (firmC is neither a member nor a contributor).
-const fakeChain = `{"leader":"` + leaderA + `","name":"大豆集团","grade":"A","chain_risk":0.12,"supply_at_risk":0.25,
-"demand_at_risk":0.002,"supplied_relations":0,
-"members":[{"uscc":"` + leaderA + `","name":"大豆集团","tier":0,"grade":"A","p":0.01,"d":0.12},
- {"uscc":"` + firmB + `","name":"金穗收储","tier":1,"grade":"C","p":0.09,"d":0.45}],
+// fakeChain is a chain's summary whose top contributor's path passes a firm the
+// answer gives no name (firmC is neither a member nor a contributor); fakeMembers
+// its members' export.
+const (
+	fakeChain = `{"leader":"` + leaderA + `","name":"大豆集团","grade":"A","chain_risk":0.12,"supply_at_risk":0.25,
+"demand_at_risk":0.002,"supplied_relations":0,"member_count":2,"members_url":"/api/v1/chains/` + leaderA + `/members",
 "top_contributors":[{"uscc":"` + firmB + `","name":"金穗收储","tier":2,"p":0.09,"contribution":0.02,
  "path":["` + firmB + `","` + firmC + `","` + leaderA + `"]}]}`
+	fakeMembers = `{"uscc":"` + leaderA + `","name":"大豆集团","tier":0,"grade":"A","p":0.01,"d":0.12}
+{"uscc":"` + firmB + `","name":"金穗收储","tier":1,"grade":"C","p":0.09,"d":0.45}
+`
+)
 
 // TestChainTable: the contributors have a name column, their paths read as names
 // (the USCC where the answer has none), and a legend explains P, D and the tiers, in
 // the language asked for.
 func TestChainTable(t *testing.T) {
-	fakeAPI(t, map[string]string{"/api/v1/chains/" + leaderA: fakeChain})
+	fakeAPI(t, map[string]string{"/api/v1/chains/" + leaderA: fakeChain, "/api/v1/chains/" + leaderA + "/members": fakeMembers})
 	code, out, errOut := runCmd(run, "chain", leaderA, "--lang", "zh")
 	if code != exitOK {
 		t.Fatalf("chain: exit %d: %s", code, errOut)
@@ -95,7 +100,7 @@ func TestLangDefault(t *testing.T) {
 	}
 	t.Setenv("LC_ALL", "")
 	t.Setenv("LANG", "zh_CN.UTF-8")
-	fakeAPI(t, map[string]string{"/api/v1/chains/" + leaderA: fakeChain})
+	fakeAPI(t, map[string]string{"/api/v1/chains/" + leaderA: fakeChain, "/api/v1/chains/" + leaderA + "/members": fakeMembers})
 	if code, out, _ := runCmd(run, "chain", leaderA); code != exitOK || !strings.Contains(out, "主要风险来源") {
 		t.Errorf("chain under LANG=zh_CN: exit %d:\n%s", code, out)
 	}
@@ -203,5 +208,32 @@ func TestCheckReasonsLang(t *testing.T) {
 	}
 	if code, _, errOut := runCmd(run, "checks", "show", "x3"); code != exitUsage || !strings.Contains(errOut, "not a check id") {
 		t.Errorf("checks show x3: exit %d, %q", code, errOut)
+	}
+}
+
+// TestChainFromSummaryAndExport: the chain command joins the summary and the members'
+// export into the full answer's shape, whatever the chunks the export arrives in.
+func TestChainFromSummaryAndExport(t *testing.T) {
+	fakeAPI(t, map[string]string{"/api/v1/chains/" + leaderA: fakeChain, "/api/v1/chains/" + leaderA + "/members": fakeMembers})
+	code, out, errOut := runCmd(run, "chain", leaderA, "-o", "json")
+	var ch struct {
+		MemberCount int `json:"member_count"`
+		Members     []struct {
+			USCC string `json:"uscc"`
+			Tier int    `json:"tier"`
+		} `json:"members"`
+	}
+	if err := json.Unmarshal([]byte(out), &ch); code != exitOK || err != nil || ch.MemberCount != 2 || len(ch.Members) != 2 ||
+		ch.Members[1].USCC != firmB || ch.Members[1].Tier != 1 {
+		t.Fatalf("chain -o json: exit %d, %v: %s %s", code, err, out, errOut)
+	}
+	for _, cut := range []int{1, 7, len(fakeMembers) - 1} {
+		var got []string
+		w := &lineWriter{fn: func(b []byte) error { got = append(got, string(b)); return nil }}
+		_, _ = w.Write([]byte(fakeMembers[:cut]))
+		_, _ = w.Write([]byte(fakeMembers[cut:]))
+		if err := w.close(); err != nil || len(got) != 2 || !strings.HasSuffix(got[1], `"d":0.45}`) {
+			t.Errorf("cut at %d: %q %v", cut, got, err)
+		}
 	}
 }

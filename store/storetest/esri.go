@@ -33,6 +33,14 @@ func testESRI(t *testing.T, s store.Store) {
 		got.ESRIMax != 1.0/3 || got.NotConverged != 2 || string(got.Detail) != string(want.Detail) {
 		t.Errorf("round trip: %+v, want %+v", got, want)
 	}
+	hdr, err := s.ESRIHeader(ctx, USCC(1))
+	if err != nil || hdr.Leader != want.Leader || hdr.ScanID != 7 || !hdr.ComputedAt.Equal(at) || hdr.Members != 3 ||
+		hdr.NotConverged != 2 || hdr.Detail != nil {
+		t.Errorf("ESRIHeader = %+v %v, want the result without its detail", hdr, err)
+	}
+	if _, err := s.ESRIHeader(ctx, USCC(9)); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("ESRIHeader of a leader without a result: %v, want ErrNotFound", err)
+	}
 	list := func() []store.ESRIResult {
 		t.Helper()
 		var out []store.ESRIResult
