@@ -161,6 +161,9 @@ type check struct {
 	// rules, when set, replace field and msg for a q that checks several rules at
 	// once: it selects a fourth column, the index of the rule a row breaks.
 	rules []rule
+	// pairs marks the duplicate check of staged relations, which a unique index
+	// over the staged pairs makes needless (sqlBatch.indexPairs).
+	pairs bool
 }
 
 // rule is one of the rules of a check that runs several.
@@ -202,6 +205,13 @@ func firmExists(k credit.Kind, col, cond string) check {
 		}}
 }
 
+// relationPairs refuses a supplier→customer pair given twice.
+var relationPairs = func() check {
+	c := duplicate(credit.KindRelations, "supplier→customer", "supplier", "customer")
+	c.pairs = true
+	return c
+}()
+
 // firmsExist is firmExists for two columns of a kind in one pass over the staged rows:
 // a row naming two unknown firms is refused for the first column's.
 func firmsExist(k credit.Kind, first, second string) check {
@@ -226,7 +236,7 @@ func firmsExist(k credit.Kind, first, second string) check {
 // reported once, for its first fault.
 var checks = []check{
 	duplicate(credit.KindEnterprises, "uscc", "uscc"),
-	duplicate(credit.KindRelations, "supplier→customer", "supplier", "customer"),
+	relationPairs,
 	firmsExist(credit.KindRelations, "supplier", "customer"),
 	purchaseShareSum,
 	duplicate(credit.KindEvents, "event_id", "event_id"),
@@ -266,19 +276,30 @@ var repairedEvent = check{kind: credit.KindRepairs,
 // that takes the running sum past 1 and every later one for that customer: the sum
 // starts from the held relations this batch does not replace and adds the batch's rows
 // in line order. The held sums come from one grouped join over the staged customers
-// (a correlated subquery per staged row read each customer's relations once per row).
+// (a correlated subquery per staged row read each customer's relations once per row),
+// and only the customers whose whole sum comes near the bound (or who have a negative
+// share, for which a running sum can exceed its end) are put in line order: sorting
+// every staged row cost more than the rest of the check.
 var purchaseShareSum = check{kind: credit.KindRelations, field: "purchase_share", q: fmt.Sprintf(`SELECT line, customer, running
-	FROM (SELECT s.line, s.customer, s.purchase_share + COALESCE(h.held, 0) +
+	FROM (SELECT s.line, s.customer, s.purchase_share + o.held +
 			COALESCE(SUM(s.purchase_share) OVER (PARTITION BY s.customer ORDER BY s.line
 				ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS running
-		FROM stage_relations s LEFT JOIN (SELECT r.customer, SUM(r.purchase_share) AS held
-			FROM relations r WHERE r.customer IN (SELECT customer FROM stage_relations)
-				AND NOT EXISTS (SELECT 1 FROM stage_relations x WHERE x.supplier = r.supplier AND x.customer = r.customer)
-			GROUP BY r.customer) h ON h.customer = s.customer) t
-	WHERE running > %v`, 1+credit.ShareSumTolerance),
+		FROM stage_relations s JOIN (SELECT t.customer, COALESCE(h.held, 0) AS held
+			FROM (SELECT customer, SUM(purchase_share) AS staged, MIN(purchase_share) AS least
+				FROM stage_relations GROUP BY customer) t
+			LEFT JOIN (SELECT r.customer, SUM(r.purchase_share) AS held
+				FROM relations r WHERE r.customer IN (SELECT customer FROM stage_relations)
+					AND NOT EXISTS (SELECT 1 FROM stage_relations x WHERE x.supplier = r.supplier AND x.customer = r.customer)
+				GROUP BY r.customer) h ON h.customer = t.customer
+			WHERE COALESCE(h.held, 0) + t.staged > %v OR t.least < 0) o ON o.customer = s.customer) u
+	WHERE running > %v`, 1+credit.ShareSumTolerance-shareSumMargin, 1+credit.ShareSumTolerance),
 	msg: func(customer string, sum float64) string {
 		return fmt.Sprintf("Σ purchase_share over the suppliers of customer %s would reach %.6g (> 1)", customer, sum)
 	}}
+
+// shareSumMargin covers the rounding between a sum taken in one order and the same
+// sum taken in another.
+const shareSumMargin = 1e-9
 
 func (b *sqlBatch) Check(ctx context.Context) ([]RowError, error) {
 	var out []RowError
@@ -287,11 +308,11 @@ func (b *sqlBatch) Check(ctx context.Context) ([]RowError, error) {
 	if b.supply != nil {
 		list = supplyChecks
 	}
-	// The purchase_share checks look up every held relation of a staged customer in
-	// staging: without this index a re-import of n relations costs n² row reads.
+	uniquePairs := false
 	if b.staged[credit.KindRelations] > 0 {
-		if _, err := b.tx.Exec(ctx, `CREATE INDEX stage_relations_pair ON stage_relations (supplier, customer)`); err != nil {
-			return nil, fmt.Errorf("index staged relations: %w", err)
+		var err error
+		if uniquePairs, err = b.indexPairs(ctx); err != nil {
+			return nil, err
 		}
 	}
 	// Firms and events staged beside the rows naming them are looked up once per
@@ -307,7 +328,7 @@ func (b *sqlBatch) Check(ctx context.Context) ([]RowError, error) {
 		}
 	}
 	for _, c := range list {
-		if b.staged[c.kind] == 0 {
+		if b.staged[c.kind] == 0 || (uniquePairs && c.pairs) {
 			continue
 		}
 		var lines, args []any
@@ -365,6 +386,34 @@ func (b *sqlBatch) stagedRows() int {
 		n += k
 	}
 	return n
+}
+
+// indexPairs indexes the staged relations by (supplier, customer), which the
+// purchase_share check looks up: without it a re-import of n relations costs n² row
+// reads. It tries a unique index first: when that builds, no pair is given twice and
+// the duplicate check has nothing to find (reading every staged row for it cost as
+// much as the index).
+func (b *sqlBatch) indexPairs(ctx context.Context) (unique bool, err error) {
+	if _, err := b.tx.Exec(ctx, `SAVEPOINT stage_pairs`); err != nil {
+		return false, fmt.Errorf("index staged relations: %w", err)
+	}
+	_, uerr := b.tx.Exec(ctx, `CREATE UNIQUE INDEX stage_relations_pair ON stage_relations (supplier, customer)`)
+	if uerr != nil {
+		// A pair given twice (or any other failure, which the plain index then meets).
+		if _, err := b.tx.Exec(ctx, `ROLLBACK TO SAVEPOINT stage_pairs`); err != nil {
+			return false, fmt.Errorf("index staged relations: %w", err)
+		}
+	}
+	if _, err := b.tx.Exec(ctx, `RELEASE SAVEPOINT stage_pairs`); err != nil {
+		return false, fmt.Errorf("index staged relations: %w", err)
+	}
+	if uerr == nil {
+		return true, nil
+	}
+	if _, err := b.tx.Exec(ctx, `CREATE INDEX stage_relations_pair ON stage_relations (supplier, customer)`); err != nil {
+		return false, fmt.Errorf("index staged relations: %w", err)
+	}
+	return false, nil
 }
 
 // drop deletes refused rows from staging, in bounded statements.

@@ -63,7 +63,7 @@ func (s *SQL) BeginSupplyBatch(ctx context.Context, o SupplyOptions) (Batch, err
 // leader (the reader refused every other); that it is a known firm is checked all the
 // same.
 var supplyChecks = []check{
-	duplicate(credit.KindRelations, "supplier→customer", "supplier", "customer"),
+	relationPairs,
 	firmsExist(credit.KindRelations, "supplier", "customer"),
 	// Σ purchase_share over the leader's effective suppliers: its held rows this batch
 	// does not replace, the registry's rows for the pairs it has not supplied (neither
