@@ -475,7 +475,7 @@ var mergeTables = []mergeTable{
 // then an INSERT of new keys. Batches hold the store's exclusive lock, so no other
 // writer can add a key between the two; this is a third faster on PostgreSQL than
 // INSERT ... ON CONFLICT, whose speculative insertion costs on every row.
-func (t mergeTable) statements() (update, insert, sortedInsert string) {
+func (t mergeTable) statements() (update, insert string) {
 	var set, changed, match []string
 	for _, c := range t.data {
 		set = append(set, c+" = s."+c)
@@ -503,18 +503,15 @@ func (t mergeTable) statements() (update, insert, sortedInsert string) {
 	for _, k := range t.key {
 		exists = append(exists, fmt.Sprintf("x.%s = s.%s", k, k))
 	}
-	order := " ORDER BY s." + strings.Join(t.key, ", s.")
-	insertIn := func(order string) string {
-		return fmt.Sprintf("INSERT INTO %s (%s, updated_at) SELECT %s, CAST(? AS BIGINT) FROM %s s WHERE NOT EXISTS "+
-			"(SELECT 1 FROM %s x WHERE %s)%s RETURNING %s",
-			t.table, strings.Join(cols, ", "), strings.Join(vals, ", "), stageTable(t.kind), t.table,
-			strings.Join(exists, " AND "), order, ret(""))
-	}
-	sortedInsert = insertIn(order)
+	order := ""
 	if t.sorted {
-		return update, sortedInsert, sortedInsert
+		order = " ORDER BY s." + strings.Join(t.key, ", s.")
 	}
-	return update, insertIn(""), sortedInsert
+	insert = fmt.Sprintf("INSERT INTO %s (%s, updated_at) SELECT %s, CAST(? AS BIGINT) FROM %s s WHERE NOT EXISTS "+
+		"(SELECT 1 FROM %s x WHERE %s)%s RETURNING %s",
+		t.table, strings.Join(cols, ", "), strings.Join(vals, ", "), stageTable(t.kind), t.table,
+		strings.Join(exists, " AND "), order, ret(""))
+	return update, insert
 }
 
 // merge is one statement of a commit.
@@ -533,9 +530,6 @@ type merge struct {
 	// the INSERT rebuilds them.
 	table string
 	last  bool
-	// sortedQ, when set, is q inserting in key order, for a dialect that sorts
-	// inserts (BulkDialect.SortInserts).
-	sortedQ string
 	// probe asks for the statement's join to probe the target table's index once per
 	// staged row (BulkDialect.ProbeSettings): it changes a few rows of a large table.
 	probe bool
@@ -543,17 +537,11 @@ type merge struct {
 
 var merges = func() []merge {
 	var out []merge
-	// Firms' USCCs arrive in no order of them: where the dialect asks for it
-	// (BulkDialect.SortInserts), new firms and relations are inserted in key order.
-	unordered := map[credit.Kind]bool{credit.KindEnterprises: true, credit.KindRelations: true}
 	for _, t := range mergeTables {
-		up, in, sorted := t.statements()
-		if !unordered[t.kind] {
-			sorted = ""
-		}
+		up, in := t.statements()
 		touches := t.returning[0] != "''"
 		out = append(out, merge{kind: t.kind, touches: touches, counts: true, q: up, table: t.table},
-			merge{kind: t.kind, touches: touches, counts: true, q: in, sortedQ: sorted, table: t.table, last: true})
+			merge{kind: t.kind, touches: touches, counts: true, q: in, table: t.table, last: true})
 	}
 	// A repair moves its event to repaired; an event re-sent after its repair stays
 	// repaired, since event merges never touch state.
@@ -645,11 +633,7 @@ func (b *sqlBatch) merge(ctx context.Context, m merge, now int64, a *Applied, to
 	if m.args != nil {
 		args = m.args(now, b.supply.Source)
 	}
-	q := m.q
-	if bd, ok := b.s.d.(BulkDialect); ok && m.sortedQ != "" && bd.SortInserts() {
-		q = m.sortedQ
-	}
-	return eachRow(ctx, b.tx, q, args, func(r Rows) error {
+	return eachRow(ctx, b.tx, m.q, args, func(r Rows) error {
 		var k1, k2 string
 		if err := r.Scan(&k1, &k2); err != nil {
 			return err

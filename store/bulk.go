@@ -17,9 +17,6 @@ type BulkDialect interface {
 	// PrimaryKeys reports whether a primary key can be dropped and added again
 	// (SQLite keeps a table's with the table).
 	PrimaryKeys() bool
-	// SortInserts reports whether new rows whose keys arrive in no order go in
-	// sorted by key: SQLite then fills the primary key's B-tree in order.
-	SortInserts() bool
 	// ProbeSettings returns the statements that make the next statement join by
 	// probing indexes row by row, and those that undo them.
 	ProbeSettings() (on, off []string)

@@ -55,7 +55,3 @@ func indexNames(ctx context.Context, tx store.Tx, q, table string) ([]string, er
 	}
 	return out, rows.Err()
 }
-
-// SortInserts implements store.BulkDialect: the sort would cost more than it saves
-// where a first import builds the indexes after the rows.
-func (d *dialect) SortInserts() bool { return false }

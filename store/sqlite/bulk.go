@@ -46,7 +46,3 @@ func (d *dialect) PrimaryKeys() bool { return false }
 
 // ProbeSettings implements store.BulkDialect: SQLite joins by probing anyway.
 func (d *dialect) ProbeSettings() (on, off []string) { return nil, nil }
-
-// SortInserts implements store.BulkDialect: a B-tree filled in key order is about
-// twice as fast to fill as one filled at random.
-func (d *dialect) SortInserts() bool { return true }
