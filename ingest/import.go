@@ -174,27 +174,8 @@ func (t *tally) stage(ctx context.Context, b store.Batch, inputs []Input, reader
 	rowsBefore := 0
 	for idx, in := range inputs {
 		r := readers[idx]
-		for {
-			c, err := r.Next()
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				return err
-			}
-			if opts.Mutate != nil {
-				opts.Mutate(c)
-			}
-			for i := range c.Lines {
-				c.Lines[i] |= idx << lineShift
-			}
-			if err := b.Stage(ctx, c); err != nil {
-				return err
-			}
-			t.staged[in.Kind] += c.Len()
-			if opts.Progress != nil {
-				opts.Progress(rowsBefore + r.Rows())
-			}
+		if err := t.stageInput(ctx, b, idx, in, r, rowsBefore, opts); err != nil {
+			return err
 		}
 		rowsBefore += r.Rows()
 		for _, p := range r.Problems() {
@@ -209,6 +190,34 @@ func (t *tally) stage(ctx context.Context, b store.Batch, inputs []Input, reader
 		k.Warned += r.Warned()
 		t.sum.PerKind[in.Kind] = k
 		t.sum.Rejected += r.Rejected()
+	}
+	return nil
+}
+
+// stageInput stages the chunks of one input, decoded ahead on another goroutine;
+// once it returns, r is no longer read.
+func (t *tally) stageInput(ctx context.Context, b store.Batch, idx int, in Input, r *Reader, rowsBefore int,
+	opts ImportOptions) error {
+	chunks, stop := readAhead(r)
+	defer stop()
+	for d := range chunks {
+		if d.err != nil {
+			return d.err
+		}
+		c := d.c
+		if opts.Mutate != nil {
+			opts.Mutate(c)
+		}
+		for i := range c.Lines {
+			c.Lines[i] |= idx << lineShift
+		}
+		if err := b.Stage(ctx, c); err != nil {
+			return err
+		}
+		t.staged[in.Kind] += c.Len()
+		if opts.Progress != nil {
+			opts.Progress(rowsBefore + d.rows)
+		}
 	}
 	return nil
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/chainrisk/chainrisk/credit"
 )
@@ -83,6 +82,10 @@ func (s *SQL) beginBatch(ctx context.Context, supply *SupplyOptions) (*sqlBatch,
 			return nil, fmt.Errorf("create staging tables: %w", err)
 		}
 	}
+	if err := s.openBulk(ctx, tx); err != nil {
+		_ = tx.Rollback(ctx)
+		return nil, err
+	}
 	return &sqlBatch{s: s, tx: tx, supply: supply, staged: make(map[credit.Kind]int)}, nil
 }
 
@@ -143,95 +146,6 @@ func (b *sqlBatch) Stage(ctx context.Context, c *Chunk) error {
 	return nil
 }
 
-// check is one set-based rule over the staged rows: q selects (line, key, x) of the
-// rows it refuses, and msg words the reason from key and x. A q that compares with the
-// batch's clock takes it (Unix milliseconds) for each of its nowArgs placeholders.
-type check struct {
-	kind    credit.Kind
-	field   string
-	q       string
-	msg     func(key string, x float64) string
-	nowArgs int
-	// sourceArgs placeholders, after the nowArgs ones, take a supplied batch's source.
-	sourceArgs int
-}
-
-// duplicate refuses every row whose key an earlier line of the same batch already gave.
-func duplicate(k credit.Kind, label string, cols ...string) check {
-	key := func(alias string) string {
-		parts := make([]string, len(cols))
-		for i, c := range cols {
-			parts[i] = alias + c
-		}
-		return strings.Join(parts, " || '→' || ")
-	}
-	t := stageTable(k)
-	return check{kind: k, field: label, q: fmt.Sprintf(`SELECT s.line, %s, CAST(f.first AS DOUBLE PRECISION)
-		FROM %s s JOIN (SELECT %s AS k, MIN(line) AS first FROM %s GROUP BY %s HAVING COUNT(*) > 1) f
-		ON f.k = %s WHERE s.line > f.first`, key("s."), t, key(""), t, key(""), key("s.")),
-		msg: func(key string, first float64) string {
-			return fmt.Sprintf("duplicate key %s %s: already given on line %d", label, key, int64(first))
-		}}
-}
-
-// firmExists refuses rows naming a firm that is neither held nor among this batch's
-// surviving enterprise rows; cond, when set, limits it to the staged rows it holds for.
-func firmExists(k credit.Kind, col, cond string) check {
-	if cond != "" {
-		cond = "s." + cond + " AND "
-	}
-	return check{kind: k, field: col, q: fmt.Sprintf(`SELECT s.line, s.%s, CAST(0 AS DOUBLE PRECISION) FROM %s s
-		WHERE %sNOT EXISTS (SELECT 1 FROM enterprises e WHERE e.uscc = s.%s)
-		AND NOT EXISTS (SELECT 1 FROM stage_enterprises n WHERE n.uscc = s.%s)`, col, stageTable(k), cond, col, col),
-		msg: func(key string, _ float64) string {
-			return fmt.Sprintf("unknown firm %s (neither in the store nor in this batch)", key)
-		}}
-}
-
-// checks run in order; each drops what it refuses before the next runs, so a row is
-// reported once, for its first fault.
-var checks = []check{
-	duplicate(credit.KindEnterprises, "uscc", "uscc"),
-	duplicate(credit.KindRelations, "supplier→customer", "supplier", "customer"),
-	firmExists(credit.KindRelations, "supplier", ""),
-	firmExists(credit.KindRelations, "customer", ""),
-	// Σ purchase_share over a customer's suppliers: the held relations this batch does
-	// not replace, plus the batch's rows in line order; a row that takes the running
-	// sum past 1 is refused, and so is every later one for that customer.
-	{kind: credit.KindRelations, field: "purchase_share", q: fmt.Sprintf(`SELECT line, customer, running
-		FROM (SELECT s.line, s.customer, s.purchase_share +
-				COALESCE((SELECT SUM(r.purchase_share) FROM relations r WHERE r.customer = s.customer
-					AND NOT EXISTS (SELECT 1 FROM stage_relations x WHERE x.supplier = r.supplier AND x.customer = r.customer)), 0) +
-				COALESCE(SUM(s.purchase_share) OVER (PARTITION BY s.customer ORDER BY s.line
-					ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS running
-			FROM stage_relations s) t
-		WHERE running > %v`, 1+credit.ShareSumTolerance),
-		msg: func(customer string, sum float64) string {
-			return fmt.Sprintf("Σ purchase_share over the suppliers of customer %s would reach %.6g (> 1)", customer, sum)
-		}},
-	duplicate(credit.KindEvents, "event_id", "event_id"),
-	firmExists(credit.KindEvents, "uscc", ""),
-	duplicate(credit.KindRepairs, "event_id", "event_id"),
-	{kind: credit.KindRepairs, field: "event_id", q: `SELECT s.line, s.event_id, CAST(0 AS DOUBLE PRECISION) FROM stage_repairs s
-		WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.event_id = s.event_id)
-		AND NOT EXISTS (SELECT 1 FROM stage_events n WHERE n.event_id = s.event_id)`,
-		msg: func(id string, _ float64) string {
-			return fmt.Sprintf("unknown event %s (neither in the store nor in this batch)", id)
-		}},
-	{kind: credit.KindRepairs, field: "repaired_at", q: `SELECT s.line, s.event_id, CAST(COALESCE(n.occurred_at, e.occurred_at) AS DOUBLE PRECISION)
-		FROM stage_repairs s LEFT JOIN stage_events n ON n.event_id = s.event_id
-		LEFT JOIN events e ON e.event_id = s.event_id
-		WHERE s.repaired_at < COALESCE(n.occurred_at, e.occurred_at)`,
-		msg: func(id string, occurred float64) string {
-			return fmt.Sprintf("before event %s occurred (%s)", id,
-				time.UnixMilli(int64(occurred)).In(credit.Shanghai).Format(time.RFC3339))
-		}},
-	duplicate(credit.KindShareholdings, "holder_kind→holder→investee", "holder_kind", "holder", "investee"),
-	firmExists(credit.KindShareholdings, "investee", ""),
-	firmExists(credit.KindShareholdings, "holder", "holder_kind = 'firm'"),
-	shareholdingShareSum,
-}
-
 func (b *sqlBatch) Check(ctx context.Context) ([]RowError, error) {
 	var out []RowError
 	now := b.s.now().UnixMilli()
@@ -239,15 +153,27 @@ func (b *sqlBatch) Check(ctx context.Context) ([]RowError, error) {
 	if b.supply != nil {
 		list = supplyChecks
 	}
-	// The purchase_share checks look up every held relation of a staged customer in
-	// staging: without this index a re-import of n relations costs n² row reads.
+	uniquePairs := false
 	if b.staged[credit.KindRelations] > 0 {
-		if _, err := b.tx.Exec(ctx, `CREATE INDEX stage_relations_pair ON stage_relations (supplier, customer)`); err != nil {
-			return nil, fmt.Errorf("index staged relations: %w", err)
+		var err error
+		if uniquePairs, err = b.indexPairs(ctx); err != nil {
+			return nil, err
+		}
+	}
+	// Firms and events staged beside the rows naming them are looked up once per
+	// naming row: SQLite would scan them each time.
+	if b.staged[credit.KindEnterprises] > 0 && b.staged[credit.KindEnterprises] < b.stagedRows() {
+		if _, err := b.tx.Exec(ctx, `CREATE INDEX stage_enterprises_uscc ON stage_enterprises (uscc)`); err != nil {
+			return nil, fmt.Errorf("index staged enterprises: %w", err)
+		}
+	}
+	if b.staged[credit.KindEvents] > 0 && b.staged[credit.KindRepairs] > 0 {
+		if _, err := b.tx.Exec(ctx, `CREATE INDEX stage_events_id ON stage_events (event_id)`); err != nil {
+			return nil, fmt.Errorf("index staged events: %w", err)
 		}
 	}
 	for _, c := range list {
-		if b.staged[c.kind] == 0 {
+		if b.staged[c.kind] == 0 || (uniquePairs && c.pairs) {
 			continue
 		}
 		var lines, args []any
@@ -258,13 +184,21 @@ func (b *sqlBatch) Check(ctx context.Context) ([]RowError, error) {
 			args = append(args, b.supply.Source)
 		}
 		err := eachRow(ctx, b.tx, c.q, args, func(r Rows) error {
-			var line int64
+			var line, which int64
 			var key string
 			var x float64
-			if err := r.Scan(&line, &key, &x); err != nil {
-				return err
+			field, msg := c.field, c.msg
+			if len(c.rules) == 0 {
+				if err := r.Scan(&line, &key, &x); err != nil {
+					return err
+				}
+			} else {
+				if err := r.Scan(&line, &key, &x, &which); err != nil {
+					return err
+				}
+				field, msg = c.rules[which].field, c.rules[which].msg
 			}
-			out = append(out, RowError{Kind: c.kind, Line: int(line), Field: c.field, Reason: c.msg(key, x)})
+			out = append(out, RowError{Kind: c.kind, Line: int(line), Field: field, Reason: msg(key, x)})
 			lines = append(lines, line)
 			return nil
 		})
@@ -288,6 +222,43 @@ func (b *sqlBatch) Check(ctx context.Context) ([]RowError, error) {
 	})
 	b.checked = true
 	return out, nil
+}
+
+// stagedRows counts the rows staged, of every kind.
+func (b *sqlBatch) stagedRows() int {
+	n := 0
+	for _, k := range b.staged {
+		n += k
+	}
+	return n
+}
+
+// indexPairs indexes the staged relations by (supplier, customer), which the
+// purchase_share check looks up: without it a re-import of n relations costs n² row
+// reads. It tries a unique index first: when that builds, no pair is given twice and
+// the duplicate check has nothing to find (reading every staged row for it cost as
+// much as the index).
+func (b *sqlBatch) indexPairs(ctx context.Context) (unique bool, err error) {
+	if _, err := b.tx.Exec(ctx, `SAVEPOINT stage_pairs`); err != nil {
+		return false, fmt.Errorf("index staged relations: %w", err)
+	}
+	_, uerr := b.tx.Exec(ctx, `CREATE UNIQUE INDEX stage_relations_pair ON stage_relations (supplier, customer)`)
+	if uerr != nil {
+		// A pair given twice (or any other failure, which the plain index then meets).
+		if _, err := b.tx.Exec(ctx, `ROLLBACK TO SAVEPOINT stage_pairs`); err != nil {
+			return false, fmt.Errorf("index staged relations: %w", err)
+		}
+	}
+	if _, err := b.tx.Exec(ctx, `RELEASE SAVEPOINT stage_pairs`); err != nil {
+		return false, fmt.Errorf("index staged relations: %w", err)
+	}
+	if uerr == nil {
+		return true, nil
+	}
+	if _, err := b.tx.Exec(ctx, `CREATE INDEX stage_relations_pair ON stage_relations (supplier, customer)`); err != nil {
+		return false, fmt.Errorf("index staged relations: %w", err)
+	}
+	return false, nil
 }
 
 // drop deletes refused rows from staging, in bounded statements.
@@ -398,6 +369,15 @@ type merge struct {
 	// args gives the statement's arguments from the batch's clock and source; nil
 	// means the clock alone.
 	args func(now int64, source string) []any
+	// table, set on a table's UPDATE and INSERT (last), is the table whose indexes
+	// a large batch into it while it is empty builds after its rows are in
+	// (deferIndexes): the UPDATE, which has nothing to change then, is skipped, and
+	// the INSERT rebuilds them.
+	table string
+	last  bool
+	// probe asks for the statement's join to probe the target table's index once per
+	// staged row (BulkDialect.ProbeSettings): it changes a few rows of a large table.
+	probe bool
 }
 
 var merges = func() []merge {
@@ -405,15 +385,15 @@ var merges = func() []merge {
 	for _, t := range mergeTables {
 		up, in := t.statements()
 		touches := t.returning[0] != "''"
-		out = append(out, merge{t.kind, touches, true, up, nil}, merge{t.kind, touches, true, in, nil})
+		out = append(out, merge{kind: t.kind, touches: touches, counts: true, q: up, table: t.table},
+			merge{kind: t.kind, touches: touches, counts: true, q: in, table: t.table, last: true})
 	}
 	// A repair moves its event to repaired; an event re-sent after its repair stays
 	// repaired, since event merges never touch state.
-	return append(out, merge{credit.KindRepairs, true, false,
-		`UPDATE events SET state = 'repaired', repaired_at = s.repaired_at, updated_at = CAST(? AS BIGINT)
+	return append(out, merge{kind: credit.KindRepairs, touches: true, probe: true, q: `UPDATE events SET state = 'repaired', repaired_at = s.repaired_at, updated_at = CAST(? AS BIGINT)
 		FROM stage_repairs s WHERE events.event_id = s.event_id
 			AND (events.state <> 'repaired' OR events.repaired_at IS DISTINCT FROM s.repaired_at)
-		RETURNING events.uscc, ''`, nil})
+		RETURNING events.uscc, ''`})
 }()
 
 func (b *sqlBatch) Commit(ctx context.Context) (Applied, error) {
@@ -430,40 +410,35 @@ func (b *sqlBatch) Commit(ctx context.Context) (Applied, error) {
 	if b.supply != nil {
 		list = supplyMerges
 	}
+	var dropped []bool // of the table being merged (deferIndexes)
 	for _, m := range list {
 		if b.staged[m.kind] == 0 {
 			continue
 		}
-		args := []any{now}
-		if m.args != nil {
-			args = m.args(now, b.supply.Source)
+		if m.table != "" && !m.last && b.staged[m.kind] >= bulkMinRows {
+			var err error
+			if dropped, err = b.s.deferIndexes(ctx, b.tx, m.table); err != nil {
+				_ = b.Rollback(ctx)
+				return Applied{}, err
+			}
+			if dropped != nil {
+				continue // an empty table: nothing to update
+			}
 		}
-		err := eachRow(ctx, b.tx, m.q, args, func(r Rows) error {
-			var k1, k2 string
-			if err := r.Scan(&k1, &k2); err != nil {
-				return err
-			}
-			if m.counts {
-				a.Changed++
-			}
-			if !m.touches {
-				return nil
-			}
-			for _, k := range [2]string{k1, k2} {
-				if k == "" || a.TouchedAll {
-					continue
-				}
-				touched[k] = struct{}{}
-				if len(touched) > MaxTouched {
-					a.TouchedAll, touched = true, nil
-				}
-			}
-			return nil
-		})
-		if err != nil {
+		if err := b.mergeProbing(ctx, m, now, &a, touched); err != nil {
 			_ = b.Rollback(ctx)
 			return Applied{}, fmt.Errorf("merge %s: %w", m.kind, err)
 		}
+		if m.last && dropped != nil {
+			if err := rebuildIndexes(ctx, b.tx, m.table, dropped); err != nil {
+				_ = b.Rollback(ctx)
+				return Applied{}, fmt.Errorf("merge %s: %w", m.kind, err)
+			}
+			dropped = nil
+		}
+	}
+	if a.TouchedAll {
+		touched = nil
 	}
 	for _, k := range credit.Kinds {
 		a.Rows += int64(b.staged[k])
@@ -475,6 +450,10 @@ func (b *sqlBatch) Commit(ctx context.Context) (Applied, error) {
 			return Applied{}, fmt.Errorf("drop staging: %w", err)
 		}
 	}
+	if err := b.s.closeBulk(ctx, b.tx); err != nil {
+		_ = b.Rollback(ctx)
+		return Applied{}, err
+	}
 	b.done = true
 	if err := b.tx.Commit(ctx); err != nil {
 		return Applied{}, fmt.Errorf("commit ingest batch: %w", err)
@@ -485,6 +464,44 @@ func (b *sqlBatch) Commit(ctx context.Context) (Applied, error) {
 	}
 	slices.Sort(a.Touched)
 	return a, nil
+}
+
+// bulkMinRows is the least rows of one kind for which a batch into an empty table
+// builds the table's indexes after loading it (BulkDialect.DeferIndexes): for fewer,
+// keeping them up costs little, and dropping them would lock out readers for nothing.
+const bulkMinRows = 10_000
+
+// merge runs one merge statement, counting the rows it changes and the firms they
+// touch.
+func (b *sqlBatch) merge(ctx context.Context, m merge, now int64, a *Applied, touched map[string]struct{}) error {
+	args := []any{now}
+	if m.args != nil {
+		args = m.args(now, b.supply.Source)
+	}
+	return eachRow(ctx, b.tx, m.q, args, func(r Rows) error {
+		var k1, k2 string
+		if err := r.Scan(&k1, &k2); err != nil {
+			return err
+		}
+		if m.counts {
+			a.Changed++
+		}
+		if !m.touches || a.TouchedAll {
+			return nil
+		}
+		for _, k := range [2]string{k1, k2} {
+			if k == "" {
+				continue
+			}
+			touched[k] = struct{}{}
+			if len(touched) > MaxTouched {
+				a.TouchedAll = true
+				clear(touched)
+				return nil
+			}
+		}
+		return nil
+	})
 }
 
 func (b *sqlBatch) Rollback(ctx context.Context) error {

@@ -63,9 +63,8 @@ func (s *SQL) BeginSupplyBatch(ctx context.Context, o SupplyOptions) (Batch, err
 // leader (the reader refused every other); that it is a known firm is checked all the
 // same.
 var supplyChecks = []check{
-	duplicate(credit.KindRelations, "supplier→customer", "supplier", "customer"),
-	firmExists(credit.KindRelations, "supplier", ""),
-	firmExists(credit.KindRelations, "customer", ""),
+	relationPairs,
+	firmsExist(credit.KindRelations, "supplier", "customer"),
 	// Σ purchase_share over the leader's effective suppliers: its held rows this batch
 	// does not replace, the registry's rows for the pairs it has not supplied (neither
 	// held nor in this batch), and the batch's rows in line order.
@@ -129,8 +128,10 @@ var supplyMerges = func() []merge {
 			WHERE x.source = ? AND x.supplier = s.supplier AND x.customer = s.customer)
 		RETURNING supplier, customer`
 	return []merge{
-		{credit.KindRelations, true, true, update, func(now int64, source string) []any { return []any{now, source} }},
-		{credit.KindRelations, true, true, insert, func(now int64, source string) []any { return []any{source, now, source} }},
+		{kind: credit.KindRelations, touches: true, counts: true, q: update,
+			args: func(now int64, source string) []any { return []any{now, source} }},
+		{kind: credit.KindRelations, touches: true, counts: true, q: insert,
+			args: func(now int64, source string) []any { return []any{source, now, source} }},
 	}
 }()
 

@@ -26,6 +26,7 @@ func Run(t *testing.T, open Opener) {
 	}{
 		{"IngestAndRead", testIngestAndRead},
 		{"ReimportChangesNothing", testReimport},
+		{"BulkFirstImport", testBulkFirstImport},
 		{"UpdateChangesOnlyWhatDiffers", testUpdate},
 		{"RowChecks", testRowChecks},
 		{"PurchaseShareSum", testShareSum},
