@@ -41,7 +41,7 @@ func (rq *request) streamMembers(ix *chainIndex, q *membersQuery, lo, hi int, es
 		line = append(line, "uscc,name,tier,grade,score,p,d,paths,esri,esri_converged\n"...)
 	}
 	enc := ix.encoded(csvOut)
-	if enc != nil && esri == nil && q.grade == nil {
+	if enc != nil && esri == nil && q.grade == nil && q.minContribution == nil {
 		// Nothing to add or leave out: the lines as they are kept, in big writes.
 		for i := lo; i < hi; i += 1024 {
 			if ctx := rq.r.Context(); ctx.Err() != nil {

@@ -25,6 +25,13 @@ type chainIndex struct {
 	ch    *graph.Chain
 	up    int
 	order []int32 // positions in ch.Members
+	// leader and opts are the chain's, for its contributions, computed on the first
+	// request that reads them.
+	leader      int32
+	opts        graph.ChainOptions
+	contribOnce sync.Once
+	contrib     map[int32]float64
+	contribErr  error
 	// enc are the members' lines of the export (NDJSON, CSV) without their ESRI,
 	// encoded on the first export; dropped (nil) once the index is no longer among
 	// the chainEncodedCap most recently used.
@@ -38,6 +45,13 @@ func (ix *chainIndex) rank(tier int) int {
 		return ix.up - tier
 	}
 	return tier
+}
+
+// contributions returns every member's contribution to the chain's risk by node
+// (monitor.State.ChainContributions), computed once per index.
+func (ix *chainIndex) contributions() (map[int32]float64, error) {
+	ix.contribOnce.Do(func() { ix.contrib, ix.contribErr = ix.st.ChainContributions(ix.leader, ix.opts) })
+	return ix.contrib, ix.contribErr
 }
 
 // member is the i-th member in the order.
@@ -69,7 +83,7 @@ func buildChainIndex(st *monitor.State, v int32, up, down int) (*chainIndex, err
 	if err != nil {
 		return nil, err
 	}
-	ix := &chainIndex{st: st, ch: ch, up: up, order: make([]int32, len(ch.Members))}
+	ix := &chainIndex{st: st, ch: ch, up: up, order: make([]int32, len(ch.Members)), leader: v, opts: o}
 	for i := range ix.order {
 		ix.order[i] = int32(i)
 	}

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"math"
 	"mime"
 	"net/http"
 	"slices"
@@ -32,7 +33,11 @@ type membersQuery struct {
 	format   string // json, ndjson or csv
 	tier     *int
 	grade    *string // "" for ungraded members ("unknown")
-	after    []string
+	// minContribution keeps the members whose contribution to the chain's risk is
+	// at least this; contrib holds the contributions by node when it is set.
+	minContribution *float64
+	contrib         map[int32]float64
+	after           []string
 }
 
 var memberGrades = []string{"A", "B", "C", "D", "unknown"}
@@ -94,6 +99,9 @@ func (rq *request) parseMembersQuery(leader string) (membersQuery, error) {
 		}
 		q.grade = &g
 	}
+	if q.minContribution, err = minContributionParam(rq.r); err != nil {
+		return q, err
+	}
 	if q.after, err = rq.cursorParam(membersEndpoint(leader), 2); err != nil {
 		return q, err
 	}
@@ -122,9 +130,26 @@ func (q *membersQuery) span(ix *chainIndex) (lo, hi int) {
 	return lo, max(lo, hi)
 }
 
-// keeps reports whether the i-th member passes the grade filter.
+// minContributionParam reads min_contribution: a number from 0 to 1, or absent.
+func minContributionParam(r *http.Request) (*float64, error) {
+	raw := r.URL.Query().Get("min_contribution")
+	if raw == "" {
+		return nil, nil
+	}
+	f, err := strconv.ParseFloat(raw, 64)
+	if err != nil || math.IsNaN(f) || f < 0 || f > 1 {
+		return nil, errorf(http.StatusBadRequest, codeBadRequest, "min_contribution must be a number from 0 to 1, got %q", raw)
+	}
+	return &f, nil
+}
+
+// keeps reports whether the i-th member passes the grade and contribution filters.
 func (q *membersQuery) keeps(ix *chainIndex, i int) bool {
-	return q.grade == nil || ix.st.Grade[ix.member(i).Node].String() == *q.grade
+	v := ix.member(i).Node
+	if q.grade != nil && ix.st.Grade[v].String() != *q.grade {
+		return false
+	}
+	return q.minContribution == nil || q.contrib[v] >= *q.minContribution
 }
 
 // getChainMembers serves GET /api/v1/chains/{leader}/members with the visibility of
@@ -146,6 +171,11 @@ func (s *Server) getChainMembers(rq *request) error {
 	if err != nil {
 		return err
 	}
+	if q.format == "json" || q.minContribution != nil {
+		if q.contrib, err = ix.contributions(); err != nil {
+			return err
+		}
+	}
 	esri := s.chainESRIMembers(rq, leader)
 	lo, hi := q.span(ix)
 	if q.format != "json" {
@@ -161,7 +191,11 @@ func (s *Server) getChainMembers(rq *request) error {
 			out.NextCursor = nextCursor(membersEndpoint(leader), strconv.Itoa(last.Tier), last.USCC)
 			break
 		}
-		out.Members = append(out.Members, ix.memberAt(i, esri))
+		m := ix.memberAt(i, esri)
+		if c, ok := q.contrib[ix.member(i).Node]; ok {
+			m.Contribution = &c
+		}
+		out.Members = append(out.Members, m)
 	}
 	return rq.json(http.StatusOK, out)
 }

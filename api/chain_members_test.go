@@ -6,6 +6,7 @@ import (
 	"cmp"
 	"encoding/csv"
 	"encoding/json"
+	"math"
 	"net/http"
 	"net/url"
 	"reflect"
@@ -100,7 +101,19 @@ func TestChainSummary(t *testing.T) {
 
 // walkMembers pages through /members with query q, checking each page against the
 // schema, and returns the members in order.
+// walkMembers reads every page as walkPages does, the contributions left out (the
+// full answer has none).
 func walkMembers(t *testing.T, h *harness, leader, token string, q url.Values) []memberJSON {
+	t.Helper()
+	all := walkPages(t, h, leader, token, q)
+	for i := range all {
+		all[i].Contribution = nil
+	}
+	return all
+}
+
+// walkPages reads every page of a chain's members with the query q.
+func walkPages(t *testing.T, h *harness, leader, token string, q url.Values) []memberJSON {
 	t.Helper()
 	var all []memberJSON
 	for pages := 0; ; pages++ {
@@ -318,3 +331,67 @@ func TestMembersNDJSONMatchesEncodingJSON(t *testing.T) {
 }
 
 type riskMember = risk.ChainESRIMember
+
+func TestChainMembersContribution(t *testing.T) {
+	h := newHarness(t, "sqlite", Options{})
+	var sum struct {
+		Top []risk.Contributor `json:"top_contributors"`
+	}
+	h.get("/api/v1/chains/"+h.leaderA, &sum)
+	all := walkPages(t, h, h.leaderA, "analyst", url.Values{"limit": {"30"}})
+	by := map[string]float64{}
+	for _, m := range all {
+		switch {
+		case m.Tier == 0 && m.Contribution != nil:
+			t.Errorf("the leader has a contribution %v", *m.Contribution)
+		case m.Tier != 0 && (m.Contribution == nil || *m.Contribution < 0):
+			t.Errorf("member %s: contribution %v", m.USCC, m.Contribution)
+		case m.Tier != 0:
+			by[m.USCC] = *m.Contribution
+		}
+	}
+	if len(sum.Top) < 5 {
+		t.Fatalf("%d top contributors", len(sum.Top))
+	}
+	// The scan's ranking and the pages agree: each top contributor's figure, and no
+	// member outside the top above the last of it.
+	in := map[string]bool{}
+	for _, c := range sum.Top {
+		in[c.USCC] = true
+		if math.Abs(by[c.USCC]-c.Contribution) > 1e-12 {
+			t.Errorf("%s: page %v, top_contributors %v", c.USCC, by[c.USCC], c.Contribution)
+		}
+	}
+	least := sum.Top[len(sum.Top)-1].Contribution
+	for u, c := range by {
+		if !in[u] && c > least {
+			t.Errorf("%s contributes %v, above the least top contributor %v, and is not listed", u, c, least)
+		}
+	}
+	x := sum.Top[4].Contribution
+	var want []string
+	for _, m := range all {
+		if m.Contribution != nil && *m.Contribution >= x {
+			want = append(want, m.USCC)
+		}
+	}
+	var got []string
+	for _, m := range walkPages(t, h, h.leaderA, "tenantA", url.Values{"limit": {"2"}, "min_contribution": {strconv.FormatFloat(x, 'g', -1, 64)}}) {
+		got = append(got, m.USCC)
+	}
+	if len(want) < 5 || !slices.Equal(got, want) {
+		t.Errorf("min_contribution %v: %v, want %v", x, got, want)
+	}
+	w := h.call(req{method: "GET", path: "/api/v1/chains/" + h.leaderA + "/members?format=csv&min_contribution=" +
+		strconv.FormatFloat(x, 'g', -1, 64), token: "analyst"}, 200, nil)
+	rows, err := csv.NewReader(w.Body).ReadAll()
+	if err != nil || len(rows) != len(want)+1 {
+		t.Errorf("export with min_contribution: %d rows (%v), want %d and a header", len(rows), err, len(want))
+	}
+	for _, bad := range []string{"-0.1", "1.5", "x", "NaN"} {
+		w := h.call(req{method: "GET", path: "/api/v1/chains/" + h.leaderA + "/members?min_contribution=" + bad, token: "analyst"}, 400, nil)
+		if !strings.Contains(w.Body.String(), "min_contribution") {
+			t.Errorf("min_contribution=%s: %s", bad, w.Body.String())
+		}
+	}
+}

@@ -70,6 +70,9 @@ type memberJSON struct {
 	// esri.max_steps stopped its cascade (the value is then a lower bound).
 	ESRI          *float64 `json:"esri"`
 	ESRIConverged *bool    `json:"esri_converged,omitempty"`
+	// Contribution is the member's contribution to the leader's risk, P × Weight
+	// (docs/models.md), given by the members pages; the leader has none.
+	Contribution *float64 `json:"contribution,omitempty"`
 }
 
 type contributorJSON struct {

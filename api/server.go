@@ -227,7 +227,7 @@ func (s *Server) table() []*route {
 		{pattern: "GET /api/v1/enterprises/{uscc}/report", access: readers, produces: []string{mediaHTML}, h: s.getReport},
 		{pattern: "GET /api/v1/chains/{leader}", access: readers, query: []string{"depth_up", "depth_down", "members"}, h: s.getChain},
 		{pattern: "GET /api/v1/chains/{leader}/members", access: readers, query: []string{"depth_up", "depth_down", "limit", "cursor",
-			"tier", "grade", "format"}, produces: []string{mediaJSON, mediaNDJSON, mediaCSV}, h: s.getChainMembers},
+			"tier", "grade", "min_contribution", "format"}, produces: []string{mediaJSON, mediaNDJSON, mediaCSV}, h: s.getChainMembers},
 		{pattern: "GET /api/v1/chains/{leader}/graph", access: readers, query: []string{"format", "depth_up", "depth_down"},
 			produces: []string{mediaJSON, mediaDOT}, h: s.getChainGraph},
 		{pattern: "GET /api/v1/chains/{leader}/history", access: readers, query: []string{"from", "to", "limit"},

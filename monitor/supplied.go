@@ -258,3 +258,16 @@ func splitLeaders(s *State, leaders []int32) (registry, own []int32) {
 	}
 	return registry, own
 }
+
+// ChainContributions returns every member's contribution to leader's chain risk
+// within o (risk.Propagator.Contributions), on its chain view when it has one.
+func (s *State) ChainContributions(leader int32, o graph.ChainOptions) (map[int32]float64, error) {
+	if !s.HasOwnList(leader) {
+		return s.Prop.Contributions(leader, s.P, o)
+	}
+	cv, err := s.view(leader, o)
+	if err != nil {
+		return nil, err
+	}
+	return cv.prop.Contributions(leader, s.P, o)
+}

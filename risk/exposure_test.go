@@ -438,3 +438,29 @@ func TestExposuresParallel(t *testing.T) {
 		t.Fatal("cancelled batch succeeded")
 	}
 }
+
+// TestContributionsHandDerived checks every member's contribution against the
+// figures worked out by hand in TestExposureHandDerived.
+func TestContributionsHandDerived(t *testing.T) {
+	pr, p, _, _ := exposureFixture(t)
+	s := pr.snap
+	leader, _ := s.Index("L")
+	o := DefaultExposureParams().Chain
+	got, err := pr.Contributions(leader, p, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]float64{"S1": 0.0606912, "K": 0.06, "S2": 0.0576, "S3": 0.015552, "Y": 0}
+	if len(got) != len(want) {
+		t.Fatalf("%d members with a contribution, want %d (every member but the leader): %v", len(got), len(want), got)
+	}
+	for id, w := range want {
+		v, _ := s.Index(id)
+		if c, ok := got[v]; !ok || !closeTo(c, w, 1e-15) {
+			t.Errorf("%s: contribution %v (%v), want %v", id, c, ok, w)
+		}
+	}
+	if _, err := pr.Contributions(leader, p[:1], o); err == nil {
+		t.Error("a short p was taken")
+	}
+}

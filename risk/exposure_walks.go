@@ -1,6 +1,7 @@
 package risk
 
 import (
+	"fmt"
 	"slices"
 
 	"github.com/chainrisk/chainrisk/graph"
@@ -172,4 +173,27 @@ func (pr *Propagator) contributors(r *graph.Reach, p []float64, topN int, sc *wa
 		}
 	}
 	return out
+}
+
+// Contributions returns the contribution of every member of leader's chain within o
+// to its risk — P × Weight, the figure TopContributors ranks — by node; the leader
+// has none. p must hold a value per firm of the propagator's snapshot.
+func (pr *Propagator) Contributions(leader int32, p []float64, o graph.ChainOptions) (map[int32]float64, error) {
+	if len(p) != pr.snap.Len() {
+		return nil, fmt.Errorf("contributions: %d p values for %d firms", len(p), pr.snap.Len())
+	}
+	r, err := pr.snap.Reach(leader, o)
+	if err != nil {
+		return nil, fmt.Errorf("contributions: %w", err)
+	}
+	defer r.Release()
+	sc := new(walkScratch)
+	pr.walks(r, o.DepthUp, true, sc, &sc.up)
+	pr.walks(r, o.DepthDown, false, sc, &sc.down)
+	out := make(map[int32]float64, len(r.Nodes))
+	for k := 1; k < len(r.Nodes); k++ { // Nodes[0] is the leader
+		v := r.Nodes[k]
+		out[v] = p[v] * (sc.up.total[k].sum + sc.down.total[k].sum)
+	}
+	return out, nil
 }
