@@ -58,6 +58,13 @@ type DataStore interface {
 
 	// RepairsSince returns the repairs recorded after t, with their events' firms.
 	RepairsSince(ctx context.Context, t time.Time) ([]RepairedEvent, error)
+
+	// ChangedFirms returns the firms of the input rows (firms, relations, events,
+	// repairs, holdings, supplied relations) whose updated_at is after since, each
+	// once; false, and no firms, when more than limit changed (store/changes.go).
+	ChangedFirms(ctx context.Context, since time.Time, limit int) ([]string, bool, error)
+	// DataMark returns the newest updated_at of the input tables (zero when empty).
+	DataMark(ctx context.Context) (time.Time, error)
 }
 
 // ScanStore records the scans: the queue of those waiting and the runs of the others.
