@@ -55,6 +55,11 @@ type Engine struct {
 	observers []func(ctx context.Context, prev, next *State, sc *store.Scan) error
 	// esri caches the stored chain ESRI summaries for the metrics (esri_job.go).
 	esri esriSummaries
+	// data is what the last full scan read, for the next one to re-read only what
+	// changed (dataset.go); reread and margin are EngineOptions' FullReread and
+	// ReadMargin.
+	data           *dataset
+	reread, margin time.Duration
 }
 
 // EngineOptions configure an Engine.
@@ -65,6 +70,11 @@ type EngineOptions struct {
 	Now    func() time.Time
 	// Metrics receives the engine's metrics; nil registers none.
 	Metrics *Metrics
+	// FullReread is how often a full scan reads the store whole and compares it with
+	// the dataset it holds (schedule.full_reread; 0: DefaultFullReread; negative:
+	// every full scan reads whole). ReadMargin is how far before its previous read's
+	// mark a full scan re-reads changed rows (0: DefaultReadMargin).
+	FullReread, ReadMargin time.Duration
 }
 
 // NewEngine returns an engine without state; the first FullScan builds one.
@@ -75,7 +85,13 @@ func NewEngine(o EngineOptions) *Engine {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	e := &Engine{db: o.Store, log: o.Logger, now: o.Now}
+	if o.FullReread == 0 {
+		o.FullReread = DefaultFullReread
+	}
+	if o.ReadMargin <= 0 {
+		o.ReadMargin = DefaultReadMargin
+	}
+	e := &Engine{db: o.Store, log: o.Logger, now: o.Now, reread: o.FullReread, margin: o.ReadMargin}
 	e.params.Store(&o.Params)
 	if o.Metrics != nil {
 		e.m = o.Metrics.engine
@@ -118,6 +134,10 @@ type ScanStats struct {
 	Iterations   int                `json:"iterations"`
 	Residual     float64            `json:"residual"`
 	DistressMode string             `json:"distress_mode"`
+	// Read says how a full scan read the store (ReadWhole, ReadChanges, ReadChecked),
+	// ReadFirms how many firms it read.
+	Read      string `json:"read,omitempty"`
+	ReadFirms int    `json:"read_firms,omitempty"`
 	Stages       map[string]float64 `json:"stages_seconds"`
 	Seconds      float64            `json:"seconds"`
 }
@@ -211,12 +231,18 @@ func (e *Engine) Run(ctx context.Context, req Request) (*store.Scan, error) {
 	if err != nil {
 		return sc, err
 	}
-	run := &scanRun{e: e, sc: sc, params: params, stats: ScanStats{Stages: map[string]float64{}}, start: time.Now()}
+	if prev == nil {
+		e.data = nil // a first scan, or one after a demotion: nothing held to build on
+	}
+	run := &scanRun{e: e, sc: sc, params: params, stats: ScanStats{Stages: map[string]float64{}}, start: time.Now(), data: e.data}
 	next, err := run.compute(ctx, prev, kind, req.Touched)
 	if err == nil {
 		next.Held = nil // served its scan; the state need not carry it
 		e.state.Store(next)
 		e.synced.Store(gen)
+		if kind == ScanFull {
+			e.data = run.next
+		}
 	}
 	return sc, e.finish(ctx, run, kind, err)
 }
@@ -229,6 +255,7 @@ func (e *Engine) shadow(ctx context.Context, prev *State) error {
 	if err != nil {
 		return err
 	}
+	e.data = nil
 	e.Demote()
 	e.state.Store(next)
 	return nil
@@ -362,6 +389,12 @@ type scanRun struct {
 	// written says which results persist considers: nodes (nil: all) and the
 	// leaders whose chains were recomputed.
 	written written
+	// data is what the engine held of its last read when the scan began, next what
+	// this full scan read (dataset.go); seen collects the clock's bounds during a
+	// whole read, and onSubset sees what an incremental read returned.
+	data, next *dataset
+	seen       *boundsSeen
+	onSubset   func(*store.Subset)
 }
 
 type written struct{ nodes, leaders []int32 }
@@ -395,7 +428,7 @@ func (r *scanRun) full(ctx context.Context, prev *State) (*State, error) {
 		at = r.e.now()
 	}
 	s := &State{ScanID: r.sc.ID, At: at, Params: r.params}
-	if err := r.stage(StageLoad, func() error { return r.load(ctx, prev, s) }); err != nil {
+	if err := r.stage(StageLoad, func() error { return r.read(ctx, prev, s) }); err != nil {
 		return nil, err
 	}
 	n := s.Len()
@@ -470,6 +503,7 @@ func (r *scanRun) load(ctx context.Context, prev, s *State) error {
 		if validAt(rel, s.At) {
 			b.AddEdge(rel.Supplier, rel.Customer, edgeAttrs(rel))
 		}
+		r.seen.relation(rel)
 		return nil
 	})
 	if err != nil {
@@ -516,6 +550,7 @@ func (r *scanRun) loadEvents(ctx context.Context, s *State, active int) error {
 		// The store's filter, as it reads the rows: active at the clock, or recent.
 		if ev.State == credit.EventActive && (ev.PublishUntil.IsZero() || ev.PublishUntil.UnixMilli() > at) {
 			nodes, refs = append(nodes, v), append(refs, ref)
+			r.seen.after(ev.PublishUntil, v)
 		}
 		if int(ref.Type) < len(recent) && recent[ref.Type] && ev.OccurredAt.UnixMilli() >= since {
 			rnodes, rrefs = append(rnodes, v), append(rrefs, ref)
