@@ -62,7 +62,10 @@ func (s *SQL) ChangedFirms(ctx context.Context, since time.Time, limit int) ([]s
 }
 
 // DataMark returns the newest updated_at the input tables hold (the zero time when
-// they are empty): read before the rows, it marks what a read has seen.
+// they are empty), but no later than the store's clock: read before the rows, it
+// marks what a read has seen. A row stamped ahead of the clock (a writer's clock
+// running fast) would otherwise move the mark past rows stamped after it by the
+// others; capped, such a row is only read again until the clock passes it.
 func (s *SQL) DataMark(ctx context.Context) (time.Time, error) {
 	var mark int64
 	for _, t := range []string{"enterprises", "relations", "events", "repairs", "shareholdings", "supplied_relations"} {
@@ -83,5 +86,5 @@ func (s *SQL) DataMark(ctx context.Context) (time.Time, error) {
 	if mark == 0 {
 		return time.Time{}, nil
 	}
-	return time.UnixMilli(mark).UTC(), nil
+	return time.UnixMilli(min(mark, s.now().UnixMilli())).UTC(), nil
 }
