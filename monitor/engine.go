@@ -124,22 +124,22 @@ const (
 
 // ScanStats is what a scan reports besides its status.
 type ScanStats struct {
-	Firms        int                `json:"firms"`
-	Relations    int                `json:"relations"`
-	ActiveEvents int                `json:"active_events"`
-	Leaders      int                `json:"leaders"`
-	Recomputed   int                `json:"recomputed"` // firms rescored (all, for a full scan)
-	Chains       int                `json:"chains"`     // chain exposures computed
-	Written      int                `json:"written"`    // firm results written
-	Iterations   int                `json:"iterations"`
-	Residual     float64            `json:"residual"`
-	DistressMode string             `json:"distress_mode"`
+	Firms        int     `json:"firms"`
+	Relations    int     `json:"relations"`
+	ActiveEvents int     `json:"active_events"`
+	Leaders      int     `json:"leaders"`
+	Recomputed   int     `json:"recomputed"` // firms rescored (all, for a full scan)
+	Chains       int     `json:"chains"`     // chain exposures computed
+	Written      int     `json:"written"`    // firm results written
+	Iterations   int     `json:"iterations"`
+	Residual     float64 `json:"residual"`
+	DistressMode string  `json:"distress_mode"`
 	// Read says how a full scan read the store (ReadWhole, ReadChanges, ReadChecked),
 	// ReadFirms how many firms it read.
-	Read      string `json:"read,omitempty"`
-	ReadFirms int    `json:"read_firms,omitempty"`
-	Stages       map[string]float64 `json:"stages_seconds"`
-	Seconds      float64            `json:"seconds"`
+	Read      string             `json:"read,omitempty"`
+	ReadFirms int                `json:"read_firms,omitempty"`
+	Stages    map[string]float64 `json:"stages_seconds"`
+	Seconds   float64            `json:"seconds"`
 }
 
 // Request asks for a scan.
