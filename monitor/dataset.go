@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/chainrisk/chainrisk/config"
 	"github.com/chainrisk/chainrisk/credit"
 	"github.com/chainrisk/chainrisk/graph"
 	"github.com/chainrisk/chainrisk/store"
@@ -21,9 +22,18 @@ import (
 
 // Defaults of the engine's re-read options (EngineOptions).
 const (
-	DefaultFullReread = 7 * 24 * time.Hour
+	DefaultFullReread = config.DefaultFullReread
 	DefaultReadMargin = 10 * time.Minute
 )
+
+// FullRereadOf is EngineOptions.FullReread from schedule.full_reread, whose 0 means
+// every full scan reads whole.
+func FullRereadOf(c *config.Config) time.Duration {
+	if c.Schedule.FullReread == 0 {
+		return -1
+	}
+	return c.Schedule.FullReread
+}
 
 // readChangesLimit is the most firms a full scan re-reads by their changes; with
 // more (a province imported), reading everything is cheaper.

@@ -85,13 +85,10 @@ func NewEngine(o EngineOptions) *Engine {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	if o.FullReread == 0 {
-		o.FullReread = DefaultFullReread
-	}
 	if o.ReadMargin <= 0 {
 		o.ReadMargin = DefaultReadMargin
 	}
-	e := &Engine{db: o.Store, log: o.Logger, now: o.Now, reread: o.FullReread, margin: o.ReadMargin}
+	e := &Engine{db: o.Store, log: o.Logger, now: o.Now, reread: fullReread(o.FullReread), margin: o.ReadMargin}
 	e.params.Store(&o.Params)
 	if o.Metrics != nil {
 		e.m = o.Metrics.engine
@@ -105,6 +102,21 @@ func (e *Engine) State() *State { return e.state.Load() }
 
 // SetParams replaces the parameters used by the next scans (config reload).
 func (e *Engine) SetParams(p Params) { e.params.Store(&p) }
+
+// SetFullReread replaces EngineOptions.FullReread (config reload).
+func (e *Engine) SetFullReread(d time.Duration) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.reread = fullReread(d)
+}
+
+// fullReread applies EngineOptions.FullReread's default.
+func fullReread(d time.Duration) time.Duration {
+	if d == 0 {
+		return DefaultFullReread
+	}
+	return d
+}
 
 // Observe adds a hook run after each scan.
 func (e *Engine) Observe(fn func(ctx context.Context, prev, next *State, sc *store.Scan) error) {
