@@ -49,10 +49,10 @@ const (
 // dataset is what the engine keeps of its last read of the store for the next full
 // scan, beside the state itself.
 type dataset struct {
-	// mark is the newest updated_at of the input tables when the read began: the
-	// next one re-reads the rows stamped after mark less the engine's margin, which
-	// covers a batch stamped before and committed after the read (and writers'
-	// clock skew). Re-reading a row twice changes nothing.
+	// mark is the store's clock when the read began (store.DataMark): the next one
+	// re-reads the rows stamped after mark less the engine's margin, which covers a
+	// batch stamped before and committed after the read (and writers' clock skew).
+	// Re-reading a row twice changes nothing.
 	mark time.Time
 	// whole is the clock of the last whole read.
 	whole time.Time

@@ -7,16 +7,12 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/chainrisk/chainrisk/credit"
-	"github.com/chainrisk/chainrisk/graph"
 	"github.com/chainrisk/chainrisk/lists"
 	"github.com/chainrisk/chainrisk/risk"
-	"github.com/chainrisk/chainrisk/search"
 	"github.com/chainrisk/chainrisk/store"
 )
 
@@ -479,123 +475,6 @@ func (r *scanRun) full(ctx context.Context, prev *State) (*State, error) {
 	}
 	r.written = written{nodes: nil, leaders: s.Leaders}
 	return s, nil
-}
-
-// load reads every firm, every relation valid now, every active event, the events
-// the lists look back on, and the ownership registry.
-func (r *scanRun) load(ctx context.Context, prev, s *State) error {
-	counts, err := r.e.db.Counts(ctx)
-	if err != nil {
-		return err
-	}
-	b := graph.NewBuilder(int(counts.Enterprises), int(counts.Relations))
-	firms := make([]Firm, 0, counts.Enterprises)
-	names := search.NewBuilder(int(counts.Enterprises))
-	owners := &ownersLoad{people: map[string]string{}}
-	err = r.e.db.Enterprises(ctx, func(e *credit.Enterprise) error {
-		b.AddNode(e.USCC)
-		firms = append(firms, firmOf(e))
-		names.Add(e.Name, e.Tags)
-		owners.enterprise(e)
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("enterprises: %w", err)
-	}
-	// The search index is built on another core while the relations are read (1.2 s
-	// at a million firms, docs/performance.md).
-	var index sync.WaitGroup
-	defer index.Wait()
-	ids := b.IDs()
-	index.Go(func() { s.Search = names.Build(ids) })
-	if err := r.loadOwners(ctx, prev, s, owners); err != nil {
-		return err
-	}
-	err = r.e.db.Relations(ctx, func(rel *credit.Relation) error {
-		if validAt(rel, s.At) {
-			b.AddEdge(rel.Supplier, rel.Customer, edgeAttrs(rel))
-		}
-		r.seen.relation(rel)
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("relations: %w", err)
-	}
-	if len(firms) != len(b.IDs()) {
-		return fmt.Errorf("relations name %d firms the store does not hold", len(b.IDs())-len(firms))
-	}
-	if s.Snap, err = b.Build(); err != nil {
-		return err
-	}
-	if err := r.loadSupplied(ctx, s); err != nil {
-		return err
-	}
-	s.Firms = firms
-	s.Names = namesAfterFull(prev, s)
-	index.Wait()
-	return r.loadEvents(ctx, s, int(counts.ActiveEvents))
-}
-
-// loadEvents reads, in one pass, the events active at the state's clock and those
-// of the lists' lookback, and lays each out by firm.
-func (r *scanRun) loadEvents(ctx context.Context, s *State, active int) error {
-	model := r.params.Model
-	lb := r.params.Lists.Lookback()
-	filter := store.EventFilter{ActiveAt: s.At}
-	recent := make([]bool, len(model.Catalogue.Names())) // by type index
-	if types := lb.Types(model); len(types) > 0 {
-		filter.Recent = store.RecentFilter{Types: types, Since: lb.Since(s.At)}
-		for _, t := range types {
-			recent[model.TypeIndex(t)] = true
-		}
-	}
-	at, since := s.At.UnixMilli(), filter.Recent.Since.UnixMilli()
-	var nodes, rnodes []int32
-	refs := make([]risk.EventRef, 0, active)
-	var rrefs []risk.EventRef
-	err := r.e.db.Events(ctx, filter, func(ev *credit.Event) error {
-		v, ok := s.Snap.Index(ev.USCC)
-		if !ok {
-			return fmt.Errorf("event %s names unknown firm %s", ev.ID, ev.USCC)
-		}
-		ref := risk.EventRef{Type: model.TypeIndex(ev.Type), At: ev.OccurredAt.Unix()}
-		// The store's filter, as it reads the rows: active at the clock, or recent.
-		if ev.State == credit.EventActive && (ev.PublishUntil.IsZero() || ev.PublishUntil.UnixMilli() > at) {
-			nodes, refs = append(nodes, v), append(refs, ref)
-			r.seen.after(ev.PublishUntil, v)
-		}
-		if int(ref.Type) < len(recent) && recent[ref.Type] && ev.OccurredAt.UnixMilli() >= since {
-			rnodes, rrefs = append(rnodes, v), append(rrefs, ref)
-		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("events: %w", err)
-	}
-	s.EventStart, s.Events = byFirm(s.Len(), nodes, refs)
-	if len(filter.Recent.Types) > 0 {
-		s.RecentStart, s.Recent = byFirm(s.Len(), rnodes, rrefs)
-	}
-	return nil
-}
-
-// byFirm lays events (refs[i] of node nodes[i], in no particular order) out by firm
-// with a counting sort: node v's are out[start[v]:start[v+1]].
-func byFirm(n int, nodes []int32, refs []risk.EventRef) (start []int32, out []risk.EventRef) {
-	start = make([]int32, n+1)
-	for _, v := range nodes {
-		start[v+1]++
-	}
-	for v := range n {
-		start[v+1] += start[v]
-	}
-	out = make([]risk.EventRef, len(refs))
-	next := slices.Clone(start[:n])
-	for i, v := range nodes {
-		out[next[v]] = refs[i]
-		next[v]++
-	}
-	return start, out
 }
 
 // score computes score, grade and p of the given nodes, in parallel.

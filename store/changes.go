@@ -61,30 +61,11 @@ func (s *SQL) ChangedFirms(ctx context.Context, since time.Time, limit int) ([]s
 	return out, true, nil
 }
 
-// DataMark returns the newest updated_at the input tables hold (the zero time when
-// they are empty), but no later than the store's clock: read before the rows, it
-// marks what a read has seen. A row stamped ahead of the clock (a writer's clock
-// running fast) would otherwise move the mark past rows stamped after it by the
-// others; capped, such a row is only read again until the clock passes it.
-func (s *SQL) DataMark(ctx context.Context) (time.Time, error) {
-	var mark int64
-	for _, t := range []string{"enterprises", "relations", "events", "repairs", "shareholdings", "supplied_relations"} {
-		err := s.each(ctx, `SELECT MAX(updated_at) FROM `+t, nil, func(r Rows) error {
-			var v *int64
-			if err := r.Scan(&v); err != nil {
-				return err
-			}
-			if v != nil {
-				mark = max(mark, *v)
-			}
-			return nil
-		})
-		if err != nil {
-			return time.Time{}, fmt.Errorf("data mark: %s: %w", t, err)
-		}
-	}
-	if mark == 0 {
-		return time.Time{}, nil
-	}
-	return time.UnixMilli(min(mark, s.now().UnixMilli())).UTC(), nil
+// DataMark returns the store's clock, the one that stamps updated_at, as a read
+// begins: a row the read did not see was committed after it, and stamped, at the
+// start of its batch's commit, no earlier than the mark less the time that commit
+// took (and less the skew between the writers' clocks). The next read re-reads from
+// the mark less a margin that covers both (package monitor).
+func (s *SQL) DataMark(context.Context) (time.Time, error) {
+	return s.now().UTC(), nil
 }

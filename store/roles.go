@@ -63,7 +63,8 @@ type DataStore interface {
 	// repairs, holdings, supplied relations) whose updated_at is after since, each
 	// once; false, and no firms, when more than limit changed (store/changes.go).
 	ChangedFirms(ctx context.Context, since time.Time, limit int) ([]string, bool, error)
-	// DataMark returns the newest updated_at of the input tables (zero when empty).
+	// DataMark returns the clock that stamps updated_at, read as a read of the
+	// input tables begins: what ChangedFirms is asked from next time.
 	DataMark(ctx context.Context) (time.Time, error)
 }
 
