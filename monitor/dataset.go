@@ -9,6 +9,7 @@ import (
 	"github.com/chainrisk/chainrisk/config"
 	"github.com/chainrisk/chainrisk/credit"
 	"github.com/chainrisk/chainrisk/graph"
+	"github.com/chainrisk/chainrisk/risk"
 	"github.com/chainrisk/chainrisk/store"
 )
 
@@ -310,4 +311,13 @@ func suppliedChanged(prev *State, at time.Time, rels []credit.Relation, touched 
 			touched[prev.Snap.IDs[v]] = true
 		}
 	}
+}
+
+// propagatorFor returns s's propagator when it is for snap with params; nil
+// otherwise (s may be nil).
+func (s *State) propagatorFor(snap *graph.Snapshot, params risk.DistressParams) *risk.Propagator {
+	if s == nil || s.Snap != snap || s.Prop == nil || s.Params.Distress != params {
+		return nil
+	}
+	return s.Prop
 }

@@ -457,9 +457,13 @@ func (r *scanRun) full(ctx context.Context, prev *State) (*State, error) {
 		return nil
 	})
 	err := r.stage(StagePropagate, func() error {
-		pr, err := risk.NewPropagator(s.Snap, r.params.Distress)
-		if err != nil {
-			return err
+		// A snapshot carried over from prev (no relation changed) keeps its propagator.
+		var err error
+		pr := prev.propagatorFor(s.Snap, r.params.Distress)
+		if pr == nil {
+			if pr, err = risk.NewPropagator(s.Snap, r.params.Distress); err != nil {
+				return err
+			}
 		}
 		s.Prop = pr
 		s.D, s.Distress, err = pr.Distress(ctx, s.P)
