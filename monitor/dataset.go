@@ -119,7 +119,7 @@ func (b *boundsSeen) resolve(snap *graph.Snapshot) []bound {
 // holds one that fits, whole otherwise, and whole and compared every FullReread.
 func (r *scanRun) read(ctx context.Context, prev, s *State) error {
 	d := r.data
-	if d == nil || prev == nil || !carriesOver(prev.Params, r.params) || s.At.Before(prev.At) {
+	if d == nil || prev == nil || r.e.reread < 0 || !carriesOver(prev.Params, r.params) || s.At.Before(prev.At) {
 		return r.readWhole(ctx, prev, s)
 	}
 	if s.At.Sub(d.whole) < r.e.reread {

@@ -353,3 +353,25 @@ func mismatches(t *testing.T, reg *prometheus.Registry, table string) float64 {
 	t.Fatalf("no chainrisk_dataset_mismatch_total{table=%q}", table)
 	return 0
 }
+
+// TestFullRereadZeroReadsWhole: with schedule.full_reread 0 every full scan reads
+// the store whole, and compares nothing.
+func TestFullRereadZeroReadsWhole(t *testing.T) {
+	s := openStore(t)
+	w := &changeWorld{randomWorld: &randomWorld{rng: rand.New(rand.NewPCG(3, 3)), firms: 20, day: demo.AnchorTime()},
+		clock: demo.AnchorTime()}
+	apply(t, s, w.firmChunk(1, 21), w.relationChunk(30))
+	cfg := config.Default()
+	cfg.Schedule.FullReread = 0
+	e := clockEngine(s, &w.clock, monitor.FullRereadOf(cfg), nil)
+	for range 3 {
+		sc, err := e.Run(context.Background(), monitor.Request{Kind: monitor.ScanFull, Trigger: "cron:full_scan"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st := statsOf(t, sc); st.Read != monitor.ReadWhole {
+			t.Fatalf("read %q, want %q", st.Read, monitor.ReadWhole)
+		}
+		w.clock = w.clock.Add(time.Hour)
+	}
+}
