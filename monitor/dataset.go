@@ -118,11 +118,11 @@ func (b *boundsSeen) resolve(snap *graph.Snapshot) []bound {
 // read fills s from the store: by the changes since the last read when the engine
 // holds one that fits, whole otherwise, and whole and compared every FullReread.
 func (r *scanRun) read(ctx context.Context, prev, s *State) error {
-	d := r.data
-	if d == nil || prev == nil || r.e.reread < 0 || !carriesOver(prev.Params, r.params) || s.At.Before(prev.At) {
+	d, reread := r.data, time.Duration(r.e.reread.Load())
+	if d == nil || prev == nil || reread < 0 || !carriesOver(prev.Params, r.params) || s.At.Before(prev.At) {
 		return r.readWhole(ctx, prev, s)
 	}
-	if s.At.Sub(d.whole) < r.e.reread {
+	if s.At.Sub(d.whole) < reread {
 		ok, err := r.readChanges(ctx, prev, s, d)
 		if err != nil || ok {
 			return err

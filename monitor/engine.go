@@ -54,8 +54,9 @@ type Engine struct {
 	// data is what the last full scan read, for the next one to re-read only what
 	// changed (dataset.go); reread and margin are EngineOptions' FullReread and
 	// ReadMargin.
-	data           *dataset
-	reread, margin time.Duration
+	data   *dataset
+	reread atomic.Int64 // a time.Duration, set on config reload while a scan runs
+	margin time.Duration
 }
 
 // EngineOptions configure an Engine.
@@ -84,7 +85,8 @@ func NewEngine(o EngineOptions) *Engine {
 	if o.ReadMargin <= 0 {
 		o.ReadMargin = DefaultReadMargin
 	}
-	e := &Engine{db: o.Store, log: o.Logger, now: o.Now, reread: fullReread(o.FullReread), margin: o.ReadMargin}
+	e := &Engine{db: o.Store, log: o.Logger, now: o.Now, margin: o.ReadMargin}
+	e.reread.Store(int64(fullReread(o.FullReread)))
 	e.params.Store(&o.Params)
 	if o.Metrics != nil {
 		e.m = o.Metrics.engine
@@ -99,12 +101,9 @@ func (e *Engine) State() *State { return e.state.Load() }
 // SetParams replaces the parameters used by the next scans (config reload).
 func (e *Engine) SetParams(p Params) { e.params.Store(&p) }
 
-// SetFullReread replaces EngineOptions.FullReread (config reload).
-func (e *Engine) SetFullReread(d time.Duration) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.reread = fullReread(d)
-}
+// SetFullReread replaces EngineOptions.FullReread (config reload); the next full
+// scan applies it.
+func (e *Engine) SetFullReread(d time.Duration) { e.reread.Store(int64(fullReread(d))) }
 
 // fullReread applies EngineOptions.FullReread's default.
 func fullReread(d time.Duration) time.Duration {
