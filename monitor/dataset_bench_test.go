@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"syscall"
 	"testing"
 	"time"
 
@@ -20,7 +21,9 @@ import (
 // reads the store whole, then each iteration commits a small batch (100 events, 10
 // renamed firms, 10 new relations) and runs a full scan, which re-reads what changed.
 // It writes to the store: point CHAINRISK_BENCH_STORE at a copy of an imported SQLite
-// database (docs/performance.md).
+// database (docs/performance.md). Each scan's stats and CPU seconds (user + system,
+// all cores) are logged; after the timed scans, one more reads the store whole with
+// the same previous state, for comparison.
 func BenchmarkFullScanSteady(b *testing.B) {
 	path := os.Getenv("CHAINRISK_BENCH_STORE")
 	if path == "" {
@@ -38,6 +41,7 @@ func BenchmarkFullScanSteady(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.Logf("first scan: %s", first.Stats)
+	var cpu float64
 	rng := rand.New(rand.NewPCG(1, 2))
 	stages := map[string]float64{}
 	var total float64
@@ -46,10 +50,12 @@ func BenchmarkFullScanSteady(b *testing.B) {
 		b.StopTimer()
 		smallBatch(b, s, e.State(), rng, i)
 		b.StartTimer()
+		c0 := cpuSeconds()
 		sc, err := e.Run(ctx, monitor.Request{Kind: monitor.ScanFull, Trigger: "bench"})
 		if err != nil {
 			b.Fatal(err)
 		}
+		cpu += cpuSeconds() - c0
 		var st monitor.ScanStats
 		_ = json.Unmarshal(sc.Stats, &st)
 		if st.Read != monitor.ReadChanges {
@@ -59,12 +65,31 @@ func BenchmarkFullScanSteady(b *testing.B) {
 			stages[k] += v
 		}
 		total += st.Seconds
-		b.Logf("scan %d: %s", i, sc.Stats)
+		b.Logf("scan %d: %.1f CPU s: %s", i, cpuSeconds()-c0, sc.Stats)
 	}
+	b.StopTimer()
+	b.ReportMetric(cpu/float64(b.N), "cpu-s")
+	e.SetFullReread(-1)
+	smallBatch(b, s, e.State(), rng, b.N)
+	c0 := cpuSeconds()
+	whole, err := e.Run(ctx, monitor.Request{Kind: monitor.ScanFull, Trigger: "bench"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("whole read, same previous state: %.1f CPU s: %s", cpuSeconds()-c0, whole.Stats)
 	for k, v := range stages {
 		b.ReportMetric(v/float64(b.N), k+"-s")
 	}
 	b.ReportMetric(total/float64(b.N), "scan-s")
+}
+
+// cpuSeconds is the process's user and system CPU time so far.
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
 }
 
 // smallBatch commits 100 events on random firms, 10 renamed firms and 10 new
