@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"runtime/debug"
 	"syscall"
 	"testing"
 	"time"
@@ -29,6 +30,7 @@ func BenchmarkFullScanSteady(b *testing.B) {
 	if path == "" {
 		b.Skip("CHAINRISK_BENCH_STORE names no SQLite database to scan")
 	}
+	debug.FreeOSMemory() // the previous round's engine and states
 	ctx := context.Background()
 	s, err := sqlite.Open(ctx, path, nil)
 	if err != nil {
