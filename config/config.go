@@ -239,6 +239,10 @@ type Essentiality struct {
 	Level          int    `yaml:"level" json:"level"`
 }
 
+// DefaultFullReread is schedule.full_reread's default: a week of nightly full
+// scans read changes, and one in seven reads the store whole.
+const DefaultFullReread = 7 * 24 * time.Hour
+
 // ScheduleConfig holds the cron jobs (docs/operations.md). A spec may be empty to disable its job.
 type ScheduleConfig struct {
 	// Timezone applies to every spec without its own CRON_TZ= or TZ= prefix.
@@ -254,6 +258,11 @@ type ScheduleConfig struct {
 	// "Digests"); each subscription's digest_at says when its digests are due.
 	SendDigests string         `yaml:"send_digests" json:"send_digests"`
 	Timeouts    TimeoutsConfig `yaml:"timeouts" json:"timeouts"`
+	// FullReread is how often a full scan reads the store whole and compares it with
+	// the dataset the leader holds; in between, a full scan re-reads only the rows
+	// changed since the last one (docs/operations.md, "Full scans"). 0: every full
+	// scan reads the store whole.
+	FullReread time.Duration `yaml:"full_reread" json:"full_reread"`
 
 	loc *time.Location
 }
@@ -436,6 +445,7 @@ func Default() *Config {
 			ResendAlerts:   "* * * * *",
 			RepairEligible: "0 8 * * *",
 			SendDigests:    "* * * * *",
+			FullReread:     DefaultFullReread,
 			Timeouts: TimeoutsConfig{
 				FullScan:       30 * time.Minute,
 				ESRI:           2 * time.Hour,

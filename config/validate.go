@@ -385,6 +385,9 @@ func (c *Config) checkSchedule(ck *checker) {
 		ck.positive("schedule.timeouts."+j.Name, j.Timeout)
 	}
 	ck.positive("schedule.timeouts.sources", s.Timeouts.Sources)
+	if s.FullReread < 0 {
+		ck.errf("schedule.full_reread", "must not be negative (0: every full scan reads the store whole)")
+	}
 }
 
 var sourceNameRE = regexp.MustCompile(`^[a-z0-9_-]{1,64}$`)

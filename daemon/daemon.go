@@ -115,7 +115,7 @@ func New(ctx context.Context, opts Options) (*Daemon, error) {
 		d.log.Info("store opened", "kind", kind)
 	}
 	d.engine = monitor.NewEngine(monitor.EngineOptions{Store: db, Params: monitor.ParamsFromConfig(cfg),
-		Logger: d.log, Now: opts.Now, Metrics: d.engineM})
+		Logger: d.log, Now: opts.Now, Metrics: d.engineM, FullReread: monitor.FullRereadOf(cfg)})
 	d.elect = d.newElection(db)
 	leaderGauge(d.reg, d.elect)
 	d.newAlerts()
@@ -358,6 +358,7 @@ func (d *Daemon) reload() {
 	}
 	d.cfg.Store(cfg)
 	d.engine.SetParams(monitor.ParamsFromConfig(cfg))
+	d.engine.SetFullReread(monitor.FullRereadOf(cfg))
 	d.engineM.SetLimits(cfg.Metrics.MaxLeaderSeries, cfg.Metrics.Watchlist)
 	d.metrics.reloadSuccess.Set(1)
 	d.metrics.reloadTime.SetToCurrentTime()

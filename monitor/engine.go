@@ -7,16 +7,12 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/chainrisk/chainrisk/credit"
-	"github.com/chainrisk/chainrisk/graph"
 	"github.com/chainrisk/chainrisk/lists"
 	"github.com/chainrisk/chainrisk/risk"
-	"github.com/chainrisk/chainrisk/search"
 	"github.com/chainrisk/chainrisk/store"
 )
 
@@ -55,6 +51,12 @@ type Engine struct {
 	observers []func(ctx context.Context, prev, next *State, sc *store.Scan) error
 	// esri caches the stored chain ESRI summaries for the metrics (esri_job.go).
 	esri esriSummaries
+	// data is what the last full scan read, for the next one to re-read only what
+	// changed (dataset.go); reread and margin are EngineOptions' FullReread and
+	// ReadMargin.
+	data   *dataset
+	reread atomic.Int64 // a time.Duration, set on config reload while a scan runs
+	margin time.Duration
 }
 
 // EngineOptions configure an Engine.
@@ -65,6 +67,11 @@ type EngineOptions struct {
 	Now    func() time.Time
 	// Metrics receives the engine's metrics; nil registers none.
 	Metrics *Metrics
+	// FullReread is how often a full scan reads the store whole and compares it with
+	// the dataset it holds (schedule.full_reread; 0: DefaultFullReread; negative:
+	// every full scan reads whole). ReadMargin is how far before its previous read's
+	// mark a full scan re-reads changed rows (0: DefaultReadMargin).
+	FullReread, ReadMargin time.Duration
 }
 
 // NewEngine returns an engine without state; the first FullScan builds one.
@@ -75,7 +82,11 @@ func NewEngine(o EngineOptions) *Engine {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	e := &Engine{db: o.Store, log: o.Logger, now: o.Now}
+	if o.ReadMargin <= 0 {
+		o.ReadMargin = DefaultReadMargin
+	}
+	e := &Engine{db: o.Store, log: o.Logger, now: o.Now, margin: o.ReadMargin}
+	e.reread.Store(int64(fullReread(o.FullReread)))
 	e.params.Store(&o.Params)
 	if o.Metrics != nil {
 		e.m = o.Metrics.engine
@@ -89,6 +100,18 @@ func (e *Engine) State() *State { return e.state.Load() }
 
 // SetParams replaces the parameters used by the next scans (config reload).
 func (e *Engine) SetParams(p Params) { e.params.Store(&p) }
+
+// SetFullReread replaces EngineOptions.FullReread (config reload); the next full
+// scan applies it.
+func (e *Engine) SetFullReread(d time.Duration) { e.reread.Store(int64(fullReread(d))) }
+
+// fullReread applies EngineOptions.FullReread's default.
+func fullReread(d time.Duration) time.Duration {
+	if d == 0 {
+		return DefaultFullReread
+	}
+	return d
+}
 
 // Observe adds a hook run after each scan.
 func (e *Engine) Observe(fn func(ctx context.Context, prev, next *State, sc *store.Scan) error) {
@@ -108,18 +131,22 @@ const (
 
 // ScanStats is what a scan reports besides its status.
 type ScanStats struct {
-	Firms        int                `json:"firms"`
-	Relations    int                `json:"relations"`
-	ActiveEvents int                `json:"active_events"`
-	Leaders      int                `json:"leaders"`
-	Recomputed   int                `json:"recomputed"` // firms rescored (all, for a full scan)
-	Chains       int                `json:"chains"`     // chain exposures computed
-	Written      int                `json:"written"`    // firm results written
-	Iterations   int                `json:"iterations"`
-	Residual     float64            `json:"residual"`
-	DistressMode string             `json:"distress_mode"`
-	Stages       map[string]float64 `json:"stages_seconds"`
-	Seconds      float64            `json:"seconds"`
+	Firms        int     `json:"firms"`
+	Relations    int     `json:"relations"`
+	ActiveEvents int     `json:"active_events"`
+	Leaders      int     `json:"leaders"`
+	Recomputed   int     `json:"recomputed"` // firms rescored (all, for a full scan)
+	Chains       int     `json:"chains"`     // chain exposures computed
+	Written      int     `json:"written"`    // firm results written
+	Iterations   int     `json:"iterations"`
+	Residual     float64 `json:"residual"`
+	DistressMode string  `json:"distress_mode"`
+	// Read says how a full scan read the store (ReadWhole, ReadChanges, ReadChecked),
+	// ReadFirms how many firms it read.
+	Read      string             `json:"read,omitempty"`
+	ReadFirms int                `json:"read_firms,omitempty"`
+	Stages    map[string]float64 `json:"stages_seconds"`
+	Seconds   float64            `json:"seconds"`
 }
 
 // Request asks for a scan.
@@ -211,12 +238,18 @@ func (e *Engine) Run(ctx context.Context, req Request) (*store.Scan, error) {
 	if err != nil {
 		return sc, err
 	}
-	run := &scanRun{e: e, sc: sc, params: params, stats: ScanStats{Stages: map[string]float64{}}, start: time.Now()}
+	if prev == nil {
+		e.data = nil // a first scan, or one after a demotion: nothing held to build on
+	}
+	run := &scanRun{e: e, sc: sc, params: params, stats: ScanStats{Stages: map[string]float64{}}, start: time.Now(), data: e.data}
 	next, err := run.compute(ctx, prev, kind, req.Touched)
 	if err == nil {
 		next.Held = nil // served its scan; the state need not carry it
 		e.state.Store(next)
 		e.synced.Store(gen)
+		if kind == ScanFull {
+			e.data = run.next
+		}
 	}
 	return sc, e.finish(ctx, run, kind, err)
 }
@@ -229,6 +262,7 @@ func (e *Engine) shadow(ctx context.Context, prev *State) error {
 	if err != nil {
 		return err
 	}
+	e.data = nil
 	e.Demote()
 	e.state.Store(next)
 	return nil
@@ -362,6 +396,12 @@ type scanRun struct {
 	// written says which results persist considers: nodes (nil: all) and the
 	// leaders whose chains were recomputed.
 	written written
+	// data is what the engine held of its last read when the scan began, next what
+	// this full scan read (dataset.go); seen collects the clock's bounds during a
+	// whole read, and onSubset sees what an incremental read returned.
+	data, next *dataset
+	seen       *boundsSeen
+	onSubset   func(*store.Subset)
 }
 
 type written struct{ nodes, leaders []int32 }
@@ -395,7 +435,7 @@ func (r *scanRun) full(ctx context.Context, prev *State) (*State, error) {
 		at = r.e.now()
 	}
 	s := &State{ScanID: r.sc.ID, At: at, Params: r.params}
-	if err := r.stage(StageLoad, func() error { return r.load(ctx, prev, s) }); err != nil {
+	if err := r.stage(StageLoad, func() error { return r.read(ctx, prev, s) }); err != nil {
 		return nil, err
 	}
 	n := s.Len()
@@ -416,9 +456,13 @@ func (r *scanRun) full(ctx context.Context, prev *State) (*State, error) {
 		return nil
 	})
 	err := r.stage(StagePropagate, func() error {
-		pr, err := risk.NewPropagator(s.Snap, r.params.Distress)
-		if err != nil {
-			return err
+		// A snapshot carried over from prev (no relation changed) keeps its propagator.
+		var err error
+		pr := prev.propagatorFor(s.Snap, r.params.Distress)
+		if pr == nil {
+			if pr, err = risk.NewPropagator(s.Snap, r.params.Distress); err != nil {
+				return err
+			}
 		}
 		s.Prop = pr
 		s.D, s.Distress, err = pr.Distress(ctx, s.P)
@@ -434,121 +478,6 @@ func (r *scanRun) full(ctx context.Context, prev *State) (*State, error) {
 	}
 	r.written = written{nodes: nil, leaders: s.Leaders}
 	return s, nil
-}
-
-// load reads every firm, every relation valid now, every active event, the events
-// the lists look back on, and the ownership registry.
-func (r *scanRun) load(ctx context.Context, prev, s *State) error {
-	counts, err := r.e.db.Counts(ctx)
-	if err != nil {
-		return err
-	}
-	b := graph.NewBuilder(int(counts.Enterprises), int(counts.Relations))
-	firms := make([]Firm, 0, counts.Enterprises)
-	names := search.NewBuilder(int(counts.Enterprises))
-	owners := &ownersLoad{people: map[string]string{}}
-	err = r.e.db.Enterprises(ctx, func(e *credit.Enterprise) error {
-		b.AddNode(e.USCC)
-		firms = append(firms, firmOf(e))
-		names.Add(e.Name, e.Tags)
-		owners.enterprise(e)
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("enterprises: %w", err)
-	}
-	// The search index is built on another core while the relations are read (1.2 s
-	// at a million firms, docs/performance.md).
-	var index sync.WaitGroup
-	defer index.Wait()
-	ids := b.IDs()
-	index.Go(func() { s.Search = names.Build(ids) })
-	if err := r.loadOwners(ctx, prev, s, owners); err != nil {
-		return err
-	}
-	err = r.e.db.Relations(ctx, func(rel *credit.Relation) error {
-		if validAt(rel, s.At) {
-			b.AddEdge(rel.Supplier, rel.Customer, edgeAttrs(rel))
-		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("relations: %w", err)
-	}
-	if len(firms) != len(b.IDs()) {
-		return fmt.Errorf("relations name %d firms the store does not hold", len(b.IDs())-len(firms))
-	}
-	if s.Snap, err = b.Build(); err != nil {
-		return err
-	}
-	if err := r.loadSupplied(ctx, s); err != nil {
-		return err
-	}
-	s.Firms = firms
-	s.Names = namesAfterFull(prev, s)
-	index.Wait()
-	return r.loadEvents(ctx, s, int(counts.ActiveEvents))
-}
-
-// loadEvents reads, in one pass, the events active at the state's clock and those
-// of the lists' lookback, and lays each out by firm.
-func (r *scanRun) loadEvents(ctx context.Context, s *State, active int) error {
-	model := r.params.Model
-	lb := r.params.Lists.Lookback()
-	filter := store.EventFilter{ActiveAt: s.At}
-	recent := make([]bool, len(model.Catalogue.Names())) // by type index
-	if types := lb.Types(model); len(types) > 0 {
-		filter.Recent = store.RecentFilter{Types: types, Since: lb.Since(s.At)}
-		for _, t := range types {
-			recent[model.TypeIndex(t)] = true
-		}
-	}
-	at, since := s.At.UnixMilli(), filter.Recent.Since.UnixMilli()
-	var nodes, rnodes []int32
-	refs := make([]risk.EventRef, 0, active)
-	var rrefs []risk.EventRef
-	err := r.e.db.Events(ctx, filter, func(ev *credit.Event) error {
-		v, ok := s.Snap.Index(ev.USCC)
-		if !ok {
-			return fmt.Errorf("event %s names unknown firm %s", ev.ID, ev.USCC)
-		}
-		ref := risk.EventRef{Type: model.TypeIndex(ev.Type), At: ev.OccurredAt.Unix()}
-		// The store's filter, as it reads the rows: active at the clock, or recent.
-		if ev.State == credit.EventActive && (ev.PublishUntil.IsZero() || ev.PublishUntil.UnixMilli() > at) {
-			nodes, refs = append(nodes, v), append(refs, ref)
-		}
-		if int(ref.Type) < len(recent) && recent[ref.Type] && ev.OccurredAt.UnixMilli() >= since {
-			rnodes, rrefs = append(rnodes, v), append(rrefs, ref)
-		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("events: %w", err)
-	}
-	s.EventStart, s.Events = byFirm(s.Len(), nodes, refs)
-	if len(filter.Recent.Types) > 0 {
-		s.RecentStart, s.Recent = byFirm(s.Len(), rnodes, rrefs)
-	}
-	return nil
-}
-
-// byFirm lays events (refs[i] of node nodes[i], in no particular order) out by firm
-// with a counting sort: node v's are out[start[v]:start[v+1]].
-func byFirm(n int, nodes []int32, refs []risk.EventRef) (start []int32, out []risk.EventRef) {
-	start = make([]int32, n+1)
-	for _, v := range nodes {
-		start[v+1]++
-	}
-	for v := range n {
-		start[v+1] += start[v]
-	}
-	out = make([]risk.EventRef, len(refs))
-	next := slices.Clone(start[:n])
-	for i, v := range nodes {
-		out[next[v]] = refs[i]
-		next[v]++
-	}
-	return start, out
 }
 
 // score computes score, grade and p of the given nodes, in parallel.

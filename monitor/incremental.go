@@ -209,6 +209,9 @@ func (r *scanRun) readSubset(ctx context.Context, prev *State, at time.Time, tou
 			return nil, nil, err
 		}
 	}
+	if r.onSubset != nil {
+		r.onSubset(sub)
+	}
 	return sub, touched, nil
 }
 

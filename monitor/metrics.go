@@ -43,6 +43,7 @@ type engineMetrics struct {
 	scans          *prometheus.CounterVec
 	firmsPerSecond prometheus.Gauge
 	iterations     prometheus.Gauge
+	mismatches     *prometheus.CounterVec
 }
 
 // NewMetrics registers the engine's metrics with reg.
@@ -69,6 +70,10 @@ func NewMetrics(reg prometheus.Registerer, maxLeaderSeries int, watchlist []stri
 			Name: "chainrisk_propagation_iterations",
 			Help: "Iterations of the network-distress fixpoint in the last scan.",
 		}),
+		mismatches: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "chainrisk_dataset_mismatch_total",
+			Help: "Tables of the dataset a full scan held that differed from the store read whole (schedule.full_reread), by table.",
+		}, []string{"table"}),
 	}
 	for _, k := range []string{ScanFull, ScanIncremental} {
 		em.duration.WithLabelValues(k)
@@ -77,7 +82,10 @@ func NewMetrics(reg prometheus.Registerer, maxLeaderSeries int, watchlist []stri
 		}
 	}
 	m := &Metrics{engine: em, maxLeaders: maxLeaderSeries, watch: slices.Clone(watchlist)}
-	reg.MustRegister(em.duration, em.lastSuccess, em.scans, em.firmsPerSecond, em.iterations, m)
+	for _, t := range readTables {
+		em.mismatches.WithLabelValues(t)
+	}
+	reg.MustRegister(em.duration, em.lastSuccess, em.scans, em.firmsPerSecond, em.iterations, em.mismatches, m)
 	return m
 }
 
@@ -92,6 +100,13 @@ func (m *Metrics) attach(e *Engine) {
 	m.mu.Lock()
 	m.src = e
 	m.mu.Unlock()
+}
+
+// mismatch counts a table of a compared whole read that differed.
+func (em *engineMetrics) mismatch(table string) {
+	if em != nil {
+		em.mismatches.WithLabelValues(table).Inc()
+	}
 }
 
 func (em *engineMetrics) observeScan(kind string, st ScanStats, ok bool, at time.Time) {

@@ -56,6 +56,7 @@ func (r *scanRun) loadOwners(ctx context.Context, prev, s *State, o *ownersLoad)
 		if !h.CurrentAt(s.At) {
 			return nil
 		}
+		r.seen.afterID(h.Until, h.Investee)
 		holdings = append(holdings, holdingOf(h))
 		if h.HolderKind == credit.HolderPerson && h.HolderName != "" {
 			o.people[h.Holder] = h.HolderName

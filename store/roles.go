@@ -58,6 +58,14 @@ type DataStore interface {
 
 	// RepairsSince returns the repairs recorded after t, with their events' firms.
 	RepairsSince(ctx context.Context, t time.Time) ([]RepairedEvent, error)
+
+	// ChangedFirms returns the firms of the input rows (firms, relations, events,
+	// repairs, holdings, supplied relations) whose updated_at is after since, each
+	// once; false, and no firms, when more than limit changed (store/changes.go).
+	ChangedFirms(ctx context.Context, since time.Time, limit int) ([]string, bool, error)
+	// DataMark returns the clock that stamps updated_at, read as a read of the
+	// input tables begins: what ChangedFirms is asked from next time.
+	DataMark(ctx context.Context) (time.Time, error)
 }
 
 // ScanStore records the scans: the queue of those waiting and the runs of the others.

@@ -391,9 +391,11 @@ func scanEvent(r Rows) (credit.Event, error) {
 func (s *SQL) ExpireEvents(ctx context.Context, now time.Time) ([]string, error) {
 	seen := make(map[string]bool)
 	var out []string
+	// The row's stamp is the store's clock, as every batch's: the readers of changes
+	// (ChangedFirms) compare stamps with the marks they read.
 	err := s.each(ctx, `UPDATE events SET state = 'expired', updated_at = ?
 		WHERE state = 'active' AND publish_until IS NOT NULL AND publish_until <= ? RETURNING uscc`,
-		[]any{now.UnixMilli(), now.UnixMilli()}, func(r Rows) error {
+		[]any{s.now().UnixMilli(), now.UnixMilli()}, func(r Rows) error {
 			var u string
 			if err := r.Scan(&u); err != nil {
 				return err

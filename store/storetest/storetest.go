@@ -74,6 +74,7 @@ func Run(t *testing.T, open Opener) {
 		{"SuppliedShareSum", testSuppliedShareSum},
 		{"SuppliedChecks", testSuppliedChecks},
 		{"SuppliedListAndWithdraw", testSuppliedListAndWithdraw},
+		{"ChangedFirms", testChangedFirms},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
