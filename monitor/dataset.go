@@ -151,6 +151,7 @@ func (r *scanRun) readWhole(ctx context.Context, prev, s *State) error {
 		return err
 	}
 	r.seen = &boundsSeen{at: s.At}
+	r.change = nil // a whole read's chains are all recomputed
 	defer func() { r.seen = nil }()
 	if err := r.load(ctx, prev, s); err != nil {
 		return err
@@ -200,9 +201,11 @@ func (r *scanRun) readChanges(ctx context.Context, prev, s *State, d *dataset) (
 	var read []string // the firms re-read, new ones among them
 	r.onSubset = func(sub *store.Subset) { read = seen.subset(sub) }
 	defer func() { r.onSubset = nil }()
-	if _, err := r.loadChange(ctx, prev, s, list); err != nil {
+	ch, err := r.loadChange(ctx, prev, s, list)
+	if err != nil {
 		return false, err
 	}
+	r.change = &ch
 	s.Supplied = suppliedLists(s.Snap, s.At, rels)
 	r.next = &dataset{mark: mark, whole: d.whole, bounds: carryBounds(d.bounds, cut, s.Snap, read, seen)}
 	r.stats.Read, r.stats.ReadFirms = ReadChanges, len(read)

@@ -402,6 +402,9 @@ type scanRun struct {
 	data, next *dataset
 	seen       *boundsSeen
 	onSubset   func(*store.Subset)
+	// change is what a full scan's read from the store's changes found (nil after a
+	// whole read): its chains are then patched as an incremental scan's are.
+	change *change
 }
 
 type written struct{ nodes, leaders []int32 }
@@ -472,12 +475,29 @@ func (r *scanRun) full(ctx context.Context, prev *State) (*State, error) {
 		return nil, err
 	}
 	s.Leaders = leadersOf(s.Snap, s.Firms)
-	s.Chains = make(map[int32]*risk.Exposure, len(s.Leaders))
-	if err := r.stage(StageExposure, func() error { return r.exposures(ctx, s, s.Leaders) }); err != nil {
+	if err := r.stage(StageExposure, func() error { return r.fullExposures(ctx, prev, s) }); err != nil {
 		return nil, err
 	}
-	r.written = written{nodes: nil, leaders: s.Leaders}
 	return s, nil
+}
+
+// fullExposures computes every leader's chain of a full scan. After a read from the
+// store's changes, every firm rescored and d propagated from scratch, the chains are
+// taken as an incremental scan takes them (rechain): recomputed where a relation, a
+// leader's list or its parameters changed, patched from walks where a member's p or
+// grade moved, and only their distress figures refreshed elsewhere — which equals a
+// recompute (TestFullScanFromChangesEqualsWholeRead, TestIncrementalEqualsFull).
+// A whole read recomputes every chain.
+func (r *scanRun) fullExposures(ctx context.Context, prev, s *State) error {
+	if r.change == nil || prev == nil {
+		s.Chains = make(map[int32]*risk.Exposure, len(s.Leaders))
+		r.written = written{nodes: nil, leaders: s.Leaders}
+		return r.exposures(ctx, s, s.Leaders)
+	}
+	_, rescored := movedFirms(prev, s)
+	leaders, err := r.rechain(ctx, prev, s, *r.change, rescored)
+	r.written = written{nodes: nil, leaders: leaders}
+	return err
 }
 
 // score computes score, grade and p of the given nodes, in parallel.
