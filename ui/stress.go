@@ -102,13 +102,18 @@ func (s *Server) stressPage(c *call) error {
 	}
 	var g graphJSON
 	if v.Leader != "" {
+		// The summary, and the members the graph draws as the chain page reads them:
+		// never the whole chain, whatever its size.
 		v.Chain = &chainJSON{}
-		if err := c.get("/chains/"+url.PathEscape(v.Leader), url.Values{"members": {"all"}}, v.Chain); err != nil {
+		leader := url.PathEscape(v.Leader)
+		if err := c.get("/chains/"+leader, nil, v.Chain); err != nil {
 			return err
 		}
-		if err := c.get("/chains/"+url.PathEscape(v.Leader)+"/graph", nil, &g); err != nil {
+		members, gp, err := s.graphMembers(c, leader, v.Chain)
+		if err != nil {
 			return err
 		}
+		v.Chain.Members, g = members, *gp
 	}
 	if v.Q != "" {
 		var found struct {

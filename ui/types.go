@@ -87,7 +87,7 @@ type chainJSON struct {
 	ChainRisk       float64             `json:"chain_risk"`
 	SupplyAtRisk    float64             `json:"supply_at_risk"`
 	DemandAtRisk    float64             `json:"demand_at_risk"`
-	Members         []memberJSON        `json:"members"` // with members=all only
+	Members         []memberJSON        `json:"members"` // with members=all only; the stress page sets the graph's
 	MemberCount     int                 `json:"member_count"`
 	Tiers           []tierJSON          `json:"tiers"`
 	TopContributors []contributorJSON   `json:"top_contributors"`
