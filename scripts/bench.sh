@@ -157,13 +157,11 @@ print(ns / it / 1e6)' "$(parse gobench "$out/kernels-sweep.txt" DistressFull ns/
 	else
 		fig floor_ms n/a # no floor benchmark in ./risk: BENCH_FLOOR names it
 	fi
-	local sub=100k
-	[ "$firms" -ge 1000000 ] && sub=1M
-	CHAINRISK_BENCH_LARGE=1 go test -run '^$' -bench "^BenchmarkDebtRank\$/^$sub\$" -benchtime 3x ./risk/ \
-		> "$out/kernels-debtrank.txt" 2>&1 || true
-	fig debtrank_src "BenchmarkDebtRank/$sub"
+	# DebtRank on the generated province's matrix, the one scripts/peers.py shocks.
+	go test -run '^$' -bench '^BenchmarkDebtRankData$' -benchtime 5x ./risk/ > "$out/kernels-debtrank.txt" 2>&1 || true
+	fig debtrank_src "BenchmarkDebtRankData, $firms firms"
 	fig debtrank_s "$(python3 -c 'import sys; print(float(sys.argv[1]) / 1e9)' \
-		"$(parse gobench "$out/kernels-debtrank.txt" "DebtRank/$sub" ns/op)" 2>/dev/null || echo n/a)"
+		"$(parse gobench "$out/kernels-debtrank.txt" "DebtRankData" ns/op)" 2>/dev/null || echo n/a)"
 }
 step "kernels (./risk benchmarks)" kernels
 
@@ -209,7 +207,8 @@ chain() {
 			./api/ >> "$out/chain-bench.txt" 2>&1 || true
 	fi
 	fig chain_summary_p99_ms "$(parse gobench "$out/chain-bench.txt" ChainSummary 'p99[-_]?ms|ms/p99')"
-	fig chain_export_mps "$(parse gobench "$out/chain-bench.txt" ChainExport 'members/s')"
+	fig chain_export_mps "$(parse gobench "$out/chain-bench.txt" 'ChainExport/ndjson$' 'members/s')"
+	fig chain_export_cold_mps "$(parse gobench "$out/chain-bench.txt" 'ChainExport/ndjson-cold' 'members/s')"
 	local cte
 	cte=$(parse gobench "$out/chain-bench.txt" ChainCTE 'members/s')
 	if [ "$cte" = n/a ] && [ -e scripts/chain_cte.sql ]; then
