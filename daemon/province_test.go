@@ -389,9 +389,15 @@ func provinceScanStages(t *testing.T, st store.Store, after int64, trigger strin
 		stages["scan"] = append(stages["scan"], time.Duration(stats.Seconds*float64(time.Second)))
 		chains, written = append(chains, stats.Chains), append(written, stats.Written)
 		if len(scans) == len(arrivals) {
+			// The firm's alert is written by the observe stage, or by the earlier one
+			// when the scan has it (monitor.Engine.ObserveRescored).
+			before := []string{monitor.StageLoad, monitor.StageScore, monitor.StageLists, monitor.StagePropagate,
+				monitor.StageExposure, monitor.StageObserve}
+			if _, ok := stats.Stages[monitor.StageObserveRescored]; ok {
+				before = []string{monitor.StageLoad, monitor.StageScore, monitor.StageLists, monitor.StageObserveRescored}
+			}
 			observed := sc.StartedAt
-			for _, name := range []string{monitor.StageLoad, monitor.StageScore, monitor.StagePropagate,
-				monitor.StageExposure, monitor.StageObserve} {
+			for _, name := range before {
 				observed = observed.Add(time.Duration(stats.Stages[name] * float64(time.Second)))
 			}
 			stages["deliver"] = append(stages["deliver"], arrivals[i].Sub(observed))
@@ -581,15 +587,18 @@ func (r *provinceReport) markdown() []byte {
 			g.Errors, g.Unsent)
 	}
 	fmt.Fprintf(&b, "\nWhere an event's time goes, from the scans' own records. Each event was posted once the "+
-		"previous one's scan had finished. The delivery starts when the observe stage has written the outbox and "+
-		"woken the worker, and overlaps persist; its row also holds the scan's progress writes (store timestamps "+
+		"previous one's scan had finished. The delivery starts when the stage that evaluates the firm's rules "+
+		"(observe_rescored, before the propagation) has written the outbox and woken the worker, and overlaps the "+
+		"rest of the scan; its row also holds the scan's progress writes (store timestamps "+
 		"are to the millisecond).\n\n")
 	fmt.Fprintf(&b, "| step | n | p50 | p90 | p99 | max |\n| --- | ---: | ---: | ---: | ---: | ---: |\n")
 	fmt.Fprintf(&b, "| POST round trip (parse, validate, commit, queue the scan) | %d | %s |\n", len(r.Post), q(r.Post))
-	steps := []string{"queued", monitor.StageLoad, monitor.StageScore, monitor.StagePropagate, monitor.StageExposure,
-		monitor.StageObserve, "deliver", monitor.StagePersist, "scan"}
+	steps := []string{"queued", monitor.StageLoad, monitor.StageScore, monitor.StageLists, monitor.StageObserveRescored,
+		"deliver", monitor.StagePropagate, monitor.StageExposure, monitor.StageObserve, monitor.StagePersist, "scan"}
 	names := map[string]string{"queued": "scan queued → started", "scan": "whole scan (its record)",
-		"deliver": "observe done → webhook received (outbox read, signed POST)"}
+		monitor.StageObserveRescored: "scan stage observe_rescored (the firm's alert rules, outbox write)",
+		monitor.StageObserve:         "scan stage observe (the chain rules after the propagation)",
+		"deliver":                    "the firm's alerts written → webhook received (outbox read, signed POST)"}
 	for _, s := range steps {
 		if d, ok := r.Stages[s]; ok {
 			fmt.Fprintf(&b, "| %s | %d | %s |\n", cmp.Or(names[s], "scan stage "+s), len(d), q(d))

@@ -63,6 +63,7 @@ func (r *scanRun) incremental(ctx context.Context, prev *State, touched []string
 	}
 	n := s.Len()
 	r.stats.Firms, r.stats.Relations, r.stats.ActiveEvents = n, s.Snap.NumEdges(), len(s.Events)
+	s.setRescored(prev, ch.recompute)
 	r.progress(ctx, 0, len(ch.recompute))
 	s.Score, s.P, s.Grade = grow(prev.Score, n), grow(prev.P, n), grow(prev.Grade, n)
 	if err := r.stage(StageScore, func() error { return r.score(ctx, s, ch.recompute) }); err != nil {
@@ -74,11 +75,14 @@ func (r *scanRun) incremental(ctx context.Context, prev *State, touched []string
 		s.Lists = lists.Patch(prev.Lists, r.params.Lists, s.ListInput(), ch.recompute)
 		return nil
 	})
+	s.Leaders = leadersOf(s.Snap, s.Firms)
+	if err := r.observeRescored(ctx, prev, s); err != nil {
+		return nil, err
+	}
 	if err := r.stage(StagePropagate, func() error { return r.repropagate(ctx, prev, s) }); err != nil {
 		return nil, err
 	}
 	moved, rescored := movedFirms(prev, s)
-	s.Leaders = leadersOf(s.Snap, s.Firms)
 	var leaders []int32
 	err = r.stage(StageExposure, func() (err error) {
 		leaders, err = r.rechain(ctx, prev, s, ch, rescored)
