@@ -313,6 +313,21 @@ func provinceEventPhase(t *testing.T, d *daemon.Daemon, client *http.Client, bas
 		t.Errorf("%d of %d alerts never reached the webhook within a minute: %v", len(lost), len(firms), lost)
 	}
 	rep.Stages, rep.Chains, rep.Written = provinceScanStages(t, d.Store(), lastScan, "api:"+tokenName, arrivals)
+	if loads := rep.Stages[monitor.StageLoad]; len(loads) == len(firms) && len(lost) == 0 {
+		csr := d.State().Snap.CSR()
+		for i, u := range firms {
+			v, _ := d.State().Index(u)
+			rep.Loads = append(rep.Loads, provinceLoad{uscc: u, at: i, d: loads[i],
+				relations: int(csr.OutStart[v+1] - csr.OutStart[v] + csr.InStart[v+1] - csr.InStart[v])})
+		}
+	}
+}
+
+// provinceLoad is one scan's load stage with the relations of the firm it read.
+type provinceLoad struct {
+	uscc          string
+	at, relations int
+	d             time.Duration
 }
 
 // provinceSettle waits until no scan after the given one is queued or running.
@@ -516,8 +531,9 @@ type provinceReport struct {
 	Ready                     time.Duration
 	Alert, Post               []time.Duration // per event: POST → webhook, POST round trip
 	Stages                    map[string][]time.Duration
-	Chains, Written           []int    // per scan: chains recomputed, firm results written
-	Load                      []string // load averages: before the events, before and after the GETs
+	Chains, Written           []int          // per scan: chains recomputed, firm results written
+	Load                      []string       // load averages: before the events, before and after the GETs
+	Loads                     []provinceLoad // per event, when every scan was recorded
 	Deliveries                int
 	Get                       *loadgen.Result
 }
@@ -613,6 +629,13 @@ func (r *provinceReport) markdown() []byte {
 	if len(r.Chains) > 0 {
 		fmt.Fprintf(&b, "| chains recomputed per scan (of %d) | %d | %s |\n", r.Leaders, len(r.Chains), counts(r.Chains))
 		fmt.Fprintf(&b, "| firm results written per scan | %d | %s |\n", len(r.Written), counts(r.Written))
+	}
+	if len(r.Loads) > 0 {
+		slow := slices.SortedFunc(slices.Values(r.Loads), func(a, b provinceLoad) int { return cmp.Compare(b.d, a.d) })
+		fmt.Fprintf(&b, "\nThe slowest load stages, with the relations of the firm read (event number, firm):\n\n")
+		for _, l := range slow[:min(5, len(slow))] {
+			fmt.Fprintf(&b, "- %s: %d relations (event %d, %s)\n", provinceMs(l.d), l.relations, l.at, l.uscc)
+		}
 	}
 	return b.Bytes()
 }

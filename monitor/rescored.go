@@ -57,3 +57,11 @@ func (s *State) Rescored(prev *State) (nodes []int32, ok bool) {
 	}
 	return s.rescored, true
 }
+
+// sameFirm says whether a and b hold the same record (UpdatedAt compared as an
+// instant).
+func sameFirm(a, b *Firm) bool {
+	return a.Name == b.Name && slices.Equal(a.FormerNames, b.FormerNames) && a.Status == b.Status &&
+		a.Region == b.Region && a.Industry == b.Industry && a.Leading == b.Leading && a.Specialized == b.Specialized &&
+		a.LittleGiant == b.LittleGiant && a.Listed == b.Listed && a.Revenue == b.Revenue && a.UpdatedAt.Equal(b.UpdatedAt)
+}
