@@ -443,7 +443,7 @@ func replaceRefs(start0 []int32, refs0 []risk.EventRef, n0, n int, replace map[i
 	}
 	start := make([]int32, n+1)
 	out := make([]risk.EventRef, 0, size)
-	next := 0 // the first node not laid out yet
+	next := 0               // the first node not laid out yet
 	keep := func(end int) { // nodes [next, end) as they were; new ones have none
 		if hi := min(end, n0); next < hi {
 			shift := int32(len(out)) - start0[next]
