@@ -64,13 +64,11 @@ func (r *scanRun) incremental(ctx context.Context, prev *State, touched []string
 	n := s.Len()
 	r.stats.Firms, r.stats.Relations, r.stats.ActiveEvents = n, s.Snap.NumEdges(), len(s.Events)
 	s.setRescored(prev, ch.recompute)
-	r.progress(ctx, 0, len(ch.recompute))
 	s.Score, s.P, s.Grade = grow(prev.Score, n), grow(prev.P, n), grow(prev.Grade, n)
 	if err := r.stage(StageScore, func() error { return r.score(ctx, s, ch.recompute) }); err != nil {
 		return nil, err
 	}
 	r.stats.Recomputed = len(ch.recompute)
-	r.progress(ctx, len(ch.recompute), len(ch.recompute))
 	_ = r.stage(StageLists, func() error {
 		s.Lists = lists.Patch(prev.Lists, r.params.Lists, s.ListInput(), ch.recompute)
 		return nil
@@ -79,6 +77,9 @@ func (r *scanRun) incremental(ctx context.Context, prev *State, touched []string
 	if err := r.observeRescored(ctx, prev, s); err != nil {
 		return nil, err
 	}
+	// Rescoring takes microseconds: its progress is written once, after the alerts
+	// it allows, each write being a store transaction.
+	r.progress(ctx, len(ch.recompute), len(ch.recompute))
 	if err := r.stage(StagePropagate, func() error { return r.repropagate(ctx, prev, s) }); err != nil {
 		return nil, err
 	}
