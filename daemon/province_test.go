@@ -18,6 +18,7 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -53,6 +54,7 @@ import (
 //	CHAINRISK_PROVINCE_REPORT      a file to write the figures to (markdown)
 //	CHAINRISK_PROVINCE_PROFILES    a directory to write CPU profiles of the events
 //	                               phase (events-cpu.prof) and the GETs (get-cpu.prof) to
+//	CHAINRISK_PROVINCE_EVENTS      the number of events posted (100 unless set)
 
 const (
 	provinceEvents     = 100
@@ -132,7 +134,7 @@ func TestProvinceLatency(t *testing.T) {
 	defer client.CloseIdleConnections()
 
 	rep.Load = []string{provinceLoadAvg()}
-	firms, chainSize := provinceFirms(t, state, leader, provinceEvents)
+	firms, chainSize := provinceFirms(t, state, leader, provinceEventCount(t))
 	rep.ChainMembers = chainSize
 	provinceEventPhase(t, d, client, base, token, tokenName, rv, firms, rep)
 	rep.Load = append(rep.Load, provinceLoadAvg())
@@ -177,6 +179,20 @@ func provincePrepare(t *testing.T, dsn, name string) (token, leader string) {
 		t.Fatal("the store holds no leading firm; generate the province with chainriskctl gen --leaders N")
 	}
 	return token, leader
+}
+
+// provinceEventCount is CHAINRISK_PROVINCE_EVENTS, or provinceEvents.
+func provinceEventCount(t *testing.T) int {
+	t.Helper()
+	v := os.Getenv("CHAINRISK_PROVINCE_EVENTS")
+	if v == "" {
+		return provinceEvents
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		t.Fatalf("CHAINRISK_PROVINCE_EVENTS=%q: want a positive number", v)
+	}
+	return n
 }
 
 func provinceStoreKind(dsn string) string {
@@ -383,7 +399,7 @@ func provinceScanStages(t *testing.T, st store.Store, after int64, trigger strin
 	stages map[string][]time.Duration, chains, written []int) {
 	t.Helper()
 	provinceSettle(t, st, after)
-	scans, err := st.Scans(context.Background(), 10*provinceEvents)
+	scans, err := st.Scans(context.Background(), 10*max(provinceEvents, len(arrivals)))
 	if err != nil {
 		t.Fatal(err)
 	}
