@@ -73,7 +73,10 @@ func (r *scanRun) incremental(ctx context.Context, prev *State, touched []string
 		s.Lists = lists.Patch(prev.Lists, r.params.Lists, s.ListInput(), ch.recompute)
 		return nil
 	})
-	s.Leaders = leadersOf(s.Snap, s.Firms)
+	s.Leaders = prev.Leaders
+	if !sharesFirms(prev, s) { // a firm came, or a record changed: its tags may have
+		s.Leaders = leadersOf(s.Snap, s.Firms)
+	}
 	if err := r.observeRescored(ctx, prev, s); err != nil {
 		return nil, err
 	}

@@ -65,3 +65,9 @@ func sameFirm(a, b *Firm) bool {
 		a.Region == b.Region && a.Industry == b.Industry && a.Leading == b.Leading && a.Specialized == b.Specialized &&
 		a.LittleGiant == b.LittleGiant && a.Listed == b.Listed && a.Revenue == b.Revenue && a.UpdatedAt.Equal(b.UpdatedAt)
 }
+
+// sharesFirms says whether s holds prev's firm table itself (loadChange shares it
+// when no firm came and none of those re-read changed).
+func sharesFirms(prev, s *State) bool {
+	return len(prev.Firms) == len(s.Firms) && (len(s.Firms) == 0 || &prev.Firms[0] == &s.Firms[0])
+}
