@@ -283,7 +283,7 @@ func provinceEventPhase(t *testing.T, d *daemon.Daemon, client *http.Client, bas
 	defer provinceProfile(t, "events")()
 	// The import's queued full scan, when the daemon has not run it yet, must not
 	// hold the first event's scan back.
-	provinceSettle(t, d.Store(), 0)
+	provinceSettle(t, d.Store(), 0, 20*time.Minute)
 	var lastScan int64
 	if scans, err := d.Store().Scans(ctx, 1); err == nil && len(scans) > 0 {
 		lastScan = scans[0].ID
@@ -326,7 +326,7 @@ func provinceEventPhase(t *testing.T, d *daemon.Daemon, client *http.Client, bas
 		}
 		// Each event meets an idle pipeline: the alert may arrive while its scan
 		// still writes its results.
-		provinceSettle(t, d.Store(), lastScan)
+		provinceSettle(t, d.Store(), lastScan, 2*time.Minute)
 	}
 	if len(lost) > 0 {
 		t.Errorf("%d of %d alerts never reached the webhook within a minute: %v", len(lost), len(firms), lost)
@@ -349,10 +349,11 @@ type provinceLoad struct {
 	d             time.Duration
 }
 
-// provinceSettle waits until no scan after the given one is queued or running.
-func provinceSettle(t *testing.T, st store.Store, after int64) {
+// provinceSettle waits until no scan after the given one is queued or running, for
+// at most limit.
+func provinceSettle(t *testing.T, st store.Store, after int64, limit time.Duration) {
 	t.Helper()
-	for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(10 * time.Millisecond) {
+	for deadline := time.Now().Add(limit); ; time.Sleep(10 * time.Millisecond) {
 		scans, err := st.Scans(context.Background(), 10)
 		if err != nil {
 			t.Fatal(err)
@@ -363,7 +364,7 @@ func provinceSettle(t *testing.T, st store.Store, after int64) {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatal("scans still queued or running after 2 minutes")
+			t.Fatalf("scans still queued or running after %s", limit)
 		}
 	}
 }
@@ -401,7 +402,7 @@ func provinceProfile(t *testing.T, phase string) (stop func()) {
 func provinceScanStages(t *testing.T, st store.Store, after int64, trigger string, arrivals []time.Time) (
 	stages map[string][]time.Duration, chains, written []int) {
 	t.Helper()
-	provinceSettle(t, st, after)
+	provinceSettle(t, st, after, 2*time.Minute)
 	scans, err := st.Scans(context.Background(), 10*max(provinceEvents, len(arrivals)))
 	if err != nil {
 		t.Fatal(err)
