@@ -21,7 +21,8 @@ type evaluation struct {
 	// clock is a run of the repair_eligible job between scans (prev and next are the
 	// latest state): only the clock rules run, and they judge every firm.
 	clock    bool
-	baseline bool // nothing held before: record, announce nothing
+	phase    evalPhase // the rules run: all, or one side of a split scan
+	baseline bool      // nothing held before: record, announce nothing
 	now      time.Time
 	firing   firingSet
 	sorted   map[string][]*current // firingOf's
@@ -63,13 +64,23 @@ func (e *evaluation) changedNodes() []int32 {
 		return e.changed
 	}
 	e.changed = []int32{}
-	for v := range int32(e.next.Len()) {
+	check := func(v int32) {
 		pv, ok := e.prevIndex(v)
 		if !ok || e.next.Grade[v] != e.prev.Grade[pv] || e.next.Score[v] != e.prev.Score[pv] ||
 			!e.next.Firms[v].UpdatedAt.Equal(e.prev.Firms[pv].UpdatedAt) ||
 			!slices.Equal(e.next.FirmEvents(v), e.prev.FirmEvents(pv)) {
 			e.changed = append(e.changed, v)
 		}
+	}
+	// An incremental scan names the firms it re-read: the others hold prev's inputs.
+	if nodes, ok := e.next.Rescored(e.prev); ok {
+		for _, v := range nodes {
+			check(v)
+		}
+		return e.changed
+	}
+	for v := range int32(e.next.Len()) {
+		check(v)
 	}
 	return e.changed
 }

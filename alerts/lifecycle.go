@@ -87,6 +87,9 @@ type Manager struct {
 	// snapshotted holds the names of the subscriptions known to have had their first
 	// snapshot (snapshot.go), so that scans stop asking the store once all have.
 	snapshotted sync.Map
+	// rescored is the state whose rules but the chain rules ObserveRescored
+	// evaluated; Observe then evaluates the chain rules alone on it.
+	rescored *monitor.State
 }
 
 // NewManager returns a manager.
@@ -171,10 +174,21 @@ func (m *Manager) loadFiring(ctx context.Context) (firingSet, error) {
 func (m *Manager) Observe(ctx context.Context, prev, next *monitor.State, sc *store.Scan) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	phase := phaseAll
+	if m.rescored != nil && m.rescored == next {
+		phase = phaseChains // ObserveRescored judged the rest
+	}
+	m.rescored = nil
+	return m.observe(ctx, prev, next, sc, phase)
+}
+
+// observe runs one evaluation of a scan: of the rules of a phase.
+func (m *Manager) observe(ctx context.Context, prev, next *monitor.State, sc *store.Scan, phase evalPhase) error {
 	e, err := m.newEvaluation(prev, next, prev == nil || sc == nil || sc.Kind != monitor.ScanIncremental)
 	if err != nil {
 		return err
 	}
+	e.phase = phase
 	if m.firing == nil || e.full {
 		if m.firing, err = m.loadFiring(ctx); err != nil {
 			m.firing = nil
@@ -278,6 +292,8 @@ func (m *Manager) evaluate(ctx context.Context, e *evaluation) error {
 		switch {
 		case e.clock && !s.clock:
 			continue // judged by the scans only
+		case e.phase == phaseRescored && s.chains, e.phase == phaseChains && !s.chains:
+			continue // judged by the scan's other evaluation
 		case !s.on:
 			e.judgeAll(s.name) // a disabled rule's alerts resolve (rule_disabled)
 			continue

@@ -11,7 +11,7 @@ import (
 const RuleChainRisk = "chain_risk"
 
 func init() {
-	register(&rule{name: RuleChainRisk, order: 30, enabled: true, aboutChain: true,
+	register(&rule{name: RuleChainRisk, order: 30, enabled: true, aboutChain: true, chains: true,
 		title:    [2]string{"供应链风险超限", "Supply chain risk high"},
 		defaults: func() ruleParams { return &chainRiskParams{Warning: 0.2, Critical: 0.4, Hysteresis: 0.9} },
 		evaluate: (*evaluation).chainRisk})

@@ -11,7 +11,7 @@ import (
 const RuleSingleSource = "single_source"
 
 func init() {
-	register(&rule{name: RuleSingleSource, order: 50, enabled: true,
+	register(&rule{name: RuleSingleSource, order: 50, enabled: true, chains: true,
 		title:    [2]string{"单一来源供应商风险", "Single-source supplier at risk"},
 		evaluate: (*evaluation).singleSource})
 }

@@ -46,6 +46,10 @@ type rule struct {
 	clock bool
 	// aboutChain rules' alerts are about a leader's chain: links go to the chain.
 	aboutChain bool
+	// chains rules read the leaders' chain exposures (monitor.State.Chains), which an
+	// incremental scan has only after the propagation: there they run in the
+	// evaluation after it, the others in the one before it (Manager.ObserveRescored).
+	chains bool
 	// evaluate names the alerts that should fire now (emit).
 	evaluate func(e *evaluation, ctx context.Context, emit func(*candidate)) error
 }

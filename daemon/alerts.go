@@ -38,6 +38,9 @@ func (d *Daemon) newAlerts() {
 	})
 	d.alerts = alerts.NewManager(alerts.ManagerOptions{Store: d.store, Config: d.cfg.Load, Logger: log,
 		Clock: clock, Worker: d.outbox, AnnounceFirst: d.opts.Demo})
+	// The rules but the chain rules as soon as an incremental scan has rescored its
+	// firms, the chain rules after the propagation (alerts/rescored.go).
+	d.engine.ObserveRescored(d.alerts.ObserveRescored)
 	d.engine.Observe(d.alerts.Observe)
 	d.engine.Observe(d.alerts.ObserveSnapshots) // after the alerts: a snapshot lists what the scan fired
 }

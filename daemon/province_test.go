@@ -8,16 +8,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"maps"
-	"math"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"runtime"
 	"runtime/pprof"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -53,6 +51,7 @@ import (
 //	CHAINRISK_PROVINCE_REPORT      a file to write the figures to (markdown)
 //	CHAINRISK_PROVINCE_PROFILES    a directory to write CPU profiles of the events
 //	                               phase (events-cpu.prof) and the GETs (get-cpu.prof) to
+//	CHAINRISK_PROVINCE_EVENTS      the number of events posted (100 unless set)
 
 const (
 	provinceEvents     = 100
@@ -132,7 +131,7 @@ func TestProvinceLatency(t *testing.T) {
 	defer client.CloseIdleConnections()
 
 	rep.Load = []string{provinceLoadAvg()}
-	firms, chainSize := provinceFirms(t, state, leader, provinceEvents)
+	firms, chainSize := provinceFirms(t, state, leader, provinceEventCount(t))
 	rep.ChainMembers = chainSize
 	provinceEventPhase(t, d, client, base, token, tokenName, rv, firms, rep)
 	rep.Load = append(rep.Load, provinceLoadAvg())
@@ -177,6 +176,20 @@ func provincePrepare(t *testing.T, dsn, name string) (token, leader string) {
 		t.Fatal("the store holds no leading firm; generate the province with chainriskctl gen --leaders N")
 	}
 	return token, leader
+}
+
+// provinceEventCount is CHAINRISK_PROVINCE_EVENTS, or provinceEvents.
+func provinceEventCount(t *testing.T) int {
+	t.Helper()
+	v := os.Getenv("CHAINRISK_PROVINCE_EVENTS")
+	if v == "" {
+		return provinceEvents
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		t.Fatalf("CHAINRISK_PROVINCE_EVENTS=%q: want a positive number", v)
+	}
+	return n
 }
 
 func provinceStoreKind(dsn string) string {
@@ -265,6 +278,9 @@ func provinceEventPhase(t *testing.T, d *daemon.Daemon, client *http.Client, bas
 	t.Helper()
 	ctx := context.Background()
 	defer provinceProfile(t, "events")()
+	// The import's queued full scan, when the daemon has not run it yet, must not
+	// hold the first event's scan back.
+	provinceSettle(t, d.Store(), 0, 20*time.Minute)
 	var lastScan int64
 	if scans, err := d.Store().Scans(ctx, 1); err == nil && len(scans) > 0 {
 		lastScan = scans[0].ID
@@ -307,18 +323,27 @@ func provinceEventPhase(t *testing.T, d *daemon.Daemon, client *http.Client, bas
 		}
 		// Each event meets an idle pipeline: the alert may arrive while its scan
 		// still writes its results.
-		provinceSettle(t, d.Store(), lastScan)
+		provinceSettle(t, d.Store(), lastScan, 2*time.Minute)
 	}
 	if len(lost) > 0 {
 		t.Errorf("%d of %d alerts never reached the webhook within a minute: %v", len(lost), len(firms), lost)
 	}
 	rep.Stages, rep.Chains, rep.Written = provinceScanStages(t, d.Store(), lastScan, "api:"+tokenName, arrivals)
+	if loads := rep.Stages[monitor.StageLoad]; len(loads) == len(firms) && len(lost) == 0 {
+		csr := d.State().Snap.CSR()
+		for i, u := range firms {
+			v, _ := d.State().Index(u)
+			rep.Loads = append(rep.Loads, provinceLoad{uscc: u, at: i, d: loads[i],
+				relations: int(csr.OutStart[v+1] - csr.OutStart[v] + csr.InStart[v+1] - csr.InStart[v])})
+		}
+	}
 }
 
-// provinceSettle waits until no scan after the given one is queued or running.
-func provinceSettle(t *testing.T, st store.Store, after int64) {
+// provinceSettle waits until no scan after the given one is queued or running, for
+// at most limit.
+func provinceSettle(t *testing.T, st store.Store, after int64, limit time.Duration) {
 	t.Helper()
-	for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(10 * time.Millisecond) {
+	for deadline := time.Now().Add(limit); ; time.Sleep(10 * time.Millisecond) {
 		scans, err := st.Scans(context.Background(), 10)
 		if err != nil {
 			t.Fatal(err)
@@ -329,7 +354,7 @@ func provinceSettle(t *testing.T, st store.Store, after int64) {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatal("scans still queued or running after 2 minutes")
+			t.Fatalf("scans still queued or running after %s", limit)
 		}
 	}
 }
@@ -367,8 +392,8 @@ func provinceProfile(t *testing.T, phase string) (stop func()) {
 func provinceScanStages(t *testing.T, st store.Store, after int64, trigger string, arrivals []time.Time) (
 	stages map[string][]time.Duration, chains, written []int) {
 	t.Helper()
-	provinceSettle(t, st, after)
-	scans, err := st.Scans(context.Background(), 10*provinceEvents)
+	provinceSettle(t, st, after, 2*time.Minute)
+	scans, err := st.Scans(context.Background(), 10*max(provinceEvents, len(arrivals)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -389,9 +414,15 @@ func provinceScanStages(t *testing.T, st store.Store, after int64, trigger strin
 		stages["scan"] = append(stages["scan"], time.Duration(stats.Seconds*float64(time.Second)))
 		chains, written = append(chains, stats.Chains), append(written, stats.Written)
 		if len(scans) == len(arrivals) {
+			// The firm's alert is written by the observe stage, or by the earlier one
+			// when the scan has it (monitor.Engine.ObserveRescored).
+			before := []string{monitor.StageLoad, monitor.StageScore, monitor.StageLists, monitor.StagePropagate,
+				monitor.StageExposure, monitor.StageObserve}
+			if _, ok := stats.Stages[monitor.StageObserveRescored]; ok {
+				before = []string{monitor.StageLoad, monitor.StageScore, monitor.StageLists, monitor.StageObserveRescored}
+			}
 			observed := sc.StartedAt
-			for _, name := range []string{monitor.StageLoad, monitor.StageScore, monitor.StagePropagate,
-				monitor.StageExposure, monitor.StageObserve} {
+			for _, name := range before {
 				observed = observed.Add(time.Duration(stats.Stages[name] * float64(time.Second)))
 			}
 			stages["deliver"] = append(stages["deliver"], arrivals[i].Sub(observed))
@@ -499,111 +530,4 @@ func (rv *provinceReceiver) count() int {
 	rv.mu.Lock()
 	defer rv.mu.Unlock()
 	return rv.n
-}
-
-// provinceReport holds the figures of one run.
-type provinceReport struct {
-	Store                     string
-	Firms, Relations, Leaders int
-	Leader                    string
-	ChainMembers              int
-	Ready                     time.Duration
-	Alert, Post               []time.Duration // per event: POST → webhook, POST round trip
-	Stages                    map[string][]time.Duration
-	Chains, Written           []int    // per scan: chains recomputed, firm results written
-	Load                      []string // load averages: before the events, before and after the GETs
-	Deliveries                int
-	Get                       *loadgen.Result
-}
-
-// provinceQuantile is the nearest-rank q-quantile.
-func provinceQuantile(d []time.Duration, q float64) time.Duration {
-	if len(d) == 0 {
-		return 0
-	}
-	s := slices.Clone(d)
-	slices.Sort(s)
-	return s[max(0, int(math.Ceil(q*float64(len(s))))-1)]
-}
-
-func provinceMs(d time.Duration) string {
-	return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond))
-}
-
-func (r *provinceReport) verdict(p99, target time.Duration, n int) string {
-	if n == 0 {
-		return "not measured"
-	}
-	if p99 <= target {
-		return "met"
-	}
-	return "**missed**"
-}
-
-func (r *provinceReport) log(t *testing.T) {
-	t.Helper()
-	for _, line := range strings.Split(string(r.markdown()), "\n") {
-		t.Log(line)
-	}
-	if p := provinceQuantile(r.Alert, 0.99); p > provinceAlertTarget {
-		t.Logf("TARGET MISSED: event → webhook p99 %s > %s", provinceMs(p), provinceMs(provinceAlertTarget))
-	}
-	if p := r.Get.Quantile(0.99); r.Get != nil && p > provinceGetTarget {
-		t.Logf("TARGET MISSED: GET /api/v1/enterprises/{uscc} p99 %s > %s at %d req/s", provinceMs(p),
-			provinceMs(provinceGetTarget), provinceGetRate)
-	}
-}
-
-// markdown renders the figures next to their targets.
-func (r *provinceReport) markdown() []byte {
-	var b bytes.Buffer
-	q := func(d []time.Duration) string {
-		return fmt.Sprintf("%s | %s | %s | %s", provinceMs(provinceQuantile(d, 0.5)), provinceMs(provinceQuantile(d, 0.9)),
-			provinceMs(provinceQuantile(d, 0.99)), provinceMs(provinceQuantile(d, 1)))
-	}
-	fmt.Fprintf(&b, "### %s: %d firms, %d relations, %d leaders\n\n", r.Store, r.Firms, r.Relations, r.Leaders)
-	fmt.Fprintf(&b, "Daemon ready (store load and first scan) in %.1f s. Subscription: the chain of %s (%d members), "+
-		"one signed webhook; %d deliveries received. Load average (1, 5, 15 min) before the events, before and "+
-		"after the GETs: %s (%d cores).\n\n", r.Ready.Seconds(), r.Leader, r.ChainMembers, r.Deliveries,
-		strings.Join(r.Load, "; "), runtime.NumCPU())
-	fmt.Fprintf(&b, "| measure | n | p50 | p90 | p99 | max | target | |\n| --- | ---: | ---: | ---: | ---: | ---: | --- | --- |\n")
-	fmt.Fprintf(&b, "| event POST → signed webhook received | %d | %s | p99 ≤ 500 ms | %s |\n", len(r.Alert), q(r.Alert),
-		r.verdict(provinceQuantile(r.Alert, 0.99), provinceAlertTarget, len(r.Alert)))
-	if g := r.Get; g != nil {
-		fmt.Fprintf(&b, "| `GET /api/v1/enterprises/{uscc}` at %d req/s | %d | %s | p99 ≤ 20 ms | %s |\n", provinceGetRate,
-			len(g.Latencies), q(g.Latencies), r.verdict(g.Quantile(0.99), provinceGetTarget, len(g.Latencies)))
-		var status []string
-		for _, c := range slices.Sorted(maps.Keys(g.ByStatus)) {
-			status = append(status, fmt.Sprintf("%d × %d", g.ByStatus[c], c))
-		}
-		fmt.Fprintf(&b, "\nGETs: %d completed in %.1f s (%.0f req/s), statuses %s; %d transport errors, %d unsent "+
-			"(in-flight bound reached).\n", g.Requests, g.Elapsed.Seconds(), g.Throughput(), strings.Join(status, ", "),
-			g.Errors, g.Unsent)
-	}
-	fmt.Fprintf(&b, "\nWhere an event's time goes, from the scans' own records. Each event was posted once the "+
-		"previous one's scan had finished. The delivery starts when the observe stage has written the outbox and "+
-		"woken the worker, and overlaps persist; its row also holds the scan's progress writes (store timestamps "+
-		"are to the millisecond).\n\n")
-	fmt.Fprintf(&b, "| step | n | p50 | p90 | p99 | max |\n| --- | ---: | ---: | ---: | ---: | ---: |\n")
-	fmt.Fprintf(&b, "| POST round trip (parse, validate, commit, queue the scan) | %d | %s |\n", len(r.Post), q(r.Post))
-	steps := []string{"queued", monitor.StageLoad, monitor.StageScore, monitor.StagePropagate, monitor.StageExposure,
-		monitor.StageObserve, "deliver", monitor.StagePersist, "scan"}
-	names := map[string]string{"queued": "scan queued → started", "scan": "whole scan (its record)",
-		"deliver": "observe done → webhook received (outbox read, signed POST)"}
-	for _, s := range steps {
-		if d, ok := r.Stages[s]; ok {
-			fmt.Fprintf(&b, "| %s | %d | %s |\n", cmp.Or(names[s], "scan stage "+s), len(d), q(d))
-		}
-	}
-	counts := func(x []int) string {
-		s := slices.Clone(x)
-		slices.Sort(s)
-		at := func(q float64) int { return s[max(0, int(math.Ceil(q*float64(len(s))))-1)] }
-		return fmt.Sprintf("%d | %d | %d | %d", at(0.5), at(0.9), at(0.99), s[len(s)-1])
-	}
-	if len(r.Chains) > 0 {
-		fmt.Fprintf(&b, "| chains recomputed per scan (of %d) | %d | %s |\n", r.Leaders, len(r.Chains), counts(r.Chains))
-		fmt.Fprintf(&b, "| firm results written per scan | %d | %s |\n", len(r.Written), counts(r.Written))
-	}
-	return b.Bytes()
 }

@@ -49,6 +49,9 @@ type Engine struct {
 	// Observers are called, in order, with each scan's previous and new state
 	// before the new one is published (alert evaluation hooks in here).
 	observers []func(ctx context.Context, prev, next *State, sc *store.Scan) error
+	// rescored are called in incremental scans once the firms are rescored
+	// (ObserveRescored, rescored.go).
+	rescored []func(ctx context.Context, prev, next *State, sc *store.Scan) error
 	// esri caches the stored chain ESRI summaries for the metrics (esri_job.go).
 	esri esriSummaries
 	// data is what the last full scan read, for the next one to re-read only what

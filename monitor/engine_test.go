@@ -274,6 +274,7 @@ func TestIncrementalEqualsFull(t *testing.T) {
 					chunks = append(chunks, w.firmChunk(w.firms-5, w.firms+1), w.relationChunk(2))
 				}
 				a := apply(t, s, chunks...)
+				before := inc.State()
 				sc, err := inc.Run(ctx, monitor.Request{Kind: monitor.ScanIncremental, Trigger: "ingest", Touched: a.Touched})
 				if err != nil {
 					t.Fatalf("step %d incremental: %v", step, err)
@@ -281,6 +282,7 @@ func TestIncrementalEqualsFull(t *testing.T) {
 				if sc.Kind != monitor.ScanIncremental {
 					t.Fatalf("step %d ran as %s", step, sc.Kind)
 				}
+				checkRescored(t, step, before, inc.State())
 				if seed == 0 {
 					t.Logf("step %d: touched %d: %s", step, len(a.Touched), sc.Stats)
 				}

@@ -63,22 +63,30 @@ func (r *scanRun) incremental(ctx context.Context, prev *State, touched []string
 	}
 	n := s.Len()
 	r.stats.Firms, r.stats.Relations, r.stats.ActiveEvents = n, s.Snap.NumEdges(), len(s.Events)
-	r.progress(ctx, 0, len(ch.recompute))
+	s.setRescored(prev, ch.recompute)
 	s.Score, s.P, s.Grade = grow(prev.Score, n), grow(prev.P, n), grow(prev.Grade, n)
 	if err := r.stage(StageScore, func() error { return r.score(ctx, s, ch.recompute) }); err != nil {
 		return nil, err
 	}
 	r.stats.Recomputed = len(ch.recompute)
-	r.progress(ctx, len(ch.recompute), len(ch.recompute))
 	_ = r.stage(StageLists, func() error {
 		s.Lists = lists.Patch(prev.Lists, r.params.Lists, s.ListInput(), ch.recompute)
 		return nil
 	})
+	s.Leaders = prev.Leaders
+	if !sharesFirms(prev, s) { // a firm came, or a record changed: its tags may have
+		s.Leaders = leadersOf(s.Snap, s.Firms)
+	}
+	if err := r.observeRescored(ctx, prev, s); err != nil {
+		return nil, err
+	}
+	// Rescoring takes microseconds: its progress is written once, after the alerts
+	// it allows, each write being a store transaction.
+	r.progress(ctx, len(ch.recompute), len(ch.recompute))
 	if err := r.stage(StagePropagate, func() error { return r.repropagate(ctx, prev, s) }); err != nil {
 		return nil, err
 	}
 	moved, rescored := movedFirms(prev, s)
-	s.Leaders = leadersOf(s.Snap, s.Firms)
 	var leaders []int32
 	err = r.stage(StageExposure, func() (err error) {
 		leaders, err = r.rechain(ctx, prev, s, ch, rescored)
@@ -116,17 +124,28 @@ func (r *scanRun) loadChange(ctx context.Context, prev, s *State, touched []stri
 			return ch, err
 		}
 	}
-	// Firms: new ones are appended, known ones replaced.
-	s.Firms = slices.Clone(prev.Firms)
-	for _, u := range delta.Nodes {
-		s.Firms = append(s.Firms, newFirm[u])
+	// Firms: new ones are appended, known ones replaced. prev's table is shared
+	// until a firm differs from it: an ingest of events re-reads its firms as they
+	// were, and a province's table is a hundred megabytes.
+	s.Firms = slices.Clip(prev.Firms)
+	own := false
+	if len(delta.Nodes) > 0 {
+		for _, u := range delta.Nodes {
+			s.Firms = append(s.Firms, newFirm[u])
+		}
+		own = true
 	}
 	docs := make([]search.Doc, len(sub.Enterprises))
 	changed := make([]int32, len(sub.Enterprises))
 	for i := range sub.Enterprises {
 		e := &sub.Enterprises[i]
 		v, _ := s.Snap.Index(e.USCC)
-		s.Firms[v] = firmOf(e)
+		if f := firmOf(e); int(v) >= prev.Len() || !sameFirm(&prev.Firms[v], &f) {
+			if !own {
+				s.Firms, own = slices.Clone(s.Firms), true
+			}
+			s.Firms[v] = f
+		}
 		docs[i] = search.Doc{Node: v, Name: e.Name, Tags: e.Tags}
 		changed[i] = v
 	}
@@ -421,18 +440,39 @@ func replaceEvents(prev *State, n int, replace map[int32][]risk.EventRef) ([]int
 }
 
 // replaceRefs rebuilds events laid out by firm (node v's are refs0[start0[v]:start0[v+1]]
-// for the n0 nodes of the previous state) for n nodes, with some nodes' replaced.
+// for the n0 nodes of the previous state) for n nodes, with some nodes' replaced: the
+// runs of nodes between replaced ones are copied whole.
 func replaceRefs(start0 []int32, refs0 []risk.EventRef, n0, n int, replace map[int32][]risk.EventRef) ([]int32, []risk.EventRef) {
-	start := make([]int32, n+1)
-	out := make([]risk.EventRef, 0, len(refs0)+len(replace))
-	for v := range n {
-		if evs, ok := replace[int32(v)]; ok {
-			out = append(out, evs...)
-		} else if v < n0 {
-			out = append(out, refs0[start0[v]:start0[v+1]]...)
-		}
-		start[v+1] = int32(len(out))
+	nodes := slices.Sorted(maps.Keys(replace))
+	size := len(refs0)
+	for _, evs := range replace {
+		size += len(evs)
 	}
+	start := make([]int32, n+1)
+	out := make([]risk.EventRef, 0, size)
+	next := 0               // the first node not laid out yet
+	keep := func(end int) { // nodes [next, end) as they were; new ones have none
+		if hi := min(end, n0); next < hi {
+			shift := int32(len(out)) - start0[next]
+			out = append(out, refs0[start0[next]:start0[hi]]...)
+			for w := next; w < hi; w++ {
+				start[w+1] = start0[w+1] + shift
+			}
+			next = hi
+		}
+		for ; next < end; next++ {
+			start[next+1] = int32(len(out))
+		}
+	}
+	for _, v := range nodes {
+		if int(v) >= n {
+			break
+		}
+		keep(int(v))
+		out = append(out, replace[v]...)
+		start[v+1], next = int32(len(out)), int(v)+1
+	}
+	keep(n)
 	return start, out
 }
 

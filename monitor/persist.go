@@ -14,13 +14,24 @@ func (r *scanRun) persist(ctx context.Context, prev, s *State, nodes []int32, le
 		return nil
 	}
 	before := previous(prev, s)
+	// With prev's node numbering (no firm left the graph), node v is prev's node v:
+	// no lookup by USCC for each of the firms that moved, nearly all of them.
+	sameIDs := prev != nil && (prev.Snap == s.Snap || s.Snap.Extends(prev.Snap))
 	// Rows are stamped with the scan's own time, which an incremental scan's clock
 	// (that of the state it extends) is not: two changes are two history entries.
 	res := &store.Results{ScanID: s.ScanID, ModelVersion: r.params.Model.Version, At: r.sc.StartedAt}
 	check := func(v int32) {
 		uscc := s.Snap.IDs[v]
 		f := store.FirmResult{USCC: uscc, Score: s.Score[v], Grade: s.Grade[v].String(), P: s.P[v], D: s.D[v]}
-		old, ok := before(uscc)
+		var old store.FirmResult
+		var ok bool
+		if sameIDs {
+			if ok = int(v) < prev.Len(); ok {
+				old = store.FirmResult{Score: prev.Score[v], Grade: prev.Grade[v].String(), P: prev.P[v], D: prev.D[v]}
+			}
+		} else {
+			old, ok = before(uscc)
+		}
 		if !ok || changed(old.Score, f.Score, old.P, f.P, old.D, f.D, risk.Grade(gradeByte(old.Grade)), s.Grade[v]) {
 			res.Firms = append(res.Firms, f)
 		}

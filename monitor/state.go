@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sync"
 	"time"
+	"weak"
 
 	"github.com/chainrisk/chainrisk/config"
 	"github.com/chainrisk/chainrisk/credit"
@@ -128,6 +129,10 @@ type State struct {
 	Held map[string]store.FirmResult
 	// detail holds each chain's JSON document as persisted.
 	detail map[int32][]byte
+	// rescored are the firms an incremental scan re-read, from the state it
+	// extended (Rescored, rescored.go).
+	rescored     []int32
+	rescoredFrom weak.Pointer[State]
 }
 
 // Len is the number of firms.
