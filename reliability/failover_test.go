@@ -324,7 +324,7 @@ func (f *failover) soundFirms() []string {
 				Tier  int
 			}
 		}
-		if f.getJSON(0, "/api/v1/chains/"+l.USCC, &ch) != http.StatusOK {
+		if f.getJSON(0, "/api/v1/chains/"+l.USCC+"?members=all", &ch) != http.StatusOK {
 			f.t.Fatalf("chain of %s", l.USCC)
 		}
 		for _, m := range ch.Members {
