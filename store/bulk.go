@@ -153,3 +153,22 @@ func (b *sqlBatch) mergeProbing(ctx context.Context, m merge, now int64, a *Appl
 	}
 	return execAll(ctx, b.tx, off, "probe settings")
 }
+
+// Names runs q, a query of one text column, in tx and returns its rows: the dialects'
+// lists of a table's indexes.
+func Names(ctx context.Context, tx Tx, q string, args ...any) ([]string, error) {
+	rows, err := tx.Query(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			return nil, err
+		}
+		out = append(out, name)
+	}
+	return out, rows.Err()
+}

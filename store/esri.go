@@ -66,27 +66,20 @@ func scanESRI(r Rows) (ESRIResult, error) {
 
 // ESRI returns a leader's latest chain ESRI, or ErrNotFound.
 func (s *SQL) ESRI(ctx context.Context, leader string) (*ESRIResult, error) {
-	var found *ESRIResult
-	err := s.each(ctx, `SELECT `+esriCols+` FROM esri_results WHERE leader = ?`, []any{leader}, func(r Rows) error {
-		e, err := scanESRI(r)
-		found = &e
-		return err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("esri of %s: %w", leader, err)
-	}
-	if found == nil {
-		return nil, fmt.Errorf("esri of %s: %w", leader, ErrNotFound)
-	}
-	return found, nil
+	return s.esriOf(ctx, `SELECT `+esriCols+` FROM esri_results WHERE leader = ?`, leader)
 }
 
 // ESRIHeader returns a leader's latest chain ESRI without its Detail, or
 // ErrNotFound: what a chain's summary says of it.
 func (s *SQL) ESRIHeader(ctx context.Context, leader string) (*ESRIResult, error) {
+	return s.esriOf(ctx, `SELECT leader, scan_id, computed_at, members, esri_max, not_converged, ''
+		FROM esri_results WHERE leader = ?`, leader)
+}
+
+// esriOf reads the one row q selects of leader's result, or ErrNotFound.
+func (s *SQL) esriOf(ctx context.Context, q, leader string) (*ESRIResult, error) {
 	var found *ESRIResult
-	err := s.each(ctx, `SELECT leader, scan_id, computed_at, members, esri_max, not_converged, ''
-		FROM esri_results WHERE leader = ?`, []any{leader}, func(r Rows) error {
+	err := s.each(ctx, q, []any{leader}, func(r Rows) error {
 		e, err := scanESRI(r)
 		found = &e
 		return err

@@ -33,25 +33,8 @@ func (d *dialect) ProbeSettings() (on, off []string) {
 
 // Indexes implements store.BulkDialect: the indexes of table in the current schema.
 func (d *dialect) Indexes(ctx context.Context, tx store.Tx, table string) ([]string, error) {
-	return indexNames(ctx, tx, `SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND tablename = ?`, table)
+	return store.Names(ctx, tx, `SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND tablename = ?`, table)
 }
 
 // PrimaryKeys implements store.BulkDialect.
 func (d *dialect) PrimaryKeys() bool { return true }
-
-func indexNames(ctx context.Context, tx store.Tx, q, table string) ([]string, error) {
-	rows, err := tx.Query(ctx, q, table)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var name string
-		if err := rows.Scan(&name); err != nil {
-			return nil, err
-		}
-		out = append(out, name)
-	}
-	return out, rows.Err()
-}

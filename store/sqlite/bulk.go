@@ -25,20 +25,7 @@ func (d *dialect) BatchSettings() (open, close []string) {
 // Indexes implements store.BulkDialect: the indexes of table that a statement created
 // (not the primary key's, which SQLite keeps with the table).
 func (d *dialect) Indexes(ctx context.Context, tx store.Tx, table string) ([]string, error) {
-	rows, err := tx.Query(ctx, `SELECT name FROM main.sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL`, table)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var name string
-		if err := rows.Scan(&name); err != nil {
-			return nil, err
-		}
-		out = append(out, name)
-	}
-	return out, rows.Err()
+	return store.Names(ctx, tx, `SELECT name FROM main.sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL`, table)
 }
 
 // PrimaryKeys implements store.BulkDialect: SQLite cannot drop a primary key.
