@@ -197,14 +197,6 @@ func gradeCount(t tierJSON, grade string) int {
 	return t.Unknown
 }
 
-// tierOrder sorts the leader (0) first, then suppliers 1, 2, …, then customers −1, −2, ….
-func tierOrder(t int) int {
-	if t < 0 {
-		return 1000 - t
-	}
-	return t
-}
-
 // chainDownload serves the chain graph as DOT or JSON, as the API does, for saving.
 func (s *Server) chainDownload(c *call) error {
 	// The API checks the code (400 invalid_uscc) and who may see the chain (404).
