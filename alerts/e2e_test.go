@@ -21,7 +21,7 @@ import (
 	"github.com/chainrisk/chainrisk/store"
 )
 
-// TestEndToEnd is the "done when": on the demo data, an event ingested for a
+// TestEndToEnd is the alerting promise end to end: on the demo data, an event ingested for a
 // tier-2 supplier of a leader reaches, within a second, a webhook subscribed to that
 // leader's chain — signed, naming the supplier, its tier, its path to the leader and
 // its grade change — and a real Alertmanager; repairing the event resolves the alert

@@ -122,7 +122,7 @@ func (w *eligibleWorld) schedule() {
 	})
 }
 
-// TestRepairEligibleWalkthrough is the "done when" for the alert, in
+// TestRepairEligibleWalkthrough is the repair_eligible alert walked through in
 // simulated time (the bubble's clock starts on 2000-01-01, 08:00 in Shanghai): an
 // SME on its own watch-list has a serious penalty (eligible a year after) and two
 // minor ones (eligible at once, public three months), all of 2000-01-01.

@@ -67,7 +67,7 @@ func (h *harness) repairCSV(ids []string) {
 	}
 }
 
-// TestRepairPlanWhatIf is the "done when" for the plan: on a demo SME with
+// TestRepairPlanWhatIf walks the repair plan through: on a demo SME with
 // events eligible now (a court measure, social insurance arrears served 3 months)
 // and one not yet (a general penalty of 2026-08-29, eligible on 2026-11-29), the
 // plan's figures are the engine's once the repairs are really recorded and scanned:

@@ -68,7 +68,7 @@ func firmsCSV(n int) string {
 	return b.String()
 }
 
-// badRelations holds one row of each mistake of the list, between good rows.
+// badRelations holds one row of each mistake a relations file can hold, between good rows.
 func badRelations() string {
 	badCheck := u(1)[:17] + string(map[bool]byte{true: '0', false: '1'}[u(1)[17] != '0'])
 	rows := []string{
