@@ -99,8 +99,7 @@ func BenchmarkReadTables(b *testing.B) {
 	}
 }
 
-// BenchmarkReadLoad reads the four tables of a full scan's load one after the other,
-// and with the three later ones prefetched (store.Prefetch) while the first is read.
+// BenchmarkReadLoad reads the four tables of a full scan's load one after the other.
 func BenchmarkReadLoad(b *testing.B) {
 	s := benchStore(b)
 	ctx := context.Background()
@@ -113,28 +112,6 @@ func BenchmarkReadLoad(b *testing.B) {
 				s.Shareholdings(ctx, func(*credit.Shareholding) error { n++; return nil }),
 				s.Relations(ctx, func(*credit.Relation) error { n++; return nil }),
 				s.Events(ctx, events, func(*credit.Event) error { n++; return nil }),
-			}
-			for _, err := range errs {
-				if err != nil {
-					b.Fatal(err)
-				}
-			}
-		}
-	})
-	b.Run("prefetched", func(b *testing.B) {
-		const buffer = 1 << 20
-		for b.Loop() {
-			holds := store.Prefetch(ctx, buffer, s.Shareholdings)
-			rels := store.Prefetch(ctx, buffer, s.Relations)
-			evs := store.Prefetch(ctx, buffer, func(ctx context.Context, fn func(*credit.Event) error) error {
-				return s.Events(ctx, events, fn)
-			})
-			n := 0
-			errs := []error{
-				s.Enterprises(ctx, func(*credit.Enterprise) error { n++; return nil }),
-				holds.Replay(func(*credit.Shareholding) error { n++; return nil }),
-				rels.Replay(func(*credit.Relation) error { n++; return nil }),
-				evs.Replay(func(*credit.Event) error { n++; return nil }),
 			}
 			for _, err := range errs {
 				if err != nil {
